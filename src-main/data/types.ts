@@ -1,0 +1,34 @@
+/**
+ * What the engine needs of a dataset: images as uint8 (N×H×W×C, row-major, channels last) and
+ * integer labels, with an identity (name and content hash) recorded with every run.
+ */
+
+/** One split of images with their labels (-1 where a split is unlabelled). */
+export interface Split {
+  /** N×H×W×C bytes, channels last. */
+  images: Uint8Array;
+  /** N labels in 0..classes-1, or -1 for unlabelled images. */
+  labels: Int32Array;
+  count: number;
+}
+
+/** A loaded dataset. `pretrain` is what self-supervised training sees (may include unlabelled images). */
+export interface Dataset {
+  /** Identifier used in setups (`data.dataset`). */
+  name: string;
+  /** Image height, width, channels. */
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  classNames: string[];
+  /** Images for self-supervised pre-training (labels unused). */
+  pretrain: Split;
+  /** Labelled images to fit the linear probe and the kNN bank. */
+  train: Split;
+  /** Held-out labelled images the probe and kNN report on (never used for selection). */
+  test: Split;
+  /** Hex sha256 of the dataset's content (images and labels of every split), stable across loads. */
+  hash: string;
+  /** Where it came from, for the run record (a path or 'generated'). */
+  source: string;
+}

@@ -1,0 +1,101 @@
+/**
+ * What a training run reports while it runs. The trainer emits these; the CLI prints them, the run
+ * manager forwards them from the trainer process to the archive writer and to the renderer.
+ * Plain JSON-serialisable objects only (they cross process boundaries).
+ */
+
+/** Final state of a run. */
+export type RunOutcome = 'completed' | 'diverged' | 'cancelled' | 'failed';
+
+/** Environment a run trained in, recorded with it. */
+export interface RunEnvironment {
+  backend: string;
+  versions: Record<string, string>;
+  appVersion: string;
+  host: { platform: string; arch: string; cpus: number; node: string };
+}
+
+/** Scalar metrics at one step. Keys are metric names from `engine/metrics.ts` (loss, imagesPerSec, …). */
+export interface ScalarsEvent {
+  type: 'scalars';
+  step: number;
+  epoch: number;
+  values: Record<string, number>;
+}
+
+/**
+ * Spectra at one step: s_j, eigenvalues of F̂ (descending); eigenvalues of W_p's symmetric part
+ * (descending); alignment cos(W_p u_j, u_j) per eigenvector u_j of F̂ (same order as s_j);
+ * asymmetry ‖W_p − W_pᵀ‖_F / ‖W_p‖_F. Absent predictors give empty W_p arrays.
+ */
+export interface SpectraEvent {
+  type: 'spectra';
+  step: number;
+  epoch: number;
+  fEig: number[];
+  wpEig: number[];
+  alignment: number[];
+  asymmetry: number;
+}
+
+/** Linear-probe and kNN accuracy (fractions in [0,1]) on the held-out split. */
+export interface EvalEvent {
+  type: 'eval';
+  step: number;
+  epoch: number;
+  probeAcc: number;
+  knnAcc: number;
+  /** Probe accuracy on its own training split (for spotting over-fitting). */
+  probeTrainAcc: number;
+}
+
+export interface ProgressEvent {
+  type: 'progress';
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  /** Seconds left at the recent rate; null before it is known. */
+  etaSec: number | null;
+}
+
+export interface StartedEvent {
+  type: 'started';
+  setupHash: string;
+  env: RunEnvironment;
+  dataset: { name: string; hash: string; source: string; pretrainCount: number };
+  totalSteps: number;
+  stepsPerEpoch: number;
+  /** Step the run starts from (0, or the checkpoint's step when resuming). */
+  startStep: number;
+}
+
+/** End of a run with its summary. */
+export interface FinishedEvent {
+  type: 'finished';
+  outcome: RunOutcome;
+  summary: RunSummary;
+}
+
+/** Any event of a training run. */
+export type TrainerEvent = StartedEvent | ScalarsEvent | SpectraEvent | EvalEvent | ProgressEvent | FinishedEvent;
+
+/** The JSON summary `dplab run` prints at the end. */
+export interface RunSummary {
+  outcome: RunOutcome;
+  setupHash: string;
+  backend: string;
+  steps: number;
+  epochs: number;
+  finalLoss: number | null;
+  /** Std of l2-normalised online outputs per dimension × sqrt(d): ≈1 healthy, 0 collapsed. */
+  collapseStd: number | null;
+  /** exp(entropy of normalised singular values²) of the embeddings: 1 (collapsed) … d. */
+  effectiveRank: number | null;
+  probeAcc: number | null;
+  knnAcc: number | null;
+  imagesPerSec: number | null;
+  wallSec: number;
+  /** Set when diverged or failed: what happened, with the step. */
+  error?: string;
+  divergedAtStep?: number;
+}

@@ -1,0 +1,320 @@
+/**
+ * The setup schema: one versioned, typed description of an experiment. It drives validation in the
+ * CLI, the composer's forms, the archive and the sweep grid, so every knob lives here with its
+ * default and its meaning. Defaults follow the paper's STL-10 setup (Tian, Chen & Ganguli 2021,
+ * §5 and the official code `facebookresearch/luckmatters` ssl/real-dataset/config/byol_config.yaml).
+ */
+import { z } from 'zod';
+
+/** Version of the setup format; bump it and add a migration in `migrateSetup` when fields change. */
+export const SETUP_VERSION = 1;
+
+const positive = z.number().finite().positive();
+const nonNegative = z.number().finite().nonnegative();
+const unit = z.number().finite().min(0).max(1);
+
+/** Predictor kinds: each is a registered block in `engine/predictors.ts`. */
+export const PredictorSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('none') }).describe('identity: no predictor'),
+  z
+    .object({
+      kind: z.literal('linear'),
+      bias: z.boolean().default(false),
+      /** Symmetric regularisation: W_p ← (W_p + W_pᵀ)/2 after every step (paper Assumption 3). */
+      symmetric: z.boolean().default(false),
+    })
+    .describe('linear W_p trained by SGD'),
+  z
+    .object({
+      kind: z.literal('mlp'),
+      hidden: z.number().int().min(1).max(8192).default(512),
+    })
+    .describe('2-layer MLP with BatchNorm and ReLU'),
+  z
+    .object({
+      kind: z.literal('directpred'),
+      /** ρ: EMA rate of F̂ ← ρF̂ + (1−ρ)E_B[ffᵀ] (paper Eq. 19). */
+      rho: unit.default(0.3),
+      /** ε: boost of small eigenvalues, p_j = sqrt(max(s_j,0)/max s) + ε (official code's form). */
+      eps: nonNegative.default(0.1),
+      /** Set W_p from F̂ every `freq` steps; SGD-trained in between when freq > 1. */
+      freq: z.number().int().min(1).max(100000).default(1),
+      bias: z.boolean().default(false),
+    })
+    .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂'),
+  z
+    .object({
+      kind: z.literal('directcopy'),
+      rho: unit.default(0.3),
+      eps: nonNegative.default(0.1),
+      freq: z.number().int().min(1).max(100000).default(1),
+    })
+    .describe('DirectCopy: W_p = F̂ / λ_max(F̂) + εI'),
+]);
+export type PredictorSetup = z.infer<typeof PredictorSchema>;
+/** Names of the predictor kinds, in the order the UI lists them. */
+export const PREDICTOR_KINDS = ['none', 'linear', 'mlp', 'directpred', 'directcopy'] as const;
+export type PredictorKind = (typeof PREDICTOR_KINDS)[number];
+
+/** Encoder: a small ResNet-style ConvNet for 28×28 / 32×32 input, or ResNet-18 for GPU users. */
+export const EncoderSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('convnet'),
+    /** Channels of each stage; every stage but the last is followed by a 2×2 max-pool. */
+    widths: z.array(z.number().int().min(1).max(2048)).min(1).max(6).default([32, 64, 128, 256]),
+    /** Add a residual 3×3 block after each stage's first conv (ResNet-style). */
+    residual: z.boolean().default(false),
+  }),
+  z.object({ kind: z.literal('resnet18') }),
+]);
+export type EncoderSetup = z.infer<typeof EncoderSchema>;
+
+export const ProjectorSchema = z.object({
+  /** Hidden width of the 2-layer MLP projector (Linear → BN → ReLU → Linear). */
+  hidden: z.number().int().min(1).max(8192).default(512),
+  /** Output width d: the predictor input f ∈ R^d, so F̂ is d×d. */
+  out: z.number().int().min(2).max(4096).default(128),
+});
+
+export const OptimSchema = z.object({
+  /** α: SGD learning rate. */
+  lr: positive.max(10).default(0.03),
+  momentum: z.number().finite().min(0).lt(1).default(0.9),
+  /** η̄ = αη: weight decay of encoder + projector. */
+  weightDecay: nonNegative.max(1).default(4e-4),
+  /** Weight decay of the predictor alone (paper Table 5 studies predictor-only decay). */
+  predictorWeightDecay: nonNegative.max(1).default(4e-4),
+  /** α_p: predictor learning rate = α·α_p. */
+  predictorLrRatio: positive.max(1000).default(1),
+  batchSize: z.number().int().min(2).max(4096).default(128),
+  epochs: z.number().finite().positive().max(10000).default(100),
+  /** Optional cap on optimisation steps (short runs, tests); the run ends at whichever comes first. */
+  maxSteps: z.number().int().positive().optional(),
+});
+
+export const AugmentSchema = z.object({
+  /** Random resized crop: area fraction range and aspect-ratio range (log-uniform). */
+  cropScale: z.tuple([unit, unit]).default([0.2, 1]),
+  cropRatio: z.tuple([positive, positive]).default([3 / 4, 4 / 3]),
+  flip: z.boolean().default(true),
+  brightness: unit.default(0.4),
+  contrast: unit.default(0.4),
+  /** Colour input only. */
+  saturation: unit.default(0.4),
+  /** Probability of converting a colour view to grayscale (colour input only). */
+  grayscale: unit.default(0.2),
+  /** Std of additive Gaussian noise on the [0,1]-scaled image. */
+  noise: nonNegative.max(1).default(0),
+});
+
+export const DataSchema = z.object({
+  /** 'synthetic', 'fashion-mnist' (IDX files), or the name of a dataset imported with `dplab data import`. */
+  dataset: z.string().min(1).default('synthetic'),
+  /** Folder of the dataset's files where the format needs one (e.g. Fashion-MNIST IDX files). */
+  path: z.string().optional(),
+  /** Use only the first N pre-training images (after a seeded shuffle); all when absent. */
+  trainSize: z.number().int().positive().optional(),
+  /** Synthetic generator parameters (dataset 'synthetic'). */
+  synthetic: z
+    .object({
+      size: z.number().int().min(8).max(96).default(28),
+      channels: z.union([z.literal(1), z.literal(3)]).default(1),
+      classes: z.number().int().min(2).max(100).default(10),
+      train: z.number().int().min(16).max(200000).default(2000),
+      test: z.number().int().min(16).max(100000).default(500),
+    })
+    .default({ size: 28, channels: 1, classes: 10, train: 2000, test: 500 }),
+});
+
+export const EvalSchema = z.object({
+  /** Log spectra (eigenvalues of F̂ and W_p, alignment, asymmetry) every N steps. */
+  spectraEvery: z.number().int().min(1).default(10),
+  /** Evaluate (linear probe, kNN) every K epochs; 0 = only at the end. */
+  everyEpochs: z.number().int().min(0).default(0),
+  /** Images of the labelled train split used to fit the probe / kNN bank (0 = all). */
+  probeTrain: z.number().int().min(0).default(5000),
+  /** Images of the held-out split the probe and kNN report on (0 = all). */
+  probeTest: z.number().int().min(0).default(2000),
+  knnK: z.number().int().min(1).max(500).default(20),
+  probeEpochs: z.number().int().min(1).max(1000).default(50),
+});
+
+const BaseSetupSchema = z.object({
+  version: z.literal(SETUP_VERSION).default(SETUP_VERSION),
+  name: z.string().max(200).optional(),
+  /** Root seed; every component seed (init, data order, augmentation, probe) derives from it. */
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(0),
+  /** byol: target = EMA of the online network (rate γ_a); simsiam: target = online network. */
+  method: z.enum(['byol', 'simsiam']).default('byol'),
+  /** γ_a: EMA momentum of the target (BYOL); the paper's β is (1 − γ_a)/α. */
+  emaMomentum: unit.default(0.996),
+  stopGradient: z.boolean().default(true),
+  predictor: PredictorSchema.default({ kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false }),
+  encoder: EncoderSchema.default({ kind: 'convnet', widths: [32, 64, 128, 256], residual: false }),
+  projector: ProjectorSchema.default({ hidden: 512, out: 128 }),
+  /** cosine: symmetrised 2 − 2cos(p, z); mse: symmetrised ‖p − z‖² without l2 normalisation. */
+  loss: z.enum(['cosine', 'mse']).default('cosine'),
+  optim: OptimSchema.default({
+    lr: 0.03,
+    momentum: 0.9,
+    weightDecay: 4e-4,
+    predictorWeightDecay: 4e-4,
+    predictorLrRatio: 1,
+    batchSize: 128,
+    epochs: 100,
+  }),
+  augment: AugmentSchema.default({
+    cropScale: [0.2, 1],
+    cropRatio: [3 / 4, 4 / 3],
+    flip: true,
+    brightness: 0.4,
+    contrast: 0.4,
+    saturation: 0.4,
+    grayscale: 0.2,
+    noise: 0,
+  }),
+  data: DataSchema.default({
+    dataset: 'synthetic',
+    synthetic: { size: 28, channels: 1, classes: 10, train: 2000, test: 500 },
+  }),
+  eval: EvalSchema.default({
+    spectraEvery: 10,
+    everyEpochs: 0,
+    probeTrain: 5000,
+    probeTest: 2000,
+    knnK: 20,
+    probeEpochs: 50,
+  }),
+});
+
+/** The full setup schema with cross-field rules. */
+export const SetupSchema = BaseSetupSchema.strict().superRefine((s, ctx) => {
+  if (!s.stopGradient && s.method === 'byol') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['stopGradient'],
+      message:
+        'turning stop-gradient off only matters when the target is the online network: use method "simsiam" (a BYOL target is an EMA copy and receives no gradient)',
+    });
+  }
+  if (s.augment.cropScale[0] > s.augment.cropScale[1]) {
+    ctx.addIssue({ code: 'custom', path: ['augment', 'cropScale'], message: 'the lower bound exceeds the upper bound' });
+  }
+  if (s.augment.cropScale[1] <= 0) {
+    ctx.addIssue({ code: 'custom', path: ['augment', 'cropScale'], message: 'the upper bound must be above 0' });
+  }
+  if (s.augment.cropRatio[0] > s.augment.cropRatio[1]) {
+    ctx.addIssue({ code: 'custom', path: ['augment', 'cropRatio'], message: 'the lower bound exceeds the upper bound' });
+  }
+});
+
+/** A complete, validated setup (all defaults filled in). */
+export type Setup = z.infer<typeof SetupSchema>;
+/** What a user may write: any field may be left out and takes its default. */
+export type SetupInput = z.input<typeof SetupSchema>;
+
+/** One problem in a setup: the dotted field path and the reason. */
+export interface SetupIssue {
+  path: string;
+  message: string;
+}
+
+/** Raised for an invalid setup; `issues` names every offending field. */
+export class SetupError extends Error {
+  constructor(readonly issues: SetupIssue[]) {
+    super(issues.map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; '));
+    this.name = 'SetupError';
+  }
+}
+
+/** Formats a zod path as `optim.lr` or `augment.cropScale[0]`. */
+export function formatPath(path: ReadonlyArray<PropertyKey>): string {
+  let out = '';
+  for (const p of path) {
+    if (typeof p === 'number') out += `[${p}]`;
+    else out += out ? `.${String(p)}` : String(p);
+  }
+  return out;
+}
+
+/** Upgrades older setup versions in place of the caller; today only version 1 exists. */
+function migrateSetup(raw: unknown): unknown {
+  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
+    const v = (raw as { version?: unknown }).version;
+    if (typeof v === 'number' && v > SETUP_VERSION) {
+      throw new SetupError([
+        { path: 'version', message: `setup version ${v} is newer than this lab understands (${SETUP_VERSION}); update DirectPred Lab` },
+      ]);
+    }
+  }
+  return raw;
+}
+
+/** Validates without throwing: either the full setup or the list of issues with field paths. */
+export function checkSetup(raw: unknown): { ok: true; setup: Setup } | { ok: false; issues: SetupIssue[] } {
+  let migrated: unknown;
+  try {
+    migrated = migrateSetup(raw);
+  } catch (e) {
+    if (e instanceof SetupError) return { ok: false, issues: e.issues };
+    throw e;
+  }
+  const r = SetupSchema.safeParse(migrated ?? {});
+  if (r.success) return { ok: true, setup: r.data };
+  return { ok: false, issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+}
+
+/** Validates and fills defaults; throws `SetupError` naming each bad field. */
+export function parseSetup(raw: unknown): Setup {
+  const r = checkSetup(raw);
+  if (!r.ok) throw new SetupError(r.issues);
+  return r.setup;
+}
+
+/** The default setup (paper's STL-10 hyper-parameters, DirectPred predictor, synthetic data). */
+export function defaultSetup(): Setup {
+  return parseSetup({});
+}
+
+/** Serialises with keys sorted, so equal setups give equal strings (and hashes). */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortKeys(value));
+}
+
+function sortKeys(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (v && typeof v === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v as object).sort()) {
+      const x = (v as Record<string, unknown>)[k];
+      if (x !== undefined) out[k] = sortKeys(x);
+    }
+    return out;
+  }
+  return v;
+}
+
+/** Reads a value at a dotted path (`optim.lr`, `predictor.kind`) of a setup-like object. */
+export function getAtPath(obj: unknown, path: string): unknown {
+  let cur: unknown = obj;
+  for (const key of path.split('.')) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string, unknown>)[key];
+  }
+  return cur;
+}
+
+/** Returns a deep copy of `obj` with the value at a dotted path replaced (objects created as needed). */
+export function setAtPath<T>(obj: T, path: string, value: unknown): T {
+  const copy = structuredClone(obj) as Record<string, unknown>;
+  const keys = path.split('.');
+  let cur = copy;
+  for (let i = 0; i < keys.length - 1; i++) {
+    const k = keys[i]!;
+    const next = cur[k];
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
+    cur = cur[k] as Record<string, unknown>;
+  }
+  cur[keys[keys.length - 1]!] = value;
+  return copy as T;
+}

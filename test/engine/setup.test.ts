@@ -1,0 +1,48 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { checkSetup, defaultSetup, parseSetup, SetupError, canonicalJson, setAtPath, getAtPath } from '../../src-main/engine/setup.ts';
+import { deriveSeed, permutation } from '../../src-main/engine/seeds.ts';
+
+test('defaults follow the paper STL-10 setup', () => {
+  const s = defaultSetup();
+  assert.equal(s.optim.lr, 0.03);
+  assert.equal(s.optim.momentum, 0.9);
+  assert.equal(s.optim.weightDecay, 4e-4);
+  assert.equal(s.emaMomentum, 0.996);
+  assert.equal(s.optim.batchSize, 128);
+  assert.deepEqual(s.predictor, { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false });
+});
+
+test('invalid setups are rejected with field paths', () => {
+  const r = checkSetup({ optim: { lr: -1 }, predictor: { kind: 'directpred', rho: 2 } });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  const paths = r.issues.map((i) => i.path).sort();
+  assert.deepEqual(paths, ['optim.lr', 'predictor.rho']);
+  assert.throws(() => parseSetup({ predictor: { kind: 'quadratic' } }), (e: unknown) => e instanceof SetupError && /predictor\.kind/.test(e.message));
+  assert.throws(() => parseSetup({ bogus: 1 }), SetupError);
+  assert.throws(() => parseSetup({ method: 'byol', stopGradient: false }), /stopGradient/);
+  assert.throws(() => parseSetup({ version: 99 }), /newer/);
+  assert.throws(() => parseSetup({ augment: { cropScale: [0.9, 0.1] } }), /augment\.cropScale/);
+});
+
+test('canonical JSON ignores key order', () => {
+  assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), canonicalJson({ a: { c: 3, d: 2 }, b: 1 }));
+});
+
+test('path helpers read and write nested fields without mutating', () => {
+  const s = defaultSetup();
+  const t = setAtPath(s, 'optim.lr', 0.1);
+  assert.equal(getAtPath(t, 'optim.lr'), 0.1);
+  assert.equal(s.optim.lr, 0.03);
+});
+
+test('component seeds are independent and stable', () => {
+  assert.equal(deriveSeed(1, 'init'), deriveSeed(1, 'init'));
+  assert.notEqual(deriveSeed(1, 'init'), deriveSeed(1, 'augment'));
+  assert.notEqual(deriveSeed(1, 'init'), deriveSeed(2, 'init'));
+  assert.notEqual(deriveSeed(1, 'augment', 0), deriveSeed(1, 'augment', 1));
+  const p = permutation(100, 7);
+  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 100 }, (_, i) => i));
+  assert.deepEqual(p, permutation(100, 7));
+});
