@@ -1,0 +1,143 @@
+/**
+ * `dplab run <setup.json>`: trains one setup headless, shows a progress line with ETA, and ends
+ * with a JSON summary. Exit codes: 0 completed, 1 failed, 2 bad usage or invalid setup,
+ * 3 dataset missing or unreadable, 4 diverged, 130 cancelled (Ctrl-C).
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { parseSetup, SetupError, setAtPath, type Setup } from '../engine/setup.ts';
+import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import { parseArgs, formatDuration } from './args.ts';
+
+const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--out FILE]
+                 [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
+
+Trains the setup and prints a JSON summary (setup hash, backend, steps, final loss, collapse
+indicators, probe and kNN accuracy, images/s), or writes it to --out FILE.
+--set overrides a field of the setup, e.g. --set optim.epochs=2 --set predictor.kind=linear
+(values are parsed as JSON when they can be, else taken as strings).`;
+
+/** Reads and validates a setup file with `--set` overrides; throws SetupError or a file error. */
+export function loadSetupFile(file: string, overrides: string[] = []): Setup {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`cannot read setup file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`setup file ${file} is not valid JSON: ${(e as Error).message}`);
+  }
+  for (const o of overrides) {
+    const eq = o.indexOf('=');
+    if (eq <= 0) throw new Error(`--set expects path=value, got '${o}'`);
+    const path = o.slice(0, eq);
+    const text = o.slice(eq + 1);
+    let value: unknown = text;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      /* a bare string */
+    }
+    raw = setAtPath(raw ?? {}, path, value);
+  }
+  return parseSetup(raw);
+}
+
+function progressLine(e: Extract<TrainerEvent, { type: 'progress' }>, loss: number | null): string {
+  const pct = ((100 * e.step) / e.totalSteps).toFixed(0).padStart(3);
+  const eta = e.etaSec === null ? '—' : formatDuration(e.etaSec);
+  const l = loss === null ? '' : `  loss ${loss.toFixed(4)}`;
+  return `step ${e.step}/${e.totalSteps} (${pct}%)  epoch ${e.epoch.toFixed(2)}${l}  ETA ${eta}`;
+}
+
+/** The `run` sub-command. */
+export async function runCommand(args: string[]): Promise<number> {
+  const a = parseArgs(args, { string: ['backend', 'out', 'archive'], multi: ['set'], boolean: ['quiet', 'no-archive', 'help'] });
+  if (a.flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (a.error) {
+    console.error(`dplab run: ${a.error}`);
+    return 2;
+  }
+  if (a.positional.length !== 1) {
+    console.error('dplab run: expected one setup file (dplab run --help)');
+    return 2;
+  }
+  let setup: Setup;
+  try {
+    setup = loadSetupFile(a.positional[0]!, a.multi.set ?? []);
+  } catch (e) {
+    console.error(`dplab run: invalid setup: ${(e as Error).message}`);
+    return 2;
+  }
+  const backend = (a.strings.backend ?? 'auto') as 'auto';
+  const valid = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+  if (!valid.includes(backend)) {
+    console.error(`dplab run: unknown backend '${backend}' (one of ${valid.join(', ')})`);
+    return 2;
+  }
+  const quiet = a.flags.quiet === true;
+  const tty = process.stderr.isTTY === true;
+  let lastLoss: number | null = null;
+  let lastPrinted = 0;
+  const onEvent = (e: TrainerEvent) => {
+    if (quiet) return;
+    if (e.type === 'started') {
+      console.error(`training on ${e.env.backend} · dataset ${e.dataset.name} (${e.dataset.pretrainCount} images) · ${e.totalSteps} steps`);
+    } else if (e.type === 'scalars') {
+      lastLoss = e.values.loss ?? lastLoss;
+    } else if (e.type === 'progress') {
+      const now = Date.now();
+      if (tty) process.stderr.write(`\r${progressLine(e, lastLoss)}\x1b[K`);
+      else if (now - lastPrinted > 5000 || e.step === e.totalSteps) {
+        console.error(progressLine(e, lastLoss));
+        lastPrinted = now;
+      }
+    } else if (e.type === 'eval') {
+      if (tty) process.stderr.write('\n');
+      console.error(`eval at step ${e.step}: probe ${(100 * e.probeAcc).toFixed(1)}%  kNN ${(100 * e.knnAcc).toFixed(1)}%`);
+    }
+  };
+  const controller = new AbortController();
+  const onSigint = () => controller.abort();
+  process.once('SIGINT', onSigint);
+  let summary: RunSummary;
+  try {
+    const { runAndRecord } = await import('./record.ts');
+    summary = await runAndRecord(setup, {
+      backend,
+      onEvent,
+      signal: controller.signal,
+      archive: a.flags['no-archive'] ? null : (a.strings.archive ?? undefined),
+    });
+  } catch (e) {
+    if (tty && !quiet) process.stderr.write('\n');
+    const err = e as Error;
+    const isData = err.name === 'DatasetError' || /dataset|no such file|ENOENT/i.test(err.message);
+    console.error(`dplab run: ${err.message}`);
+    return err instanceof SetupError ? 2 : isData ? 3 : 1;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+  if (tty && !quiet) process.stderr.write('\n');
+  const json = JSON.stringify(summary, null, 2);
+  if (a.strings.out) writeFileSync(a.strings.out, json + '\n');
+  else console.log(json);
+  switch (summary.outcome) {
+    case 'completed':
+      return 0;
+    case 'diverged':
+      console.error(`dplab run: diverged: ${summary.error}`);
+      return 4;
+    case 'cancelled':
+      return 130;
+    default:
+      console.error(`dplab run: failed: ${summary.error}`);
+      return 1;
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * Metrics of a run: a registry that names each scalar (label, meaning, which way is better) for the
+ * CLI, archive and charts, and the pure computations of the paper's spectral quantities.
+ */
+import { eigh } from '../math/eigh.ts';
+
+/** Description of a logged scalar. */
+export interface MetricInfo {
+  name: string;
+  label: string;
+  description: string;
+  /** 'higher' or 'lower' is better; 'none' when neither. */
+  better: 'higher' | 'lower' | 'none';
+}
+
+/** The registry of scalar metrics; adding one here makes it known to every view. */
+export const METRICS: Record<string, MetricInfo> = {
+  loss: { name: 'loss', label: 'loss', description: 'symmetrised BYOL loss of the step (2 − 2cos, or squared error)', better: 'lower' },
+  imagesPerSec: { name: 'imagesPerSec', label: 'images/s', description: 'training throughput (images of the batch per second)', better: 'higher' },
+  lr: { name: 'lr', label: 'lr', description: 'learning rate α of the step', better: 'none' },
+  collapseStd: {
+    name: 'collapseStd',
+    label: 'output std × √d',
+    description: 'per-dimension std of the l2-normalised online projector output times √d: ≈1 healthy, 0 collapsed',
+    better: 'higher',
+  },
+  effectiveRank: {
+    name: 'effectiveRank',
+    label: 'effective rank',
+    description: 'exp(entropy) of the normalised eigenvalues of the embeddings\' covariance: 1 collapsed … d',
+    better: 'higher',
+  },
+  probeAcc: { name: 'probeAcc', label: 'probe acc', description: 'linear probe accuracy on the held-out split', better: 'higher' },
+  knnAcc: { name: 'knnAcc', label: 'kNN acc', description: 'k-nearest-neighbour accuracy on the held-out split', better: 'higher' },
+  asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none' },
+};
+
+/** The paper's Fig. 2 quantities at one step. */
+export interface Spectra {
+  /** s_j: eigenvalues of F̂, descending. */
+  fEig: number[];
+  /** Eigenvalues of (W_p + W_pᵀ)/2, descending (empty without a linear predictor). */
+  wpEig: number[];
+  /** cos(W_p u_j, u_j) for each eigenvector u_j of F̂ (order of fEig). */
+  alignment: number[];
+  /** ‖W_p − W_pᵀ‖_F / ‖W_p‖_F. */
+  asymmetry: number;
+}
+
+/** Spectra of F̂ (d×d row-major) and of the paper's W_p (d×d row-major, p = W_p f) when linear. */
+export function spectra(fHat: ArrayLike<number>, wp: ArrayLike<number> | null, d: number): Spectra {
+  const F = eigh(fHat, d);
+  const fEig = Array.from(F.values);
+  if (!wp) return { fEig, wpEig: [], alignment: [], asymmetry: 0 };
+  const wpEig = Array.from(eigh(wp, d).values);
+  const alignment: number[] = [];
+  for (let j = 0; j < d; j++) {
+    // v = W_p u_j; cos = u_jᵀ v / ‖v‖ (‖u_j‖ = 1).
+    let dot = 0;
+    let norm2 = 0;
+    for (let a = 0; a < d; a++) {
+      let v = 0;
+      for (let b = 0; b < d; b++) v += wp[a * d + b]! * F.vectors[b * d + j]!;
+      dot += F.vectors[a * d + j]! * v;
+      norm2 += v * v;
+    }
+    alignment.push(norm2 > 0 ? dot / Math.sqrt(norm2) : 0);
+  }
+  let anti = 0;
+  let all = 0;
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b < d; b++) {
+      const x = wp[a * d + b]!;
+      const diff = x - wp[b * d + a]!;
+      anti += diff * diff;
+      all += x * x;
+    }
+  }
+  return { fEig, wpEig, alignment, asymmetry: all > 0 ? Math.sqrt(anti / all) : 0 };
+}
+
+/** exp(Shannon entropy) of λ/Σλ over the non-negative eigenvalues λ of a covariance: 1 … d. */
+export function effectiveRank(eigenvalues: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < eigenvalues.length; i++) total += Math.max(eigenvalues[i]!, 0);
+  if (!(total > 0)) return 0;
+  let h = 0;
+  for (let i = 0; i < eigenvalues.length; i++) {
+    const p = Math.max(eigenvalues[i]!, 0) / total;
+    if (p > 0) h -= p * Math.log(p);
+  }
+  return Math.exp(h);
+}

@@ -1,0 +1,158 @@
+/**
+ * Predictor kinds as registered blocks: adding a kind means adding one entry to PREDICTORS (and its
+ * options to PredictorSchema in setup.ts). Convention: a linear predictor stores W with shape
+ * [d_in, d_out] and computes p = f·W, so the paper's W_p (p = W_p f) is Wᵀ.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { PredictorKind, PredictorSetup, Setup } from './setup.ts';
+import { applyBn, type ForwardMode, type ParamBuilder, type Params } from './model.ts';
+import { dense } from './layers.ts';
+import { eigh } from '../math/eigh.ts';
+
+/** What the trainer needs of a predictor kind. */
+export interface PredictorBlock {
+  kind: PredictorKind;
+  /** Creates the predictor's parameters (names start with `pred.`) for predictor input width d. */
+  build(b: ParamBuilder, d: number, cfg: PredictorSetup): void;
+  /** p = predictor(f). */
+  forward(f: tf.Tensor2D, p: Params, mode: ForwardMode, cfg: PredictorSetup): tf.Tensor2D;
+  /** The paper's W_p (d×d, p = W_p f) when the predictor is linear; null otherwise. */
+  wp?(p: Params): tf.Tensor2D | null;
+  /** Whether SGD updates the predictor's parameters at this step (0-based). */
+  sgdAt(step: number, cfg: PredictorSetup): boolean;
+  /** Runs after the optimiser step with the current F̂ (d×d row-major, uncentred correlation). */
+  afterStep?(p: Params, fHat: Float64Array | null, d: number, step: number, cfg: PredictorSetup): void;
+}
+
+/**
+ * DirectPred's predictor from F̂ (official code's form, luckmatters ssl/real-dataset byol_trainer.py):
+ * F̂ = U diag(s) Uᵀ, p_j = sqrt(max(s_j, 0) / max_j s_j) + ε, clamped at ≥ 1e-4, W_p = U diag(p) Uᵀ.
+ * Returns W_p as d×d row-major (symmetric).
+ */
+export function directPredWeights(fHat: ArrayLike<number>, d: number, eps: number): Float64Array {
+  const { values: s, vectors: U } = eigh(fHat, d);
+  const sMax = s[0]!;
+  const p = new Float64Array(d);
+  for (let j = 0; j < d; j++) {
+    const ratio = sMax > 0 ? Math.max(s[j]!, 0) / sMax : 0;
+    p[j] = Math.max(Math.sqrt(ratio) + eps, 1e-4);
+  }
+  const W = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      let acc = 0;
+      for (let j = 0; j < d; j++) acc += U[a * d + j]! * p[j]! * U[b * d + j]!;
+      W[a * d + b] = acc;
+      W[b * d + a] = acc;
+    }
+  }
+  return W;
+}
+
+/** DirectCopy's predictor: W_p = F̂ / λ_max(F̂) + εI (d×d row-major). */
+export function directCopyWeights(fHat: ArrayLike<number>, d: number, eps: number): Float64Array {
+  const { values } = eigh(fHat, d);
+  const lmax = values[0]! > 0 ? values[0]! : 1;
+  const W = new Float64Array(d * d);
+  for (let i = 0; i < d * d; i++) W[i] = fHat[i]! / lmax;
+  for (let i = 0; i < d; i++) W[i * d + i] += eps;
+  return W;
+}
+
+function linearWp(p: Params): tf.Tensor2D {
+  return tf.transpose(p.get('pred.w') as unknown as tf.Tensor2D);
+}
+
+function linearForward(f: tf.Tensor2D, p: Params): tf.Tensor2D {
+  return dense(f, p.get('pred.w') as unknown as tf.Tensor2D, p.get('pred.b') as unknown as tf.Tensor1D | undefined);
+}
+
+function setWp(p: Params, W: Float64Array, d: number): void {
+  // W_p is symmetric for both DirectPred and DirectCopy, so the stored [in, out] matrix equals W_p.
+  const v = p.get('pred.w')!;
+  const t = tf.tensor2d(Float32Array.from(W), [d, d]);
+  v.assign(t);
+  t.dispose();
+}
+
+function closedFormSgdAt(step: number, cfg: PredictorSetup): boolean {
+  // With freq = 1 the weights are overwritten after every step, so SGD on them would be discarded.
+  const freq = 'freq' in cfg ? cfg.freq : 1;
+  return freq > 1 || ('bias' in cfg && cfg.bias === true);
+}
+
+/** The registry of predictor kinds. */
+export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
+  none: {
+    kind: 'none',
+    build() {},
+    forward: (f) => f,
+    sgdAt: () => false,
+  },
+  linear: {
+    kind: 'linear',
+    build(b, d, cfg) {
+      b.uniform('pred.w', [d, d], d);
+      if (cfg.kind === 'linear' && cfg.bias) b.constant('pred.b', [d], 0);
+    },
+    forward: (f, p) => linearForward(f, p),
+    wp: linearWp,
+    sgdAt: () => true,
+    afterStep(p, _f, _d, _step, cfg) {
+      if (cfg.kind !== 'linear' || !cfg.symmetric) return;
+      // Symmetric regularisation (paper Assumption 3): W_p ← (W_p + W_pᵀ)/2 after every step.
+      const v = p.get('pred.w')!;
+      const t = tf.tidy(() => v.add(tf.transpose(v)).mul(0.5));
+      v.assign(t);
+      t.dispose();
+    },
+  },
+  mlp: {
+    kind: 'mlp',
+    build(b, d, cfg) {
+      const h = cfg.kind === 'mlp' ? cfg.hidden : 512;
+      b.weight('pred.l1.w', [d, h], d);
+      b.bn('pred.bn', h);
+      b.weight('pred.l2.w', [h, d], h);
+      b.constant('pred.l2.b', [d], 0);
+    },
+    forward(f, p, mode) {
+      const a = tf.relu(applyBn(dense(f, p.get('pred.l1.w') as unknown as tf.Tensor2D), p, 'pred.bn', mode));
+      return dense(a, p.get('pred.l2.w') as unknown as tf.Tensor2D, p.get('pred.l2.b') as unknown as tf.Tensor1D);
+    },
+    sgdAt: () => true,
+  },
+  directpred: {
+    kind: 'directpred',
+    build(b, d, cfg) {
+      b.uniform('pred.w', [d, d], d);
+      if (cfg.kind === 'directpred' && cfg.bias) b.constant('pred.b', [d], 0);
+    },
+    forward: (f, p) => linearForward(f, p),
+    wp: linearWp,
+    sgdAt: closedFormSgdAt,
+    afterStep(p, fHat, d, step, cfg) {
+      if (cfg.kind !== 'directpred' || !fHat || (step + 1) % cfg.freq !== 0) return;
+      setWp(p, directPredWeights(fHat, d, cfg.eps), d);
+    },
+  },
+  directcopy: {
+    kind: 'directcopy',
+    build(b, d) {
+      b.uniform('pred.w', [d, d], d);
+    },
+    forward: (f, p) => linearForward(f, p),
+    wp: linearWp,
+    sgdAt: closedFormSgdAt,
+    afterStep(p, fHat, d, step, cfg) {
+      if (cfg.kind !== 'directcopy' || !fHat || (step + 1) % cfg.freq !== 0) return;
+      setWp(p, directCopyWeights(fHat, d, cfg.eps), d);
+    },
+  },
+};
+
+/** ρ of the F̂ moving average: the predictor's own for DirectPred/DirectCopy, else 0.3 (spectra only). */
+export function fHatRho(setup: Setup): number {
+  const p = setup.predictor;
+  return p.kind === 'directpred' || p.kind === 'directcopy' ? p.rho : 0.3;
+}
