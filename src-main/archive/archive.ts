@@ -1,0 +1,625 @@
+/**
+ * The run archive: one SQLite file (WAL) holding every run the lab makes — setups, statuses, scalar
+ * metrics per step, spectra snapshots, evaluations, checkpoints, sweeps, tags and notes.
+ *
+ * Opening checks the file before anything is written: a file that is not SQLite, or SQLite without
+ * our application id, is refused as foreign; a newer schema is refused; a failed quick_check or a
+ * corruption error is reported as damage (never repaired). Only then is the file opened read-write,
+ * switched to WAL and migrated. One process (the run manager's) writes; trainers send it batches.
+ */
+import Database from 'better-sqlite3';
+import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import { APPLICATION_ID, MIGRATIONS, RUN_STATUSES, SCHEMA_VERSION, type RunStatus } from './schema.ts';
+import { decodeF32, encodeF32 } from './blobs.ts';
+
+export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
+
+/** Why an archive could not be opened: the file is left as it was in every case. */
+export type ArchiveErrorKind = 'foreign' | 'newer' | 'damaged' | 'missing' | 'older';
+
+/** Refusal to open (or use) an archive file, naming the file and the reason. */
+export class ArchiveError extends Error {
+  constructor(
+    readonly kind: ArchiveErrorKind,
+    readonly file: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${file}: ${message}`, options);
+    this.name = 'ArchiveError';
+  }
+}
+
+/** Options of `openArchive`. */
+export interface OpenOptions {
+  /** Create the file when it does not exist (default true). An existing empty file is never adopted. */
+  create?: boolean;
+  /** Open read-only: no migrations, no writes (for import sources and inspection). */
+  readonly?: boolean;
+}
+
+/** Statuses a run ends in; a run in one of these is not running. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+
+/** A run as stored (times in ms since the Unix epoch). */
+export interface RunRecord {
+  uuid: string;
+  name: string | null;
+  /** The full validated setup (JSON). */
+  setup: Record<string, unknown>;
+  /** sha256 hex of the canonical setup without its name. */
+  setupHash: string;
+  status: RunStatus;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  heartbeatAt: number | null;
+  /** Trainer process id while running. */
+  pid: number | null;
+  /** Process id of the manager that owns the run while running. */
+  ownerPid: number | null;
+  cancelRequested: boolean;
+  backend: string | null;
+  versions: Record<string, string> | null;
+  appVersion: string | null;
+  host: Record<string, unknown> | null;
+  seed: number;
+  dataset: { name: string; hash: string; source?: string; pretrainCount?: number } | null;
+  totalSteps: number | null;
+  lastStep: number | null;
+  summary: RunSummary | null;
+  error: string | null;
+  tags: string[];
+}
+
+/** One scalar metric over steps (null where the value was NaN). */
+export interface MetricSeries {
+  name: string;
+  steps: number[];
+  epochs: number[];
+  values: (number | null)[];
+}
+
+/** A spectra snapshot as stored (see SpectraEvent for the meaning of each array). */
+export interface SpectraRow {
+  step: number;
+  epoch: number;
+  fEig: number[];
+  wpEig: number[];
+  alignment: number[];
+  asymmetry: number | null;
+}
+
+/** An evaluation as stored. */
+export interface EvalRow {
+  step: number;
+  epoch: number;
+  probeAcc: number | null;
+  knnAcc: number | null;
+  probeTrainAcc: number | null;
+}
+
+/** A sweep with its member runs in expansion order. */
+export interface SweepRecord {
+  uuid: string;
+  name: string | null;
+  definition: unknown;
+  createdAt: number;
+  members: { runUuid: string; idx: number; combo: Record<string, unknown> }[];
+}
+
+/** Filter of `listRuns`. */
+export interface RunFilter {
+  status?: RunStatus | RunStatus[];
+  tag?: string;
+  sweep?: string;
+  /** Newest first (default) or oldest first. */
+  order?: 'newest' | 'oldest';
+  limit?: number;
+}
+
+/** Fields for a new run. */
+export interface NewRun {
+  uuid?: string;
+  name?: string | null;
+  setup: Record<string, unknown>;
+  setupHash: string;
+  seed: number;
+  status?: RunStatus;
+  createdAt?: number;
+}
+
+const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
+
+function isCorruption(e: unknown): boolean {
+  const code = (e as { code?: unknown })?.code;
+  return typeof code === 'string' && CORRUPT_CODES.has(code);
+}
+
+/** Reads the 100-byte SQLite header: magic, user_version (offset 60) and application_id (offset 68). */
+function readHeader(file: string): { sqlite: boolean; userVersion: number; applicationId: number; size: number } {
+  const size = statSync(file).size;
+  const head = Buffer.alloc(100);
+  const fd = openSync(file, 'r');
+  try {
+    readSync(fd, head, 0, 100, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const sqlite = size >= 100 && head.subarray(0, 16).toString('latin1') === 'SQLite format 3\u0000';
+  return { sqlite, userVersion: head.readUInt32BE(60), applicationId: head.readUInt32BE(68), size };
+}
+
+/** Checks an existing file without writing to it; throws ArchiveError when it is not a usable archive. */
+export function verifyArchiveFile(file: string): { schemaVersion: number } {
+  const h = readHeader(file);
+  if (h.size === 0) throw new ArchiveError('foreign', file, 'is an empty file, not a DirectPred Lab archive; refusing to use it');
+  if (!h.sqlite) throw new ArchiveError('foreign', file, 'is not an SQLite database, so not a DirectPred Lab archive; left untouched');
+  if (h.applicationId !== APPLICATION_ID) {
+    throw new ArchiveError(
+      'foreign',
+      file,
+      `is an SQLite database of another program (application_id 0x${h.applicationId.toString(16).padStart(8, '0')}, expected 0x${APPLICATION_ID.toString(16)}), not a DirectPred Lab archive; left untouched`,
+    );
+  }
+  if (h.userVersion > SCHEMA_VERSION) throw newer(file, h.userVersion);
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { readonly: true, fileMustExist: true });
+    const version = db.pragma('user_version', { simple: true }) as number;
+    if (version > SCHEMA_VERSION) throw newer(file, version);
+    const rows = db.pragma('quick_check') as { quick_check: string }[];
+    const problems = rows.map((r) => r.quick_check).filter((m) => m !== 'ok');
+    if (problems.length) {
+      throw new ArchiveError('damaged', file, `is damaged (quick_check: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? `; … ${problems.length - 5} more` : ''}); it was not changed — restore a backup or recover it with the sqlite3 tool's .recover`);
+    }
+    return { schemaVersion: version };
+  } catch (e) {
+    if (e instanceof ArchiveError) throw e;
+    if (isCorruption(e)) throw new ArchiveError('damaged', file, `is damaged (${(e as Error).message}); it was not changed`, { cause: e });
+    throw e;
+  } finally {
+    db?.close();
+  }
+}
+
+function newer(file: string, version: number): ArchiveError {
+  return new ArchiveError('newer', file, `has archive schema version ${version}, newer than this DirectPred Lab understands (${SCHEMA_VERSION}); update the lab to open it. The file was not changed`);
+}
+
+/** Opens (creating or migrating as needed) the archive at `file`; see the module comment for the checks. */
+export function openArchive(file: string, opts: OpenOptions = {}): Archive {
+  const exists = existsSync(file);
+  if (!exists) {
+    if (opts.create === false || opts.readonly) throw new ArchiveError('missing', file, 'no archive at this path');
+    mkdirSync(dirname(file), { recursive: true });
+    const db = new Database(file);
+    // application_id goes into the main file before WAL is on, so the header always marks the file as ours.
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('journal_mode = WAL');
+    return new Archive(db, file, false);
+  }
+  const { schemaVersion } = verifyArchiveFile(file);
+  if (opts.readonly) {
+    if (schemaVersion < SCHEMA_VERSION) {
+      throw new ArchiveError('older', file, `has schema version ${schemaVersion}; open it once read-write (any dplab command) to migrate it to ${SCHEMA_VERSION}`);
+    }
+    return new Archive(new Database(file, { readonly: true, fileMustExist: true }), file, true);
+  }
+  const db = new Database(file, { fileMustExist: true });
+  db.pragma('journal_mode = WAL');
+  return new Archive(db, file, false);
+}
+
+type Row = Record<string, unknown>;
+
+function parseJson<T>(s: unknown): T | null {
+  return typeof s === 'string' ? (JSON.parse(s) as T) : null;
+}
+
+function num(v: unknown): number | null {
+  return typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : null;
+}
+
+/** An open archive. All writes go through its methods, each in a transaction. */
+export class Archive {
+  private readonly stmts = new Map<string, Database.Statement>();
+  private readonly nameIds = new Map<string, number>();
+  private closed = false;
+
+  /** Use `openArchive`. */
+  constructor(
+    readonly db: Database.Database,
+    readonly file: string,
+    readonly readonly: boolean,
+  ) {
+    db.pragma('busy_timeout = 5000');
+    if (!readonly) {
+      db.pragma('foreign_keys = ON');
+      // NORMAL in WAL mode survives a killed process (only power loss can lose the newest commits).
+      db.pragma('synchronous = NORMAL');
+      this.migrate();
+    }
+  }
+
+  /** Schema version of the open file. */
+  get schemaVersion(): number {
+    return this.db.pragma('user_version', { simple: true }) as number;
+  }
+
+  private migrate(): void {
+    const from = this.schemaVersion;
+    if (from > SCHEMA_VERSION) throw newer(this.file, from);
+    if (from === SCHEMA_VERSION) return;
+    this.db.transaction(() => {
+      for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!.sql);
+      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      this.db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)').run(`migrated_to_${SCHEMA_VERSION}`, new Date().toISOString());
+    })();
+  }
+
+  private stmt(sql: string): Database.Statement {
+    let s = this.stmts.get(sql);
+    if (!s) {
+      s = this.db.prepare(sql);
+      this.stmts.set(sql, s);
+    }
+    return s;
+  }
+
+  /** Closes the file (checkpointing the WAL). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.db.close();
+  }
+
+  /** Full `PRAGMA integrity_check`: ['ok'] for a sound file, otherwise the problems found. */
+  integrityCheck(): string[] {
+    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  /** Adds a run (status 'queued' unless given) and returns its record. */
+  createRun(r: NewRun): RunRecord {
+    const uuid = r.uuid ?? randomUUID();
+    this.stmt(
+      'INSERT INTO runs (uuid, name, setup_json, setup_hash, status, created_at, seed) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    ).run(uuid, r.name ?? null, JSON.stringify(r.setup), r.setupHash, r.status ?? 'queued', r.createdAt ?? Date.now(), r.seed);
+    return this.getRun(uuid)!;
+  }
+
+  private runId(uuid: string): number {
+    const row = this.stmt('SELECT id FROM runs WHERE uuid = ?').get(uuid) as { id: number } | undefined;
+    if (!row) throw new Error(`archive ${this.file}: no run ${uuid}`);
+    return row.id;
+  }
+
+  private toRecord(r: Row, tags: string[]): RunRecord {
+    const datasetName = r.dataset_name as string | null;
+    return {
+      uuid: r.uuid as string,
+      name: (r.name as string | null) ?? null,
+      setup: JSON.parse(r.setup_json as string),
+      setupHash: r.setup_hash as string,
+      status: r.status as RunStatus,
+      createdAt: num(r.created_at)!,
+      startedAt: num(r.started_at),
+      endedAt: num(r.ended_at),
+      heartbeatAt: num(r.heartbeat_at),
+      pid: num(r.pid),
+      ownerPid: num(r.owner_pid),
+      cancelRequested: !!r.cancel_requested,
+      backend: (r.backend as string | null) ?? null,
+      versions: parseJson(r.versions_json),
+      appVersion: (r.app_version as string | null) ?? null,
+      host: parseJson(r.host_json),
+      seed: num(r.seed)!,
+      dataset: datasetName ? { ...(parseJson<Record<string, unknown>>(r.dataset_json) ?? {}), name: datasetName, hash: (r.dataset_hash as string) ?? '' } : null,
+      totalSteps: num(r.total_steps),
+      lastStep: num(r.last_step),
+      summary: parseJson(r.summary_json),
+      error: (r.error as string | null) ?? null,
+      tags,
+    };
+  }
+
+  /** The run with this uuid, or undefined. */
+  getRun(uuid: string): RunRecord | undefined {
+    const r = this.stmt('SELECT * FROM runs WHERE uuid = ?').get(uuid) as Row | undefined;
+    if (!r) return undefined;
+    const tags = (this.stmt('SELECT tag FROM tags WHERE run_id = ? ORDER BY tag').all(r.id) as { tag: string }[]).map((t) => t.tag);
+    return this.toRecord(r, tags);
+  }
+
+  /** Finds a run by full uuid or a unique uuid prefix (≥ 4 characters), as the CLI accepts. */
+  resolveRun(ref: string): RunRecord {
+    const exact = this.getRun(ref);
+    if (exact) return exact;
+    if (ref.length >= 4) {
+      const rows = this.stmt("SELECT uuid FROM runs WHERE uuid LIKE ? ESCAPE '\\' LIMIT 3").all(ref.replace(/[\\%_]/g, '\\$&') + '%') as { uuid: string }[];
+      if (rows.length === 1) return this.getRun(rows[0]!.uuid)!;
+      if (rows.length > 1) throw new Error(`run reference '${ref}' matches several runs (${rows.map((r) => r.uuid).join(', ')}…); give more characters`);
+    }
+    throw new Error(`no run '${ref}' in archive ${this.file}`);
+  }
+
+  /** Runs matching the filter, newest first by default, with their tags. */
+  listRuns(f: RunFilter = {}): RunRecord[] {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (f.status) {
+      const list = Array.isArray(f.status) ? f.status : [f.status];
+      where.push(`r.status IN (${list.map(() => '?').join(',')})`);
+      params.push(...list);
+    }
+    if (f.tag) {
+      where.push('r.id IN (SELECT run_id FROM tags WHERE tag = ?)');
+      params.push(f.tag);
+    }
+    if (f.sweep) {
+      where.push('r.id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.uuid = ?)');
+      params.push(f.sweep);
+    }
+    const sql =
+      `SELECT r.*, (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.run_id = r.id ORDER BY tag)) AS tag_list FROM runs r` +
+      (where.length ? ` WHERE ${where.join(' AND ')}` : '') +
+      ` ORDER BY r.created_at ${f.order === 'oldest' ? 'ASC' : 'DESC'}, r.id ${f.order === 'oldest' ? 'ASC' : 'DESC'}` +
+      (f.limit ? ` LIMIT ${Math.max(0, Math.floor(f.limit))}` : '');
+    return (this.stmt(sql).all(...params) as Row[]).map((r) => this.toRecord(r, r.tag_list ? String(r.tag_list).split('\u001f') : []));
+  }
+
+  /** Sets a run's status and, optionally, other columns (snake_case names of the runs table). */
+  setStatus(uuid: string, status: RunStatus, extra: { error?: string | null; endedAt?: number | null; startedAt?: number; pid?: number | null; ownerPid?: number | null } = {}): void {
+    const sets = ['status = ?'];
+    const params: unknown[] = [status];
+    const cols: [keyof typeof extra, string][] = [['error', 'error'], ['endedAt', 'ended_at'], ['startedAt', 'started_at'], ['pid', 'pid'], ['ownerPid', 'owner_pid']];
+    for (const [k, c] of cols) {
+      if (k in extra) {
+        sets.push(`${c} = ?`);
+        params.push(extra[k] ?? null);
+      }
+    }
+    if (status === 'queued' || status === 'running') sets.push('cancel_requested = 0');
+    const info = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE uuid = ?`).run(...params, uuid);
+    if (info.changes === 0) throw new Error(`archive ${this.file}: no run ${uuid}`);
+  }
+
+  /** Records that the run's trainer is alive (the manager calls it on each trainer heartbeat). */
+  heartbeat(uuid: string, at = Date.now()): void {
+    this.stmt('UPDATE runs SET heartbeat_at = ? WHERE uuid = ?').run(at, uuid);
+  }
+
+  /** Asks the manager that owns a running run to cancel it (works from another process). */
+  requestCancel(uuid: string): void {
+    this.stmt('UPDATE runs SET cancel_requested = 1 WHERE uuid = ?').run(uuid);
+  }
+
+  /** Deletes a run with everything stored for it. */
+  deleteRun(uuid: string): boolean {
+    return this.stmt('DELETE FROM runs WHERE uuid = ?').run(uuid).changes > 0;
+  }
+
+  // ---- events ---------------------------------------------------------------------------------
+
+  private metricNameId(name: string): number {
+    let id = this.nameIds.get(name);
+    if (id === undefined) {
+      this.stmt('INSERT OR IGNORE INTO metric_names(name) VALUES (?)').run(name);
+      id = (this.stmt('SELECT id FROM metric_names WHERE name = ?').get(name) as { id: number }).id;
+      this.nameIds.set(name, id);
+    }
+    return id;
+  }
+
+  /**
+   * Stores a batch of trainer events for a run in one transaction. Rows for a step already present
+   * are replaced, so the steps a resumed run repeats after its checkpoint overwrite the old ones.
+   */
+  appendEvents(uuid: string, events: readonly TrainerEvent[]): void {
+    if (events.length === 0) return;
+    const runId = this.runId(uuid);
+    const insMetric = this.stmt('INSERT OR REPLACE INTO metrics(run_id, name_id, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
+    const insSpectra = this.stmt('INSERT OR REPLACE INTO spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    const insEval = this.stmt('INSERT OR REPLACE INTO evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc) VALUES (?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      let lastStep = -1;
+      for (const e of events) {
+        switch (e.type) {
+          case 'started':
+            this.stmt(
+              `UPDATE runs SET backend = ?, versions_json = ?, app_version = ?, host_json = ?, dataset_name = ?, dataset_hash = ?, dataset_json = ?,
+               total_steps = ?, started_at = COALESCE(started_at, ?) WHERE id = ?`,
+            ).run(
+              e.env.backend,
+              JSON.stringify(e.env.versions),
+              e.env.appVersion,
+              JSON.stringify(e.env.host),
+              e.dataset.name,
+              e.dataset.hash,
+              JSON.stringify(e.dataset),
+              e.totalSteps,
+              Date.now(),
+              runId,
+            );
+            break;
+          case 'scalars':
+            for (const [name, v] of Object.entries(e.values)) insMetric.run(runId, this.metricNameId(name), e.step, e.epoch, Number.isNaN(v) ? null : v);
+            lastStep = Math.max(lastStep, e.step);
+            break;
+          case 'spectra':
+            insSpectra.run(runId, e.step, e.epoch, encodeF32(e.fEig), encodeF32(e.wpEig), encodeF32(e.alignment), Number.isNaN(e.asymmetry) ? null : e.asymmetry);
+            break;
+          case 'eval':
+            insEval.run(runId, e.step, e.epoch, e.probeAcc, e.knnAcc, e.probeTrainAcc);
+            break;
+          case 'progress':
+            lastStep = Math.max(lastStep, e.step);
+            this.stmt('UPDATE runs SET total_steps = ? WHERE id = ?').run(e.totalSteps, runId);
+            break;
+          case 'finished':
+            this.stmt('UPDATE runs SET status = ?, summary_json = ?, error = ?, ended_at = ?, pid = NULL, owner_pid = NULL WHERE id = ?').run(
+              e.outcome,
+              JSON.stringify(e.summary),
+              e.summary.error ?? null,
+              Date.now(),
+              runId,
+            );
+            break;
+        }
+      }
+      if (lastStep >= 0) this.stmt('UPDATE runs SET last_step = ?, heartbeat_at = ? WHERE id = ?').run(lastStep, Date.now(), runId);
+    })();
+  }
+
+  /** Every scalar metric of a run (or only `names`), each sorted by step. */
+  getMetrics(uuid: string, names?: string[]): MetricSeries[] {
+    const runId = this.runId(uuid);
+    const rows = this.stmt(
+      'SELECT n.name, m.step, m.epoch, m.value FROM metrics m JOIN metric_names n ON n.id = m.name_id WHERE m.run_id = ? ORDER BY n.name, m.step',
+    )
+      .raw(true)
+      .all(runId) as [string, number, number, number | null][];
+    const out: MetricSeries[] = [];
+    const want = names ? new Set(names) : undefined;
+    let cur: MetricSeries | undefined;
+    for (const [name, step, epoch, value] of rows) {
+      if (want && !want.has(name)) continue;
+      if (!cur || cur.name !== name) {
+        cur = { name, steps: [], epochs: [], values: [] };
+        out.push(cur);
+      }
+      cur.steps.push(step);
+      cur.epochs.push(epoch);
+      cur.values.push(value);
+    }
+    return out;
+  }
+
+  /** Spectra snapshots of a run, by step. */
+  getSpectra(uuid: string): SpectraRow[] {
+    const rows = this.stmt('SELECT step, epoch, f_eig, wp_eig, alignment, asymmetry FROM spectra WHERE run_id = ? ORDER BY step').all(this.runId(uuid)) as Row[];
+    return rows.map((r) => ({
+      step: r.step as number,
+      epoch: r.epoch as number,
+      fEig: decodeF32(r.f_eig as Buffer),
+      wpEig: decodeF32(r.wp_eig as Buffer),
+      alignment: decodeF32(r.alignment as Buffer),
+      asymmetry: num(r.asymmetry),
+    }));
+  }
+
+  /** Evaluations of a run, by step. */
+  getEvals(uuid: string): EvalRow[] {
+    const rows = this.stmt('SELECT step, epoch, probe_acc, knn_acc, probe_train_acc FROM evals WHERE run_id = ? ORDER BY step').all(this.runId(uuid)) as Row[];
+    return rows.map((r) => ({ step: r.step as number, epoch: r.epoch as number, probeAcc: num(r.probe_acc), knnAcc: num(r.knn_acc), probeTrainAcc: num(r.probe_train_acc) }));
+  }
+
+  // ---- checkpoints ----------------------------------------------------------------------------
+
+  /** Stores a checkpoint blob at `step`, keeping only the newest `keep` of the run. */
+  putCheckpoint(uuid: string, step: number, data: Uint8Array, keep = 3): void {
+    const runId = this.runId(uuid);
+    this.db.transaction(() => {
+      this.stmt('INSERT OR REPLACE INTO checkpoints(run_id, step, created_at, size, data) VALUES (?, ?, ?, ?, ?)').run(runId, step, Date.now(), data.byteLength, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+      this.stmt('DELETE FROM checkpoints WHERE run_id = ? AND step NOT IN (SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT ?)').run(runId, runId, Math.max(1, keep));
+    })();
+  }
+
+  /** The newest checkpoint of a run, or undefined. */
+  latestCheckpoint(uuid: string): { step: number; data: Buffer } | undefined {
+    const r = this.stmt('SELECT step, data FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT 1').get(this.runId(uuid)) as { step: number; data: Buffer } | undefined;
+    return r ? { step: r.step, data: r.data } : undefined;
+  }
+
+  /** Steps and sizes of a run's stored checkpoints, oldest first. */
+  listCheckpoints(uuid: string): { step: number; size: number; createdAt: number }[] {
+    return (this.stmt('SELECT step, size, created_at FROM checkpoints WHERE run_id = ? ORDER BY step').all(this.runId(uuid)) as Row[]).map((r) => ({
+      step: r.step as number,
+      size: r.size as number,
+      createdAt: r.created_at as number,
+    }));
+  }
+
+  // ---- tags and notes -------------------------------------------------------------------------
+
+  /** Adds tags to a run (existing ones are kept). */
+  addTags(uuid: string, tags: string[]): void {
+    const runId = this.runId(uuid);
+    this.db.transaction(() => {
+      for (const t of tags) this.stmt('INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?, ?)').run(runId, t);
+    })();
+  }
+
+  /** Removes tags from a run. */
+  removeTags(uuid: string, tags: string[]): void {
+    const runId = this.runId(uuid);
+    this.db.transaction(() => {
+      for (const t of tags) this.stmt('DELETE FROM tags WHERE run_id = ? AND tag = ?').run(runId, t);
+    })();
+  }
+
+  /** Sets (or, with an empty text, removes) a run's markdown note. */
+  setNote(uuid: string, markdown: string): void {
+    const runId = this.runId(uuid);
+    if (markdown === '') this.stmt('DELETE FROM notes WHERE run_id = ?').run(runId);
+    else this.stmt('INSERT OR REPLACE INTO notes(run_id, markdown, updated_at) VALUES (?, ?, ?)').run(runId, markdown, Date.now());
+  }
+
+  /** A run's markdown note, or null. */
+  getNote(uuid: string): string | null {
+    const r = this.stmt('SELECT markdown FROM notes WHERE run_id = ?').get(this.runId(uuid)) as { markdown: string } | undefined;
+    return r?.markdown ?? null;
+  }
+
+  // ---- sweeps ---------------------------------------------------------------------------------
+
+  /** Records a sweep and links its member runs (which must already exist). */
+  createSweep(s: { uuid?: string; name?: string | null; definition: unknown; members: { runUuid: string; idx: number; combo: Record<string, unknown> }[] }): string {
+    const uuid = s.uuid ?? randomUUID();
+    this.db.transaction(() => {
+      const info = this.stmt('INSERT INTO sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)').run(uuid, s.name ?? null, JSON.stringify(s.definition), Date.now());
+      for (const m of s.members) {
+        this.stmt('INSERT INTO sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(info.lastInsertRowid, this.runId(m.runUuid), m.idx, JSON.stringify(m.combo));
+      }
+    })();
+    return uuid;
+  }
+
+  /** A sweep with its members, or undefined. */
+  getSweep(uuid: string): SweepRecord | undefined {
+    const s = this.stmt('SELECT * FROM sweeps WHERE uuid = ?').get(uuid) as Row | undefined;
+    if (!s) return undefined;
+    const members = this.stmt('SELECT r.uuid, sr.idx, sr.combo_json FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id WHERE sr.sweep_id = ? ORDER BY sr.idx').all(s.id) as Row[];
+    return {
+      uuid: s.uuid as string,
+      name: (s.name as string | null) ?? null,
+      definition: JSON.parse(s.definition_json as string),
+      createdAt: s.created_at as number,
+      members: members.map((m) => ({ runUuid: m.uuid as string, idx: m.idx as number, combo: JSON.parse(m.combo_json as string) })),
+    };
+  }
+
+  /** All sweeps, newest first (without members). */
+  listSweeps(): { uuid: string; name: string | null; createdAt: number; runs: number }[] {
+    return (this.stmt('SELECT s.uuid, s.name, s.created_at, (SELECT count(*) FROM sweep_runs sr WHERE sr.sweep_id = s.id) AS runs FROM sweeps s ORDER BY s.created_at DESC').all() as Row[]).map((r) => ({
+      uuid: r.uuid as string,
+      name: (r.name as string | null) ?? null,
+      createdAt: r.created_at as number,
+      runs: r.runs as number,
+    }));
+  }
+
+  /** Counts of stored rows, for `dplab archive check`. */
+  counts(): Record<string, number> {
+    const out: Record<string, number> = {};
+    for (const t of ['runs', 'metrics', 'spectra', 'evals', 'checkpoints', 'sweeps', 'tags', 'notes']) {
+      out[t] = (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+    }
+    return out;
+  }
+}

@@ -1,0 +1,204 @@
+/**
+ * Export of runs, metrics and spectra to CSV (RFC 4180) and JSON, and import of the JSON run bundle.
+ * Numbers are written with full precision (shortest round-trip form), so an export read back gives the
+ * stored values exactly; NaN and missing values are empty cells in CSV and null in JSON.
+ */
+import type { RunSummary } from '../engine/events.ts';
+import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
+import type { RunStatus } from './schema.ts';
+
+/** A table: column names and rows of cells. */
+export interface Table {
+  columns: string[];
+  rows: (string | number | boolean | null)[][];
+}
+
+function cell(v: string | number | boolean | null | undefined): string {
+  if (v === null || v === undefined) return '';
+  if (typeof v === 'number') return Number.isNaN(v) ? '' : String(v);
+  const s = String(v);
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+}
+
+/** Formats a table as CSV with a header line and CRLF-free `\n` line ends. */
+export function toCsv(t: Table): string {
+  const lines = [t.columns.map(cell).join(',')];
+  for (const r of t.rows) lines.push(r.map(cell).join(','));
+  return lines.join('\n') + '\n';
+}
+
+/** Parses CSV (quoted fields, doubled quotes, embedded newlines) into rows of strings. */
+export function parseCsv(text: string): string[][] {
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  let i = 0;
+  while (i < text.length) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"') {
+        if (text[i + 1] === '"') {
+          field += '"';
+          i += 2;
+          continue;
+        }
+        quoted = false;
+      } else field += c;
+      i++;
+      continue;
+    }
+    if (c === '"') quoted = true;
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
+    } else field += c;
+    i++;
+  }
+  if (quoted) throw new Error('CSV ends inside a quoted field');
+  if (field !== '' || row.length) {
+    row.push(field);
+    rows.push(row);
+  }
+  return rows;
+}
+
+const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+
+const SUMMARY_COLUMNS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc', 'imagesPerSec', 'wallSec', 'steps'] as const;
+
+/** One line per run: identity, status, times (ISO), environment, final summary and the setup JSON. */
+export function runsTable(runs: RunRecord[]): Table {
+  const columns = [
+    'uuid', 'name', 'status', 'created_at', 'started_at', 'ended_at', 'setup_hash', 'seed', 'backend', 'app_version',
+    'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, 'error', 'tags', 'setup_json',
+  ];
+  const rows = runs.map((r) => [
+    r.uuid, r.name, r.status, iso(r.createdAt), iso(r.startedAt), iso(r.endedAt), r.setupHash, r.seed, r.backend, r.appVersion,
+    r.dataset?.name ?? null, r.dataset?.hash ?? null, r.totalSteps, r.lastStep,
+    ...SUMMARY_COLUMNS.map((k) => (r.summary ? ((r.summary as unknown as Record<string, number | null>)[k] ?? null) : null)),
+    r.error, r.tags.join(';'), JSON.stringify(r.setup),
+  ]);
+  return { columns, rows };
+}
+
+/** Metrics in wide form: one line per step, one column per metric (empty where not logged). */
+export function metricsTable(series: MetricSeries[]): Table {
+  const byStep = new Map<number, { epoch: number; values: (number | null)[] }>();
+  series.forEach((s, j) => {
+    for (let i = 0; i < s.steps.length; i++) {
+      let row = byStep.get(s.steps[i]!);
+      if (!row) {
+        row = { epoch: s.epochs[i]!, values: new Array(series.length).fill(null) };
+        byStep.set(s.steps[i]!, row);
+      }
+      row.values[j] = s.values[i]!;
+    }
+  });
+  const steps = [...byStep.keys()].sort((a, b) => a - b);
+  return { columns: ['step', 'epoch', ...series.map((s) => s.name)], rows: steps.map((st) => [st, byStep.get(st)!.epoch, ...byStep.get(st)!.values]) };
+}
+
+/** Spectra in long form: step, epoch, quantity (fEig | wpEig | alignment | asymmetry), index j, value. */
+export function spectraTable(spectra: SpectraRow[]): Table {
+  const rows: Table['rows'] = [];
+  for (const s of spectra) {
+    for (const q of ['fEig', 'wpEig', 'alignment'] as const) s[q].forEach((v, j) => rows.push([s.step, s.epoch, q, j, v]));
+    rows.push([s.step, s.epoch, 'asymmetry', 0, s.asymmetry]);
+  }
+  return { columns: ['step', 'epoch', 'quantity', 'j', 'value'], rows };
+}
+
+/** Reads a wide metrics CSV (as `metricsTable` writes it) back into series. */
+export function metricsFromCsv(text: string): MetricSeries[] {
+  const [header, ...rows] = parseCsv(text);
+  if (!header || header[0] !== 'step' || header[1] !== 'epoch') throw new Error("metrics CSV must start with the columns 'step,epoch'");
+  const series: MetricSeries[] = header.slice(2).map((name) => ({ name, steps: [], epochs: [], values: [] }));
+  for (const r of rows) {
+    series.forEach((s, j) => {
+      const v = r[j + 2];
+      if (v === undefined || v === '') return;
+      s.steps.push(Number(r[0]));
+      s.epochs.push(Number(r[1]));
+      s.values.push(Number(v));
+    });
+  }
+  return series;
+}
+
+/** The self-contained JSON form of one run: everything stored for it except checkpoints. */
+export interface RunBundle {
+  format: 'dplab-run';
+  version: 1;
+  run: Omit<RunRecord, 'pid' | 'ownerPid' | 'cancelRequested' | 'heartbeatAt'>;
+  note: string | null;
+  metrics: MetricSeries[];
+  spectra: SpectraRow[];
+  evals: EvalRow[];
+}
+
+/** Builds the JSON bundle of a run. */
+export function exportRunBundle(archive: Archive, uuid: string): RunBundle {
+  const r = archive.getRun(uuid);
+  if (!r) throw new Error(`no run ${uuid} in ${archive.file}`);
+  const { pid: _p, ownerPid: _o, cancelRequested: _c, heartbeatAt: _h, ...run } = r;
+  const clean = (xs: number[]) => xs.map((x) => (Number.isFinite(x) ? x : null)) as number[];
+  return {
+    format: 'dplab-run',
+    version: 1,
+    run,
+    note: archive.getNote(uuid),
+    metrics: archive.getMetrics(uuid),
+    spectra: archive.getSpectra(uuid).map((s) => ({ ...s, fEig: clean(s.fEig), wpEig: clean(s.wpEig), alignment: clean(s.alignment) })),
+    evals: archive.getEvals(uuid),
+  };
+}
+
+/**
+ * Adds a run from its JSON bundle, keyed by uuid: a run already in the archive is left as it is
+ * (returns false), so importing the same bundle twice adds nothing.
+ */
+export function importRunBundle(archive: Archive, bundle: RunBundle): boolean {
+  if (bundle?.format !== 'dplab-run') throw new Error("not a DirectPred Lab run bundle (field 'format' is not 'dplab-run')");
+  if (bundle.version !== 1) throw new Error(`run bundle version ${String(bundle.version)} is not supported (expected 1)`);
+  const r = bundle.run;
+  if (archive.getRun(r.uuid)) return false;
+  archive.db.transaction(() => {
+    archive.createRun({ uuid: r.uuid, name: r.name, setup: r.setup, setupHash: r.setupHash, seed: r.seed, status: r.status as RunStatus, createdAt: r.createdAt });
+    archive.db
+      .prepare(
+        `UPDATE runs SET started_at = ?, ended_at = ?, backend = ?, versions_json = ?, app_version = ?, host_json = ?, dataset_name = ?, dataset_hash = ?,
+         dataset_json = ?, total_steps = ?, last_step = ?, summary_json = ?, error = ? WHERE uuid = ?`,
+      )
+      .run(
+        r.startedAt, r.endedAt, r.backend, r.versions ? JSON.stringify(r.versions) : null, r.appVersion, r.host ? JSON.stringify(r.host) : null,
+        r.dataset?.name ?? null, r.dataset?.hash ?? null, r.dataset ? JSON.stringify(r.dataset) : null, r.totalSteps, r.lastStep,
+        r.summary ? JSON.stringify(r.summary as RunSummary) : null, r.error, r.uuid,
+      );
+    const events = [];
+    for (const s of bundle.metrics) {
+      for (let i = 0; i < s.steps.length; i++) {
+        events.push({ type: 'scalars' as const, step: s.steps[i]!, epoch: s.epochs[i]!, values: { [s.name]: s.values[i] ?? NaN } });
+      }
+    }
+    for (const s of bundle.spectra) {
+      const nan = (xs: (number | null)[]) => xs.map((x) => x ?? NaN);
+      events.push({ type: 'spectra' as const, step: s.step, epoch: s.epoch, fEig: nan(s.fEig), wpEig: nan(s.wpEig), alignment: nan(s.alignment), asymmetry: s.asymmetry ?? NaN });
+    }
+    for (const e of bundle.evals) {
+      events.push({ type: 'eval' as const, step: e.step, epoch: e.epoch, probeAcc: e.probeAcc ?? NaN, knnAcc: e.knnAcc ?? NaN, probeTrainAcc: e.probeTrainAcc ?? NaN });
+    }
+    archive.appendEvents(r.uuid, events);
+    // appendEvents moves last_step/heartbeat; put back what the bundle says.
+    archive.db.prepare('UPDATE runs SET last_step = ?, heartbeat_at = NULL WHERE uuid = ?').run(r.lastStep, r.uuid);
+    if (r.tags.length) archive.addTags(r.uuid, r.tags);
+    if (bundle.note) archive.setNote(r.uuid, bundle.note);
+  })();
+  return true;
+}
