@@ -21,7 +21,8 @@ export function importArchive(target: Archive, otherFile: string): ImportResult 
   openArchive(otherFile, { readonly: true, create: false }).close();
   if (target.readonly) throw new Error(`${target.file} is open read-only; cannot import into it`);
   const db = target.db;
-  db.prepare('ATTACH DATABASE ? AS src').run(`file:${encodeURI(otherFile).replace(/\?/g, '%3F').replace(/#/g, '%23')}?mode=ro`);
+  // Attached by plain path (this SQLite build has URI names off); the statements below only read it.
+  db.prepare('ATTACH DATABASE ? AS src').run(otherFile);
   try {
     return db.transaction((): ImportResult => {
       const total = (db.prepare('SELECT count(*) AS n FROM src.runs').get() as { n: number }).n;

@@ -1,0 +1,112 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { expandSweep, type SweepDefinition } from '../../src-main/runs/sweep.ts';
+import { formatGroupTable, groupRuns, meanStd } from '../../src-main/runs/aggregate.ts';
+
+const base = { optim: { batchSize: 32, epochs: 1 }, predictor: { kind: 'directpred', rho: 0.3 } };
+
+test('expansion: the full grid × seeds, last axis fastest, seeds innermost', () => {
+  const def: SweepDefinition = { name: 'abl', base, axes: [{ path: 'optim.lr', values: [0.01, 0.1] }, { path: 'predictor.kind', values: ['linear', 'directpred', 'none'] }], seeds: 2 };
+  const { members, issues } = expandSweep(def);
+  assert.deepEqual(issues, []);
+  assert.equal(members.length, 2 * 3 * 2);
+  assert.deepEqual(members.map((m) => m.idx), [...Array(12).keys()]);
+  assert.deepEqual(members[0]!.combo, { 'optim.lr': 0.01, 'predictor.kind': 'linear', seed: 0 });
+  assert.deepEqual(members[1]!.combo, { 'optim.lr': 0.01, 'predictor.kind': 'linear', seed: 1 });
+  assert.deepEqual(members[2]!.combo, { 'optim.lr': 0.01, 'predictor.kind': 'directpred', seed: 0 });
+  assert.deepEqual(members[11]!.combo, { 'optim.lr': 0.1, 'predictor.kind': 'none', seed: 1 });
+  for (const m of members) {
+    assert.equal(m.setup.optim.lr, m.combo['optim.lr']);
+    assert.equal(m.setup.predictor.kind, m.combo['predictor.kind']);
+    assert.equal(m.setup.seed, m.combo.seed);
+    assert.equal(m.setup.optim.batchSize, 32, 'base fields carry over');
+  }
+  // Switching the predictor kind keeps only that kind's fields; DirectPred keeps the base's ρ.
+  const dp = members.find((m) => m.combo['predictor.kind'] === 'directpred')!;
+  assert.equal((dp.setup.predictor as { rho: number }).rho, 0.3);
+  assert.equal(members[0]!.name, 'abl optim.lr=0.01 predictor.kind=linear seed=0');
+  // Pure: expanding again gives the same members; the definition is not mutated.
+  assert.deepEqual(expandSweep(def), { members, issues });
+  assert.deepEqual(def.base, base);
+});
+
+test('expansion: axes as an object, explicit seed list, seeds counted from base.seed', () => {
+  const a = expandSweep({ base: { ...base, seed: 10 }, axes: { 'optim.momentum': [0.9, 0.99] }, seeds: 3 });
+  assert.deepEqual(a.members.map((m) => m.setup.seed), [10, 11, 12, 10, 11, 12]);
+  const b = expandSweep({ base, seeds: [7, 3] });
+  assert.deepEqual(b.members.map((m) => m.setup.seed), [7, 3]);
+  const c = expandSweep({ base, axes: { predictor: [{ kind: 'linear', symmetric: true }, { kind: 'mlp' }] } });
+  assert.deepEqual(c.issues, []);
+  assert.deepEqual(c.members.map((m) => m.setup.predictor.kind), ['linear', 'mlp']);
+});
+
+test('invalid combinations are all reported with member and field path, and nothing is returned to run', () => {
+  const r = expandSweep({
+    base,
+    axes: [
+      { path: 'method', values: ['byol', 'simsiam'] },
+      { path: 'stopGradient', values: [true, false] },
+      { path: 'optim.lr', values: [0.05, -1] },
+    ],
+  });
+  assert.equal(r.members.length, 0);
+  // byol + stopGradient false is invalid (2 lr values), and lr −1 is invalid in every combination (4).
+  const sg = r.issues.filter((i) => i.path === 'stopGradient');
+  assert.equal(sg.length, 2);
+  assert.ok(sg.every((i) => i.combo.method === 'byol' && i.combo.stopGradient === false));
+  const lr = r.issues.filter((i) => i.path === 'optim.lr');
+  assert.equal(lr.length, 4);
+  assert.ok(lr.every((i) => i.combo['optim.lr'] === -1 && i.idx >= 0));
+
+  const typo = expandSweep({ base, axes: { 'optim.lrr': [0.1] } });
+  assert.equal(typo.members.length, 0);
+  assert.equal(typo.issues[0]!.path, 'optim.lrr');
+  assert.match(typo.issues[0]!.message, /not a setup field/);
+
+  const bad = expandSweep({ base, axes: [{ path: 'optim.lr', values: [] }, { path: 'seed', values: [1] }], seeds: 0, extra: 1 } as never);
+  assert.deepEqual(bad.issues.map((i) => i.path).sort(), ['axes', 'axes[0].values', 'extra', 'seeds']);
+  assert.ok(bad.issues.every((i) => i.idx === -1));
+
+  const huge = expandSweep({ base, axes: { 'optim.lr': Array.from({ length: 200 }, (_, i) => 0.001 * (i + 1)), 'optim.momentum': Array.from({ length: 60 }, (_, i) => i / 100) } });
+  assert.match(huge.issues[0]!.message, /12000 runs/);
+});
+
+test('mean ± std: sample std, non-finite values ignored', () => {
+  const s = meanStd([1, 2, 3, 4, NaN]);
+  assert.equal(s.n, 4);
+  assert.equal(s.mean, 2.5);
+  assert.ok(Math.abs(s.std! - Math.sqrt(5 / 3)) < 1e-12);
+  assert.deepEqual(meanStd([2]), { mean: 2, std: null, n: 1 });
+  assert.deepEqual(meanStd([]), { mean: null, std: null, n: 0 });
+});
+
+test('group-by aggregation over any setup fields', () => {
+  const { members } = expandSweep({ base, axes: { 'optim.lr': [0.1, 0.01], 'predictor.kind': ['linear', 'directpred'] }, seeds: 3 });
+  // Synthetic final metrics: a known function of the setup plus a seed offset, so means and stds are known.
+  const runs = members.map((m, i) => ({
+    uuid: `u${i}`,
+    status: m.setup.seed === 2 && m.setup.optim.lr === 0.01 ? 'diverged' : 'completed',
+    setup: m.setup,
+    summary: m.setup.seed === 2 && m.setup.optim.lr === 0.01 ? { probeAcc: null } : { probeAcc: 10 * m.setup.optim.lr + (m.setup.predictor.kind === 'linear' ? 0 : 0.5) + m.setup.seed / 10 },
+  }));
+  const byBoth = groupRuns(runs, ['optim.lr', 'predictor.kind'], ['probeAcc']);
+  assert.equal(byBoth.length, 4);
+  assert.deepEqual(byBoth.map((g) => g.key), [
+    { 'optim.lr': 0.01, 'predictor.kind': 'directpred' },
+    { 'optim.lr': 0.01, 'predictor.kind': 'linear' },
+    { 'optim.lr': 0.1, 'predictor.kind': 'directpred' },
+    { 'optim.lr': 0.1, 'predictor.kind': 'linear' },
+  ]);
+  const g = byBoth[3]!; // lr 0.1, linear: values 1.0, 1.1, 1.2
+  assert.equal(g.runs.length, 3);
+  assert.ok(Math.abs(g.metrics.probeAcc!.mean! - 1.1) < 1e-12);
+  assert.ok(Math.abs(g.metrics.probeAcc!.std! - 0.1) < 1e-12);
+  const d = byBoth[0]!; // lr 0.01, directpred: seed 2 diverged → two values 0.6, 0.7
+  assert.deepEqual(d.statuses, { completed: 2, diverged: 1 });
+  assert.equal(d.metrics.probeAcc!.n, 2);
+  assert.ok(Math.abs(d.metrics.probeAcc!.mean! - 0.65) < 1e-12);
+  const byKind = groupRuns(runs, ['predictor.kind'], ['probeAcc']);
+  assert.deepEqual(byKind.map((x) => x.runs.length), [6, 6]);
+  const table = formatGroupTable(byBoth, ['optim.lr', 'predictor.kind'], ['probeAcc']);
+  assert.match(table.split('\n')[4]!, /^0\.1\s+linear\s+3\s+1\.100 ± 0\.1000$/);
+});
