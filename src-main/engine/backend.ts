@@ -1,0 +1,126 @@
+/**
+ * Chooses and starts the tfjs backend a training runs on, and describes it for the run's record.
+ * Order of preference: native TensorFlow with CUDA (tfjs-node-gpu), native TensorFlow on the CPU
+ * (tfjs-node), wasm (with our training kernels), then the pure-JS cpu backend.
+ * tfjs-node and tfjs-node-gpu are optionalDependencies: they fail to install where libtensorflow
+ * cannot be downloaded, so their absence is normal and auto mode skips them silently.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { installTrainingKernels } from './kernels/index.ts';
+
+/** tfjs backend names: tfjs-node and tfjs-node-gpu both register 'tensorflow'. */
+export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+
+/** Which package provides the backend. */
+export type BackendKind = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+
+/** What the user asked for: 'auto' picks the fastest available. */
+export type BackendPreference = 'auto' | BackendKind;
+
+/** The backend a run uses, recorded with it. */
+export interface BackendInfo {
+  kind: BackendKind;
+  tfBackend: BackendName;
+  /** Package versions and backend flags (e.g. 'tfjs-core', 'tfjs-backend-wasm', 'wasm-simd'). */
+  versions: Record<string, string>;
+}
+
+/** Every accepted preference, for argument parsing and error messages. */
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+
+const require = createRequire(import.meta.url);
+let current: BackendInfo | null = null;
+
+function baseVersions(): Record<string, string> {
+  const v: Record<string, string> = {};
+  for (const [k, val] of Object.entries(tf.version)) v[k] = String(val);
+  v.node = process.versions.node;
+  return v;
+}
+
+/** Loads a native tfjs-node package; returns null (quietly) when it is not installed or cannot load. */
+async function tryNative(kind: 'tfjs-node-gpu' | 'tfjs-node'): Promise<{ info: BackendInfo } | { error: string }> {
+  const pkg = `@tensorflow/${kind}`;
+  try {
+    // A variable specifier keeps TypeScript from requiring the optional package's types.
+    const mod = (await import(pkg)) as { version?: Record<string, string> };
+    if (!(await tf.setBackend('tensorflow'))) return { error: `${pkg} loaded but the 'tensorflow' backend did not initialise` };
+    await tf.ready();
+    const versions = baseVersions();
+    versions[kind] = String(mod.version?.['tfjs-node'] ?? readPkgVersion(pkg));
+    return { info: { kind, tfBackend: 'tensorflow', versions } };
+  } catch (e) {
+    return { error: `${pkg} is not available (${(e as Error).message.split('\n')[0]})` };
+  }
+}
+
+function readPkgVersion(pkg: string): string {
+  try {
+    return (require(`${pkg}/package.json`) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
+async function startWasm(): Promise<BackendInfo> {
+  const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  // The .wasm binaries ship in the package's dist folder; resolve it rather than hard-code it.
+  const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
+  wasm.setWasmPaths(dist);
+  installTrainingKernels('wasm');
+  if (!(await tf.setBackend('wasm'))) throw new Error(`the wasm backend did not initialise (wasm files looked up in ${dist})`);
+  await tf.ready();
+  const versions = baseVersions();
+  versions['tfjs-backend-wasm'] = wasm.version_wasm;
+  versions['wasm-simd'] = String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
+  versions['wasm-threads'] = String(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  versions['training-kernels'] = 'dplab';
+  return { kind: 'wasm', tfBackend: 'wasm', versions };
+}
+
+async function startCpu(): Promise<BackendInfo> {
+  if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
+  await tf.ready();
+  installTrainingKernels('cpu');
+  return { kind: 'cpu', tfBackend: 'cpu', versions: baseVersions() };
+}
+
+/**
+ * Starts the preferred backend ('auto': tfjs-node-gpu, tfjs-node, wasm, cpu, first that works).
+ * An explicit preference that cannot start throws, naming what is missing. Calling again with the
+ * same preference returns the running backend.
+ */
+export async function initBackend(pref: BackendPreference = 'auto'): Promise<BackendInfo> {
+  if (!BACKEND_PREFERENCES.includes(pref)) {
+    throw new Error(`unknown backend '${String(pref)}': expected one of ${BACKEND_PREFERENCES.join(', ')}`);
+  }
+  if (current && (pref === 'auto' || pref === current.kind) && tf.getBackend() === current.tfBackend) return current;
+  let info: BackendInfo;
+  if (pref === 'tfjs-node-gpu' || pref === 'tfjs-node') {
+    const r = await tryNative(pref);
+    if ('error' in r) {
+      throw new Error(`backend '${pref}' requested but ${r.error}. Install it with \`npm install @tensorflow/${pref}@4.22.0\` ` +
+        '(it downloads libtensorflow at install time, so it needs internet access), or choose --backend wasm.');
+    }
+    info = r.info;
+  } else if (pref === 'wasm') {
+    info = await startWasm();
+  } else if (pref === 'cpu') {
+    info = await startCpu();
+  } else {
+    const gpu = await tryNative('tfjs-node-gpu');
+    const native = 'info' in gpu ? gpu : await tryNative('tfjs-node');
+    if ('info' in native) info = native.info;
+    else {
+      try {
+        info = await startWasm();
+      } catch {
+        info = await startCpu();
+      }
+    }
+  }
+  current = info;
+  return info;
+}

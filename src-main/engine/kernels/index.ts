@@ -1,0 +1,204 @@
+/**
+ * Training kernels for tfjs 4.22's wasm backend, which ships without Conv2DBackpropFilter, with a
+ * Conv2DBackpropInput ~9x slower than the forward conv, and with transposed BatchMatMul at
+ * 0.4-2 GFLOP/s against ~29 for a plain one (platform.md). We register, per backend:
+ *  - Conv2DBackpropFilter: dW = im2colᵀ(x) · dy as one plain matmul (im2colᵀ built in JS);
+ *  - Conv2DBackpropInput: dx as a forward (XNNPACK) conv of the zero-inserted dy with the
+ *    flipped, in/out-swapped filter (the transposed-convolution identity);
+ *  - BatchMatMul: transposed operands are transposed explicitly (tiled JS) before a plain matmul;
+ *  - DPLabBatchNorm / DPLabBatchNormGrad: batch norm (+ optional ReLU) in two passes each way,
+ *    used by layers.ts through tf.customGrad.
+ * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
+ * its stock kernels and gradients to test against.
+ */
+import * as tf from '@tensorflow/tfjs';
+import { ioFor } from './io.ts';
+import { batchNormBackward, batchNormForward, dilate, flipSwapFilter, im2colT, transposeLast2, type ConvGeom } from './loops.ts';
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
+type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
+
+/** Name of our fused batch-norm (training mode) kernel: inputs x [m,c], gamma, beta; attrs eps, relu; outputs y, mean, variance. */
+export const BATCH_NORM_KERNEL = 'DPLabBatchNorm';
+/** Its backward kernel: inputs dy, x, gamma, beta, mean, variance; outputs dx, dgamma, dbeta. */
+export const BATCH_NORM_GRAD_KERNEL = 'DPLabBatchNormGrad';
+
+/** The backend's own kernel configs we replaced, by kernel name, so they remain callable. */
+const stockWasm = new Map<string, tf.KernelConfig>();
+const installed = new Set<string>();
+
+function kernelOf(name: string, backend: string): KernelFn {
+  const k = tf.getKernel(name, backend);
+  if (!k) throw new Error(`training kernels: kernel '${name}' is not registered for backend '${backend}'`);
+  return k.kernelFunc as unknown as KernelFn;
+}
+
+/** The stock wasm kernel for `name` (before our replacement), or the current one if not replaced. */
+function stock(name: string): KernelFn {
+  const k = stockWasm.get(name);
+  return (k ? k.kernelFunc : kernelOf(name, 'wasm')) as unknown as KernelFn;
+}
+
+function replaceWasmKernel(name: string, kernelFunc: KernelFn): void {
+  const old = tf.getKernel(name, 'wasm');
+  if (old) {
+    stockWasm.set(name, old);
+    tf.unregisterKernel(name, 'wasm');
+  }
+  // Keep the stock setupFunc: it binds the C++ entry point the fallback path still calls.
+  tf.registerKernel({ kernelName: name, backendName: 'wasm', kernelFunc: kernelFunc as any, setupFunc: old?.setupFunc });
+}
+
+function sizeOf(shape: number[]): number {
+  let s = 1;
+  for (const d of shape) s *= d;
+  return s;
+}
+
+function geometry(xShape: number[], filterShape: number[], attrs: Record<string, any>): ConvGeom | null {
+  if (attrs.dataFormat && attrs.dataFormat !== 'NHWC') return null;
+  const ci = tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number], filterShape as [number, number, number, number],
+    attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+  return {
+    n: ci.batchSize, inH: ci.inHeight, inW: ci.inWidth, inC: ci.inChannels,
+    outH: ci.outHeight, outW: ci.outWidth, outC: ci.outChannels,
+    kH: ci.filterHeight, kW: ci.filterWidth, strideH: ci.strideHeight, strideW: ci.strideWidth,
+    padTop: ci.padInfo.top, padLeft: ci.padInfo.left,
+  };
+}
+
+/** dW[kH,kW,C_in,C_out] = im2colᵀ(x)[kH·kW·C_in, N·H_o·W_o] · dy[N·H_o·W_o, C_out]. */
+function conv2dBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
+  const { x, dy } = inputs;
+  const filterShape = attrs.filterShape as number[];
+  const g = geometry(x.shape, filterShape, attrs);
+  if (!g) throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got dataFormat '${attrs.dataFormat}'`);
+  const io = ioFor('wasm', backend);
+  const rows = g.kH * g.kW * g.inC;
+  const np = g.n * g.outH * g.outW;
+  const col = io.alloc([rows, np]);
+  im2colT(io.view(x), io.view(col), g);
+  const out = stock('BatchMatMul')({
+    inputs: {
+      a: { dataId: col.dataId, shape: [1, rows, np], dtype: 'float32' },
+      b: { dataId: dy.dataId, shape: [1, np, g.outC], dtype: 'float32' },
+    },
+    backend,
+    attrs: { transposeA: false, transposeB: false },
+  }) as tf.TensorInfo;
+  io.free(col);
+  return { dataId: out.dataId, shape: filterShape, dtype: 'float32' };
+}
+
+/**
+ * dx of y = conv(x, W, stride s) is a stride-1 'valid' conv of dy, zero-inserted by s and padded
+ * by (k − 1 − pad) before, with W flipped in space and its in/out channels swapped.
+ */
+function conv2dBackpropInputWasm(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, filter } = inputs;
+  const g = geometry(attrs.inputShape, filter.shape, attrs);
+  if (!g) return stock('Conv2DBackpropInput')(args) as tf.TensorInfo;
+  const dh = (g.outH - 1) * g.strideH + 1;
+  const dw = (g.outW - 1) * g.strideW + 1;
+  const top = g.kH - 1 - g.padTop;
+  const left = g.kW - 1 - g.padLeft;
+  const bottom = g.inH + g.kH - 1 - dh - top;
+  const right = g.inW + g.kW - 1 - dw - left;
+  if (top < 0 || left < 0 || bottom < 0 || right < 0) return stock('Conv2DBackpropInput')(args) as tf.TensorInfo;
+  const io = ioFor('wasm', backend);
+  const wT = io.alloc([g.kH, g.kW, g.outC, g.inC]);
+  const strided = g.strideH > 1 || g.strideW > 1;
+  const dyd = strided ? io.alloc([g.n, dh, dw, g.outC], true) : dy;
+  flipSwapFilter(io.view(filter), io.view(wT), g.kH, g.kW, g.inC, g.outC);
+  if (strided) dilate(io.view(dy), io.view(dyd), g.n, g.outH, g.outW, g.outC, g.strideH, g.strideW);
+  const out = kernelOf('Conv2D', 'wasm')({
+    inputs: { x: dyd, filter: wT },
+    backend,
+    attrs: { strides: [1, 1], pad: [[0, 0], [top, bottom], [left, right], [0, 0]], dilations: [1, 1], dataFormat: 'NHWC' },
+  }) as tf.TensorInfo;
+  io.free(wT);
+  if (strided) io.free(dyd);
+  return out;
+}
+
+/** Transposed operands are transposed explicitly so the matmul itself is always the fast plain one. */
+function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  if (!attrs.transposeA && !attrs.transposeB) return stock('BatchMatMul')(args) as tf.TensorInfo;
+  const io = ioFor('wasm', backend);
+  const temps: tf.TensorInfo[] = [];
+  const flip = (t: tf.TensorInfo): tf.TensorInfo => {
+    const r = t.shape.length;
+    const rows = t.shape[r - 2];
+    const cols = t.shape[r - 1];
+    const out = io.alloc([...t.shape.slice(0, r - 2), cols, rows]);
+    transposeLast2(io.view(t), io.view(out), sizeOf(t.shape.slice(0, r - 2)), rows, cols);
+    temps.push(out);
+    return out;
+  };
+  const a = attrs.transposeA ? flip(inputs.a) : inputs.a;
+  const b = attrs.transposeB ? flip(inputs.b) : inputs.b;
+  const out = stock('BatchMatMul')({ inputs: { a, b }, backend, attrs: { ...attrs, transposeA: false, transposeB: false } });
+  for (const t of temps) io.free(t);
+  return out as tf.TensorInfo;
+}
+
+function batchNormKernel(backendName: string): KernelFn {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta } = inputs;
+    const c = x.shape[x.shape.length - 1];
+    const m = sizeOf(x.shape) / c;
+    const io = ioFor(backendName, backend);
+    const y = io.alloc(x.shape);
+    const mean = io.alloc([c]);
+    const variance = io.alloc([c]);
+    batchNormForward(io.view(x), io.view(gamma), io.view(beta), io.view(y), io.view(mean), io.view(variance),
+      m, c, attrs.eps as number, Boolean(attrs.relu));
+    return [y, mean, variance];
+  };
+}
+
+function batchNormGradKernel(backendName: string): KernelFn {
+  return ({ inputs, backend, attrs }) => {
+    const { dy, x, gamma, beta, mean, variance } = inputs;
+    const c = x.shape[x.shape.length - 1];
+    const m = sizeOf(x.shape) / c;
+    const io = ioFor(backendName, backend);
+    const dx = io.alloc(x.shape);
+    const dgamma = io.alloc([c]);
+    const dbeta = io.alloc([c]);
+    batchNormBackward(io.view(dy), io.view(x), io.view(gamma), io.view(beta), io.view(mean), io.view(variance),
+      io.view(dx), io.view(dgamma), io.view(dbeta), m, c, attrs.eps as number, Boolean(attrs.relu));
+    return [dx, dgamma, dbeta];
+  };
+}
+
+/**
+ * Registers our training kernels for `backend` ('wasm': conv/matmul gradients and batch norm;
+ * 'cpu': batch norm only, leaving its stock conv gradients as the reference; anything else: no-op,
+ * native TensorFlow has all of them). Idempotent; may be called before or after tf.setBackend.
+ */
+export function installTrainingKernels(backend: string): void {
+  if (installed.has(backend)) return;
+  if (backend === 'wasm') {
+    if (!tf.getKernel('BatchMatMul', 'wasm')) {
+      throw new Error("installTrainingKernels('wasm'): the wasm backend's kernels are not registered; import '@tensorflow/tfjs-backend-wasm' first");
+    }
+    replaceWasmKernel('BatchMatMul', batchMatMulWasm);
+    replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
+    replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
+  }
+  if (backend === 'wasm' || backend === 'cpu') {
+    tf.registerKernel({ kernelName: BATCH_NORM_KERNEL, backendName: backend, kernelFunc: batchNormKernel(backend) as any });
+    tf.registerKernel({ kernelName: BATCH_NORM_GRAD_KERNEL, backendName: backend, kernelFunc: batchNormGradKernel(backend) as any });
+  }
+  installed.add(backend);
+}
+
+/** Whether our fused batch-norm kernels serve `backend` (layers.ts falls back to tf ops otherwise). */
+export function hasFusedBatchNorm(backend: string): boolean {
+  return tf.getKernel(BATCH_NORM_KERNEL, backend) !== undefined;
+}
