@@ -31,4 +31,17 @@ export interface Dataset {
   hash: string;
   /** Where it came from, for the run record (a path or 'generated'). */
   source: string;
+  /** Optional labelled validation split for model selection (probe hyper-parameters), disjoint from test. */
+  validation?: Split;
+  /** Augmentation family hint: gray or colour input and the image side, so the engine picks its pipeline. */
+  family?: DatasetFamily;
+  /** Hash of the whole stored dataset when `hash` covers a seeded subset (`data.trainSize`). */
+  baseHash?: string;
+}
+
+/** Which augmentation family suits a dataset: colour jitter and grayscale only make sense for 'color'. */
+export interface DatasetFamily {
+  kind: 'gray' | 'color';
+  /** Image side in pixels (height; width is equal for every built-in format). */
+  size: number;
 }

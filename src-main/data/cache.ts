@@ -1,0 +1,245 @@
+/**
+ * The import cache: one folder per dataset holding uint8 image tensors and int32 labels as flat
+ * files (raw, or gzip for the bundled sample) plus meta.json with shape, class names, counts and
+ * the content hash. Imports are all-or-nothing: everything is written to a temporary folder next
+ * to the target and renamed into place only when complete.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { readBytes, writeBytes } from './binio.ts';
+import './formats/index.ts';
+import { detectFormat, getFormat, type ReadOptions } from './formats/registry.ts';
+import { hashStored, imageBytes, labelBytes, labelsFromBytes, SPLIT_NAMES, type SplitName, type StoredDataset } from './stored.ts';
+import type { Split } from './types.ts';
+
+/** Version of the on-disk layout; readers refuse newer ones. */
+export const CACHE_VERSION = 1;
+
+/** meta.json of a cached dataset. */
+export interface CacheMeta {
+  kind: 'dplab-dataset';
+  version: number;
+  name: string;
+  height: number;
+  width: number;
+  channels: 1 | 3;
+  classNames: string[];
+  /** Images per stored split (absent splits are left out). */
+  counts: Partial<Record<SplitName, number>>;
+  /** File names (relative to the dataset folder) of each split's images and labels. */
+  files: Partial<Record<SplitName, { images: string; labels: string }>>;
+  /** sha256 of the content (see `hashStored`). */
+  hash: string;
+  /** Where it was imported from, and with which format. */
+  source: string;
+  format: string;
+  importedAt: string;
+}
+
+/** Names the lab resolves itself; an import may not shadow them. */
+export const RESERVED_NAMES = ['synthetic', 'fashion-mnist', 'fashion-mnist-sample'];
+
+/**
+ * The cache folder: $DPLAB_DATA_DIR, else the platform's user data folder
+ * ($XDG_DATA_HOME or ~/.local/share on Linux, ~/Library/Application Support on macOS, %APPDATA% on Windows)
+ * + directpred-lab/datasets.
+ */
+export function dataDir(): string {
+  const env = process.env.DPLAB_DATA_DIR;
+  if (env) return env;
+  let base: string;
+  if (process.platform === 'darwin') base = join(homedir(), 'Library', 'Application Support');
+  else if (process.platform === 'win32') base = process.env.APPDATA ?? join(homedir(), 'AppData', 'Roaming');
+  else base = process.env.XDG_DATA_HOME || join(homedir(), '.local', 'share');
+  return join(base, 'directpred-lab', 'datasets');
+}
+
+/** Checks a dataset name (it becomes a folder name). */
+export function checkName(name: string): void {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
+    throw new Error(`dataset name '${name}' is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
+  }
+  if (RESERVED_NAMES.includes(name)) throw new Error(`dataset name '${name}' is reserved by the lab; choose another with --name`);
+}
+
+/** Writes a dataset into `dir` (which must not exist yet); returns its meta. */
+export function writeCacheFolder(dir: string, d: StoredDataset, format: string, opts: { gzip?: boolean; hash?: string } = {}): CacheMeta {
+  mkdirSync(dir, { recursive: false });
+  const per = imageBytes(d);
+  const meta: CacheMeta = {
+    kind: 'dplab-dataset',
+    version: CACHE_VERSION,
+    name: d.name,
+    height: d.height,
+    width: d.width,
+    channels: d.channels,
+    classNames: d.classNames,
+    counts: {},
+    files: {},
+    hash: opts.hash ?? hashStored(d),
+    source: d.source,
+    format,
+    importedAt: new Date().toISOString(),
+  };
+  const ext = opts.gzip ? '.gz' : '';
+  for (const name of SPLIT_NAMES) {
+    const s = d[name];
+    if (!s) continue;
+    if (s.images.length !== s.count * per || s.labels.length !== s.count) {
+      throw new Error(`${d.source}: split '${name}' has ${s.images.length} bytes and ${s.labels.length} labels for ${s.count} images of ${per} bytes`);
+    }
+    const files = { images: `${name}.images.u8${ext}`, labels: `${name}.labels.i32${ext}` };
+    const lb = labelBytes(s.labels);
+    writeBytes(join(dir, files.images), opts.gzip ? gzipSync(s.images, { level: 9 }) : s.images);
+    writeBytes(join(dir, files.labels), opts.gzip ? gzipSync(lb, { level: 9 }) : lb);
+    meta.counts[name] = s.count;
+    meta.files[name] = files;
+  }
+  writeFileSync(join(dir, 'meta.json'), JSON.stringify(meta, null, 2) + '\n');
+  return meta;
+}
+
+/** Reads meta.json of a cached dataset, checking its kind and version. */
+export function readMeta(dir: string): CacheMeta {
+  const p = join(dir, 'meta.json');
+  if (!existsSync(p)) throw new Error(`${p} is missing: ${dir} is not a cached dataset (re-import it with dplab data import)`);
+  let meta: CacheMeta;
+  try {
+    meta = JSON.parse(readFileSync(p, 'utf8')) as CacheMeta;
+  } catch (e) {
+    throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
+  }
+  if (meta.kind !== 'dplab-dataset') throw new Error(`${p}: not a DirectPred Lab dataset (kind ${JSON.stringify(meta.kind)})`);
+  if (meta.version > CACHE_VERSION) throw new Error(`${p}: cache version ${meta.version} is newer than this lab understands (${CACHE_VERSION})`);
+  return meta;
+}
+
+/**
+ * Loads a cached dataset. File lengths are checked against meta.json; with `verify` the content
+ * hash is recomputed and compared (slower: one sha256 pass over the data).
+ */
+export function readCacheFolder(dir: string, opts: { verify?: boolean } = {}): { data: StoredDataset; meta: CacheMeta } {
+  const meta = readMeta(dir);
+  const per = meta.height * meta.width * meta.channels;
+  const d: Partial<StoredDataset> & { [k: string]: unknown } = {
+    name: meta.name,
+    height: meta.height,
+    width: meta.width,
+    channels: meta.channels,
+    classNames: meta.classNames,
+    source: meta.source,
+  };
+  for (const name of SPLIT_NAMES) {
+    const files = meta.files[name];
+    if (!files) continue;
+    const count = meta.counts[name] ?? 0;
+    const ip = join(dir, files.images);
+    const lp = join(dir, files.labels);
+    if (!existsSync(ip)) throw new Error(`${ip} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
+    if (!existsSync(lp)) throw new Error(`${lp} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
+    const images = readBytes(ip);
+    if (images.length !== count * per) throw new Error(`${ip}: expected ${count * per} bytes (${count} images of ${per}), found ${images.length}`);
+    const lbytes = readBytes(lp);
+    if (lbytes.length !== count * 4) throw new Error(`${lp}: expected ${count * 4} bytes (${count} int32 labels), found ${lbytes.length}`);
+    const split: Split = { images, labels: labelsFromBytes(lbytes), count };
+    d[name] = split;
+  }
+  if (!d.train || !d.test) throw new Error(`${join(dir, 'meta.json')}: a dataset needs 'train' and 'test' splits`);
+  const data = d as StoredDataset;
+  if (opts.verify) {
+    const h = hashStored(data);
+    if (h !== meta.hash) throw new Error(`${dir}: content hash ${h} differs from the recorded ${meta.hash}: the files changed after import`);
+  }
+  return { data, meta };
+}
+
+/** Options of `importDataset`. */
+export interface ImportOptions {
+  /** Format name; detected from the path when absent. */
+  format?: string;
+  /** Dataset name; defaults to the last path component. */
+  name?: string;
+  size?: number;
+  channels?: 1 | 3;
+  /** Replace an existing dataset of the same name. */
+  force?: boolean;
+  /** Cache root; `dataDir()` when absent. */
+  cacheDir?: string;
+}
+
+/**
+ * Reads `path` with a registered format and stores it in the cache under its name. Nothing is left
+ * behind on failure: the data go to a temporary sibling folder that is renamed at the very end.
+ */
+export async function importDataset(path: string, opts: ImportOptions = {}): Promise<CacheMeta> {
+  if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+  const root = opts.cacheDir ?? dataDir();
+  const name = opts.name ?? defaultName(path);
+  checkName(name);
+  const target = join(root, name);
+  if (existsSync(target) && !opts.force) throw new Error(`a dataset called '${name}' already exists in ${root}; remove it (dplab data rm ${name}) or pass --force`);
+  const format = opts.format ? getFormat(opts.format) : detectFormat(path);
+  const ro: ReadOptions = { name };
+  if (opts.size !== undefined) ro.size = opts.size;
+  if (opts.channels !== undefined) ro.channels = opts.channels;
+  const data = await format.read(path, ro);
+  mkdirSync(root, { recursive: true });
+  const tmp = join(root, `.import-${name}-${process.pid}-${Date.now()}`);
+  try {
+    const meta = writeCacheFolder(tmp, data, format.name);
+    if (existsSync(target)) {
+      // Swap in two renames so a crash never leaves neither version.
+      const old = `${tmp}.old`;
+      renameSync(target, old);
+      renameSync(tmp, target);
+      rmSync(old, { recursive: true, force: true });
+    } else {
+      renameSync(tmp, target);
+    }
+    return meta;
+  } catch (e) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw e;
+  }
+}
+
+function defaultName(path: string): string {
+  const base = path.replace(/[\\/]+$/, '').split(/[\\/]/).pop() ?? 'dataset';
+  return base.replace(/\.[A-Za-z0-9]+$/, '').replace(/[^A-Za-z0-9._-]/g, '-').replace(/^[^A-Za-z0-9]+/, '') || 'dataset';
+}
+
+/** Every cached dataset's meta (damaged folders are reported with their error instead). */
+export function listDatasets(cacheDir?: string): Array<{ name: string; meta?: CacheMeta; error?: string; bytes: number }> {
+  const root = cacheDir ?? dataDir();
+  if (!existsSync(root)) return [];
+  const out: Array<{ name: string; meta?: CacheMeta; error?: string; bytes: number }> = [];
+  for (const entry of readdirSync(root).sort()) {
+    if (entry.startsWith('.')) continue;
+    const dir = join(root, entry);
+    if (!statSync(dir).isDirectory()) continue;
+    const bytes = readdirSync(dir).reduce((a, f) => a + statSync(join(dir, f)).size, 0);
+    try {
+      out.push({ name: entry, meta: readMeta(dir), bytes });
+    } catch (e) {
+      out.push({ name: entry, error: (e as Error).message, bytes });
+    }
+  }
+  return out;
+}
+
+/** Folder of a cached dataset, or undefined when none has that name. */
+export function findCached(name: string, cacheDir?: string): string | undefined {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) return undefined;
+  const dir = join(cacheDir ?? dataDir(), name);
+  return existsSync(join(dir, 'meta.json')) ? dir : undefined;
+}
+
+/** Deletes a cached dataset; an error when there is none of that name. */
+export function removeDataset(name: string, cacheDir?: string): void {
+  const root = cacheDir ?? dataDir();
+  const dir = join(root, name);
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name) || !existsSync(dir)) throw new Error(`no dataset called '${name}' in ${root} (see dplab data list)`);
+  rmSync(dir, { recursive: true, force: true });
+}

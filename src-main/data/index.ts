@@ -1,0 +1,89 @@
+/**
+ * Dataset loading for the engine (main side only): the synthetic generator, Fashion-MNIST from its
+ * IDX files, the bundled Fashion-MNIST sample, datasets imported into the cache, and any registered
+ * format read directly from `data.path`.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import type { Setup } from '../engine/setup.ts';
+import { findCached, listDatasets, readCacheFolder } from './cache.ts';
+import './formats/index.ts';
+import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';
+import { getFormat, listFormats } from './formats/registry.ts';
+import { applyTrainSize, hashStored, toDataset } from './stored.ts';
+import { generateSynthetic } from './synthetic.ts';
+import type { Dataset } from './types.ts';
+
+export type { Dataset, DatasetFamily, Split } from './types.ts';
+export { dataDir, importDataset, listDatasets, removeDataset } from './cache.ts';
+
+/** Where Debian's dataset-fashion-mnist package puts the IDX files. */
+export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
+
+/** The bundled sample (resources/datasets/fashion-mnist-sample); $DPLAB_SAMPLE_DIR overrides it for packaged builds. */
+export function sampleDir(): string {
+  return process.env.DPLAB_SAMPLE_DIR ?? fileURLToPath(new URL('../../resources/datasets/fashion-mnist-sample', import.meta.url));
+}
+
+/** Options of `loadDataset`. */
+export interface LoadOptions {
+  /** Root seed of the run (synthetic images and the trainSize subset derive from it); 0 when absent. */
+  seed?: number;
+  /** Import cache root; `dataDir()` when absent. */
+  cacheDir?: string;
+  /** Recompute the content hash of cached datasets and compare with the recorded one. */
+  verify?: boolean;
+}
+
+/**
+ * Loads the dataset a setup names. Resolution order: the built-in names ('synthetic',
+ * 'fashion-mnist', 'fashion-mnist-sample'), then a dataset imported under that name, then a
+ * registered format of that name reading `spec.path` directly. `spec.trainSize` then keeps a seeded
+ * subset of the pre-training images.
+ */
+export async function loadDataset(spec: Setup['data'], opts: LoadOptions = {}): Promise<Dataset> {
+  const seed = opts.seed ?? 0;
+  let ds: Dataset;
+  switch (spec.dataset) {
+    case 'synthetic': {
+      const p = spec.synthetic ?? { size: 28, channels: 1, classes: 10, train: 2000, test: 500 };
+      const d = generateSynthetic(p, seed);
+      ds = toDataset(d, hashStored(d));
+      break;
+    }
+    case 'fashion-mnist': {
+      const dir = spec.path ?? FASHION_MNIST_DIR;
+      const hint = spec.path
+        ? ` (data.path / --path is ${spec.path})`
+        : `; install Debian's package (apt-get install dataset-fashion-mnist, which puts them in ${FASHION_MNIST_DIR}) or set data.path / --path to a folder holding them`;
+      const d = await readIdxFolder(dir, { name: 'fashion-mnist', classNames: FASHION_MNIST_CLASSES.slice() }, hint);
+      ds = toDataset(d, hashStored(d));
+      break;
+    }
+    case 'fashion-mnist-sample': {
+      const dir = sampleDir();
+      if (!existsSync(dir)) throw new Error(`${dir} is missing: the bundled Fashion-MNIST sample is not in this build (make it with node --import tsx scripts/make-fashion-sample.ts)`);
+      const { data, meta } = readCacheFolder(dir, { verify: opts.verify });
+      ds = toDataset(data, meta.hash);
+      break;
+    }
+    default: {
+      const cached = findCached(spec.dataset, opts.cacheDir);
+      if (cached) {
+        const { data, meta } = readCacheFolder(cached, { verify: opts.verify });
+        ds = toDataset(data, meta.hash);
+      } else if (spec.path && listFormats().some((f) => f.name === spec.dataset)) {
+        const d = await getFormat(spec.dataset).read(spec.path, { name: spec.dataset });
+        ds = toDataset(d, hashStored(d));
+      } else {
+        const imported = listDatasets(opts.cacheDir).map((e) => e.name);
+        throw new Error(
+          `data.dataset '${spec.dataset}' is unknown: it is not built in (synthetic, fashion-mnist, fashion-mnist-sample), ` +
+            `not imported (${imported.length ? `imported: ${imported.join(', ')}` : 'nothing imported yet'}; see dplab data import), ` +
+            `and not a format read from data.path (formats: ${listFormats().map((f) => f.name).join(', ')})`,
+        );
+      }
+    }
+  }
+  return applyTrainSize(ds, spec.trainSize, seed);
+}
