@@ -2,7 +2,7 @@
  * Whole-file reads and writes of byte tensors. Node's readFile stops at 2 GiB and STL-10's
  * unlabeled_X.bin is 2.76 GB, so reads go through a file descriptor in chunks.
  */
-import { closeSync, fstatSync, openSync, readSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 
 const CHUNK = 64 * 1024 * 1024;
@@ -49,5 +49,48 @@ export function writeBytes(path: string, data: Uint8Array): void {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Streams a file of fixed-size records in chunks of whole records, so multi-gigabyte files need
+ * no second copy in memory. Throws, naming the file, when its length is not a multiple of the
+ * record size (a truncated or foreign file).
+ */
+export function forEachRecord(path: string, recordSize: number, fn: (record: Uint8Array, index: number) => void): number {
+  const fd = openSync(path, 'r');
+  try {
+    const size = fstatSync(fd).size;
+    if (size === 0 || size % recordSize !== 0) {
+      throw new Error(`${path}: ${size} bytes is not a whole number of ${recordSize}-byte records: the file is truncated or not in this format`);
+    }
+    const count = size / recordSize;
+    const perChunk = Math.max(1, Math.floor(CHUNK / recordSize));
+    const buf = new Uint8Array(perChunk * recordSize);
+    let index = 0;
+    while (index < count) {
+      const n = Math.min(perChunk, count - index);
+      const want = n * recordSize;
+      let got = 0;
+      while (got < want) {
+        const r = readSync(fd, buf, got, want - got, index * recordSize + got);
+        if (r <= 0) throw new Error(`${path}: file ended at byte ${index * recordSize + got} of ${size}`);
+        got += r;
+      }
+      for (let k = 0; k < n; k++) fn(buf.subarray(k * recordSize, (k + 1) * recordSize), index + k);
+      index += n;
+    }
+    return count;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** File size in bytes, or an Error naming a missing file. */
+export function fileSize(path: string): number {
+  try {
+    return statSync(path).size;
+  } catch {
+    throw new Error(`${path} is missing`);
   }
 }

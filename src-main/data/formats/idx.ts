@@ -6,6 +6,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { readBytes } from '../binio.ts';
+import { resizeBatch } from '../resize.ts';
 import type { StoredDataset } from '../stored.ts';
 import type { Split } from '../types.ts';
 import { registerFormat, type ReadOptions } from './registry.ts';
@@ -91,9 +92,7 @@ export async function readIdxFolder(dir: string, opts: ReadOptions, hint = ''): 
   if (train.height !== test.height || train.width !== test.width) {
     throw new Error(`${f.testImages}: images are ${test.height}×${test.width} but ${f.trainImages} has ${train.height}×${train.width}`);
   }
-  if (opts.size !== undefined && opts.size !== train.height) {
-    throw new Error(`${f.trainImages}: images are ${train.height}×${train.width}; IDX import does not resize (size ${opts.size} requested)`);
-  }
+  if (opts.channels === 3) throw new Error(`${f.trainImages}: IDX images are gray; leave --channels out`);
   const classes = Math.max(train.maxLabel, test.maxLabel) + 1;
   let classNames = opts.classNames;
   if (!classNames) {
@@ -101,7 +100,11 @@ export async function readIdxFolder(dir: string, opts: ReadOptions, hint = ''): 
     classNames = fashion && classes <= 10 ? FASHION_MNIST_CLASSES.slice() : Array.from({ length: classes }, (_, k) => String(k));
   }
   if (classNames.length < classes) throw new Error(`${f.trainLabels}: labels reach ${classes - 1} but only ${classNames.length} class names are given`);
-  return { name: opts.name, height: train.height, width: train.width, channels: 1, classNames, train: train.split, test: test.split, source: dir };
+  const d: StoredDataset = { name: opts.name, height: train.height, width: train.width, channels: 1, classNames, train: train.split, test: test.split, source: dir };
+  const size = opts.size;
+  if (size === undefined || (size === d.height && size === d.width)) return d;
+  const r = (s: Split): Split => ({ ...s, images: resizeBatch(s.images, s.count, d.height, d.width, 1, size) });
+  return { ...d, height: size, width: size, train: r(d.train), test: r(d.test) };
 }
 
 registerFormat({

@@ -1,0 +1,168 @@
+/**
+ * `dplab data`: import datasets into the cache, list and remove them. Exit codes: 0 success,
+ * 1 the operation failed (bad files, unknown name), 2 a usage error.
+ */
+import { existsSync } from 'node:fs';
+import { CACHE_VERSION, dataDir, findCached, importDataset, listDatasets, readCacheFolder, readMeta, removeDataset, type ImportOptions } from '../data/cache.ts';
+import '../data/formats/index.ts';
+import { listFormats } from '../data/formats/registry.ts';
+import { FASHION_MNIST_DIR, sampleDir } from '../data/index.ts';
+import { hashStored } from '../data/stored.ts';
+
+const USAGE = `usage:
+  dplab data list [--json]                 built-in and imported datasets
+  dplab data import PATH [--format F] [--name N] [--size N] [--channels 1|3] [--force]
+                                           read PATH once into the cache (all or nothing)
+  dplab data rm NAME                       delete an imported dataset
+  dplab data verify NAME                   recompute an imported dataset's content hash
+  dplab data formats                       the formats import understands
+
+The cache is ${'$'}DPLAB_DATA_DIR, else the user data folder (now: ${dataDir()}).`;
+
+class UsageError extends Error {}
+
+/** Parses --flag value pairs and positionals; flags in `bool` take no value. */
+function parseArgs(args: string[], known: string[], bool: string[] = []): { pos: string[]; flags: Record<string, string | true> } {
+  const pos: string[] = [];
+  const flags: Record<string, string | true> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a.startsWith('--')) {
+      const eq = a.indexOf('=');
+      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
+      if (!known.includes(key) && !bool.includes(key)) throw new UsageError(`unknown option --${key}`);
+      if (bool.includes(key)) flags[key] = true;
+      else if (eq > 0) flags[key] = a.slice(eq + 1);
+      else {
+        const v = args[++i];
+        if (v === undefined) throw new UsageError(`--${key} needs a value`);
+        flags[key] = v;
+      }
+    } else pos.push(a);
+  }
+  return { pos, flags };
+}
+
+function intFlag(v: string | true | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (v === true || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max} (got ${String(v)})`);
+  return n;
+}
+
+function mb(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+function list(json: boolean): number {
+  const rows: Array<Record<string, unknown>> = [];
+  const sample = sampleDir();
+  if (existsSync(sample)) {
+    const m = readMeta(sample);
+    rows.push({ name: 'fashion-mnist-sample', kind: 'bundled', shape: [m.height, m.width, m.channels], classes: m.classNames.length, counts: m.counts, hash: m.hash });
+  }
+  rows.push({ name: 'fashion-mnist', kind: 'built-in', path: FASHION_MNIST_DIR, available: existsSync(FASHION_MNIST_DIR) });
+  rows.push({ name: 'synthetic', kind: 'built-in', note: 'generated from data.synthetic and the seed' });
+  for (const e of listDatasets()) {
+    if (e.meta) rows.push({ name: e.name, kind: 'imported', format: e.meta.format, shape: [e.meta.height, e.meta.width, e.meta.channels], classes: e.meta.classNames.length, counts: e.meta.counts, hash: e.meta.hash, bytes: e.bytes, source: e.meta.source });
+    else rows.push({ name: e.name, kind: 'damaged', error: e.error });
+  }
+  if (json) {
+    console.log(JSON.stringify({ dataDir: dataDir(), cacheVersion: CACHE_VERSION, datasets: rows }, null, 2));
+    return 0;
+  }
+  console.log(`datasets (cache: ${dataDir()})`);
+  for (const r of rows) {
+    let line = `  ${String(r.name).padEnd(22)} ${String(r.kind).padEnd(9)}`;
+    if (r.shape) {
+      const counts = Object.entries(r.counts as Record<string, number>).map(([k, v]) => `${k} ${v}`).join(', ');
+      line += ` ${(r.shape as number[]).join('×')}, ${r.classes} classes, ${counts}, sha256 ${String(r.hash).slice(0, 12)}`;
+      if (typeof r.bytes === 'number') line += `, ${mb(r.bytes)}`;
+    } else if (r.kind === 'built-in' && r.path) line += ` ${r.path}${r.available ? '' : ' (not installed: apt-get install dataset-fashion-mnist)'}`;
+    else if (r.note) line += ` ${r.note}`;
+    else if (r.error) line += ` ${r.error}`;
+    console.log(line);
+  }
+  return 0;
+}
+
+async function runImport(args: string[]): Promise<number> {
+  const { pos, flags } = parseArgs(args, ['format', 'name', 'size', 'channels'], ['force']);
+  if (pos.length !== 1) throw new UsageError('data import needs exactly one PATH');
+  const opts: ImportOptions = {};
+  if (typeof flags.format === 'string') opts.format = flags.format;
+  if (typeof flags.name === 'string') opts.name = flags.name;
+  const size = intFlag(flags.size, 'size', 4, 1024);
+  if (size !== undefined) opts.size = size;
+  const ch = intFlag(flags.channels, 'channels', 1, 3);
+  if (ch !== undefined) {
+    if (ch === 2) throw new UsageError('--channels must be 1 or 3');
+    opts.channels = ch as 1 | 3;
+  }
+  if (flags.force) opts.force = true;
+  const t0 = performance.now();
+  const meta = await importDataset(pos[0]!, opts);
+  const secs = (performance.now() - t0) / 1000;
+  const counts = Object.entries(meta.counts).map(([k, v]) => `${k} ${v}`).join(', ');
+  console.log(`imported '${meta.name}' (${meta.format}): ${meta.height}×${meta.width}×${meta.channels}, ${meta.classNames.length} classes, ${counts}; sha256 ${meta.hash}; ${secs.toFixed(1)} s`);
+  return 0;
+}
+
+function verify(name: string): number {
+  const dir = findCached(name);
+  if (!dir) throw new Error(`no dataset called '${name}' in ${dataDir()} (see dplab data list)`);
+  const { data, meta } = readCacheFolder(dir);
+  const h = hashStored(data);
+  if (h !== meta.hash) {
+    console.error(`dplab data verify: '${name}' is damaged: content hash ${h} differs from the recorded ${meta.hash}`);
+    return 1;
+  }
+  console.log(`'${name}' is intact: sha256 ${h}`);
+  return 0;
+}
+
+/** Entry point of `dplab data`. */
+export async function dataCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  try {
+    switch (sub) {
+      case undefined:
+      case '--help':
+      case '-h':
+      case 'help':
+        (sub ? console.log : console.error)(USAGE);
+        return sub ? 0 : 2;
+      case 'list': {
+        const { pos, flags } = parseArgs(rest, [], ['json']);
+        if (pos.length) throw new UsageError(`data list takes no arguments (got ${pos.join(' ')})`);
+        return list(flags.json === true);
+      }
+      case 'import':
+        return await runImport(rest);
+      case 'rm': {
+        const { pos } = parseArgs(rest, []);
+        if (pos.length !== 1) throw new UsageError('data rm needs exactly one NAME');
+        removeDataset(pos[0]!);
+        console.log(`removed '${pos[0]}'`);
+        return 0;
+      }
+      case 'verify': {
+        const { pos } = parseArgs(rest, []);
+        if (pos.length !== 1) throw new UsageError('data verify needs exactly one NAME');
+        return verify(pos[0]!);
+      }
+      case 'formats':
+        for (const f of listFormats()) console.log(`  ${f.name.padEnd(9)} ${f.description}`);
+        return 0;
+      default:
+        throw new UsageError(`unknown sub-command '${sub}'`);
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`dplab data: ${e.message}\n\n${USAGE}`);
+      return 2;
+    }
+    console.error(`dplab data: ${(e as Error).message}`);
+    return 1;
+  }
+}
