@@ -39,13 +39,20 @@ export async function runWithArchive(setup: Setup, opts: RunWithArchiveOptions =
   archive.heartbeat(uuid);
   opts.onCreated?.(uuid, archive.file);
   const batcher = new EventBatcher((events) => archive.appendEvents(uuid, events));
-  const beat = setInterval(() => archive.heartbeat(uuid), 2000);
+  // Cancel comes from the caller's signal or from another process (`dplab runs cancel` sets a flag).
+  const controller = new AbortController();
+  if (opts.signal?.aborted) controller.abort();
+  opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
+  const beat = setInterval(() => {
+    archive.heartbeat(uuid);
+    if (archive.getRun(uuid)?.cancelRequested) controller.abort();
+  }, 2000);
   beat.unref();
   try {
     const { train } = await import('../engine/trainer.ts');
     const summary = await train(setup, {
       backend: opts.backend,
-      signal: opts.signal,
+      signal: controller.signal,
       checkpointEvery: opts.checkpointEvery ?? 100,
       onCheckpoint: (c) => {
         batcher.flush();

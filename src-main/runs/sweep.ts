@@ -104,8 +104,16 @@ export function expandSweep(def: SweepDefinition): { members: SweepMember[]; iss
     return { members: [], issues };
   }
 
-  const members: SweepMember[] = [];
   const base = def.base ?? {};
+  // An axis naming no setup field is dropped by validation (nested objects strip unknown keys):
+  // find it once per axis, on the defaults, so it is reported even when members fail for other reasons.
+  for (const a of axes) {
+    const probe = checkSetup(setAtPath({}, a.path, a.values[0]));
+    if (probe.ok && !survives(a.values[0], getAtPath(probe.setup, a.path))) {
+      defIssue(a.path, `not a setup field (the value ${fmt(a.values[0])} was dropped by validation)`);
+    }
+  }
+  const members: SweepMember[] = [];
   const prefix = def.name ?? 'sweep';
   for (let idx = 0; idx < total; idx++) {
     // Mixed-radix decomposition of idx: seeds innermost, then the last axis, …, the first axis outermost.

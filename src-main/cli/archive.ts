@@ -1,0 +1,111 @@
+/**
+ * `dplab archive check|import|path`: the archive file itself — its integrity and schema version,
+ * merging another archive (or JSON run bundles) into it, and where it lives.
+ */
+import { readFileSync } from 'node:fs';
+import { ArchiveError, openArchive, SCHEMA_VERSION, verifyArchiveFile } from '../archive/archive.ts';
+import { importArchive } from '../archive/merge.ts';
+import { importRunBundle, type RunBundle } from '../archive/export.ts';
+import { resolveArchivePath } from '../archive/paths.ts';
+import { parseArgs } from './args.ts';
+
+const HELP = `usage: dplab archive check [--archive FILE]
+       dplab archive import OTHER.sqlite|RUNS.json [--archive FILE]
+       dplab archive path [--archive FILE]
+
+check   full integrity check (PRAGMA integrity_check), schema version and row counts;
+        exit 0 when sound, 1 when damaged, foreign or from a newer lab.
+import  merges another archive, keyed by run uuid (importing twice adds nothing), or JSON run
+        bundles written by 'dplab runs export --format json'.
+path    prints the archive file in use (--archive, else $DPLAB_ARCHIVE, else the data folder).`;
+
+/** The `archive` sub-command. */
+export async function archiveCommand(args: string[]): Promise<number> {
+  const a = parseArgs(args, { string: ['archive'], boolean: ['help', 'json'] });
+  if (a.flags.help || a.positional.length === 0) {
+    console.log(HELP);
+    return a.flags.help ? 0 : 2;
+  }
+  if (a.error) {
+    console.error(`dplab archive: ${a.error}`);
+    return 2;
+  }
+  const file = resolveArchivePath(a.strings.archive);
+  const [sub, ...rest] = a.positional;
+  try {
+    switch (sub) {
+      case 'path':
+        console.log(file);
+        return 0;
+      case 'check':
+        return check(file, a.flags.json === true);
+      case 'import': {
+        if (rest.length !== 1) {
+          console.error('dplab archive import: expected one file (another archive or a JSON run bundle)');
+          return 2;
+        }
+        return importOne(file, rest[0]!);
+      }
+      default:
+        console.error(`dplab archive: unknown sub-command '${sub}'\n\n${HELP}`);
+        return 2;
+    }
+  } catch (e) {
+    console.error(`dplab archive ${sub}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+function check(file: string, json: boolean): number {
+  let schemaVersion: number;
+  try {
+    ({ schemaVersion } = verifyArchiveFile(file));
+  } catch (e) {
+    if (e instanceof ArchiveError) {
+      if (json) console.log(JSON.stringify({ file, ok: false, problem: e.kind, message: e.message }));
+      else console.error(`dplab archive check: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  const archive = openArchive(file, { readonly: true });
+  try {
+    const problems = archive.integrityCheck().filter((m) => m !== 'ok');
+    const counts = archive.counts();
+    if (json) console.log(JSON.stringify({ file, ok: problems.length === 0, schemaVersion, supported: SCHEMA_VERSION, counts, problems }));
+    else {
+      console.log(`archive   ${file}`);
+      console.log(`schema    version ${schemaVersion} (this lab: ${SCHEMA_VERSION})`);
+      console.log(`integrity ${problems.length ? `DAMAGED: ${problems.slice(0, 10).join('; ')}` : 'ok'}`);
+      console.log(Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(' · '));
+    }
+    return problems.length ? 1 : 0;
+  } finally {
+    archive.close();
+  }
+}
+
+function importOne(file: string, other: string): number {
+  const archive = openArchive(file);
+  try {
+    const head = readFileSync(other).subarray(0, 16).toString('latin1');
+    if (head.startsWith('SQLite format 3')) {
+      const r = importArchive(archive, other);
+      console.log(`imported ${r.runsAdded} run(s) and ${r.sweepsAdded} sweep(s) from ${other}; ${r.runsSkipped} already present`);
+      return 0;
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(other, 'utf8'));
+    } catch {
+      throw new Error(`${other} is neither an SQLite archive nor a JSON run bundle`);
+    }
+    const bundles = (Array.isArray(parsed) ? parsed : [parsed]) as RunBundle[];
+    let added = 0;
+    for (const b of bundles) if (importRunBundle(archive, b)) added++;
+    console.log(`imported ${added} run(s) from ${other}; ${bundles.length - added} already present`);
+    return 0;
+  } finally {
+    archive.close();
+  }
+}
