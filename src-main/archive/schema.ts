@@ -54,14 +54,14 @@ CREATE TABLE metrics (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   name_id INTEGER NOT NULL REFERENCES metric_names(id),
   step INTEGER NOT NULL,
-  epoch INTEGER NOT NULL,
+  epoch REAL NOT NULL,
   value REAL,
   PRIMARY KEY (run_id, name_id, step)
 ) WITHOUT ROWID;
 CREATE TABLE spectra (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   step INTEGER NOT NULL,
-  epoch INTEGER NOT NULL,
+  epoch REAL NOT NULL,
   f_eig BLOB NOT NULL,
   wp_eig BLOB NOT NULL,
   alignment BLOB NOT NULL,
@@ -71,7 +71,7 @@ CREATE TABLE spectra (
 CREATE TABLE evals (
   run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
   step INTEGER NOT NULL,
-  epoch INTEGER NOT NULL,
+  epoch REAL NOT NULL,
   probe_acc REAL,
   knn_acc REAL,
   probe_train_acc REAL,
