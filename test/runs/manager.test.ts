@@ -1,0 +1,130 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { parseSetup, type SetupInput } from '../../src-main/engine/setup.ts';
+import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
+import { runWithArchive } from '../../src-main/runs/record.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));
+const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>
+  parseSetup({
+    data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
+    encoder: { kind: 'convnet', widths: [8, 16] },
+    projector: { hidden: 32, out: 16 },
+    optim: { batchSize: 32, epochs: 1000, maxSteps: steps },
+    eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+    ...extra,
+  });
+
+test('the concurrency limit holds: never more than N trainers, and all runs complete', { timeout: 100_000 }, async () => {
+  const archive = openArchive(join(dir, 'conc.sqlite'));
+  const m = new RunManager(archive, { concurrency: 2, backend: 'wasm' });
+  let now = 0;
+  let peak = 0;
+  const order: string[] = [];
+  m.on('status', (uuid: string, s: string) => {
+    if (s === 'running') {
+      now++;
+      order.push(`start ${uuid}`);
+    } else if (!['queued'].includes(s)) {
+      now--;
+      order.push(`end ${uuid}`);
+    }
+    peak = Math.max(peak, now);
+    assert.ok(m.running.length <= 2);
+  });
+  const uuids = [1, 2, 3].map((i) => m.submit(tiny(4, { seed: i })));
+  assert.equal(m.running.length, 2);
+  assert.deepEqual(m.queued, [uuids[2]]);
+  await m.idle();
+  await m.close();
+  assert.equal(peak, 2);
+  // The third run started only after one of the first two ended.
+  const third = order.indexOf(`start ${uuids[2]}`);
+  assert.ok(order.slice(0, third).some((e) => e.startsWith('end ')), order.join(', '));
+  for (const u of uuids) {
+    const r = archive.getRun(u)!;
+    assert.equal(r.status, 'completed', r.error ?? '');
+    assert.equal(r.lastStep, 4);
+    assert.equal(r.backend, 'wasm');
+    assert.equal(r.pid, null);
+    assert.equal(archive.getMetrics(u, ['loss'])[0]!.steps.length, 4);
+    assert.ok(archive.getSpectra(u).length >= 2);
+    assert.equal(archive.getEvals(u).length >= 1, true);
+  }
+  archive.close();
+});
+
+test('cancel stops a running run and marks it; a queued run is cancelled without starting', { timeout: 100_000 }, async () => {
+  const archive = openArchive(join(dir, 'cancel.sqlite'));
+  const m = new RunManager(archive, { concurrency: 1, backend: 'wasm' });
+  const long = m.submit(tiny(5000));
+  const waiting = m.submit(tiny(4, { seed: 9 }));
+  assert.ok(m.cancel(waiting));
+  assert.equal(archive.getRun(waiting)!.status, 'cancelled');
+  assert.equal(archive.getRun(waiting)!.startedAt, null);
+  const pid = archive.getRun(long)!.pid!;
+  await new Promise<void>((resolve) =>
+    m.on('event', (u: string, e: { type: string; step?: number }) => {
+      if (u === long && e.type === 'progress' && e.step! >= 3) resolve();
+    }),
+  );
+  assert.ok(m.cancel(long));
+  const r = await m.waitFor(long);
+  assert.equal(r.status, 'cancelled');
+  assert.ok(r.lastStep! >= 3 && r.lastStep! < 5000);
+  assert.equal(r.summary?.outcome, 'cancelled');
+  for (let i = 0; i < 100 && processAlive(pid); i++) await new Promise((res) => setTimeout(res, 20));
+  assert.ok(!processAlive(pid), 'the trainer process has exited');
+  await m.close();
+  archive.close();
+});
+
+test('a cancel requested from another process (archive flag) reaches the owning manager', { timeout: 100_000 }, async () => {
+  const file = join(dir, 'flag.sqlite');
+  const archive = openArchive(file);
+  const m = new RunManager(archive, { concurrency: 1, backend: 'wasm', heartbeatMs: 100 });
+  const u = m.submit(tiny(5000));
+  await new Promise<void>((resolve) => m.on('event', (_u: string, e: { type: string }) => e.type === 'progress' && resolve()));
+  const other = openArchive(file); // a second connection, as `dplab runs cancel` would open
+  other.requestCancel(u);
+  other.close();
+  const r = await m.waitFor(u);
+  assert.equal(r.status, 'cancelled');
+  await m.close();
+  archive.close();
+});
+
+test('a diverging run is marked diverged', { timeout: 100_000 }, async () => {
+  const archive = openArchive(join(dir, 'div.sqlite'));
+  const m = new RunManager(archive, { concurrency: 1, backend: 'wasm' });
+  const u = m.submit(tiny(200, { loss: 'mse', optim: { batchSize: 32, epochs: 1000, maxSteps: 200, lr: 10 } }));
+  const r = await m.waitFor(u);
+  await m.close();
+  assert.equal(r.status, 'diverged');
+  assert.ok(r.summary!.divergedAtStep! < 200);
+  assert.match(r.error ?? '', /step/);
+  // Resuming a diverged run is refused (it would diverge again).
+  assert.throws(() => new RunManager(archive).resume(u), /only interrupted, cancelled or failed/);
+  archive.close();
+});
+
+test('runWithArchive records an in-process run (what dplab run uses)', { timeout: 100_000 }, async () => {
+  const file = join(dir, 'inline.sqlite');
+  const seen: string[] = [];
+  const { uuid, summary } = await runWithArchive(tiny(6), { archive: file, backend: 'wasm', checkpointEvery: 2, onEvent: (e) => seen.push(e.type) });
+  assert.equal(summary.outcome, 'completed');
+  assert.ok(seen.includes('finished'));
+  const a = openArchive(file);
+  const r = a.getRun(uuid)!;
+  assert.equal(r.status, 'completed');
+  assert.equal(r.summary?.finalLoss, summary.finalLoss);
+  assert.equal(r.ownerPid, null);
+  assert.deepEqual(a.getMetrics(uuid, ['loss'])[0]!.steps, [1, 2, 3, 4, 5, 6]);
+  // Every 2 steps; the trainer takes none at the last step (the run is complete there).
+  assert.deepEqual(a.listCheckpoints(uuid).map((c) => c.step), [2, 4]);
+  a.close();
+});
