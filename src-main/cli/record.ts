@@ -1,6 +1,6 @@
 /**
- * Runs a training for the CLI. Kept apart from run.ts so the archive's recording can wrap the
- * trainer without the argument handling knowing about it.
+ * Runs a training for the CLI: recorded in the archive (the same one the app browses) unless the
+ * user asks not to, so every `dplab run` can be found, compared and exported later.
  */
 import type { Setup } from '../engine/setup.ts';
 import type { RunSummary, TrainerEvent } from '../engine/events.ts';
@@ -12,10 +12,23 @@ export interface RecordOptions {
   onEvent: (e: TrainerEvent) => void;
   signal: AbortSignal;
   archive: string | null | undefined;
+  /** Told where the run was recorded. */
+  onRecorded?: (uuid: string, archiveFile: string) => void;
 }
 
-/** Trains `setup` (recording it in the archive when the archive is available). */
-export async function runAndRecord(setup: Setup, opts: RecordOptions): Promise<RunSummary> {
-  const { train } = await import('../engine/trainer.ts');
-  return train(setup, { backend: opts.backend, onEvent: opts.onEvent, signal: opts.signal });
+/** Trains `setup`, recording it in the archive unless `archive` is null. */
+export async function runAndRecord(setup: Setup, opts: RecordOptions): Promise<RunSummary & { runId?: string }> {
+  if (opts.archive === null) {
+    const { train } = await import('../engine/trainer.ts');
+    return train(setup, { backend: opts.backend, onEvent: opts.onEvent, signal: opts.signal });
+  }
+  const { runWithArchive } = await import('../runs/record.ts');
+  const { uuid, summary } = await runWithArchive(setup, {
+    archive: opts.archive,
+    backend: opts.backend,
+    onEvent: opts.onEvent,
+    signal: opts.signal,
+    onCreated: opts.onRecorded,
+  });
+  return { ...summary, runId: uuid };
 }

@@ -114,6 +114,9 @@ export async function runCommand(args: string[]): Promise<number> {
       onEvent,
       signal: controller.signal,
       archive: a.flags['no-archive'] ? null : (a.strings.archive ?? undefined),
+      onRecorded: (uuid, file) => {
+        if (!quiet) console.error(`run ${uuid} recorded in ${file}`);
+      },
     });
   } catch (e) {
     if (tty && !quiet) process.stderr.write('\n');

@@ -13,12 +13,16 @@ export type Params = Map<string, tf.Variable>;
 
 /** How a forward pass treats batch normalisation. */
 export interface ForwardMode {
-  /** true: normalise with batch statistics (and update running ones if `running` is given). */
+  /** true: normalise with batch statistics; false: with the running statistics in `running`. */
   training: boolean;
-  /** Running mean/var store, keyed `<bn>.rm` / `<bn>.rv`; updated in training mode when given. */
+  /** Running mean/var store, keyed `<bn>.rm` / `<bn>.rv` (read in eval mode). */
   running?: Params;
-  /** Momentum of the running averages (PyTorch's 0.1 corresponds to 0.9 here). */
-  runningMomentum?: number;
+  /**
+   * When given (training mode, no gradient), each BN layer adds its batch mean and variance here:
+   * the trainer averages them over a few batches to set the running statistics before evaluating
+   * ("precise BN"), which keeps running averages off the training step's hot path.
+   */
+  collect?: Map<string, { mean: Float64Array; variance: Float64Array; batches: number }>;
 }
 
 /** Creates a parameter with seeded He-normal (weights) or constant (BN) values. */
@@ -61,7 +65,7 @@ function hashName(name: string): number {
   return h >>> 0;
 }
 
-/** Applies a named BN layer of `p` in the given mode, updating running statistics when asked. */
+/** Applies a named BN layer of `p` in the given mode. */
 export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode: ForwardMode): T {
   const g = p.get(`${name}.g`) as unknown as tf.Tensor1D;
   const b = p.get(`${name}.b`) as unknown as tf.Tensor1D;
@@ -71,15 +75,21 @@ export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode
     if (!rm || !rv) throw new Error(`no running statistics for ${name}`);
     return batchNorm(x, g, b, { mean: rm as unknown as tf.Tensor1D, variance: rv as unknown as tf.Tensor1D }).y;
   }
-  const out = batchNorm(x, g, b, null);
-  const rm = mode.running?.get(`${name}.rm`);
-  const rv = mode.running?.get(`${name}.rv`);
-  if (rm && rv) {
-    const m = mode.runningMomentum ?? 0.9;
-    rm.assign(tf.tidy(() => rm.mul(m).add(out.mean.mul(1 - m))));
-    rv.assign(tf.tidy(() => rv.mul(m).add(out.variance.mul(1 - m))));
+  if (mode.collect) {
+    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
+    const { mean, variance } = tf.moments(x, axes);
+    const acc = mode.collect.get(name) ?? { mean: new Float64Array(mean.size), variance: new Float64Array(mean.size), batches: 0 };
+    const m = mean.dataSync();
+    const v = variance.dataSync();
+    for (let i = 0; i < m.length; i++) {
+      acc.mean[i] += m[i]!;
+      acc.variance[i] += v[i]!;
+    }
+    acc.batches++;
+    mode.collect.set(name, acc);
+    return batchNorm(x, g, b, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D }).y;
   }
-  return out.y;
+  return batchNorm(x, g, b, null).y;
 }
 
 /** Input shape of the encoder. */
@@ -130,7 +140,7 @@ function buildConvNet(b: ParamBuilder, enc: Extract<EncoderSetup, { kind: 'convn
         h = convBnRelu(h, p, `enc.s${i}.c`, mode);
         if (enc.residual) {
           const r = convBn(convBnRelu(h, p, `enc.s${i}.r1`, mode), p, `enc.s${i}.r2`, mode);
-          h = tf.relu(h.add(r));
+          h = tf.relu(h.add(r)) as tf.Tensor4D;
         }
         if (i < n - 1 && h.shape[1]! >= 2 && h.shape[2]! >= 2) h = maxPool2(h);
       }
@@ -164,7 +174,7 @@ function buildResNet18(b: ParamBuilder, input: InputShape): Encoder {
       for (const blk of blocks) {
         const r = convBn(convBnRelu(h, p, `${blk.name}.c1`, mode, blk.stride), p, `${blk.name}.c2`, mode);
         const sc = blk.shortcut ? convBn(h, p, `${blk.name}.sc`, mode, blk.stride) : h;
-        h = tf.relu(r.add(sc));
+        h = tf.relu(r.add(sc)) as tf.Tensor4D;
       }
       return globalAvgPool(h);
     },

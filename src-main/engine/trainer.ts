@@ -67,7 +67,10 @@ function pairLoss(p: tf.Tensor2D, t: tf.Tensor2D, kind: Setup['loss']): tf.Scala
 }
 
 /** Identity whose gradient is zero: tfjs has no stop-gradient op. */
-const stopGradient = tf.customGrad((x: tf.Tensor) => ({ value: x.clone(), gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy) })) as (
+const stopGradient = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+  value: (args[0] as tf.Tensor).clone(),
+  gradFunc: (dy: tf.Tensor) => tf.zerosLike(dy),
+})) as unknown as (
   x: tf.Tensor2D,
 ) => tf.Tensor2D;
 
@@ -158,7 +161,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     startStep,
   });
 
-  const trainMode: ForwardMode = { training: true, running };
+  const trainMode: ForwardMode = { training: true };
   const targetMode: ForwardMode = { training: true };
   const evalMode: ForwardMode = { training: false, running };
   const lrBackbone = setup.optim.lr;
@@ -185,7 +188,34 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     return { x, y, n: idx.length, dim };
   };
 
+  // Precise BN: running statistics = batch statistics averaged over up to 8 batches of 256
+  // un-augmented pre-training images, recomputed before every evaluation.
+  const preciseBn = () => {
+    const collect: NonNullable<ForwardMode['collect']> = new Map();
+    const n = Math.min(pool.count, 8 * 256);
+    const order = permutation(pool.count, deriveSeed(setup.seed, 'eval'));
+    for (let s = 0; s + 1 < n; s += 256) {
+      const part = order.subarray(s, Math.min(n, s + 256));
+      if (part.length < 2) break;
+      tf.tidy(() => {
+        const x = normalizeInput(gatherBatch(pool.images, ppi, part, shape));
+        backbone.features(x, online, { training: true, collect });
+      });
+    }
+    for (const [name, acc] of collect) {
+      const rm = running.get(`${name}.rm`);
+      const rv = running.get(`${name}.rv`);
+      if (!rm || !rv) continue;
+      const m = tf.tensor1d(Float32Array.from(acc.mean, (x) => x / acc.batches));
+      const v = tf.tensor1d(Float32Array.from(acc.variance, (x) => x / acc.batches));
+      rm.assign(m);
+      rv.assign(v);
+      tf.dispose([m, v]);
+    }
+  };
+
   const evaluate = (step: number, epoch: number) => {
+    preciseBn();
     const tr = featuresOf(data.train, probeTrainIdx);
     const te = featuresOf(data.test, probeTestIdx);
     const probe = linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed });
@@ -216,7 +246,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   let error: string | undefined;
   let divergedAtStep: number | undefined;
   let permEpoch = -1;
-  let perm = new Int32Array(0);
+  let perm: Int32Array = new Int32Array(0);
   let avgStepSec: number | null = null;
   let step = startStep;
 
@@ -365,6 +395,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   } catch (e) {
     outcome = 'failed';
     error = (e as Error).message;
+    if (process.env.DPLAB_DEBUG) console.error(e);
   } finally {
     tf.dispose([...online.values(), ...target.values(), ...momenta.values(), ...running.values()]);
   }

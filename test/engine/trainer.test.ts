@@ -1,0 +1,127 @@
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { train, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../../src-main/engine/trainer.ts';
+import { parseSetup, type SetupInput } from '../../src-main/engine/setup.ts';
+import type { TrainerEvent } from '../../src-main/engine/events.ts';
+
+/** A tiny setup that trains in seconds on the wasm backend. */
+function tiny(over: SetupInput = {}): SetupInput {
+  return {
+    data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 512, test: 128 } },
+    encoder: { kind: 'convnet', widths: [8, 16] },
+    projector: { hidden: 32, out: 16 },
+    optim: { batchSize: 32, epochs: 20, maxSteps: 12 },
+    eval: { probeEpochs: 5, probeTrain: 256, probeTest: 128, spectraEvery: 4 },
+    ...over,
+  };
+}
+
+function merge(a: SetupInput, b: Record<string, unknown>): SetupInput {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = prev && typeof prev === 'object' && v && typeof v === 'object' && !Array.isArray(v) ? { ...prev, ...v } : v;
+  }
+  return out as SetupInput;
+}
+
+async function run(input: SetupInput, extra: Parameters<typeof train>[1] = {}) {
+  const events: TrainerEvent[] = [];
+  const summary = await train(parseSetup(input), { backend: 'wasm', ...extra, onEvent: (e) => { events.push(e); extra.onEvent?.(e); } });
+  const losses = events.flatMap((e) => (e.type === 'scalars' ? [e.values.loss!] : []));
+  const stds = events.flatMap((e) => (e.type === 'scalars' ? [e.values.collapseStd!] : []));
+  return { summary, events, losses, stds };
+}
+
+const mean = (a: number[]) => a.reduce((x, y) => x + y, 0) / a.length;
+
+test('30 steps on synthetic data lower the loss, and the run reports every metric', async () => {
+  const { summary, losses, events } = await run(merge(tiny(), { predictor: { kind: 'linear' }, optim: { maxSteps: 30, lr: 0.05 } }));
+  assert.equal(summary.outcome, 'completed');
+  assert.equal(summary.steps, 30);
+  assert.equal(summary.backend, 'wasm');
+  assert.ok(mean(losses.slice(-5)) < mean(losses.slice(0, 5)), `loss ${mean(losses.slice(0, 5))} → ${mean(losses.slice(-5))}`);
+  const sp = events.filter((e) => e.type === 'spectra');
+  assert.ok(sp.length >= 7);
+  const last = sp.at(-1)!;
+  assert.equal(last.type === 'spectra' && last.fEig.length, 16);
+  assert.equal(last.type === 'spectra' && last.alignment.length, 16);
+  assert.ok(summary.probeAcc !== null && summary.probeAcc > 0.25, `probe ${summary.probeAcc}`);
+  assert.ok(summary.knnAcc !== null && summary.knnAcc > 0.25, `knn ${summary.knnAcc}`);
+  assert.ok(summary.effectiveRank !== null && summary.effectiveRank >= 1);
+});
+
+test('tensor count does not grow across training steps', async () => {
+  const counts: number[] = [];
+  await run(merge(tiny(), { optim: { maxSteps: 10 } }), {
+    onEvent: (e) => {
+      if (e.type === 'scalars') counts.push(tf.memory().numTensors);
+    },
+  });
+  const steady = counts.slice(2);
+  assert.ok(steady.length >= 6);
+  assert.ok(steady.every((c) => c === steady[0]), `tensor counts per step: ${counts.join(',')}`);
+});
+
+test('a NaN loss stops the run as diverged, with the step', async () => {
+  const { summary } = await run(merge(tiny(), { loss: 'mse', predictor: { kind: 'linear' }, optim: { lr: 9, momentum: 0.99, maxSteps: 40 } }));
+  assert.equal(summary.outcome, 'diverged');
+  assert.equal(typeof summary.divergedAtStep, 'number');
+  assert.match(summary.error ?? '', /step/);
+});
+
+test('cancel ends the run after the current step', async () => {
+  const ac = new AbortController();
+  const { summary } = await run(tiny(), {
+    signal: ac.signal,
+    onEvent: (e) => {
+      if (e.type === 'scalars' && e.step === 3) ac.abort();
+    },
+  });
+  assert.equal(summary.outcome, 'cancelled');
+  assert.equal(summary.steps, 3);
+});
+
+test('resuming from a checkpoint continues exactly', async () => {
+  const setup = tiny();
+  const full = await run(setup);
+  let ckpt: Checkpoint | null = null;
+  const ac = new AbortController();
+  await run(setup, {
+    checkpointEvery: 6,
+    onCheckpoint: (c) => {
+      ckpt = decodeCheckpoint(encodeCheckpoint(c));
+      ac.abort();
+    },
+    signal: ac.signal,
+  });
+  assert.ok(ckpt);
+  assert.equal((ckpt as Checkpoint).step, 6);
+  const resumed = await run(setup, { resumeFrom: ckpt! });
+  assert.equal(resumed.losses.length, 6);
+  resumed.losses.forEach((l, i) => assert.ok(Math.abs(l - full.losses[6 + i]!) < 1e-5, `step ${7 + i}: ${l} vs ${full.losses[6 + i]}`));
+  assert.ok(Math.abs(resumed.summary.probeAcc! - full.summary.probeAcc!) < 1e-9);
+});
+
+test('collapse: no predictor trends to collapse while DirectPred does not', async () => {
+  const base = merge(tiny(), { optim: { maxSteps: 120, weightDecay: 0, predictorWeightDecay: 0 }, eval: { probeEpochs: 1, probeTrain: 64, probeTest: 64 } });
+  const none = await run(merge(base, { method: 'byol', predictor: { kind: 'none' } }));
+  const dp = await run(merge(base, { method: 'byol', predictor: { kind: 'directpred' } }));
+  const head = (a: number[]) => mean(a.slice(0, 20));
+  const tail = (a: number[]) => mean(a.slice(-20));
+  // Indicator = std of l2-normalised outputs × √d: 1 healthy, 0 collapsed.
+  assert.ok(tail(none.stds) < 0.85 * head(none.stds), `none: ${head(none.stds)} → ${tail(none.stds)}`);
+  // DirectPred settles after its first W_p updates and then holds its level.
+  const mid = (a: number[]) => mean(a.slice(40, 60));
+  assert.ok(tail(dp.stds) > 0.9 * mid(dp.stds), `directpred: ${mid(dp.stds)} → ${tail(dp.stds)}`);
+  assert.ok(tail(dp.stds) > tail(none.stds) + 0.1, `directpred ${tail(dp.stds)} vs none ${tail(none.stds)}`);
+});
+
+test('without stop-gradient, SimSiam collapses fastest', async () => {
+  const base = merge(tiny(), { method: 'simsiam', optim: { maxSteps: 60 }, eval: { probeEpochs: 1, probeTrain: 64, probeTest: 64 } });
+  const noSg = await run(merge(base, { stopGradient: false, predictor: { kind: 'linear' } }));
+  const sg = await run(merge(base, { stopGradient: true, predictor: { kind: 'linear' } }));
+  const tail = (a: number[]) => mean(a.slice(-10));
+  assert.ok(tail(noSg.stds) < 0.5 * tail(sg.stds), `no stop-grad ${tail(noSg.stds)} vs stop-grad ${tail(sg.stds)}`);
+});
