@@ -1,0 +1,94 @@
+// The archive's CLI end to end: dplab sweep, runs list/export/tag/note/rm, archive check/import.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { metricsFromCsv } from '../../src-main/archive/export.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
+const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
+const archive = join(dir, 'lab.sqlite');
+
+function dplab(...args: string[]) {
+  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DPLAB_ARCHIVE: archive } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const base = {
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
+  encoder: { kind: 'convnet', widths: [8, 16] },
+  projector: { hidden: 32, out: 16 },
+  optim: { batchSize: 32, epochs: 1, maxSteps: 3 },
+  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+};
+
+test('an invalid sweep is reported with field paths and starts nothing', () => {
+  const f = join(dir, 'bad.json');
+  writeFileSync(f, JSON.stringify({ base, axes: { 'optim.lr': [0.1, -1], 'optim.lrr': [1] }, seeds: 1 }));
+  const r = dplab('sweep', f);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /optim\.lrr: not a setup field/);
+  assert.match(r.err, /run 1 \(optim\.lr=-1, optim\.lrr=1, seed=0\): optim\.lr:/);
+  assert.match(r.err, /nothing was started/);
+  assert.equal(dplab('runs', 'list', '--json').out.trim(), '[]');
+});
+
+test('sweep → runs → export → import → check', { timeout: 110_000 }, () => {
+  const f = join(dir, 'sweep.json');
+  writeFileSync(f, JSON.stringify({ name: 'cli', base, axes: { 'predictor.kind': ['linear', 'directpred'] }, seeds: 1 }));
+  const dry = dplab('sweep', f, '--dry-run');
+  assert.equal(dry.code, 0);
+  assert.match(dry.out, /2 run\(s\)/);
+  const s = dplab('sweep', f, '--backend', 'wasm', '--concurrency', '2');
+  assert.equal(s.code, 0, s.err);
+  const table = s.out.trim().split('\n');
+  assert.match(table[0]!, /^predictor\.kind\s+n\s+finalLoss/);
+  assert.match(table[1]!, /^directpred\s+1\s+\d/);
+  assert.match(table[2]!, /^linear\s+1\s+\d/);
+
+  const runs = JSON.parse(dplab('runs', 'list', '--json').out) as { uuid: string; status: string; lastStep: number }[];
+  assert.equal(runs.length, 2);
+  assert.ok(runs.every((r) => r.status === 'completed' && r.lastStep === 3));
+  const u = runs[0]!.uuid;
+  assert.equal(dplab('runs', 'tag', u.slice(0, 8), 'keep').code, 0);
+  assert.equal(dplab('runs', 'note', u, 'a note').code, 0);
+  assert.equal(dplab('runs', 'note', u).out.trim(), 'a note');
+
+  const csv = dplab('runs', 'export', u, '--what', 'metrics');
+  assert.equal(csv.code, 0, csv.err);
+  const a = openArchive(archive, { readonly: true });
+  assert.deepEqual(metricsFromCsv(csv.out), a.getMetrics(u));
+  a.close();
+
+  const bundles = join(dir, 'runs.json');
+  assert.equal(dplab('runs', 'export', '--all', '--format', 'json', '--out', bundles).code, 0);
+  assert.equal((JSON.parse(readFileSync(bundles, 'utf8')) as unknown[]).length, 2);
+  const other = join(dir, 'other.sqlite');
+  assert.match(dplab('archive', 'import', bundles, '--archive', other).out, /imported 2 run/);
+  assert.match(dplab('archive', 'import', archive, '--archive', other).out, /imported 0 run\(s\) and 1 sweep\(s\).*2 already present/);
+  assert.match(dplab('archive', 'import', archive, '--archive', other).out, /imported 0 run\(s\) and 0 sweep\(s\).*2 already present/);
+  const o = openArchive(other, { readonly: true });
+  assert.equal(o.counts().runs, 2);
+  assert.deepEqual(o.getRun(u)!.tags, ['keep']);
+  o.close();
+
+  const check = dplab('archive', 'check', '--json');
+  assert.equal(check.code, 0);
+  const c = JSON.parse(check.out);
+  assert.equal(c.ok, true);
+  assert.equal(c.schemaVersion, 1);
+  assert.equal(c.counts.runs, 2);
+  assert.equal(dplab('runs', 'rm', u).code, 0);
+  assert.equal((JSON.parse(dplab('runs', 'list', '--json').out) as unknown[]).length, 1);
+
+  const junk = join(dir, 'junk.sqlite');
+  writeFileSync(junk, 'not a database');
+  const bad = dplab('archive', 'check', '--archive', junk);
+  assert.equal(bad.code, 1);
+  assert.match(bad.err, /not an SQLite database/);
+  assert.equal(readFileSync(junk, 'utf8'), 'not a database');
+});
