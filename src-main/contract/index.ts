@@ -1,0 +1,193 @@
+/**
+ * The contract between the renderer and the main side: every request (name, argument schema,
+ * result type) and every event. Both transports (Electron IPC through the preload bridge, and
+ * HTTP/WebSocket for `dplab serve`) carry exactly these messages; arguments are validated with these
+ * schemas where they enter main. Browser-safe: zod and types only.
+ */
+import { z } from 'zod';
+import type { SetupIssue, Setup, SetupInput } from '../engine/setup.ts';
+import type { SetupPreset } from '../engine/presets.ts';
+import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../engine/events.ts';
+
+/** Version of the contract; the client refuses a server that speaks another one. */
+export const CONTRACT_VERSION = 1;
+
+const id = z.string().min(1).max(200);
+const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+/** Setups arrive as plain JSON and are validated by the setup schema on the main side. */
+const setupJson = z.record(z.string(), z.unknown());
+const sweepDefinition = z.object({
+  name: z.string().max(200).optional(),
+  base: setupJson,
+  /** Setup field path → values, e.g. { "predictor.kind": ["linear", "directpred"] }. */
+  axes: z.record(z.string().min(1), z.array(z.unknown()).min(1)),
+  seeds: z.union([z.number().int().min(1).max(100), z.array(z.number().int().min(0))]).optional(),
+  concurrency: z.number().int().min(1).max(64).optional(),
+});
+
+/** Every request: its argument schema. Results are typed in `Results`. */
+export const Requests = {
+  /** Contract version, app version, the archive in use, the training backend preference. */
+  'app.info': z.object({}),
+  'setup.validate': z.object({ setup: z.unknown() }),
+  'setup.defaults': z.object({}),
+  'presets.list': z.object({}),
+  'runs.start': z.object({ setup: setupJson, name: z.string().max(200).optional() }),
+  'runs.cancel': z.object({ runId: id }),
+  'runs.resume': z.object({ runId: id }),
+  'runs.delete': z.object({ runId: id }),
+  'runs.list': z.object({
+    status: z.array(runStatus).optional(),
+    tag: z.string().max(100).optional(),
+    sweepId: id.optional(),
+    limit: z.number().int().min(1).max(100000).optional(),
+  }),
+  'runs.get': z.object({ runId: id }),
+  /** Scalar series of a run (all metrics when `names` is absent). */
+  'runs.metrics': z.object({ runId: id, names: z.array(z.string().max(100)).max(100).optional() }),
+  'runs.spectra': z.object({ runId: id }),
+  'runs.evals': z.object({ runId: id }),
+  'runs.tag': z.object({ runId: id, add: z.array(z.string().min(1).max(100)).max(50).default([]), remove: z.array(z.string().min(1).max(100)).max(50).default([]) }),
+  'runs.note': z.object({ runId: id, markdown: z.string().max(1_000_000) }),
+  'runs.export': z.object({ runIds: z.array(id).min(1).max(10000), format: z.enum(['csv', 'json']), what: z.enum(['runs', 'metrics', 'spectra']).default('runs') }),
+  'sweeps.preview': z.object({ definition: sweepDefinition }),
+  'sweeps.start': z.object({ definition: sweepDefinition }),
+  'sweeps.list': z.object({}),
+  'sweeps.get': z.object({ sweepId: id, groupBy: z.array(z.string().max(200)).max(10).optional() }),
+  'theory.presets': z.object({}),
+  /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
+  'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional() }),
+  'datasets.list': z.object({}),
+  'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional() }),
+  'archive.info': z.object({ check: z.boolean().default(false) }),
+  'archive.open': z.object({ path: z.string().min(1).max(4096) }),
+  'archive.import': z.object({ path: z.string().min(1).max(4096) }),
+} as const;
+
+/** Names of all requests. */
+export type RequestName = keyof typeof Requests;
+/** Arguments of a request as the caller writes them. */
+export type RequestArgs<N extends RequestName> = z.input<(typeof Requests)[N]>;
+/** Arguments of a request after validation (defaults filled in). */
+export type ParsedArgs<N extends RequestName> = z.output<(typeof Requests)[N]>;
+
+/** A run as listed (no heavy series). */
+export interface RunRow {
+  id: string;
+  name: string | null;
+  status: z.infer<typeof runStatus>;
+  setup: Setup;
+  setupHash: string;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  backend: string | null;
+  totalSteps: number | null;
+  lastStep: number | null;
+  summary: RunSummary | null;
+  error: string | null;
+  tags: string[];
+  dataset: { name: string; hash: string } | null;
+}
+
+/** One scalar metric over steps. */
+export interface Series {
+  name: string;
+  steps: number[];
+  epochs: number[];
+  values: (number | null)[];
+}
+
+/** Results of each request. */
+export interface Results {
+  'app.info': {
+    contractVersion: number;
+    appVersion: string;
+    archive: string;
+    transport: 'ipc' | 'http';
+    backend: string;
+    queue: { running: number; queued: number; concurrency: number };
+  };
+  'setup.validate': { ok: true; setup: Setup } | { ok: false; issues: SetupIssue[] };
+  'setup.defaults': Setup;
+  'presets.list': SetupPreset[];
+  'runs.start': { runId: string };
+  'runs.cancel': { ok: boolean };
+  'runs.resume': { ok: boolean };
+  'runs.delete': { ok: boolean };
+  'runs.list': RunRow[];
+  'runs.get': RunRow & { note: string | null; versions: Record<string, string> | null; host: Record<string, unknown> | null; checkpoints: number };
+  'runs.metrics': Series[];
+  'runs.spectra': { step: number; epoch: number; fEig: number[]; wpEig: number[]; alignment: number[]; asymmetry: number | null }[];
+  'runs.evals': { step: number; epoch: number; probeAcc: number | null; knnAcc: number | null; probeTrainAcc: number | null }[];
+  'runs.tag': { tags: string[] };
+  'runs.note': { ok: true };
+  'runs.export': { filename: string; mime: string; content: string };
+  'sweeps.preview': { count: number; issues: { path: string; message: string; combo?: Record<string, unknown> }[]; combos: Record<string, unknown>[] };
+  'sweeps.start': { sweepId: string; runIds: string[] };
+  'sweeps.list': { id: string; name: string | null; createdAt: number; runs: number }[];
+  'sweeps.get': {
+    id: string;
+    name: string | null;
+    definition: unknown;
+    runs: RunRow[];
+    /** Rows grouped by `groupBy` (default: the swept fields), mean ± std across seeds of final metrics. */
+    groups: { key: Record<string, unknown>; n: number; metrics: Record<string, { mean: number | null; std: number | null; n: number }> }[];
+  };
+  'theory.presets': { name: string; description: string }[];
+  'theory.run': unknown;
+  'datasets.list': { name: string; format: string; height: number; width: number; channels: number; counts: Record<string, number>; classes: number; hash: string }[];
+  'datasets.import': { name: string; hash: string };
+  'archive.info': { path: string; schemaVersion: number; sizeBytes: number; runs: number; integrity: string[] | null };
+  'archive.open': { path: string };
+  'archive.import': { added: number; skipped: number };
+}
+
+/** Events from main to the renderer. */
+export type LabEvent =
+  | { type: 'run.status'; runId: string; status: z.infer<typeof runStatus> }
+  | { type: 'run.progress'; runId: string; step: number; totalSteps: number; epoch: number; etaSec: number | null }
+  /** Metric batches of a running run, in step order. */
+  | { type: 'run.metrics'; runId: string; events: (ScalarsEvent | SpectraEvent | EvalEvent)[] }
+  | { type: 'sweep.progress'; sweepId: string; done: number; total: number }
+  | { type: 'queue'; running: number; queued: number; concurrency: number }
+  | { type: 'archive.changed'; path: string };
+
+/** Error reply of a request: a code and a message meant for a person. */
+export interface ContractError {
+  code: 'invalid-args' | 'unknown-request' | 'not-found' | 'failed' | 'unauthorized';
+  message: string;
+  /** Field paths for invalid arguments. */
+  issues?: { path: string; message: string }[];
+}
+
+/** Envelope of a request on the wire (WebSocket / IPC). */
+export const RequestEnvelope = z.object({ id: z.number().int().nonnegative(), name: z.string().max(100), args: z.unknown() });
+
+/** Envelope of a reply on the wire. */
+export type ReplyEnvelope = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ContractError };
+
+/** The one client object the renderer talks to; transports implement it. */
+export interface LabClient {
+  request<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<Results[N]>;
+  /** Subscribes to events; returns the disposer. */
+  onEvent(listener: (e: LabEvent) => void): () => void;
+  readonly transport: 'ipc' | 'http';
+}
+
+/** Validates a request's arguments; returns the parsed args or a ContractError naming each field. */
+export function validateRequest(name: string, args: unknown): { ok: true; name: RequestName; args: unknown } | { ok: false; error: ContractError } {
+  if (!Object.prototype.hasOwnProperty.call(Requests, name)) {
+    return { ok: false, error: { code: 'unknown-request', message: `unknown request '${String(name).slice(0, 100)}'` } };
+  }
+  const schema = Requests[name as RequestName];
+  const r = schema.safeParse(args ?? {});
+  if (r.success) return { ok: true, name: name as RequestName, args: r.data };
+  const issues = r.error.issues.map((i) => ({ path: i.path.map(String).join('.'), message: i.message }));
+  return {
+    ok: false,
+    error: { code: 'invalid-args', message: `invalid arguments for ${name}: ${issues.map((i) => `${i.path || '(args)'}: ${i.message}`).join('; ')}`, issues },
+  };
+}
+
+export type { SetupInput };
