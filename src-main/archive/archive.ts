@@ -476,26 +476,28 @@ export class Archive {
     })();
   }
 
-  /** Every scalar metric of a run (or only `names`), each sorted by step. */
+  /** Every scalar metric of a run (or only `names`), sorted by name, each sorted by step. */
   getMetrics(uuid: string, names?: string[]): MetricSeries[] {
     const runId = this.runId(uuid);
-    const rows = this.stmt(
-      'SELECT n.name, m.step, m.epoch, m.value FROM metrics m JOIN metric_names n ON n.id = m.name_id WHERE m.run_id = ? ORDER BY n.name, m.step',
-    )
-      .raw(true)
-      .all(runId) as [string, number, number, number | null][];
-    const out: MetricSeries[] = [];
+    // One primary-key range scan per metric: rows come out in step order with no sort.
+    const all = this.stmt('SELECT id, name FROM metric_names ORDER BY name').all() as { id: number; name: string }[];
     const want = names ? new Set(names) : undefined;
-    let cur: MetricSeries | undefined;
-    for (const [name, step, epoch, value] of rows) {
+    const has = this.stmt('SELECT 1 FROM metrics WHERE run_id = ? AND name_id = ? LIMIT 1').pluck();
+    const rows = this.stmt('SELECT step, epoch, value FROM metrics WHERE run_id = ? AND name_id = ? ORDER BY step').raw(true);
+    const out: MetricSeries[] = [];
+    for (const { id, name } of all) {
       if (want && !want.has(name)) continue;
-      if (!cur || cur.name !== name) {
-        cur = { name, steps: [], epochs: [], values: [] };
-        out.push(cur);
+      if (!has.get(runId, id)) continue;
+      const data = rows.all(runId, id) as [number, number, number | null][];
+      const n = data.length;
+      const s: MetricSeries = { name, steps: new Array(n), epochs: new Array(n), values: new Array(n) };
+      for (let i = 0; i < n; i++) {
+        const r = data[i]!;
+        s.steps[i] = r[0];
+        s.epochs[i] = r[1];
+        s.values[i] = r[2];
       }
-      cur.steps.push(step);
-      cur.epochs.push(epoch);
-      cur.values.push(value);
+      out.push(s);
     }
     return out;
   }
