@@ -108,8 +108,11 @@ export const AugmentSchema = z.object({
 });
 
 export const DataSchema = z.object({
-  /** 'synthetic', 'fashion-mnist' (IDX files), or the name of a dataset imported with `dplab data import`. */
-  dataset: z.string().min(1).default('synthetic'),
+  /**
+   * 'fashion-mnist-sample' (bundled: 10k train / 2k test, no download), 'synthetic' (generated),
+   * 'fashion-mnist' (Debian's IDX files), or the name of a dataset imported with `dplab data import`.
+   */
+  dataset: z.string().min(1).default('fashion-mnist-sample'),
   /** Folder of the dataset's files where the format needs one (e.g. Fashion-MNIST IDX files). */
   path: z.string().optional(),
   /** Use only the first N pre-training images (after a seeded shuffle); all when absent. */
@@ -174,7 +177,7 @@ const BaseSetupSchema = z.object({
     noise: 0,
   }),
   data: DataSchema.default({
-    dataset: 'synthetic',
+    dataset: 'fashion-mnist-sample',
     synthetic: { size: 28, channels: 1, classes: 10, train: 2000, test: 500 },
   }),
   eval: EvalSchema.default({
@@ -271,7 +274,7 @@ export function parseSetup(raw: unknown): Setup {
   return r.setup;
 }
 
-/** The default setup (paper's STL-10 hyper-parameters, DirectPred predictor, synthetic data). */
+/** The default setup (paper's STL-10 hyper-parameters, DirectPred predictor, bundled Fashion-MNIST sample). */
 export function defaultSetup(): Setup {
   return parseSetup({});
 }

@@ -11,6 +11,7 @@ test('defaults follow the paper STL-10 setup', () => {
   assert.equal(s.emaMomentum, 0.996);
   assert.equal(s.optim.batchSize, 128);
   assert.deepEqual(s.predictor, { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false });
+  assert.equal(s.data.dataset, 'fashion-mnist-sample');
 });
 
 test('invalid setups are rejected with field paths', () => {
