@@ -1,0 +1,31 @@
+/**
+ * Stable run colours: a run's colour is a pure function of its id, so it is the same in every view,
+ * every session and every chart, whatever else is selected beside it.
+ */
+
+/** Fixed palette (colour-blind-friendly order first; distinct on white and on dark backgrounds). */
+export const RUN_PALETTE = [
+  '#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b',
+  '#e377c2', '#17becf', '#bcbd22', '#7f7f7f', '#393b79', '#ad494a',
+] as const;
+
+/** FNV-1a 32-bit hash of a string: cheap, well spread for uuids, identical in every JS engine. */
+export function hashString(s: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) {
+    h ^= s.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** The colour of a run (or of any key, e.g. a group label): hash of the id into RUN_PALETTE. */
+export function runColor(runId: string): string {
+  return RUN_PALETTE[hashString(runId) % RUN_PALETTE.length]!;
+}
+
+/** `#rrggbb` with an alpha in [0, 1], as `rgba(...)`, for translucent std bands. */
+export function withAlpha(hex: string, alpha: number): string {
+  const n = Number.parseInt(hex.slice(1), 16);
+  return `rgba(${(n >> 16) & 255}, ${(n >> 8) & 255}, ${n & 255}, ${alpha})`;
+}

@@ -1,0 +1,168 @@
+// Unit tests of the Lab UI part 2 logic (src-renderer/src/lib/part2): run colours, mean ± std bands,
+// config diff, alignment by step / epoch / wall time, the sweep grid builder and the portrait geometry.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { RUN_PALETTE, hashString, runColor, withAlpha } from '../../src-renderer/src/lib/part2/colors.ts';
+import { configDiff, flattenSetup, varyingFields } from '../../src-renderer/src/lib/part2/diff.ts';
+import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib/part2/align.ts';
+import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/part2/bands.ts';
+import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/part2/sweepGrid.ts';
+import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/part2/portrait.ts';
+import { parseSetup } from '../../src-main/engine/setup.ts';
+
+test('run colours: a pure function of the id, in the palette, spread over it', () => {
+  const ids = Array.from({ length: 600 }, (_, i) => `3f2a${i.toString(16).padStart(4, '0')}-run-${i * 7919}`);
+  for (const id of ids) {
+    assert.equal(runColor(id), runColor(String(id)), 'same id, same colour');
+    assert.ok((RUN_PALETTE as readonly string[]).includes(runColor(id)));
+  }
+  // Independent of what else is selected or in which order colours are asked for.
+  const forward = ids.map(runColor);
+  const backward = [...ids].reverse().map(runColor).reverse();
+  assert.deepEqual(forward, backward);
+  // Known FNV-1a values pin the hash across engines and releases (a changed hash would recolour every run).
+  assert.equal(hashString(''), 0x811c9dc5);
+  assert.equal(hashString('a'), 0xe40c292c);
+  // Every palette entry is used, none by more than twice its fair share.
+  const counts = new Map<string, number>();
+  for (const c of forward) counts.set(c, (counts.get(c) ?? 0) + 1);
+  assert.equal(counts.size, RUN_PALETTE.length);
+  for (const n of counts.values()) assert.ok(n < (2 * ids.length) / RUN_PALETTE.length, `uneven palette use: ${n}`);
+  assert.equal(withAlpha('#1f77b4', 0.25), 'rgba(31, 119, 180, 0.25)');
+});
+
+test('mean ± std band: sample std across runs, interpolation inside, no extrapolation', () => {
+  const a = { x: [0, 10, 20], y: [1, 2, 3] };
+  const b = { x: [0, 10, 20], y: [3, 4, 5] };
+  const c = { x: [0, 5, 10], y: [2, 2, null] };
+  const band = meanStdBand([a, b, c]);
+  assert.deepEqual(band.x, [0, 5, 10, 20]);
+  // x = 0: values 1, 3, 2 → mean 2, sample std 1.
+  assert.equal(band.mean[0], 2);
+  assert.ok(Math.abs(band.std[0]! - 1) < 1e-12);
+  assert.equal(band.lo[0], 1);
+  assert.equal(band.hi[0], 3);
+  // x = 5: a and b interpolated (1.5, 3.5), c exact (2) → mean 7/3.
+  assert.ok(Math.abs(band.mean[1]! - 7 / 3) < 1e-12);
+  assert.equal(band.n[1], 3);
+  // x = 10: c's value is missing (null), so only a and b count.
+  assert.equal(band.n[2], 2);
+  assert.equal(band.mean[2], 3);
+  assert.ok(Math.abs(band.std[2]! - Math.SQRT2) < 1e-12);
+  // x = 20: c has ended; not extrapolated.
+  assert.equal(band.n[3], 2);
+  assert.equal(band.mean[3], 4);
+  // One run: mean only, no std, band collapses on the mean.
+  const one = meanStdBand([a]);
+  assert.deepEqual(one.std, [null, null, null]);
+  assert.deepEqual(one.lo, one.mean);
+  // Interpolation edge cases.
+  assert.equal(valueAt(a, -1), null);
+  assert.equal(valueAt(a, 15), 2.5);
+  assert.equal(valueAt({ x: [0, 10], y: [null, 1] }, 5), null);
+  // Explicit grid.
+  assert.deepEqual(meanStdBand([a, b], [10]).mean, [3]);
+});
+
+test('groupBy keeps first-appearance order and groups by value', () => {
+  const runs = [{ k: 'linear', id: 1 }, { k: 'directpred', id: 2 }, { k: 'linear', id: 3 }];
+  const g = groupBy(runs, (r) => r.k);
+  assert.deepEqual(g.map((x) => x.label), ['linear', 'directpred']);
+  assert.deepEqual(g[0]!.runs.map((r) => r.id), [1, 3]);
+  const n = groupBy([{ v: 0.1 }, { v: 0.1 }, { v: 1 }], (r) => r.v);
+  assert.deepEqual(n.map((x) => x.label), ['0.1', '1']);
+});
+
+test('config diff: only differing leaves, arrays compared whole, missing sides shown', () => {
+  const a = parseSetup({ optim: { lr: 0.03 }, predictor: { kind: 'linear' } });
+  const b = parseSetup({ optim: { lr: 0.1 }, predictor: { kind: 'directpred' }, seed: 3 });
+  const rows = configDiff(a, b);
+  const paths = rows.map((r) => r.path);
+  assert.ok(paths.includes('optim.lr'));
+  assert.ok(paths.includes('predictor.kind'));
+  assert.ok(paths.includes('seed'));
+  // Fields that exist on only one side (predictor-specific options) are listed with undefined on the other.
+  const rho = rows.find((r) => r.path === 'predictor.rho')!;
+  assert.equal(rho.a, undefined);
+  assert.equal(rho.b, 0.3);
+  assert.ok(!paths.includes('optim.batchSize'));
+  assert.deepEqual([...paths].sort(), paths, 'sorted by path');
+  assert.deepEqual(configDiff(a, structuredClone(a)), []);
+  assert.deepEqual(configDiff({ w: [1, 2] }, { w: [1, 3] }), [{ path: 'w', a: [1, 2], b: [1, 3] }]);
+  assert.equal(flattenSetup(a)['encoder.widths'] !== undefined, true);
+  assert.deepEqual(varyingFields([a, b, a]), paths, 'varying across three setups = the pairwise diff here');
+  assert.deepEqual(varyingFields([a, a]), []);
+});
+
+test('alignment by step, epoch and wall time', () => {
+  const s = { steps: [1, 2, 3, 4], epochs: [0.25, 0.5, 0.75, 1], values: [4, 3, null, 1] };
+  assert.deepEqual(alignSeries(s, 'step'), { x: [1, 2, 3, 4], y: [4, 3, null, 1] });
+  assert.deepEqual(alignSeries(s, 'epoch').x, [0.25, 0.5, 0.75, 1]);
+  // Throughput 32 images/s at batch 32 = 1 s per step for steps 1–2, then 64 images/s = 0.5 s per step.
+  const ips = { steps: [1, 2, 3, 4], epochs: [0, 0, 0, 0], values: [32, 32, 64, 64] };
+  const wall = alignSeries(s, 'wall', { batchSize: 32, imagesPerSec: ips });
+  assert.deepEqual(wall.x, [1, 2, 2.5, 3]);
+  // Throughput logged only every other step covers the steps since the previous point.
+  const sparse = { steps: [2, 4], epochs: [0, 0], values: [32, 64] };
+  assert.deepEqual(wallSeconds([1, 2, 3, 4], { batchSize: 32, imagesPerSec: sparse }), [1, 2, 2.5, 3]);
+  // Without throughput: the run's start–end interval spread evenly over its steps.
+  assert.deepEqual(wallSeconds([2, 4], { batchSize: 32, startedAt: 1000, endedAt: 9000, lastStep: 4 }), [4, 8]);
+  // Nothing known: points dropped rather than placed at a made-up time.
+  assert.deepEqual(alignSeries(s, 'wall', { batchSize: 32 }).x, []);
+  // Two runs on one x: nulls where a run has no point.
+  const j = joinCurves([{ x: [1, 3], y: [1, 3] }, { x: [2, 3], y: [20, 30] }]);
+  assert.deepEqual(j, { x: [1, 2, 3], ys: [[1, null, 3], [null, 20, 30]] });
+});
+
+test('sweep grid: typed values, every bad token named, definition and count', () => {
+  assert.deepEqual(splitList('[0.2, 1], [0.5, 1]'), ['[0.2, 1]', '[0.5, 1]']);
+  assert.deepEqual(parseValues(fieldFor('optim.lr'), '0.01, 0.1').values, [0.01, 0.1]);
+  assert.deepEqual(parseValues(fieldFor('stopGradient'), 'true,false').values, [true, false]);
+  const bad = parseValues(fieldFor('predictor.kind'), 'linear, directpredd');
+  assert.equal(bad.issues.length, 1);
+  assert.match(bad.issues[0]!.message, /value 2 'directpredd': must be one of/);
+  assert.match(parseValues(fieldFor('optim.batchSize'), '32, 4.5').issues[0]!.message, /whole number/);
+  assert.match(parseValues(fieldFor('optim.lr'), '0.1, 0.1').issues[0]!.message, /listed twice/);
+  assert.deepEqual(parseValues(fieldFor('augment.cropScale'), '[0.2, 1], [0.5, 1]').values, [[0.2, 1], [0.5, 1]]);
+  const base = { optim: { maxSteps: 8 } };
+  const ok = buildDefinition({ name: ' grid ', base, axes: [{ path: 'predictor.kind', text: 'linear, directpred' }, { path: 'optim.lr', text: '0.01,0.03' }], seeds: 2, concurrency: 1 });
+  assert.deepEqual(ok.issues, []);
+  assert.equal(ok.count, 8);
+  assert.deepEqual(ok.definition, { name: 'grid', base, axes: { 'predictor.kind': ['linear', 'directpred'], 'optim.lr': [0.01, 0.03] }, seeds: 2, concurrency: 1 });
+  const wrong = buildDefinition({ name: '', base, axes: [{ path: 'optim..lr', text: '1' }, { path: 'seed', text: '1' }, { path: 'seed', text: '2' }], seeds: 0, concurrency: 1 });
+  assert.equal(wrong.definition, null);
+  assert.deepEqual(wrong.issues.map((i) => i.path), ['optim..lr', 'seed', 'seeds']);
+  // Re-opening a stored sweep gives back the same definition.
+  const again = buildDefinition(draftFromDefinition(ok.definition));
+  assert.deepEqual(again.definition, ok.definition);
+  const listAxes = draftFromDefinition({ axes: [{ path: 'loss', values: ['mse'] }], seeds: [0, 1, 2] });
+  assert.deepEqual(listAxes.axes, [{ path: 'loss', text: 'mse' }]);
+  assert.equal(listAxes.seeds, 3);
+});
+
+test('portrait: fixed points vanish past η = τ²/(4(1+σ²)), flow is zero at them, trajectories reach them', () => {
+  const q = { tau: 1, sigma2: 0.5, eta: 0.01, alphaP: 1, beta: 0.4 };
+  const fp = portraitFixedPoints(q);
+  assert.equal(fp.points.length, 3);
+  for (const pt of fp.points) {
+    const [dp, ds] = flowAt(q, pt.p, pt.s);
+    assert.ok(Math.abs(dp) < 1e-12 && Math.abs(ds) < 1e-12, `flow at ${pt.label} is (${dp}, ${ds})`);
+  }
+  // Paper §3.2 example: τ = 1, σ² = 0.5, η = 0.01 → (p*₋, p*₊) ≈ (0.0102, 0.657).
+  assert.ok(Math.abs(fp.points[1]!.p - 0.0102) < 1e-3);
+  assert.ok(Math.abs(fp.points[2]!.p - 0.657) < 1e-3);
+  assert.deepEqual(fp.points.map((p) => p.stable), [true, false, true]);
+  const past = portraitFixedPoints({ ...q, eta: fp.etaThreshold * 1.01 });
+  assert.equal(past.collapseCertain, true);
+  assert.equal(past.points.length, 1);
+  const zero = portraitFixedPoints({ ...q, eta: 0 });
+  assert.ok(Math.abs(zero.line! - 1 / 1.5) < 1e-12);
+  // A mode on the invariant parabola above p*₋ converges to p*₊.
+  const tr = trajectory(q, 0.3, 0.09, 400, 0.05, { p: [-0.5, 1.5], s: [0, 2] });
+  const [pEnd, sEnd] = tr[tr.length - 1]!;
+  assert.ok(Math.abs(pEnd - fp.points[2]!.p) < 1e-3 && Math.abs(sEnd - fp.points[2]!.s) < 1e-3);
+  // Phase line: ṗ changes sign at the fixed points.
+  const line = phaseLine(q, [0.2, 1]);
+  const i = line.p.findIndex((p) => p > fp.points[2]!.p);
+  assert.ok(line.pDot[i - 1]! > 0 && line.pDot[i]! < 0);
+});
