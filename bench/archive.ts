@@ -142,7 +142,9 @@ async function main(): Promise<void> {
   if (listed.length !== 1000) throw new Error('list bench: wrong count');
   lb.close();
   console.log(`list: 1,000 runs ${tList.toFixed(0)} ms (again ${tList2.toFixed(0)} ms); open ${tOpen.toFixed(0)} ms incl. quick_check ${tVerify.toFixed(0)} ms`);
-  console.log(`files: ingest archive ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB`);
   archive.close();
+  t = performance.now();
+  verifyArchiveFile(file);
+  console.log(`open check (header + quick_check) of the ${(statSync(file).size / 2 ** 20).toFixed(1)} MiB ingest archive: ${ms(t).toFixed(0)} ms`);
   rmSync(dir, { recursive: true, force: true });
 }

@@ -59,7 +59,7 @@ export async function archiveCommand(args: string[]): Promise<number> {
 function check(file: string, json: boolean): number {
   let schemaVersion: number;
   try {
-    ({ schemaVersion } = verifyArchiveFile(file));
+    ({ schemaVersion } = verifyArchiveFile(file, { quickCheck: false })); // integrity_check below covers it
   } catch (e) {
     if (e instanceof ArchiveError) {
       if (json) console.log(JSON.stringify({ file, ok: false, problem: e.kind, message: e.message }));
