@@ -21,6 +21,35 @@ export function readBytes(path: string): Uint8Array {
   return raw;
 }
 
+/**
+ * Reads a whole file into `target` at `offset` (gzip inflated), so several files can fill one
+ * buffer without an extra copy; returns the number of bytes placed.
+ */
+export function readBytesInto(path: string, target: Uint8Array, offset: number): number {
+  const fd = openSync(path, 'r');
+  try {
+    const head = new Uint8Array(2);
+    const size = fstatSync(fd).size;
+    readSync(fd, head, 0, Math.min(2, size), 0);
+    if (size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
+      const b = readBytes(path);
+      if (offset + b.length > target.length) throw new Error(`${path}: ${b.length} bytes do not fit the ${target.length - offset} expected`);
+      target.set(b, offset);
+      return b.length;
+    }
+    if (offset + size > target.length) throw new Error(`${path}: ${size} bytes do not fit the ${target.length - offset} expected`);
+    let off = 0;
+    while (off < size) {
+      const n = readSync(fd, target, offset + off, Math.min(CHUNK, size - off), off);
+      if (n <= 0) throw new Error(`${path}: file ended at byte ${off} of ${size} while reading`);
+      off += n;
+    }
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The file's bytes as stored (no decompression). */
 export function readRaw(path: string): Uint8Array {
   const fd = openSync(path, 'r');

@@ -8,7 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { readBytes, writeBytes } from './binio.ts';
+import { readBytes, readBytesInto, writeBytes } from './binio.ts';
 import './formats/index.ts';
 import { detectFormat, getFormat, type ReadOptions } from './formats/registry.ts';
 import { hashStored, imageBytes, labelBytes, labelsFromBytes, SPLIT_NAMES, type SplitName, type StoredDataset } from './stored.ts';
@@ -131,6 +131,9 @@ export function readCacheFolder(dir: string, opts: { verify?: boolean } = {}): {
     classNames: meta.classNames,
     source: meta.source,
   };
+  // train and unlabeled share one buffer (train first) so pretrain = train ∪ unlabeled is a view, not
+  // a second copy: STL-10's pool is 2.76 GB at 96×96.
+  const shared = meta.files.train && meta.files.unlabeled ? new Uint8Array(((meta.counts.train ?? 0) + (meta.counts.unlabeled ?? 0)) * per) : undefined;
   for (const name of SPLIT_NAMES) {
     const files = meta.files[name];
     if (!files) continue;
@@ -139,8 +142,22 @@ export function readCacheFolder(dir: string, opts: { verify?: boolean } = {}): {
     const lp = join(dir, files.labels);
     if (!existsSync(ip)) throw new Error(`${ip} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
     if (!existsSync(lp)) throw new Error(`${lp} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
-    const images = readBytes(ip);
-    if (images.length !== count * per) throw new Error(`${ip}: expected ${count * per} bytes (${count} images of ${per}), found ${images.length}`);
+    let images: Uint8Array;
+    const bad = (n: number) => new Error(`${ip}: expected ${count * per} bytes (${count} images of ${per}), found ${n}`);
+    if (shared && (name === 'train' || name === 'unlabeled')) {
+      const at = name === 'train' ? 0 : (meta.counts.train ?? 0) * per;
+      let n: number;
+      try {
+        n = readBytesInto(ip, shared, at);
+      } catch {
+        throw bad(readBytes(ip).length);
+      }
+      if (n !== count * per) throw bad(n);
+      images = shared.subarray(at, at + n);
+    } else {
+      images = readBytes(ip);
+      if (images.length !== count * per) throw bad(images.length);
+    }
     const lbytes = readBytes(lp);
     if (lbytes.length !== count * 4) throw new Error(`${lp}: expected ${count * 4} bytes (${count} int32 labels), found ${lbytes.length}`);
     const split: Split = { images, labels: labelsFromBytes(lbytes), count };

@@ -16,6 +16,7 @@ import type { Dataset } from './types.ts';
 
 export type { Dataset, DatasetFamily, Split } from './types.ts';
 export { dataDir, importDataset, listDatasets, removeDataset } from './cache.ts';
+export { withValidation } from './stored.ts';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';

@@ -98,11 +98,16 @@ export function toDataset(d: StoredDataset, hash: string): Dataset {
   return ds;
 }
 
-/** Two splits one after the other. */
+/** Two splits one after the other; when b's images already follow a's in one buffer (the cache reads them so), the images are a view. */
 export function concatSplits(a: Split, b: Split): Split {
-  const images = new Uint8Array(a.images.length + b.images.length);
-  images.set(a.images, 0);
-  images.set(b.images, a.images.length);
+  let images: Uint8Array;
+  if (a.images.buffer === b.images.buffer && a.images.byteOffset + a.images.byteLength === b.images.byteOffset) {
+    images = new Uint8Array(a.images.buffer, a.images.byteOffset, a.images.byteLength + b.images.byteLength);
+  } else {
+    images = new Uint8Array(a.images.length + b.images.length);
+    images.set(a.images, 0);
+    images.set(b.images, a.images.length);
+  }
   const labels = new Int32Array(a.count + b.count);
   labels.set(a.labels, 0);
   labels.set(b.labels, a.count);
@@ -135,4 +140,32 @@ export function applyTrainSize(ds: Dataset, trainSize: number | undefined, seed:
   const pretrain = takeSplit(ds.pretrain, chosen, imageBytes(ds));
   const hash = createHash('sha256').update(`${ds.hash}\nsubset:${trainSize}:${subsetSeed}`).digest('hex');
   return { ...ds, pretrain, hash, baseHash: ds.hash };
+}
+
+/**
+ * Carves a labelled validation split out of train when the dataset has none: a seeded
+ * (stream 'validation'), class-stratified `fraction` of each class. Pre-training is unaffected;
+ * test stays untouched, so model selection on validation never sees it.
+ */
+export function withValidation(ds: Dataset, fraction: number, seed: number): Dataset {
+  if (ds.validation || fraction <= 0 || ds.train.count === 0) return ds;
+  if (fraction >= 1) throw new Error(`validation fraction ${fraction} must be below 1`);
+  const per = imageBytes(ds);
+  const perm = permutation(ds.train.count, deriveSeed(seed, 'validation'));
+  const byClass = new Map<number, number[]>();
+  for (const i of perm) {
+    const l = ds.train.labels[i]!;
+    if (!byClass.has(l)) byClass.set(l, []);
+    byClass.get(l)!.push(i);
+  }
+  const val: number[] = [];
+  const keep: number[] = [];
+  for (const idx of byClass.values()) {
+    const n = Math.round(idx.length * fraction);
+    val.push(...idx.slice(0, n));
+    keep.push(...idx.slice(n));
+  }
+  val.sort((a, b) => a - b);
+  keep.sort((a, b) => a - b);
+  return { ...ds, train: takeSplit(ds.train, keep, per), validation: takeSplit(ds.train, val, per) };
 }

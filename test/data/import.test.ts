@@ -50,6 +50,7 @@ describe('import and reload', () => {
       if (unl > 0) {
         assert.ok(ds.pretrain.labels.subarray(direct.train.count).every((l) => l === -1));
         assert.deepEqual(ds.pretrain.images.subarray(ds.train.images.length), direct.unlabeled!.images);
+        assert.equal(ds.pretrain.images.buffer, ds.train.images.buffer, 'pretrain is a view over train ∪ unlabeled, not a copy');
       }
       const again = await loadDataset(spec(`my-${format}`), { cacheDir: c });
       assert.equal(again.hash, ds.hash);

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { FASHION_MNIST_DIR, loadDataset } from '../../src-main/data/index.ts';
+import { FASHION_MNIST_DIR, loadDataset, withValidation } from '../../src-main/data/index.ts';
 import type { Setup } from '../../src-main/engine/setup.ts';
 import type { Split } from '../../src-main/data/types.ts';
 
@@ -156,6 +156,24 @@ describe('synthetic', () => {
       const key = Buffer.from(a.pretrain.images.subarray(i * 784, (i + 1) * 784)).toString('base64');
       assert.equal(index.get(key), a.pretrain.labels[i]);
     }
+  });
+});
+
+describe('validation split', () => {
+  test('withValidation carves a seeded, stratified, disjoint fraction of train', async () => {
+    const d = await loadDataset(spec(), { seed: 2 });
+    const v = withValidation(d, 0.1, 2);
+    assert.equal(v.validation!.count, 200);
+    assert.equal(v.train.count, 1800);
+    assert.equal(v.pretrain, d.pretrain, 'pre-training is unaffected');
+    const counts = new Array(10).fill(0);
+    for (const l of v.validation!.labels) counts[l]++;
+    assert.deepEqual(counts, new Array(10).fill(20));
+    const trainKeys = new Set<string>();
+    for (let i = 0; i < v.train.count; i++) trainKeys.add(Buffer.from(v.train.images.subarray(i * 784, (i + 1) * 784)).toString('base64'));
+    for (let i = 0; i < v.validation!.count; i++) assert.ok(!trainKeys.has(Buffer.from(v.validation!.images.subarray(i * 784, (i + 1) * 784)).toString('base64')));
+    assert.deepEqual(withValidation(d, 0.1, 2).validation!.labels, v.validation!.labels);
+    assert.notDeepEqual(withValidation(d, 0.1, 3).validation!.images, v.validation!.images);
   });
 });
 
