@@ -72,7 +72,7 @@ export async function runCommand(args: string[]): Promise<number> {
   try {
     setup = loadSetupFile(a.positional[0]!, a.multi.set ?? []);
   } catch (e) {
-    console.error(`dplab run: invalid setup: ${(e as Error).message}`);
+    console.error(`dplab run: ${e instanceof SetupError ? 'invalid setup: ' : ''}${(e as Error).message}`);
     return 2;
   }
   const backend = (a.strings.backend ?? 'auto') as 'auto';
