@@ -1,0 +1,57 @@
+/**
+ * Which setup fields differ between runs: the runs table shows only those columns, so a sweep over
+ * predictor kind and seed shows exactly `predictor.kind` and `seed`.
+ */
+
+/** Flattens nested objects into dotted paths; arrays are leaves (encoder widths compare as a whole). */
+export function flatten(obj: unknown, prefix = '', out: Map<string, unknown> = new Map()): Map<string, unknown> {
+  if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
+    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
+      flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    }
+  } else if (prefix) {
+    out.set(prefix, obj);
+  }
+  return out;
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+/** Paths never worth a column (bookkeeping, not the experiment). */
+const IGNORED = new Set(['version', 'name']);
+
+/**
+ * The dotted paths whose values are not all equal across `setups` (a path missing in some setups
+ * counts as differing). Sorted with the predictor and method first, as those matter most here.
+ */
+export function differingFields(setups: readonly unknown[]): string[] {
+  if (setups.length < 2) return [];
+  const flats = setups.map((s) => flatten(s));
+  const paths = new Set<string>();
+  for (const f of flats) for (const k of f.keys()) paths.add(k);
+  const out: string[] = [];
+  for (const p of paths) {
+    if (IGNORED.has(p)) continue;
+    const first = flats[0]!.get(p);
+    if (flats.some((f) => !f.has(p) || !same(f.get(p), first))) out.push(p);
+  }
+  return out.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
+function rank(p: string): number {
+  if (p.startsWith('predictor.kind')) return 0;
+  if (p.startsWith('predictor')) return 1;
+  if (p === 'method' || p === 'emaMomentum' || p === 'stopGradient') return 2;
+  if (p.startsWith('optim')) return 3;
+  if (p === 'seed') return 9;
+  return 5;
+}
+
+/** A short column title for a setup path: the last two segments ("predictor.rho" → "predictor rho"). */
+export function shortPath(p: string): string {
+  const parts = p.split('.');
+  return parts.slice(-2).join(' ');
+}

@@ -1,0 +1,220 @@
+/**
+ * The composer's view of a setup: field descriptions read from the setup schema itself (type, range,
+ * default, choices), so a new schema field needs little UI code, plus the few UI notions that are
+ * not schema fields (the "symmetric linear" predictor kind, EMA on/off, the quick-test shrink).
+ * Pure TS over `engine/setup.ts` (browser-safe), imported by node:test too.
+ */
+import { z } from 'zod';
+import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/engine/setup.ts';
+
+/** What an editor needs to know about one setup field. */
+export interface FieldInfo {
+  path: string;
+  type: 'number' | 'int' | 'boolean' | 'enum' | 'string' | 'array' | 'other';
+  min?: number;
+  max?: number;
+  /** True when min/max themselves are not allowed (positive(), lt()). */
+  exclusiveMin?: boolean;
+  exclusiveMax?: boolean;
+  options?: string[];
+  default?: unknown;
+  optional: boolean;
+}
+
+type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> } };
+
+function unwrapAll(s: AnySchema): { inner: AnySchema; def: unknown; optional: boolean } {
+  let cur = s;
+  let dflt: unknown;
+  let optional = false;
+  for (let i = 0; i < 10; i++) {
+    const t = cur._zod.def.type;
+    if (t === 'default') {
+      if (dflt === undefined) dflt = cur._zod.def.defaultValue;
+      cur = cur._zod.def.innerType as AnySchema;
+    } else if (t === 'optional' || t === 'nullable') {
+      optional = true;
+      cur = cur._zod.def.innerType as AnySchema;
+    } else break;
+  }
+  return { inner: cur, def: dflt, optional };
+}
+
+/** The schema node of a dotted path; for `predictor.*` the branch of the given predictor kind. */
+function nodeAt(path: string, predictorKind: string): AnySchema | null {
+  let cur: AnySchema = SetupSchema as unknown as AnySchema;
+  for (const key of path.split('.')) {
+    let { inner } = unwrapAll(cur);
+    if (inner._zod.def.type === 'union') {
+      const opts = (inner as unknown as { options: AnySchema[] }).options;
+      const hit = opts.find((o) => {
+        const k = (o as unknown as { shape?: Record<string, AnySchema> }).shape?.kind;
+        return k && (k as unknown as { value?: unknown }).value === predictorKind;
+      });
+      if (!hit) return null;
+      inner = hit;
+    }
+    const shape = (inner as unknown as { shape?: Record<string, AnySchema> }).shape;
+    if (!shape || !(key in shape)) return null;
+    cur = shape[key]!;
+  }
+  return cur;
+}
+
+/** Describes a setup field from the schema (null when the path does not exist for this kind). */
+export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo | null {
+  const node = nodeAt(path, predictorKind);
+  if (!node) return null;
+  const { inner, def, optional } = unwrapAll(node);
+  const t = inner._zod.def.type;
+  const info: FieldInfo = { path, type: 'other', default: def, optional };
+  if (t === 'number') {
+    const n = inner as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
+    info.type = n.isInt ? 'int' : 'number';
+    const checks = (inner._zod.def.checks ?? []) as { _zod: { def: { check: string; value: number; inclusive?: boolean } } }[];
+    for (const c of checks) {
+      const d = c._zod.def;
+      if (d.check === 'greater_than') {
+        info.min = d.value;
+        info.exclusiveMin = d.inclusive === false;
+      } else if (d.check === 'less_than') {
+        info.max = d.value;
+        info.exclusiveMax = d.inclusive === false;
+      }
+    }
+    if (info.min === undefined && Number.isFinite(n.minValue)) info.min = n.minValue!;
+    if (info.max === undefined && Number.isFinite(n.maxValue)) info.max = n.maxValue!;
+  } else if (t === 'boolean') info.type = 'boolean';
+  else if (t === 'enum') {
+    info.type = 'enum';
+    info.options = (inner as unknown as { options: string[] }).options.map(String);
+  } else if (t === 'string') info.type = 'string';
+  else if (t === 'array') info.type = 'array';
+  else if (t === 'union') {
+    // z.union of literals (e.g. channels 1 | 3) reads as an enum of their values
+    const opts = (inner as unknown as { options: AnySchema[] }).options;
+    const lits = opts.map((o) => (o._zod.def.type === 'literal' ? (o._zod.def.values as unknown[])[0] : undefined));
+    if (lits.every((v) => v !== undefined)) {
+      info.type = 'enum';
+      info.options = lits.map(String);
+    }
+  }
+  return info;
+}
+
+/** A hint such as "0 – 1" or "> 0, ≤ 10" for a numeric field. */
+export function rangeHint(f: FieldInfo): string {
+  if (f.type !== 'number' && f.type !== 'int') return '';
+  const lo = f.min === undefined ? null : `${f.exclusiveMin ? '>' : '≥'} ${f.min}`;
+  const hi = f.max === undefined ? null : `${f.exclusiveMax ? '<' : '≤'} ${f.max}`;
+  if (lo && hi && !f.exclusiveMin && !f.exclusiveMax) return `${f.min} – ${f.max}`;
+  return [lo, hi].filter(Boolean).join(', ');
+}
+
+/** The predictor kinds the composer offers: the schema's kinds plus "symmetric linear". */
+export const UI_PREDICTOR_KINDS = [
+  { id: 'none', label: 'None (identity)' },
+  { id: 'linear', label: 'Linear' },
+  { id: 'symmetric', label: 'Symmetric linear' },
+  { id: 'mlp', label: '2-layer MLP' },
+  { id: 'directpred', label: 'DirectPred' },
+  { id: 'directcopy', label: 'DirectCopy' },
+] as const;
+export type UiPredictorKind = (typeof UI_PREDICTOR_KINDS)[number]['id'];
+
+/** The UI kind of a setup's predictor ("symmetric" = linear with symmetric: true). */
+export function uiPredictorKind(setup: unknown): UiPredictorKind {
+  const p = getAtPath(setup, 'predictor') as { kind?: string; symmetric?: boolean } | undefined;
+  const kind = p?.kind ?? 'directpred';
+  if (kind === 'linear' && p?.symmetric) return 'symmetric';
+  return (UI_PREDICTOR_KINDS.some((k) => k.id === kind) ? kind : 'directpred') as UiPredictorKind;
+}
+
+/**
+ * Switches the predictor kind: the new kind's defaults from the schema, keeping knobs both kinds
+ * share (bias, ρ, ε, freq) so flipping back and forth loses nothing the user typed.
+ */
+export function withPredictorKind<T>(setup: T, kind: UiPredictorKind): T {
+  const old = (getAtPath(setup, 'predictor') ?? {}) as Record<string, unknown>;
+  const schemaKind = kind === 'symmetric' ? 'linear' : kind;
+  const fresh = PredictorSchema.parse({ kind: schemaKind }) as Record<string, unknown>;
+  for (const k of Object.keys(fresh)) {
+    if (k !== 'kind' && k !== 'symmetric' && k in old) fresh[k] = old[k];
+  }
+  if (schemaKind === 'linear') fresh.symmetric = kind === 'symmetric';
+  return setAtPath(setup, 'predictor', fresh);
+}
+
+/** The knob fields of a predictor kind, in schema order (bias, hidden, ρ, ε, freq …). */
+export function predictorKnobs(kind: UiPredictorKind): string[] {
+  const schemaKind = kind === 'symmetric' ? 'linear' : kind;
+  const opt = (PredictorSchema as unknown as { options: { shape: Record<string, unknown> & { kind: { value: string } } }[] }).options.find(
+    (o) => o.shape.kind.value === schemaKind,
+  );
+  if (!opt) return [];
+  return Object.keys(opt.shape).filter((k) => k !== 'kind' && k !== 'symmetric').map((k) => `predictor.${k}`);
+}
+
+/** EMA target on = method 'byol'; off = 'simsiam' (target = the online network). */
+export function emaOn(setup: unknown): boolean {
+  return getAtPath(setup, 'method') !== 'simsiam';
+}
+
+/** Sets EMA on/off through the method field. */
+export function withEma<T>(setup: T, on: boolean): T {
+  return setAtPath(setup, 'method', on ? 'byol' : 'simsiam');
+}
+
+/**
+ * Shrinks a setup to something that trains in seconds on a laptop CPU (tiny synthetic images,
+ * small encoder and projector, 40 steps) while keeping the method, predictor and decay choices —
+ * for trying a composition before committing hours to it.
+ */
+export function quickTest<T>(setup: T): T {
+  let s = setup;
+  s = setAtPath(s, 'data', { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } });
+  s = setAtPath(s, 'encoder', { kind: 'convnet', widths: [8, 16], residual: false });
+  s = setAtPath(s, 'projector', { hidden: 32, out: 16 });
+  s = setAtPath(s, 'optim.batchSize', 32);
+  s = setAtPath(s, 'optim.maxSteps', 40);
+  s = setAtPath(s, 'optim.epochs', 5);
+  s = setAtPath(s, 'eval', { spectraEvery: 4, everyEpochs: 1, probeTrain: 128, probeTest: 64, knnK: 5, probeEpochs: 5 });
+  return s;
+}
+
+/** Issues grouped by field path; "" holds issues of the setup as a whole. */
+export function issuesByPath(issues: readonly SetupIssue[]): Map<string, string[]> {
+  const m = new Map<string, string[]>();
+  for (const i of issues) {
+    // array element issues (encoder.widths[1]) belong to the array's editor
+    const key = i.path.replace(/\[\d+\].*$/, '');
+    const list = m.get(key) ?? [];
+    list.push(i.message);
+    m.set(key, list);
+  }
+  return m;
+}
+
+/** Validation result for the composer: the full setup when valid, the issues by field otherwise. */
+export function validateDraft(draft: unknown): { setup: Setup | null; issues: SetupIssue[] } {
+  const r = checkSetup(draft);
+  return r.ok ? { setup: r.setup, issues: [] } : { setup: null, issues: r.issues };
+}
+
+/**
+ * Parses what a user typed into a numeric field. Unparsable text is kept as the string so the
+ * schema rejects it with the field's path (and the text stays in the box to be fixed).
+ */
+export function parseNumberInput(text: string, optional: boolean): number | string | undefined {
+  const t = text.trim();
+  if (t === '') return optional ? undefined : t;
+  const v = Number(t);
+  return Number.isFinite(v) ? v : t;
+}
+
+/** Parses "8, 16, 32" into [8, 16, 32]; keeps bad text as a string for the schema to reject. */
+export function parseListInput(text: string): number[] | string {
+  const parts = text.split(/[\s,]+/).filter(Boolean);
+  const nums = parts.map(Number);
+  return parts.length > 0 && nums.every((n) => Number.isFinite(n)) ? nums : text;
+}
