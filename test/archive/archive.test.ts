@@ -7,6 +7,7 @@ import { createHash } from 'node:crypto';
 import Database from 'better-sqlite3';
 import { ArchiveError, openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { APPLICATION_ID } from '../../src-main/archive/schema.ts';
+import { resolveArchivePath, userDataDir } from '../../src-main/archive/paths.ts';
 import type { TrainerEvent } from '../../src-main/engine/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-archive-'));
@@ -171,4 +172,30 @@ test('opening read-only or with create: false never creates a file', () => {
   assert.throws(() => openArchive(f, { create: false }), (e: unknown) => e instanceof ArchiveError && e.kind === 'missing');
   assert.throws(() => openArchive(f, { readonly: true }), (e: unknown) => e instanceof ArchiveError && e.kind === 'missing');
   assert.ok(!existsSync(f));
+});
+
+test('an archive at an older schema version is migrated at open', () => {
+  // Version 0: a file marked as ours with no tables yet (what a crash right after creation leaves).
+  const f = join(dir, 'v0.sqlite');
+  const db = new Database(f);
+  db.pragma(`application_id = ${APPLICATION_ID}`);
+  db.close();
+  const a = openArchive(f);
+  assert.equal(a.schemaVersion, SCHEMA_VERSION);
+  assert.equal(a.counts().runs, 0);
+  assert.ok((a.db.prepare("SELECT value FROM meta WHERE key = ?").get(`migrated_to_${SCHEMA_VERSION}`) as { value: string }).value.length > 0);
+  a.close();
+  // Read-only opening does not migrate: it asks for a read-write open first.
+  const g = join(dir, 'v0b.sqlite');
+  const db2 = new Database(g);
+  db2.pragma(`application_id = ${APPLICATION_ID}`);
+  db2.close();
+  assert.throws(() => openArchive(g, { readonly: true }), (e: unknown) => e instanceof ArchiveError && e.kind === 'older');
+});
+
+test('archive location: --archive, then DPLAB_ARCHIVE, then the data folder', () => {
+  assert.equal(resolveArchivePath('/x/flag.sqlite', { DPLAB_ARCHIVE: '/x/env.sqlite' }), '/x/flag.sqlite');
+  assert.equal(resolveArchivePath(undefined, { DPLAB_ARCHIVE: '/x/env.sqlite' }), '/x/env.sqlite');
+  assert.equal(resolveArchivePath(undefined, { XDG_DATA_HOME: '/data' }), process.platform === 'linux' ? '/data/directpred-lab/archive.sqlite' : join(userDataDir({ XDG_DATA_HOME: '/data' }), 'archive.sqlite'));
+  assert.match(userDataDir({ APPDATA: 'C:/Users/u/AppData/Roaming' }, 'win32'), /DirectPred Lab$/);
 });
