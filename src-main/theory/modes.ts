@@ -1,0 +1,128 @@
+/**
+ * Decoupled per-mode dynamics (Tian, Chen & Ganguli 2021, Eqs. 11–13): with W_p and F sharing
+ * eigenvectors, each mode j has p_j (eigenvalue of W_p), s_j (eigenvalue of F) and τ_j:
+ *   ṗ = α_p s [τ − (1+σ²)p] − ηp,   ṡ = 2ps [τ − (1+σ²)p] − 2ηs,
+ *   τ̇ = β(1 − τ) − τ (ṡ / 2s) = β(1 − τ) − τ (p[τ − (1+σ²)p] − η)     (Eq. 13 divided by s_j)
+ * τ ≡ 1 for SimSiam and τ ≡ τ0 for a fixed τ.
+ */
+import { integrate } from './integrators.ts';
+import { fixedPoints } from './closedForms.ts';
+import { ModesParamsSchema, parseParams, type ModesParams, type ModesParamsInput, type TauMode } from './params.ts';
+import { pushSample, sampleTimes, type TimeSeries } from './series.ts';
+
+/** Result of a per-mode simulation. */
+export interface ModesResult {
+  params: ModesParams;
+  /** Series p_j, s_j, tau_j for each mode j, and eq14Residual = max_j |s_j − p_j²/α_p − e^(−2ηt) c_j|. */
+  timeline: TimeSeries;
+  /** Final state per mode and its fate (s_j(t1) < 1e-4 · max(s_j(0), 1) counts as collapsed). */
+  final: { p: number[]; s: number[]; tau: number[]; collapsed: boolean[] };
+  /** Fixed points of Eq. 16 at the final τ of mode 0 (τ ≡ 1 for SimSiam). */
+  fixedPointsAtFinalTau: ReturnType<typeof fixedPoints>;
+  stats: { steps: number; evaluations: number; rejected: number };
+}
+
+/** τ(0) of a mode given the τ dynamics. */
+export function initialTau(target: TauMode, tau0: number): number {
+  return target === 'simsiam' ? 1 : tau0;
+}
+
+/** Simulates the decoupled modes (Eqs. 11–13) and records p_j, s_j, τ_j over time. */
+export function simulateModes(input: ModesParamsInput | ModesParams): ModesResult {
+  const params = parseParams(ModesParamsSchema, input, 'modes');
+  const { alphaP, beta, eta, sigma2, target } = params;
+  const lambda = 1 + sigma2;
+  const m = params.modes.p0.length;
+  const y = new Float64Array(3 * m);
+  const tau0 = initialTau(target, params.tau0);
+  for (let j = 0; j < m; j++) {
+    y[j] = params.modes.p0[j]!;
+    y[m + j] = params.modes.s0[j]!;
+    y[2 * m + j] = tau0;
+  }
+  const emaTau = target === 'ema';
+  const f = (_t: number, st: Float64Array, dy: Float64Array) => {
+    for (let j = 0; j < m; j++) {
+      const p = st[j]!, s = st[m + j]!, tau = st[2 * m + j]!;
+      const g = tau - lambda * p;
+      dy[j] = alphaP * s * g - eta * p;
+      dy[m + j] = 2 * p * s * g - 2 * eta * s;
+      dy[2 * m + j] = emaTau ? beta * (1 - tau) - tau * (p * g - eta) : 0;
+    }
+  };
+  const c = params.modes.p0.map((p0, j) => params.modes.s0[j]! - (p0 * p0) / alphaP);
+  const timeline: TimeSeries = { t: [], series: {} };
+  const times = sampleTimes(0, params.t1, params.samples);
+  const stats = integrate(f, y, times, params.integrator, (t, st) => {
+    const row: Record<string, number> = {};
+    let res = 0;
+    const decay = Math.exp(-2 * eta * t);
+    for (let j = 0; j < m; j++) {
+      row[`p_${j}`] = st[j]!;
+      row[`s_${j}`] = st[m + j]!;
+      row[`tau_${j}`] = st[2 * m + j]!;
+      res = Math.max(res, Math.abs(st[m + j]! - (st[j]! * st[j]!) / alphaP - decay * c[j]!));
+    }
+    row.eq14Residual = res;
+    pushSample(timeline, t, row);
+  });
+  const final = { p: [] as number[], s: [] as number[], tau: [] as number[], collapsed: [] as boolean[] };
+  for (let j = 0; j < m; j++) {
+    final.p.push(y[j]!);
+    final.s.push(y[m + j]!);
+    final.tau.push(y[2 * m + j]!);
+    final.collapsed.push(y[m + j]! < 1e-4 * Math.max(params.modes.s0[j]!, 1));
+  }
+  return { params, timeline, final, fixedPointsAtFinalTau: fixedPoints({ tau: y[2 * m]!, sigma2, eta, alphaP }), stats };
+}
+
+/** Scratch output of `integrateModeFast`: [p, ŝ = α_p s, τ, steps taken]. */
+export const fastModeOut = new Float64Array(4);
+
+/**
+ * Tight-loop RK4 for one mode in the rescaled variable ŝ = α_p s, in which α_p drops out of the
+ * equations (ṗ = ŝ g − ηp, dŝ/dt = 2pŝ g − 2ηŝ, g = τ − (1+σ²)p): trajectories that differ only in
+ * α_p with equal α_p s(0) coincide, so the collapse diagram can share them. Writes the final
+ * state into `fastModeOut`. With `earlyExit`, stops once the state is stationary (every rate below
+ * 1e-13) or ŝ has fallen below `sFloor` while still shrinking.
+ */
+export function integrateModeFast(p: number, sh: number, tau: number, emaTau: boolean, beta: number, eta: number, lambda: number, dt: number, steps: number, earlyExit: boolean, sFloor: number): void {
+  const h = dt, h2 = 0.5 * dt, h6 = dt / 6;
+  let k = 0;
+  for (; k < steps; k++) {
+    // stage 1
+    let g = tau - lambda * p;
+    const a1 = sh * g - eta * p;
+    const b1 = 2 * sh * (p * g - eta);
+    const c1 = emaTau ? beta * (1 - tau) - tau * (p * g - eta) : 0;
+    if (earlyExit && (k & 15) === 0) {
+      if (Math.abs(a1) < 1e-13 && Math.abs(b1) < 1e-13 && Math.abs(c1) < 1e-13) break;
+      if (sh < sFloor && b1 < 0) break;
+    }
+    // stage 2
+    let pp = p + h2 * a1, ss = sh + h2 * b1, tt = tau + h2 * c1;
+    g = tt - lambda * pp;
+    const a2 = ss * g - eta * pp;
+    const b2 = 2 * ss * (pp * g - eta);
+    const c2 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
+    // stage 3
+    pp = p + h2 * a2; ss = sh + h2 * b2; tt = tau + h2 * c2;
+    g = tt - lambda * pp;
+    const a3 = ss * g - eta * pp;
+    const b3 = 2 * ss * (pp * g - eta);
+    const c3 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
+    // stage 4
+    pp = p + h * a3; ss = sh + h * b3; tt = tau + h * c3;
+    g = tt - lambda * pp;
+    const a4 = ss * g - eta * pp;
+    const b4 = 2 * ss * (pp * g - eta);
+    const c4 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
+    p += h6 * (a1 + 2 * a2 + 2 * a3 + a4);
+    sh += h6 * (b1 + 2 * b2 + 2 * b3 + b4);
+    tau += h6 * (c1 + 2 * c2 + 2 * c3 + c4);
+  }
+  fastModeOut[0] = p;
+  fastModeOut[1] = sh;
+  fastModeOut[2] = tau;
+  fastModeOut[3] = k;
+}
