@@ -125,3 +125,40 @@ test('without stop-gradient, SimSiam collapses fastest', async () => {
   const tail = (a: number[]) => mean(a.slice(-10));
   assert.ok(tail(noSg.stds) < 0.5 * tail(sg.stds), `no stop-grad ${tail(noSg.stds)} vs stop-grad ${tail(sg.stds)}`);
 });
+
+test('every predictor kind trains; DirectPred aligns W_p with F, symmetric regularisation keeps W_p symmetric', async () => {
+  const kinds: Record<string, unknown>[] = [
+    { kind: 'none' },
+    { kind: 'linear', bias: true },
+    { kind: 'linear', symmetric: true },
+    { kind: 'mlp', hidden: 24 },
+    { kind: 'directpred', freq: 1 },
+    { kind: 'directpred', freq: 3 },
+    { kind: 'directcopy' },
+  ];
+  for (const predictor of kinds) {
+    const { summary, events } = await run(merge(tiny(), { predictor, optim: { maxSteps: 6 }, eval: { spectraEvery: 3, probeEpochs: 1 } }));
+    assert.equal(summary.outcome, 'completed', JSON.stringify(predictor));
+    assert.ok(Number.isFinite(summary.finalLoss), JSON.stringify(predictor));
+    const last = events.filter((e) => e.type === 'spectra').at(-1);
+    assert.ok(last && last.type === 'spectra');
+    if (predictor.kind === 'none' || predictor.kind === 'mlp') assert.equal(last.wpEig.length, 0);
+    else assert.equal(last.wpEig.length, 16);
+    if (predictor.kind === 'directpred' && predictor.freq === 1) {
+      // W_p = U diag(p) Uᵀ from F̂'s own eigenvectors: cos(W_p u_j, u_j) = 1 for every mode.
+      assert.ok(last.alignment.every((a) => a > 0.999), `alignment ${last.alignment}`);
+      assert.ok(last.asymmetry < 1e-6);
+      assert.ok(Math.abs(last.wpEig[0]! - 1.1) < 1e-3, `largest p_j = 1 + ε, got ${last.wpEig[0]}`);
+    }
+    if (predictor.kind === 'linear' && predictor.symmetric) assert.ok(last.asymmetry < 1e-6);
+    if (predictor.kind === 'linear' && !predictor.symmetric) assert.ok(last.asymmetry > 1e-3);
+  }
+});
+
+test('colour input (32×32×3) trains with colour jitter and grayscale', async () => {
+  const { summary } = await run(
+    merge(tiny(), { data: { dataset: 'synthetic', synthetic: { size: 32, channels: 3, classes: 4, train: 256, test: 64 } }, optim: { maxSteps: 4 }, eval: { probeEpochs: 1 } }),
+  );
+  assert.equal(summary.outcome, 'completed');
+  assert.ok(Number.isFinite(summary.finalLoss));
+});
