@@ -166,3 +166,21 @@ test('portrait: fixed points vanish past η = τ²/(4(1+σ²)), flow is zero at 
   const i = line.p.findIndex((p) => p > fp.points[2]!.p);
   assert.ok(line.pDot[i - 1]! > 0 && line.pDot[i]! < 0);
 });
+
+test('linear-model bridge: applies only to a linear predictor; a stationary spectrum stays put', async () => {
+  const { bridgeNotApplicable, bridgePrediction, mapSetup } = await import('../../src-renderer/src/lib/part2/bridge.ts');
+  const setup = { method: 'byol', emaMomentum: 0.996, predictor: { kind: 'linear' }, optim: { lr: 0.03, momentum: 0.9, weightDecay: 4e-4, predictorLrRatio: 1 } };
+  const m = mapSetup(setup);
+  assert.ok(Math.abs(m.eta - 4e-4 / 0.03) < 1e-12);
+  assert.ok(Math.abs(m.beta - 0.004 / 0.03) < 1e-12);
+  assert.ok(Math.abs(m.dtPerStep - 0.3) < 1e-12);
+  assert.match(bridgeNotApplicable({ setup: { ...setup, predictor: { kind: 'directpred' } }, spectra: [] })!, /directpred/);
+  // Modes at the stable fixed point p*₊, s = p²/α_p with τ = 1 (τ(0) = 1 and τ stays 1 there) do not move.
+  const lambda = 1, eta = m.eta;
+  const pPlus = (1 + Math.sqrt(1 - 4 * eta * lambda)) / 2;
+  const spectra = [0, 10, 20].map((step) => ({ step, fEig: [pPlus * pPlus], wpEig: [pPlus] }));
+  const r = bridgePrediction({ setup, spectra }, 0, 4);
+  assert.equal(r.predicted.length, 1);
+  for (const v of r.predicted[0]!) assert.ok(Math.abs(v - pPlus * pPlus) < 1e-6, `moved to ${v}`);
+  assert.deepEqual(r.steps, [0, 10, 20]);
+});

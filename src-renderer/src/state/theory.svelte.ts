@@ -1,0 +1,99 @@
+/**
+ * The theory playground's state: slider parameters (paper symbols), the (p, s) window, the
+ * collapse diagram's axes, and the diagram itself. The portrait and phase line are cheap and are
+ * derived in the view on every slider move; the diagram (thousands of mode integrations) is
+ * recomputed on the next idle frame after its inputs change, at most one computation at a time.
+ */
+import { collapseDiagram, type CollapseDiagram } from '../../../src-main/theory/collapse.ts';
+import type { AxisParam } from '../../../src-main/theory/params.ts';
+import { THEORY_PRESETS, type FlowParams, type TheoryPreset, type Window } from '../lib/part2/portrait.ts';
+
+/** Range and scale of a diagram axis per parameter. */
+export const AXIS_RANGES: Record<AxisParam, { min: number; max: number; scale: 'linear' | 'log'; label: string }> = {
+  eta: { min: 0, max: 0.4, scale: 'linear', label: 'η (weight decay)' },
+  sigma2: { min: 0, max: 1.5, scale: 'linear', label: 'σ² (augmentation)' },
+  alphaP: { min: 0.1, max: 10, scale: 'log', label: 'α_p (predictor lr ratio)' },
+  beta: { min: 0.01, max: 2, scale: 'log', label: 'β (EMA rate)' },
+  tau0: { min: 0.05, max: 1.2, scale: 'linear', label: 'τ' },
+};
+
+/** Playground state. */
+export class TheoryState {
+  params = $state<FlowParams>({ ...THEORY_PRESETS[1]!.params });
+  presetId = $state<string | null>(THEORY_PRESETS[1]!.id);
+  win = $state<Window>({ p: [-0.25, 1.25], s: [0, 1.2] });
+  /** τ dynamics in the diagram: fixed τ (as in the portrait) or BYOL's EMA from τ(0) = 0. */
+  diagramTarget = $state<'fixed-tau' | 'ema'>('fixed-tau');
+  xParam = $state<AxisParam>('eta');
+  yParam = $state<AxisParam>('sigma2');
+  diagram = $state.raw<CollapseDiagram | null>(null);
+  diagramError = $state<string | null>(null);
+  computing = $state(false);
+  #pending: ReturnType<typeof setTimeout> | null = null;
+  #lastKey = '';
+
+  /** Applies a paper preset. */
+  apply(p: TheoryPreset): void {
+    this.params = { ...p.params };
+    this.presetId = p.id;
+  }
+
+  /** Value of a diagram parameter at the current sliders (τ0 ↔ the τ slider). */
+  current(param: AxisParam): number {
+    return param === 'tau0' ? this.params.tau : this.params[param];
+  }
+
+  /** Inputs the diagram depends on (the swept two are excluded, so moving them only moves the marker). */
+  diagramKey(): string {
+    const q = this.params;
+    const base = { alphaP: q.alphaP, beta: q.beta, eta: q.eta, sigma2: q.sigma2, tau0: q.tau } as Record<AxisParam, number>;
+    delete base[this.xParam];
+    delete base[this.yParam];
+    if (this.diagramTarget === 'fixed-tau') delete (base as Partial<Record<AxisParam, number>>).beta;
+    return JSON.stringify([this.diagramTarget, this.xParam, this.yParam, base]);
+  }
+
+  /** Schedules a diagram computation if its inputs changed. */
+  requestDiagram(): void {
+    const key = this.diagramKey();
+    if (key === this.#lastKey) return;
+    if (this.#pending) clearTimeout(this.#pending);
+    this.#pending = setTimeout(() => {
+      this.#pending = null;
+      this.#lastKey = key;
+      this.computeDiagram();
+    }, 60);
+  }
+
+  /** Computes the diagram now (synchronously; ~0.1–0.5 s on the reference machine). */
+  computeDiagram(): void {
+    if (this.xParam === this.yParam) {
+      this.diagramError = 'Pick two different parameters for the axes.';
+      this.diagram = null;
+      return;
+    }
+    const q = this.params;
+    const ax = (param: AxisParam, count: number) => ({ param, min: AXIS_RANGES[param].min, max: AXIS_RANGES[param].max, count, scale: AXIS_RANGES[param].scale });
+    this.computing = true;
+    try {
+      this.diagram = collapseDiagram({
+        base: { target: this.diagramTarget, alphaP: q.alphaP, beta: q.beta, eta: q.eta, sigma2: q.sigma2, tau0: this.diagramTarget === 'ema' ? 0 : q.tau },
+        x: ax(this.xParam, 28),
+        y: ax(this.yParam, 22),
+        initial: { kind: 'parabola', p: [0, 0.5], count: 12, c: 0 },
+        t1: 200,
+        steps: 1000,
+        earlyExit: true,
+      });
+      this.diagramError = null;
+    } catch (e) {
+      this.diagramError = e instanceof Error ? e.message : String(e);
+      this.diagram = null;
+    } finally {
+      this.computing = false;
+    }
+  }
+}
+
+/** The app's theory playground. */
+export const theory = new TheoryState();
