@@ -31,16 +31,25 @@ export interface RunWithArchiveOptions {
 
 /** Trains `setup`, recording it in the archive; resolves with the run's uuid and summary. */
 export async function runWithArchive(setup: Setup, opts: RunWithArchiveOptions = {}): Promise<{ uuid: string; summary: RunSummary }> {
-  const archive = typeof opts.archive === 'object' ? opts.archive : openArchive(resolveArchivePath(opts.archive));
+  const archive = opts.archive && typeof opts.archive === 'object' ? opts.archive : openArchive(resolveArchivePath(opts.archive || undefined));
   const own = archive !== opts.archive;
   const run = archive.createRun({ name: opts.name ?? setup.name ?? null, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, status: 'running' });
   const uuid = run.uuid;
   archive.setStatus(uuid, 'running', { startedAt: Date.now(), pid: process.pid, ownerPid: process.pid });
   archive.heartbeat(uuid);
   opts.onCreated?.(uuid, archive.file);
-  const batcher = new EventBatcher((events) => archive.appendEvents(uuid, events));
   // Cancel comes from the caller's signal or from another process (`dplab runs cancel` sets a flag).
   const controller = new AbortController();
+  // A failed write (disk full, …) stops the run instead of training on with nowhere to record it.
+  let writeError: Error | undefined;
+  const batcher = new EventBatcher((events) => {
+    try {
+      archive.appendEvents(uuid, events);
+    } catch (e) {
+      writeError ??= e as Error;
+      controller.abort();
+    }
+  });
   if (opts.signal?.aborted) controller.abort();
   opts.signal?.addEventListener('abort', () => controller.abort(), { once: true });
   const beat = setInterval(() => {
@@ -64,13 +73,18 @@ export async function runWithArchive(setup: Setup, opts: RunWithArchiveOptions =
       },
     });
     batcher.flush();
+    if (writeError) throw new Error(`recording run ${uuid} in ${archive.file} failed: ${writeError.message}`, { cause: writeError });
     if (archive.getRun(uuid)?.status === 'running') {
       archive.setStatus(uuid, summary.outcome, { endedAt: Date.now(), error: summary.error ?? null, pid: null, ownerPid: null });
     }
     return { uuid, summary };
   } catch (e) {
-    batcher.flush();
-    archive.setStatus(uuid, 'failed', { endedAt: Date.now(), error: (e as Error).message, pid: null, ownerPid: null });
+    try {
+      batcher.flush();
+      archive.setStatus(uuid, 'failed', { endedAt: Date.now(), error: (e as Error).message, pid: null, ownerPid: null });
+    } catch {
+      /* the archive itself is failing: the original error says more */
+    }
     throw e;
   } finally {
     clearInterval(beat);
