@@ -191,3 +191,17 @@ export function validateRequest(name: string, args: unknown): { ok: true; name: 
 }
 
 export type { SetupInput };
+
+export { REQUEST_NAMES, IPC_REQUEST_CHANNEL, IPC_EVENT_CHANNEL } from './names.ts';
+import type { REQUEST_NAMES as NAMES } from './names.ts';
+type NameList = (typeof NAMES)[number];
+/** Compile-time proof that names.ts lists exactly the requests of `Requests` (both directions). */
+export const NAMES_MATCH: [NameList] extends [RequestName] ? ([RequestName] extends [NameList] ? true : never) : never = true;
+
+/** An event on the wire (WebSocket): distinguished from replies by its `event` field. */
+export interface EventEnvelope {
+  event: LabEvent;
+}
+
+/** Anything the server sends over the WebSocket. */
+export type ServerMessage = ReplyEnvelope | EventEnvelope;

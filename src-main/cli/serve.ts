@@ -1,0 +1,110 @@
+/**
+ * `dplab serve`: the lab in a browser. Serves the built renderer (dist/renderer, built first when
+ * missing) and the contract over HTTP + WebSocket, bound to loopback with a random token in the
+ * printed URL; reach it from another machine through an SSH tunnel (ssh -L PORT:127.0.0.1:PORT).
+ */
+import { existsSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from './args.ts';
+import { resolveArchivePath } from '../archive/paths.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/backend.ts';
+
+const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open]
+                   [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]
+
+Serves the lab at http://HOST:PORT/?token=… (the token is required). The default host is
+127.0.0.1 (this machine only); on a remote server keep it and tunnel:
+  ssh -L 8765:127.0.0.1:8765 server   then   dplab serve --port 8765 --no-open
+--host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
+--port 0 (default) picks a free port.`;
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
+
+/** The `serve` sub-command: runs until SIGINT/SIGTERM. */
+export async function serveCommand(args: string[]): Promise<number> {
+  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend'], boolean: ['help', 'no-open', 'open'] });
+  if (a.flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (a.error || a.positional.length) {
+    console.error(`dplab serve: ${a.error ?? `unexpected argument '${a.positional[0]}'`}\n\n${HELP}`);
+    return 2;
+  }
+  const port = a.strings.port !== undefined ? Number(a.strings.port) : 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    console.error(`dplab serve: --port must be an integer 0–65535, got '${a.strings.port}'`);
+    return 2;
+  }
+  const concurrency = a.strings.concurrency !== undefined ? Number(a.strings.concurrency) : undefined;
+  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
+    console.error(`dplab serve: --concurrency must be a positive integer, got '${a.strings.concurrency}'`);
+    return 2;
+  }
+  const backend = (a.strings.backend ?? 'auto') as BackendPreference;
+  if (!BACKEND_PREFERENCES.includes(backend)) {
+    console.error(`dplab serve: --backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got '${a.strings.backend}'`);
+    return 2;
+  }
+  const { isLoopback, startLabServer } = await import('../server/server.ts');
+  const host = a.strings.host ?? '127.0.0.1';
+  if (!isLoopback(host)) {
+    console.error(`dplab serve: WARNING: listening on ${host}, not loopback: anyone who can reach this port and has the token controls the lab. Prefer an SSH tunnel to 127.0.0.1.`);
+  }
+  if (!existsSync(`${RENDERER}index.html`)) {
+    console.error('dplab serve: dist/renderer is missing; building the renderer (npm run build:renderer)…');
+    const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build:renderer'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0 || !existsSync(`${RENDERER}index.html`)) {
+      console.error('dplab serve: the renderer build failed; run `npm run build:renderer` in the project folder and try again');
+      return 1;
+    }
+  }
+  const { LabService } = await import('../service/service.ts');
+  let service: InstanceType<typeof LabService>;
+  try {
+    service = new LabService({
+      archivePath: resolveArchivePath(a.strings.archive),
+      transport: 'http',
+      backend,
+      ...(concurrency !== undefined ? { concurrency } : {}),
+    });
+  } catch (e) {
+    console.error(`dplab serve: ${(e as Error).message}`);
+    return 1;
+  }
+  let server: Awaited<ReturnType<typeof startLabServer>>;
+  try {
+    server = await startLabServer({ service, rootDir: RENDERER, host, port });
+  } catch (e) {
+    await service.close();
+    console.error(`dplab serve: cannot listen on ${host}:${port}: ${(e as Error).message}`);
+    return 1;
+  }
+  console.log(`DirectPred Lab at ${server.url}`);
+  console.error(`archive: ${service.archivePath}   (Ctrl-C stops the server; running trainers are stopped and can be resumed)`);
+  if (a.flags.open && !a.flags['no-open']) openBrowser(server.url);
+  else if (!a.flags['no-open'] && process.stdout.isTTY) openBrowser(server.url);
+  await new Promise<void>((done) => {
+    const stop = () => done();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  console.error('dplab serve: stopping…');
+  await server.close();
+  await service.close();
+  return 0;
+}
+
+/** Opens the URL in the desktop's browser; silent where there is none (a headless server). */
+function openBrowser(url: string): void {
+  const cmd = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open';
+  try {
+    const child = spawn(cmd, [url], { stdio: 'ignore', detached: true });
+    child.on('error', () => {});
+    child.unref();
+  } catch {
+    // no browser opener: the URL is printed
+  }
+}

@@ -1,0 +1,39 @@
+/**
+ * The names of every contract request, without zod, so the sandboxed Electron preload (bundled on
+ * its own) can expose one function per request without carrying the schemas. index.ts checks at
+ * compile time that this list and `Requests` name the same requests.
+ */
+export const REQUEST_NAMES = [
+  'app.info',
+  'setup.validate',
+  'setup.defaults',
+  'presets.list',
+  'runs.start',
+  'runs.cancel',
+  'runs.resume',
+  'runs.delete',
+  'runs.list',
+  'runs.get',
+  'runs.metrics',
+  'runs.spectra',
+  'runs.evals',
+  'runs.tag',
+  'runs.note',
+  'runs.export',
+  'sweeps.preview',
+  'sweeps.start',
+  'sweeps.list',
+  'sweeps.get',
+  'theory.presets',
+  'theory.run',
+  'datasets.list',
+  'datasets.import',
+  'archive.info',
+  'archive.open',
+  'archive.import',
+] as const;
+
+/** IPC channel of requests (renderer → main, invoke/handle). */
+export const IPC_REQUEST_CHANNEL = 'dplab:request';
+/** IPC channel of events (main → renderer). */
+export const IPC_EVENT_CHANNEL = 'dplab:event';

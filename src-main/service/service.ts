@@ -1,0 +1,438 @@
+/**
+ * The lab service: the one implementation of every contract request over the archive, the run
+ * manager (trainers in their own processes), the theory simulator and the dataset cache, plus the
+ * event stream. Both transports (Electron IPC and `dplab serve`'s WebSocket/HTTP) call `handle` and
+ * `onEvent`; neither knows anything else about the lab. Arguments are validated here with the
+ * contract's schemas, so a malformed message gets an error reply and changes nothing.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import {
+  CONTRACT_VERSION,
+  validateRequest,
+  type ContractError,
+  type LabEvent,
+  type ParsedArgs,
+  type RequestName,
+  type Results,
+  type RunRow,
+  type Series,
+} from '../contract/index.ts';
+import { openArchive, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
+import { checkSetup, defaultSetup, type Setup } from '../engine/setup.ts';
+import { SETUP_PRESETS } from '../engine/presets.ts';
+import { setupHash } from '../engine/hash.ts';
+import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../engine/events.ts';
+import type { BackendPreference } from '../engine/backend.ts';
+import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
+import { expandSweep, sweepAxes, type SweepDefinition } from '../runs/sweep.ts';
+import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
+
+/** A reply as both transports send it (without the request id, which the transport adds). */
+export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
+
+/** Options of the service. */
+export interface LabServiceOptions {
+  /** The archive file (created when missing). */
+  archivePath: string;
+  /** Which transport serves it; reported by app.info. */
+  transport: 'ipc' | 'http';
+  /** Runs training at once (default: the manager's, cores − 1). */
+  concurrency?: number;
+  backend?: BackendPreference;
+  /** How trainers are started: forked Node processes by default, utilityProcess under Electron. */
+  launch?: TrainerLauncher;
+  /** Steps between checkpoints (the manager's default when absent). */
+  checkpointEvery?: number;
+  /** Dataset cache folder (the user data folder's when absent). */
+  dataDir?: string;
+}
+
+/** A request failure that carries its contract error code. */
+export class ServiceError extends Error {
+  constructor(
+    readonly code: ContractError['code'],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function appVersion(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version?: string };
+    return pkg.version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+type MetricEvent = ScalarsEvent | SpectraEvent | EvalEvent;
+type Handler<N extends RequestName> = (args: ParsedArgs<N>) => Results[N] | Promise<Results[N]>;
+
+/** The service: open it with an archive path, call `handle`, listen with `onEvent`, `close` at exit. */
+export class LabService {
+  private archive: Archive;
+  private manager: RunManager;
+  private readonly listeners = new Set<(e: LabEvent) => void>();
+  /** Metric events of the current tick per run, flushed as one batch (the manager emits them one by one). */
+  private readonly pendingMetrics = new Map<string, MetricEvent[]>();
+  private flushScheduled = false;
+  private readonly version = appVersion();
+  private closed = false;
+
+  constructor(private readonly opts: LabServiceOptions) {
+    this.archive = openArchive(opts.archivePath);
+    this.manager = this.makeManager(this.archive);
+  }
+
+  /** The archive file in use. */
+  get archivePath(): string {
+    return this.archive.file;
+  }
+
+  private makeManager(archive: Archive): RunManager {
+    const m = new RunManager(archive, {
+      ...(this.opts.concurrency !== undefined ? { concurrency: this.opts.concurrency } : {}),
+      ...(this.opts.backend ? { backend: this.opts.backend } : {}),
+      ...(this.opts.launch ? { launch: this.opts.launch } : {}),
+      ...(this.opts.checkpointEvery !== undefined ? { checkpointEvery: this.opts.checkpointEvery } : {}),
+    });
+    m.on('status', (uuid: string, status: RunStatus) => this.onStatus(m, uuid, status));
+    m.on('event', (uuid: string, e: TrainerEvent) => this.onTrainerEvent(uuid, e));
+    m.recover();
+    return m;
+  }
+
+  /** Subscribes to events; returns the disposer. */
+  onEvent(listener: (e: LabEvent) => void): () => void {
+    this.listeners.add(listener);
+    return () => {
+      this.listeners.delete(listener);
+    };
+  }
+
+  private emit(e: LabEvent): void {
+    for (const l of [...this.listeners]) {
+      try {
+        l(e);
+      } catch {
+        // A failing listener (a closed socket) must not stop the others or the manager.
+      }
+    }
+  }
+
+  private onStatus(m: RunManager, uuid: string, status: RunStatus): void {
+    if (m !== this.manager) return;
+    this.flushMetrics();
+    this.emit({ type: 'run.status', runId: uuid, status });
+    this.emit({ type: 'queue', ...this.queueState() });
+    if (status !== 'queued' && status !== 'running') this.emitSweepProgress(uuid);
+  }
+
+  private emitSweepProgress(runUuid: string): void {
+    try {
+      const row = this.archive.db
+        .prepare('SELECT s.uuid AS uuid FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id JOIN runs r ON r.id = sr.run_id WHERE r.uuid = ?')
+        .get(runUuid) as { uuid: string } | undefined;
+      if (!row) return;
+      const runs = this.archive.listRuns({ sweep: row.uuid });
+      const done = runs.filter((r) => r.status !== 'queued' && r.status !== 'running').length;
+      this.emit({ type: 'sweep.progress', sweepId: row.uuid, done, total: runs.length });
+    } catch {
+      // Progress is a convenience; the sweep itself is in the archive.
+    }
+  }
+
+  private onTrainerEvent(uuid: string, e: TrainerEvent): void {
+    if (e.type === 'progress') {
+      this.emit({ type: 'run.progress', runId: uuid, step: e.step, totalSteps: e.totalSteps, epoch: e.epoch, etaSec: e.etaSec });
+      return;
+    }
+    if (e.type === 'scalars' || e.type === 'spectra' || e.type === 'eval') {
+      const list = this.pendingMetrics.get(uuid) ?? [];
+      list.push(e);
+      this.pendingMetrics.set(uuid, list);
+      if (!this.flushScheduled) {
+        this.flushScheduled = true;
+        queueMicrotask(() => this.flushMetrics());
+      }
+    }
+  }
+
+  private flushMetrics(): void {
+    this.flushScheduled = false;
+    for (const [runId, events] of this.pendingMetrics) this.emit({ type: 'run.metrics', runId, events });
+    this.pendingMetrics.clear();
+  }
+
+  private queueState(): { running: number; queued: number; concurrency: number } {
+    return { running: this.manager.running.length, queued: this.manager.queued.length, concurrency: this.manager.concurrency };
+  }
+
+  /**
+   * Validates and runs one request. Never throws: every failure becomes an error reply naming the
+   * problem, and a request that fails validation touches nothing.
+   */
+  async handle(name: string, rawArgs: unknown): Promise<ServiceReply> {
+    if (this.closed) return { ok: false, error: { code: 'failed', message: 'the lab is shutting down' } };
+    const v = validateRequest(name, rawArgs);
+    if (!v.ok) return { ok: false, error: v.error };
+    const h = this.handlers[v.name] as Handler<RequestName>;
+    try {
+      const result = await h(v.args as never);
+      return { ok: true, result };
+    } catch (e) {
+      if (e instanceof ServiceError) return { ok: false, error: { code: e.code, message: e.message } };
+      return { ok: false, error: { code: 'failed', message: `${v.name}: ${(e as Error)?.message ?? String(e)}` } };
+    }
+  }
+
+  /** Stops the run manager (running trainers are killed; their runs are resumable) and closes the archive. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.manager.close();
+    this.archive.close();
+    this.listeners.clear();
+  }
+
+  private run(runId: string): RunRecord {
+    const r = this.archive.getRun(runId);
+    if (!r) throw new ServiceError('not-found', `no run ${runId} in ${this.archive.file}`);
+    return r;
+  }
+
+  private readonly handlers: { [N in RequestName]: Handler<N> } = {
+    'app.info': () => ({
+      contractVersion: CONTRACT_VERSION,
+      appVersion: this.version,
+      archive: this.archive.file,
+      transport: this.opts.transport,
+      backend: this.opts.backend ?? 'auto',
+      queue: this.queueState(),
+    }),
+    'setup.validate': (a) => checkSetup(a.setup),
+    'setup.defaults': () => defaultSetup(),
+    'presets.list': () => SETUP_PRESETS,
+    'runs.start': (a) => {
+      const c = checkSetup(a.setup);
+      if (!c.ok) {
+        throw new ServiceError('invalid-args', `invalid setup: ${c.issues.map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
+      }
+      return { runId: this.manager.submit(c.setup, a.name !== undefined ? { name: a.name } : {}) };
+    },
+    'runs.cancel': (a) => {
+      this.run(a.runId);
+      return { ok: this.manager.cancel(a.runId) };
+    },
+    'runs.resume': (a) => {
+      this.run(a.runId);
+      this.manager.resume(a.runId);
+      return { ok: true };
+    },
+    'runs.delete': (a) => {
+      const r = this.run(a.runId);
+      if (r.status === 'running' || r.status === 'queued') throw new ServiceError('failed', `run ${a.runId} is ${r.status}; cancel it first`);
+      const ok = this.archive.deleteRun(a.runId);
+      if (ok) this.emit({ type: 'archive.changed', path: this.archive.file });
+      return { ok };
+    },
+    'runs.list': (a) =>
+      this.archive
+        .listRuns({
+          ...(a.status ? { status: a.status } : {}),
+          ...(a.tag !== undefined ? { tag: a.tag } : {}),
+          ...(a.sweepId !== undefined ? { sweep: a.sweepId } : {}),
+          ...(a.limit !== undefined ? { limit: a.limit } : {}),
+        })
+        .map(toRow),
+    'runs.get': (a) => {
+      const r = this.run(a.runId);
+      return { ...toRow(r), note: this.archive.getNote(r.uuid), versions: r.versions, host: r.host, checkpoints: this.archive.listCheckpoints(r.uuid).length };
+    },
+    'runs.metrics': (a): Series[] => {
+      this.run(a.runId);
+      return this.archive.getMetrics(a.runId, a.names);
+    },
+    'runs.spectra': (a) => {
+      this.run(a.runId);
+      return this.archive.getSpectra(a.runId);
+    },
+    'runs.evals': (a) => {
+      this.run(a.runId);
+      return this.archive.getEvals(a.runId);
+    },
+    'runs.tag': (a) => {
+      this.run(a.runId);
+      this.archive.addTags(a.runId, a.add);
+      this.archive.removeTags(a.runId, a.remove);
+      return { tags: this.run(a.runId).tags };
+    },
+    'runs.note': (a) => {
+      this.run(a.runId);
+      this.archive.setNote(a.runId, a.markdown);
+      return { ok: true as const };
+    },
+    'runs.export': async (a) => {
+      const runs = a.runIds.map((id) => this.run(id));
+      const ex = await import('../archive/export.ts');
+      const stamp = new Date().toISOString().slice(0, 10);
+      if (a.format === 'json') {
+        const bundles = runs.map((r) => ex.exportRunBundle(this.archive, r.uuid));
+        const content = JSON.stringify(bundles.length === 1 ? bundles[0] : bundles, null, 2);
+        return { filename: runs.length === 1 ? `run-${runs[0]!.uuid.slice(0, 8)}.json` : `runs-${stamp}.json`, mime: 'application/json', content };
+      }
+      if (a.what === 'runs') return { filename: `runs-${stamp}.csv`, mime: 'text/csv', content: ex.toCsv(ex.runsTable(runs)) };
+      if (runs.length !== 1) throw new ServiceError('invalid-args', `CSV of ${a.what} is one run per file; got ${runs.length} runs (use format 'json' for several)`);
+      const r = runs[0]!;
+      const table = a.what === 'metrics' ? ex.metricsTable(this.archive.getMetrics(r.uuid)) : ex.spectraTable(this.archive.getSpectra(r.uuid));
+      return { filename: `run-${r.uuid.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', content: ex.toCsv(table) };
+    },
+    'sweeps.preview': (a) => {
+      const { members, issues } = expandSweep(a.definition as SweepDefinition);
+      return {
+        count: members.length,
+        issues: issues.map((i) => ({ path: i.path, message: i.message, ...(i.idx >= 0 ? { combo: i.combo } : {}) })),
+        combos: members.map((m) => m.combo),
+      };
+    },
+    'sweeps.start': (a) => {
+      const def = a.definition as SweepDefinition;
+      const { members, issues } = expandSweep(def);
+      if (issues.length) {
+        throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
+      }
+      const arc = this.archive;
+      const { sweepId, runIds } = arc.db.transaction(() => {
+        const ids = members.map((m) => arc.createRun({ name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed }).uuid);
+        const sid = arc.createSweep({ name: def.name ?? null, definition: def, members: members.map((m, i) => ({ runUuid: ids[i]!, idx: m.idx, combo: m.combo })) });
+        return { sweepId: sid, runIds: ids };
+      })();
+      for (const u of runIds) this.manager.enqueue(u);
+      this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
+      return { sweepId, runIds };
+    },
+    'sweeps.list': () => this.archive.listSweeps().map((s) => ({ id: s.uuid, name: s.name, createdAt: s.createdAt, runs: s.runs })),
+    'sweeps.get': (a) => {
+      const s = this.archive.getSweep(a.sweepId);
+      if (!s) throw new ServiceError('not-found', `no sweep ${a.sweepId} in ${this.archive.file}`);
+      const runs = this.archive.listRuns({ sweep: s.uuid, order: 'oldest' });
+      const by = a.groupBy ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path);
+      const rows = groupRuns(
+        runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary as unknown as Record<string, unknown> | null })),
+        by,
+        FINAL_METRICS,
+      );
+      return {
+        id: s.uuid,
+        name: s.name,
+        definition: s.definition,
+        runs: runs.map(toRow),
+        groups: rows.map((g) => ({ key: g.key, n: g.runs.length, metrics: g.metrics })),
+      };
+    },
+    'theory.presets': async () => {
+      const t = await loadTheoryPresets();
+      return t.list();
+    },
+    'theory.run': async (a) => {
+      const t = await loadTheoryPresets();
+      return t.run(a.preset, a.params);
+    },
+    'datasets.list': async () => {
+      const { listDatasets } = await import('../data/cache.ts');
+      const out: Results['datasets.list'] = [];
+      for (const d of listDatasets(this.opts.dataDir)) {
+        if (!d.meta) continue;
+        const m = d.meta;
+        out.push({ name: m.name, format: m.format, height: m.height, width: m.width, channels: m.channels, counts: m.counts as Record<string, number>, classes: m.classNames.length, hash: m.hash });
+      }
+      return out;
+    },
+    'datasets.import': async (a) => {
+      const { importDataset } = await import('../data/cache.ts');
+      const meta = await importDataset(a.path, {
+        ...(a.format !== undefined ? { format: a.format } : {}),
+        ...(a.name !== undefined ? { name: a.name } : {}),
+        ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
+      });
+      return { name: meta.name, hash: meta.hash };
+    },
+    'archive.info': (a) => ({
+      path: this.archive.file,
+      schemaVersion: this.archive.schemaVersion,
+      sizeBytes: fileSize(this.archive.file),
+      runs: this.archive.counts().runs ?? 0,
+      integrity: a.check ? this.archive.integrityCheck() : null,
+    }),
+    'archive.open': async (a) => {
+      if (this.manager.running.length || this.manager.queued.length) {
+        throw new ServiceError('failed', `runs are training in ${this.archive.file}; cancel them or wait before opening another archive`);
+      }
+      const next = openArchive(a.path); // throws (foreign, newer, damaged) before anything changes
+      const old = this.archive;
+      const oldManager = this.manager;
+      this.archive = next;
+      this.manager = this.makeManager(next);
+      await oldManager.close();
+      old.close();
+      this.emit({ type: 'archive.changed', path: next.file });
+      this.emit({ type: 'queue', ...this.queueState() });
+      return { path: next.file };
+    },
+    'archive.import': async (a) => {
+      const { importArchive } = await import('../archive/merge.ts');
+      const r = importArchive(this.archive, a.path);
+      if (r.runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
+      return { added: r.runsAdded, skipped: r.runsSkipped };
+    },
+  };
+}
+
+function fileSize(file: string): number {
+  let n = 0;
+  for (const f of [file, `${file}-wal`]) {
+    try {
+      n += statSync(f).size;
+    } catch {
+      // no WAL file
+    }
+  }
+  return n;
+}
+
+/** A run record as the contract lists it. */
+export function toRow(r: RunRecord): RunRow {
+  return {
+    id: r.uuid,
+    name: r.name,
+    status: r.status,
+    setup: r.setup as unknown as Setup,
+    setupHash: r.setupHash,
+    createdAt: r.createdAt,
+    startedAt: r.startedAt,
+    endedAt: r.endedAt,
+    backend: r.backend,
+    totalSteps: r.totalSteps,
+    lastStep: r.lastStep,
+    summary: r.summary,
+    error: r.error,
+    tags: r.tags,
+    dataset: r.dataset ? { name: r.dataset.name, hash: r.dataset.hash } : null,
+  };
+}
+
+/** The theory room's presets behind a small adapter, loaded on first use (the module may be absent in early builds). */
+async function loadTheoryPresets(): Promise<{ list(): Results['theory.presets']; run(preset?: string, params?: Record<string, unknown>): unknown }> {
+  let mod: Record<string, unknown>;
+  try {
+    const spec = './theory.ts'; // resolved at run time: the theory room's presets land in parallel
+    mod = (await import(spec)) as Record<string, unknown>;
+  } catch (e) {
+    throw new ServiceError('failed', `the theory simulator is not available in this build: ${(e as Error).message}`);
+  }
+  return mod.theoryAdapter as { list(): Results['theory.presets']; run(preset?: string, params?: Record<string, unknown>): unknown };
+}
+
