@@ -15,12 +15,22 @@ export interface ModesResult {
   params: ModesParams;
   /** Series p_j, s_j, tau_j for each mode j, and eq14Residual = max_j |s_j − p_j²/α_p − e^(−2ηt) c_j|. */
   timeline: TimeSeries;
-  /** Final state per mode and its fate (s_j(t1) < 1e-4 · max(s_j(0), 1) counts as collapsed). */
-  final: { p: number[]; s: number[]; tau: number[]; collapsed: boolean[] };
+  /**
+   * Final state per mode and its fate (s_j(t1) < 1e-4 · max(s_j(0), 1) counts as collapsed);
+   * tauDiverged marks modes frozen after |τ_j| passed TAU_FREEZE.
+   */
+  final: { p: number[]; s: number[]; tau: number[]; collapsed: boolean[]; tauDiverged: boolean[] };
   /** Fixed points of Eq. 16 at the final τ of mode 0 (τ ≡ 1 for SimSiam). */
   fixedPointsAtFinalTau: ReturnType<typeof fixedPoints>;
   stats: { steps: number; evaluations: number; rejected: number };
 }
+
+/**
+ * |τ_j| beyond which a mode is frozen. When W shrinks super-exponentially (p_j < 0 and growing τ),
+ * Eq. 13 reads τ̇ ≈ |p| τ² and τ = W_a/W blows up in finite time while s_j → 0; the mode has
+ * collapsed by then, and freezing it keeps the integration finite.
+ */
+export const TAU_FREEZE = 1e8;
 
 /** τ(0) of a mode given the τ dynamics. */
 export function initialTau(target: TauMode, tau0: number): number {
@@ -44,6 +54,13 @@ export function simulateModes(input: ModesParamsInput | ModesParams): ModesResul
   const f = (_t: number, st: Float64Array, dy: Float64Array) => {
     for (let j = 0; j < m; j++) {
       const p = st[j]!, s = st[m + j]!, tau = st[2 * m + j]!;
+      if (Math.abs(tau) > TAU_FREEZE) {
+        // τ_j = W_a/W diverges (Riccati blow-up of Eq. 13) only once s_j has collapsed: freeze the mode.
+        dy[j] = 0;
+        dy[m + j] = 0;
+        dy[2 * m + j] = 0;
+        continue;
+      }
       const g = tau - lambda * p;
       dy[j] = alphaP * s * g - eta * p;
       dy[m + j] = 2 * p * s * g - 2 * eta * s;
@@ -66,12 +83,13 @@ export function simulateModes(input: ModesParamsInput | ModesParams): ModesResul
     row.eq14Residual = res;
     pushSample(timeline, t, row);
   });
-  const final = { p: [] as number[], s: [] as number[], tau: [] as number[], collapsed: [] as boolean[] };
+  const final = { p: [] as number[], s: [] as number[], tau: [] as number[], collapsed: [] as boolean[], tauDiverged: [] as boolean[] };
   for (let j = 0; j < m; j++) {
     final.p.push(y[j]!);
     final.s.push(y[m + j]!);
     final.tau.push(y[2 * m + j]!);
     final.collapsed.push(y[m + j]! < 1e-4 * Math.max(params.modes.s0[j]!, 1));
+    final.tauDiverged.push(Math.abs(y[2 * m + j]!) > TAU_FREEZE);
   }
   return { params, timeline, final, fixedPointsAtFinalTau: fixedPoints({ tau: y[2 * m]!, sigma2, eta, alphaP }), stats };
 }
@@ -95,6 +113,7 @@ export function integrateModeFast(p: number, sh: number, tau: number, emaTau: bo
     const a1 = sh * g - eta * p;
     const b1 = 2 * sh * (p * g - eta);
     const c1 = emaTau ? beta * (1 - tau) - tau * (p * g - eta) : 0;
+    if (Math.abs(tau) > TAU_FREEZE) break; // see TAU_FREEZE
     if (earlyExit && (k & 15) === 0) {
       if (Math.abs(a1) < 1e-13 && Math.abs(b1) < 1e-13 && Math.abs(c1) < 1e-13) break;
       if (sh < sFloor && b1 < 0) break;
