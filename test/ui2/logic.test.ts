@@ -184,3 +184,24 @@ test('linear-model bridge: applies only to a linear predictor; a stationary spec
   for (const v of r.predicted[0]!) assert.ok(Math.abs(v - pPlus * pPlus) < 1e-6, `moved to ${v}`);
   assert.deepEqual(r.steps, [0, 10, 20]);
 });
+
+test('compare lines: one per run in its own colour; grouped → mean with ± std per group', async () => {
+  const { compareLines } = await import('../../src-renderer/src/lib/part2/compareSeries.ts');
+  const mk = (id: string, kind: string, vals: number[]) => ({
+    id,
+    label: id,
+    setup: { predictor: { kind } },
+    series: { steps: vals.map((_, i) => i + 1), epochs: vals.map((_, i) => (i + 1) / 4), values: vals },
+    wall: { batchSize: 32 },
+  });
+  const runs = [mk('r1', 'linear', [1, 2]), mk('r2', 'linear', [3, 4]), mk('r3', 'directpred', [5, 5])];
+  const plain = compareLines(runs, 'step', '');
+  assert.deepEqual(plain.map((l) => l.color), ['r1', 'r2', 'r3'].map(runColor));
+  const grouped = compareLines(runs, 'epoch', 'predictor.kind');
+  assert.deepEqual(grouped.map((l) => l.label), ['predictor.kind = linear (n=2)', 'predictor.kind = linear +std', 'predictor.kind = linear −std', 'predictor.kind = directpred (n=1)']);
+  assert.deepEqual(grouped[0]!.x, [0.25, 0.5]);
+  assert.deepEqual(grouped[0]!.y, [2, 3]);
+  assert.ok(Math.abs(grouped[1]!.y[0]! - (2 + Math.SQRT2)) < 1e-12);
+  assert.equal(grouped[1]!.faint, true);
+  assert.equal(grouped[0]!.color, grouped[1]!.color);
+});

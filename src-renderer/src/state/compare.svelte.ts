@@ -1,0 +1,118 @@
+/**
+ * Compare view state: the run list, which runs are selected, the metric, the x alignment and the
+ * group-by field, and a cache of each run's series (fetched once per run, kept as raw state).
+ */
+import { getClient } from '../lib/client.ts';
+import type { Results, RunRow } from '../../../src-main/contract/index.ts';
+import type { AlignMode, SeriesLike } from '../lib/part2/align.ts';
+
+/** The series of one run that the compare charts draw from. */
+export interface RunSeries {
+  metrics: Map<string, SeriesLike>;
+}
+
+/** Metrics offered in the compare view; eval metrics come from `runs.evals`. */
+export const COMPARE_METRICS: { name: string; label: string }[] = [
+  { name: 'loss', label: 'loss' },
+  { name: 'collapseStd', label: 'collapse: output std × √d' },
+  { name: 'effectiveRank', label: 'effective rank' },
+  { name: 'probeAcc', label: 'linear probe accuracy' },
+  { name: 'knnAcc', label: 'kNN accuracy' },
+  { name: 'asymmetry', label: 'W_p asymmetry' },
+  { name: 'imagesPerSec', label: 'images/s' },
+  { name: 'lr', label: 'learning rate' },
+];
+
+/** Compare view state. */
+export class CompareState {
+  runs = $state.raw<RunRow[]>([]);
+  sweeps = $state.raw<Results['sweeps.list']>([]);
+  selected = $state<string[]>([]);
+  metric = $state('loss');
+  align = $state<AlignMode>('step');
+  groupBy = $state('');
+  filter = $state('');
+  diffA = $state('');
+  diffB = $state('');
+  error = $state<string | null>(null);
+  loading = $state(false);
+  /** Bumped when a run's series arrive, so derived charts recompute. */
+  version = $state(0);
+  readonly series = new Map<string, RunSeries>();
+  #inflight = new Map<string, Promise<void>>();
+
+  /** Loads the run and sweep lists. */
+  async refresh(): Promise<void> {
+    this.loading = true;
+    try {
+      const c = await getClient();
+      const [runs, sweeps] = await Promise.all([c.request('runs.list', { limit: 5000 }), c.request('sweeps.list', {})]);
+      this.runs = runs;
+      this.sweeps = sweeps;
+      this.selected = this.selected.filter((id) => runs.some((r) => r.id === id));
+      this.error = null;
+    } catch (e) {
+      this.error = `Could not load runs: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  /** Selects or deselects a run. */
+  toggle(id: string): void {
+    this.selected = this.selected.includes(id) ? this.selected.filter((x) => x !== id) : [...this.selected, id];
+  }
+
+  /** Selects every run of a sweep (replacing the selection). */
+  async selectSweep(sweepId: string): Promise<void> {
+    try {
+      const c = await getClient();
+      const runs = await c.request('runs.list', { sweepId, limit: 10000 });
+      this.selected = runs.map((r) => r.id);
+    } catch (e) {
+      this.error = `Could not load the sweep's runs: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** Fetches the series of the selected runs that are not cached yet (finished runs are cached for good). */
+  async ensureSeries(ids: readonly string[]): Promise<void> {
+    await Promise.all(ids.filter((id) => !this.series.has(id)).map((id) => this.#load(id)));
+  }
+
+  /** Drops cached series of runs that may still change (running/queued), then reloads them. */
+  async reloadLive(): Promise<void> {
+    const live = this.runs.filter((r) => (r.status === 'running' || r.status === 'queued') && this.selected.includes(r.id));
+    for (const r of live) this.series.delete(r.id);
+    await this.ensureSeries(live.map((r) => r.id));
+  }
+
+  #load(id: string): Promise<void> {
+    let p = this.#inflight.get(id);
+    if (p) return p;
+    p = (async () => {
+      try {
+        const c = await getClient();
+        const [metrics, evals] = await Promise.all([c.request('runs.metrics', { runId: id }), c.request('runs.evals', { runId: id })]);
+        const m = new Map<string, SeriesLike>();
+        for (const s of metrics) m.set(s.name, s);
+        if (evals.length) {
+          const steps = evals.map((e) => e.step);
+          const epochs = evals.map((e) => e.epoch);
+          if (!m.has('probeAcc')) m.set('probeAcc', { steps, epochs, values: evals.map((e) => e.probeAcc) });
+          if (!m.has('knnAcc')) m.set('knnAcc', { steps, epochs, values: evals.map((e) => e.knnAcc) });
+        }
+        this.series.set(id, { metrics: m });
+        this.version++;
+      } catch (e) {
+        this.error = `Could not load the series of run ${id}: ${e instanceof Error ? e.message : String(e)}`;
+      } finally {
+        this.#inflight.delete(id);
+      }
+    })();
+    this.#inflight.set(id, p);
+    return p;
+  }
+}
+
+/** The app's compare state. */
+export const compare = new CompareState();
