@@ -4,7 +4,7 @@
  * extractor. The wasm backend's training kernels (engine/kernels) make their gradients fast.
  */
 import * as tf from '@tensorflow/tfjs';
-import { BATCH_NORM_GRAD_KERNEL, BATCH_NORM_KERNEL, hasFusedBatchNorm } from './kernels/index.ts';
+import { trainingKernelsActive } from './kernels/index.ts';
 
 /** 2-D convolution, NHWC input, HWIO filter, 'same' padding. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: 1 | 2 = 1): tf.Tensor4D {
@@ -57,7 +57,7 @@ function batchNormImpl<T extends tf.Tensor>(
     const y = x.sub(running.mean).mul(tf.rsqrt(running.variance.add(eps))).mul(gamma).add(beta) as T;
     return { y: (relu ? tf.relu(y) : y) as T, mean: running.mean, variance: running.variance };
   }
-  if (hasFusedBatchNorm(tf.getBackend())) return fusedBatchNormTrain(x, gamma, beta, eps, relu);
+  if (trainingKernelsActive(tf.getBackend())) return fastBatchNormTrain(x, gamma, beta, eps, relu);
   const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
   const { mean, variance } = tf.moments(x, axes);
   const y = x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta) as T;
@@ -65,30 +65,69 @@ function batchNormImpl<T extends tf.Tensor>(
 }
 
 /**
- * Training-mode batch norm through our kernels: forward and backward are two passes each over the
- * activations, against ~10 elementwise/reduction kernels each way for the tf-ops formulation.
+ * Per-channel sums of x [m, c] as a [1, m]·[m, c] matmul would make XNNPACK repack x as weights on
+ * every call (~10 ns/element), and wasm's Sum over a non-last axis transposes first; its average
+ * pooling streams x once. Two stages keep the pooling window moderate.
  */
-function fusedBatchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu: boolean): BatchNormOut<T> {
+function channelSum(x2: tf.Tensor2D): tf.Tensor2D {
+  const [m, c] = x2.shape;
+  let rows = 1;
+  while (rows * rows < m && m % (rows * 2) === 0) rows *= 2;
+  const cols = m / rows;
+  const stage1 = tf.avgPool(x2.reshape([1, rows, cols, c]) as tf.Tensor4D, [1, cols], [1, cols], 'valid');
+  const stage2 = tf.avgPool(stage1.reshape([1, rows, 1, c]) as tf.Tensor4D, [rows, 1], [rows, 1], 'valid');
+  return stage2.reshape([1, c]).mul(m) as tf.Tensor2D;
+}
+
+/**
+ * Training-mode batch norm with a hand-written gradient made of a few large elementwise passes
+ * and matmul reductions. With d = x − μ, ι = 1/√(σ² + eps), g = dy (masked by y > 0 when fused
+ * with ReLU), m rows: dβ = Σg, dγ = ι·Σg·d, dx = γι·g − γι³·(Σg·d/m)·d − γι·(Σg/m)
+ * (the standard batch-norm backward, Ioffe & Szegedy 2015, rearranged into per-channel affine maps).
+ */
+function fastBatchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu: boolean): BatchNormOut<T> {
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
-  const attrs = { eps, relu } as unknown as tf.NamedAttrMap;
+  const shape = x.shape;
+  const c = shape[shape.length - 1];
+  const m = x.size / c;
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const [y, mu, v] = tf.engine().runKernel(BATCH_NORM_KERNEL, { x: xi, gamma: g, beta: b }, attrs) as tf.Tensor[];
-    mean = mu as tf.Tensor1D;
-    variance = v as tf.Tensor1D;
-    save([xi, g, b, mu, v]);
+    const x2 = xi.reshape([m, c]) as tf.Tensor2D;
+    const mu = channelSum(x2).div(m) as tf.Tensor2D;
+    const d = x2.sub(mu) as tf.Tensor2D;
+    const v = channelSum(tf.square(d) as tf.Tensor2D).div(m) as tf.Tensor2D;
+    const inv = tf.rsqrt(v.add(eps)) as tf.Tensor2D;
+    let y = d.mul(inv.mul(g)).add(b) as tf.Tensor;
+    if (relu) y = tf.relu(y);
+    // The forward runs inside a tidy of the engine's: keep the statistics past it (released below).
+    mean = tf.keep(mu.reshape([c]) as tf.Tensor1D);
+    variance = tf.keep(v.reshape([c]) as tf.Tensor1D);
+    save([d, inv, g, ...(relu ? [y] : [])]);
     return {
-      value: y as T,
+      value: y.reshape(shape) as T,
       gradFunc: (dy: T, saved: tf.Tensor[]) => {
-        const [xs, gs, bs, ms, vs] = saved;
-        return tf.engine().runKernel(BATCH_NORM_GRAD_KERNEL, { dy, x: xs, gamma: gs, beta: bs, mean: ms, variance: vs }, attrs) as tf.Tensor[];
+        const [ds, is, gs, ys] = saved as tf.Tensor2D[];
+        let g2 = dy.reshape([m, c]) as tf.Tensor2D;
+        if (relu) g2 = g2.mul(tf.step(ys)) as tf.Tensor2D;
+        const sg = channelSum(g2);
+        const sgd = channelSum(g2.mul(ds) as tf.Tensor2D);
+        const gi = gs.reshape([1, c]).mul(is);
+        const a = gi;
+        const bc = gi.mul(is.square()).mul(sgd).div(-m);
+        const cc = gi.mul(sg).div(-m);
+        const dx = g2.mul(a).add(ds.mul(bc)).add(cc).reshape(shape);
+        return [dx, sgd.mul(is).reshape([c]), sg.reshape([c])];
       },
     };
   });
   const y = f(x, gamma, beta) as T;
-  return { y, mean: mean!, variance: variance! };
+  // Copies made out here belong to the caller's scope (and carry no gradient).
+  const out = { y, mean: mean!.clone(), variance: variance!.clone() };
+  mean!.dispose();
+  variance!.dispose();
+  return out;
 }
 
 /** Fully connected layer x·W (+ b). */

@@ -6,23 +6,20 @@
  *  - Conv2DBackpropInput: dx as a forward (XNNPACK) conv of the zero-inserted dy with the
  *    flipped, in/out-swapped filter (the transposed-convolution identity);
  *  - BatchMatMul: transposed operands are transposed explicitly (tiled JS) before a plain matmul;
- *  - DPLabBatchNorm / DPLabBatchNormGrad: batch norm (+ optional ReLU) in two passes each way,
- *    used by layers.ts through tf.customGrad.
+ *  - MaxPoolGrad (non-overlapping windows): dx = upsample(dy) · [x = upsample(y)] from wasm's
+ *    elementwise kernels, ~20x faster than its MaxPoolGrad.
+ * Batch norm's fast gradient lives in layers.ts (a customGrad over wasm ops), gated by
+ * trainingKernelsActive().
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';
-import { batchNormBackward, batchNormForward, dilate, flipSwapFilter, im2colT, transposeLast2, type ConvGeom } from './loops.ts';
+import { dilate, flipSwapFilter, im2colT, im2colTShifted, transposeLast2, type ConvGeom } from './loops.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
 type KernelFn = (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[];
-
-/** Name of our fused batch-norm (training mode) kernel: inputs x [m,c], gamma, beta; attrs eps, relu; outputs y, mean, variance. */
-export const BATCH_NORM_KERNEL = 'DPLabBatchNorm';
-/** Its backward kernel: inputs dy, x, gamma, beta, mean, variance; outputs dx, dgamma, dbeta. */
-export const BATCH_NORM_GRAD_KERNEL = 'DPLabBatchNormGrad';
 
 /** The backend's own kernel configs we replaced, by kernel name, so they remain callable. */
 const stockWasm = new Map<string, tf.KernelConfig>();
@@ -79,7 +76,15 @@ function conv2dBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): tf.Te
   const rows = g.kH * g.kW * g.inC;
   const np = g.n * g.outH * g.outW;
   const col = io.alloc([rows, np]);
-  im2colT(io.view(x), io.view(col), g);
+  if (g.strideH === 1 && g.strideW === 1 && g.outH === g.inH && g.outW === g.inW) {
+    // Fast path: xT [C, N·H·W] by wasm's transpose, then one heap memmove per im2col row.
+    const xT = kernelOf('Transpose', 'wasm')({ inputs: { x }, backend, attrs: { perm: [3, 0, 1, 2] } }) as tf.TensorInfo;
+    const off = (t: tf.TensorInfo) => backend.dataIdMap.get(t.dataId).memoryOffset / 4;
+    im2colTShifted(backend.wasm.HEAPF32 as Float32Array, off(xT), off(col), g);
+    io.free(xT);
+  } else {
+    im2colT(io.view(x), io.view(col), g);
+  }
   const out = stock('BatchMatMul')({
     inputs: {
       a: { dataId: col.dataId, shape: [1, rows, np], dtype: 'float32' },
@@ -146,59 +151,87 @@ function batchMatMulWasm(args: KernelArgs): tf.TensorInfo {
   return out as tf.TensorInfo;
 }
 
-function batchNormKernel(backendName: string): KernelFn {
-  return ({ inputs, backend, attrs }) => {
-    const { x, gamma, beta } = inputs;
-    const c = x.shape[x.shape.length - 1];
-    const m = sizeOf(x.shape) / c;
-    const io = ioFor(backendName, backend);
-    const y = io.alloc(x.shape);
-    const mean = io.alloc([c]);
-    const variance = io.alloc([c]);
-    batchNormForward(io.view(x), io.view(gamma), io.view(beta), io.view(y), io.view(mean), io.view(variance),
-      m, c, attrs.eps as number, Boolean(attrs.relu));
-    return [y, mean, variance];
-  };
+/**
+ * MaxPoolGrad for windows that tile the input (filter = stride, no padding): the gradient goes to
+ * the window's maximum, i.e. dx = ŷ_dy · (1 − step(ŷ − x)) with ŷ, ŷ_dy the nearest-neighbour
+ * upsampled y and dy. Ties all receive the gradient (the stock kernel picks the first); after a
+ * ReLU the only likely ties are zeros, whose gradient the ReLU then blocks.
+ */
+function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const { dy, input, output } = inputs;
+  const [fh, fw] = typeof attrs.filterSize === 'number' ? [attrs.filterSize, attrs.filterSize] : attrs.filterSize;
+  const [sh, sw] = typeof attrs.strides === 'number' ? [attrs.strides, attrs.strides] : attrs.strides;
+  const [, h, w] = input.shape;
+  const tiles = fh === sh && fw === sw && attrs.pad === 'valid' && h % fh === 0 && w % fw === 0 &&
+    output.shape[1] * fh === h && output.shape[2] * fw === w && input.dtype === 'float32';
+  if (!tiles) return stock('MaxPoolGrad')(args) as tf.TensorInfo;
+  const io = ioFor('wasm', backend);
+  const k = (name: string, inp: Record<string, tf.TensorInfo>, at: Record<string, unknown> = {}) =>
+    kernelOf(name, 'wasm')({ inputs: inp, backend, attrs: at }) as tf.TensorInfo;
+  const up = { alignCorners: false, halfPixelCenters: false, size: [h, w] };
+  const yUp = k('ResizeNearestNeighbor', { images: output }, up);
+  const gap = k('Sub', { a: yUp, b: input });
+  io.free(yUp);
+  const notMax = k('Step', { x: gap }, { alpha: 0 });
+  io.free(gap);
+  const dyUp = k('ResizeNearestNeighbor', { images: dy }, up);
+  const blocked = k('Multiply', { a: dyUp, b: notMax });
+  io.free(notMax);
+  const dx = k('Sub', { a: dyUp, b: blocked });
+  io.free(dyUp);
+  io.free(blocked);
+  return dx;
 }
 
-function batchNormGradKernel(backendName: string): KernelFn {
-  return ({ inputs, backend, attrs }) => {
-    const { dy, x, gamma, beta, mean, variance } = inputs;
-    const c = x.shape[x.shape.length - 1];
-    const m = sizeOf(x.shape) / c;
-    const io = ioFor(backendName, backend);
-    const dx = io.alloc(x.shape);
-    const dgamma = io.alloc([c]);
-    const dbeta = io.alloc([c]);
-    batchNormBackward(io.view(dy), io.view(x), io.view(gamma), io.view(beta), io.view(mean), io.view(variance),
-      io.view(dx), io.view(dgamma), io.view(dbeta), m, c, attrs.eps as number, Boolean(attrs.relu));
-    return [dx, dgamma, dbeta];
-  };
-}
+/** Separately installable parts, so benchmarks can compare against the stock kernels. */
+export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm';
+
+/** All parts, the default of installTrainingKernels. */
+export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm'];
 
 /**
- * Registers our training kernels for `backend` ('wasm': conv/matmul gradients and batch norm;
- * 'cpu': batch norm only, leaving its stock conv gradients as the reference; anything else: no-op,
- * native TensorFlow has all of them). Idempotent; may be called before or after tf.setBackend.
+ * Registers our training kernels for `backend`: 'wasm' gets all of them; any other backend is left
+ * alone (native TensorFlow has fast ones; the cpu backend's stock kernels are the reference the
+ * tests compare against). Idempotent; may be called before or after tf.setBackend.
+ * `parts` limits what is installed (benchmarks only; 'conv-filter' is needed for wasm to train).
  */
-export function installTrainingKernels(backend: string): void {
-  if (installed.has(backend)) return;
+export function installTrainingKernels(backend: string, parts: readonly TrainingKernelPart[] = ALL_TRAINING_KERNEL_PARTS): void {
+  const want = (p: TrainingKernelPart) => parts.includes(p) && !installed.has(`${backend}:${p}`);
   if (backend === 'wasm') {
     if (!tf.getKernel('BatchMatMul', 'wasm')) {
       throw new Error("installTrainingKernels('wasm'): the wasm backend's kernels are not registered; import '@tensorflow/tfjs-backend-wasm' first");
     }
-    replaceWasmKernel('BatchMatMul', batchMatMulWasm);
-    replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
-    replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
+    if (want('matmul')) replaceWasmKernel('BatchMatMul', batchMatMulWasm);
+    if (want('conv-input')) replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
+    if (want('conv-filter')) replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
+    if (want('max-pool')) replaceWasmKernel('MaxPoolGrad', maxPoolGradWasm);
+    for (const p of parts) installed.add(`${backend}:${p}`);
   }
-  if (backend === 'wasm' || backend === 'cpu') {
-    tf.registerKernel({ kernelName: BATCH_NORM_KERNEL, backendName: backend, kernelFunc: batchNormKernel(backend) as any });
-    tf.registerKernel({ kernelName: BATCH_NORM_GRAD_KERNEL, backendName: backend, kernelFunc: batchNormGradKernel(backend) as any });
-  }
-  installed.add(backend);
 }
 
-/** Whether our fused batch-norm kernels serve `backend` (layers.ts falls back to tf ops otherwise). */
-export function hasFusedBatchNorm(backend: string): boolean {
-  return tf.getKernel(BATCH_NORM_KERNEL, backend) !== undefined;
+/** Puts the backend's stock kernels back and removes ours (benchmarks compare both in one process). */
+export function uninstallTrainingKernels(backend: string): void {
+  if (backend === 'wasm') {
+    for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad']) {
+      if (!installed.has(`wasm:${partOf(name)}`)) continue;
+      tf.unregisterKernel(name, 'wasm');
+      const old = stockWasm.get(name);
+      if (old) tf.registerKernel(old);
+      stockWasm.delete(name);
+    }
+  }
+  for (const p of ALL_TRAINING_KERNEL_PARTS) installed.delete(`${backend}:${p}`);
+}
+
+function partOf(kernel: string): TrainingKernelPart {
+  const parts: Record<string, TrainingKernelPart> = {
+    BatchMatMul: 'matmul', Conv2DBackpropInput: 'conv-input', Conv2DBackpropFilter: 'conv-filter', MaxPoolGrad: 'max-pool',
+  };
+  return parts[kernel];
+}
+
+/** Whether layers.ts should use its fast batch-norm gradient (our kernels serve this backend). */
+export function trainingKernelsActive(backend: string): boolean {
+  return installed.has(`${backend}:batch-norm`);
 }

@@ -114,89 +114,46 @@ export function transposeLast2(a: Float32Array, out: Float32Array, batch: number
 }
 
 /**
- * Batch-norm forward in training mode over rows of x [m, c]: per-channel batch mean μ and biased
- * variance σ², then y = (x − μ)/√(σ² + eps)·γ + β, optionally followed by ReLU.
- * Sums are taken in float64 around the first row (a shift that keeps E[x²] − E[x]² stable).
+ * im2colT for stride 1 and 'same' output size, from x already transposed to xT [C, N·H·W]:
+ * every row (ky, kx, c) of the result is xT[c] shifted by (ky − pT)·W + (kx − pL) along the flat
+ * N·H·W axis, i.e. one memmove inside the wasm heap, after which only the entries whose shifted
+ * source crossed an image border are zeroed. `heap` holds both arrays; offsets are in floats.
  */
-export function batchNormForward(
-  x: Float32Array, gamma: Float32Array, beta: Float32Array, y: Float32Array,
-  mean: Float32Array, variance: Float32Array, m: number, c: number, eps: number, relu: boolean,
-): void {
-  const s1 = new Float64Array(c);
-  const s2 = new Float64Array(c);
-  const shift = new Float64Array(c);
-  for (let k = 0; k < c; k++) shift[k] = x[k];
-  for (let r = 0, o = 0; r < m; r++, o += c) {
-    for (let k = 0; k < c; k++) {
-      const d = x[o + k] - shift[k];
-      s1[k] += d;
-      s2[k] += d * d;
-    }
-  }
-  const scale = new Float32Array(c);
-  const bias = new Float32Array(c);
-  for (let k = 0; k < c; k++) {
-    const md = s1[k] / m;
-    const v = Math.max(0, s2[k] / m - md * md);
-    const mu = shift[k] + md;
-    mean[k] = mu;
-    variance[k] = v;
-    scale[k] = gamma[k] / Math.sqrt(v + eps);
-    bias[k] = beta[k] - mu * scale[k];
-  }
-  if (relu) {
-    for (let r = 0, o = 0; r < m; r++, o += c) {
-      for (let k = 0; k < c; k++) {
-        const v = x[o + k] * scale[k] + bias[k];
-        y[o + k] = v > 0 ? v : 0;
+export function im2colTShifted(heap: Float32Array, xT: number, out: number, g: ConvGeom): void {
+  const { n, inH: H, inW: W, inC: C, kH, kW, padTop, padLeft } = g;
+  const np = n * H * W;
+  for (let ky = 0; ky < kH; ky++) {
+    const sy = ky - padTop;
+    for (let kx = 0; kx < kW; kx++) {
+      const sx = kx - padLeft;
+      const shift = sy * W + sx;
+      for (let c = 0; c < C; c++) {
+        const row = out + ((ky * kW + kx) * C + c) * np;
+        const src = xT + c * np;
+        // Copy the part of [shift, shift + np) that lies inside xT[c]; zero the rest.
+        const lo = Math.max(0, -shift);
+        const hi = Math.min(np, np - shift);
+        if (lo > 0) heap.fill(0, row, row + lo);
+        if (hi < np) heap.fill(0, row + hi, row + np);
+        if (hi > lo) heap.copyWithin(row + lo, src + lo + shift, src + hi + shift);
+        // Rows of each image whose source row is outside the image.
+        if (sy !== 0) {
+          for (let b = 0; b < n; b++) {
+            const img = row + b * H * W;
+            if (sy < 0) heap.fill(0, img, img + -sy * W);
+            else heap.fill(0, img + (H - sy) * W, img + H * W);
+          }
+        }
+        // Columns whose source column is outside the image.
+        if (sx !== 0) {
+          const c0 = sx < 0 ? 0 : W - sx;
+          const c1 = sx < 0 ? -sx : W;
+          for (let r = 0; r < n * H; r++) {
+            const base = row + r * W;
+            for (let x = c0; x < c1; x++) heap[base + x] = 0;
+          }
+        }
       }
-    }
-  } else {
-    for (let r = 0, o = 0; r < m; r++, o += c) {
-      for (let k = 0; k < c; k++) y[o + k] = x[o + k] * scale[k] + bias[k];
-    }
-  }
-}
-
-/**
- * Batch-norm backward (training mode, batch statistics), with x̂ = (x − μ)/σ and σ = √(σ² + eps):
- * dβ = Σ dy, dγ = Σ dy·x̂, dx = γ/σ · (dy − dβ/m − x̂·dγ/m). With `relu`, dy is first masked by
- * the forward output y > 0 (recomputed from x̂, so y need not be kept). Two passes over x and dy.
- */
-export function batchNormBackward(
-  dy: Float32Array, x: Float32Array, gamma: Float32Array, beta: Float32Array, mean: Float32Array,
-  variance: Float32Array, dx: Float32Array, dgamma: Float32Array, dbeta: Float32Array,
-  m: number, c: number, eps: number, relu: boolean,
-): void {
-  const inv = new Float32Array(c);
-  for (let k = 0; k < c; k++) inv[k] = 1 / Math.sqrt(variance[k] + eps);
-  const sDy = new Float64Array(c);
-  const sDyXh = new Float64Array(c);
-  for (let r = 0, o = 0; r < m; r++, o += c) {
-    for (let k = 0; k < c; k++) {
-      const xh = (x[o + k] - mean[k]) * inv[k];
-      let g = dy[o + k];
-      if (relu && xh * gamma[k] + beta[k] <= 0) g = 0;
-      sDy[k] += g;
-      sDyXh[k] += g * xh;
-    }
-  }
-  const a = new Float32Array(c);
-  const mb = new Float32Array(c);
-  const mg = new Float32Array(c);
-  for (let k = 0; k < c; k++) {
-    dbeta[k] = sDy[k];
-    dgamma[k] = sDyXh[k];
-    a[k] = gamma[k] * inv[k];
-    mb[k] = sDy[k] / m;
-    mg[k] = sDyXh[k] / m;
-  }
-  for (let r = 0, o = 0; r < m; r++, o += c) {
-    for (let k = 0; k < c; k++) {
-      const xh = (x[o + k] - mean[k]) * inv[k];
-      let g = dy[o + k];
-      if (relu && xh * gamma[k] + beta[k] <= 0) g = 0;
-      dx[o + k] = a[k] * (g - mb[k] - xh * mg[k]);
     }
   }
 }
