@@ -3,7 +3,7 @@
  * optional validation, labelled test and an optional unlabelled pool. `toDataset` turns it into
  * the engine's view, where pre-training sees train ∪ unlabelled.
  */
-import { createHash } from 'node:crypto';
+import { createHash, type Hash } from 'node:crypto';
 import { deriveSeed, permutation } from '../engine/seeds.ts';
 import type { Dataset, Split } from './types.ts';
 
@@ -48,10 +48,16 @@ export function hashStored(d: StoredDataset): string {
     const s = d[name];
     if (!s) continue;
     h.update(`\n${name}:${s.count}\n`);
-    h.update(s.images);
-    h.update(labelBytes(s.labels));
+    updateChunked(h, s.images);
+    updateChunked(h, labelBytes(s.labels));
   }
   return h.digest('hex');
+}
+
+/** Node's hash.update refuses inputs over 2 GiB ('data is too long'); STL-10's pool is 2.76 GB. */
+function updateChunked(h: Hash, b: Uint8Array): void {
+  const CHUNK = 256 * 1024 * 1024;
+  for (let o = 0; o < b.length; o += CHUNK) h.update(b.subarray(o, Math.min(b.length, o + CHUNK)));
 }
 
 /** Little-endian bytes of int32 labels (a view when the platform is little-endian). */
