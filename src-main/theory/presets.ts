@@ -153,12 +153,12 @@ const presetList: Preset[] = [
   ),
   {
     name: 'diagram-eta-alphap',
-    figure: 'Obs. #1, #4, #5 (not a paper figure)',
-    description: 'collapse fraction over (η, α_p) for BYOL modes on the parabola s = p²/α_p with p(0) ∈ [0, 0.6], β = 0.4, τ(0) = 0, σ² = 0',
+    figure: 'Obs. #1, #4, #5',
+    description: 'not a paper figure: collapse fraction over (η, α_p) for BYOL modes on a (p, s) grid, p(0) ∈ [−0.3, 0.6], s(0) ∈ [0.001, 0.1], β = 0.4, τ(0) = 0, σ² = 0',
     runs: [
       {
         label: 'η × α_p',
-        spec: { kind: 'collapse-diagram', params: { base: { target: 'ema', alphaP: 1, beta: 0.4, eta: 0.01, sigma2: 0, tau0: 0 }, x: { param: 'eta', min: 0, max: 0.3, count: 60 }, y: { param: 'alphaP', min: 0.1, max: 10, count: 40, scale: 'log' }, initial: { kind: 'parabola', p: [0, 0.6], count: 32, c: 0 }, t1: 200, steps: 10000 } },
+        spec: { kind: 'collapse-diagram', params: { base: { target: 'ema', alphaP: 1, beta: 0.4, eta: 0.01, sigma2: 0, tau0: 0 }, x: { param: 'eta', min: 0, max: 0.3, count: 30 }, y: { param: 'alphaP', min: 0.1, max: 10, count: 16, scale: 'log' }, initial: { kind: 'grid', p: [-0.3, 0.6], s: [0.001, 0.1], countP: 8, countS: 4 }, t1: 100, steps: 2000 } },
       },
     ],
   },
