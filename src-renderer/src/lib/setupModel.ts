@@ -71,7 +71,7 @@ export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo
   if (t === 'number') {
     const n = inner as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
     info.type = n.isInt ? 'int' : 'number';
-    const checks = (inner._zod.def.checks ?? []) as { _zod: { def: { check: string; value: number; inclusive?: boolean } } }[];
+    const checks = (inner._zod.def.checks ?? []) as unknown as { _zod: { def: { check: string; value: number; inclusive?: boolean } } }[];
     for (const c of checks) {
       const d = c._zod.def;
       if (d.check === 'greater_than') {
@@ -83,13 +83,13 @@ export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo
       }
     }
     if (info.min === undefined && Number.isFinite(n.minValue)) info.min = n.minValue!;
-    if (info.max === undefined && Number.isFinite(n.maxValue)) info.max = n.maxValue!;
+    if (info.max === undefined && Number.isFinite(n.maxValue) && Math.abs(n.maxValue!) < 1e12) info.max = n.maxValue!;
   } else if (t === 'boolean') info.type = 'boolean';
   else if (t === 'enum') {
     info.type = 'enum';
     info.options = (inner as unknown as { options: string[] }).options.map(String);
   } else if (t === 'string') info.type = 'string';
-  else if (t === 'array') info.type = 'array';
+  else if (t === 'array' || t === 'tuple') info.type = 'array';
   else if (t === 'union') {
     // z.union of literals (e.g. channels 1 | 3) reads as an enum of their values
     const opts = (inner as unknown as { options: AnySchema[] }).options;

@@ -1,0 +1,71 @@
+/**
+ * The connection to the lab: the one client, app info (backend, archive), the queue, and helpers
+ * that turn failed requests into visible messages. Views use `lab.request` and `lab.onEvent`.
+ */
+import type { LabClient, LabEvent, RequestArgs, RequestName, Results } from '../../../src-main/contract/index.ts';
+import { getClient } from '../lib/client.ts';
+import { toasts } from './toasts.svelte.ts';
+
+export class LabState {
+  client = $state.raw<LabClient | null>(null);
+  info = $state.raw<Results['app.info'] | null>(null);
+  queue = $state.raw<{ running: number; queued: number; concurrency: number } | null>(null);
+  /** Why the lab is unreachable (shown instead of the views). */
+  error = $state<string | null>(null);
+  connecting = $state(true);
+  private started: Promise<LabClient> | null = null;
+  private waiters = new Set<(e: LabEvent) => void>();
+
+  /** Connects once; later calls return the same promise. */
+  connect(): Promise<LabClient> {
+    this.started ??= (async () => {
+      try {
+        const c = await getClient();
+        this.client = c;
+        c.onEvent((e) => {
+          if (e.type === 'queue') this.queue = { running: e.running, queued: e.queued, concurrency: e.concurrency };
+          for (const w of [...this.waiters]) w(e);
+        });
+        const info = await c.request('app.info', {});
+        this.info = info;
+        this.queue ??= info.queue;
+        this.error = null;
+        return c;
+      } catch (e) {
+        this.error = e instanceof Error ? e.message : String(e);
+        this.started = null;
+        throw e;
+      } finally {
+        this.connecting = false;
+      }
+    })();
+    return this.started;
+  }
+
+  /** Sends a request (connecting first). Errors are thrown to the caller. */
+  async request<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<Results[N]> {
+    const c = this.client ?? (await this.connect());
+    return c.request(name, args);
+  }
+
+  /** Like `request`, but a failure becomes an error message for the user and `null`. */
+  async tryRequest<N extends RequestName>(name: N, args: RequestArgs<N>, what: string): Promise<Results[N] | null> {
+    try {
+      return await this.request(name, args);
+    } catch (e) {
+      toasts.error(`${what}: ${e instanceof Error ? e.message : String(e)}`);
+      return null;
+    }
+  }
+
+  /** Subscribes to lab events (works before the connection is up); returns the disposer. */
+  onEvent(listener: (e: LabEvent) => void): () => void {
+    this.waiters.add(listener);
+    return () => {
+      this.waiters.delete(listener);
+    };
+  }
+}
+
+/** The app's connection to the lab. */
+export const lab = new LabState();
