@@ -1,0 +1,161 @@
+/**
+ * Sweeps view state: the grid draft (base setup as JSON text, axes, seeds), the server's preview of
+ * it (debounced), the sweep being watched (live progress from events) and the archive's sweeps.
+ */
+import { getClient } from '../lib/client.ts';
+import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
+import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
+
+/** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
+export const QUICK_BASE = {
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
+  encoder: { kind: 'convnet', widths: [8, 16] },
+  projector: { hidden: 32, out: 16 },
+  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
+  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+};
+
+/** Sweeps view state. */
+export class SweepsState {
+  name = $state('');
+  baseText = $state(JSON.stringify(QUICK_BASE, null, 2));
+  axes = $state<AxisDraft[]>([{ path: 'predictor.kind', text: 'linear, directpred' }]);
+  seeds = $state(2);
+  /** The lab's queue concurrency (runs at once), from app.info; a sweep runs through that queue. */
+  concurrency = $state<number | null>(null);
+  preview = $state.raw<Results['sweeps.preview'] | null>(null);
+  previewError = $state<string | null>(null);
+  starting = $state(false);
+  startError = $state<string | null>(null);
+  list = $state.raw<Results['sweeps.list']>([]);
+  current = $state.raw<Results['sweeps.get'] | null>(null);
+  currentId = $state<string | null>(null);
+  progress = $state<{ done: number; total: number } | null>(null);
+  metric = $state('probeAcc');
+  loadError = $state<string | null>(null);
+  #previewTimer: ReturnType<typeof setTimeout> | null = null;
+  #previewSeq = 0;
+  #reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+  /** The base setup parsed from its JSON text, or the parse error. */
+  base(): { value: Record<string, unknown> | null; error: string | null } {
+    try {
+      const v = JSON.parse(this.baseText || '{}');
+      if (v === null || typeof v !== 'object' || Array.isArray(v)) return { value: null, error: 'the base setup must be a JSON object' };
+      return { value: v as Record<string, unknown>, error: null };
+    } catch (e) {
+      return { value: null, error: `base setup: ${e instanceof Error ? e.message : String(e)}` };
+    }
+  }
+
+  /** The definition the draft makes, with every local problem (before asking the server). */
+  built(): { definition: ReturnType<typeof buildDefinition>['definition']; issues: ValueIssue[]; count: number } {
+    const b = this.base();
+    const r = buildDefinition({ name: this.name, base: b.value ?? {}, axes: this.axes, seeds: this.seeds, concurrency: 1 });
+    const issues = b.error ? [{ path: 'base', message: b.error }, ...r.issues] : r.issues;
+    return { definition: issues.length ? null : r.definition, issues, count: r.count };
+  }
+
+  /** Wire form: the server queue sets concurrency, so the per-sweep field is not sent. */
+  wire(): Record<string, unknown> | null {
+    const d = this.built().definition;
+    if (!d) return null;
+    const { concurrency: _c, ...rest } = d;
+    return rest;
+  }
+
+  /** Asks the server to expand the draft (validates every member setup), debounced. */
+  requestPreview(): void {
+    if (this.#previewTimer) clearTimeout(this.#previewTimer);
+    const def = this.wire();
+    if (!def) {
+      this.preview = null;
+      this.previewError = null;
+      return;
+    }
+    const seq = ++this.#previewSeq;
+    this.#previewTimer = setTimeout(async () => {
+      try {
+        const c = await getClient();
+        const r = await c.request('sweeps.preview', { definition: def as never });
+        if (seq === this.#previewSeq) {
+          this.preview = r;
+          this.previewError = null;
+        }
+      } catch (e) {
+        if (seq === this.#previewSeq) this.previewError = e instanceof Error ? e.message : String(e);
+      }
+    }, 250);
+  }
+
+  /** Starts the sweep; on success watches it. */
+  async start(): Promise<void> {
+    const def = this.wire();
+    if (!def) return;
+    this.starting = true;
+    this.startError = null;
+    try {
+      const c = await getClient();
+      const r = await c.request('sweeps.start', { definition: def as never });
+      this.progress = { done: 0, total: r.runIds.length };
+      await this.open(r.sweepId);
+      await this.refreshList();
+    } catch (e) {
+      this.startError = e instanceof Error ? e.message : String(e);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  /** Loads the archive's sweeps and the queue concurrency. */
+  async refreshList(): Promise<void> {
+    try {
+      const c = await getClient();
+      const [list, info] = await Promise.all([c.request('sweeps.list', {}), c.request('app.info', {})]);
+      this.list = list;
+      this.concurrency = info.queue.concurrency;
+    } catch (e) {
+      this.loadError = `Could not list sweeps: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** Opens a sweep (results and runs). */
+  async open(sweepId: string): Promise<void> {
+    try {
+      const c = await getClient();
+      const s = await c.request('sweeps.get', { sweepId });
+      this.currentId = sweepId;
+      this.current = s;
+      const done = s.runs.filter((r) => !['queued', 'running'].includes(r.status)).length;
+      this.progress = { done, total: s.runs.length };
+      this.loadError = null;
+    } catch (e) {
+      this.loadError = `Could not open sweep ${sweepId}: ${e instanceof Error ? e.message : String(e)}`;
+    }
+  }
+
+  /** Copies an opened sweep's definition into the builder (to re-run or vary it). */
+  editAsNew(): void {
+    if (!this.current) return;
+    const d = draftFromDefinition(this.current.definition);
+    this.name = d.name ? `${d.name} (copy)` : '';
+    this.baseText = JSON.stringify(d.base, null, 2);
+    this.axes = d.axes.length ? d.axes : [{ path: 'predictor.kind', text: '' }];
+    this.seeds = d.seeds;
+  }
+
+  /** Event handler: progress of the watched sweep; reload its table when its runs change. */
+  onEvent(e: LabEvent): void {
+    if (e.type === 'sweep.progress' && e.sweepId === this.currentId) this.progress = { done: e.done, total: e.total };
+    const mine = (e.type === 'run.status' && this.current?.runs.some((r) => r.id === e.runId)) || (e.type === 'sweep.progress' && e.sweepId === this.currentId);
+    if (mine && !this.#reloadTimer) {
+      this.#reloadTimer = setTimeout(() => {
+        this.#reloadTimer = null;
+        if (this.currentId) void this.open(this.currentId);
+      }, 500);
+    }
+  }
+}
+
+/** The app's sweeps state. */
+export const sweeps = new SweepsState();
