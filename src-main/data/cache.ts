@@ -61,7 +61,7 @@ export function checkName(name: string): void {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(name)) {
     throw new Error(`dataset name '${name}' is invalid: use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit`);
   }
-  if (RESERVED_NAMES.includes(name)) throw new Error(`dataset name '${name}' is reserved by the lab; choose another with --name`);
+  if (RESERVED_NAMES.includes(name)) throw new Error(`dataset name '${name}' is reserved for the lab's built-in dataset of that name (usable without import); choose another with --name`);
 }
 
 /** Writes a dataset into `dir` (which must not exist yet); returns its meta. */
@@ -192,6 +192,9 @@ export interface ImportOptions {
  */
 export async function importDataset(path: string, opts: ImportOptions = {}): Promise<CacheMeta> {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+  if (!statSync(path).isDirectory() && /\.(tar\.gz|tgz|tar|zip)$/i.test(path)) {
+    throw new Error(`${path} is an archive: extract it first and import the folder it contains (e.g. cifar-10-batches-bin, stl10_binary)`);
+  }
   const root = opts.cacheDir ?? dataDir();
   const name = opts.name ?? defaultName(path);
   checkName(name);

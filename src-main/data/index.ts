@@ -14,6 +14,7 @@ import { applyTrainSize, hashStored, toDataset } from './stored.ts';
 import { generateSynthetic } from './synthetic.ts';
 import type { Dataset } from './types.ts';
 
+// Re-exported so the engine and the CLI need only this module.
 export type { Dataset, DatasetFamily, Split } from './types.ts';
 export { dataDir, importDataset, listDatasets, removeDataset } from './cache.ts';
 export { withValidation } from './stored.ts';

@@ -9,6 +9,7 @@ import type { Dataset, Split } from './types.ts';
 
 /** Names of the stored splits, in the order they are hashed and written. */
 export const SPLIT_NAMES = ['train', 'validation', 'test', 'unlabeled'] as const;
+/** One of the stored splits. */
 export type SplitName = (typeof SPLIT_NAMES)[number];
 
 /** A dataset as a format reader or the cache yields it. */
@@ -25,11 +26,6 @@ export interface StoredDataset {
   unlabeled?: Split;
   /** A path or 'generated'. */
   source: string;
-}
-
-/** An empty split (e.g. the probe splits of an unlabelled image folder). */
-export function emptySplit(): Split {
-  return { images: new Uint8Array(0), labels: new Int32Array(0), count: 0 };
 }
 
 /** Bytes per image. */

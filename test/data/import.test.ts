@@ -147,6 +147,9 @@ describe('all or nothing', () => {
     await assert.rejects(importDataset(src, { name: 'synthetic', cacheDir: c }), /reserved/);
     await assert.rejects(importDataset(src, { name: '../evil', cacheDir: c }), /name '\.\.\/evil' is invalid/);
     await assert.rejects(importDataset(join(root, 'does-not-exist'), { cacheDir: c }), /no such file or folder/);
+    const tgz = join(root, 'cifar-10-binary.tar.gz');
+    writeFileSync(tgz, 'x');
+    await assert.rejects(importDataset(tgz, { cacheDir: c }), /is an archive: extract it first/);
     await assert.rejects(importDataset(src, { format: 'tiff', cacheDir: c }), /unknown dataset format 'tiff'; known formats: idx, cifar10/);
   });
 });
