@@ -214,7 +214,10 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     }
   };
 
-  const evaluate = (step: number, epoch: number) => {
+  // An unlabelled dataset (e.g. a folder of loose images) has nothing to evaluate on.
+  const canEvaluate = probeTrainIdx.length >= 10 && probeTestIdx.length >= 1;
+  const evaluate = (step: number, epoch: number): { probeAcc: number; knnAcc: number } | null => {
+    if (!canEvaluate) return null;
     preciseBn();
     const tr = featuresOf(data.train, probeTrainIdx);
     const te = featuresOf(data.test, probeTestIdx);
