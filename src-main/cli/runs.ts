@@ -44,6 +44,13 @@ export async function runsCommand(args: string[]): Promise<number> {
   let archive: Archive | undefined;
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive), { create: sub === 'list' });
+    if (sub === 'list' || sub === 'show') {
+      // A run whose process died still reads 'running' until a manager looks: show the truth.
+      const { RunManager } = await import('../runs/manager.ts');
+      const m = new RunManager(archive, { concurrency: 1 });
+      m.recover();
+      await m.close();
+    }
     switch (sub) {
       case 'list':
         return list(archive, a.strings, a.flags.json === true);
