@@ -102,7 +102,8 @@ export const fastModeOut = new Float64Array(4);
  * equations (ṗ = ŝ g − ηp, dŝ/dt = 2pŝ g − 2ηŝ, g = τ − (1+σ²)p): trajectories that differ only in
  * α_p with equal α_p s(0) coincide, so the collapse diagram can share them. Writes the final
  * state into `fastModeOut`. With `earlyExit`, stops once the state is stationary (every rate below
- * 1e-13) or ŝ has fallen below `sFloor` while still shrinking.
+ * 1e-13) or, when η > 0, ŝ has fallen below `sFloor` while still shrinking (a heuristic: the
+ * tests check it against full-length integration).
  */
 export function integrateModeFast(p: number, sh: number, tau: number, emaTau: boolean, beta: number, eta: number, lambda: number, dt: number, steps: number, earlyExit: boolean, sFloor: number): void {
   const h = dt, h2 = 0.5 * dt, h6 = dt / 6;
@@ -116,7 +117,8 @@ export function integrateModeFast(p: number, sh: number, tau: number, emaTau: bo
     if (Math.abs(tau) > TAU_FREEZE) break; // see TAU_FREEZE
     if (earlyExit && (k & 15) === 0) {
       if (Math.abs(a1) < 1e-13 && Math.abs(b1) < 1e-13 && Math.abs(c1) < 1e-13) break;
-      if (sh < sFloor && b1 < 0) break;
+      // Collapse exit only with η > 0: at η = 0 a shrinking mode can turn around once τ has grown.
+      if (eta > 0 && sh < sFloor && b1 < 0) break;
     }
     // stage 2
     let pp = p + h2 * a1, ss = sh + h2 * b1, tt = tau + h2 * c1;
