@@ -9,8 +9,9 @@ import type { SetupIssue, Setup, SetupInput } from '../engine/setup.ts';
 import type { SetupPreset } from '../engine/presets.ts';
 import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../engine/events.ts';
 
-/** Version of the contract; the client refuses a server that speaks another one. */
-export const CONTRACT_VERSION = 1;
+import { CONTRACT_VERSION } from './names.ts';
+/** Version of the contract (defined in names.ts so the zod-free preload shares it). */
+export { CONTRACT_VERSION };
 
 const id = z.string().min(1).max(200);
 const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);

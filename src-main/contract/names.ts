@@ -3,6 +3,10 @@
  * its own) can expose one function per request without carrying the schemas. index.ts checks at
  * compile time that this list and `Requests` name the same requests.
  */
+/** Version of the contract; the client refuses a server that speaks another one. */
+export const CONTRACT_VERSION = 1;
+
+/** Every request name, in the order of `Requests`. */
 export const REQUEST_NAMES = [
   'app.info',
   'setup.validate',
