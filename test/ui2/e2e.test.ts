@@ -1,0 +1,243 @@
+// End to end, in Debian Chromium against the real `dplab serve` (Lab UI part 2): build and start a
+// 2×2 sweep (predictor kind × 2 seeds) and watch it finish; overlay two runs in Compare; group the
+// sweep by predictor kind (mean ± std); move the theory playground's η slider past the collapse
+// threshold and see the portrait's fixed points vanish (counted in the canvas pixels); import
+// another archive (made with `dplab run --archive`) and export runs. Screenshots go to
+// test-artifacts/ui2/.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const ART = join(ROOT, 'test-artifacts', 'ui2');
+const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+const TINY = {
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
+  encoder: { kind: 'convnet', widths: [8, 16] },
+  projector: { hidden: 32, out: 16 },
+  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
+  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+};
+
+let tmp = '';
+let server: ChildProcess | null = null;
+let serverErr = '';
+let url = '';
+let browser: Browser | null = null;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** Newest modification time under a folder (the renderer's sources). */
+function newest(dir: string): number {
+  let t = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
+  }
+  return t;
+}
+
+before(async () => {
+  mkdirSync(ART, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'dplab-ui2-'));
+  // The page under test is the renderer as built from this checkout; rebuilt only when a source is
+  // newer than the build (another UI test may be building it at the same time).
+  const srcTime = Math.max(newest(join(ROOT, 'src-renderer', 'src')), newest(join(ROOT, 'src-main', 'contract')), newest(join(ROOT, 'src-main', 'theory')));
+  if (!existsSync(DIST) || statSync(DIST).mtimeMs < srcTime) {
+    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(build.status, 0, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
+  }
+  // An archive to import later: one run recorded by the CLI.
+  const setupFile = join(tmp, 'other-run.json');
+  writeFileSync(setupFile, JSON.stringify({ ...TINY, name: 'imported linear run', predictor: { kind: 'linear' } }));
+  const rec = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', setupFile, '--quiet', '--archive', join(tmp, 'other.sqlite')], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(rec.status, 0, `dplab run failed:\n${rec.stdout}\n${rec.stderr}`);
+  // Wait for a stable build (a concurrent build empties the folder first).
+  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await new Promise((r) => setTimeout(r, 500));
+
+  server = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', join(tmp, 'lab.sqlite')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
+  url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${serverErr}`)), 90_000);
+    server!.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    server!.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${serverErr}`)));
+  });
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(url);
+  // Load every view of this part once, so their code is in the page before anything else happens.
+  for (const v of ['Theory', 'Compare', 'Archive', 'Sweeps']) {
+    await page.locator('nav button', { hasText: v }).click();
+    await page.locator('h1', { hasText: v === 'Theory' ? 'Theory playground' : v === 'Compare' ? 'Compare runs' : v }).waitFor({ timeout: 30_000 });
+  }
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+const shot = (name: string) => page.screenshot({ path: join(ART, `${name}.png`) });
+const view = async (label: string, heading: string) => {
+  await page.locator('nav button', { hasText: label }).click();
+  await page.locator('h1', { hasText: heading }).waitFor();
+};
+
+test('sweeps: build a 2×2 grid, preview its size, start it and watch it finish', { timeout: 240_000 }, async () => {
+  await view('Sweeps', 'Sweeps');
+  await page.getByTestId('sweep-name').fill('kind × seeds');
+  // Build the grid from scratch: remove the suggested axis, add one, pick its field and values.
+  await page.getByRole('button', { name: 'Remove axis 1' }).click();
+  await page.getByRole('button', { name: '+ Add axis' }).click();
+  await page.selectOption('select[aria-label="Field of axis 1"]', 'predictor.kind');
+  await page.fill('input[aria-label="Values of axis 1"]', 'linear, directpredd');
+  await page.getByText("value 2 'directpredd': must be one of").waitFor();
+  assert.equal(await page.getByTestId('start-sweep').isDisabled(), true, 'a bad value blocks the start');
+  await page.fill('input[aria-label="Values of axis 1"]', 'linear, directpred');
+  await page.getByTestId('seeds').fill('2');
+  // The server's preview: 2 settings × 2 seeds.
+  await page.getByTestId('run-count').filter({ hasText: '4' }).waitFor({ timeout: 30_000 });
+  await shot('sweeps-builder');
+  await page.getByTestId('start-sweep').click();
+  await page.getByTestId('sweep-result').waitFor({ timeout: 30_000 });
+  await page.getByTestId('sweep-progress').waitFor();
+  // Live progress, then the finished table (generous: 2 cores, 4 tiny trainings).
+  await page.getByTestId('sweep-progress').filter({ hasText: '4 / 4 finished' }).waitFor({ timeout: 200_000 });
+  await page.waitForFunction(() => {
+    const rows = [...document.querySelectorAll('[data-testid="sweep-table"] tbody tr')];
+    return rows.length === 2 && rows.every((r) => /\d\.\d+ ± \d/.test(r.textContent ?? ''));
+  }, undefined, { timeout: 30_000 });
+  const table = await page.getByTestId('sweep-table').innerText();
+  assert.match(table, /linear/);
+  assert.match(table, /directpred/);
+  await page.getByTestId('sweep-bars').waitFor();
+  assert.equal(await page.locator('[data-testid="sweep-bars"] rect').count(), 2, 'one bar per predictor kind');
+  await shot('sweeps-finished');
+  assert.ok(await page.getByTestId('sweep-list').getByText('kind × seeds').isVisible());
+});
+
+test('compare: overlay two runs, diff them, group the sweep by predictor kind', { timeout: 120_000 }, async () => {
+  await view('Compare', 'Compare runs');
+  const boxes = page.locator('ul[aria-label="Runs"] input[type="checkbox"]');
+  await boxes.first().waitFor({ timeout: 30_000 });
+  assert.equal(await boxes.count(), 4);
+  // Pick one linear and one directpred run.
+  const labels = page.locator('ul[aria-label="Runs"] label');
+  await labels.filter({ hasText: 'kind=linear seed=0' }).locator('input').check();
+  await labels.filter({ hasText: 'kind=directpred seed=1' }).locator('input').check();
+  const chart = page.locator('figure[data-chart="loss vs step"]');
+  await chart.waitFor();
+  // Two lines, drawn in the runs' own colours (the legend markers carry them).
+  await page.waitForFunction(() => document.querySelectorAll('figure[data-chart="loss vs step"] .u-legend .u-series').length === 3);
+  const swatches = await page.locator('ul[aria-label="Runs"] label.on .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
+  const markers = await chart.locator('.u-legend .u-series .u-marker').evaluateAll((els) => els.slice(1).map((e) => getComputedStyle(e).borderColor));
+  assert.deepEqual([...markers].sort(), [...swatches].sort(), 'chart lines use the runs\' stable colours');
+  assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 2);
+  const diff = await page.getByTestId('config-diff').innerText();
+  assert.match(diff, /predictor\.kind/);
+  assert.match(diff, /seed/);
+  // Align by epoch: the x axis switches.
+  await page.getByRole('button', { name: 'epoch' }).click();
+  await page.locator('figure[data-chart="loss vs epoch"]').waitFor();
+  await shot('compare-overlay');
+
+  // The whole sweep, grouped by predictor kind: two groups of n = 2 with ± std lines.
+  await page.selectOption('select[aria-label="Sweep"]', { index: 1 });
+  await page.getByRole('button', { name: 'Select sweep' }).click();
+  await page.locator('[data-testid="compare-table"] tbody tr').nth(3).waitFor();
+  await page.selectOption('[data-testid="group-by"]', 'predictor.kind');
+  const legend = page.getByTestId('group-legend');
+  await legend.waitFor();
+  const groups = await legend.locator('li').allInnerTexts();
+  assert.deepEqual(groups.map((g) => g.trim()).sort(), ['predictor.kind = directpred (n=2)', 'predictor.kind = linear (n=2)']);
+  await page.selectOption('[data-testid="metric"]', 'collapseStd');
+  await page.locator('figure[data-chart^="collapse"]').waitFor();
+  await shot('compare-grouped');
+});
+
+/** Pixels of the portrait canvas close to a colour (fixed-point markers are the only such pixels). */
+async function countColour(rgb: [number, number, number]): Promise<number> {
+  return page.getByTestId('portrait').evaluate((c, target) => {
+    const cv = c as HTMLCanvasElement;
+    const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+    let n = 0;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - target[0]) < 12 && Math.abs(d[i + 1]! - target[1]) < 12 && Math.abs(d[i + 2]! - target[2]) < 12) n++;
+    return n;
+  }, rgb);
+}
+
+test('theory: moving η past τ²/(4(1+σ²)) makes the non-collapsed fixed points vanish', { timeout: 120_000 }, async () => {
+  await view('Theory', 'Theory playground');
+  await page.getByRole('button', { name: 'Fig. 3 · η = 0.01' }).click();
+  await page.getByTestId('fixed-count').filter({ hasText: '3 fixed points' }).waitFor();
+  await page.getByTestId('diagram').waitFor({ timeout: 30_000 });
+  const red: [number, number, number] = [0xd6, 0x27, 0x28];
+  const green: [number, number, number] = [0x2c, 0xa0, 0x2c];
+  const redBefore = await countColour(red);
+  const greenBefore = await countColour(green);
+  assert.ok(greenBefore > 20, `the unstable fixed point p*₋ is drawn (${greenBefore} px)`);
+  await shot('theory-below-threshold');
+  // Drag-equivalent: step the range input through values up to 0.3 (threshold 0.25 at τ = 1, σ² = 0).
+  const eta = page.locator('input[type="range"][data-param="eta"]');
+  for (const v of ['0.1', '0.2', '0.245', '0.26', '0.3']) {
+    await eta.evaluate((el, value) => {
+      const input = el as HTMLInputElement;
+      input.value = value;
+      input.dispatchEvent(new Event('input', { bubbles: true }));
+    }, v);
+  }
+  await page.getByTestId('fixed-count').filter({ hasText: '1 fixed point' }).waitFor();
+  await page.getByTestId('collapse-certain').waitFor();
+  const redAfter = await countColour(red);
+  const greenAfter = await countColour(green);
+  assert.equal(greenAfter, 0, 'no unstable fixed point remains');
+  assert.ok(redAfter < redBefore * 0.75, `only the collapsed fixed point remains (${redBefore} → ${redAfter} red px)`);
+  await shot('theory-past-threshold');
+});
+
+test('archive: health with integrity check, import another archive, export runs', { timeout: 120_000 }, async () => {
+  await view('Archive', 'Archive');
+  await page.getByTestId('archive-runs').filter({ hasText: '4' }).waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Run integrity check' }).click();
+  await page.getByTestId('integrity').filter({ hasText: 'ok' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('import-path').fill(join(tmp, 'other.sqlite'));
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-outcome').filter({ hasText: 'Imported 1 run' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('archive-runs').filter({ hasText: '5' }).waitFor();
+  await page.getByText('imported linear run').waitFor();
+  // A second import of the same file adds nothing.
+  await page.getByTestId('import').click();
+  await page.getByTestId('import-outcome').filter({ hasText: 'Imported 0 runs' }).waitFor();
+  // Export two runs as CSV (one row per run).
+  await page.getByRole('checkbox', { name: 'Select imported linear run' }).check();
+  await page.locator('table input[type="checkbox"]').nth(1).check();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export 2 runs' }).click()]);
+  const file = join(tmp, download.suggestedFilename());
+  await download.saveAs(file);
+  const csv = readFileSync(file, 'utf8').trim().split(/\r?\n/);
+  assert.equal(csv.length, 3, 'header + two runs');
+  assert.match(csv.join('\n'), /imported linear run/);
+  await shot('archive');
+  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+});
