@@ -39,7 +39,17 @@ export async function buildElectron(): Promise<string[]> {
     ['src-main/shell/preload.ts', 'preload.cjs'],
     ['src-main/runs/trainer-process.ts', 'trainer.cjs'],
   ];
-  await Promise.all(jobs.map(([entry, file]) => build({ ...common, entryPoints: [`${root}${entry}`], outfile: `${out}/${file}` })));
+  await Promise.all(
+    jobs.map(([entry, file]) =>
+      build({
+        ...common,
+        // The sandboxed preload may require only electron, events, timers and url: no path helpers in it.
+        ...(file === 'preload.cjs' ? { banner: {}, define: {} } : {}),
+        entryPoints: [`${root}${entry}`],
+        outfile: `${out}/${file}`,
+      }),
+    ),
+  );
   return jobs.map(([, f]) => `${out}/${f}`);
 }
 
