@@ -214,6 +214,9 @@ test('theory: moving η past τ²/(4(1+σ²)) makes the non-collapsed fixed poin
   assert.equal(greenAfter, 0, 'no unstable fixed point remains');
   assert.ok(redAfter < redBefore * 0.75, `only the collapsed fixed point remains (${redBefore} → ${redAfter} red px)`);
   await shot('theory-past-threshold');
+  // The collapse diagram marks the current (η, σ²) in the all-collapsed region.
+  await page.getByTestId('diagram').scrollIntoViewIfNeeded();
+  await shot('theory-diagram');
 });
 
 test('archive: health with integrity check, import another archive, export runs', { timeout: 120_000 }, async () => {
