@@ -76,7 +76,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   let server: Awaited<ReturnType<typeof startLabServer>>;
   try {
-    server = await startLabServer({ service, rootDir: RENDERER, host, port });
+    server = await startLabServer({ service, rootDir: RENDERER, host, port, faviconFile: fileURLToPath(new URL('../../resources/icons/32x32.png', import.meta.url)) });
   } catch (e) {
     await service.close();
     console.error(`dplab serve: cannot listen on ${host}:${port}: ${(e as Error).message}`);

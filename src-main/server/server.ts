@@ -27,6 +27,8 @@ export interface LabServerOptions {
   token?: string;
   /** Largest request message (WebSocket message or POST body) in bytes. */
   maxMessageBytes?: number;
+  /** PNG answered for /favicon.ico when the renderer has none (browsers ask for it). */
+  faviconFile?: string;
 }
 
 /** A running server. */
@@ -130,6 +132,10 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     }
     if (rel.includes('\0')) return plain(res, 400, 'bad path');
     if (rel === '/' || rel === '') rel = '/index.html';
+    if (rel === '/favicon.ico' && !existsSync(join(root, 'favicon.ico')) && opts.faviconFile && existsSync(opts.faviconFile)) {
+      res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'public, max-age=86400' });
+      return res.end(readFileSync(opts.faviconFile));
+    }
     const file = normalize(join(root, rel));
     if (file !== root && !file.startsWith(root + sep)) return plain(res, 404, 'not found');
     if (!existsSync(file) || !statSync(file).isFile()) return plain(res, 404, `not found: ${rel.slice(0, 200)}`);
