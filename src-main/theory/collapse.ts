@@ -22,7 +22,8 @@ export interface CollapseDiagram {
   fraction: number[][];
   /** Cells where some mode's state became non-finite (integration unstable: lower dt = t1/steps). */
   divergedCells: number;
-  stats: { cells: number; modesPerCell: number; trajectories: number; sharedTrajectories: number; rk4Steps: number };
+  /** cellsComputed < cells when `refine` > 1 filled uniform blocks from their corners. */
+  stats: { cells: number; cellsComputed: number; modesPerCell: number; trajectories: number; sharedTrajectories: number; rk4Steps: number };
 }
 
 /** Axis sample values, linear or log-spaced. */
@@ -102,48 +103,77 @@ export function collapseDiagram(input: CollapseDiagramParamsInput | CollapseDiag
   const cacheSh0 = new Float64Array(groups * m).fill(NaN);
   const cacheP = new Float64Array(groups * m);
   const cacheSh = new Float64Array(groups * m);
-  let trajectories = 0, shared = 0, rk4Steps = 0, divergedCells = 0;
-  const fraction: number[][] = [];
-  for (let iy = 0; iy < ys.length; iy++) {
-    const row: number[] = [];
-    for (let ix = 0; ix < xs.length; ix++) {
-      const sc: ModeScalars = { ...params.base, [params.x.param]: xs[ix]!, [params.y.param]: ys[iy]! };
-      const modes = params.initial.kind === 'parabola' ? expandInitial(params.initial, sc.alphaP) : base;
-      const lambda = 1 + sc.sigma2;
-      const tau0 = initialTau(sc.target, sc.tau0);
-      const g = groupOf(ix, iy);
-      let collapsedW = 0, totalW = 0, diverged = false;
-      for (let j = 0; j < m; j++) {
-        const w = modes.weight[j]!;
-        if (w === 0) continue;
-        const p0 = modes.p0[j]!;
-        const sh0 = modes.shHat0(j, sc.alphaP);
-        let pT: number, shT: number;
-        if (g >= 0 && cacheSh0[g * m + j] === sh0) {
-          pT = cacheP[g * m + j]!;
-          shT = cacheSh[g * m + j]!;
-          shared++;
-        } else {
-          integrateModeFast(p0, sh0, tau0, emaTau, sc.beta, sc.eta, lambda, dt, params.steps, params.earlyExit, sFloor);
-          pT = fastModeOut[0]!;
-          shT = fastModeOut[1]!;
-          trajectories++;
-          rk4Steps += fastModeOut[3]!;
-          if (g >= 0) {
-            cacheSh0[g * m + j] = sh0;
-            cacheP[g * m + j] = pT;
-            cacheSh[g * m + j] = shT;
+  let trajectories = 0, shared = 0, rk4Steps = 0, divergedCells = 0, cellsComputed = 0;
+  const nx = xs.length, ny = ys.length;
+  const parabolaC = params.initial.kind === 'parabola' ? params.initial.c : 0;
+  const s0Of = params.initial.kind === 'parabola' ? (j: number, a: number) => Math.max(0, (base.p0[j]! * base.p0[j]!) / a + parabolaC) : (j: number) => base.s0[j]!;
+  const cell = (ix: number, iy: number): number => {
+    cellsComputed++;
+    const sc: ModeScalars = { ...params.base, [params.x.param]: xs[ix]!, [params.y.param]: ys[iy]! };
+    const lambda = 1 + sc.sigma2;
+    const tau0 = initialTau(sc.target, sc.tau0);
+    const g = groupOf(ix, iy);
+    let collapsedW = 0, totalW = 0, diverged = false;
+    for (let j = 0; j < m; j++) {
+      const w = base.weight[j]!;
+      if (w === 0) continue;
+      const p0 = base.p0[j]!;
+      const sh0 = base.shHat0(j, sc.alphaP);
+      let pT: number, shT: number;
+      if (g >= 0 && cacheSh0[g * m + j] === sh0) {
+        pT = cacheP[g * m + j]!;
+        shT = cacheSh[g * m + j]!;
+        shared++;
+      } else {
+        integrateModeFast(p0, sh0, tau0, emaTau, sc.beta, sc.eta, lambda, dt, params.steps, params.earlyExit, sFloor);
+        pT = fastModeOut[0]!;
+        shT = fastModeOut[1]!;
+        trajectories++;
+        rk4Steps += fastModeOut[3]!;
+        if (g >= 0) {
+          cacheSh0[g * m + j] = sh0;
+          cacheP[g * m + j] = pT;
+          cacheSh[g * m + j] = shT;
+        }
+      }
+      if (!Number.isFinite(pT) || !Number.isFinite(shT)) diverged = true;
+      totalW += w;
+      if (shT / sc.alphaP < params.collapseThreshold * Math.max(s0Of(j, sc.alphaP), 1)) collapsedW += w;
+    }
+    if (diverged) divergedCells++;
+    return totalW > 0 ? collapsedW / totalW : 0;
+  };
+  const grid = new Float64Array(nx * ny).fill(NaN);
+  const B = params.refine;
+  if (B <= 1) {
+    for (let iy = 0; iy < ny; iy++) for (let ix = 0; ix < nx; ix++) grid[iy * nx + ix] = cell(ix, iy);
+  } else {
+    // Corners every B cells (plus the last), then fill uniform blocks and compute mixed ones.
+    const cornersOf = (n: number) => {
+      const c: number[] = [];
+      for (let i = 0; i < n - 1; i += B) c.push(i);
+      c.push(n - 1);
+      return c;
+    };
+    const cx = cornersOf(nx), cy = cornersOf(ny);
+    for (const iy of cy) for (const ix of cx) grid[iy * nx + ix] = cell(ix, iy);
+    for (let by = 0; by < Math.max(1, cy.length - 1); by++) {
+      const y0 = cy[by]!, y1 = cy[Math.min(by + 1, cy.length - 1)]!;
+      for (let bx = 0; bx < Math.max(1, cx.length - 1); bx++) {
+        const x0 = cx[bx]!, x1 = cx[Math.min(bx + 1, cx.length - 1)]!;
+        const v = grid[y0 * nx + x0]!;
+        const uniform = grid[y0 * nx + x1] === v && grid[y1 * nx + x0] === v && grid[y1 * nx + x1] === v;
+        for (let iy = y0; iy <= y1; iy++) {
+          for (let ix = x0; ix <= x1; ix++) {
+            if (!Number.isNaN(grid[iy * nx + ix]!)) continue;
+            grid[iy * nx + ix] = uniform ? v : cell(ix, iy);
           }
         }
-        if (!Number.isFinite(pT) || !Number.isFinite(shT)) diverged = true;
-        totalW += w;
-        if (shT / sc.alphaP < params.collapseThreshold * Math.max(modes.s0[j]!, 1)) collapsedW += w;
       }
-      if (diverged) divergedCells++;
-      row.push(totalW > 0 ? collapsedW / totalW : 0);
     }
-    fraction.push(row);
   }
+  const fraction: number[][] = [];
+  for (let iy = 0; iy < ny; iy++) fraction.push(Array.from(grid.subarray(iy * nx, (iy + 1) * nx)));
   return {
     params,
     xParam: params.x.param,
@@ -152,6 +182,6 @@ export function collapseDiagram(input: CollapseDiagramParamsInput | CollapseDiag
     y: ys,
     fraction,
     divergedCells,
-    stats: { cells: xs.length * ys.length, modesPerCell: m, trajectories, sharedTrajectories: shared, rk4Steps },
+    stats: { cells: nx * ny, cellsComputed, modesPerCell: m, trajectories, sharedTrajectories: shared, rk4Steps },
   };
 }

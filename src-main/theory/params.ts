@@ -232,6 +232,13 @@ export const CollapseDiagramParamsSchema = z
     steps: z.number().int().min(1).max(10_000_000).default(10_000).describe('RK4 steps per mode'),
     collapseThreshold: positive.default(1e-4).describe('a mode has collapsed when s_j(t1) < threshold × max(s_j(0), 1)'),
     earlyExit: z.boolean().default(true).describe('stop a mode once it has converged or clearly collapsed'),
+    refine: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .describe('1 = every cell exact; B > 1 = compute every B-th cell, then only the B×B blocks whose corners disagree (faster; misses features smaller than B cells inside a uniform block)'),
   })
   .superRefine((p, ctx) => {
     if (p.x.param === p.y.param) ctx.addIssue({ code: 'custom', path: ['y', 'param'], message: `x and y sweep the same parameter '${p.x.param}'` });

@@ -56,3 +56,18 @@ test('collapse diagram and low-dim flows: bad parameters and fixed points', () =
   // Every no-predictor trajectory heads to the origin (λ_d < λ_s).
   for (const tr of np.trajectories) assert.ok(Math.hypot(tr.x.at(-1)!, tr.y.at(-1)!) < 1e-2 * Math.max(1e-9, Math.hypot(tr.x[0]!, tr.y[0]!)) + 1e-6);
 });
+
+test('collapse diagram: block refinement reproduces the exact diagram with fewer cells', () => {
+  const common = { base: { target: 'ema' as const, alphaP: 1, beta: 0.4, eta: 0.01, sigma2: 0, tau0: 0 }, x: { param: 'eta' as const, min: 0, max: 0.3, count: 41 }, y: { param: 'beta' as const, min: 0.01, max: 2, count: 41, scale: 'log' as const }, initial: { kind: 'pairs' as const, p0: [0.1], s0: [0.01] }, t1: 200, steps: 2000 };
+  const exact = collapseDiagram(common);
+  const fast = collapseDiagram({ ...common, refine: 4 });
+  assert.equal(exact.stats.cellsComputed, 41 * 41);
+  assert.ok(fast.stats.cellsComputed < 0.6 * exact.stats.cellsComputed, `computed ${fast.stats.cellsComputed} cells`);
+  let differ = 0, collapsed = 0;
+  exact.fraction.forEach((row, iy) => row.forEach((v, ix) => {
+    if (v !== fast.fraction[iy]![ix]) differ++;
+    collapsed += v;
+  }));
+  assert.ok(collapsed > 100 && collapsed < 41 * 41 - 100, 'the diagram has both phases');
+  assert.ok(differ <= 0.01 * 41 * 41, `${differ} cells differ`);
+});
