@@ -11,33 +11,31 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { parseSetup } from '../../src-main/engine/setup.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let tmp = '';
-let server: ChildProcess | null = null;
-let serverErr = '';
-let url = '';
 let browser: Browser | null = null;
 let page: Page;
+const servers: ChildProcess[] = [];
 
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-ui1-'));
-  // The page under test is the renderer as built from this checkout.
-  const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(build.status, 0, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
-  server = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', join(tmp, 'lab.sqlite')], {
+/** Starts `dplab serve` on a random loopback port over `archive`; resolves with its tokenised URL. */
+async function serve(archive: string): Promise<string> {
+  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
-  url = await new Promise<string>((resolve, reject) => {
+  servers.push(child);
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  return new Promise<string>((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${serverErr}`)), 90_000);
-    server!.stdout!.on('data', (d: Buffer) => {
+    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${err}`)), 90_000);
+    child.stdout!.on('data', (d: Buffer) => {
       out += d.toString();
       const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
       if (m) {
@@ -45,8 +43,16 @@ before(async () => {
         resolve(m[1]!);
       }
     });
-    server!.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${serverErr}`)));
+    child.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${err}`)));
   });
+}
+
+before(async () => {
+  mkdirSync(ART, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'dplab-ui1-'));
+  // The page under test is the renderer as built from this checkout.
+  const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(build.status, 0, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await ctx.newPage();
@@ -55,9 +61,10 @@ before(async () => {
 
 after(async () => {
   await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
+  for (const child of servers) {
+    if (child.exitCode !== null) continue;
+    const exited = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
     await exited;
   }
   if (tmp) rmSync(tmp, { recursive: true, force: true });
@@ -67,10 +74,18 @@ const shot = (name: string) => page.screenshot({ path: join(ART, `${name}.png`) 
 const field = (path: string) => page.locator(`.field[data-path="${path}"]`);
 
 test('compose, validate inline, run live, cancel, export', { timeout: 300_000 }, async () => {
+  const url = await serve(join(tmp, 'lab.sqlite'));
   await page.goto(url);
   // Connected: the status bar names the backend and the queue.
   await page.getByTestId('backend').waitFor({ timeout: 30_000 });
   await page.getByTestId('queue').waitFor();
+  // Empty states before any run.
+  await page.keyboard.press('Alt+2');
+  await page.getByText('No runs yet.').waitFor();
+  await shot('runs-empty');
+  await page.keyboard.press('Alt+3');
+  await page.getByText('No run to show yet.').waitFor();
+  await page.keyboard.press('Alt+1');
   await page.locator('select[aria-label="Preset"] option[value="byol-mlp"]').waitFor({ state: 'attached', timeout: 30_000 });
 
   // A preset of the paper, then DirectPred as the predictor.
@@ -130,7 +145,7 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   const eigen = page.locator('figure[data-chart="Eigenvalues s_j of F̂"]');
   // Generous: the trainer process starts in 10–20 s on a 2-core machine.
   await eigen.locator('.overlay').waitFor({ state: 'detached', timeout: 120_000 });
-  await page.waitForFunction(() => ((window as unknown as { __progress: number[] }).__progress ?? []).some((v) => v > 0), null, { timeout: 120_000 });
+  await page.waitForFunction('(window.__progress || []).some((v) => v > 0)', null, { timeout: 120_000 });
   await shot('run-live');
 
   // A second run, queued behind the first (one at a time), cancelled from the runs table.
@@ -154,7 +169,7 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   // Back to the first run: it completes, its bar went through intermediate values.
   await page.locator('.row', { hasText: 'e2e live' }).dblclick();
   await page.locator('.live .badge[data-status="completed"]').waitFor({ timeout: 180_000 });
-  const seen = await page.evaluate(() => (window as unknown as { __progress: number[] }).__progress);
+  const seen = (await page.evaluate('window.__progress')) as number[];
   assert.ok(seen.some((v) => v > 0 && v < 100), `the progress bar moved through intermediate values: ${seen.join(', ')}`);
   await page.locator('.summary').waitFor({ timeout: 30_000 });
   await shot('run-done');
@@ -180,7 +195,7 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
 
   // Dark theme, same screen.
   await page.keyboard.press('Alt+t');
-  await page.waitForFunction(() => document.documentElement.dataset.theme === 'dark');
+  await page.waitForFunction("document.documentElement.dataset.theme === 'dark'");
   await shot('run-done-dark');
   await page.keyboard.press('Alt+2');
   await shot('runs-dark');
@@ -189,4 +204,54 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await shot('shortcuts');
   await page.keyboard.press('Escape');
+});
+
+test('the runs table stays virtual with 3000 runs; sort, filter, differing fields; a lost server is reported', { timeout: 240_000 }, async () => {
+  const file = join(tmp, 'many.sqlite');
+  const archive = openArchive(file);
+  const kinds = ['directpred', 'linear', 'mlp', 'directcopy'] as const;
+  const t0 = Date.now() - 3000 * 60_000;
+  for (let i = 0; i < 3000; i++) {
+    const setup = parseSetup({ seed: i % 5, predictor: { kind: kinds[i % 4] }, optim: { lr: i % 2 ? 0.03 : 0.05 } });
+    const r = archive.createRun({ name: `bulk ${i}`, setup: setup as unknown as Record<string, unknown>, setupHash: `h${i}`, seed: setup.seed, status: 'completed', createdAt: t0 + i * 60_000 });
+    const knnAcc = 0.3 + (i % 1000) / 2000;
+    archive.appendEvents(r.uuid, [
+      { type: 'progress', step: 100, totalSteps: 100, epoch: 1, etaSec: 0 },
+      { type: 'finished', outcome: 'completed', summary: { outcome: 'completed', setupHash: `h${i}`, backend: 'wasm', steps: 100, epochs: 1, finalLoss: 1 - knnAcc, collapseStd: 0.5, effectiveRank: 4, probeAcc: knnAcc - 0.05, knnAcc, imagesPerSec: 400, wallSec: 30 } },
+    ]);
+  }
+  archive.close();
+  const url = await serve(file);
+  await page.goto(`${url}#/runs`);
+  await page.locator('.count', { hasText: /^3000$/ }).waitFor({ timeout: 60_000 });
+  // Only the rows in view are in the DOM.
+  const rendered = await page.locator('.vt .row').count();
+  assert.ok(rendered > 5 && rendered < 80, `rows in the DOM: ${rendered}`);
+  // The fields that differ become columns, predictor kind first.
+  const heads = (await page.locator('.head .th').allTextContents()).map((h) => h.trim());
+  assert.ok(heads[3]!.startsWith('predictor kind'), heads.join(' | '));
+  assert.ok(heads.some((h) => h.startsWith('optim lr')) && heads.some((h) => h.startsWith('seed')), heads.join(' | '));
+  // Newest first; scrolling to the end reaches the oldest run.
+  assert.match((await page.locator('.vt .row').first().textContent()) ?? '', /bulk 2999/);
+  await page.locator('.vt .scroll').evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await page.locator('.vt .row', { hasText: /bulk 0(?!\d)/ }).waitFor();
+  assert.ok((await page.locator('.vt .row').count()) < 80);
+  // Sort by kNN (best first) and filter by predictor kind.
+  await page.locator('.head .th', { hasText: 'kNN' }).click();
+  await page.locator('.vt .scroll').evaluate((el) => (el.scrollTop = 0));
+  assert.match((await page.locator('.vt .row').first().textContent()) ?? '', /80\.0 %/);
+  await page.getByRole('searchbox', { name: 'Filter runs' }).fill('directcopy');
+  await page.locator('.count', { hasText: '750 of 3000' }).waitFor();
+  await shot('runs-3000');
+  await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
+
+  // The server goes away: the next request says so instead of failing silently.
+  const child = servers[servers.length - 1]!;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+  await page.getByRole('button', { name: 'Refresh' }).click();
+  await page.getByText(/Could not load the runs/).waitFor({ timeout: 30_000 });
+  await page.getByText(/connection lost/).waitFor();
+  await shot('runs-disconnected');
 });

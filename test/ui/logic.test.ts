@@ -40,8 +40,9 @@ test('differing fields: only the paths that vary, predictor first, bookkeeping i
   assert.deepEqual(differingFields([a, b]), ['predictor.rho', 'seed']);
   const abc = differingFields([a, b, c]);
   assert.equal(abc[0], 'predictor.kind');
-  assert.ok(abc.includes('predictor.symmetric')); // present in one, absent in others
-  assert.ok(abc.includes('predictor.eps'));
+  assert.ok(!abc.includes('predictor.symmetric')); // exists only for the linear run: the kind says it
+  assert.ok(!abc.includes('predictor.eps')); // same ε wherever it exists
+  assert.ok(abc.includes('predictor.rho')); // 0.3 vs 0.5 among the DirectPred runs
   assert.equal(abc[abc.length - 1], 'seed');
   assert.ok(!abc.includes('name'));
   const enc = differingFields([parseSetup({ encoder: { kind: 'convnet', widths: [8, 16] } }), parseSetup({ encoder: { kind: 'convnet', widths: [8, 32] } })]);

@@ -24,8 +24,9 @@ function same(a: unknown, b: unknown): boolean {
 const IGNORED = new Set(['version', 'name']);
 
 /**
- * The dotted paths whose values are not all equal across `setups` (a path missing in some setups
- * counts as differing). Sorted with the predictor and method first, as those matter most here.
+ * The dotted paths that take at least two different values across `setups`. A path present in only
+ * some setups (ρ exists for DirectPred, not for a linear predictor) counts only if it varies where
+ * it exists: the kind column already says the rest. Sorted with the predictor and method first.
  */
 export function differingFields(setups: readonly unknown[]): string[] {
   if (setups.length < 2) return [];
@@ -35,8 +36,19 @@ export function differingFields(setups: readonly unknown[]): string[] {
   const out: string[] = [];
   for (const p of paths) {
     if (IGNORED.has(p)) continue;
-    const first = flats[0]!.get(p);
-    if (flats.some((f) => !f.has(p) || !same(f.get(p), first))) out.push(p);
+    let first: unknown;
+    let seen = false;
+    for (const f of flats) {
+      if (!f.has(p)) continue;
+      const v = f.get(p);
+      if (!seen) {
+        first = v;
+        seen = true;
+      } else if (!same(v, first)) {
+        out.push(p);
+        break;
+      }
+    }
   }
   return out.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
 }

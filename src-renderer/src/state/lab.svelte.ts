@@ -42,10 +42,22 @@ export class LabState {
     return this.started;
   }
 
+  /** Set while the lab cannot be reached after having been connected (the status bar shows it). */
+  lost = $state<string | null>(null);
+
   /** Sends a request (connecting first). Errors are thrown to the caller. */
   async request<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<Results[N]> {
     const c = this.client ?? (await this.connect());
-    return c.request(name, args);
+    try {
+      const r = await c.request(name, args);
+      if (this.lost) this.lost = null;
+      return r;
+    } catch (e) {
+      const code = (e as { code?: string }).code;
+      const msg = e instanceof Error ? e.message : String(e);
+      if (code === 'disconnected' || /cannot connect|connection .*closed/i.test(msg)) this.lost = msg;
+      throw e;
+    }
   }
 
   /** Like `request`, but a failure becomes an error message for the user and `null`. */
