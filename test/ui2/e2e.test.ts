@@ -98,6 +98,19 @@ after(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
+/** The bits of the browser's window and canvas these checks touch (the tests compile without DOM types). */
+type Win = { getComputedStyle(e: unknown): { backgroundColor: string; borderColor: string } };
+type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+
+/** Polls `check` until it holds; fails naming `what` after `ms`. */
+async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
 const shot = (name: string) => page.screenshot({ path: join(ART, `${name}.png`) });
 const view = async (label: string, heading: string) => {
   await page.locator('nav button', { hasText: label }).click();
@@ -124,10 +137,11 @@ test('sweeps: build a 2×2 grid, preview its size, start it and watch it finish'
   await page.getByTestId('sweep-progress').waitFor();
   // Live progress, then the finished table (generous: 2 cores, 4 tiny trainings).
   await page.getByTestId('sweep-progress').filter({ hasText: '4 / 4 finished' }).waitFor({ timeout: 200_000 });
-  await page.waitForFunction(() => {
-    const rows = [...document.querySelectorAll('[data-testid="sweep-table"] tbody tr')];
-    return rows.length === 2 && rows.every((r) => /\d\.\d+ ± \d/.test(r.textContent ?? ''));
-  }, undefined, { timeout: 30_000 });
+  // Both groups get their mean ± std once the last run's summary is in.
+  await until(async () => {
+    const rows = await page.locator('[data-testid="sweep-table"] tbody tr').allInnerTexts();
+    return rows.length === 2 && rows.every((r) => /\d\.\d+ ± \d/.test(r));
+  }, 30_000, 'the result table has two groups with mean ± std');
   const table = await page.getByTestId('sweep-table').innerText();
   assert.match(table, /linear/);
   assert.match(table, /directpred/);
@@ -149,9 +163,9 @@ test('compare: overlay two runs, diff them, group the sweep by predictor kind', 
   const chart = page.locator('figure[data-chart="loss vs step"]');
   await chart.waitFor();
   // Two lines, drawn in the runs' own colours (the legend markers carry them).
-  await page.waitForFunction(() => document.querySelectorAll('figure[data-chart="loss vs step"] .u-legend .u-series').length === 3);
-  const swatches = await page.locator('ul[aria-label="Runs"] label.on .swatch').evaluateAll((els) => els.map((e) => getComputedStyle(e).backgroundColor));
-  const markers = await chart.locator('.u-legend .u-series .u-marker').evaluateAll((els) => els.slice(1).map((e) => getComputedStyle(e).borderColor));
+  await until(async () => (await chart.locator('.u-legend .u-series').count()) === 3, 30_000, 'the legend lists x and two runs');
+  const swatches: string[] = await page.locator('ul[aria-label="Runs"] label.on .swatch').evaluateAll((els) => els.map((e) => (globalThis as unknown as Win).getComputedStyle(e).backgroundColor));
+  const markers: string[] = await chart.locator('.u-legend .u-series .u-marker').evaluateAll((els) => els.slice(1).map((e) => (globalThis as unknown as Win).getComputedStyle(e).borderColor));
   assert.deepEqual([...markers].sort(), [...swatches].sort(), 'chart lines use the runs\' stable colours');
   assert.equal(await page.locator('[data-testid="compare-table"] tbody tr').count(), 2);
   const diff = await page.getByTestId('config-diff').innerText();
@@ -178,11 +192,11 @@ test('compare: overlay two runs, diff them, group the sweep by predictor kind', 
 
 /** Pixels of the portrait canvas close to a colour (fixed-point markers are the only such pixels). */
 async function countColour(rgb: [number, number, number]): Promise<number> {
-  return page.getByTestId('portrait').evaluate((c, target) => {
-    const cv = c as HTMLCanvasElement;
-    const d = cv.getContext('2d')!.getImageData(0, 0, cv.width, cv.height).data;
+  return page.getByTestId('portrait').evaluate((c, t) => {
+    const cv = c as unknown as Canvas;
+    const d = cv.getContext('2d').getImageData(0, 0, cv.width, cv.height).data;
     let n = 0;
-    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - target[0]) < 12 && Math.abs(d[i + 1]! - target[1]) < 12 && Math.abs(d[i + 2]! - target[2]) < 12) n++;
+    for (let i = 0; i < d.length; i += 4) if (Math.abs(d[i]! - t[0]) < 12 && Math.abs(d[i + 1]! - t[1]) < 12 && Math.abs(d[i + 2]! - t[2]) < 12) n++;
     return n;
   }, rgb);
 }
@@ -202,7 +216,7 @@ test('theory: moving η past τ²/(4(1+σ²)) makes the non-collapsed fixed poin
   const eta = page.locator('input[type="range"][data-param="eta"]');
   for (const v of ['0.1', '0.2', '0.245', '0.26', '0.3']) {
     await eta.evaluate((el, value) => {
-      const input = el as HTMLInputElement;
+      const input = el as unknown as { value: string; dispatchEvent(e: Event): boolean };
       input.value = value;
       input.dispatchEvent(new Event('input', { bubbles: true }));
     }, v);
