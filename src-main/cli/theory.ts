@@ -153,8 +153,8 @@ function summarize(o: SimulationOutput): string[] {
       const p = r.params;
       out.push(`${p.target}${p.stopGrad ? '' : ', no stop-grad'}, predictor ${p.predictor}, n1 = ${p.n1}, n2 = ${p.n2}, α_p = ${p.alphaP}, β = ${p.beta}, η = ${p.eta}${p.etaScope === 'predictor' ? ' (W_p only)' : ''}, t1 = ${p.t1}`);
       out.push(`‖W‖: ${fmt(s.normW![0]!)} → ${fmt(last(s.normW))}, ‖W_p‖: ${fmt(s.normWp![0]!)} → ${fmt(last(s.normWp))}, corr(W_a, W) at end ${fmt(last(s.targetCorrelation))}`);
-      if (r.theorem1Applies) out.push(`Theorem 1 residual: max ${fmt(Math.max(...s.theorem1Residual!))} (relative to ‖WWᵀ‖: ${fmt(Math.max(...s.theorem1Relative!))})`);
-      else out.push('Theorem 1 does not apply to this variant');
+      if (s.theorem1Residual) out.push(`Theorem 1 residual: max ${fmt(Math.max(...s.theorem1Residual))} (relative to ‖WWᵀ‖: ${fmt(Math.max(...s.theorem1Relative!))})${r.theorem1Applies ? '' : ' — Theorem 1 does not cover this variant'}`);
+      else out.push('Theorem 1 does not apply (no trained predictor)');
       out.push(`‖[F, W_p]‖: ${fmt(s.commutator![0]!)} → ${fmt(last(s.commutator))}; ‖antisym W_p‖ → ${fmt(last(s.wpAntisymNorm))}`);
       const k = Math.min(p.n2, 5);
       out.push(`top eig F: ${Array.from({ length: k }, (_, j) => fmt(last(s[`F_eig_${j}`]))).join(', ')}`);

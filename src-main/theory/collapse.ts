@@ -1,11 +1,11 @@
 /**
  * Collapse phase diagrams: over a grid of two parameters, the (weighted) fraction of modes of a
  * given initial distribution whose s_j ends near 0 under the per-mode dynamics (Eqs. 11–13).
- * Speed comes from three exact facts, no approximation: each mode is a scalar ODE integrated in a
- * tight RK4 loop (`integrateModeFast`); α_p only rescales s (ŝ = α_p s), so cells that differ in α_p
- * with equal α_p s_j(0) share one trajectory; identical modes are integrated once (a cache keyed
- * by the rescaled initial state and the remaining parameters). Optional early exit stops modes that
- * are stationary or far below the collapse threshold.
+ * Exact speed-ups: each mode is a scalar ODE integrated in a tight RK4 loop (`integrateModeFast`);
+ * α_p only rescales s (ŝ = α_p s), so when α_p is an axis, cells of one row/column with equal
+ * α_p s_j(0) reuse one trajectory (all of them for modes on the parabola s = p²/α_p); duplicate
+ * modes are merged with their weights. Heuristic ones, each checked by tests against the exact
+ * computation: early exit of stationary or clearly collapsed modes, and optional block refinement.
  */
 import { fastModeOut, initialTau, integrateModeFast } from './modes.ts';
 import { CollapseDiagramParamsSchema, parseParams, type Axis, type AxisParam, type CollapseDiagramParams, type CollapseDiagramParamsInput, type InitialDistribution, type ModeScalars } from './params.ts';

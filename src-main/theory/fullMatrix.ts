@@ -53,14 +53,14 @@ export function initialWeights(params: FullMatrixParams): { W: Float64Array; Wp:
 export interface FullMatrixResult {
   params: FullMatrixParams;
   /**
-   * Series: normW, normWp, normWa, theorem1Residual and theorem1Relative (residual / ‖WWᵀ‖_F; only
-   * when Theorem 1 applies), commutator ‖[F, W_p]‖_F, wpSymNorm ‖A‖_F and wpAntisymNorm ‖B‖_F
+   * Series: normW, normWp, normWa, theorem1Residual and theorem1Relative (residual / ‖WWᵀ‖_F;
+   * recorded whenever W_p is trained, guaranteed ≈ 0 only when theorem1Applies), commutator ‖[F, W_p]‖_F, wpSymNorm ‖A‖_F and wpAntisymNorm ‖B‖_F
    * (sym/antisym parts of W_p), targetCorrelation ⟨W_a, W⟩/(‖W_a‖‖W‖), and per j: F_eig_j
    * (eigenvalues of F = W X Wᵀ, descending), Wp_eig_j (eigenvalues of the symmetric part of W_p,
    * descending) and align_j = u_jᵀ W_p u_j / ‖W_p u_j‖ for the eigenvector u_j of F_eig_j.
    */
   timeline: TimeSeries;
-  /** Theorem 1 holds (stop-gradient, a trained predictor, the same η on W and W_p). */
+  /** Theorem 1 holds (stop-gradient, a plain trained linear predictor, the same η on W and W_p). */
   theorem1Applies: boolean;
   final: { W: number[][]; Wp: number[][]; Wa: number[][] };
   stats: { steps: number; evaluations: number; rejected: number };
@@ -160,8 +160,11 @@ export function simulateFullMatrix(input: FullMatrixParamsInput | FullMatrixPara
     if (ema) for (let i = 0; i < nW; i++) dy[offA + i] = beta * (Wc[i]! - Wac[i]!);
   };
 
-  const theorem1Applies = trainedPredictor && params.stopGrad && params.etaScope === 'both';
-  const C = theorem1Applies ? balanceMatrix(W, Wp, n1, n2, alphaP) : null;
+  // Theorem 1 needs the plain gradient flow of W_p: symmetrising Ẇ_p adds −(α_p/2)[W_p,[W_p,F]]-type
+  // terms to the balance, and stop-gradient / equal weight decay enter its proof. The residual is
+  // still recorded whenever W_p is trained, so the UI can show how far a variant drifts.
+  const theorem1Applies = params.predictor === 'linear' && params.stopGrad && params.etaScope === 'both';
+  const C = trainedPredictor ? balanceMatrix(W, Wp, n1, n2, alphaP) : null;
   const timeline: TimeSeries = { t: [], series: {} };
   const view = (st: Float64Array) => ({
     W: st.subarray(0, nW),

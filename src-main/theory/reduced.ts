@@ -19,9 +19,12 @@ export interface ReducedResult {
   /**
    * Series: commutator ‖[F, W_p]‖_F, lambdaMinK (λ_min of K, Theorem 3), commutatorBound
    * ‖[F,W_p](0)‖ e^(−2λ₀t) with λ₀ = min over the recorded times of λ_min(K) (the theorem's
-   * bound when λ₀ > 0), wpSymNorm ‖A‖_F, wpAntisymNorm ‖B‖_F, normF, F_eig_j, Wp_eig_j.
+   * bound when λ₀ > 0), wpSymNorm ‖A‖_F, wpAntisymNorm ‖B‖_F, normF, theorem1Residual
+   * ‖F − W_pᵀW_p/α_p − e^(−2ηt)C‖_F, F_eig_j, Wp_eig_j (symmetric part) and align_j.
    */
   timeline: TimeSeries;
+  /** Theorem 1 holds exactly (the non-symmetrised form); symmetrising W_p's flow breaks it. */
+  theorem1Applies: boolean;
   /** min over recorded times of λ_min(K); the bound is meaningful when it is > 0. */
   lambda0: number;
   stats: { steps: number; evaluations: number; rejected: number };
@@ -86,6 +89,11 @@ export function simulateReduced(input: ReducedParamsInput | ReducedParams): Redu
   };
 
   const timeline: TimeSeries = { t: [], series: {} };
+  const C0 = F.slice();
+  {
+    const WtW0 = matmulAT(Wp, Wp, n, n, n);
+    for (let i = 0; i < nn; i++) C0[i] = C0[i]! - WtW0[i]! / alphaP;
+  }
   let lambda0 = Infinity;
   const stats = integrate(f, y, sampleTimes(0, params.t1, params.samples), params.integrator, (t, st) => {
     const P = st.subarray(0, nn).slice(), Fc = st.subarray(nn).slice();
@@ -95,14 +103,29 @@ export function simulateReduced(input: ReducedParamsInput | ReducedParams): Redu
     const lamK = eigh(theorem3K(Fc, P, n, alphaP, sigma2, tau, eta), n).values[n - 1]!;
     lambda0 = Math.min(lambda0, lamK);
     const row: Record<string, number> = { commutator: Math.sqrt(comm), lambdaMinK: lamK, wpSymNorm: frobenius(symmetricPart(P, n)), wpAntisymNorm: frobenius(antisymmetricPart(P, n)), normF: frobenius(Fc) };
-    const eF = eigh(Fc, n), eP = eigh(P, n);
+    // Theorem 1 in reduced form: F − W_pᵀW_p/α_p = e^(−2ηt) C (exact for the Appendix B form only).
+    const WtW = matmulAT(P, P, n, n, n);
+    const decay = Math.exp(-2 * eta * t);
+    let res = 0;
+    for (let i = 0; i < nn; i++) res += (Fc[i]! - WtW[i]! / alphaP - decay * C0[i]!) ** 2;
+    row.theorem1Residual = Math.sqrt(res);
+    const eF = eigh(Fc, n), eP = eigh(symmetricPart(P, n), n);
+    const u = new Float64Array(n);
     for (let j = 0; j < n; j++) {
       row[`F_eig_${j}`] = eF.values[j]!;
       row[`Wp_eig_${j}`] = eP.values[j]!;
+      for (let k = 0; k < n; k++) u[k] = eF.vectors[k * n + j]!;
+      const Wu = matmul(P, u, n, n, 1);
+      let nu = 0, du = 0;
+      for (let k = 0; k < n; k++) {
+        nu += Wu[k]! * Wu[k]!;
+        du += u[k]! * Wu[k]!;
+      }
+      row[`align_${j}`] = nu > 0 ? du / Math.sqrt(nu) : 0;
     }
     pushSample(timeline, t, row);
   });
   const c0 = timeline.series.commutator![0]!;
   timeline.series.commutatorBound = timeline.t.map((t) => c0 * Math.exp(-2 * lambda0 * t));
-  return { params, timeline, lambda0, stats };
+  return { params, timeline, lambda0, theorem1Applies: !symmetrize, stats };
 }

@@ -26,10 +26,16 @@ test('Theorem 1: RK4 (dt = 1e-3, t = 20) keeps ‖WWᵀ − W_pᵀW_p/α_p − e
   assert.ok(r.timeline.series.normW!.at(-1)! > 0.1);
 });
 
-test('Theorem 1 does not constrain predictor-only weight decay; the flag says so', () => {
-  const r = simulateFullMatrix({ n1: 6, n2: 3, eta: 0.1, etaScope: 'predictor', t1: 1, samples: 3 });
-  assert.equal(r.theorem1Applies, false);
-  assert.equal(r.timeline.series.theorem1Residual, undefined);
+test('Theorem 1 does not cover predictor-only weight decay or a symmetrised W_p: the flag says so and the residual shows it', () => {
+  const common = { n1: 6, n2: 3, t1: 20, samples: 5, init: { seed: 2, wScale: 1, wpScale: 1, targetInit: 'zero' as const }, integrator: { method: 'dopri5' as const, rtol: 1e-10, atol: 1e-14 } };
+  const wd = simulateFullMatrix({ ...common, eta: 0.1, etaScope: 'predictor' });
+  assert.equal(wd.theorem1Applies, false);
+  assert.ok(Math.max(...wd.timeline.series.theorem1Relative!) > 1e-3);
+  const sym = simulateFullMatrix({ ...common, eta: 0.01, predictor: 'symmetric' });
+  assert.equal(sym.theorem1Applies, false);
+  assert.ok(Math.max(...sym.timeline.series.theorem1Relative!) > 1e-6);
+  const none = simulateFullMatrix({ ...common, predictor: 'none' });
+  assert.equal(none.timeline.series.theorem1Residual, undefined);
 });
 
 test('Theorem 2: without stop-gradient (SimSiam) ‖W‖ decays to 0', () => {

@@ -25,5 +25,8 @@ test('Fig. 8: in the non-symmetrised dynamics the antisymmetric part of W_p dies
     assert.ok(B[0]! > 0.1, 'starts asymmetric');
     assert.ok(B.at(-1)! < 1e-3 * B[0]!, `η = ${eta}: ‖B‖ ${B[0]} → ${B.at(-1)}`);
     assert.ok(A.at(-1)! > 0.1, 'the symmetric part survives');
+    // F(0) = W_pᵀW_p/α_p (C = 0) and Theorem 1 holds in this form: F stays balanced.
+    assert.equal(r.theorem1Applies, true);
+    assert.ok(Math.max(...r.timeline.series.theorem1Residual!) < 1e-6 * Math.max(...r.timeline.series.normF!));
   }
 });
