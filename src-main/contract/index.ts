@@ -135,7 +135,7 @@ export interface Results {
     /** Rows grouped by `groupBy` (default: the swept fields), mean ± std across seeds of final metrics. */
     groups: { key: Record<string, unknown>; n: number; metrics: Record<string, { mean: number | null; std: number | null; n: number }> }[];
   };
-  'theory.presets': { name: string; description: string }[];
+  'theory.presets': { name: string; description: string; figure: string }[];
   'theory.run': unknown;
   'datasets.list': { name: string; format: string; height: number; width: number; channels: number; counts: Record<string, number>; classes: number; hash: string }[];
   'datasets.import': { name: string; hash: string };

@@ -26,7 +26,7 @@ import { setupHash } from '../engine/hash.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../engine/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
-import { expandSweep, sweepAxes, type SweepDefinition } from '../runs/sweep.ts';
+import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../runs/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
@@ -47,6 +47,8 @@ export interface LabServiceOptions {
   checkpointEvery?: number;
   /** Dataset cache folder (the user data folder's when absent). */
   dataDir?: string;
+  /** Worker file of theory.run (the bundled .cjs under Electron; theory-worker.ts by default). */
+  theoryWorker?: string;
 }
 
 /** A request failure that carries its contract error code. */
@@ -291,9 +293,19 @@ export class LabService {
       return { filename: `run-${r.uuid.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', content: ex.toCsv(table) };
     },
     'sweeps.preview': (a) => {
-      const { members, issues } = expandSweep(a.definition as SweepDefinition);
+      const def = a.definition as SweepDefinition;
+      const { members, issues } = expandSweep(def);
+      // The size of the grid even when some combinations are invalid (then no members come back).
+      let count = members.length;
+      if (!count) {
+        try {
+          count = sweepAxes(def).reduce((n, ax) => n * ax.values.length, 1) * sweepSeeds(def).length;
+        } catch {
+          count = 0;
+        }
+      }
       return {
-        count: members.length,
+        count,
         issues: issues.map((i) => ({ path: i.path, message: i.message, ...(i.idx >= 0 ? { combo: i.combo } : {}) })),
         combos: members.map((m) => m.combo),
       };
@@ -333,13 +345,13 @@ export class LabService {
         groups: rows.map((g) => ({ key: g.key, n: g.runs.length, metrics: g.metrics })),
       };
     },
-    'theory.presets': async () => {
-      const t = await loadTheoryPresets();
-      return t.list();
-    },
+    'theory.presets': async () => (await import('./theory.ts')).theoryPresets(),
     'theory.run': async (a) => {
-      const t = await loadTheoryPresets();
-      return t.run(a.preset, a.params);
+      if (a.preset === undefined && a.params === undefined) throw new ServiceError('invalid-args', 'theory.run needs a preset name or params {kind, params}');
+      const { runTheoryInWorker } = await import('./theory.ts');
+      const r = await runTheoryInWorker({ ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) }, this.opts.theoryWorker);
+      if (!r.ok) throw new ServiceError(r.badParams ? 'invalid-args' : 'failed', `theory.run: ${r.message}`);
+      return r.result;
     },
     'datasets.list': async () => {
       const { listDatasets } = await import('../data/cache.ts');
@@ -423,16 +435,3 @@ export function toRow(r: RunRecord): RunRow {
     dataset: r.dataset ? { name: r.dataset.name, hash: r.dataset.hash } : null,
   };
 }
-
-/** The theory room's presets behind a small adapter, loaded on first use (the module may be absent in early builds). */
-async function loadTheoryPresets(): Promise<{ list(): Results['theory.presets']; run(preset?: string, params?: Record<string, unknown>): unknown }> {
-  let mod: Record<string, unknown>;
-  try {
-    const spec = './theory.ts'; // resolved at run time: the theory room's presets land in parallel
-    mod = (await import(spec)) as Record<string, unknown>;
-  } catch (e) {
-    throw new ServiceError('failed', `the theory simulator is not available in this build: ${(e as Error).message}`);
-  }
-  return mod.theoryAdapter as { list(): Results['theory.presets']; run(preset?: string, params?: Record<string, unknown>): unknown };
-}
-

@@ -61,6 +61,7 @@ async function start(): Promise<void> {
       archivePath: resolveArchivePath(),
       transport: 'ipc',
       launch: utilityTrainerLauncher(join(HERE, 'trainer.cjs')),
+      theoryWorker: join(HERE, 'theory-worker.cjs'),
     });
   } catch (e) {
     return fatal(e);
