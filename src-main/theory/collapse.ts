@@ -107,6 +107,10 @@ export function collapseDiagram(input: CollapseDiagramParamsInput | CollapseDiag
   const nx = xs.length, ny = ys.length;
   const parabolaC = params.initial.kind === 'parabola' ? params.initial.c : 0;
   const s0Of = params.initial.kind === 'parabola' ? (j: number, a: number) => Math.max(0, (base.p0[j]! * base.p0[j]!) / a + parabolaC) : (j: number) => base.s0[j]!;
+  // A mode settled near p*₊ exits early only if p*₊² is 10× above every cell's threshold (ŝ units).
+  let maxS0 = 1;
+  for (const a of alphaValues) for (let j = 0; j < m; j++) maxS0 = Math.max(maxS0, s0Of(j, a));
+  const sAlive = 10 * params.collapseThreshold * Math.max(...alphaValues) * maxS0;
   const cell = (ix: number, iy: number): number => {
     cellsComputed++;
     const sc: ModeScalars = { ...params.base, [params.x.param]: xs[ix]!, [params.y.param]: ys[iy]! };
@@ -125,7 +129,7 @@ export function collapseDiagram(input: CollapseDiagramParamsInput | CollapseDiag
         shT = cacheSh[g * m + j]!;
         shared++;
       } else {
-        integrateModeFast(p0, sh0, tau0, emaTau, sc.beta, sc.eta, lambda, dt, params.steps, params.earlyExit, sFloor);
+        integrateModeFast(p0, sh0, tau0, emaTau, sc.beta, sc.eta, lambda, dt, params.steps, params.earlyExit, sFloor, sAlive);
         pT = fastModeOut[0]!;
         shT = fastModeOut[1]!;
         trajectories++;

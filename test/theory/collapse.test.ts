@@ -38,6 +38,16 @@ test('collapse diagram: α_p sharing and early exit do not change the answer', (
   }
 });
 
+test('collapse diagram: early exit agrees with full-length integration over (η, β) and (η, σ²) too', () => {
+  for (const y of [{ param: 'beta' as const, min: 0.01, max: 2, count: 12, scale: 'log' as const }, { param: 'sigma2' as const, min: 0, max: 2, count: 12 }]) {
+    const common = { base: { target: 'ema' as const, alphaP: 1, beta: 0.4, eta: 0.01, sigma2: 0, tau0: 0 }, x: { param: 'eta' as const, min: 0, max: 0.3, count: 15 }, y, initial: { kind: 'grid' as const, p: [-0.2, 0.6] as [number, number], s: [0.001, 0.5] as [number, number], countP: 3, countS: 3 }, t1: 200, steps: 4000 };
+    const fast = collapseDiagram({ ...common, earlyExit: true });
+    const slow = collapseDiagram({ ...common, earlyExit: false });
+    assert.deepEqual(fast.fraction, slow.fraction, `axis ${y.param}`);
+    assert.ok(fast.stats.rk4Steps < 0.7 * slow.stats.rk4Steps, `early exit saved little: ${fast.stats.rk4Steps} vs ${slow.stats.rk4Steps}`);
+  }
+});
+
 test('collapse diagram: beyond the η threshold every cell is fully collapsed', () => {
   const d = collapseDiagram({ base: { target: 'simsiam', alphaP: 1, beta: 0, eta: 0, sigma2: 0, tau0: 1 }, x: { param: 'eta', min: 0.26, max: 0.5, count: 4 }, y: { param: 'alphaP', min: 0.5, max: 4, count: 3 }, initial: { kind: 'grid', p: [-0.5, 1.5], s: [0.01, 2], countP: 5, countS: 4 }, t1: 600, steps: 30000 });
   assert.ok(fixedPoints({ tau: 1, sigma2: 0, eta: 0.26 }).collapseCertain);
