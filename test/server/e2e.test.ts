@@ -15,6 +15,10 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { ROOT, startServe, TINY_SETUP, type Served } from './helpers.ts';
 
+// Page-side code inside page.evaluate/waitForFunction runs in Chromium; the Node tsconfig has no DOM types.
+declare const window: unknown;
+declare const location: { href: string };
+
 let dir: string;
 let served: Served;
 let browser: Browser;
