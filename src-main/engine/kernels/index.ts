@@ -6,8 +6,9 @@
  *  - Conv2DBackpropInput: dx as a forward (XNNPACK) conv of the zero-inserted dy with the
  *    flipped, in/out-swapped filter (the transposed-convolution identity);
  *  - BatchMatMul: transposed operands are transposed explicitly (tiled JS) before a plain matmul;
- *  - MaxPoolGrad (non-overlapping windows): dx = upsample(dy) · [x = upsample(y)] from wasm's
- *    elementwise kernels, ~20x faster than its MaxPoolGrad.
+ *  - MaxPoolGrad: for windows that tile the input, dx = upsample(dy) · [x = upsample(y)] from
+ *    wasm's elementwise kernels, ~20x faster than its MaxPoolGrad; other geometries by a plain
+ *    loop, since wasm's own kernel is wrong for some 'same' paddings.
  * Batch norm's fast gradient lives in layers.ts (a customGrad over wasm ops), gated by
  * trainingKernelsActive().
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
@@ -15,7 +16,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';
-import { dilate, flipSwapFilter, im2colT, im2colTShifted, transposeLast2, type ConvGeom } from './loops.ts';
+import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
@@ -165,8 +166,18 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   const [, h, w] = input.shape;
   const tiles = fh === sh && fw === sw && attrs.pad === 'valid' && h % fh === 0 && w % fw === 0 &&
     output.shape[1] * fh === h && output.shape[2] * fw === w && input.dtype === 'float32';
-  if (!tiles) return stock('MaxPoolGrad')(args) as tf.TensorInfo;
   const io = ioFor('wasm', backend);
+  if (!tiles) {
+    const ci = tf.backend_util.computePool2DInfo(
+      input.shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const dx = io.alloc(input.shape, true);
+    maxPoolGradGeneric(io.view(input), io.view(dy), io.view(dx), {
+      n: ci.batchSize, inH: ci.inHeight, inW: ci.inWidth, c: ci.inChannels, outH: ci.outHeight, outW: ci.outWidth,
+      kH: ci.filterHeight, kW: ci.filterWidth, strideH: ci.strideHeight, strideW: ci.strideWidth,
+      padTop: ci.padInfo.top, padLeft: ci.padInfo.left,
+    });
+    return dx;
+  }
   const k = (name: string, inp: Record<string, tf.TensorInfo>, at: Record<string, unknown> = {}) =>
     kernelOf(name, 'wasm')({ inputs: inp, backend, attrs: at }) as tf.TensorInfo;
   const up = { alignCorners: false, halfPixelCenters: false, size: [h, w] };

@@ -157,3 +157,53 @@ export function im2colTShifted(heap: Float32Array, xT: number, out: number, g: C
     }
   }
 }
+
+/** Geometry of a 2-D pooling window, as tfjs's Conv2DInfo gives it. */
+export interface PoolGeom {
+  n: number;
+  inH: number;
+  inW: number;
+  c: number;
+  outH: number;
+  outW: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/**
+ * Max-pool gradient for any window geometry: each dy goes to the first maximum of its window in
+ * row-major order (the cpu backend's rule). `dx` must be zero-filled. Plain loops: used only for
+ * geometries our fast kernel does not cover, where wasm's stock MaxPoolGrad can be wrong (it
+ * disagrees with the cpu backend and finite differences for 2×2/2 'same' on odd sizes).
+ */
+export function maxPoolGradGeneric(x: Float32Array, dy: Float32Array, dx: Float32Array, g: PoolGeom): void {
+  const { n, inH, inW, c, outH, outW, kH, kW, strideH, strideW, padTop, padLeft } = g;
+  for (let b = 0; b < n; b++) {
+    for (let oy = 0; oy < outH; oy++) {
+      for (let ox = 0; ox < outW; ox++) {
+        for (let k = 0; k < c; k++) {
+          let best = -Infinity;
+          let at = -1;
+          for (let wy = 0; wy < kH; wy++) {
+            const iy = oy * strideH - padTop + wy;
+            if (iy < 0 || iy >= inH) continue;
+            for (let wx = 0; wx < kW; wx++) {
+              const ix = ox * strideW - padLeft + wx;
+              if (ix < 0 || ix >= inW) continue;
+              const i = ((b * inH + iy) * inW + ix) * c + k;
+              if (x[i] > best || at < 0) {
+                best = x[i];
+                at = i;
+              }
+            }
+          }
+          if (at >= 0) dx[at] += dy[((b * outH + oy) * outW + ox) * c + k];
+        }
+      }
+    }
+  }
+}
