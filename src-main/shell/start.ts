@@ -30,7 +30,17 @@ export function electronBinary(env: NodeJS.ProcessEnv = process.env): { path: st
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const bin = electronBinary();
+  let bin = electronBinary();
+  if ('missing' in bin && !process.env.ELECTRON_SKIP_BINARY_DOWNLOAD) {
+    // Electron downloads its binary on first use; try once, quietly (it fails fast offline).
+    try {
+      const install = join(dirname(createRequire(import.meta.url).resolve('electron/package.json')), 'install.js');
+      spawnSync(process.execPath, [install], { cwd: root, stdio: 'ignore', timeout: 600_000 });
+      bin = electronBinary();
+    } catch {
+      // no electron package at all: reported below
+    }
+  }
   if ('missing' in bin) {
     console.error(`npm start: the Electron binary is not installed here (${bin.missing}); run the lab in your browser instead: npm run serve`);
     process.exit(1);

@@ -67,6 +67,13 @@ test('electron-builder.yml: ids, targets, asar, native rebuild, fuses and icons'
   for (const s of ['start', 'serve', 'dist', 'build:main', 'build:electron', 'build:renderer', 'test', 'typecheck']) assert.ok(pkg.scripts[s], `script ${s}`);
 });
 
+test('npm install works without ELECTRON_SKIP_BINARY_DOWNLOAD: electron runs no install script (it fetches its binary on first use)', () => {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'node_modules', 'electron', 'package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  for (const hook of ['preinstall', 'install', 'postinstall']) assert.equal(pkg.scripts?.[hook], undefined, hook);
+  const ours = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { devDependencies: Record<string, string>; dependencies: Record<string, string> };
+  assert.ok(ours.devDependencies.electron && !ours.dependencies.electron, 'electron is a dev dependency (electron-builder supplies the runtime)');
+});
+
 test('the Electron code type-checks against electron\'s types', () => {
   assert.ok(existsSync(join(ROOT, 'node_modules', 'electron', 'electron.d.ts')), 'electron types are installed');
   const r = spawnSync(process.execPath, [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'src-main/shell/tsconfig.json', '--noEmit', '--listFiles'], { cwd: ROOT, encoding: 'utf8' });
