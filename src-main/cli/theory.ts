@@ -108,6 +108,7 @@ function fixedPointsCommand(args: string[], json: boolean): number {
     console.log(`τ = ${values.tau}, σ² = ${values.sigma2}, η = ${values.eta}, α_p = ${values.alphaP ?? 1}`);
     console.log(`η threshold τ²/(4(1+σ²)) = ${fmt(fp.etaThreshold)}`);
     if (fp.collapseCertain) console.log('no non-zero fixed point: collapse is certain (η above the threshold)');
+    else if (values.eta === 0) console.log(`η = 0: p = 0 is a saddle (no collapse basin on the parabola); p*₊ = τ/(1+σ²) = ${fmt(fp.pPlus!)}, s on the parabola ${fmt(fp.sPlus!)}`);
     else console.log(`p*₋ = ${fmt(fp.pMinus!)} (unstable; modes with p < p*₋ collapse), p*₊ = ${fmt(fp.pPlus!)} (stable), s on the parabola: ${fmt(fp.sMinus!)}, ${fmt(fp.sPlus!)}`);
   }
   return 0;
@@ -152,7 +153,8 @@ function summarize(o: SimulationOutput): string[] {
       const s = r.timeline.series;
       const p = r.params;
       out.push(`${p.target}${p.stopGrad ? '' : ', no stop-grad'}, predictor ${p.predictor}, n1 = ${p.n1}, n2 = ${p.n2}, α_p = ${p.alphaP}, β = ${p.beta}, η = ${p.eta}${p.etaScope === 'predictor' ? ' (W_p only)' : ''}, t1 = ${p.t1}`);
-      out.push(`‖W‖: ${fmt(s.normW![0]!)} → ${fmt(last(s.normW))}, ‖W_p‖: ${fmt(s.normWp![0]!)} → ${fmt(last(s.normWp))}, corr(W_a, W) at end ${fmt(last(s.targetCorrelation))}`);
+      const corr = s.targetCorrelation!.slice(1);
+      out.push(`‖W‖: ${fmt(s.normW![0]!)} → ${fmt(last(s.normW))}, ‖W_p‖: ${fmt(s.normWp![0]!)} → ${fmt(last(s.normWp))}, corr(W_a, W): min over t > 0 ${fmt(Math.min(...corr))}, at end ${fmt(last(corr))}`);
       if (s.theorem1Residual) out.push(`Theorem 1 residual: max ${fmt(Math.max(...s.theorem1Residual))} (relative to ‖WWᵀ‖: ${fmt(Math.max(...s.theorem1Relative!))})${r.theorem1Applies ? '' : ' — Theorem 1 does not cover this variant'}`);
       else out.push('Theorem 1 does not apply (no trained predictor)');
       out.push(`‖[F, W_p]‖: ${fmt(s.commutator![0]!)} → ${fmt(last(s.commutator))}; ‖antisym W_p‖ → ${fmt(last(s.wpAntisymNorm))}`);
@@ -180,6 +182,7 @@ function summarize(o: SimulationOutput): string[] {
       out.push(`field ${r.gridX.length}×${r.gridY.length}, ${r.trajectories.length} trajectories`);
       for (const f of r.fixedPoints) out.push(`fixed point ${f.label} at (${fmt(f.x)}, ${fmt(f.y)}): ${f.stability}`);
       for (const l of r.fixedLines) out.push(`line of fixed points ${l.label}`);
+      if (o.kind === 'low-dim-flow' && o.result.fixedCurve) out.push(`hyperbola of fixed points w_p·w = λ_d/λ_s = ${fmt(o.result.params.lambdaD / o.result.params.lambdaS)}`);
       break;
     }
     case 'phase-line': {
