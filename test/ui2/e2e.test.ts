@@ -231,6 +231,18 @@ test('theory: moving η past τ²/(4(1+σ²)) makes the non-collapsed fixed poin
   // The collapse diagram marks the current (η, σ²) in the all-collapsed region.
   await page.getByTestId('diagram').scrollIntoViewIfNeeded();
   await shot('theory-diagram');
+  // Beside a real run: the flow's prediction for a linear-predictor run of the sweep.
+  const bridgeRun = page.getByTestId('bridge-run');
+  await bridgeRun.scrollIntoViewIfNeeded();
+  const linearRun = await bridgeRun.locator('option', { hasText: 'kind=linear seed=0' }).getAttribute('value');
+  await bridgeRun.selectOption(linearRun!);
+  await page.locator('figure[data-chart^="s_j: measured"]').waitFor({ timeout: 30_000 });
+  await page.locator('figure[data-chart^="s_j: measured"]').scrollIntoViewIfNeeded();
+  await shot('theory-bridge');
+  // A DirectPred run: the bridge says why it does not apply.
+  const dpRun = await bridgeRun.locator('option', { hasText: 'kind=directpred seed=0' }).getAttribute('value');
+  await bridgeRun.selectOption(dpRun!);
+  await page.getByText("The bridge does not apply: the flow models a trained linear predictor; this run's predictor is 'directpred'").waitFor();
 });
 
 test('archive: health with integrity check, import another archive, export runs', { timeout: 120_000 }, async () => {
@@ -256,5 +268,11 @@ test('archive: health with integrity check, import another archive, export runs'
   assert.equal(csv.length, 3, 'header + two runs');
   assert.match(csv.join('\n'), /imported linear run/);
   await shot('archive');
+  // Open the other archive: the whole lab switches to it.
+  await page.fill('input[aria-label="Archive to open"]', join(tmp, 'other.sqlite'));
+  await page.getByRole('button', { name: 'Open', exact: true }).click();
+  await page.getByTestId('archive-path').filter({ hasText: 'other.sqlite' }).waitFor({ timeout: 30_000 });
+  await page.getByTestId('archive-runs').filter({ hasText: '1' }).waitFor();
+  await shot('archive-opened');
   assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
 });

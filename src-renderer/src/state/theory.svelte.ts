@@ -2,10 +2,12 @@
  * The theory playground's state: slider parameters (paper symbols), the (p, s) window, the
  * collapse diagram's axes, and the diagram itself. The portrait and phase line are cheap and are
  * derived in the view on every slider move; the diagram (thousands of mode integrations) is
- * recomputed on the next idle frame after its inputs change, at most one computation at a time.
+ * computed in a worker, one at a time, always for the latest inputs (intermediate slider
+ * positions are skipped). Without workers (e.g. a file:// page that refuses them) it is computed
+ * in the page after a short pause.
  */
 import { collapseDiagram, type CollapseDiagram } from '../../../src-main/theory/collapse.ts';
-import type { AxisParam } from '../../../src-main/theory/params.ts';
+import type { AxisParam, CollapseDiagramParamsInput } from '../../../src-main/theory/params.ts';
 import { THEORY_PRESETS, type FlowParams, type TheoryPreset, type Window } from '../lib/part2/portrait.ts';
 
 /** Range and scale of a diagram axis per parameter. */
@@ -57,34 +59,47 @@ export class TheoryState {
   requestDiagram(): void {
     const key = this.diagramKey();
     if (key === this.#lastKey) return;
+    this.#lastKey = key;
+    const params = this.diagramParams();
+    if (!params) return;
+    const worker = this.#ensureWorker();
+    if (worker) {
+      this.#latest = params;
+      if (this.#busyId === null) this.#send();
+      return;
+    }
     if (this.#pending) clearTimeout(this.#pending);
     this.#pending = setTimeout(() => {
       this.#pending = null;
-      this.#lastKey = key;
-      this.computeDiagram();
-    }, 60);
+      this.computeDiagram(params);
+    }, 120);
   }
 
-  /** Computes the diagram now (synchronously; ~0.1–0.5 s on the reference machine). */
-  computeDiagram(): void {
+  /** The diagram's parameters at the current sliders, or null (with the reason shown) when invalid. */
+  diagramParams(): CollapseDiagramParamsInput | null {
     if (this.xParam === this.yParam) {
       this.diagramError = 'Pick two different parameters for the axes.';
       this.diagram = null;
-      return;
+      return null;
     }
     const q = this.params;
     const ax = (param: AxisParam, count: number) => ({ param, min: AXIS_RANGES[param].min, max: AXIS_RANGES[param].max, count, scale: AXIS_RANGES[param].scale });
+    return {
+      base: { target: this.diagramTarget, alphaP: q.alphaP, beta: q.beta, eta: q.eta, sigma2: q.sigma2, tau0: this.diagramTarget === 'ema' ? 0 : q.tau },
+      x: ax(this.xParam, 28),
+      y: ax(this.yParam, 22),
+      initial: { kind: 'parabola', p: [0, 0.5], count: 12, c: 0 },
+      t1: 200,
+      steps: 1000,
+      earlyExit: true,
+    };
+  }
+
+  /** Computes the diagram in the page (the fallback without a worker). */
+  computeDiagram(params: CollapseDiagramParamsInput): void {
     this.computing = true;
     try {
-      this.diagram = collapseDiagram({
-        base: { target: this.diagramTarget, alphaP: q.alphaP, beta: q.beta, eta: q.eta, sigma2: q.sigma2, tau0: this.diagramTarget === 'ema' ? 0 : q.tau },
-        x: ax(this.xParam, 28),
-        y: ax(this.yParam, 22),
-        initial: { kind: 'parabola', p: [0, 0.5], count: 12, c: 0 },
-        t1: 200,
-        steps: 1000,
-        earlyExit: true,
-      });
+      this.diagram = collapseDiagram(params);
       this.diagramError = null;
     } catch (e) {
       this.diagramError = e instanceof Error ? e.message : String(e);
@@ -92,6 +107,52 @@ export class TheoryState {
     } finally {
       this.computing = false;
     }
+  }
+
+  #worker: Worker | null | undefined = undefined;
+  #latest: CollapseDiagramParamsInput | null = null;
+  #busyId: number | null = null;
+  #seq = 0;
+
+  #ensureWorker(): Worker | null {
+    if (this.#worker !== undefined) return this.#worker;
+    try {
+      const w = new Worker(new URL('../views/theory/diagram.worker.ts', import.meta.url), { type: 'module' });
+      w.onmessage = (e: MessageEvent<{ id: number; ok: boolean; diagram?: CollapseDiagram; error?: string }>) => {
+        if (e.data.id !== this.#busyId) return;
+        this.#busyId = null;
+        if (e.data.ok) {
+          this.diagram = e.data.diagram!;
+          this.diagramError = null;
+        } else {
+          this.diagramError = e.data.error ?? 'the diagram failed';
+          this.diagram = null;
+        }
+        if (this.#latest) this.#send();
+        else this.computing = false;
+      };
+      w.onerror = () => {
+        // The worker could not load (CSP, file:// origin): compute in the page from now on.
+        this.#worker = null;
+        this.#busyId = null;
+        const p = this.#latest ?? this.diagramParams();
+        this.#latest = null;
+        if (p) this.computeDiagram(p);
+      };
+      this.#worker = w;
+    } catch {
+      this.#worker = null;
+    }
+    return this.#worker;
+  }
+
+  #send(): void {
+    const params = this.#latest;
+    if (!params || !this.#worker) return;
+    this.#latest = null;
+    this.#busyId = ++this.#seq;
+    this.computing = true;
+    this.#worker.postMessage({ id: this.#busyId, params: $state.snapshot(params) });
   }
 }
 
