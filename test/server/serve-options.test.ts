@@ -1,0 +1,55 @@
+/**
+ * `dplab serve` options: another interface only with an explicit --host and a printed warning (the
+ * token still required), and malformed options refused with exit code 2 before anything starts.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { request } from 'node:http';
+import { ROOT, startServe } from './helpers.ts';
+
+function status(port: string, path: string, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, headers: { Host: host } }, (res) => {
+      res.resume();
+      resolve(res.statusCode!);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+test('--host 0.0.0.0 warns, still needs the token, and accepts the machine\'s other names', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-host-'));
+  const s = await startServe(['--host', '0.0.0.0', '--archive', join(dir, 'a.sqlite')]);
+  try {
+    assert.match(s.stderr(), /WARNING: listening on 0\.0\.0\.0, not loopback/);
+    assert.equal(await status(s.url.port, '/', `gpu-box:${s.url.port}`), 401);
+    assert.equal(await status(s.url.port, `/?token=${s.token}`, `gpu-box:${s.url.port}`), 200);
+  } finally {
+    assert.equal(await s.stop(), 0);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('malformed options exit 2 with the reason', () => {
+  for (const [args, why] of [
+    [['--port', 'abc'], /--port must be an integer/],
+    [['--port', '70000'], /--port must be an integer/],
+    [['--concurrency', '0'], /--concurrency must be a positive integer/],
+    [['--backend', 'gpu'], /--backend must be one of/],
+    [['--bogus'], /unknown option --bogus/],
+    [['extra'], /unexpected argument 'extra'/],
+  ] as const) {
+    const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'serve', ...args], { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, why);
+    assert.doesNotMatch(r.stdout, /DirectPred Lab at/);
+  }
+  const help = spawnSync(process.execPath, ['bin/dplab.mjs', 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /ssh -L/);
+});
