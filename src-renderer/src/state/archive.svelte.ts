@@ -57,6 +57,9 @@ export class ArchiveState {
       const c = await getClient();
       const r = await c.request('archive.open', { path });
       this.openOutcome = { ok: true, text: `Now using ${r.path}.` };
+      // Outcomes of the previous archive no longer describe what is shown.
+      this.importOutcome = null;
+      this.exportOutcome = null;
       this.remember(r.path);
       this.info = null;
       await this.refresh();

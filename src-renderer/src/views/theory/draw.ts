@@ -102,6 +102,8 @@ export interface Ink {
   fg: string;
   grid: string;
   bg: string;
+  /** Dark theme: trajectories are drawn light so they stand out from the flow arrows. */
+  dark: boolean;
 }
 
 /** What the portrait shows. */
@@ -176,14 +178,15 @@ export function drawPortrait(ctx: CanvasRenderingContext2D, width: number, heigh
   }
   ctx.setLineDash([]);
   // Trajectories.
-  ctx.strokeStyle = THEORY_COLORS.traj;
+  const traj = ink.dark ? '#a9c4ff' : THEORY_COLORS.traj;
+  ctx.strokeStyle = traj;
   ctx.lineWidth = 2;
   for (const tr of d.trajectories) {
     ctx.beginPath();
     tr.forEach(([p, s], i) => (i === 0 ? ctx.moveTo(f.px(p), f.py(s)) : ctx.lineTo(f.px(p), f.py(s))));
     ctx.stroke();
     const [p0, s0] = tr[0]!;
-    ctx.fillStyle = THEORY_COLORS.traj;
+    ctx.fillStyle = traj;
     ctx.beginPath();
     ctx.arc(f.px(p0), f.py(s0), 3, 0, 2 * Math.PI);
     ctx.fill();
