@@ -1,0 +1,94 @@
+// Test harness (loaded with --require before dist/electron/main.cjs): answers require('electron')
+// with recording stand-ins for the few Electron APIs the main process calls, so the real bundle's
+// wiring can be observed under plain Node. After start-up it drives the registered IPC handler and
+// prints a JSON report on stdout.
+const Module = require('node:module');
+const { EventEmitter } = require('node:events');
+
+const rec = { calls: [], windows: [], handlers: {}, menu: null, errors: [], permissions: {} };
+const appEmitter = new EventEmitter();
+let readyResolve;
+const ready = new Promise((r) => (readyResolve = r));
+
+class BrowserWindow extends EventEmitter {
+  constructor(opts) {
+    super();
+    this.opts = opts;
+    const wc = new EventEmitter();
+    wc.id = 1;
+    wc.sent = [];
+    wc.send = (ch, payload) => wc.sent.push([ch, payload]);
+    wc.setWindowOpenHandler = (h) => (wc.openHandler = h);
+    this.webContents = wc;
+    rec.windows.push(this);
+    appEmitter.emit('web-contents-created', {}, wc);
+  }
+  loadFile(f) { this.loaded = f; return Promise.resolve(); }
+  maximize() {}
+  show() {}
+  isDestroyed() { return false; }
+  isMinimized() { return false; }
+  isMaximized() { return false; }
+  getNormalBounds() { return { x: 0, y: 0, width: this.opts.width, height: this.opts.height }; }
+}
+
+const electron = {
+  app: {
+    isPackaged: false,
+    requestSingleInstanceLock: () => (rec.calls.push('requestSingleInstanceLock'), true),
+    enableSandbox: () => rec.calls.push('enableSandbox'),
+    setPath: (k, v) => rec.calls.push(`setPath:${k}`),
+    on: (ev, f) => (appEmitter.on(ev, f), electron.app),
+    whenReady: () => ready,
+    quit: () => rec.calls.push('quit'),
+    exit: (c) => rec.calls.push(`exit:${c}`),
+  },
+  BrowserWindow,
+  dialog: { showErrorBox: (t, m) => rec.errors.push(`${t}: ${m}`), showMessageBox: async () => ({}) },
+  ipcMain: { handle: (ch, fn) => (rec.handlers[ch] = fn) },
+  Menu: { buildFromTemplate: (t) => t, setApplicationMenu: (m) => (rec.menu = m) },
+  session: {
+    defaultSession: {
+      setPermissionRequestHandler: (h) => (rec.permissions.request = h),
+      setPermissionCheckHandler: (h) => (rec.permissions.check = h),
+      setDevicePermissionHandler: (h) => (rec.permissions.device = h),
+    },
+  },
+  utilityProcess: { fork: () => { throw new Error('no trainer in this test'); } },
+};
+
+const load = Module._load;
+Module._load = function (request, parent, isMain) {
+  if (request === 'electron') return electron;
+  return load.call(this, request, parent, isMain);
+};
+
+setImmediate(async () => {
+  readyResolve();
+  for (let i = 0; i < 200 && !rec.windows.length; i++) await new Promise((r) => setTimeout(r, 25));
+  const win = rec.windows[0];
+  const handler = rec.handlers['dplab:request'];
+  const page = 'file://' + require('node:path').join(__dirname, '..', '..', 'dist', 'renderer', 'index.html');
+  const trusted = { sender: { id: 1 }, senderFrame: { url: page } };
+  const out = {
+    calls: rec.calls,
+    errors: rec.errors,
+    windowPrefs: win && win.opts.webPreferences,
+    loaded: win && win.loaded,
+    channels: Object.keys(rec.handlers),
+    menu: (rec.menu || []).map((m) => m.label || m.role),
+    fileMenu: ((rec.menu || [])[0]?.submenu || []).map((m) => m.label || m.role || m.type),
+    permissionDenied: await new Promise((r) => rec.permissions.request({}, 'media', r)),
+    info: handler && (await handler(trusted, 'app.info', {})),
+    foreign: handler && (await handler({ sender: { id: 2 }, senderFrame: { url: page } }, 'app.info', {})),
+    remote: handler && (await handler({ sender: { id: 1 }, senderFrame: { url: 'https://evil.example/' } }, 'app.info', {})),
+    malformed: handler && (await handler(trusted, 'runs.list', { limit: 'many' })),
+    openDenied: win && win.webContents.openHandler({ url: 'https://evil.example' }),
+  };
+  let prevented = false;
+  win.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example');
+  out.navigationPrevented = prevented;
+  process.stdout.write(JSON.stringify(out) + '\n');
+  appEmitter.emit('before-quit', { preventDefault: () => {} });
+  setTimeout(() => process.exit(0), 500);
+});
