@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -47,12 +47,41 @@ async function serve(archive: string): Promise<string> {
   });
 }
 
+/** Latest modification time of a file or of any file under a folder. */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const e of readdirSync(path)) t = Math.max(t, newest(join(path, e)));
+  return t;
+}
+
+const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
+const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/engine/setup.ts', 'src-main/engine/presets.ts', 'src-main/engine/events.ts'];
+
+/**
+ * The page under test is the renderer as built from this checkout. Other UI tests build the same
+ * folder, so: build only when a source is newer than the build, wait out a concurrent build (vite
+ * refuses a second one), and wait until the folder has settled (a build empties it first).
+ */
+async function ensureBuild(): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const srcTime = Math.max(...RENDERER_SOURCES.map((p) => newest(join(ROOT, p))));
+    if (existsSync(DIST) && statSync(DIST).mtimeMs >= srcTime) break;
+    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status === 0) break;
+    if (!/another Vite build process/i.test(build.stderr + build.stdout)) assert.fail(`renderer build failed:\n${build.stdout}\n${build.stderr}`);
+    await sleep(2000);
+  }
+  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await sleep(500);
+  assert.ok(existsSync(DIST), 'the renderer build is missing');
+}
+
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui1-'));
-  // The page under test is the renderer as built from this checkout.
-  const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-  assert.equal(build.status, 0, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
+  await ensureBuild();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await ctx.newPage();
@@ -152,6 +181,9 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await page.keyboard.press('Alt+1');
   await page.getByRole('textbox', { name: 'Run name' }).fill('e2e cancel me');
   await field('seed').locator('input').fill('1');
+  // Long enough that it cannot finish before it is cancelled, however the first run is doing.
+  await field('optim.epochs').locator('input').fill('1000');
+  await field('optim.maxSteps').locator('input').fill('100000');
   await page.getByRole('button', { name: 'Start run' }).click();
   await page.getByTestId('run-progress').waitFor();
   await page.keyboard.press('Alt+2');
@@ -160,9 +192,10 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await cancelRow.click();
   await page.getByRole('button', { name: 'Cancel', exact: true }).click();
   await cancelRow.locator('.badge[data-status="cancelled"]').waitFor({ timeout: 60_000 });
-  // The two runs differ only in their seed: the table shows that column and no other setup field.
+  // The two runs differ in seed and length: the table shows those columns and no other setup field.
   const heads = await page.locator('.head .th').allTextContents();
   assert.ok(heads.some((h) => h.trim().startsWith('seed')), `a seed column: ${heads.join(' | ')}`);
+  assert.ok(heads.some((h) => h.trim().startsWith('optim maxSteps')), `a max steps column: ${heads.join(' | ')}`);
   assert.ok(!heads.some((h) => /predictor|batchSize/.test(h)), `no column for equal fields: ${heads.join(' | ')}`);
   await shot('runs');
 
