@@ -48,7 +48,9 @@ test('differing fields: only the paths that vary, predictor first, bookkeeping i
   const enc = differingFields([parseSetup({ encoder: { kind: 'convnet', widths: [8, 16] } }), parseSetup({ encoder: { kind: 'convnet', widths: [8, 32] } })]);
   assert.deepEqual(enc, ['encoder.widths']);
   assert.equal(flatten({ a: { b: 1, c: [1, 2] } }).get('a.c')!.toString(), '1,2');
-  assert.equal(shortPath('optim.predictorWeightDecay'), 'optim predictorWeightDecay');
+  assert.equal(shortPath('optim.predictorWeightDecay'), 'predictorWeightDecay');
+  assert.equal(shortPath('predictor.kind'), 'predictor');
+  assert.equal(shortPath('seed'), 'seed');
 });
 
 test('field info comes from the schema: types, ranges, defaults, choices', () => {

@@ -62,8 +62,12 @@ function rank(p: string): number {
   return 5;
 }
 
-/** A short column title for a setup path: the last two segments ("predictor.rho" → "predictor rho"). */
+/**
+ * A short column title for a setup path: its last segment ("optim.lr" → "lr"), but the parent's
+ * name for a kind ("predictor.kind" → "predictor"), since "kind" alone says nothing.
+ */
 export function shortPath(p: string): string {
   const parts = p.split('.');
-  return parts.slice(-2).join(' ');
+  const last = parts[parts.length - 1]!;
+  return last === 'kind' && parts.length > 1 ? parts[parts.length - 2]! : last;
 }
