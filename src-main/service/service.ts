@@ -47,8 +47,8 @@ export interface LabServiceOptions {
   checkpointEvery?: number;
   /** Dataset cache folder (the user data folder's when absent). */
   dataDir?: string;
-  /** Worker file of theory.run (the bundled .cjs under Electron; theory-worker.ts by default). */
-  theoryWorker?: string;
+  /** Worker file of the long jobs (theory.run, datasets.import): the bundled .cjs under Electron. */
+  workerFile?: string;
 }
 
 /** A request failure that carries its contract error code. */
@@ -345,12 +345,12 @@ export class LabService {
         groups: rows.map((g) => ({ key: g.key, n: g.runs.length, metrics: g.metrics })),
       };
     },
-    'theory.presets': async () => (await import('./theory.ts')).theoryPresets(),
+    'theory.presets': async () => (await import('./jobs.ts')).theoryPresets(),
     'theory.run': async (a) => {
       if (a.preset === undefined && a.params === undefined) throw new ServiceError('invalid-args', 'theory.run needs a preset name or params {kind, params}');
-      const { runTheoryInWorker } = await import('./theory.ts');
-      const r = await runTheoryInWorker({ ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) }, this.opts.theoryWorker);
-      if (!r.ok) throw new ServiceError(r.badParams ? 'invalid-args' : 'failed', `theory.run: ${r.message}`);
+      const { runInWorker } = await import('./jobs.ts');
+      const r = await runInWorker({ kind: 'theory', ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) }, this.opts.workerFile);
+      if (!r.ok) throw new ServiceError(r.badInput ? 'invalid-args' : 'failed', `theory.run: ${r.message}`);
       return r.result;
     },
     'datasets.list': async () => {
@@ -364,13 +364,15 @@ export class LabService {
       return out;
     },
     'datasets.import': async (a) => {
-      const { importDataset } = await import('../data/cache.ts');
-      const meta = await importDataset(a.path, {
+      const { runInWorker } = await import('./jobs.ts');
+      const options = {
         ...(a.format !== undefined ? { format: a.format } : {}),
         ...(a.name !== undefined ? { name: a.name } : {}),
         ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
-      });
-      return { name: meta.name, hash: meta.hash };
+      };
+      const r = await runInWorker({ kind: 'datasets.import', path: a.path, options }, this.opts.workerFile);
+      if (!r.ok) throw new ServiceError('failed', `datasets.import: ${r.message}`);
+      return r.result as Results['datasets.import'];
     },
     'archive.info': (a) => ({
       path: this.archive.file,

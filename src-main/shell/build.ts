@@ -1,7 +1,7 @@
 /**
  * `npm run build:main`: bundles the Electron code with esbuild into dist/electron — main.cjs,
  * preload.cjs (sandboxed, so one self-contained file), trainer.cjs (the trainer entry for
- * utility processes) and theory-worker.cjs (theory.run's worker thread). Native and heavy packages stay external and load from node_modules.
+ * utility processes) and jobs-worker.cjs (the worker thread of theory.run and datasets.import). Native and heavy packages stay external and load from node_modules.
  */
 import { build, type BuildOptions } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -38,7 +38,7 @@ export async function buildElectron(): Promise<string[]> {
     ['src-main/shell/main.ts', 'main.cjs'],
     ['src-main/shell/preload.ts', 'preload.cjs'],
     ['src-main/runs/trainer-process.ts', 'trainer.cjs'],
-    ['src-main/service/theory-worker.ts', 'theory-worker.cjs'],
+    ['src-main/service/jobs-worker.ts', 'jobs-worker.cjs'],
   ];
   await Promise.all(
     jobs.map(([entry, file]) =>

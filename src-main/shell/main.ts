@@ -61,7 +61,7 @@ async function start(): Promise<void> {
       archivePath: resolveArchivePath(),
       transport: 'ipc',
       launch: utilityTrainerLauncher(join(HERE, 'trainer.cjs')),
-      theoryWorker: join(HERE, 'theory-worker.cjs'),
+      workerFile: join(HERE, 'jobs-worker.cjs'),
     });
   } catch (e) {
     return fatal(e);

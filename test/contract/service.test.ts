@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { LabEvent, RequestArgs, RequestName, Results } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import { TINY_SETUP } from '../server/helpers.ts';
+import { writeIdx } from '../data/fixtures.ts';
 
 let dir: string;
 let service: LabService;
@@ -168,11 +169,21 @@ test('theory: presets listed; a preset and a {kind, params} document run in a wo
   assert.equal((await fails('theory.run', {})).code, 'invalid-args');
 });
 
-test('datasets: an empty cache lists nothing; a missing path fails with its name', async () => {
+test('datasets: import (in a worker) of generated IDX files, then listed; a missing path fails with its name', async () => {
   assert.deepEqual(await call('datasets.list', {}), []);
   const e = await fails('datasets.import', { path: join(dir, 'missing.bin') });
   assert.equal(e.code, 'failed');
   assert.match(e.message, /missing\.bin/);
+  const src = join(dir, 'idx');
+  writeIdx(src, { n: 40, m: 10, h: 28, w: 28 });
+  const r = await call('datasets.import', { path: src, name: 'tiny-idx' });
+  assert.equal(r.name, 'tiny-idx');
+  assert.match(r.hash, /^[0-9a-f]{16,}$/);
+  const list = await call('datasets.list', {});
+  assert.equal(list.length, 1);
+  assert.equal(list[0]!.name, 'tiny-idx');
+  assert.equal(list[0]!.height, 28);
+  assert.equal(list[0]!.hash, r.hash);
 });
 
 test('archive: info with integrity check; a foreign file is refused unchanged; open and import another archive', async () => {
