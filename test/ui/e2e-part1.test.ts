@@ -198,6 +198,16 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   assert.ok(heads.some((h) => h.trim().startsWith('maxSteps')), `a max steps column: ${heads.join(' | ')}`);
   assert.ok(!heads.some((h) => /predictor|batchSize|rho/.test(h)), `no column for equal fields: ${heads.join(' | ')}`);
   await shot('runs');
+  // Tag it, find it by tag, write a note.
+  await page.getByRole('textbox', { name: 'Tag to add' }).fill('to-delete');
+  await page.getByRole('button', { name: 'Add tag' }).click();
+  await cancelRow.locator('.tagchip', { hasText: 'to-delete' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Filter runs' }).fill('tag:to-delete');
+  await page.locator('.count', { hasText: '1 of 2' }).waitFor();
+  await page.getByRole('searchbox', { name: 'Filter runs' }).fill('');
+  await page.getByRole('textbox', { name: 'Note' }).fill('cancelled on purpose by the e2e test');
+  await page.getByRole('button', { name: 'Save note' }).click();
+  await page.getByText('Note saved').waitFor();
 
   // Back to the first run: it completes, its bar went through intermediate values.
   await page.locator('.row', { hasText: 'e2e live' }).dblclick();
@@ -236,6 +246,20 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await page.getByTestId('best-knn').filter({ hasText: /\d+\.\d %/ }).waitFor({ timeout: 30_000 });
   await shot('runs-dark');
   await page.keyboard.press('Alt+t');
+  // Duplicate and edit: the composer gets the run's setup under a new name.
+  await page.getByRole('button', { name: 'Duplicate and edit' }).click();
+  await page.locator('h1', { hasText: 'Compose a setup' }).waitFor();
+  assert.equal(await page.getByRole('textbox', { name: 'Run name' }).inputValue(), 'e2e live (copy)');
+  await page.locator('[data-block="predictor"]').click();
+  assert.equal(await page.locator('select[aria-label="Predictor kind"]').inputValue(), 'directpred');
+  assert.equal(await field('predictor.rho').locator('input').inputValue(), '0.25');
+  // Delete the cancelled run (asks first).
+  await page.keyboard.press('Alt+2');
+  await page.locator('.row', { hasText: 'e2e cancel me' }).click();
+  await page.getByRole('button', { name: 'Delete…' }).click();
+  await page.getByRole('alertdialog', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete' }).click();
+  await page.locator('.row', { hasText: 'e2e cancel me' }).waitFor({ state: 'detached' });
+  assert.equal(await page.locator('.vt .row').count(), 1);
   await page.keyboard.press('?');
   await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor();
   await shot('shortcuts');
