@@ -17,38 +17,49 @@ function scratch(which: 'a' | 'b', size: number): Float64Array {
 
 /**
  * Kernel: out (m×n) = a (m×k) · btᵀ with bt given as n×k, both row-major. Dot-product form with a
- * 2×2 register block: four independent accumulators per pass, so the loop is throughput-bound
- * rather than bound by the latency of one add chain (≈1.7× a plain i-k-j loop in V8).
+ * 2×4 register block: eight independent accumulators fed by six loads per step, so the loop is
+ * throughput-bound rather than bound by one add chain's latency (≈2× a plain i-k-j loop in V8).
  */
 function gemmABt(a: Float64Array, bt: Float64Array, m: number, k: number, n: number, out: Float64Array): Float64Array {
   let i = 0;
   for (; i + 2 <= m; i += 2) {
     const ra0 = i * k, ra1 = ra0 + k;
+    const o0 = i * n, o1 = o0 + n;
     let j = 0;
-    for (; j + 2 <= n; j += 2) {
-      const rb0 = j * k, rb1 = rb0 + k;
-      let s00 = 0, s01 = 0, s10 = 0, s11 = 0;
+    for (; j + 4 <= n; j += 4) {
+      const rb0 = j * k, rb1 = rb0 + k, rb2 = rb1 + k, rb3 = rb2 + k;
+      let s00 = 0, s01 = 0, s02 = 0, s03 = 0, s10 = 0, s11 = 0, s12 = 0, s13 = 0;
       for (let p = 0; p < k; p++) {
-        const x0 = a[ra0 + p]!, x1 = a[ra1 + p]!, y0 = bt[rb0 + p]!, y1 = bt[rb1 + p]!;
+        const x0 = a[ra0 + p]!, x1 = a[ra1 + p]!;
+        const y0 = bt[rb0 + p]!, y1 = bt[rb1 + p]!, y2 = bt[rb2 + p]!, y3 = bt[rb3 + p]!;
         s00 += x0 * y0;
         s01 += x0 * y1;
+        s02 += x0 * y2;
+        s03 += x0 * y3;
         s10 += x1 * y0;
         s11 += x1 * y1;
+        s12 += x1 * y2;
+        s13 += x1 * y3;
       }
-      out[i * n + j] = s00;
-      out[i * n + j + 1] = s01;
-      out[(i + 1) * n + j] = s10;
-      out[(i + 1) * n + j + 1] = s11;
+      out[o0 + j] = s00;
+      out[o0 + j + 1] = s01;
+      out[o0 + j + 2] = s02;
+      out[o0 + j + 3] = s03;
+      out[o1 + j] = s10;
+      out[o1 + j + 1] = s11;
+      out[o1 + j + 2] = s12;
+      out[o1 + j + 3] = s13;
     }
-    if (j < n) {
-      const rb0 = j * k;
+    for (; j < n; j++) {
+      const rb = j * k;
       let s0 = 0, s1 = 0;
       for (let p = 0; p < k; p++) {
-        s0 += a[ra0 + p]! * bt[rb0 + p]!;
-        s1 += a[ra1 + p]! * bt[rb0 + p]!;
+        const y = bt[rb + p]!;
+        s0 += a[ra0 + p]! * y;
+        s1 += a[ra1 + p]! * y;
       }
-      out[i * n + j] = s0;
-      out[(i + 1) * n + j] = s1;
+      out[o0 + j] = s0;
+      out[o1 + j] = s1;
     }
   }
   if (i < m) {

@@ -80,3 +80,23 @@ test('choleskyPSD factors PSD matrices, including rank-deficient ones', () => {
   const I = choleskyPSD(Float64Array.from([4, 0, 0, 9]), 2);
   assert.deepEqual(Array.from(matmul(I, Float64Array.from([1, 0, 0, 1]), 2, 2, 2)), [2, 0, 0, 3]);
 });
+
+test('matmul kernels agree with the textbook triple loop on odd and even shapes', async () => {
+  const { matmulAT } = await import('../../src-main/math/dense.ts');
+  const rng = new SeededRandom(8);
+  for (const [m, k, n] of [[1, 1, 1], [2, 3, 4], [5, 7, 3], [6, 4, 9], [13, 8, 11], [64, 64, 64]] as const) {
+    const a = rng.normals(m * k), b = rng.normals(k * n);
+    const ref = new Float64Array(m * n);
+    for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) for (let p = 0; p < k; p++) ref[i * n + j] += a[i * k + p]! * b[p * n + j]!;
+    const got = matmul(a, b, m, k, n);
+    const bt = new Float64Array(n * k);
+    for (let p = 0; p < k; p++) for (let j = 0; j < n; j++) bt[j * k + p] = b[p * n + j]!;
+    const got2 = matmulBT(a, bt, m, k, n);
+    const at = new Float64Array(k * m);
+    for (let i = 0; i < m; i++) for (let p = 0; p < k; p++) at[p * m + i] = a[i * k + p]!;
+    const got3 = matmulAT(at, b, k, m, n);
+    for (let i = 0; i < m * n; i++) {
+      for (const g of [got, got2, got3]) assert.ok(Math.abs(g[i]! - ref[i]!) < 1e-12 * (1 + Math.abs(ref[i]!)), `${m}×${k}×${n} entry ${i}`);
+    }
+  }
+});
