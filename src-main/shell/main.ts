@@ -6,7 +6,7 @@
  */
 import { app, BrowserWindow, dialog, ipcMain, Menu, session, type MenuItemConstructorOptions } from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { resolveArchivePath, userDataDir } from '../archive/paths.ts';
@@ -61,7 +61,8 @@ async function start(): Promise<void> {
       archivePath: resolveArchivePath(),
       transport: 'ipc',
       launch: utilityTrainerLauncher(join(HERE, 'trainer.cjs')),
-      workerFile: join(HERE, 'jobs-worker.cjs'),
+      // Worker threads load their entry from disk, so the packaged app keeps it beside the asar.
+      workerFile: join(HERE, 'jobs-worker.cjs').replace(`app.asar${sep}`, `app.asar.unpacked${sep}`),
     });
   } catch (e) {
     return fatal(e);
