@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { formatDuration, formatNumber, formatPercent, progressFraction, formatValue } from '../../src-renderer/src/lib/format.ts';
 import { differingFields, flatten, shortPath } from '../../src-renderer/src/lib/diff.ts';
 import {
-  fieldInfo, rangeHint, uiPredictorKind, withPredictorKind, predictorKnobs, emaOn, withEma, quickTest, issuesByPath, validateDraft, parseNumberInput, parseListInput,
+  fieldInfo, rangeHint, uiPredictorKind, withPredictorKind, predictorKnobs, emaOn, withEma, quickTest, undoQuickTest, issuesByPath, validateDraft, parseNumberInput, parseListInput,
 } from '../../src-renderer/src/lib/setupModel.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
 import { sortRuns, filterRuns, bestOf } from '../../src-renderer/src/lib/runsTable.ts';
-import { defaultSetup, parseSetup, checkSetup } from '../../src-main/engine/setup.ts';
+import { defaultSetup, parseSetup, checkSetup, setAtPath } from '../../src-main/engine/setup.ts';
 import type { RunRow } from '../../src-main/contract/index.ts';
 
 test('formatting of durations, numbers, percentages, values', () => {
@@ -109,6 +109,19 @@ test('inline validation: issues by field path, stop-gradient rule, quick test st
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   assert.equal(r.ok && r.setup.predictor.kind, 'mlp');
   assert.equal(r.ok && r.setup.optim.maxSteps, 40);
+  // Turning quick test off restores what it replaced and keeps the edits made meanwhile.
+  const before = withPredictorKind(defaultSetup(), 'mlp');
+  let edited = setAtPath(quickTest(before), 'predictor.hidden', 64);
+  edited = setAtPath(edited, 'optim.lr', 0.1);
+  const back = undoQuickTest(edited, before);
+  assert.deepEqual(back.encoder, before.encoder);
+  assert.deepEqual(back.data, before.data);
+  assert.equal(back.optim.maxSteps, undefined);
+  assert.ok(!('maxSteps' in back.optim));
+  assert.equal(back.optim.batchSize, 128);
+  assert.equal(back.optim.lr, 0.1);
+  assert.deepEqual(back.predictor, { kind: 'mlp', hidden: 64 });
+  assert.deepEqual(before.optim.maxSteps, undefined); // inputs untouched
   assert.equal(parseNumberInput(' 0.5 ', false), 0.5);
   assert.equal(parseNumberInput('', true), undefined);
   assert.equal(parseNumberInput('abc', false), 'abc');

@@ -182,6 +182,30 @@ export function quickTest<T>(setup: T): T {
   return s;
 }
 
+/** The sections `quickTest` replaces. */
+export const QUICK_PATHS = ['data', 'encoder', 'projector', 'optim.batchSize', 'optim.maxSteps', 'optim.epochs', 'eval'];
+
+/**
+ * Undoes the quick-test shrink: the replaced sections come back from `before` (the draft as it was
+ * when quick test was turned on), while every other edit made since is kept.
+ */
+export function undoQuickTest<T>(draft: T, before: unknown): T {
+  let d = draft;
+  for (const p of QUICK_PATHS) {
+    const v = getAtPath(before, p);
+    if (v === undefined) {
+      const dot = p.lastIndexOf('.');
+      const parent = dot < 0 ? d : getAtPath(d, p.slice(0, dot));
+      if (parent && typeof parent === 'object') {
+        d = structuredClone(d);
+        const obj = (dot < 0 ? d : getAtPath(d, p.slice(0, dot))) as Record<string, unknown>;
+        delete obj[p.slice(dot + 1)];
+      }
+    } else d = setAtPath(d, p, structuredClone(v));
+  }
+  return d;
+}
+
 /** Issues grouped by field path; "" holds issues of the setup as a whole. */
 export function issuesByPath(issues: readonly SetupIssue[]): Map<string, string[]> {
   const m = new Map<string, string[]>();

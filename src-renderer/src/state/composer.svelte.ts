@@ -5,7 +5,7 @@
  */
 import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/engine/setup.ts';
 import type { SetupPreset } from '../../../src-main/engine/presets.ts';
-import { validateDraft, issuesByPath, quickTest, withPredictorKind, withEma, type UiPredictorKind } from '../lib/setupModel.ts';
+import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, type UiPredictorKind } from '../lib/setupModel.ts';
 import { lab } from './lab.svelte.ts';
 import { toasts } from './toasts.svelte.ts';
 
@@ -20,8 +20,6 @@ export interface SavedSetup {
 export type Block = 'encoder' | 'projector' | 'predictor' | 'target' | 'stopgrad' | 'loss' | 'data';
 
 const SAVED_KEY = 'dplab.savedSetups';
-/** Sections the quick test replaces; restored when it is turned off. */
-const QUICK_PATHS = ['data', 'encoder', 'projector', 'optim.batchSize', 'optim.maxSteps', 'optim.epochs', 'eval'];
 
 type Draft = Record<string, unknown>;
 
@@ -104,15 +102,7 @@ export class ComposerState {
       this.beforeQuick = this.draft;
       this.draft = quickTest(this.draft);
     } else {
-      const base = this.beforeQuick ?? (defaultSetup() as unknown as Draft);
-      let d = this.draft;
-      for (const p of QUICK_PATHS) d = setAtPath(d, p, structuredClone(getAtPath(base, p)));
-      if (getAtPath(base, 'optim.maxSteps') === undefined) {
-        const optim = { ...(d.optim as Record<string, unknown>) };
-        delete optim.maxSteps;
-        d = { ...d, optim };
-      }
-      this.draft = d;
+      this.draft = undoQuickTest(this.draft, this.beforeQuick ?? defaultSetup());
       this.beforeQuick = null;
     }
   }
