@@ -108,7 +108,6 @@ export const fastModeOut = new Float64Array(4);
  * exits: the tests check them against full-length integration.
  */
 export function integrateModeFast(p: number, sh: number, tau: number, emaTau: boolean, beta: number, eta: number, lambda: number, dt: number, steps: number, earlyExit: boolean, sFloor: number, sAlive = Infinity): void {
-  const h = dt, h2 = 0.5 * dt, h6 = dt / 6;
   // The stable non-collapsed fixed point (p*₊, ŝ = p*₊², τ = τ_∞) of Eq. 16, when it is well
   // separated from p*₋; τ_∞ = 1 with an EMA (Δ = 0 there, so τ̇ = β(1 − τ)) and τ itself otherwise.
   const tauInf = emaTau ? 1 : tau;
@@ -117,46 +116,90 @@ export function integrateModeFast(p: number, sh: number, tau: number, emaTau: bo
   const pMinus = disc > 0 ? (tauInf - Math.sqrt(disc)) / (2 * lambda) : NaN;
   const nearPlus = earlyExit && pPlus > 0 && pPlus - pMinus > 0.1 * pPlus && pPlus * pPlus > sAlive;
   const tolP = 1e-3 * pPlus, tolS = 1e-3 * pPlus * pPlus;
+  const st = fastModeOut;
+  st[0] = p;
+  st[1] = sh;
+  st[2] = tau;
   let k = 0;
-  for (; k < steps; k++) {
-    // stage 1
-    let g = tau - lambda * p;
-    const a1 = sh * g - eta * p;
-    const b1 = 2 * sh * (p * g - eta);
-    const c1 = emaTau ? beta * (1 - tau) - tau * (p * g - eta) : 0;
-    if (Math.abs(tau) > TAU_FREEZE) break; // see TAU_FREEZE
-    if (earlyExit && (k & 15) === 0) {
-      if (Math.abs(a1) < 1e-13 && Math.abs(b1) < 1e-13 && Math.abs(c1) < 1e-13) break;
+  while (k < steps) {
+    const P = st[0]!, S = st[1]!, T = st[2]!;
+    if (!(Math.abs(T) <= TAU_FREEZE)) break; // see TAU_FREEZE (also stops on NaN)
+    if (earlyExit && k > 0) {
+      const g = T - lambda * P;
+      const a = S * g - eta * P, b = 2 * S * (P * g - eta), c = emaTau ? beta * (1 - T) - T * (P * g - eta) : 0;
+      if (Math.abs(a) < 1e-13 && Math.abs(b) < 1e-13 && Math.abs(c) < 1e-13) break;
       // Collapse exit only with η > 0: at η = 0 a shrinking mode can turn around once τ has grown.
-      if (eta > 0 && sh < sFloor && b1 < 0) break;
+      if (eta > 0 && S < sFloor && b < 0) break;
       // Inside a small neighbourhood of the stable node p*₊ (far from p*₋ and far above the
       // collapse threshold) the mode stays alive: its fate is settled.
-      if (nearPlus && Math.abs(p - pPlus) < tolP && Math.abs(sh - pPlus * pPlus) < tolS && Math.abs(tau - tauInf) < 1e-3) break;
+      if (nearPlus && Math.abs(P - pPlus) < tolP && Math.abs(S - pPlus * pPlus) < tolS && Math.abs(T - tauInf) < 1e-3) break;
     }
-    // stage 2
+    // Branch-free chunks of 16 steps between the checks; the EMA and fixed-τ forms are separate
+    // loops so that neither pays for the other's terms.
+    const chunk = Math.min(16, steps - k);
+    k += emaTau ? rk4ChunkEma(st, chunk, beta, eta, lambda, dt) : rk4ChunkFixedTau(st, chunk, eta, lambda, dt);
+  }
+  st[3] = k;
+}
+
+/** `count` RK4 steps of (p, ŝ, τ) with Eq. 13's τ; stops early past TAU_FREEZE. Returns steps taken. */
+function rk4ChunkEma(st: Float64Array, count: number, beta: number, eta: number, lambda: number, h: number): number {
+  let p = st[0]!, sh = st[1]!, tau = st[2]!;
+  const h2 = 0.5 * h, h6 = h / 6;
+  let k = 0;
+  for (; k < count && Math.abs(tau) <= TAU_FREEZE; k++) {
+    let g = tau - lambda * p;
+    let d = p * g - eta;
+    const a1 = sh * g - eta * p, b1 = 2 * sh * d, c1 = beta * (1 - tau) - tau * d;
     let pp = p + h2 * a1, ss = sh + h2 * b1, tt = tau + h2 * c1;
     g = tt - lambda * pp;
-    const a2 = ss * g - eta * pp;
-    const b2 = 2 * ss * (pp * g - eta);
-    const c2 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
-    // stage 3
-    pp = p + h2 * a2; ss = sh + h2 * b2; tt = tau + h2 * c2;
+    d = pp * g - eta;
+    const a2 = ss * g - eta * pp, b2 = 2 * ss * d, c2 = beta * (1 - tt) - tt * d;
+    pp = p + h2 * a2;
+    ss = sh + h2 * b2;
+    tt = tau + h2 * c2;
     g = tt - lambda * pp;
-    const a3 = ss * g - eta * pp;
-    const b3 = 2 * ss * (pp * g - eta);
-    const c3 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
-    // stage 4
-    pp = p + h * a3; ss = sh + h * b3; tt = tau + h * c3;
+    d = pp * g - eta;
+    const a3 = ss * g - eta * pp, b3 = 2 * ss * d, c3 = beta * (1 - tt) - tt * d;
+    pp = p + h * a3;
+    ss = sh + h * b3;
+    tt = tau + h * c3;
     g = tt - lambda * pp;
-    const a4 = ss * g - eta * pp;
-    const b4 = 2 * ss * (pp * g - eta);
-    const c4 = emaTau ? beta * (1 - tt) - tt * (pp * g - eta) : 0;
+    d = pp * g - eta;
+    const a4 = ss * g - eta * pp, b4 = 2 * ss * d, c4 = beta * (1 - tt) - tt * d;
     p += h6 * (a1 + 2 * a2 + 2 * a3 + a4);
     sh += h6 * (b1 + 2 * b2 + 2 * b3 + b4);
     tau += h6 * (c1 + 2 * c2 + 2 * c3 + c4);
   }
-  fastModeOut[0] = p;
-  fastModeOut[1] = sh;
-  fastModeOut[2] = tau;
-  fastModeOut[3] = k;
+  st[0] = p;
+  st[1] = sh;
+  st[2] = tau;
+  return Math.max(k, 1); // a frozen mode still advances the step counter so the outer loop ends
+}
+
+/** `count` RK4 steps of (p, ŝ) at constant τ = st[2] (SimSiam: τ ≡ 1). Returns steps taken. */
+function rk4ChunkFixedTau(st: Float64Array, count: number, eta: number, lambda: number, h: number): number {
+  let p = st[0]!, sh = st[1]!;
+  const tau = st[2]!;
+  const h2 = 0.5 * h, h6 = h / 6;
+  for (let k = 0; k < count; k++) {
+    let g = tau - lambda * p;
+    const a1 = sh * g - eta * p, b1 = 2 * sh * (p * g - eta);
+    let pp = p + h2 * a1, ss = sh + h2 * b1;
+    g = tau - lambda * pp;
+    const a2 = ss * g - eta * pp, b2 = 2 * ss * (pp * g - eta);
+    pp = p + h2 * a2;
+    ss = sh + h2 * b2;
+    g = tau - lambda * pp;
+    const a3 = ss * g - eta * pp, b3 = 2 * ss * (pp * g - eta);
+    pp = p + h * a3;
+    ss = sh + h * b3;
+    g = tau - lambda * pp;
+    const a4 = ss * g - eta * pp, b4 = 2 * ss * (pp * g - eta);
+    p += h6 * (a1 + 2 * a2 + 2 * a3 + a4);
+    sh += h6 * (b1 + 2 * b2 + 2 * b3 + b4);
+  }
+  st[0] = p;
+  st[1] = sh;
+  return count;
 }
