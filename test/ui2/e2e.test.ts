@@ -203,7 +203,12 @@ async function countColour(rgb: [number, number, number]): Promise<number> {
 
 test('theory: moving η past τ²/(4(1+σ²)) makes the non-collapsed fixed points vanish', { timeout: 120_000 }, async () => {
   await view('Theory', 'Theory playground');
-  await page.getByRole('button', { name: 'Fig. 3 · η = 0.01' }).click();
+  // A Fig. 5 preset sets η and β and drives the per-mode chart over time.
+  await page.locator('button[data-preset="fig5-wd#2"]').click();
+  assert.equal(await page.locator('input[type="range"][data-param="beta"]').inputValue(), '0.4');
+  assert.equal(await page.locator('input[type="range"][data-param="eta"]').inputValue(), '0.04');
+  await page.locator('figure[data-chart^="s_j(t)"]').waitFor();
+  await page.locator('button[data-preset="fig3-eta0.01#0"]').click();
   await page.getByTestId('fixed-count').filter({ hasText: '3 fixed points' }).waitFor();
   await page.getByTestId('diagram').waitFor({ timeout: 30_000 });
   const red: [number, number, number] = [0xd6, 0x27, 0x28];

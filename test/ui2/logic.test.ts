@@ -205,3 +205,22 @@ test('compare lines: one per run in its own colour; grouped → mean with ± std
   assert.equal(grouped[1]!.faint, true);
   assert.equal(grouped[0]!.color, grouped[1]!.color);
 });
+
+test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, the η × α_p diagram', async () => {
+  const { PRESETS } = await import('../../src-main/theory/presets.ts');
+  const { playgroundPresets } = await import('../../src-renderer/src/lib/part2/theoryPresets.ts');
+  const groups = playgroundPresets(PRESETS);
+  const item = (name: string, i = 0) => groups.find((g) => g.name === name)!.items[i]!;
+  assert.deepEqual(item('fig3-eta0.01').params, { tau: 1, eta: 0.01, sigma2: 0, alphaP: 1 });
+  assert.equal(item('fig4c').params.eta, 0.3);
+  const wd = groups.find((g) => g.name === 'fig5-wd')!;
+  assert.equal(wd.items.length, 5);
+  assert.equal(wd.items[2]!.params.eta, 0.04);
+  assert.equal(wd.items[2]!.params.beta, 0.4);
+  assert.equal(wd.items[2]!.modes!.target, 'ema');
+  assert.equal(wd.items[2]!.modes!.p0.length, wd.items[2]!.modes!.s0.length);
+  assert.equal(groups.find((g) => g.name === 'fig5-ema')!.items.at(-1)!.modes!.target, 'simsiam');
+  assert.deepEqual(item('diagram-eta-alphap').diagram, { x: 'eta', y: 'alphaP', target: 'ema' });
+  // Kinds without slider equivalents are left out rather than half-applied.
+  assert.ok(!groups.some((g) => g.name === 'fig7' || g.name === 'fig8' || g.name.startsWith('fig10')));
+});

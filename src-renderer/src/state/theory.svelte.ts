@@ -8,7 +8,15 @@
  */
 import { collapseDiagram, type CollapseDiagram } from '../../../src-main/theory/collapse.ts';
 import type { AxisParam, CollapseDiagramParamsInput } from '../../../src-main/theory/params.ts';
-import { THEORY_PRESETS, type FlowParams, type TheoryPreset, type Window } from '../lib/part2/portrait.ts';
+import { PRESETS } from '../../../src-main/theory/presets.ts';
+import type { FlowParams, Window } from '../lib/part2/portrait.ts';
+import { playgroundPresets, type PlaygroundPreset, type PresetGroup } from '../lib/part2/theoryPresets.ts';
+
+/** The theory module's paper presets as playground buttons, grouped by figure. */
+export const PRESET_GROUPS: PresetGroup[] = playgroundPresets(PRESETS);
+
+/** Initial modes of the over-time chart: those of the paper's Fig. 5 preset. */
+const FIG5 = PRESET_GROUPS.flatMap((g) => g.items).find((i) => i.modes)?.modes ?? { target: 'ema' as const, p0: [0.05, 0.1, 0.3], s0: [0.01, 0.1, 1], t1: 100 };
 
 /** Range and scale of a diagram axis per parameter. */
 export const AXIS_RANGES: Record<AxisParam, { min: number; max: number; scale: 'linear' | 'log'; label: string }> = {
@@ -21,8 +29,10 @@ export const AXIS_RANGES: Record<AxisParam, { min: number; max: number; scale: '
 
 /** Playground state. */
 export class TheoryState {
-  params = $state<FlowParams>({ ...THEORY_PRESETS[1]!.params });
-  presetId = $state<string | null>(THEORY_PRESETS[1]!.id);
+  params = $state<FlowParams>({ tau: 1, sigma2: 0, eta: 0.01, alphaP: 1, beta: 0.4 });
+  presetId = $state<string | null>('fig3-eta0.01#0');
+  /** τ dynamics, initial modes and horizon of the per-mode chart over time. */
+  modes = $state<NonNullable<PlaygroundPreset['modes']>>({ ...FIG5, target: 'ema' });
   win = $state<Window>({ p: [-0.25, 1.25], s: [0, 1.2] });
   /** τ dynamics in the diagram: fixed τ (as in the portrait) or BYOL's EMA from τ(0) = 0. */
   diagramTarget = $state<'fixed-tau' | 'ema'>('fixed-tau');
@@ -34,9 +44,15 @@ export class TheoryState {
   #pending: ReturnType<typeof setTimeout> | null = null;
   #lastKey = '';
 
-  /** Applies a paper preset. */
-  apply(p: TheoryPreset): void {
-    this.params = { ...p.params };
+  /** Applies a paper preset: its sliders, and its modes or diagram axes when it has them. */
+  apply(p: PlaygroundPreset): void {
+    this.params = { ...this.params, ...p.params };
+    if (p.modes) this.modes = { ...p.modes };
+    if (p.diagram) {
+      this.xParam = p.diagram.x;
+      this.yParam = p.diagram.y;
+      this.diagramTarget = p.diagram.target;
+    }
     this.presetId = p.id;
   }
 

@@ -131,21 +131,3 @@ export function phaseLine(q: FlowParams, range: [number, number], count = 241): 
   }
   return { p, pDot };
 }
-
-/** Parameters of one-click presets of the playground (paper figures). */
-export interface TheoryPreset {
-  id: string;
-  label: string;
-  description: string;
-  params: FlowParams;
-}
-
-/** The paper's settings: Fig. 3's three panels (τ = 1, α_p = 1), Fig. 4's phase-line cases, Fig. 5's STL-10-like setting. */
-export const THEORY_PRESETS: readonly TheoryPreset[] = [
-  { id: 'fig3-eta0', label: 'Fig. 3 · η = 0', description: 'no weight decay: a line of fixed points p = τ/(1+σ²); parabolas s = p²/α_p + c are conserved', params: { tau: 1, sigma2: 0, eta: 0, alphaP: 1, beta: 0.4 } },
-  { id: 'fig3-eta001', label: 'Fig. 3 · η = 0.01', description: 'small weight decay: collapse basin p < p*₋, stable p*₊ on the invariant parabola', params: { tau: 1, sigma2: 0, eta: 0.01, alphaP: 1, beta: 0.4 } },
-  { id: 'fig3-eta1', label: 'Fig. 3 · η = 1', description: 'η > τ²/(4(1+σ²)): only the collapsed fixed point remains', params: { tau: 1, sigma2: 0, eta: 1, alphaP: 1, beta: 0.4 } },
-  { id: 'fig4b', label: 'Fig. 4b · σ² = 0.5', description: 'augmentation noise shrinks p*₊ = τ/(1+σ²) and the collapse threshold', params: { tau: 1, sigma2: 0.5, eta: 0.05, alphaP: 1, beta: 0.4 } },
-  { id: 'small-tau', label: 'Obs. #10 · small τ', description: 'early in BYOL training τ is small: p*₋ moves right and more modes are trapped', params: { tau: 0.5, sigma2: 0.5, eta: 0.01, alphaP: 1, beta: 0.4 } },
-  { id: 'fig5-stl10', label: 'Fig. 5 · STL-10 (η = 0.04, β = 0.4)', description: 'αη = 0.0004 and αβ = 0.004 (γ_a = 0.996) at α = 0.01', params: { tau: 1, sigma2: 0, eta: 0.04, alphaP: 1, beta: 0.4 } },
-];
