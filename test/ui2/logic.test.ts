@@ -210,9 +210,12 @@ test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, th
   const { PRESETS } = await import('../../src-main/theory/presets.ts');
   const { playgroundPresets } = await import('../../src-renderer/src/lib/part2/theoryPresets.ts');
   const groups = playgroundPresets(PRESETS);
-  const item = (name: string, i = 0) => groups.find((g) => g.name === name)!.items[i]!;
-  assert.deepEqual(item('fig3-eta0.01').params, { tau: 1, eta: 0.01, sigma2: 0, alphaP: 1 });
-  assert.equal(item('fig4c').params.eta, 0.3);
+  const item = (id: string) => groups.flatMap((g) => g.items).find((i) => i.id === id)!;
+  assert.deepEqual(item('fig3-eta0.01#0').params, { tau: 1, eta: 0.01, sigma2: 0, alphaP: 1 });
+  assert.equal(item('fig4c#0').params.eta, 0.3);
+  // One row per figure: Fig. 3's three presets share a row.
+  assert.deepEqual(groups.find((g) => g.figure === 'Fig. 3')!.items.map((i) => i.label), ['η = 0', 'η = 0.01', 'η = 1']);
+  assert.equal(new Set(groups.map((g) => g.figure)).size, groups.length);
   const wd = groups.find((g) => g.name === 'fig5-wd')!;
   assert.equal(wd.items.length, 5);
   assert.equal(wd.items[2]!.params.eta, 0.04);
@@ -220,7 +223,7 @@ test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, th
   assert.equal(wd.items[2]!.modes!.target, 'ema');
   assert.equal(wd.items[2]!.modes!.p0.length, wd.items[2]!.modes!.s0.length);
   assert.equal(groups.find((g) => g.name === 'fig5-ema')!.items.at(-1)!.modes!.target, 'simsiam');
-  assert.deepEqual(item('diagram-eta-alphap').diagram, { x: 'eta', y: 'alphaP', target: 'ema' });
+  assert.deepEqual(item('diagram-eta-alphap#0').diagram, { x: 'eta', y: 'alphaP', target: 'ema' });
   // Kinds without slider equivalents are left out rather than half-applied.
-  assert.ok(!groups.some((g) => g.name === 'fig7' || g.name === 'fig8' || g.name.startsWith('fig10')));
+  assert.ok(!groups.some((g) => /Fig\. (7|8|9|10)/.test(g.figure)));
 });

@@ -25,7 +25,7 @@ export interface PlaygroundPreset {
   diagram?: DiagramAxes;
 }
 
-/** A row of buttons: one paper figure. */
+/** A row of buttons: one paper figure (`name` is its first preset's). */
 export interface PresetGroup {
   name: string;
   figure: string;
@@ -81,7 +81,13 @@ export function playgroundPresets(presets: Readonly<Record<string, Preset>>): Pr
           break;
       }
     });
-    if (items.length) groups.push({ name: preset.name, figure: preset.figure, description: preset.description, items });
+    if (!items.length) continue;
+    // Consecutive presets of one figure (Fig. 3's three η panels) share a row.
+    const last = groups[groups.length - 1];
+    if (last && last.figure === preset.figure) {
+      last.items.push(...items);
+      last.description += `; ${preset.description}`;
+    } else groups.push({ name: preset.name, figure: preset.figure, description: preset.description, items });
   }
   return groups;
 }
