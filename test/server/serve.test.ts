@@ -204,6 +204,12 @@ test('a tiny run started over the socket streams status, progress and metrics, a
   const got = (await ws.reply(3)).result as { status: string; name: string; lastStep: number };
   assert.equal(got.status, 'completed');
   assert.equal(got.name, 'tiny over ws');
+  // Large messages both ways (64-bit frame lengths): a 300 kB note in, the run with it out.
+  const note = `# long\n${'λ'.repeat(150_000)}`;
+  ws.sendText(JSON.stringify({ id: 4, name: 'runs.note', args: { runId, markdown: note } }));
+  assert.equal((await ws.reply(4)).ok, true);
+  ws.sendText(JSON.stringify({ id: 5, name: 'runs.get', args: { runId } }));
+  assert.equal((((await ws.reply(5)).result) as { note: string }).note, note);
   ws.end();
   const a = openArchive(archiveFile, { readonly: true });
   try {
