@@ -215,6 +215,12 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   const seen = (await page.evaluate('window.__progress')) as number[];
   assert.ok(seen.some((v) => v > 0 && v < 100), `the progress bar moved through intermediate values: ${seen.join(', ')}`);
   await page.locator('.summary').waitFor({ timeout: 30_000 });
+  // Synchronised cursors: hovering the loss chart moves the cursor (and legend values) of the others.
+  const over = page.locator('figure[data-chart="Loss"] .u-over');
+  const box = (await over.boundingBox())!;
+  await page.mouse.move(box.x + box.width * 0.6, box.y + box.height / 2);
+  const collapseValue = page.locator('figure[data-chart="Collapse: output std × √d"] .u-legend .u-series').nth(1).locator('.u-value');
+  await page.waitForFunction((el) => /\d/.test(el?.textContent ?? ''), await collapseValue.elementHandle(), { timeout: 10_000 });
   await shot('run-done');
   await page.locator('main.content').evaluate((el) => (el.scrollTop = el.scrollHeight));
   await shot('run-done-spectra');
