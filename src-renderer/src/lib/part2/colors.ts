@@ -28,6 +28,18 @@ export function runColor(runId: string): string {
   return RUN_PALETTE[hashString(runId) % RUN_PALETTE.length]!;
 }
 
+/**
+ * The colour of a group of runs, from its key (setup field path → value), so a group such as
+ * { "predictor.kind": "linear" } has one colour in Compare and in a sweep's result table.
+ */
+export function groupColor(key: Record<string, unknown>): string {
+  const canon = Object.keys(key)
+    .sort()
+    .map((k) => `${k}=${JSON.stringify(key[k] ?? null)}`)
+    .join('&');
+  return runColor(canon);
+}
+
 /** `#rrggbb` with an alpha in [0, 1], as `rgba(...)`, for translucent std bands. */
 export function withAlpha(hex: string, alpha: number): string {
   const n = Number.parseInt(hex.slice(1), 16);

@@ -4,7 +4,7 @@
  */
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
-import { runColor } from './colors.ts';
+import { groupColor, runColor } from './colors.ts';
 import { formatValue } from './diff.ts';
 
 /** What a compare line needs of a run. */
@@ -45,7 +45,7 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: s
   for (const g of groupBy(withData, (r) => fieldOf(r.setup, by) ?? null)) {
     const band = meanStdBand(g.runs.map((r) => alignSeries(r.series!, mode, r.wall)));
     const name = `${by} = ${formatValue(g.value ?? null)}`;
-    const color = runColor(name);
+    const color = groupColor({ [by]: g.value ?? null });
     lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color });
     if (g.runs.length > 1) {
       lines.push({ label: `${name} +std`, x: band.x, y: band.hi, color, faint: true });
