@@ -3,7 +3,8 @@
  * missing) and the contract over HTTP + WebSocket, bound to loopback with a random token in the
  * printed URL; reach it from another machine through an SSH tunnel (ssh -L PORT:127.0.0.1:PORT).
  */
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.ts';
@@ -53,14 +54,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   if (!isLoopback(host)) {
     console.error(`dplab serve: WARNING: listening on ${host}, not loopback: anyone who can reach this port and has the token controls the lab. Prefer an SSH tunnel to 127.0.0.1.`);
   }
-  if (!existsSync(`${RENDERER}index.html`)) {
-    console.error('dplab serve: dist/renderer is missing; building the renderer (npm run build:renderer)…');
-    const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build:renderer'], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
-    if (r.status !== 0 || !existsSync(`${RENDERER}index.html`)) {
-      console.error('dplab serve: the renderer build failed; run `npm run build:renderer` in the project folder and try again');
-      return 1;
-    }
-  }
+  if (!(await ensureRenderer())) return 1;
   const { LabService } = await import('../service/service.ts');
   let service: InstanceType<typeof LabService>;
   try {
@@ -95,6 +89,61 @@ export async function serveCommand(args: string[]): Promise<number> {
   await server.close();
   await service.close();
   return 0;
+}
+
+/**
+ * Builds dist/renderer when it is missing. Several `dplab serve` processes may start at once (the
+ * test suite runs files in parallel): one builds under a lock file, the others wait for it, so no
+ * server ever serves a folder that vite is emptying.
+ */
+async function ensureRenderer(): Promise<boolean> {
+  const index = `${RENDERER}index.html`;
+  const lock = join(ROOT, 'dist', '.renderer-build.lock');
+  const deadline = Date.now() + 10 * 60_000;
+  while (!existsSync(index) || existsSync(lock)) {
+    if (Date.now() > deadline) break;
+    let fd: number | undefined;
+    try {
+      mkdirSync(dirname(lock), { recursive: true });
+      fd = openSync(lock, 'wx');
+    } catch {
+      // Another process is building; take over only if its lock is stale (its process is gone).
+      const owner = Number(readLockPid(lock));
+      if (owner && !processAlive(owner)) rmSync(lock, { force: true });
+      await new Promise((r) => setTimeout(r, 500));
+      continue;
+    }
+    try {
+      writeSync(fd, String(process.pid));
+      closeSync(fd);
+      if (existsSync(index)) return true;
+      console.error('dplab serve: dist/renderer is missing; building the renderer (npm run build:renderer)…');
+      const r = spawnSync(process.platform === 'win32' ? 'npm.cmd' : 'npm', ['run', 'build:renderer'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+      if (r.status !== 0) break;
+    } finally {
+      rmSync(lock, { force: true });
+    }
+  }
+  if (existsSync(index) && !existsSync(lock)) return true;
+  console.error('dplab serve: the renderer build failed; run `npm run build:renderer` in the project folder and try again');
+  return false;
+}
+
+function readLockPid(lock: string): string {
+  try {
+    return readFileSync(lock, 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** Opens the URL in the desktop's browser; silent where there is none (a headless server). */
