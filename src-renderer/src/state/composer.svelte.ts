@@ -91,7 +91,6 @@ export class ComposerState {
     }
     this.draft = d;
     this.presetId = id;
-    if (!this.runName) this.runName = '';
   }
 
   /** Turns the quick-test shrink on (remembering what it replaces) or off (restoring it). */
