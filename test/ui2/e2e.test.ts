@@ -188,6 +188,11 @@ test('compare: overlay two runs, diff them, group the sweep by predictor kind', 
   await page.selectOption('[data-testid="metric"]', 'collapseStd');
   await page.locator('figure[data-chart^="collapse"]').waitFor();
   await shot('compare-grouped');
+  // The probe runs once, at the end: its final values become bars (mean ± std per group).
+  await page.selectOption('[data-testid="metric"]', 'probeAcc');
+  await page.getByText('final linear probe accuracy by predictor.kind (mean ± std)').waitFor();
+  assert.equal(await page.locator('[data-testid="sweep-bars"] rect').count(), 2);
+  await shot('compare-final-bars');
 });
 
 /** Pixels of the portrait canvas close to a colour (fixed-point markers are the only such pixels). */

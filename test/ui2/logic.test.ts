@@ -230,3 +230,15 @@ test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, th
   // Kinds without slider equivalents are left out rather than half-applied.
   assert.ok(!groups.some((g) => /Fig\. (7|8|9|10)/.test(g.figure)));
 });
+
+test('final-value bars for metrics measured once per run', async () => {
+  const { finalBars, singlePointLines, compareLines } = await import('../../src-renderer/src/lib/part2/compareSeries.ts');
+  const mk = (id: string, kind: string, v: number | null) => ({ id, label: id, setup: { predictor: { kind } }, series: { steps: [8], epochs: [1], values: [v] }, wall: { batchSize: 32 } });
+  const runs = [mk('a', 'linear', 0.5), mk('b', 'linear', 0.7), mk('c', 'directpred', 0.6), mk('d', 'directpred', null)];
+  assert.equal(singlePointLines(compareLines(runs, 'step', '')), true);
+  const bars = finalBars(runs, 'predictor.kind');
+  assert.deepEqual(bars.map((b) => [b.label, b.n]), [['predictor.kind = linear', 2], ['predictor.kind = directpred', 1]]);
+  assert.ok(Math.abs(bars[0]!.mean! - 0.6) < 1e-12 && Math.abs(bars[0]!.std! - Math.sqrt(0.02)) < 1e-12);
+  assert.equal(bars[1]!.std, null);
+  assert.deepEqual(finalBars(runs, '').map((b) => b.mean), [0.5, 0.7, 0.6, null]);
+});

@@ -54,3 +54,42 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: s
   }
   return lines;
 }
+
+/** One bar of final values: a run's last value, or a group's mean ± sample std of its runs' last values. */
+export interface FinalBar {
+  label: string;
+  mean: number | null;
+  std: number | null;
+  n: number;
+  color: string;
+}
+
+/** Last finite value of a series. */
+export function lastValue(s: SeriesLike | null): number | null {
+  if (!s) return null;
+  for (let i = s.values.length - 1; i >= 0; i--) {
+    const v = s.values[i];
+    if (typeof v === 'number' && Number.isFinite(v)) return v;
+  }
+  return null;
+}
+
+/**
+ * Final values as bars, for metrics measured once per run (a probe at the end): a line chart of
+ * single points would show nothing.
+ */
+export function finalBars(runs: readonly CompareRun[], by: string): FinalBar[] {
+  if (!by) return runs.map((r) => ({ label: r.label, mean: lastValue(r.series), std: null, n: lastValue(r.series) === null ? 0 : 1, color: runColor(r.id) }));
+  return groupBy(runs, (r) => fieldOf(r.setup, by) ?? null).map((g) => {
+    const vals = g.runs.map((r) => lastValue(r.series)).filter((v): v is number => v !== null);
+    const n = vals.length;
+    const mean = n ? vals.reduce((a, b) => a + b, 0) / n : null;
+    const std = n >= 2 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean!) ** 2, 0) / (n - 1)) : null;
+    return { label: `${by} = ${formatValue(g.value ?? null)}`, mean, std, n, color: groupColor({ [by]: g.value ?? null }) };
+  });
+}
+
+/** True when no line has more than one point (then bars of final values say more). */
+export function singlePointLines(lines: readonly Line[]): boolean {
+  return lines.length > 0 && lines.every((l) => l.y.filter((v) => v !== null).length <= 1);
+}
