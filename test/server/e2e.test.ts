@@ -51,16 +51,8 @@ after(async () => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-test('the page loads from dplab serve without errors', async () => {
-  const res = await page.goto(served.url.href);
-  assert.equal(res?.status(), 200);
-  await page.getByText('DirectPred Lab').first().waitFor();
-  await page.screenshot({ path: join(ARTIFACTS, 'serve-home.png') });
-  assert.deepEqual(pageErrors, []);
-});
-
-test('a tiny run started through the renderer\'s WebSocket client streams progress to the page and lands in the archive', async () => {
-  // The transport exactly as written for the renderer, bundled for the page.
+/** Puts the renderer's WebSocket transport, exactly as written, into the page as window.DplabWs. */
+async function injectTransport(): Promise<void> {
   const bundle = await build({
     entryPoints: [join(ROOT, 'src-renderer/src/lib/transports/ws.ts')],
     bundle: true,
@@ -71,6 +63,18 @@ test('a tiny run started through the renderer\'s WebSocket client streams progre
     write: false,
   });
   await page.evaluate(bundle.outputFiles[0]!.text + ';window.DplabWs = DplabWs;');
+}
+
+test('the page loads from dplab serve without errors', async () => {
+  const res = await page.goto(served.url.href);
+  assert.equal(res?.status(), 200);
+  await page.getByText('DirectPred Lab').first().waitFor();
+  await page.screenshot({ path: join(ARTIFACTS, 'serve-home.png') });
+  assert.deepEqual(pageErrors, []);
+});
+
+test('a tiny run started through the renderer\'s WebSocket client streams progress to the page and lands in the archive', async () => {
+  await injectTransport();
   const started = await page.evaluate(async (setup) => {
     const w = window as unknown as { DplabWs: { wsClient(u: string): Promise<{ transport: string; request(n: string, a: unknown): Promise<unknown>; onEvent(l: (e: unknown) => void): () => void }> }; events: unknown[] };
     const client = await w.DplabWs.wsClient(location.href);
@@ -117,4 +121,23 @@ test('a tiny run started through the renderer\'s WebSocket client streams progre
   await page.waitForTimeout(1500);
   await page.screenshot({ path: join(ARTIFACTS, 'serve-runs.png') });
   assert.deepEqual(pageErrors, []);
+});
+
+test('when the server stops, the page\'s requests fail with a clear error instead of hanging', async () => {
+  await injectTransport();
+  await page.evaluate(async () => {
+    const w = window as unknown as { DplabWs: { wsClient(u: string): Promise<unknown> }; client2: unknown };
+    w.client2 = await w.DplabWs.wsClient(location.href);
+  });
+  assert.equal(await served.stop(), 0);
+  const message = await page.evaluate(async () => {
+    const c = (window as unknown as { client2: { request(n: string, a: unknown): Promise<unknown> } }).client2;
+    // Give the socket a moment to see the close, then ask.
+    await new Promise((r) => setTimeout(r, 300));
+    return c.request('app.info', {}).then(
+      () => 'answered',
+      (e: Error) => e.message,
+    );
+  });
+  assert.match(message, /cannot connect to the lab|connection to the lab closed/);
 });
