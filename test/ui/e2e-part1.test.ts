@@ -148,6 +148,29 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await field('stopGradient').locator('input[type=checkbox]').check();
   await sgErr.waitFor({ state: 'detached' });
 
+  // Save the setup in the browser, switch to another preset, load it back.
+  await page.getByRole('textbox', { name: 'Save as' }).fill('my directpred');
+  await page.getByRole('button', { name: 'Save', exact: true }).click();
+  await page.selectOption('select[aria-label="Preset"]', 'simsiam');
+  await page.locator('[data-block="predictor"]').click();
+  assert.equal(await page.locator('select[aria-label="Predictor kind"]').inputValue(), 'mlp');
+  await page.selectOption('select[aria-label="Load a saved setup"]', 'my directpred');
+  assert.equal(await page.locator('select[aria-label="Predictor kind"]').inputValue(), 'directpred');
+  assert.equal(await field('predictor.rho').locator('input').inputValue(), '0.25');
+  // JSON: bad text is refused with the reason; a partial setup is accepted with its defaults.
+  await page.getByRole('button', { name: 'Edit JSON…' }).click();
+  const json = page.getByRole('textbox', { name: 'Setup JSON' });
+  assert.match(await json.inputValue(), /"rho": 0.25/);
+  await json.fill('{ "predictor": ');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await page.getByText(/not JSON/).waitFor();
+  await json.fill('{ "predictor": { "kind": "none" }, "optim": { "lr": 0.05 } }');
+  await page.getByRole('button', { name: 'Apply' }).click();
+  await json.waitFor({ state: 'detached' });
+  assert.equal(await page.locator('select[aria-label="Predictor kind"]').inputValue(), 'none');
+  assert.equal(await field('optim.batchSize').locator('input').inputValue(), '128');
+  await page.selectOption('select[aria-label="Load a saved setup"]', 'my directpred');
+
   // Quick test shrinks the setup; give the live run enough steps to watch it move.
   await page.locator('label.quick input').check();
   await field('optim.maxSteps').locator('input').fill('120');

@@ -108,9 +108,11 @@ export class ComposerState {
 
   /** Replaces the draft (duplicate-and-edit, load, pasted JSON). */
   load(setup: unknown, name = ''): void {
-    const d = structuredClone(setup ?? {}) as Draft;
-    delete d.name;
-    this.draft = d;
+    const raw = structuredClone(setup ?? {}) as Draft;
+    delete raw.name;
+    // A valid partial setup shows with its defaults filled in; an invalid one as written, with its issues.
+    const full = validateDraft(raw).setup;
+    this.draft = full ? (structuredClone(full) as unknown as Draft) : raw;
     this.presetId = null;
     this.quick = false;
     this.beforeQuick = null;
@@ -132,7 +134,7 @@ export class ComposerState {
       return `not JSON: ${e instanceof Error ? e.message : String(e)}`;
     }
     if (!v || typeof v !== 'object' || Array.isArray(v)) return 'a setup is a JSON object';
-    this.load(v);
+    this.load(v, this.runName);
     return null;
   }
 
