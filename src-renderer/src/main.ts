@@ -1,4 +1,4 @@
-// Renderer entry: mounts the app once the client (IPC bridge or WebSocket) is connected.
+// Renderer entry: mounts the app at once; App connects the client (IPC bridge or WebSocket) and shows the outcome.
 import { mount } from 'svelte';
 import App from './App.svelte';
 import './app.css';
