@@ -48,7 +48,7 @@ export function sgdBridge(input: SgdBridgeParamsInput | SgdBridgeParams): SgdBri
   const totalSteps = Math.round(fp.t1 / lr);
   const sampleSteps = times.map((t) => Math.round(t / lr));
   const sgd: TimeSeries = { t: [], series: {} };
-  const C = flow.theorem1Applies ? balanceMatrix(W, Wp, n1, n2, alphaP) : null;
+  const C = trained ? balanceMatrix(W, Wp, n1, n2, alphaP) : null; // same series as the flow records
   const B = params.batch;
   const z = new Float64Array(n1), x = new Float64Array(n1), x1 = new Float64Array(n1), x2 = new Float64Array(n1);
   const f1 = new Float64Array(n2), e = new Float64Array(n2), g = new Float64Array(n2);
