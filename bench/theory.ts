@@ -40,13 +40,20 @@ const diagram = (x: CollapseDiagramParamsInput['x'], y: CollapseDiagramParamsInp
   steps,
   t1,
 });
-const detail = (r: ReturnType<typeof collapseDiagram>) => `${r.stats.cells} cells × ${r.stats.modesPerCell} modes, ${r.stats.trajectories} trajectories integrated (${r.stats.sharedTrajectories} shared), ${(r.stats.rk4Steps / 1e6).toFixed(1)} M RK4 steps`;
+const detail = (r: ReturnType<typeof collapseDiagram>) => `${r.stats.cellsComputed}/${r.stats.cells} cells × ${r.stats.modesPerCell} modes, ${r.stats.trajectories} trajectories integrated (${r.stats.sharedTrajectories} shared), ${(r.stats.rk4Steps / 1e6).toFixed(1)} M RK4 steps`;
 const onParabola = { kind: 'parabola' as const, p: [0, 0.6] as [number, number], count: 16, c: 0 };
 const oneMode = { kind: 'pairs' as const, p0: [0.1], s0: [0.01] };
 time('collapse diagram 200×200 (η × α_p), BYOL, 16 modes on the parabola, 10⁴ steps', () => collapseDiagram(diagram({ param: 'eta', min: 0, max: 0.3, count: 200 }, { param: 'alphaP', min: 0.1, max: 10, count: 200, scale: 'log' }, onParabola)), detail);
-time('collapse diagram 200×200 (η × β), BYOL, 1 mode, 10⁴ steps', () => collapseDiagram(diagram({ param: 'eta', min: 0, max: 0.3, count: 200 }, { param: 'beta', min: 0.01, max: 2, count: 200, scale: 'log' }, oneMode)), detail);
+let exactEtaBeta: ReturnType<typeof collapseDiagram> | null = null;
+const etaBeta = (refine: number) => ({ ...diagram({ param: 'eta', min: 0, max: 0.3, count: 200 }, { param: 'beta', min: 0.01, max: 2, count: 200, scale: 'log' }, oneMode), refine });
+time('collapse diagram 200×200 (η × β), BYOL, 1 mode, 10⁴ steps', () => (exactEtaBeta = collapseDiagram(etaBeta(1))), detail);
+time('same, refine = 8 (coarse grid + mixed blocks)', () => collapseDiagram(etaBeta(8)), (r) => {
+  let differ = 0;
+  r.fraction.forEach((row, iy) => row.forEach((v, ix) => (differ += v !== exactEtaBeta!.fraction[iy]![ix] ? 1 : 0)));
+  return `${r.stats.cellsComputed} of ${r.stats.cells} cells computed, ${differ} cells differ from the exact diagram, ${(r.stats.rk4Steps / 1e6).toFixed(1)} M RK4 steps`;
+});
 time('collapse diagram 200×200 (η × σ²), BYOL, 1 mode, 10⁴ steps', () => collapseDiagram(diagram({ param: 'eta', min: 0, max: 0.3, count: 200 }, { param: 'sigma2', min: 0, max: 2, count: 200 }, oneMode)), detail);
-time('collapse diagram 100×100 (η × β), 1 mode, 2000 steps (slider setting)', () => collapseDiagram(diagram({ param: 'eta', min: 0, max: 0.3, count: 100 }, { param: 'beta', min: 0.01, max: 2, count: 100, scale: 'log' }, oneMode, 2000)), detail);
+time('collapse diagram 100×100 (η × β), 1 mode, 2000 steps, refine = 4 (slider setting)', () => collapseDiagram({ ...diagram({ param: 'eta', min: 0, max: 0.3, count: 100 }, { param: 'beta', min: 0.01, max: 2, count: 100, scale: 'log' }, oneMode, 2000), refine: 4 }), detail);
 
 if (!process.argv.includes('--skip-full')) {
   const run = () => simulateFullMatrix({ n1: 64, n2: 64, alphaP: 1, beta: 0.4, eta: 0.01, data: { kind: 'isotropic', sigma2: 0.1 }, t1: 10, samples: 11, integrator: { method: 'rk4', dt: 1e-3 } });
