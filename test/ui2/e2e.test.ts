@@ -49,9 +49,15 @@ before(async () => {
   // The page under test is the renderer as built from this checkout; rebuilt only when a source is
   // newer than the build (another UI test may be building it at the same time).
   const srcTime = Math.max(newest(join(ROOT, 'src-renderer', 'src')), newest(join(ROOT, 'src-main', 'contract')), newest(join(ROOT, 'src-main', 'theory')));
-  if (!existsSync(DIST) || statSync(DIST).mtimeMs < srcTime) {
+  const stale = () => !existsSync(DIST) || statSync(DIST).mtimeMs < srcTime;
+  for (let attempt = 0; stale(); attempt++) {
     const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-    assert.equal(build.status, 0, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
+    if (build.status === 0) break;
+    // Vite refuses a second concurrent build of the project: wait for the other one (it builds
+    // the same sources) and look again.
+    const busy = /Found another Vite build process/.test(`${build.stdout}${build.stderr}`);
+    assert.ok(busy && attempt < 60, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
+    await new Promise((r) => setTimeout(r, 2000));
   }
   // An archive to import later: one run recorded by the CLI.
   const setupFile = join(tmp, 'other-run.json');
@@ -135,6 +141,7 @@ test('sweeps: build a 2×2 grid, preview its size, start it and watch it finish'
   await page.getByTestId('start-sweep').click();
   await page.getByTestId('sweep-result').waitFor({ timeout: 30_000 });
   await page.getByTestId('sweep-progress').waitFor();
+  await shot('sweeps-running');
   // Live progress, then the finished table (generous: 2 cores, 4 tiny trainings).
   await page.getByTestId('sweep-progress').filter({ hasText: '4 / 4 finished' }).waitFor({ timeout: 200_000 });
   // Both groups get their mean ± std once the last run's summary is in.
