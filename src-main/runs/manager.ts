@@ -113,7 +113,8 @@ export function processAlive(pid: number | null): boolean {
  * event and 'status' (uuid, status) on every status change.
  */
 export class RunManager extends EventEmitter {
-  readonly concurrency: number;
+  /** Most trainer processes at once; `setConcurrency` changes it. */
+  concurrency: number;
   private readonly opts: Required<Omit<RunManagerOptions, 'concurrency'>>;
   private readonly queue: string[] = [];
   private readonly active = new Map<string, Active>();
@@ -261,6 +262,12 @@ export class RunManager extends EventEmitter {
     const exits = [...this.active.values()].map((a) => new Promise<void>((resolve) => a.handle.onExit(() => resolve())));
     for (const a of this.active.values()) a.handle.kill('SIGKILL');
     await Promise.all(exits);
+  }
+
+  /** Changes how many runs train at once (a sweep may ask for its own); starts queued runs if allowed. */
+  setConcurrency(n: number): void {
+    this.concurrency = Math.max(1, Math.floor(n));
+    this.pump();
   }
 
   private pump(): void {

@@ -25,6 +25,7 @@ import { SETUP_PRESETS } from '../engine/presets.ts';
 import { setupHash } from '../engine/hash.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../engine/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
+import { likelyBackend } from '../engine/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../runs/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
@@ -212,7 +213,7 @@ export class LabService {
       appVersion: this.version,
       archive: this.archive.file,
       transport: this.opts.transport,
-      backend: this.opts.backend ?? 'auto',
+      backend: likelyBackend(this.opts.backend ?? 'auto'),
       queue: this.queueState(),
     }),
     'setup.validate': (a) => checkSetup(a.setup),
@@ -293,7 +294,7 @@ export class LabService {
       return { filename: `run-${r.uuid.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', content: ex.toCsv(table) };
     },
     'sweeps.preview': (a) => {
-      const def = a.definition as SweepDefinition;
+      const { concurrency: _c, ...def } = a.definition as SweepDefinition & { concurrency?: number };
       const { members, issues } = expandSweep(def);
       // The size of the grid even when some combinations are invalid (then no members come back).
       let count = members.length;
@@ -311,7 +312,12 @@ export class LabService {
       };
     },
     'sweeps.start': (a) => {
-      const def = a.definition as SweepDefinition;
+      // `concurrency` belongs to the queue, not to the grid: it sets how many runs train at once.
+      const { concurrency, ...def } = a.definition as SweepDefinition & { concurrency?: number };
+      if (concurrency !== undefined) {
+        this.manager.setConcurrency(concurrency);
+        this.emit({ type: 'queue', ...this.queueState() });
+      }
       const { members, issues } = expandSweep(def);
       if (issues.length) {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);

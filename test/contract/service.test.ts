@@ -135,13 +135,14 @@ test('sweeps: preview refuses bad combinations; a 2-run sweep runs, reports prog
   assert.equal(badPreview.count, 2, 'the grid size, bad combinations included');
   assert.ok(badPreview.issues.some((i) => i.path === 'optim.lr'));
   assert.equal((await fails('sweeps.start', { definition: { base: TINY_SETUP, axes: { 'optim.lr': [-1] } } })).code, 'invalid-args');
-  const def = { name: 'pk', base: { ...TINY_SETUP, optim: { ...TINY_SETUP.optim, maxSteps: 4 } }, axes: { 'predictor.kind': ['linear', 'directpred'] } };
+  const def = { name: 'pk', base: { ...TINY_SETUP, optim: { ...TINY_SETUP.optim, maxSteps: 4 } }, axes: { 'predictor.kind': ['linear', 'directpred'] }, concurrency: 2 };
   const preview = await call('sweeps.preview', { definition: def });
   assert.equal(preview.count, 2);
   assert.deepEqual(preview.issues, []);
   events.length = 0;
   const { sweepId, runIds } = await call('sweeps.start', { definition: def });
   assert.equal(runIds.length, 2);
+  assert.equal((await call('app.info', {})).queue.concurrency, 2, 'the sweep sets how many runs train at once');
   await until(() => events.some((e) => e.type === 'sweep.progress' && e.sweepId === sweepId && e.done === 2), 'sweep progress 2/2');
   const progress = events.filter((e) => e.type === 'sweep.progress').map((e) => (e as { done: number; total: number }).done);
   assert.deepEqual(progress, [0, 1, 2]);

@@ -52,3 +52,13 @@ test('CSV: header, aligned rows, quoted cells, empty gaps', () => {
   assert.equal(csvCell(Infinity), '');
   assert.equal(fileStem('Eigenvalues of F̂ (log)'), 'eigenvalues-of-f-log');
 });
+
+test('log axes: numerically-zero values become gaps and tick labels stay readable', async () => {
+  const { positiveOnly, logTickLabel } = await import('../../src-renderer/src/lib/series.ts');
+  assert.deepEqual(positiveOnly([1, 0, -2, 1e-300, null, 1e-12]), [1, null, null, null, null, 1e-12]);
+  assert.equal(logTickLabel(0.01), '0.01');
+  assert.equal(logTickLabel(1e-5), '1e-5');
+  assert.equal(logTickLabel(100), '100');
+  assert.equal(logTickLabel(1e6), '1e6');
+  assert.equal(logTickLabel(null), '');
+});

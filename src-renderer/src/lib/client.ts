@@ -8,7 +8,11 @@ let client: Promise<LabClient> | null = null;
 
 /** The shared client, connected on first use. */
 export function getClient(): Promise<LabClient> {
-  client ??= connect();
+  // A failed attempt is forgotten, so a later call (e.g. a Retry button) connects afresh.
+  client ??= connect().catch((e: unknown) => {
+    client = null;
+    throw e;
+  });
   return client;
 }
 

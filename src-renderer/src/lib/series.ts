@@ -74,7 +74,8 @@ function cleanValues(y: ArrayLike<number | null>, n: number): (number | null)[] 
  * (e.g. a collapsed eigenvalue of exactly 0, or W_p's negative eigenvalues).
  */
 export function positiveOnly(values: readonly (number | null)[]): (number | null)[] {
-  return values.map((v) => (v !== null && v > 0 ? v : null));
+  // Below 1e-30 a value is numerically zero, and a log axis spanning hundreds of decades stalls uPlot.
+  return values.map((v) => (v !== null && v > 1e-30 ? v : null));
 }
 
 /**
@@ -134,4 +135,10 @@ export function modeColor(i: number, n: number): string {
 /** A file name made of safe characters from a chart title. */
 export function fileStem(title: string): string {
   return title.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'chart';
+}
+
+/** Tick label of a log axis: plain digits from 0.001 to 9999, else 1e-5 style. */
+export function logTickLabel(v: number | null): string {
+  if (v === null || !(v > 0)) return '';
+  return v >= 1e-3 && v < 1e4 ? String(Number(v.toPrecision(3))) : v.toExponential(0).replace('e+', 'e');
 }

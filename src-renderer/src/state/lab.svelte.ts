@@ -24,6 +24,8 @@ export class LabState {
         this.client = c;
         c.onEvent((e) => {
           if (e.type === 'queue') this.queue = { running: e.running, queued: e.queued, concurrency: e.concurrency };
+          // Another archive was opened: the status bar must name the file now in use.
+          if (e.type === 'archive.changed') void c.request('app.info', {}).then((i) => (this.info = i), () => {});
           for (const w of [...this.waiters]) w(e);
         });
         const info = await c.request('app.info', {});
