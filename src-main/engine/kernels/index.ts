@@ -1,13 +1,14 @@
 /**
  * Training kernels for tfjs 4.22's wasm backend, which ships without Conv2DBackpropFilter, with a
  * Conv2DBackpropInput ~9x slower than the forward conv, and with transposed BatchMatMul at
- * 0.4-2 GFLOP/s against ~29 for a plain one (platform.md). We register, per backend:
- *  - Conv2DBackpropFilter: dW = im2colᵀ(x) · dy as one plain matmul (im2colᵀ built in JS);
+ * 0.4-2 GFLOP/s against ~29 for a plain one (platform.md). We register on wasm:
+ *  - Conv2DBackpropFilter: dW = im2colᵀ(x) · dy as one plain matmul (im2colᵀ built by one heap
+ *    memmove per row for stride 1, by a JS loop otherwise);
  *  - Conv2DBackpropInput: dx as a forward (XNNPACK) conv of the zero-inserted dy with the
  *    flipped, in/out-swapped filter (the transposed-convolution identity);
  *  - BatchMatMul: transposed operands are transposed explicitly (tiled JS) before a plain matmul;
  *  - MaxPoolGrad: for windows that tile the input, dx = upsample(dy) · [x = upsample(y)] from
- *    wasm's elementwise kernels, ~20x faster than its MaxPoolGrad; other geometries by a plain
+ *    wasm's elementwise kernels, ~10x faster than its MaxPoolGrad; other geometries by a plain
  *    loop, since wasm's own kernel is wrong for some 'same' paddings.
  * Batch norm's fast gradient lives in layers.ts (a customGrad over wasm ops), gated by
  * trainingKernelsActive().
@@ -67,7 +68,10 @@ function geometry(xShape: number[], filterShape: number[], attrs: Record<string,
   };
 }
 
-/** dW[kH,kW,C_in,C_out] = im2colᵀ(x)[kH·kW·C_in, N·H_o·W_o] · dy[N·H_o·W_o, C_out]. */
+/**
+ * dW[kH,kW,C_in,C_out] = im2colᵀ(x)[kH·kW·C_in, N·H_o·W_o] · dy[N·H_o·W_o, C_out]. XNNPACK repacks
+ * the right operand on every call (~10 ns/element), so the big im2col matrix goes on the left.
+ */
 function conv2dBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo {
   const { x, dy } = inputs;
   const filterShape = attrs.filterShape as number[];

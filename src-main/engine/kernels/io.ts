@@ -1,6 +1,6 @@
 /**
- * Access to a backend's float32 buffers from JS, so one loop (loops.ts) can serve as a kernel on
- * both the wasm backend (buffers live on the wasm heap) and the cpu backend (plain typed arrays).
+ * Access to the wasm backend's float32 buffers (on the wasm heap) from JS, so the loops of
+ * loops.ts can serve as kernels. The backend name is checked so a misuse fails clearly.
  */
 import type * as tf from '@tensorflow/tfjs';
 
@@ -33,16 +33,5 @@ export function ioFor(backendName: string, backend: any): BackendIo {
       free: (t) => backend.disposeData(t.dataId),
     };
   }
-  if (backendName === 'cpu') {
-    return {
-      alloc(shape) {
-        let size = 1;
-        for (const d of shape) size *= d;
-        return backend.makeTensorInfo(shape, 'float32', new Float32Array(size));
-      },
-      view: (t) => backend.data.get(t.dataId).values as Float32Array,
-      free: (t) => backend.disposeIntermediateTensorInfo(t),
-    };
-  }
-  throw new Error(`training kernels: no JS buffer access for backend '${backendName}' (only wasm and cpu)`);
+  throw new Error(`training kernels: no JS buffer access for backend '${backendName}' (only wasm)`);
 }
