@@ -295,7 +295,6 @@ function writeSection(results: Result[], info: BackendInfo[], command: string): 
     `- machine: ${machine()}`,
     `- date: ${new Date().toISOString().slice(0, 16)}Z`,
     `- backends: ${info.map((i) => `${i.kind} (tfjs ${i.versions['tfjs-core']}${i.versions['wasm-simd'] ? `, SIMD ${i.versions['wasm-simd']}, threads ${i.versions['wasm-threads']}` : ''})`).join('; ')}`,
-    '',
     `- load average at the end (other processes share the 2 cores): ${loadavg().map((l) => l.toFixed(1)).join(', ')}`,
     '',
     'Variants step in interleaved rounds (one step each per round) so that load from other processes',
@@ -307,6 +306,13 @@ function writeSection(results: Result[], info: BackendInfo[], command: string): 
     ...results.map((r) => `| ${r.label} | ${r.steps} | ${ips(r.bestMs)} | ${ips(r.medianMs)} | ${ips(r.bestCpuMs)} | ${ips(r.medianCpuMs)} |`),
     '',
     'Reference on this machine (platform.md): PyTorch 1.13 CPU, 1 thread: 135-169 images/s.',
+    '',
+    "Notes: our kernels (src-main/engine/kernels) replace wasm's Conv2DBackpropFilter (missing), Conv2DBackpropInput,",
+    'transposed BatchMatMul and MaxPoolGrad; batch norm uses a customGrad over wasm ops (layers.ts). A CPU-time profile',
+    '(`--profile`) puts ~75% of the step in XNNPACK convolutions and matmuls (forward conv ~26 GFLOP/s, filter gradient',
+    '~21); the rest is batch norm, max-pool gradient, optimizer/EMA updates and tfjs bookkeeping. "views batched" runs both',
+    'views as one batch of 128 with per-view BN (batchNorm groups = 2): the same computation in half the kernel calls,',
+    "not faster here. The stock row keeps tf-ops batch norm and wasm's own kernels apart from the filter gradient.",
     '',
   ];
   const section = lines.join('\n');
