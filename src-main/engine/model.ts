@@ -76,18 +76,18 @@ export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode
     return batchNorm(x, g, b, { mean: rm as unknown as tf.Tensor1D, variance: rv as unknown as tf.Tensor1D }).y;
   }
   if (mode.collect) {
-    const axes = Array.from({ length: x.rank - 1 }, (_, i) => i);
-    const { mean, variance } = tf.moments(x, axes);
-    const acc = mode.collect.get(name) ?? { mean: new Float64Array(mean.size), variance: new Float64Array(mean.size), batches: 0 };
-    const m = mean.dataSync();
-    const v = variance.dataSync();
+    // The training-mode batch norm returns its batch statistics (cheaper than tf.moments on wasm).
+    const out = batchNorm(x, g, b, null);
+    const acc = mode.collect.get(name) ?? { mean: new Float64Array(out.mean.size), variance: new Float64Array(out.mean.size), batches: 0 };
+    const m = out.mean.dataSync();
+    const v = out.variance.dataSync();
     for (let i = 0; i < m.length; i++) {
       acc.mean[i] += m[i]!;
       acc.variance[i] += v[i]!;
     }
     acc.batches++;
     mode.collect.set(name, acc);
-    return batchNorm(x, g, b, { mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D }).y;
+    return out.y;
   }
   return batchNorm(x, g, b, null).y;
 }
