@@ -87,6 +87,45 @@ try {
 
   console.log('\n| what | images | time | throughput |\n| --- | --- | --- | --- |');
   for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+
+  // Data feed (gather a batch + two augmented views) beside the training step it feeds, in one run:
+  // the ratio says whether the step could ever wait for its data.
+  const tf = await import('@tensorflow/tfjs');
+  const { initBackend } = await import('../src-main/engine/backend.ts');
+  const { augmentView, gatherBatch, planAugment } = await import('../src-main/engine/augment.ts');
+  const { parseSetup } = await import('../src-main/engine/setup.ts');
+  const { Rng, permutation } = await import('../src-main/engine/seeds.ts');
+  const { train } = await import('../src-main/engine/trainer.ts');
+  await initBackend('wasm');
+  const B = 128;
+  const feedRows: string[][] = [];
+  for (const data of [
+    { dataset: 'fashion-mnist-sample' },
+    { dataset: 'synthetic', synthetic: { size: 32, channels: 3 as const, classes: 10, train: 2000, test: 500 } },
+  ]) {
+    const setup = parseSetup({ data, optim: { batchSize: B, maxSteps: quick ? 3 : 6 }, eval: { probeEpochs: 1, probeTrain: 256, probeTest: 256, spectraEvery: 1000 } });
+    const ds = await loadDataset(setup.data, { seed: 0 });
+    const shape: [number, number, number] = [ds.height, ds.width, ds.channels];
+    const ppi = ds.height * ds.width * ds.channels;
+    const perm = permutation(ds.pretrain.count, 1);
+    let k = 0;
+    const feedMs = await time(() => {
+      const idx = perm.subarray((k * B) % (ds.pretrain.count - B), ((k * B) % (ds.pretrain.count - B)) + B);
+      const rng = new Rng(k++);
+      const views = tf.tidy(() => {
+        const x = gatherBatch(ds.pretrain.images, ppi, idx, shape);
+        return [augmentView(x, planAugment(B, setup.augment, rng), setup.augment), augmentView(x, planAugment(B, setup.augment, rng), setup.augment)];
+      });
+      for (const v of views) v.dataSync();
+      tf.dispose(views);
+    }, 7);
+    const summary = await train(setup, { backend: 'wasm', dataset: ds });
+    const feed = B / (feedMs / 1000);
+    const step = summary.imagesPerSec ?? NaN;
+    feedRows.push([`${ds.name} ${shape.join('×')}`, `${feed.toFixed(0)} img/s`, `${step.toFixed(1)} img/s`, `${(feed / step).toFixed(0)}×`]);
+  }
+  console.log('\n| data (B = 128, default model, DirectPred) | feed: gather + 2 augmented views | training step | feed / step |\n| --- | --- | --- | --- |');
+  for (const r of feedRows) console.log(`| ${r.join(' | ')} |`);
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
