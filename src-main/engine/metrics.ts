@@ -20,7 +20,7 @@ export const METRICS: Record<string, MetricInfo> = {
   lr: { name: 'lr', label: 'lr', description: 'learning rate α of the step', better: 'none' },
   collapseStd: {
     name: 'collapseStd',
-    label: 'output std × √d',
+    label: 'collapse: output std × √d',
     description: 'per-dimension std of the l2-normalised online projector output times √d: ≈1 healthy, 0 collapsed',
     better: 'higher',
   },
@@ -30,8 +30,8 @@ export const METRICS: Record<string, MetricInfo> = {
     description: 'exp(entropy) of the normalised eigenvalues of the embeddings\' covariance: 1 collapsed … d',
     better: 'higher',
   },
-  probeAcc: { name: 'probeAcc', label: 'probe acc', description: 'linear probe accuracy on the held-out split', better: 'higher' },
-  knnAcc: { name: 'knnAcc', label: 'kNN acc', description: 'k-nearest-neighbour accuracy on the held-out split', better: 'higher' },
+  probeAcc: { name: 'probeAcc', label: 'linear probe accuracy', description: 'linear probe accuracy on the held-out split', better: 'higher' },
+  knnAcc: { name: 'knnAcc', label: 'kNN accuracy', description: 'k-nearest-neighbour accuracy on the held-out split', better: 'higher' },
   asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none' },
 };
 

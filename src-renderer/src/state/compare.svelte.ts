@@ -2,6 +2,7 @@
  * Compare view state: the run list, which runs are selected, the metric, the x alignment and the
  * group-by field, and a cache of each run's series (fetched once per run, kept as raw state).
  */
+import { METRICS } from '../../../src-main/engine/metrics.ts';
 import { getClient } from '../lib/client.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/part2/align.ts';
@@ -11,17 +12,8 @@ export interface RunSeries {
   metrics: Map<string, SeriesLike>;
 }
 
-/** Metrics offered in the compare view; eval metrics come from `runs.evals`. */
-export const COMPARE_METRICS: { name: string; label: string }[] = [
-  { name: 'loss', label: 'loss' },
-  { name: 'collapseStd', label: 'collapse: output std × √d' },
-  { name: 'effectiveRank', label: 'effective rank' },
-  { name: 'probeAcc', label: 'linear probe accuracy' },
-  { name: 'knnAcc', label: 'kNN accuracy' },
-  { name: 'asymmetry', label: 'W_p asymmetry' },
-  { name: 'imagesPerSec', label: 'images/s' },
-  { name: 'lr', label: 'learning rate' },
-];
+/** Metrics offered in the compare view, from the engine's metric registry (eval metrics come from `runs.evals`). */
+export const COMPARE_METRICS: { name: string; label: string }[] = Object.values(METRICS).map((m) => ({ name: m.name, label: m.label }));
 
 /** Compare view state. */
 export class CompareState {

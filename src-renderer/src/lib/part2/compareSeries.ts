@@ -2,6 +2,7 @@
  * The compare chart's lines: one per run in its stable colour, or, grouped by a setup field, the
  * mean of each group with faint mean ± std lines (std across the group's runs, normally seeds).
  */
+import { getAtPath } from '../../../../src-main/engine/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
 import { groupColor, runColor } from './colors.ts';
@@ -25,15 +26,8 @@ export interface Line {
   faint?: boolean;
 }
 
-/** Reads a dotted path of a setup-like object. */
-export function fieldOf(setup: unknown, path: string): unknown {
-  let cur: unknown = setup;
-  for (const k of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string, unknown>)[k];
-  }
-  return cur;
-}
+/** Reads a dotted path of a setup-like object (the setup schema's own path reader). */
+export const fieldOf = getAtPath;
 
 /** Lines of the compare chart for one metric. */
 export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: string): Line[] {
