@@ -93,7 +93,12 @@ test('npm start: where the Electron binary is missing, one line pointing to npm 
     assert.ok('path' in bin && !existsSync(bin.path));
     const here = electronBinary();
     if ('missing' in here) {
-      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/shell/start.ts'], { cwd: ROOT, encoding: 'utf8' });
+      // The skip variable keeps the test off the network (start.ts would otherwise try Electron's download once).
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'src-main/shell/start.ts'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' },
+      });
       assert.equal(r.status, 1);
       const lines = r.stderr.trim().split('\n');
       assert.equal(lines.length, 1, r.stderr);
