@@ -35,6 +35,8 @@ export interface LoadOptions {
   cacheDir?: string;
   /** Recompute the content hash of cached datasets and compare with the recorded one. */
   verify?: boolean;
+  /** Where Debian's package keeps Fashion-MNIST (used when `spec.path` is absent); FASHION_MNIST_DIR by default. */
+  fashionMnistDir?: string;
 }
 
 /**
@@ -54,10 +56,11 @@ export async function loadDataset(spec: Setup['data'], opts: LoadOptions = {}): 
       break;
     }
     case 'fashion-mnist': {
-      const dir = spec.path ?? FASHION_MNIST_DIR;
+      const debianDir = opts.fashionMnistDir ?? FASHION_MNIST_DIR;
+      const dir = spec.path ?? debianDir;
       const hint = spec.path
         ? ` (data.path / --path is ${spec.path})`
-        : `; install Debian's package (apt-get install dataset-fashion-mnist, which puts them in ${FASHION_MNIST_DIR}) or set data.path / --path to a folder holding them`;
+        : `; install Debian's package (apt-get install dataset-fashion-mnist, which puts them in ${debianDir}) or set data.path / --path to a folder holding them`;
       const d = await readIdxFolder(dir, { name: 'fashion-mnist', classNames: FASHION_MNIST_CLASSES.slice() }, hint);
       ds = toDataset(d, hashStored(d));
       break;
