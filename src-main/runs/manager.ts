@@ -90,6 +90,14 @@ interface Active {
   uuid: string;
   handle: TrainerHandle;
   lastBeat: number;
+  /**
+   * Longest silence seen between two messages (ms). A trainer cannot send heartbeats while a
+   * synchronous tfjs step runs, so a run with long steps (ResNet-18 on 96×96 images on wasm) is
+   * judged against its own pace, not only against staleMs.
+   */
+  longestGap: number;
+  /** Whether a training step has been reported yet (start-up and the first step get a long grace). */
+  stepped: boolean;
   lastStep: number;
   cancelling: boolean;
   done: boolean;
@@ -291,7 +299,7 @@ export class RunManager extends EventEmitter {
     if (!run) throw new Error(`no run ${uuid}`);
     const ckpt = this.archive.latestCheckpoint(uuid);
     const handle = this.opts.launch();
-    const a: Active = { uuid, handle, lastBeat: Date.now(), lastStep: ckpt?.step ?? 0, cancelling: false, done: false };
+    const a: Active = { uuid, handle, lastBeat: Date.now(), longestGap: 0, stepped: false, lastStep: ckpt?.step ?? 0, cancelling: false, done: false };
     this.active.set(uuid, a);
     this.archive.setStatus(uuid, 'running', { startedAt: run.startedAt ?? Date.now(), endedAt: null, error: null, pid: handle.pid, ownerPid: process.pid });
     this.emit('status', uuid, 'running');
@@ -313,7 +321,10 @@ export class RunManager extends EventEmitter {
   }
 
   private onMessage(a: Active, m: FromTrainer): void {
-    a.lastBeat = Date.now();
+    const now = Date.now();
+    a.longestGap = Math.max(a.longestGap, now - a.lastBeat);
+    a.lastBeat = now;
+    if (m.type === 'events' && m.events.some((e) => e.type === 'progress')) a.stepped = true;
     try {
       switch (m.type) {
         case 'events':
@@ -383,7 +394,10 @@ export class RunManager extends EventEmitter {
   private tick(): void {
     const now = Date.now();
     for (const a of this.active.values()) {
-      if (now - a.lastBeat > this.opts.staleMs) a.handle.kill('SIGKILL'); // silent: treat as dead
+      // Silent past its allowance: treat as dead. Before the first step: start-up, data loading and a
+      // first (possibly very long) step get 10× staleMs; after it, 4× the longest silence seen so far.
+      const allowance = a.stepped ? Math.max(this.opts.staleMs, 4 * a.longestGap) : 10 * this.opts.staleMs;
+      if (now - a.lastBeat > allowance) a.handle.kill('SIGKILL');
     }
     if (this.active.size) {
       const ids = [...this.active.keys()];
