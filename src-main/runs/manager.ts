@@ -172,7 +172,8 @@ export class RunManager extends EventEmitter {
     for (const r of this.archive.listRuns({ status: 'running' })) {
       if (this.active.has(r.uuid)) continue;
       const ownerAlive = r.ownerPid !== null && r.ownerPid !== process.pid && processAlive(r.ownerPid);
-      const fresh = r.heartbeatAt !== null && now - r.heartbeatAt < this.opts.staleMs;
+      // A live owner may be inside a long synchronous step (no heartbeat then): give it 10× staleMs.
+      const fresh = r.heartbeatAt !== null && now - r.heartbeatAt < 10 * this.opts.staleMs;
       if (ownerAlive && fresh) continue; // another live manager owns it
       this.archive.setStatus(r.uuid, 'interrupted', {
         pid: null,
