@@ -47,16 +47,23 @@ export class ParamBuilder {
   }
 
   constant(name: string, shape: number[], value: number): void {
-    this.params.set(name, tf.variable(tf.fill(shape, value), true));
+    this.params.set(name, owned(tf.fill(shape, value), true));
   }
 
   /** BatchNorm γ, β and running statistics. */
   bn(name: string, channels: number): void {
     this.constant(`${name}.g`, [channels], 1);
     this.constant(`${name}.b`, [channels], 0);
-    this.running.set(`${name}.rm`, tf.variable(tf.zeros([channels]), false));
-    this.running.set(`${name}.rv`, tf.variable(tf.ones([channels]), false));
+    this.running.set(`${name}.rm`, owned(tf.zeros([channels]), false));
+    this.running.set(`${name}.rv`, owned(tf.ones([channels]), false));
   }
+}
+
+/** A variable holding `init`'s values; `init` itself is released (the variable keeps the data). */
+function owned(init: tf.Tensor, trainable: boolean): tf.Variable {
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
 }
 
 function hashName(name: string): number {

@@ -61,9 +61,9 @@ export function linearProbe(
   const fit = pick(perm.subarray(nVal));
   const val = pick(perm.subarray(0, nVal));
   const [xf, xv, xt] = standardize(fit, val, test);
-  const yf = tf.oneHot(tf.tensor1d(fit.y, 'int32'), classes).toFloat() as tf.Tensor2D;
-  const W = tf.variable(tf.zeros([train.dim, classes]));
-  const b = tf.variable(tf.zeros([classes]));
+  const yf = tf.tidy(() => tf.oneHot(tf.tensor1d(fit.y, 'int32'), classes).toFloat() as tf.Tensor2D);
+  // Inside tidy the zero initial values are released; the variables keep their data.
+  const [W, b] = tf.tidy(() => [tf.variable(tf.zeros([train.dim, classes])), tf.variable(tf.zeros([classes]))]);
   const optimizer = tf.train.adam(opts.lr ?? 0.01);
   const batch = opts.batch ?? 256;
   const rng = new Rng(opts.seed ^ 0x5bd1e995);

@@ -121,7 +121,11 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const keyOfVar = new Map<string, string>();
   for (const [k, v] of online) keyOfVar.set(v.name, k);
   const momenta: Params = new Map();
-  for (const [k, v] of online) momenta.set(k, tf.variable(tf.zerosLike(v), false));
+  for (const [k, v] of online) {
+    const zero = tf.zerosLike(v);
+    momenta.set(k, tf.variable(zero, false));
+    zero.dispose();
+  }
   const d = backbone.outDim;
   let fHat: Float64Array | null = null;
   const rho = fHatRho(setup);

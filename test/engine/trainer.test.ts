@@ -162,3 +162,9 @@ test('colour input (32×32×3) trains with colour jitter and grayscale', async (
   assert.equal(summary.outcome, 'completed');
   assert.ok(Number.isFinite(summary.finalLoss));
 });
+
+test('a whole run, evaluation included, leaves no tensors behind', async () => {
+  const before = tf.memory().numTensors;
+  await run(merge(tiny(), { optim: { maxSteps: 3 }, eval: { probeEpochs: 2 } }));
+  assert.equal(tf.memory().numTensors, before);
+});
