@@ -45,7 +45,15 @@ export function linearProbe(
   train: FeatureSet,
   test: FeatureSet,
   classes: number,
-  opts: { epochs: number; seed: number; lr?: number; batch?: number; valFraction?: number },
+  opts: {
+    epochs: number;
+    seed: number;
+    lr?: number;
+    batch?: number;
+    valFraction?: number;
+    /** The dataset's own validation split; without it a seeded `valFraction` of `train` is held out. */
+    validation?: FeatureSet;
+  },
 ): ProbeResult {
   const perm = permutation(train.n, opts.seed);
   const nVal = Math.max(1, Math.floor(train.n * (opts.valFraction ?? 0.2)));
@@ -58,8 +66,8 @@ export function linearProbe(
     });
     return { x, y, n: idx.length, dim: train.dim };
   };
-  const fit = pick(perm.subarray(nVal));
-  const val = pick(perm.subarray(0, nVal));
+  const fit = opts.validation ? train : pick(perm.subarray(nVal));
+  const val = opts.validation ?? pick(perm.subarray(0, nVal));
   const [xf, xv, xt] = standardize(fit, val, test);
   const yf = tf.tidy(() => tf.oneHot(tf.tensor1d(fit.y, 'int32'), classes).toFloat() as tf.Tensor2D);
   // Inside tidy the zero initial values are released; the variables keep their data.

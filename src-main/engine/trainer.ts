@@ -175,6 +175,9 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const probeSeed = deriveSeed(setup.seed, 'probe');
   const probeTrainIdx = subsetIndices(data.train, setup.eval.probeTrain, probeSeed);
   const probeTestIdx = subsetIndices(data.test, setup.eval.probeTest, probeSeed + 1);
+  // A dataset's own validation split (e.g. an image folder's val/) selects the probe's epoch.
+  const validation = data.validation;
+  const probeValIdx = validation ? subsetIndices(validation, setup.eval.probeTest, probeSeed + 2) : new Int32Array(0);
   const classes = Math.max(data.classNames.length, 1);
 
   const featuresOf = (split: Split, idx: Int32Array): FeatureSet => {
@@ -225,7 +228,8 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     preciseBn();
     const tr = featuresOf(data.train, probeTrainIdx);
     const te = featuresOf(data.test, probeTestIdx);
-    const probe = linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed });
+    const val = validation && probeValIdx.length > 0 ? featuresOf(validation, probeValIdx) : undefined;
+    const probe = linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, ...(val ? { validation: val } : {}) });
     const knnAcc = knnAccuracy(tr, te, classes, setup.eval.knnK);
     emit({ type: 'eval', step, epoch, probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc });
     return { probeAcc: probe.testAcc, knnAcc };

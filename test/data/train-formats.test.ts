@@ -49,6 +49,16 @@ for (const [name, format, write] of cases) {
   });
 }
 
+test('a folder with train/val/test splits trains and evaluates with its own validation split', async () => {
+  const dir = join(root, 'splits');
+  writeClassFolder(join(dir, 'train'), ['a', 'b'], 40, 16, 16);
+  writeClassFolder(join(dir, 'val'), ['a', 'b'], 10, 16, 16);
+  writeClassFolder(join(dir, 'test'), ['a', 'b'], 10, 16, 16);
+  const { summary } = await importAndTrain('splits', dir, 'folder');
+  assert.equal(summary.outcome, 'completed', summary.error);
+  assert.equal(typeof summary.probeAcc, 'number');
+});
+
 test('an unlabelled image folder trains without evaluation', async () => {
   const dir = join(root, 'loose');
   mkdirSync(dir, { recursive: true });
