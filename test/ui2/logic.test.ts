@@ -205,6 +205,7 @@ test('compare lines: one per run in its own colour; grouped → mean with ± std
   assert.deepEqual(grouped[0]!.y, [2, 3]);
   assert.ok(Math.abs(grouped[1]!.y[0]! - (2 + Math.SQRT2)) < 1e-12);
   assert.equal(grouped[1]!.faint, true);
+  assert.equal(grouped[1]!.fillTo, grouped[2]!.label, 'the +std line fills down to the −std line: a band');
   assert.equal(grouped[0]!.color, grouped[1]!.color);
   assert.equal(grouped[0]!.color, groupColor({ 'predictor.kind': 'linear' }), 'same colour as the sweep table gives the group');
 });

@@ -13,6 +13,8 @@ export interface ChartSeries {
   color?: string;
   /** Drawn thin and translucent (e.g. the raw line under its smoothed version). */
   faint?: boolean;
+  /** Label of another series: the area between the two is filled in this series' colour (a ± std band). */
+  fillTo?: string;
 }
 
 /** Columns on one x axis: `xs` ascending and unique, `ys[i][k]` the value of series i at xs[k] or null. */

@@ -1,6 +1,6 @@
 /**
  * The compare chart's lines: one per run in its stable colour, or, grouped by a setup field, the
- * mean of each group with faint mean ± std lines (std across the group's runs, normally seeds).
+ * mean of each group with a filled mean ± std band (std across the group's runs, normally seeds).
  */
 import { getAtPath } from '../../../../src-main/engine/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
@@ -24,6 +24,8 @@ export interface Line {
   y: (number | null)[];
   color: string;
   faint?: boolean;
+  /** Label of the line that closes this one's band (the +std line fills down to the −std line). */
+  fillTo?: string;
 }
 
 /** Reads a dotted path of a setup-like object (the setup schema's own path reader). */
@@ -42,7 +44,7 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: s
     const color = groupColor({ [by]: g.value ?? null });
     lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color });
     if (g.runs.length > 1) {
-      lines.push({ label: `${name} +std`, x: band.x, y: band.hi, color, faint: true });
+      lines.push({ label: `${name} +std`, x: band.x, y: band.hi, color, faint: true, fillTo: `${name} −std` });
       lines.push({ label: `${name} −std`, x: band.x, y: band.lo, color, faint: true });
     }
   }
