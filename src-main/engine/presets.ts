@@ -75,3 +75,16 @@ export const SETUP_PRESETS: SetupPreset[] = [
     setup: { method: 'simsiam', stopGradient: false, predictor: { kind: 'linear', bias: false, symmetric: false } },
   },
 ];
+
+/**
+ * The smallest useful setup: 16×16 synthetic shapes, a 2-stage ConvNet, 8 steps; it trains in a few
+ * seconds on one CPU core. The composer's quick test, the sweep builder's default base, and the
+ * tests all start from it (override `optim.maxSteps` for longer runs).
+ */
+export const QUICK_SETUP = {
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1 as const, classes: 4, train: 256, test: 64 } },
+  encoder: { kind: 'convnet' as const, widths: [8, 16], residual: false },
+  projector: { hidden: 32, out: 16 },
+  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
+  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+} satisfies SetupInput;

@@ -4,15 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-run-'));
-const tiny = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 1, maxSteps: 6 },
-  eval: { probeEpochs: 3, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
-};
+const tiny = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 6 } };
 
 function dplab(args: string[]) {
   const r = spawnSync(process.execPath, ['bin/dplab.mjs', ...args], {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { metricsFromCsv } from '../../src-main/archive/export.ts';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
@@ -18,13 +19,7 @@ function dplab(...args: string[]) {
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
-const base = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 1, maxSteps: 3 },
-  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
-};
+const base = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 3 } };
 
 test('an invalid sweep is reported with field paths and starts nothing', () => {
   const f = join(dir, 'bad.json');

@@ -11,17 +11,15 @@ import { fileURLToPath } from 'node:url';
 import { openArchive, type Archive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/engine/setup.ts';
 import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-crash-'));
 const STEPS = 40;
 const EVERY = 4;
 const raw = {
   seed: 5,
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 10, maxSteps: STEPS },
-  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+  ...QUICK_SETUP,
+  optim: { ...QUICK_SETUP.optim, epochs: 10, maxSteps: STEPS },
 };
 const fixture = fileURLToPath(new URL('./fixtures/manager-proc.ts', import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

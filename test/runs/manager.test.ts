@@ -7,15 +7,13 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup, type SetupInput } from '../../src-main/engine/setup.ts';
 import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));
 const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>
   parseSetup({
-    data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-    encoder: { kind: 'convnet', widths: [8, 16] },
-    projector: { hidden: 32, out: 16 },
-    optim: { batchSize: 32, epochs: 1000, maxSteps: steps },
-    eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
+    ...QUICK_SETUP,
+    optim: { ...QUICK_SETUP.optim, epochs: 1000, maxSteps: steps },
     ...extra,
   });
 

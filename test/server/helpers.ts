@@ -7,17 +7,12 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Requests, validateRequest, type RequestName } from '../../src-main/contract/index.ts';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** The tiny setup of the brief: trains in seconds. */
-export const TINY_SETUP = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
-  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
-};
+export const TINY_SETUP = QUICK_SETUP;
 
 /** A running `dplab serve` child. */
 export interface Served {

@@ -12,18 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui2');
 const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TINY = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
-  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
-};
+const TINY = QUICK_SETUP;
 
 let tmp = '';
 let server: ChildProcess | null = null;

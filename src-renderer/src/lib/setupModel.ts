@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/engine/setup.ts';
+import { QUICK_SETUP } from '../../../src-main/engine/presets.ts';
 
 /** What an editor needs to know about one setup field. */
 export interface FieldInfo {
@@ -172,10 +173,10 @@ export function withEma<T>(setup: T, on: boolean): T {
  */
 export function quickTest<T>(setup: T): T {
   let s = setup;
-  s = setAtPath(s, 'data', { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } });
-  s = setAtPath(s, 'encoder', { kind: 'convnet', widths: [8, 16], residual: false });
-  s = setAtPath(s, 'projector', { hidden: 32, out: 16 });
-  s = setAtPath(s, 'optim.batchSize', 32);
+  s = setAtPath(s, 'data', structuredClone(QUICK_SETUP.data));
+  s = setAtPath(s, 'encoder', structuredClone(QUICK_SETUP.encoder));
+  s = setAtPath(s, 'projector', { ...QUICK_SETUP.projector });
+  s = setAtPath(s, 'optim.batchSize', QUICK_SETUP.optim.batchSize);
   s = setAtPath(s, 'optim.maxSteps', 40);
   s = setAtPath(s, 'optim.epochs', 5);
   s = setAtPath(s, 'eval', { spectraEvery: 4, everyEpochs: 1, probeTrain: 128, probeTest: 64, knnK: 5, probeEpochs: 5 });

@@ -5,15 +5,10 @@
 import { getClient } from '../lib/client.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
+import { QUICK_SETUP } from '../../../src-main/engine/presets.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
-export const QUICK_BASE = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 256, test: 64 } },
-  encoder: { kind: 'convnet', widths: [8, 16] },
-  projector: { hidden: 32, out: 16 },
-  optim: { batchSize: 32, epochs: 1, maxSteps: 8 },
-  eval: { probeEpochs: 5, probeTrain: 256, probeTest: 64, spectraEvery: 2 },
-};
+export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;
 
 /** Sweeps view state. */
 export class SweepsState {
