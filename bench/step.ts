@@ -90,6 +90,17 @@ class ByolStep {
     this.target = new Map();
     for (const [k, v] of this.online) if (k !== 'q.w') this.target.set(k, tf.variable(v.clone(), false));
   }
+  /** SGD step on the online weights, then the EMA target update; returns the loss tensor. */
+  private update(value: tf.Scalar, grads: tf.NamedTensorMap): tf.Scalar {
+    this.opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
+    for (const [k, t] of this.target) t.assign(tf.add(tf.mul(TAU, t), tf.mul(1 - TAU, this.online.get(k)!)));
+    return value;
+  }
+  private read(lossValue: tf.Scalar): number {
+    const l = lossValue.dataSync()[0]!;
+    lossValue.dispose();
+    return l;
+  }
   step(v1: tf.Tensor4D, v2: tf.Tensor4D): number {
     if (this.batched) return this.stepBatched(v1, v2);
     const lossValue = tf.tidy(() => {
@@ -101,13 +112,9 @@ class ByolStep {
         const p2 = dense(project(this.online, v2, this.fused), q);
         return tf.add(byolLoss(p1, z2t), byolLoss(p2, z1t)) as tf.Scalar;
       }, [...this.online.values()]);
-      this.opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
-      for (const [k, t] of this.target) t.assign(tf.add(tf.mul(TAU, t), tf.mul(1 - TAU, this.online.get(k)!)));
-      return value;
+      return this.update(value, grads);
     });
-    const l = lossValue.dataSync()[0];
-    lossValue.dispose();
-    return l;
+    return this.read(lossValue);
   }
   private stepBatched(v1: tf.Tensor4D, v2: tf.Tensor4D): number {
     const lossValue = tf.tidy(() => {
@@ -121,13 +128,9 @@ class ByolStep {
         // Mean over 2B of (2 − 2cos), times 2 = the sum of the two per-view losses.
         return tf.mul(2, byolLoss(p, ztSwapped)) as tf.Scalar;
       }, [...this.online.values()]);
-      this.opt.applyGradients(grads as unknown as Record<string, tf.Variable>);
-      for (const [k, t] of this.target) t.assign(tf.add(tf.mul(TAU, t), tf.mul(1 - TAU, this.online.get(k)!)));
-      return value;
+      return this.update(value, grads);
     });
-    const l = lossValue.dataSync()[0];
-    lossValue.dispose();
-    return l;
+    return this.read(lossValue);
   }
   dispose(): void {
     for (const v of [...this.online.values(), ...this.target.values()]) v.dispose();
