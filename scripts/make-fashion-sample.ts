@@ -7,7 +7,7 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deriveSeed, permutation } from '../src-main/engine/seeds.ts';
+import { deriveSeed, permutation } from '../src-main/math/seeds.ts';
 import { writeCacheFolder } from '../src-main/data/cache.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from '../src-main/data/formats/idx.ts';
 import { imageBytes, takeSplit } from '../src-main/data/stored.ts';

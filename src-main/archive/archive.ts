@@ -11,7 +11,7 @@ import Database from 'better-sqlite3';
 import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { APPLICATION_ID, MIGRATIONS, RUN_STATUSES, SCHEMA_VERSION, type RunStatus } from './schema.ts';
 import { decodeF32, encodeF32 } from './blobs.ts';
 

@@ -3,7 +3,7 @@
  * Numbers are written with full precision (shortest round-trip form), so an export read back gives the
  * stored values exactly; NaN and missing values are empty cells in CSV and null in JSON.
  */
-import type { RunSummary } from '../engine/events.ts';
+import type { RunSummary } from '../spec/events.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 

@@ -2,8 +2,8 @@
  * Runs a training for the CLI: recorded in the archive (the same one the app browses) unless the
  * user asks not to, so every `dplab run` can be found, compared and exported later.
  */
-import type { Setup } from '../engine/setup.ts';
-import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import type { Setup } from '../spec/setup.ts';
+import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 
 /** Options of a CLI training: `archive` null means do not record, undefined the default archive. */

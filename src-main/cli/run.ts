@@ -4,8 +4,8 @@
  * 3 dataset missing or unreadable, 4 diverged, 130 cancelled (Ctrl-C).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseSetup, SetupError, setAtPath, type Setup } from '../engine/setup.ts';
-import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import { parseSetup, SetupError, setAtPath, type Setup } from '../spec/setup.ts';
+import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { parseArgs, formatDuration } from './args.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--out FILE]

@@ -5,9 +5,9 @@
  * schemas where they enter main. Browser-safe: zod and types only.
  */
 import { z } from 'zod';
-import type { SetupIssue, Setup, SetupInput } from '../engine/setup.ts';
-import type { SetupPreset } from '../engine/presets.ts';
-import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../engine/events.ts';
+import type { SetupIssue, Setup, SetupInput } from '../spec/setup.ts';
+import type { SetupPreset } from '../spec/presets.ts';
+import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../spec/events.ts';
 
 import { CONTRACT_VERSION } from './names.ts';
 /** Version of the contract (defined in names.ts so the zod-free preload shares it). */

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Setup } from '../engine/setup.ts';
+import type { Setup } from '../spec/setup.ts';
 import { findCached, listDatasets, readCacheFolder } from './cache.ts';
 import './formats/index.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';

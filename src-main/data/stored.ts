@@ -4,7 +4,7 @@
  * the engine's view, where pre-training sees train ∪ unlabelled.
  */
 import { createHash, type Hash } from 'node:crypto';
-import { deriveSeed, permutation } from '../engine/seeds.ts';
+import { deriveSeed, permutation } from '../math/seeds.ts';
 import type { Dataset, Split } from './types.ts';
 
 /** Names of the stored splits, in the order they are hashed and written. */

@@ -5,8 +5,8 @@
  * Each sample is its class prototype under a random shift, scale and rotation, small independent
  * jitter of every shape, a clutter shape from the pool, a contrast/brightness change and pixel noise.
  */
-import { deriveSeed, Rng } from '../engine/seeds.ts';
-import type { Setup } from '../engine/setup.ts';
+import { deriveSeed, Rng } from '../math/seeds.ts';
+import type { Setup } from '../spec/setup.ts';
 import type { StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
 

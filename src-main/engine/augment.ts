@@ -4,8 +4,8 @@
  * every backend sees the same parameters.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from './setup.ts';
-import { Rng } from './seeds.ts';
+import type { Setup } from '../spec/setup.ts';
+import { Rng } from '../math/seeds.ts';
 
 type AugmentSetup = Setup['augment'];
 

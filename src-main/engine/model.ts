@@ -4,8 +4,8 @@
  * extractor all call the same forward code with different parameter sets.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EncoderSetup, Setup } from './setup.ts';
-import { deriveSeed } from './seeds.ts';
+import type { EncoderSetup, Setup } from '../spec/setup.ts';
+import { deriveSeed } from '../math/seeds.ts';
 import { batchNorm, conv2d, dense, globalAvgPool, heNormal, maxPool2 } from './layers.ts';
 
 /** Named tensors (weights, running statistics). Keys are stable: checkpoints and EMA rely on them. */

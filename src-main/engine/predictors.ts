@@ -4,7 +4,7 @@
  * [d_in, d_out] and computes p = f·W, so the paper's W_p (p = W_p f) is Wᵀ.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PredictorKind, PredictorSetup, Setup } from './setup.ts';
+import type { PredictorKind, PredictorSetup, Setup } from '../spec/setup.ts';
 import { applyBn, type ForwardMode, type ParamBuilder, type Params } from './model.ts';
 import { dense } from './layers.ts';
 import { eigh } from '../math/eigh.ts';

@@ -4,7 +4,7 @@
  * (validation); the held-out test split is only reported on, never used for selection.
  */
 import * as tf from '@tensorflow/tfjs';
-import { Rng, permutation } from './seeds.ts';
+import { Rng, permutation } from '../math/seeds.ts';
 
 /** Features of labelled images: n×dim row-major. */
 export interface FeatureSet {

@@ -1,19 +1,19 @@
 /**
  * The training loop: BYOL / SimSiam with any registered predictor, on the best available tfjs
- * backend. Reports everything through events (engine/events.ts) and can stop, checkpoint and
+ * backend. Reports everything through events (spec/events.ts) and can stop, checkpoint and
  * resume exactly: all randomness is derived per step from the root seed, so a checkpoint plus the
  * setup reproduces the rest of the run.
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, platform, arch } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { Setup } from './setup.ts';
-import type { RunOutcome, RunSummary, TrainerEvent } from './events.ts';
-import { deriveSeed, permutation, Rng } from './seeds.ts';
+import type { Setup } from '../spec/setup.ts';
+import type { RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
+import { deriveSeed, permutation, Rng } from '../math/seeds.ts';
 import { buildBackbone, ParamBuilder, type ForwardMode, type Params } from './model.ts';
 import { PREDICTORS, fHatRho } from './predictors.ts';
 import { augmentView, gatherBatch, normalizeInput, planAugment } from './augment.ts';
-import { effectiveRank, spectra } from './metrics.ts';
+import { effectiveRank, spectra } from '../spec/metrics.ts';
 import { knnAccuracy, linearProbe, type FeatureSet } from './probe.ts';
 import { setupHash } from './hash.ts';
 import { eigh } from '../math/eigh.ts';

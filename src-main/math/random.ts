@@ -1,6 +1,6 @@
 /**
  * Seeded random numbers for pure-math code (the theory room may import nothing but math/, so it
- * cannot use engine/seeds.ts). mulberry32 for uniforms, Box–Muller for standard normals.
+ * cannot use math/seeds.ts). mulberry32 for uniforms, Box–Muller for standard normals.
  */
 
 /** Deterministic generator: the same seed gives the same stream on every platform. */

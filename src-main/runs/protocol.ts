@@ -1,5 +1,5 @@
 /** Messages between the run manager and a trainer process (structured-cloneable). */
-import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 
 /** Manager → trainer. */

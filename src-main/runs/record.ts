@@ -4,8 +4,8 @@
  * are kept (newest K), a heartbeat shows it is alive, and a crash leaves the run 'running' with a
  * dead owner, which the next manager start marks 'interrupted' (resumable).
  */
-import type { Setup } from '../engine/setup.ts';
-import type { RunSummary, TrainerEvent } from '../engine/events.ts';
+import type { Setup } from '../spec/setup.ts';
+import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 import { setupHash } from '../engine/hash.ts';
 import { openArchive, type Archive } from '../archive/archive.ts';

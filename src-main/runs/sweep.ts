@@ -4,7 +4,7 @@
  * last axis varying fastest, seeds innermost) and every invalid combination with its field path,
  * so nothing starts until the whole grid is valid.
  */
-import { canonicalJson, checkSetup, getAtPath, setAtPath, type Setup } from '../engine/setup.ts';
+import { canonicalJson, checkSetup, getAtPath, setAtPath, type Setup } from '../spec/setup.ts';
 
 /** One axis: a dotted setup field path (`optim.lr`, `predictor.kind`) and the values it takes. */
 export interface SweepAxis {

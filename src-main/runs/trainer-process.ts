@@ -34,7 +34,7 @@ port.onMessage((msg) => {
 });
 
 async function run(msg: Extract<ToTrainer, { type: 'start' }>): Promise<void> {
-  const [{ train, decodeCheckpoint, encodeCheckpoint }, { parseSetup }] = await Promise.all([import('../engine/trainer.ts'), import('../engine/setup.ts')]);
+  const [{ train, decodeCheckpoint, encodeCheckpoint }, { parseSetup }] = await Promise.all([import('../engine/trainer.ts'), import('../spec/setup.ts')]);
   const setup = parseSetup(msg.setup);
   // IPC keeps order, so waiting for the newest send means every earlier batch went out too.
   let lastSend: Promise<void> = Promise.resolve();

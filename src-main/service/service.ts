@@ -20,10 +20,10 @@ import {
   type Series,
 } from '../contract/index.ts';
 import { openArchive, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
-import { checkSetup, defaultSetup, type Setup } from '../engine/setup.ts';
-import { SETUP_PRESETS } from '../engine/presets.ts';
+import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
+import { SETUP_PRESETS } from '../spec/presets.ts';
 import { setupHash } from '../engine/hash.ts';
-import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../engine/events.ts';
+import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 import { likelyBackend } from '../engine/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';

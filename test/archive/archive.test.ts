@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { ArchiveError, openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { APPLICATION_ID } from '../../src-main/archive/schema.ts';
 import { resolveArchivePath, userDataDir } from '../../src-main/archive/paths.ts';
-import type { TrainerEvent } from '../../src-main/engine/events.ts';
+import type { TrainerEvent } from '../../src-main/spec/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-archive-'));
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');

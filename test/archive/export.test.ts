@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { ArchiveError, openArchive, type Archive } from '../../src-main/archive/archive.ts';
 import { exportRunBundle, importRunBundle, metricsFromCsv, metricsTable, parseCsv, runsTable, spectraTable, toCsv } from '../../src-main/archive/export.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
-import type { TrainerEvent } from '../../src-main/engine/events.ts';
+import type { TrainerEvent } from '../../src-main/spec/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-export-'));
 

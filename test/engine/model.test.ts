@@ -3,9 +3,9 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { buildBackbone } from '../../src-main/engine/model.ts';
-import { parseSetup } from '../../src-main/engine/setup.ts';
+import { parseSetup } from '../../src-main/spec/setup.ts';
 import { augmentView, planAugment } from '../../src-main/engine/augment.ts';
-import { Rng } from '../../src-main/engine/seeds.ts';
+import { Rng } from '../../src-main/math/seeds.ts';
 
 test.before(async () => {
   await initBackend('wasm');

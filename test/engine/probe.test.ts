@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { knnAccuracy, linearProbe, type FeatureSet } from '../../src-main/engine/probe.ts';
-import { Rng } from '../../src-main/engine/seeds.ts';
+import { Rng } from '../../src-main/math/seeds.ts';
 
 test.before(async () => {
   await initBackend('wasm');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { metricsFromCsv } from '../../src-main/archive/export.ts';
-import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
+import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));

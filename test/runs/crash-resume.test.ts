@@ -9,9 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive, type Archive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/engine/setup.ts';
+import { parseSetup } from '../../src-main/spec/setup.ts';
 import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
-import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
+import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-crash-'));
 const STEPS = 40;

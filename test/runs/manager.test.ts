@@ -4,10 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup, type SetupInput } from '../../src-main/engine/setup.ts';
+import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
 import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
-import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
+import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));
 const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/engine/setup.ts';
+import { parseSetup } from '../../src-main/spec/setup.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui');
@@ -57,7 +57,7 @@ function newest(path: string): number {
 }
 
 const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
-const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/engine/setup.ts', 'src-main/engine/presets.ts', 'src-main/engine/events.ts'];
+const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math'];
 
 /**
  * The page under test is the renderer as built from this checkout. Other UI tests build the same

@@ -9,7 +9,7 @@ import {
 } from '../../src-renderer/src/lib/setupModel.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
 import { sortRuns, filterRuns, bestOf } from '../../src-renderer/src/lib/runsTable.ts';
-import { defaultSetup, parseSetup, checkSetup, setAtPath } from '../../src-main/engine/setup.ts';
+import { defaultSetup, parseSetup, checkSetup, setAtPath } from '../../src-main/spec/setup.ts';
 import type { RunRow } from '../../src-main/contract/index.ts';
 
 test('formatting of durations, numbers, percentages, values', () => {

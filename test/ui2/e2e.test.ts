@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { QUICK_SETUP } from '../../src-main/engine/presets.ts';
+import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui2');

@@ -8,7 +8,7 @@ import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib
 import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/part2/bands.ts';
 import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/part2/sweepGrid.ts';
 import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/part2/portrait.ts';
-import { parseSetup } from '../../src-main/engine/setup.ts';
+import { parseSetup } from '../../src-main/spec/setup.ts';
 
 test('run colours: a pure function of the id, in the palette, spread over it', () => {
   const ids = Array.from({ length: 600 }, (_, i) => `3f2a${i.toString(16).padStart(4, '0')}-run-${i * 7919}`);

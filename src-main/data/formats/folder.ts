@@ -11,7 +11,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
-import { deriveSeed, permutation } from '../../engine/seeds.ts';
+import { deriveSeed, permutation } from '../../math/seeds.ts';
 import { resizeSquare } from '../resize.ts';
 import type { StoredDataset } from '../stored.ts';
 import type { Split } from '../types.ts';

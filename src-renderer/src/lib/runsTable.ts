@@ -3,7 +3,7 @@
  * rows: one pass to filter, one sort with precomputed keys).
  */
 import type { RunRow } from '../../../src-main/contract/index.ts';
-import { getAtPath } from '../../../src-main/engine/setup.ts';
+import { getAtPath } from '../../../src-main/spec/setup.ts';
 
 /** A sortable column: a built-in key, a summary metric ("summary.knnAcc") or a setup path ("setup.optim.lr"). */
 export type SortKey = string;

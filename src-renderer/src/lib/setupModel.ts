@@ -2,11 +2,11 @@
  * The composer's view of a setup: field descriptions read from the setup schema itself (type, range,
  * default, choices), so a new schema field needs little UI code, plus the few UI notions that are
  * not schema fields (the "symmetric linear" predictor kind, EMA on/off, the quick-test shrink).
- * Pure TS over `engine/setup.ts` (browser-safe), imported by node:test too.
+ * Pure TS over `spec/setup.ts` (browser-safe), imported by node:test too.
  */
 import { z } from 'zod';
-import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/engine/setup.ts';
-import { QUICK_SETUP } from '../../../src-main/engine/presets.ts';
+import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/spec/setup.ts';
+import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
 
 /** What an editor needs to know about one setup field. */
 export interface FieldInfo {

@@ -2,7 +2,7 @@
  * Compare view state: the run list, which runs are selected, the metric, the x alignment and the
  * group-by field, and a cache of each run's series (fetched once per run, kept as raw state).
  */
-import { METRICS } from '../../../src-main/engine/metrics.ts';
+import { METRICS } from '../../../src-main/spec/metrics.ts';
 import { getClient } from '../lib/client.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/part2/align.ts';

@@ -5,7 +5,7 @@
 import { getClient } from '../lib/client.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
-import { QUICK_SETUP } from '../../../src-main/engine/presets.ts';
+import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
 export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;

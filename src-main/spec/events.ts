@@ -15,7 +15,7 @@ export interface RunEnvironment {
   host: { platform: string; arch: string; cpus: number; node: string };
 }
 
-/** Scalar metrics at one step. Keys are metric names from `engine/metrics.ts` (loss, imagesPerSec, …). */
+/** Scalar metrics at one step. Keys are metric names from `spec/metrics.ts` (loss, imagesPerSec, …). */
 export interface ScalarsEvent {
   type: 'scalars';
   step: number;
