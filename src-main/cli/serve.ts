@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../engine/backend.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]

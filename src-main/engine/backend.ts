@@ -9,15 +9,13 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { installTrainingKernels } from './kernels/index.ts';
+import { BACKEND_PREFERENCES, type BackendKind, type BackendPreference } from '../spec/backends.ts';
+
+// The names live in spec/ so that code which only checks them never loads tfjs.
+export { BACKEND_PREFERENCES, type BackendKind, type BackendPreference };
 
 /** tfjs backend names: tfjs-node and tfjs-node-gpu both register 'tensorflow'. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
-
-/** Which package provides the backend. */
-export type BackendKind = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
-
-/** What the user asked for: 'auto' picks the fastest available. */
-export type BackendPreference = 'auto' | BackendKind;
 
 /** The backend a run uses, recorded with it. */
 export interface BackendInfo {
@@ -26,9 +24,6 @@ export interface BackendInfo {
   /** Package versions and backend flags (e.g. 'tfjs-core', 'tfjs-backend-wasm', 'wasm-simd'). */
   versions: Record<string, string>;
 }
-
-/** Every accepted preference, for argument parsing and error messages. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
 
 const require = createRequire(import.meta.url);
 let current: BackendInfo | null = null;

@@ -23,9 +23,9 @@ export interface Served {
   stop(): Promise<number | null>;
 }
 
-/** Starts `node bin/dplab.mjs serve --port 0 --no-open ...` and waits for its printed URL. */
-export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Served> {
-  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', ...args], {
+/** Starts `node [nodeArgs] bin/dplab.mjs serve --port 0 --no-open ...` and waits for its printed URL. */
+export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, nodeArgs: string[] = []): Promise<Served> {
+  const child = spawn(process.execPath, [...nodeArgs, 'bin/dplab.mjs', 'serve', ...(args.includes('--port') ? [] : ['--port', '0']), '--no-open', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
