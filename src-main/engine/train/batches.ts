@@ -1,0 +1,76 @@
+/**
+ * The data pipeline of a training run: how many steps, which images each step sees (a seeded
+ * permutation per epoch) and the two augmented views of them. Everything is derived from the root
+ * seed and the step, so a resumed run sees exactly the batches the uninterrupted one would.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Setup } from '../../spec/setup.ts';
+import { deriveSeed, permutation, Rng } from '../../math/seeds.ts';
+import { augmentView, gatherBatch, planAugment } from '../augment.ts';
+import type { Dataset, Split } from '../../data/types.ts';
+
+/** The run's length in steps; an epoch is ⌊N/B⌋ full batches of the pre-training split. */
+export interface StepPlan {
+  batchSize: number;
+  stepsPerEpoch: number;
+  totalSteps: number;
+}
+
+/** Steps of a setup on a pre-training split of `poolCount` images (the caller checks N ≥ B). */
+export function stepPlan(setup: Setup, poolCount: number): StepPlan {
+  const B = setup.optim.batchSize;
+  const stepsPerEpoch = Math.floor(poolCount / B);
+  const plannedSteps = Math.max(1, Math.ceil(setup.optim.epochs * stepsPerEpoch));
+  const totalSteps = setup.optim.maxSteps ? Math.min(setup.optim.maxSteps, plannedSteps) : plannedSteps;
+  return { batchSize: B, stepsPerEpoch, totalSteps };
+}
+
+/** Image geometry of a dataset as the tfjs helpers want it. */
+export function imageShape(data: Dataset): { shape: [number, number, number]; pixelsPerImage: number } {
+  return { shape: [data.height, data.width, data.channels], pixelsPerImage: data.height * data.width * data.channels };
+}
+
+/** Seeded batches of the pre-training split and their two augmented views. */
+export class BatchStream {
+  private permEpoch = -1;
+  private perm: Int32Array = new Int32Array(0);
+  private readonly shape: [number, number, number];
+  private readonly ppi: number;
+
+  constructor(
+    private readonly pool: Split,
+    data: Dataset,
+    private readonly setup: Setup,
+    private readonly plan: StepPlan,
+  ) {
+    const g = imageShape(data);
+    this.shape = g.shape;
+    this.ppi = g.pixelsPerImage;
+  }
+
+  /** Indices into the pre-training split of step `step` (0-based); a view into the epoch's permutation. */
+  indices(step: number): Int32Array {
+    const { stepsPerEpoch, batchSize: B } = this.plan;
+    const epochIdx = Math.floor(step / stepsPerEpoch);
+    if (epochIdx !== this.permEpoch) {
+      this.perm = permutation(this.pool.count, deriveSeed(this.setup.seed, 'data-order', epochIdx));
+      this.permEpoch = epochIdx;
+    }
+    const pos = (step % stepsPerEpoch) * B;
+    return this.perm.subarray(pos, pos + B);
+  }
+
+  /** The two augmented views [v1, v2] of step `step`'s batch; the caller disposes them. */
+  views(step: number): [tf.Tensor4D, tf.Tensor4D] {
+    const idx = this.indices(step);
+    const B = this.plan.batchSize;
+    const rng = new Rng(deriveSeed(this.setup.seed, 'augment', step));
+    const plan1 = planAugment(B, this.setup.augment, rng);
+    const plan2 = planAugment(B, this.setup.augment, rng);
+    const aug = this.setup.augment;
+    return tf.tidy(() => {
+      const x = gatherBatch(this.pool.images, this.ppi, idx, this.shape);
+      return [augmentView(x, plan1, aug), augmentView(x, plan2, aug)] as [tf.Tensor4D, tf.Tensor4D];
+    });
+  }
+}

@@ -1,0 +1,51 @@
+/**
+ * Checkpoint capture and restore: every store of the networks (online, EMA target, momenta, BN
+ * running statistics) plus F̂ and the step, so a resumed run continues bit for bit.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Checkpoint } from '../checkpoint.ts';
+import type { Params } from '../model.ts';
+import type { Networks } from './networks.ts';
+
+/** Raised before training starts when a setup cannot run (data missing, batch too large, …). */
+export class TrainingError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'TrainingError';
+  }
+}
+
+/** Stores of the networks under their checkpoint prefixes. */
+function stores(nets: Networks): [string, Params][] {
+  return [
+    ['online', nets.online],
+    ['target', nets.target],
+    ['mom', nets.momenta],
+    ['run', nets.running],
+  ];
+}
+
+/** A checkpoint of the run after `step` completed steps. */
+export function captureCheckpoint(nets: Networks, fHat: Float64Array | null, step: number, stepsPerEpoch: number, setupHash: string): Checkpoint {
+  const tensors: Checkpoint['tensors'] = {};
+  for (const [prefix, store] of stores(nets)) {
+    for (const [k, v] of store) tensors[`${prefix}/${k}`] = { shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+  }
+  if (fHat) tensors['fhat'] = { shape: [nets.d, nets.d], data: Float32Array.from(fHat) };
+  return { step, epoch: step / stepsPerEpoch, setupHash, tensors, state: {} };
+}
+
+/** Loads a checkpoint into freshly built networks; returns F̂ (null if none yet) and the step to continue from. */
+export function restoreCheckpoint(nets: Networks, c: Checkpoint): { fHat: Float64Array | null; step: number } {
+  for (const [prefix, store] of stores(nets)) {
+    for (const [k, v] of store) {
+      const t = c.tensors[`${prefix}/${k}`];
+      if (!t) throw new TrainingError(`checkpoint lacks ${prefix}/${k}`);
+      const x = tf.tensor(t.data, t.shape);
+      v.assign(x);
+      x.dispose();
+    }
+  }
+  const fHat = c.tensors['fhat'] ? Float64Array.from(c.tensors['fhat'].data) : null;
+  return { fHat, step: c.step };
+}
