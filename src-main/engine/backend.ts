@@ -1,7 +1,9 @@
 /**
  * Chooses and starts the tfjs backend a training runs on, and describes it for the run's record.
- * Order of preference: native TensorFlow with CUDA (tfjs-node-gpu), native TensorFlow on the CPU
- * (tfjs-node), wasm (with our training kernels), then the pure-JS cpu backend.
+ * Order of preference ('auto'): native TensorFlow with CUDA (tfjs-node-gpu), WebGPU on a hardware
+ * adapter (Dawn: Metal, D3D12 or Vulkan), native TensorFlow on the CPU (tfjs-node), wasm (with our
+ * training kernels), then the pure-JS cpu backend. A software GPU adapter (SwiftShader, …) is
+ * never chosen by 'auto': it is a correctness path, far slower than wasm.
  * tfjs-node and tfjs-node-gpu are optionalDependencies: they fail to install where libtensorflow
  * cannot be downloaded, so their absence is normal and auto mode skips them silently.
  */
@@ -9,13 +11,14 @@ import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { installTrainingKernels } from './kernels/index.ts';
+import { startWebgpu, type GpuAdapter } from './webgpu.ts';
 import { BACKEND_PREFERENCES, type BackendKind, type BackendPreference } from '../spec/backends.ts';
 
 // The names live in spec/ so that code which only checks them never loads tfjs.
 export { BACKEND_PREFERENCES, type BackendKind, type BackendPreference };
 
 /** tfjs backend names: tfjs-node and tfjs-node-gpu both register 'tensorflow'. */
-export type BackendName = 'tensorflow' | 'wasm' | 'cpu';
+export type BackendName = 'tensorflow' | 'webgpu' | 'wasm' | 'cpu';
 
 /** The backend a run uses, recorded with it. */
 export interface BackendInfo {
@@ -23,6 +26,10 @@ export interface BackendInfo {
   tfBackend: BackendName;
   /** Package versions and backend flags (e.g. 'tfjs-core', 'tfjs-backend-wasm', 'wasm-simd'). */
   versions: Record<string, string>;
+  /** webgpu only: the adapter the run trains on. */
+  adapter?: GpuAdapter;
+  /** auto only: the backends tried before this one, each with why it was passed over. */
+  skipped?: { kind: BackendKind; reason: string }[];
 }
 
 const require = createRequire(import.meta.url);
@@ -75,6 +82,18 @@ async function startWasm(): Promise<BackendInfo> {
   return { kind: 'wasm', tfBackend: 'wasm', versions };
 }
 
+/** webgpu on Dawn's adapter; `allowFallback` is false under auto (no software adapters). */
+async function tryWebgpu(allowFallback: boolean): Promise<{ info: BackendInfo } | { error: string }> {
+  try {
+    const { adapter, versions } = await startWebgpu({ allowFallback });
+    installTrainingKernels('webgpu');
+    await tf.ready();
+    return { info: { kind: 'webgpu', tfBackend: 'webgpu', versions: { ...baseVersions(), ...versions }, adapter } };
+  } catch (e) {
+    return { error: (e as Error).message.split('\n')[0]! };
+  }
+}
+
 async function startCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
   await tf.ready();
@@ -83,7 +102,8 @@ async function startCpu(): Promise<BackendInfo> {
 }
 
 /**
- * Starts the preferred backend ('auto': tfjs-node-gpu, tfjs-node, wasm, cpu, first that works).
+ * Starts the preferred backend ('auto': tfjs-node-gpu, webgpu on a hardware adapter, tfjs-node,
+ * wasm, cpu, first that works).
  * An explicit preference that cannot start throws, naming what is missing. Calling again with the
  * same preference returns the running backend.
  */
@@ -100,21 +120,38 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
         '(it downloads libtensorflow at install time, so it needs internet access), or choose --backend wasm.');
     }
     info = r.info;
+  } else if (pref === 'webgpu') {
+    const r = await tryWebgpu(true);
+    if ('error' in r) throw new Error(`backend 'webgpu' requested but ${r.error}. Run \`dplab backends\` to see what loads here, or choose --backend wasm.`);
+    info = r.info;
   } else if (pref === 'wasm') {
     info = await startWasm();
   } else if (pref === 'cpu') {
     info = await startCpu();
   } else {
-    const gpu = await tryNative('tfjs-node-gpu');
-    const native = 'info' in gpu ? gpu : await tryNative('tfjs-node');
-    if ('info' in native) info = native.info;
-    else {
+    const skipped: { kind: BackendKind; reason: string }[] = [];
+    let found: BackendInfo | null = null;
+    for (const [kind, attempt] of [
+      ['tfjs-node-gpu', () => tryNative('tfjs-node-gpu')],
+      ['webgpu', () => tryWebgpu(false)],
+      ['tfjs-node', () => tryNative('tfjs-node')],
+    ] as const) {
+      const r = await attempt();
+      if ('info' in r) {
+        found = r.info;
+        break;
+      }
+      skipped.push({ kind, reason: r.error });
+    }
+    if (!found) {
       try {
-        info = await startWasm();
-      } catch {
-        info = await startCpu();
+        found = await startWasm();
+      } catch (e) {
+        skipped.push({ kind: 'wasm', reason: (e as Error).message });
+        found = await startCpu();
       }
     }
+    info = skipped.length ? { ...found, skipped } : found;
   }
   current = info;
   return info;

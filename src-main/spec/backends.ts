@@ -4,10 +4,10 @@
  */
 
 /** Which package provides the backend. */
-export type BackendKind = 'tfjs-node-gpu' | 'tfjs-node' | 'wasm' | 'cpu';
+export type BackendKind = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
 
 /** What the user asked for: 'auto' picks the fastest available. */
 export type BackendPreference = 'auto' | BackendKind;
 
 /** Every accepted preference, for argument parsing and error messages. */
-export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+export const BACKEND_PREFERENCES: readonly BackendPreference[] = ['auto', 'tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'];
