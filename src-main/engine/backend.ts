@@ -111,7 +111,9 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
   if (!BACKEND_PREFERENCES.includes(pref)) {
     throw new Error(`unknown backend '${String(pref)}': expected one of ${BACKEND_PREFERENCES.join(', ')}`);
   }
-  if (current && (pref === 'auto' || pref === current.kind) && tf.getBackend() === current.tfBackend) return current;
+  // auto keeps the running backend, unless that is a software GPU adapter auto would never pick.
+  const keep = pref === current?.kind || (pref === 'auto' && !current?.adapter?.fallback);
+  if (current && keep && tf.getBackend() === current.tfBackend) return current;
   let info: BackendInfo;
   if (pref === 'tfjs-node-gpu' || pref === 'tfjs-node') {
     const r = await tryNative(pref);
