@@ -14,6 +14,8 @@ import { CONTRACT_VERSION } from './names.ts';
 export { CONTRACT_VERSION };
 
 const id = z.string().min(1).max(200);
+/** A caller-chosen id of a long job, so the caller can cancel it with jobs.cancel. */
+const jobId = z.string().min(1).max(100);
 const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
 /** Setups arrive as plain JSON and are validated by the setup schema on the main side. */
 const setupJson = z.record(z.string(), z.unknown());
@@ -57,9 +59,11 @@ export const Requests = {
   'sweeps.get': z.object({ sweepId: id, groupBy: z.array(z.string().max(200)).max(10).optional() }),
   'theory.presets': z.object({}),
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
-  'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional() }),
+  'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
+  /** Stops a long job (theory.run, datasets.import) started with that `jobId`; its request answers with an error. */
+  'jobs.cancel': z.object({ jobId }),
   'datasets.list': z.object({}),
-  'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional() }),
+  'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), jobId: jobId.optional() }),
   'archive.info': z.object({ check: z.boolean().default(false) }),
   'archive.open': z.object({ path: z.string().min(1).max(4096) }),
   'archive.import': z.object({ path: z.string().min(1).max(4096) }),
@@ -137,6 +141,7 @@ export interface Results {
   };
   'theory.presets': { name: string; description: string; figure: string }[];
   'theory.run': unknown;
+  'jobs.cancel': { ok: boolean };
   'datasets.list': { name: string; format: string; height: number; width: number; channels: number; counts: Record<string, number>; classes: number; hash: string }[];
   'datasets.import': { name: string; hash: string };
   'archive.info': { path: string; schemaVersion: number; sizeBytes: number; runs: number; integrity: string[] | null };

@@ -30,6 +30,7 @@ export const REQUEST_NAMES = [
   'sweeps.get',
   'theory.presets',
   'theory.run',
+  'jobs.cancel',
   'datasets.list',
   'datasets.import',
   'archive.info',

@@ -29,6 +29,7 @@ import { likelyBackend } from '../engine/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../runs/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
+import { JobPool, type WorkerReply } from './jobs.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -50,6 +51,8 @@ export interface LabServiceOptions {
   dataDir?: string;
   /** Worker file of the long jobs (theory.run, datasets.import): the bundled .cjs under Electron. */
   workerFile?: string;
+  /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
+  jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
 }
 
 /** A request failure that carries its contract error code. */
@@ -84,10 +87,17 @@ export class LabService {
   private flushScheduled = false;
   private readonly version = appVersion();
   private closed = false;
+  /** The one pool of long jobs (theory.run, datasets.import): bounded, cancellable, ended by close(). */
+  private readonly jobs: JobPool;
 
   constructor(private readonly opts: LabServiceOptions) {
     this.archive = openArchive(opts.archivePath);
     this.manager = this.makeManager(this.archive);
+    this.jobs = new JobPool({
+      ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}),
+      ...(opts.jobs?.workers !== undefined ? { workers: opts.jobs.workers } : {}),
+      ...(opts.jobs?.queueLimit !== undefined ? { queueLimit: opts.jobs.queueLimit } : {}),
+    });
   }
 
   /** The archive file in use. */
@@ -196,6 +206,7 @@ export class LabService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.jobs.close();
     await this.manager.close();
     this.archive.close();
     this.listeners.clear();
@@ -354,11 +365,11 @@ export class LabService {
     'theory.presets': async () => (await import('./jobs.ts')).theoryPresets(),
     'theory.run': async (a) => {
       if (a.preset === undefined && a.params === undefined) throw new ServiceError('invalid-args', 'theory.run needs a preset name or params {kind, params}');
-      const { runInWorker } = await import('./jobs.ts');
-      const r = await runInWorker({ kind: 'theory', ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) }, this.opts.workerFile);
-      if (!r.ok) throw new ServiceError(r.badInput ? 'invalid-args' : 'failed', `theory.run: ${r.message}`);
-      return r.result;
+      const job = { kind: 'theory' as const, ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) };
+      const r = await this.jobs.run(job, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000 });
+      return jobResult('theory.run', r);
     },
+    'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) }),
     'datasets.list': async () => {
       const { listDatasets } = await import('../data/cache.ts');
       const out: Results['datasets.list'] = [];
@@ -370,15 +381,13 @@ export class LabService {
       return out;
     },
     'datasets.import': async (a) => {
-      const { runInWorker } = await import('./jobs.ts');
       const options = {
         ...(a.format !== undefined ? { format: a.format } : {}),
         ...(a.name !== undefined ? { name: a.name } : {}),
         ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
       };
-      const r = await runInWorker({ kind: 'datasets.import', path: a.path, options }, this.opts.workerFile);
-      if (!r.ok) throw new ServiceError('failed', `datasets.import: ${r.message}`);
-      return r.result as Results['datasets.import'];
+      const r = await this.jobs.run({ kind: 'datasets.import', path: a.path, options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });
+      return jobResult('datasets.import', r) as Results['datasets.import'];
     },
     'archive.info': (a) => ({
       path: this.archive.file,
@@ -409,6 +418,12 @@ export class LabService {
       return { added: r.runsAdded, skipped: r.runsSkipped };
     },
   };
+}
+
+/** A long job's reply as a result, or the ServiceError naming why it did not finish. */
+function jobResult(what: string, r: WorkerReply): unknown {
+  if (r.ok) return r.result;
+  throw new ServiceError(r.badInput ? 'invalid-args' : 'failed', `${what}: ${r.message}`);
 }
 
 function fileSize(file: string): number {

@@ -11,6 +11,25 @@ const finite = z.number().finite();
 const nonNegative = finite.nonnegative();
 const positive = finite.positive();
 
+/**
+ * Most integration steps one request may ask for (all trajectories together): about a few seconds
+ * of one core for the small per-step work of these flows. A bigger horizon (t1 = 1e12, dt = 1e-9)
+ * would pin a core for days, so the schema refuses it, naming the fields to change.
+ */
+export const MAX_THEORY_STEPS = 10_000_000;
+
+/** Adds an issue at `path` when `steps` exceeds MAX_THEORY_STEPS; `how` says how the count arose. */
+function stepBudget(ctx: z.RefinementCtx, steps: number, path: (string | number)[], how: string): void {
+  if (!(steps <= MAX_THEORY_STEPS)) {
+    ctx.addIssue({ code: 'custom', path, message: `${how} = ${Number.isFinite(steps) ? steps.toExponential(2) : steps} integration steps, more than the limit of ${MAX_THEORY_STEPS.toExponential(0)} per request; raise dt or lower t1` });
+  }
+}
+
+/** Checks the fixed-step horizon (RK4: ceil(t1/dt) steps, plus one per sample); dopri5 is capped by maxSteps. */
+function horizonBudget(p: { t1: number; samples: number; integrator: IntegratorParams }, ctx: z.RefinementCtx): void {
+  if (p.integrator.method === 'rk4') stepBudget(ctx, Math.ceil(p.t1 / p.integrator.dt) + p.samples, ['integrator', 'dt'], `t1/dt = ${p.t1}/${p.integrator.dt}`);
+}
+
 /** α_p: predictor learning rate relative to the online network's (> 0). */
 export const AlphaPSchema = positive.describe('α_p: predictor learning-rate ratio');
 /** β: EMA rate of the target in flow time (≥ 0; αβ = 1 − γ_a). */
@@ -28,7 +47,7 @@ export const IntegratorSchema = z.discriminatedUnion('method', [
     rtol: positive.default(1e-8).describe('relative tolerance'),
     atol: positive.default(1e-10).describe('absolute tolerance'),
     dtMax: positive.optional().describe('largest step'),
-    maxSteps: z.number().int().positive().default(10_000_000),
+    maxSteps: z.number().int().positive().max(10_000_000).default(10_000_000),
   }),
 ]);
 export type IntegratorParams = z.output<typeof IntegratorSchema>;
@@ -66,7 +85,7 @@ export const ModesParamsSchema = ModeScalarsSchema.extend({
     })
     .refine((m) => m.p0.length === m.s0.length, { message: 'p0 and s0 must have the same length (one pair per mode)', path: ['s0'] }),
   ...horizon,
-});
+}).superRefine(horizonBudget);
 export type ModesParams = z.output<typeof ModesParamsSchema>;
 export type ModesParamsInput = z.input<typeof ModesParamsSchema>;
 
@@ -113,6 +132,7 @@ export const FullMatrixParamsSchema = z
     ...horizon,
   })
   .superRefine((p, ctx) => {
+    horizonBudget(p, ctx);
     if (!p.stopGrad && p.target !== 'simsiam') {
       ctx.addIssue({ code: 'custom', path: ['stopGrad'], message: 'stopGrad=false needs target "simsiam" (an EMA target gets no gradient anyway; Theorem 2 is the SimSiam case)' });
     }
@@ -170,6 +190,7 @@ export const ReducedParamsSchema = z
     ...horizon,
   })
   .superRefine((p, ctx) => {
+    horizonBudget(p, ctx);
     for (const [name, m] of [['Wp', p.init.Wp], ['F', p.init.F]] as const) {
       if (m && (m.length !== p.n || m.some((r) => r.length !== p.n))) {
         ctx.addIssue({ code: 'custom', path: ['init', name], message: `must be ${p.n}×${p.n}, got ${m.length}×${m[0]?.length ?? 0}` });
@@ -241,6 +262,12 @@ export const CollapseDiagramParamsSchema = z
       .describe('1 = every cell exact; B > 1 = compute every B-th cell, then only the B×B blocks whose corners disagree (faster; misses features smaller than B cells inside a uniform block)'),
   })
   .superRefine((p, ctx) => {
+    const modes = p.initial.kind === 'pairs' ? p.initial.p0.length : p.initial.kind === 'grid' ? p.initial.countP * p.initial.countS : p.initial.count;
+    const modeSteps = p.x.count * p.y.count * modes * p.steps;
+    // One RK4 step of one scalar mode costs ~1/50 of a matrix-flow step; early exit usually stops most modes sooner.
+    if (modeSteps > 50 * MAX_THEORY_STEPS * 100) {
+      ctx.addIssue({ code: 'custom', path: ['steps'], message: `cells × modes × steps = ${p.x.count}×${p.y.count}×${modes}×${p.steps} = ${modeSteps.toExponential(2)} mode-steps, more than the limit of ${(50 * MAX_THEORY_STEPS * 100).toExponential(0)} per request; lower steps, the axis counts or the modes` });
+    }
     if (p.x.param === p.y.param) ctx.addIssue({ code: 'custom', path: ['y', 'param'], message: `x and y sweep the same parameter '${p.x.param}'` });
     for (const [k, a] of [['x', p.x], ['y', p.y]] as const) {
       const bad = (a.param === 'alphaP' && a.min <= 0) || (a.param !== 'tau0' && a.min < 0);
@@ -253,6 +280,9 @@ export const CollapseDiagramParamsSchema = z
   });
 export type CollapseDiagramParams = z.output<typeof CollapseDiagramParamsSchema>;
 export type CollapseDiagramParamsInput = z.input<typeof CollapseDiagramParamsSchema>;
+
+/** Trajectories a planar portrait draws when no `starts` are given (a 5 × 5 spread; portrait.ts). */
+export const DEFAULT_STARTS = 25;
 
 /** (p, s) phase portrait at fixed τ (paper Fig. 3). */
 export const PhasePortraitParamsSchema = z.object({
@@ -267,7 +297,7 @@ export const PhasePortraitParamsSchema = z.object({
   starts: z.array(z.tuple([finite, nonNegative])).optional().describe('trajectory starts (p, s); default: a spread over the window'),
   t1: positive.default(50),
   dt: positive.default(0.01),
-});
+}).superRefine((p, ctx) => stepBudget(ctx, Math.ceil(p.t1 / p.dt) * (p.starts?.length ?? DEFAULT_STARTS), ['dt'], `t1/dt × starts = ${p.t1}/${p.dt} × ${p.starts?.length ?? DEFAULT_STARTS}`));
 export type PhasePortraitParams = z.output<typeof PhasePortraitParamsSchema>;
 
 /** Phase line of ṗ on the invariant parabola at fixed τ (paper Fig. 4, Eq. 16). */
@@ -286,7 +316,7 @@ export const SgdBridgeParamsSchema = z.object({
   lr: positive.default(0.01).describe('SGD learning rate α; step k ↔ flow time kα'),
   batch: z.number().int().min(1).max(1_000_000).default(256),
   seed: z.number().int().default(7).describe('seed of the sampled data and augmentations'),
-});
+}).superRefine((p, ctx) => stepBudget(ctx, Math.round(p.flow.t1 / p.lr), ['lr'], `flow.t1/lr = ${p.flow.t1}/${p.lr}`));
 export type SgdBridgeParams = z.output<typeof SgdBridgeParamsSchema>;
 export type SgdBridgeParamsInput = z.input<typeof SgdBridgeParamsSchema>;
 
@@ -311,7 +341,7 @@ export const LowDimFlowParamsSchema = z.object({
   starts: z.array(z.tuple([finite, finite])).optional(),
   t1: positive.default(20),
   dt: positive.default(0.01),
-});
+}).superRefine((p, ctx) => stepBudget(ctx, Math.ceil(p.t1 / p.dt) * (p.starts?.length ?? DEFAULT_STARTS), ['dt'], `t1/dt × starts = ${p.t1}/${p.dt} × ${p.starts?.length ?? DEFAULT_STARTS}`));
 export type LowDimFlowParams = z.output<typeof LowDimFlowParamsSchema>;
 
 /** Thrown for invalid parameters; the message lists every problem with its field path and value. */
