@@ -601,6 +601,18 @@ export class Archive {
     return uuid;
   }
 
+  /**
+   * Creates a sweep's member runs and the sweep itself in one transaction: an error halfway leaves
+   * neither runs without their sweep nor a sweep without its runs.
+   */
+  createSweepWithRuns(s: { name?: string | null; definition: unknown; members: { run: NewRun; idx: number; combo: Record<string, unknown> }[] }): { sweepId: string; runIds: string[] } {
+    return this.db.transaction(() => {
+      const runIds = s.members.map((m) => this.createRun(m.run).uuid);
+      const sweepId = this.createSweep({ name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
+      return { sweepId, runIds };
+    })();
+  }
+
   /** A sweep with its members, or undefined. */
   getSweep(uuid: string): SweepRecord | undefined {
     const s = this.stmt('SELECT * FROM sweeps WHERE uuid = ?').get(uuid) as Row | undefined;

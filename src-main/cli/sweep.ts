@@ -7,7 +7,8 @@
 import { readFileSync } from 'node:fs';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import { expandSweep, sweepAxes, type SweepDefinition } from '../runs/sweep.ts';
+import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
+import { createSweepRuns } from '../runs/sweep.ts';
 import { FINAL_METRICS, formatGroupTable, groupRuns } from '../runs/aggregate.ts';
 import { parseArgs } from './args.ts';
 
@@ -55,14 +56,14 @@ export async function sweepCommand(args: string[]): Promise<number> {
     return 2;
   }
   const file = a.positional[0]!;
-  let def: SweepDefinition;
+  let raw: unknown;
   try {
-    def = JSON.parse(readFileSync(file, 'utf8')) as SweepDefinition;
+    raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     console.error(`dplab sweep: cannot read ${file}: ${(e as Error).message}`);
     return 2;
   }
-  const { members, issues } = expandSweep(def);
+  const { members, issues, definition: def } = expandSweep(raw);
   if (issues.length) {
     console.error(`dplab sweep: ${file} has ${issues.length} problem(s); nothing was started:`);
     for (const i of issues.slice(0, 50)) {
@@ -72,7 +73,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
     if (issues.length > 50) console.error(`  … ${issues.length - 50} more`);
     return 2;
   }
-  const axes = sweepAxes(def).map((x) => x.path);
+  const axes = sweepAxes(def!).map((x) => x.path);
   if (a.flags['dry-run']) {
     for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${m.name}`);
     console.log(`${members.length} run(s)`);
@@ -87,12 +88,8 @@ export async function sweepCommand(args: string[]): Promise<number> {
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive));
     const { RunManager } = await import('../runs/manager.ts');
-    const { setupHash } = await import('../engine/hash.ts');
     const arc = archive;
-    const uuids = arc.db.transaction(() =>
-      members.map((m) => arc.createRun({ name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed }).uuid),
-    )();
-    const sweepUuid = arc.createSweep({ name: def.name ?? null, definition: def, members: members.map((m, i) => ({ runUuid: uuids[i]!, idx: m.idx, combo: m.combo })) });
+    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def!, members);
     const every = a.strings['checkpoint-every'] !== undefined ? Number(a.strings['checkpoint-every']) : undefined;
     const manager = new RunManager(arc, { concurrency, backend: (a.strings.backend ?? 'auto') as 'auto', checkpointEvery: every });
     manager.recover();

@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import type { SetupIssue, Setup, SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
+import { SweepFields, refineSweep } from '../spec/sweep.ts';
 import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../spec/events.ts';
 
 import { CONTRACT_VERSION } from './names.ts';
@@ -19,14 +20,8 @@ const jobId = z.string().min(1).max(100);
 const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
 /** Setups arrive as plain JSON and are validated by the setup schema on the main side. */
 const setupJson = z.record(z.string(), z.unknown());
-const sweepDefinition = z.object({
-  name: z.string().max(200).optional(),
-  base: setupJson,
-  /** Setup field path → values, e.g. { "predictor.kind": ["linear", "directpred"] }. */
-  axes: z.record(z.string().min(1), z.array(z.unknown()).min(1)),
-  seeds: z.union([z.number().int().min(1).max(100), z.array(z.number().int().min(0))]).optional(),
-  concurrency: z.number().int().min(1).max(64).optional(),
-});
+/** A sweep file (spec/sweep.ts) plus how many of its runs train at once. */
+const sweepDefinition = SweepFields.extend({ concurrency: z.number().int().min(1).max(64).optional() }).superRefine(refineSweep);
 
 /** Every request: its argument schema. Results are typed in `Results`. */
 export const Requests = {

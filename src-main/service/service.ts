@@ -22,12 +22,12 @@ import {
 import { openArchive, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
 import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
 import { SETUP_PRESETS } from '../spec/presets.ts';
-import { setupHash } from '../engine/hash.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../engine/backend.ts';
 import { likelyBackend } from '../engine/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
-import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../runs/sweep.ts';
+import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
+import { createSweepRuns } from '../runs/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
 import { JobPool, type WorkerReply } from './jobs.ts';
 
@@ -333,12 +333,7 @@ export class LabService {
       if (issues.length) {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
-      const arc = this.archive;
-      const { sweepId, runIds } = arc.db.transaction(() => {
-        const ids = members.map((m) => arc.createRun({ name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed }).uuid);
-        const sid = arc.createSweep({ name: def.name ?? null, definition: def, members: members.map((m, i) => ({ runUuid: ids[i]!, idx: m.idx, combo: m.combo })) });
-        return { sweepId: sid, runIds: ids };
-      })();
+      const { sweepId, runIds } = createSweepRuns(this.archive, def, members);
       for (const u of runIds) this.manager.enqueue(u);
       this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
       return { sweepId, runIds };

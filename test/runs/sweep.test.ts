@@ -1,6 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandSweep, type SweepDefinition } from '../../src-main/runs/sweep.ts';
+import { expandSweep, type SweepDefinition } from '../../src-main/spec/sweep.ts';
+import { createSweepRuns } from '../../src-main/runs/sweep.ts';
+import { Requests } from '../../src-main/contract/index.ts';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { formatGroupTable, groupRuns, meanStd } from '../../src-main/runs/aggregate.ts';
 
 const base = { optim: { batchSize: 32, epochs: 1 }, predictor: { kind: 'directpred', rho: 0.3 } };
@@ -26,7 +32,8 @@ test('expansion: the full grid × seeds, last axis fastest, seeds innermost', ()
   assert.equal((dp.setup.predictor as { rho: number }).rho, 0.3);
   assert.equal(members[0]!.name, 'abl optim.lr=0.01 predictor.kind=linear seed=0');
   // Pure: expanding again gives the same members; the definition is not mutated.
-  assert.deepEqual(expandSweep(def), { members, issues });
+  const again = expandSweep(def);
+  assert.deepEqual([again.members, again.issues], [members, issues]);
   assert.deepEqual(def.base, base);
 });
 
@@ -109,4 +116,42 @@ test('group-by aggregation over any setup fields', () => {
   assert.deepEqual(byKind.map((x) => x.runs.length), [6, 6]);
   const table = formatGroupTable(byBoth, ['optim.lr', 'predictor.kind'], ['probeAcc']);
   assert.match(table.split('\n')[4]!, /^0\.1\s+linear\s+3\s+1\.100 ± 0\.1000$/);
+});
+
+test('one sweep schema: the contract accepts a definition exactly when expandSweep finds no definition issue', () => {
+  const defs: unknown[] = [
+    { base, axes: [{ path: 'optim.lr', values: [0.1] }] }, // list form: the contract used to reject it
+    { base, axes: { 'optim.lr': [0.1] }, seeds: 200 }, // more than 100 seeds: the contract used to reject it
+    { base, axes: { 'optim.lr': [0.1] }, extra: 1 }, // unknown field: the contract used to drop it silently
+    { axes: { 'optim.lr': [0.1] } }, // no base: defaults
+    { base, axes: { 'optim lr': [0.1] } },
+    { base, axes: [{ path: 'optim.lr', values: [1] }, { path: 'optim.lr', values: [2] }] },
+    { base, axes: { seed: [1, 2] } },
+    { base, seeds: [] },
+    { base, axes: { 'optim.lr': [] } },
+  ];
+  for (const def of defs) {
+    const contractOk = Requests['sweeps.preview'].safeParse({ definition: def }).success;
+    const sweepOk = expandSweep(def).issues.every((i) => i.idx >= 0);
+    assert.equal(contractOk, sweepOk, JSON.stringify(def));
+  }
+  assert.ok(Requests['sweeps.preview'].safeParse({ definition: { base, concurrency: 2 } }).success, 'the contract adds concurrency');
+});
+
+test('sweep creation is atomic: a failure while recording the sweep leaves no member runs behind', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-sweep-'));
+  const archive = openArchive(join(dir, 'a.sqlite'));
+  try {
+    const { members, definition } = expandSweep({ base, axes: { 'optim.lr': [0.1, 0.2] } });
+    const ok = createSweepRuns(archive, definition!, members);
+    assert.equal(archive.listRuns({ sweep: ok.sweepId }).length, 2);
+    const before = archive.listRuns().length;
+    // A combination that cannot be stored (BigInt has no JSON form) makes the sweep row fail after the runs were inserted.
+    const broken = members.map((m, i) => (i === 1 ? { ...m, combo: { ...m.combo, bad: 1n } } : m));
+    assert.throws(() => createSweepRuns(archive, definition!, broken), /BigInt/);
+    assert.equal(archive.listRuns().length, before);
+  } finally {
+    archive.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

@@ -1,0 +1,192 @@
+/**
+ * Sweeps: a base setup, axes (any setup field path with a list of values) and a number of seeds.
+ * `expandSweep` is pure: it gives the member runs in a fixed order (axes in the order given, the
+ * last axis varying fastest, seeds innermost) and every invalid combination with its field path,
+ * so nothing starts until the whole grid is valid. One schema (`SweepDefinitionSchema`) says what a
+ * sweep file is, for the CLI, the service and the contract alike. Browser-safe.
+ */
+import { z } from 'zod';
+import { canonicalJson, checkSetup, formatPath, getAtPath, setAtPath, type Setup } from './setup.ts';
+
+/** Most members a sweep may expand to (a typo in an axis should not queue a million runs). */
+export const MAX_SWEEP_RUNS = 10000;
+
+/** One axis: a dotted setup field path (`optim.lr`, `predictor.kind`) and the values it takes. */
+export interface SweepAxis {
+  path: string;
+  values: unknown[];
+}
+
+const AXIS_PATH = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
+const axisValues = z.array(z.unknown()).min(1, 'must be a non-empty list').max(MAX_SWEEP_RUNS);
+const AxisList = z.array(z.strictObject({ path: z.string(), values: axisValues })).max(64);
+const AxisRecord = z.record(z.string(), axisValues);
+
+/**
+ * The fields of a sweep file, without the cross-field rules (so the contract can extend it with
+ * its own `concurrency`); validate with `SweepDefinitionSchema` or `refineSweep`.
+ */
+export const SweepFields = z.strictObject({
+  name: z.string().max(200).optional(),
+  /** Base setup (any field may be left out and takes its default). */
+  base: z.record(z.string(), z.unknown()).optional(),
+  /** Axes as a list of {path, values}, or as an object from field path to values. */
+  axes: z.custom<SweepAxis[] | Record<string, unknown[]>>().optional(),
+  /** N (root seeds base.seed … base.seed+N−1) or an explicit list of root seeds; default 1. */
+  seeds: z
+    .union([z.number().int().min(1).max(MAX_SWEEP_RUNS), z.array(z.number().int().min(0)).min(1).max(MAX_SWEEP_RUNS)], {
+      error: 'must be a positive integer or a non-empty list of non-negative integer seeds',
+    })
+    .optional(),
+});
+
+/** The rules across fields: axes well formed (list or object form), no axis twice, `seed` is not an axis. */
+export function refineSweep(def: { axes?: unknown }, ctx: z.RefinementCtx): void {
+  if (def.axes === undefined) return;
+  if (def.axes === null || typeof def.axes !== 'object') {
+    ctx.addIssue({ code: 'custom', path: ['axes'], message: 'must be a list of {path, values} or an object of path → values' });
+    return;
+  }
+  const list = Array.isArray(def.axes);
+  const r = (list ? AxisList : AxisRecord).safeParse(def.axes);
+  if (!r.success) for (const i of r.error.issues) ctx.addIssue({ code: 'custom', path: ['axes', ...i.path], message: i.message });
+  // Paths are checked on what was given, even when values are wrong, so every problem shows at once.
+  const paths: unknown[] = list ? (def.axes as { path?: unknown }[]).map((a) => a?.path) : Object.keys(def.axes);
+  const seen = new Set<string>();
+  paths.forEach((p, i) => {
+    const at = list ? ['axes', i, 'path'] : ['axes', String(p)];
+    if (typeof p !== 'string' || !AXIS_PATH.test(p)) ctx.addIssue({ code: 'custom', path: at, message: `'${String(p)}' is not a dotted field path` });
+    else if (seen.has(p)) ctx.addIssue({ code: 'custom', path: at, message: `axis '${p}' is given twice` });
+    else seen.add(p);
+  });
+  if (seen.has('seed')) ctx.addIssue({ code: 'custom', path: ['axes'], message: "'seed' cannot be an axis: use the sweep's `seeds` field" });
+}
+
+/** A sweep file: base setup, axes, seeds. */
+export const SweepDefinitionSchema = SweepFields.superRefine(refineSweep);
+
+/** A sweep as written in sweep.json. */
+export type SweepDefinition = z.infer<typeof SweepDefinitionSchema>;
+
+/** One member run of an expanded sweep. */
+export interface SweepMember {
+  /** Position in the expansion order. */
+  idx: number;
+  /** The axis values of this member, by field path, plus `seed`. */
+  combo: Record<string, unknown>;
+  setup: Setup;
+  name: string;
+}
+
+/** A problem in a sweep: which member (−1 for the definition itself), its combination, the field path, why. */
+export interface SweepIssue {
+  idx: number;
+  combo: Record<string, unknown>;
+  path: string;
+  message: string;
+}
+
+/** Normalises the axes to a list. */
+export function sweepAxes(def: Pick<SweepDefinition, 'axes'>): SweepAxis[] {
+  const axes = def.axes ?? [];
+  return Array.isArray(axes) ? axes : Object.entries(axes).map(([path, values]) => ({ path, values }));
+}
+
+/** The list of root seeds of a sweep. */
+export function sweepSeeds(def: SweepDefinition): number[] {
+  const s = def.seeds ?? 1;
+  if (Array.isArray(s)) return s;
+  const base = typeof def.base?.seed === 'number' ? def.base.seed : 0;
+  return Array.from({ length: s }, (_, i) => base + i);
+}
+
+function fmt(v: unknown): string {
+  return typeof v === 'string' ? v : canonicalJson(v);
+}
+
+/** True when every leaf of `given` is in `parsed` unchanged (parsing may add defaults beside them). */
+function survives(given: unknown, parsed: unknown): boolean {
+  if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
+    if (parsed === null || typeof parsed !== 'object') return false;
+    return Object.entries(given).every(([k, v]) => survives(v, (parsed as Record<string, unknown>)[k]));
+  }
+  return canonicalJson(given) === canonicalJson(parsed);
+}
+
+/** What `expandSweep` finds: the members (none unless all are valid), every issue, the parsed definition. */
+export interface SweepExpansion {
+  members: SweepMember[];
+  issues: SweepIssue[];
+  /** The definition as validated (absent when the definition itself is invalid). */
+  definition?: SweepDefinition;
+}
+
+/** Validates a sweep (any JSON) and expands it into its member setups; `issues` is empty exactly when every member is valid. */
+export function expandSweep(raw: unknown): SweepExpansion {
+  const issues: SweepIssue[] = [];
+  const defIssue = (path: string, message: string) => issues.push({ idx: -1, combo: {}, path, message });
+  const parsed = SweepDefinitionSchema.safeParse(raw);
+  if (!parsed.success) {
+    for (const i of parsed.error.issues) {
+      // An unknown field is named by its own path, so the user sees which key to remove.
+      if (i.code === 'unrecognized_keys') for (const k of i.keys) defIssue(formatPath([...i.path, k]), 'unknown sweep field (expected name, base, axes, seeds)');
+      else if (i.path.length === 0) defIssue('', 'a sweep must be a JSON object with base, axes and seeds');
+      else defIssue(formatPath(i.path), i.message);
+    }
+    return { members: [], issues };
+  }
+  const def = parsed.data;
+  const axes = sweepAxes(def);
+  const seeds = sweepSeeds(def);
+  const total = axes.reduce((n, a) => n * a.values.length, 1) * seeds.length;
+  if (total > MAX_SWEEP_RUNS) {
+    defIssue('axes', `the grid expands to ${total} runs, more than ${MAX_SWEEP_RUNS}`);
+    return { members: [], issues, definition: def };
+  }
+
+  const base = def.base ?? {};
+  // An axis naming no setup field is dropped by validation (nested objects strip unknown keys):
+  // find it once per axis, on the defaults, so it is reported even when members fail for other reasons.
+  for (const a of axes) {
+    const probe = checkSetup(setAtPath({}, a.path, a.values[0]));
+    if (probe.ok && !survives(a.values[0], getAtPath(probe.setup, a.path))) {
+      defIssue(a.path, `not a setup field (the value ${fmt(a.values[0])} was dropped by validation)`);
+    }
+  }
+  const members: SweepMember[] = [];
+  const prefix = def.name ?? 'sweep';
+  for (let idx = 0; idx < total; idx++) {
+    // Mixed-radix decomposition of idx: seeds innermost, then the last axis, …, the first axis outermost.
+    let rest = idx;
+    const seed = seeds[rest % seeds.length]!;
+    rest = Math.floor(rest / seeds.length);
+    const picks: unknown[] = new Array(axes.length);
+    for (let a = axes.length - 1; a >= 0; a--) {
+      picks[a] = axes[a]!.values[rest % axes[a]!.values.length];
+      rest = Math.floor(rest / axes[a]!.values.length);
+    }
+    const combo: Record<string, unknown> = {};
+    let raw: Record<string, unknown> = base;
+    axes.forEach((a, i) => {
+      combo[a.path] = picks[i];
+      raw = setAtPath(raw, a.path, picks[i]);
+    });
+    combo.seed = seed;
+    raw = setAtPath(raw, 'seed', seed);
+    const name = [prefix, ...axes.map((a, i) => `${a.path}=${fmt(picks[i])}`), `seed=${seed}`].join(' ');
+    raw = setAtPath(raw, 'name', name.slice(0, 200));
+    const r = checkSetup(raw);
+    if (!r.ok) {
+      for (const i of r.issues) issues.push({ idx, combo, path: i.path, message: i.message });
+      continue;
+    }
+    // Nested setup objects drop unknown keys silently; an axis value that did not survive names a wrong field.
+    for (const a of axes) {
+      if (!survives(combo[a.path], getAtPath(r.setup, a.path))) {
+        issues.push({ idx, combo, path: a.path, message: `not a setup field (the value ${fmt(combo[a.path])} was dropped by validation)` });
+      }
+    }
+    members.push({ idx, combo, setup: r.setup, name: r.setup.name ?? name });
+  }
+  return { members: issues.length ? [] : members, issues, definition: def };
+}
