@@ -11,10 +11,12 @@ import { parseArgs } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
 
-const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open]
+const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]
 
-Serves the lab at http://HOST:PORT/?token=… (the token is required). The default host is
+Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
+archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts;
+--new-token replaces it (every open tab and printed URL stops working). The default host is
 127.0.0.1 (this machine only); on a remote server keep it and tunnel:
   ssh -L 8765:127.0.0.1:8765 server   then   dplab serve --port 8765 --no-open
 --host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
@@ -25,7 +27,7 @@ const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url))
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend'], boolean: ['help', 'no-open', 'open'] });
+  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend'], boolean: ['help', 'no-open', 'open', 'new-token'] });
   if (a.flags.help) {
     console.log(HELP);
     return 0;
@@ -56,10 +58,12 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   if (!(await ensureRenderer())) return 1;
   const { LabService } = await import('../service/service.ts');
+  const { archiveToken } = await import('../server/token.ts');
+  const archivePath = resolveArchivePath(a.strings.archive);
   let service: InstanceType<typeof LabService>;
   try {
     service = new LabService({
-      archivePath: resolveArchivePath(a.strings.archive),
+      archivePath,
       transport: 'http',
       backend,
       ...(concurrency !== undefined ? { concurrency } : {}),
@@ -68,9 +72,11 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.error(`dplab serve: ${(e as Error).message}`);
     return 1;
   }
+  const access = archiveToken(service.archivePath, !!a.flags['new-token']);
+  if (access.warning) console.error(`dplab serve: ${access.warning}`);
   let server: Awaited<ReturnType<typeof startLabServer>>;
   try {
-    server = await startLabServer({ service, rootDir: RENDERER, host, port, faviconFile: fileURLToPath(new URL('../../resources/icons/32x32.png', import.meta.url)) });
+    server = await startLabServer({ service, rootDir: RENDERER, host, port, token: access.token, faviconFile: fileURLToPath(new URL('../../resources/icons/32x32.png', import.meta.url)) });
   } catch (e) {
     await service.close();
     console.error(`dplab serve: cannot listen on ${host}:${port}: ${(e as Error).message}`);

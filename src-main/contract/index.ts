@@ -174,7 +174,15 @@ export interface LabClient {
   /** Subscribes to events; returns the disposer. */
   onEvent(listener: (e: LabEvent) => void): () => void;
   readonly transport: 'ipc' | 'http';
+  /**
+   * Subscribes to the connection's changes (web mode: a lost and a restored WebSocket); events sent
+   * while it was lost are gone, so a 'restored' listener refetches what it shows. Absent in IPC.
+   */
+  onConnection?(listener: (change: ConnectionChange) => void): () => void;
 }
+
+/** A change of the client's connection to the lab. */
+export type ConnectionChange = { state: 'lost'; reason: string } | { state: 'restored' };
 
 /** Validates a request's arguments; returns the parsed args or a ContractError naming each field. */
 export function validateRequest(name: string, args: unknown): { ok: true; name: RequestName; args: unknown } | { ok: false; error: ContractError } {
@@ -204,5 +212,19 @@ export interface EventEnvelope {
   event: LabEvent;
 }
 
+/**
+ * The server's keep-alive on the WebSocket, every HEARTBEAT_MS: a page that hears nothing for
+ * HEARTBEAT_TIMEOUT_MS counts the connection as lost (a hung server or a dead tunnel sends no close).
+ */
+export interface HeartbeatEnvelope {
+  hb: number;
+}
+
+/** Interval of the server's heartbeat messages, in ms. */
+export const HEARTBEAT_MS = 500;
+
+/** Silence after which the page shows "disconnected", in ms (within the 2 s users are promised). */
+export const HEARTBEAT_TIMEOUT_MS = 1800;
+
 /** Anything the server sends over the WebSocket. */
-export type ServerMessage = ReplyEnvelope | EventEnvelope;
+export type ServerMessage = ReplyEnvelope | EventEnvelope | HeartbeatEnvelope;

@@ -1,18 +1,19 @@
 /**
  * `dplab serve`'s HTTP server: the built renderer as static files and the contract over a
- * WebSocket (`/ws`: requests → replies, events pushed) and plain HTTP (`POST /api/request`).
- * Every request and socket needs the random token of the printed URL (as `?token=`, or the
- * HttpOnly cookie the first page load sets); a foreign Origin is refused, and while bound to
- * loopback a Host header other than a loopback name is refused too (DNS rebinding).
+ * WebSocket (`/ws`, the `ws` package: requests → replies, events pushed, a heartbeat) and plain
+ * HTTP (`POST /api/request`). Every request and socket needs the token of the printed URL, or the
+ * session cookie a page load with it set (the token never goes into a cookie); a foreign Origin is
+ * refused, and while bound to loopback a Host header other than a loopback name is refused too
+ * (DNS rebinding). These checks run before the WebSocket upgrade.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { extname, join, normalize, resolve, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
-import { RequestEnvelope, type ContractError, type ReplyEnvelope, type ServerMessage } from '../contract/index.ts';
+import type { AddressInfo, Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, WebSocket } from 'ws';
+import { HEARTBEAT_MS, RequestEnvelope, type ContractError, type ReplyEnvelope, type ServerMessage } from '../contract/index.ts';
 import type { LabService } from '../service/service.ts';
-import { acceptWebSocket, CloseCode, rejectUpgrade, type LabWebSocket } from './websocket.ts';
+import { FileCache, mimeType, staticPath } from './static.ts';
+import { cookieValue, newToken, secretMatches, Sessions } from './token.ts';
 
 /** Options of the lab's HTTP server. */
 export interface LabServerOptions {
@@ -29,6 +30,10 @@ export interface LabServerOptions {
   maxMessageBytes?: number;
   /** PNG answered for /favicon.ico when the renderer has none (browsers ask for it). */
   faviconFile?: string;
+  /** Interval of the heartbeat sent to every socket, in ms (HEARTBEAT_MS by default). */
+  heartbeatMs?: number;
+  /** Where a failed request or socket handler is recorded (stderr by default); the server goes on. */
+  onError?: (what: string, error: unknown) => void;
 }
 
 /** A running server. */
@@ -41,6 +46,8 @@ export interface LabServer {
   server: Server;
   /** Open WebSocket connections. */
   readonly connections: number;
+  /** Requests and handlers that failed (each was recorded and, where possible, answered with 500). */
+  readonly failures: number;
   close(): Promise<void>;
 }
 
@@ -50,52 +57,56 @@ export function isLoopback(host: string): boolean {
   return h === 'localhost' || h === '::1' || /^127\.\d+\.\d+\.\d+$/.test(h);
 }
 
-const MIME: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.woff2': 'font/woff2',
-  '.wasm': 'application/wasm',
-  '.txt': 'text/plain; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-};
-
-/** Same policy as index.html's meta tag, sent as a header so it also covers every other response. */
+/**
+ * The page's policy, sent as a header on every response (a meta tag cannot carry frame-ancestors,
+ * and the header also covers responses that are not HTML).
+ */
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-function tokenMatches(expected: string, given: string | undefined | null): boolean {
-  if (!given) return false;
-  const a = Buffer.from(expected, 'utf8');
-  const b = Buffer.from(given, 'utf8');
-  return a.length === b.length && timingSafeEqual(a, b);
+/** The session cookie's name: bound to the port, so two labs on one host never read each other's. */
+export function sessionCookieName(port: number): string {
+  return `dplab_${port}`;
 }
 
-function cookieValue(req: IncomingMessage, name: string): string | undefined {
-  const header = req.headers.cookie;
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
-}
+/** Close codes the lab sends (RFC 6455 §7.4.1). */
+const CLOSE = { goingAway: 1001, unsupportedData: 1003 } as const;
+
+/** Outgoing bytes buffered for one socket before its reader is considered stuck and dropped. */
+const MAX_BUFFERED = 64 * 1024 * 1024;
+
+/** How long an oversized upload is still read (and discarded) after its 413, so the client sees the reply. */
+const LINGER_MS = 2000;
 
 /** Starts the server; resolves once it listens. */
 export async function startLabServer(opts: LabServerOptions): Promise<LabServer> {
   const host = opts.host ?? '127.0.0.1';
-  const token = opts.token ?? randomBytes(16).toString('hex');
-  const root = resolve(opts.rootDir);
+  const token = opts.token ?? newToken();
+  const root = opts.rootDir;
   const maxMessage = opts.maxMessageBytes ?? 4 * 1024 * 1024;
+  const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
   const service = opts.service;
-  const sockets = new Set<LabWebSocket>();
+  const files = new FileCache();
+  const sessions = new Sessions();
+  /** Open sockets, each with whether it answered our last protocol ping. */
+  const sockets = new Map<WebSocket, { alive: boolean }>();
+  let failures = 0;
   let port = opts.port ?? 0;
-  const cookieName = () => `dplab_token_${port}`;
+  const record = (what: string, e: unknown) => {
+    failures++;
+    try {
+      (opts.onError ?? ((w, err) => console.error(`dplab serve: ${w} failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`)))(what, e);
+    } catch {
+      // a failing recorder must not take the server down either
+    }
+  };
+
+  /** How the request proves access: the URL's token, a session cookie, or nothing. */
+  const access = (req: IncomingMessage, url: URL): 'token' | 'session' | null => {
+    if (secretMatches(token, url.searchParams.get('token'))) return 'token';
+    if (sessions.has(cookieValue(req.headers.cookie, sessionCookieName(port)))) return 'session';
+    return null;
+  };
 
   /** Why a request is refused, or null when it may proceed. */
   const refusal = (req: IncomingMessage, url: URL): { status: number; why: string } | null => {
@@ -104,10 +115,14 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     if (isLoopback(host) && !isLoopback(hostName)) return { status: 403, why: `Host '${hostHeader.slice(0, 100)}' is not this machine` };
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${hostHeader}`) return { status: 403, why: `Origin '${String(origin).slice(0, 100)}' is not this lab's` };
-    if (!tokenMatches(token, url.searchParams.get('token')) && !tokenMatches(token, cookieValue(req, cookieName()))) {
-      return { status: 401, why: 'missing or wrong token: open the URL dplab serve printed (with its ?token=…)' };
-    }
+    if (!access(req, url)) return { status: 401, why: 'missing or wrong token: open the URL dplab serve printed (with its ?token=…)' };
     return null;
+  };
+
+  /** A Set-Cookie value opening a session, when the request came with the token and no live session. */
+  const sessionCookie = (req: IncomingMessage, url: URL): string | null => {
+    if (access(req, url) !== 'token' || sessions.has(cookieValue(req.headers.cookie, sessionCookieName(port)))) return null;
+    return `${sessionCookieName(port)}=${sessions.open()}; HttpOnly; SameSite=Strict; Path=/`;
   };
 
   const security = (res: ServerResponse) => {
@@ -123,63 +138,83 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     res.end(text);
   };
 
-  const serveStatic = (url: URL, res: ServerResponse) => {
-    let rel: string;
-    try {
-      rel = decodeURIComponent(url.pathname);
-    } catch {
-      return plain(res, 400, 'bad path');
+  const serveStatic = async (req: IncomingMessage, rawPath: string, res: ServerResponse) => {
+    const file = staticPath(root, rawPath);
+    if (!file) return plain(res, 404, 'not found');
+    let body = await files.get(file);
+    let type = mimeType(file);
+    if (!body && rawPath === '/favicon.ico' && opts.faviconFile) {
+      body = await files.get(opts.faviconFile);
+      type = 'image/png';
     }
-    if (rel.includes('\0')) return plain(res, 400, 'bad path');
-    if (rel === '/' || rel === '') rel = '/index.html';
-    if (rel === '/favicon.ico' && !existsSync(join(root, 'favicon.ico')) && opts.faviconFile && existsSync(opts.faviconFile)) {
-      res.writeHead(200, { 'Content-Type': 'image/png', 'Cache-Control': 'public, max-age=86400' });
-      return res.end(readFileSync(opts.faviconFile));
-    }
-    const file = normalize(join(root, rel));
-    if (file !== root && !file.startsWith(root + sep)) return plain(res, 404, 'not found');
-    if (!existsSync(file) || !statSync(file).isFile()) return plain(res, 404, `not found: ${rel.slice(0, 200)}`);
-    const type = MIME[extname(file).toLowerCase()] ?? 'application/octet-stream';
+    if (!body) return plain(res, 404, `not found: ${rawPath.slice(0, 200)}`);
     // Built assets have content hashes in their names; index.html must always be fetched anew.
-    const cache = rel.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store';
-    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': cache });
-    res.end(readFileSync(file));
+    const cache = rawPath.startsWith('/assets/') ? 'public, max-age=31536000, immutable' : 'no-store';
+    res.writeHead(200, { 'Content-Type': type, 'Cache-Control': cache, 'Content-Length': body.length });
+    res.end(req.method === 'HEAD' ? undefined : body);
   };
 
-  const handleApi = (req: IncomingMessage, res: ServerResponse) => {
-    if (req.method !== 'POST') return plain(res, 405, 'POST a JSON {name, args} here');
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let tooBig = false;
-    req.on('data', (d: Buffer) => {
-      size += d.length;
-      if (size > maxMessage) {
-        tooBig = true;
-        req.destroy();
-        return;
+  /**
+   * Answers an oversized upload with 413 on the raw socket, then closes only our side and reads on
+   * for a while: closing with unread bytes would reset the connection and the client would never
+   * see the reply.
+   */
+  const tooLarge = (req: IncomingMessage) => {
+    const sock = req.socket;
+    const text = `request body over ${maxMessage} bytes`;
+    sock.write(
+      `HTTP/1.1 413 Payload Too Large\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(text)}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n${text}`,
+    );
+    sock.end();
+    req.resume();
+    const timer = setTimeout(() => sock.destroy(), LINGER_MS);
+    timer.unref();
+    sock.once('close', () => clearTimeout(timer));
+  };
+
+  /** The body of a POST, or null when it was too large (already answered) or the client went away. */
+  const readBody = (req: IncomingMessage): Promise<string | null> =>
+    new Promise((done, fail) => {
+      const declared = Number(req.headers['content-length']);
+      if (declared > maxMessage) {
+        tooLarge(req);
+        return done(null);
       }
-      chunks.push(d);
-    });
-    req.on('end', () => {
-      if (tooBig) return;
-      void answer(Buffer.concat(chunks).toString('utf8')).then((reply) => {
-        res.writeHead(reply.ok ? 200 : reply.error.code === 'invalid-args' || reply.error.code === 'unknown-request' ? 400 : reply.error.code === 'not-found' ? 404 : 500, {
-          'Content-Type': 'application/json; charset=utf-8',
-          'Cache-Control': 'no-store',
-        });
-        res.end(JSON.stringify(reply));
+      const chunks: Buffer[] = [];
+      let size = 0;
+      let over = false;
+      const onData = (d: Buffer) => {
+        size += d.length;
+        if (size <= maxMessage) return void chunks.push(d);
+        over = true;
+        chunks.length = 0;
+        req.off('data', onData);
+        tooLarge(req);
+        done(null);
+      };
+      req.on('data', onData);
+      req.on('end', () => {
+        if (!over) done(Buffer.concat(chunks).toString('utf8'));
       });
+      req.on('close', () => {
+        if (!over && !req.complete) done(null);
+      });
+      req.on('error', (e) => (over ? undefined : fail(e)));
     });
-    req.on('close', () => {
-      if (tooBig && !res.headersSent) {
-        res.writeHead(413, { Connection: 'close' });
-        res.end();
-      }
-    });
+
+  const handleApi = async (req: IncomingMessage, res: ServerResponse) => {
+    if (req.method !== 'POST') return plain(res, 405, 'POST a JSON {name, args} here');
+    const text = await readBody(req);
+    if (text === null) return;
+    const reply = await answer(text);
+    const code = reply.error?.code;
+    const status = reply.ok ? 200 : code === 'invalid-args' || code === 'unknown-request' ? 400 : code === 'not-found' ? 404 : 500;
+    res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
+    res.end(JSON.stringify(reply));
   };
 
   /** Parses one request message and runs it; every failure becomes an error reply. */
-  const answer = async (text: string): Promise<ReplyEnvelope> => {
+  const answer = async (text: string): Promise<ReplyEnvelope & { error?: ContractError }> => {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -198,50 +233,131 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     return reply.ok ? { id: env.data.id, ok: true, result: reply.result } : { id: env.data.id, ok: false, error: reply.error };
   };
 
-  const server = createServer((req, res) => {
+  const handleHttp = async (req: IncomingMessage, res: ServerResponse) => {
     security(res);
+    const target = req.url ?? '/';
+    // The path is taken as sent: URL parsing would resolve `..` and `%2e%2e` before our own check.
+    const q = target.indexOf('?');
+    const rawPath = q < 0 ? target : target.slice(0, q);
+    if (!rawPath.startsWith('/')) return plain(res, 400, 'bad request target');
     let url: URL;
     try {
-      url = new URL(req.url ?? '/', 'http://localhost');
+      url = new URL(`http://localhost/${q < 0 ? '' : target.slice(q)}`);
     } catch {
       return plain(res, 400, 'bad URL');
     }
     const no = refusal(req, url);
     if (no) return plain(res, no.status, no.why);
-    if (url.searchParams.has('token')) {
-      res.setHeader('Set-Cookie', `${cookieName()}=${token}; HttpOnly; SameSite=Strict; Path=/`);
-    }
-    if (url.pathname === '/api/request') return handleApi(req, res);
+    const cookie = sessionCookie(req, url);
+    if (cookie) res.setHeader('Set-Cookie', cookie);
+    if (rawPath === '/api/request') return handleApi(req, res);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
-    serveStatic(url, res);
+    return serveStatic(req, rawPath, res);
+  };
+
+  const server = createServer((req, res) => {
+    handleHttp(req, res).catch((e: unknown) => {
+      record(`${req.method} ${(req.url ?? '').replace(/token=[^&]*/, 'token=…').slice(0, 200)}`, e);
+      if (!res.headersSent) plain(res, 500, `internal error: ${e instanceof Error ? e.message : String(e)}`);
+      else res.destroy();
+    });
   });
 
-  server.on('upgrade', (req: IncomingMessage, socket, head: Buffer) => {
-    socket.on('error', () => socket.destroy());
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', 'http://localhost');
-    } catch {
-      return rejectUpgrade(socket, 400, 'Bad Request', 'bad URL');
-    }
-    if (url.pathname !== '/ws') return rejectUpgrade(socket, 404, 'Not Found', 'the contract socket is /ws');
-    const no = refusal(req, url);
-    if (no) return rejectUpgrade(socket, no.status, no.status === 401 ? 'Unauthorized' : 'Forbidden', no.why);
-    const ws = acceptWebSocket(req, socket, head, { maxMessageBytes: maxMessage });
-    if (!ws) return;
-    sockets.add(ws);
-    const send = (m: ServerMessage) => ws.send(JSON.stringify(m));
-    const off = service.onEvent((event) => send({ event }));
-    ws.onMessage((text) => {
-      void answer(text).then(send, (e: unknown) => send(errorReply(-1, { code: 'failed', message: String(e) })));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessage, perMessageDeflate: false, clientTracking: false });
+  const upgradeCookies = new WeakMap<IncomingMessage, string>();
+  // A socket opened with the token (a tab reconnecting to a restarted server) gets a session too,
+  // so the page can load its remaining assets.
+  wss.on('headers', (headers, req) => {
+    const c = upgradeCookies.get(req);
+    if (c) headers.push(`Set-Cookie: ${c}`);
+  });
+
+  const rejectUpgrade = (socket: Duplex, status: number, reason: string, body: string) => {
+    const b = Buffer.from(body, 'utf8');
+    socket.end(`HTTP/1.1 ${status} ${reason}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${b.length}\r\nConnection: close\r\n\r\n${body}`);
+  };
+
+  const accept = (ws: WebSocket) => {
+    const peer = { alive: true };
+    sockets.set(ws, peer);
+    ws.on('pong', () => (peer.alive = true));
+    const send = (m: ServerMessage) => {
+      if (ws.readyState !== WebSocket.OPEN) return;
+      // A peer that reads nothing must not make the server hold unbounded memory.
+      if (ws.bufferedAmount > MAX_BUFFERED) return ws.terminate();
+      ws.send(JSON.stringify(m));
+    };
+    const off = service.onEvent((event) => {
+      try {
+        send({ event });
+      } catch (e) {
+        record('sending an event', e);
+      }
     });
-    ws.onClose(() => {
+    ws.on('message', (data, isBinary) => {
+      if (isBinary) return ws.close(CLOSE.unsupportedData, 'binary messages are not part of the contract');
+      const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
+      answer(text)
+        .then(send)
+        .catch((e: unknown) => {
+          record('a WebSocket request', e);
+          send(errorReply(-1, { code: 'failed', message: `internal error: ${e instanceof Error ? e.message : String(e)}` }));
+        });
+    });
+    // Protocol errors (bad frames, invalid UTF-8, too big) close the socket with the right code; nothing to add.
+    ws.on('error', () => {});
+    ws.on('close', () => {
       off();
       sockets.delete(ws);
     });
+  };
+
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    socket.on('error', () => socket.destroy());
+    try {
+      const target = req.url ?? '/';
+      const q = target.indexOf('?');
+      const rawPath = q < 0 ? target : target.slice(0, q);
+      if (rawPath !== '/ws') return rejectUpgrade(socket, 404, 'Not Found', 'the contract socket is /ws');
+      const url = new URL(`http://localhost/${q < 0 ? '' : target.slice(q)}`);
+      const no = refusal(req, url);
+      if (no) return rejectUpgrade(socket, no.status, no.status === 401 ? 'Unauthorized' : 'Forbidden', no.why);
+      const cookie = sessionCookie(req, url);
+      if (cookie) upgradeCookies.set(req, cookie);
+      wss.handleUpgrade(req, socket, head, accept);
+    } catch (e) {
+      record('a WebSocket upgrade', e);
+      rejectUpgrade(socket, 500, 'Internal Server Error', 'internal error');
+    }
   });
 
-  server.on('clientError', (_e, socket) => socket.destroy());
+  // The heartbeat: a small message every interval lets the page notice a silent server; a protocol
+  // ping every 10 intervals lets us drop a page that stopped answering.
+  let beat = 0;
+  const heartbeat = setInterval(() => {
+    beat++;
+    const msg = JSON.stringify({ hb: beat } satisfies ServerMessage);
+    for (const [ws, peer] of sockets) {
+      if (ws.readyState !== WebSocket.OPEN) continue;
+      try {
+        if (beat % 10 === 0) {
+          if (!peer.alive) {
+            ws.terminate();
+            continue;
+          }
+          peer.alive = false;
+          ws.ping();
+        }
+        if (ws.bufferedAmount > MAX_BUFFERED) ws.terminate();
+        else ws.send(msg);
+      } catch (e) {
+        record('the heartbeat', e);
+      }
+    }
+  }, heartbeatMs);
+  heartbeat.unref();
+
+  server.on('clientError', (_e, socket: Socket) => socket.destroy());
   await new Promise<void>((ok, fail) => {
     server.once('error', fail);
     server.listen(port, host, () => {
@@ -260,8 +376,16 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     get connections() {
       return sockets.size;
     },
+    get failures() {
+      return failures;
+    },
     close: async () => {
-      for (const ws of sockets) ws.close(CloseCode.goingAway, 'server stopping');
+      clearInterval(heartbeat);
+      const closed = [...sockets.keys()].map((ws) => new Promise<void>((ok) => (ws.readyState === WebSocket.CLOSED ? ok() : ws.once('close', () => ok()))));
+      for (const ws of sockets.keys()) ws.close(CLOSE.goingAway, 'server stopping');
+      // Peers get a moment to answer the close; then the connections are dropped.
+      await Promise.race([Promise.all(closed), new Promise((ok) => setTimeout(ok, 1000).unref())]);
+      for (const ws of sockets.keys()) ws.terminate();
       await new Promise<void>((ok) => {
         server.close(() => ok());
         server.closeAllConnections();
@@ -270,6 +394,6 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
   };
 }
 
-function errorReply(id: number, error: ContractError): ReplyEnvelope {
+function errorReply(id: number, error: ContractError): ReplyEnvelope & { error: ContractError } {
   return { id, ok: false, error };
 }

@@ -96,6 +96,8 @@ export class RawSocket {
   private frames: Frame[] = [];
   private waiters: (() => void)[] = [];
   closed = false;
+  /** Reply to pings with pongs, as browsers do. */
+  answerPings = true;
 
   private constructor(readonly socket: Socket) {
     socket.on('data', (d: Buffer) => {
@@ -163,7 +165,10 @@ export class RawSocket {
         off = 10;
       }
       if (b.length < off + len) break;
-      this.frames.push({ fin: (b[0]! & 0x80) !== 0, opcode: b[0]! & 0x0f, payload: b.subarray(off, off + len) });
+      const frame = { fin: (b[0]! & 0x80) !== 0, opcode: b[0]! & 0x0f, payload: b.subarray(off, off + len) };
+      // Like a browser, answer the server's keep-alive pings (unless a test wants a silent peer).
+      if (frame.opcode === 0x9 && this.answerPings) this.write(clientFrame(0xa, Buffer.from(frame.payload)));
+      this.frames.push(frame);
       this.buf = b.subarray(off + len);
     }
     this.wake();

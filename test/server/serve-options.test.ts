@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -52,4 +52,33 @@ test('malformed options exit 2 with the reason', () => {
   const help = spawnSync(process.execPath, ['bin/dplab.mjs', 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /ssh -L/);
+});
+
+test('the token survives a restart on the same archive (kept beside it, mode 600); --new-token rotates it', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-token-'));
+  const archive = join(dir, 'a.sqlite');
+  try {
+    const first = await startServe(['--archive', archive]);
+    assert.equal(await first.stop(), 0);
+    assert.equal(readFileSync(`${archive}.token`, 'utf8').trim(), first.token);
+    if (process.platform !== 'win32') assert.equal(statSync(`${archive}.token`).mode & 0o777, 0o600);
+    const again = await startServe(['--archive', archive]);
+    try {
+      assert.equal(again.token, first.token, 'a tab with the old URL reconnects');
+      assert.equal(await status(again.url.port, `/?token=${first.token}`, `127.0.0.1:${again.url.port}`), 200);
+    } finally {
+      assert.equal(await again.stop(), 0);
+    }
+    const rotated = await startServe(['--archive', archive, '--new-token']);
+    try {
+      assert.notEqual(rotated.token, first.token);
+      assert.equal(await status(rotated.url.port, `/?token=${first.token}`, `127.0.0.1:${rotated.url.port}`), 401, 'the old URL no longer opens the lab');
+      assert.equal(await status(rotated.url.port, `/?token=${rotated.token}`, `127.0.0.1:${rotated.url.port}`), 200);
+    } finally {
+      assert.equal(await rotated.stop(), 0);
+    }
+    assert.equal(readFileSync(`${archive}.token`, 'utf8').trim(), rotated.token);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
