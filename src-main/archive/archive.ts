@@ -627,6 +627,17 @@ export class Archive {
     };
   }
 
+  /** Replaces a sweep's stored definition (the executor records how to follow the sweep once it started). */
+  setSweepDefinition(uuid: string, definition: unknown): void {
+    const info = this.stmt('UPDATE sweeps SET definition_json = ? WHERE uuid = ?').run(JSON.stringify(definition), uuid);
+    if (info.changes === 0) throw new Error(`archive ${this.file}: no sweep ${uuid}`);
+  }
+
+  /** Deletes a sweep record (its member runs stay; only the grouping goes). */
+  deleteSweep(uuid: string): boolean {
+    return this.stmt('DELETE FROM sweeps WHERE uuid = ?').run(uuid).changes > 0;
+  }
+
   /** All sweeps, newest first (without members). */
   listSweeps(): { uuid: string; name: string | null; createdAt: number; runs: number }[] {
     return (this.stmt('SELECT s.uuid, s.name, s.created_at, (SELECT count(*) FROM sweep_runs sr WHERE sr.sweep_id = s.id) AS runs FROM sweeps s ORDER BY s.created_at DESC').all() as Row[]).map((r) => ({

@@ -65,3 +65,37 @@ export function importArchive(target: Archive, otherFile: string): ImportResult 
     db.exec('DETACH DATABASE src');
   }
 }
+
+/** What merging one shard did: the run was added (or replaced its placeholder), already there, or not finished. */
+export type ShardMerge = 'added' | 'present' | 'unfinished';
+
+const FINAL = "('completed','failed','diverged','cancelled','interrupted')";
+
+/**
+ * Merges a sweep shard (an archive written by one task of a cluster sweep, holding one run and its
+ * sweep link) once its run is final. The lab keeps a placeholder row for each member while the task
+ * runs (queued/running, no metrics of its own): that row is replaced by the shard's run. A run already
+ * merged (final, with metrics) is left alone, so merging the same shard twice adds nothing.
+ */
+export function mergeShard(target: Archive, shardFile: string): { result: ShardMerge; runUuid: string | null } {
+  const shard = openArchive(shardFile, { readonly: true, create: false });
+  let run: { uuid: string; status: string; last_step: number | null } | undefined;
+  try {
+    run = shard.db.prepare('SELECT uuid, status, last_step FROM runs ORDER BY id LIMIT 1').get() as typeof run;
+  } finally {
+    shard.close();
+  }
+  if (!run) return { result: 'unfinished', runUuid: null };
+  if (!FINAL.includes(`'${run.status}'`)) return { result: 'unfinished', runUuid: run.uuid };
+  const db = target.db;
+  const mine = db.prepare(`SELECT id, status IN ${FINAL} AS final, EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = runs.id) AS has FROM runs WHERE uuid = ?`).get(run.uuid) as
+    | { id: number; final: number; has: number }
+    | undefined;
+  // Already merged: final and with data, or final without data in the shard either (a member that failed at start).
+  if (mine && mine.final && (mine.has || run.last_step === null)) return { result: 'present', runUuid: run.uuid };
+  // The placeholder goes (its sweep link with it, by cascade); SQLite cannot ATTACH inside a
+  // transaction, so a failure in between leaves the member absent, and the next merge adds it.
+  if (mine) db.prepare('DELETE FROM runs WHERE id = ?').run(mine.id);
+  importArchive(target, shardFile);
+  return { result: 'added', runUuid: run.uuid };
+}

@@ -4,25 +4,45 @@
  * the result table (mean ± std across seeds of the final metrics, grouped by the axes).
  * `dplab sweep table <sweep-uuid>` prints the table of a sweep already in the archive.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
 import { FINAL_METRICS, formatGroupTable, groupRuns } from '../runs/aggregate.ts';
+import { createExecutor, EXECUTORS, isExecutorKind, membersFromArchive, storedExecutor, type MemberState, type SweepExecutor } from '../runs/executor.ts';
+import { SLURM_FLAGS, slurmOptions } from '../runs/executor-slurm.ts';
+import { readManifest } from '../runs/sweep-folder.ts';
 import { parseArgs } from './args.ts';
 
-const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--concurrency N] [--backend NAME]
-                   [--checkpoint-every N] [--by path,path] [--archive FILE]
+const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--executor local|slurm] [--backend NAME]
+                   [--checkpoint-every N] [--by path,path] [--archive FILE] [--quiet]
+         local:  [--concurrency N]
+         slurm:  [--partition P] [--gpus-per-task N] [--cpus-per-task N] [--mem 8G] [--time 1-00:00:00]
+                 [--max-parallel N] [--account A] [--qos Q] [--sbatch-arg=--opt=value ...]
+                 [--folder DIR] [--signal-sec S] [--max-requeues N] [--detach]
+       dplab sweep status|watch|cancel <sweep-uuid|folder> [--json] [--archive FILE]
        dplab sweep table <sweep-uuid> [--by path,path] [--json] [--archive FILE]
 
-sweep.json: { "name": "...", "base": { setup }, "axes": { "optim.lr": [0.01, 0.1], ... }, "seeds": 3 }
+sweep.json: { "name": "...", "base": { setup }, "axes": { "optim.lr": [0.01, 0.1], ... }, "seeds": 3,
+              "slurm": { "partition": "gpu", "time": "12:00:00", "gpusPerTask": 1, ... } }
 (axes may also be a list of { "path": ..., "values": [...] }; seeds a count or a list of seeds).
+--executor local (default) trains the members here, --concurrency at a time. --executor slurm writes
+a sweep folder (default ./dplab-sweeps/<name>-<id>; it must be on a filesystem the compute nodes see),
+submits ONE job array (task i trains member i into its own shard, requeued and resumed from its
+checkpoint when preempted or near its time limit), then follows it, merging each finished shard into
+the archive (--detach: submit and return; 'dplab sweep watch' follows later).
 The result table groups runs by the axes (or --by fields) with mean ± std across seeds.`;
 
 /** The `sweep` sub-command. */
 export async function sweepCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['archive', 'concurrency', 'backend', 'checkpoint-every', 'by'], boolean: ['help', 'dry-run', 'json', 'quiet'] });
+  if (args[0] === 'task') return taskCommand(args.slice(1));
+  const a = parseArgs(args, {
+    string: ['archive', 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', ...SLURM_FLAGS.filter((f) => f !== 'sbatch-arg')],
+    multi: ['sbatch-arg'],
+    boolean: ['help', 'dry-run', 'json', 'quiet', 'detach'],
+  });
   if (a.flags.help || a.positional.length === 0) {
     console.log(HELP);
     return a.flags.help ? 0 : 2;
@@ -32,20 +52,23 @@ export async function sweepCommand(args: string[]): Promise<number> {
     return 2;
   }
   const by = a.strings.by?.split(',').map((x) => x.trim()).filter(Boolean);
-  if (a.positional[0] === 'table') {
+  const sub = a.positional[0]!;
+  if (['table', 'status', 'watch', 'cancel'].includes(sub)) {
     if (a.positional.length !== 2) {
-      console.error('dplab sweep table: expected one sweep uuid');
+      console.error(`dplab sweep ${sub}: expected one sweep uuid${sub === 'table' ? '' : ' or sweep folder'}`);
       return 2;
     }
     let archive: Archive | undefined;
     try {
-      archive = openArchive(resolveArchivePath(a.strings.archive), { create: false });
-      const s = archive.getSweep(a.positional[1]!);
-      if (!s) throw new Error(`no sweep ${a.positional[1]} in ${archive.file}`);
-      printTable(archive, s.uuid, by ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path), a.flags.json === true);
-      return 0;
+      archive = openArchive(resolveArchivePath(a.strings.archive), { create: sub !== 'table' });
+      const s = findSweep(archive, a.positional[1]!);
+      if (sub === 'table') {
+        printTable(archive, s.uuid, by ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path), a.flags.json === true);
+        return 0;
+      }
+      return await follow(archive, s.uuid, sub as 'status' | 'watch' | 'cancel', a.flags.json === true, by);
     } catch (e) {
-      console.error(`dplab sweep table: ${(e as Error).message}`);
+      console.error(`dplab sweep ${sub}: ${(e as Error).message}`);
       return 1;
     } finally {
       archive?.close();
@@ -53,6 +76,20 @@ export async function sweepCommand(args: string[]): Promise<number> {
   }
   if (a.positional.length !== 1) {
     console.error('dplab sweep: expected one sweep file (dplab sweep --help)');
+    return 2;
+  }
+  const kind = a.strings.executor ?? 'local';
+  if (!isExecutorKind(kind)) {
+    console.error(`dplab sweep: unknown executor '${kind}' (one of ${Object.keys(EXECUTORS).join(', ')})`);
+    return 2;
+  }
+  const slurmGiven = SLURM_FLAGS.filter((f) => (f === 'sbatch-arg' ? a.multi[f] : a.strings[f]) !== undefined || (f === 'detach' && a.flags.detach));
+  if (kind !== 'slurm' && (slurmGiven.length || a.flags.detach)) {
+    console.error(`dplab sweep: ${[...slurmGiven.map((f) => `--${f}`), ...(a.flags.detach ? ['--detach'] : [])].join(', ')} only apply to --executor slurm`);
+    return 2;
+  }
+  if (kind !== 'local' && a.strings.concurrency !== undefined) {
+    console.error('dplab sweep: --concurrency applies to --executor local (with slurm use --max-parallel)');
     return 2;
   }
   const file = a.positional[0]!;
@@ -63,7 +100,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
     console.error(`dplab sweep: cannot read ${file}: ${(e as Error).message}`);
     return 2;
   }
-  const { members, issues, definition: def } = expandSweep(raw);
+  const { members, issues, definition } = expandSweep(raw);
   if (issues.length) {
     console.error(`dplab sweep: ${file} has ${issues.length} problem(s); nothing was started:`);
     for (const i of issues.slice(0, 50)) {
@@ -73,7 +110,18 @@ export async function sweepCommand(args: string[]): Promise<number> {
     if (issues.length > 50) console.error(`  … ${issues.length - 50} more`);
     return 2;
   }
-  const axes = sweepAxes(def!).map((x) => x.path);
+  const def = definition!;
+  const axes = sweepAxes(def).map((x) => x.path);
+  const extra: Record<string, string | string[] | undefined> = { concurrency: a.strings.concurrency, 'sbatch-arg': a.multi['sbatch-arg'] };
+  for (const f of SLURM_FLAGS) if (f !== 'sbatch-arg') extra[f] = a.strings[f];
+  if (kind === 'slurm') {
+    try {
+      slurmOptions(def.slurm, extra); // a bad option is a usage error, before anything is written
+    } catch (e) {
+      console.error(`dplab sweep: ${(e as Error).message}`);
+      return 2;
+    }
+  }
   if (a.flags['dry-run']) {
     for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${m.name}`);
     console.log(`${members.length} run(s)`);
@@ -84,40 +132,162 @@ export async function sweepCommand(args: string[]): Promise<number> {
     console.error(`dplab sweep: --concurrency must be a positive integer, got '${a.strings.concurrency}'`);
     return 2;
   }
+  const every = a.strings['checkpoint-every'] !== undefined ? Number(a.strings['checkpoint-every']) : undefined;
+  if (every !== undefined && !(Number.isInteger(every) && every >= 0)) {
+    console.error(`dplab sweep: --checkpoint-every must be a non-negative integer, got '${a.strings['checkpoint-every']}'`);
+    return 2;
+  }
   let archive: Archive | undefined;
+  let executor: SweepExecutor | undefined;
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive));
-    const { RunManager } = await import('../runs/manager.ts');
     const arc = archive;
-    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def!, members);
-    const every = a.strings['checkpoint-every'] !== undefined ? Number(a.strings['checkpoint-every']) : undefined;
-    const manager = new RunManager(arc, { concurrency, backend: (a.strings.backend ?? 'auto') as 'auto', checkpointEvery: every });
-    manager.recover();
-    console.error(`sweep ${sweepUuid}: ${members.length} run(s), ${manager.concurrency} at a time`);
-    let finished = 0;
-    manager.on('status', (uuid: string, status: string) => {
-      if (a.flags.quiet || ['queued', 'running'].includes(status)) return;
-      finished++;
-      const r = arc.getRun(uuid)!;
-      console.error(`[${finished}/${members.length}] ${status.padEnd(11)} ${r.name ?? uuid}`);
-    });
-    const onSigint = () => {
-      console.error('cancelling the sweep…');
-      for (const u of uuids) manager.cancel(u);
-    };
-    process.once('SIGINT', onSigint);
-    for (const u of uuids) manager.enqueue(u);
-    await manager.idle();
-    process.off('SIGINT', onSigint);
-    await manager.close();
-    printTable(arc, sweepUuid, by ?? axes, a.flags.json === true);
-    const bad = arc.listRuns({ sweep: sweepUuid, status: ['failed', 'interrupted'] }).length;
-    return bad ? 1 : 0;
+    executor = await createExecutor(kind, arc, null, { backend: (a.strings.backend ?? 'auto') as 'auto', checkpointEvery: every, extra });
+    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members);
+    const launch = { sweepUuid, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup })) };
+    let stored: Record<string, unknown>;
+    try {
+      stored = await executor.start(launch);
+    } catch (e) {
+      arc.db.transaction(() => {
+        for (const u of uuids) arc.deleteRun(u);
+        arc.deleteSweep(sweepUuid);
+      })();
+      throw e;
+    }
+    arc.setSweepDefinition(sweepUuid, { ...def, executor: stored });
+    if (kind === 'slurm') {
+      console.error(`sweep ${sweepUuid}: ${members.length} run(s) as Slurm job array ${String(stored.jobId)}; folder ${String(stored.folder)}`);
+      if (a.flags.detach) {
+        console.error(`follow it with: dplab sweep watch ${sweepUuid}`);
+        console.log(sweepUuid);
+        return 0;
+      }
+    } else {
+      console.error(`sweep ${sweepUuid}: ${members.length} run(s), ${(executor as SweepExecutor & { concurrency?: number }).concurrency ?? 1} at a time`);
+    }
+    return await followWith(arc, executor, sweepUuid, members.length, a.flags.quiet === true, by ?? axes, a.flags.json === true);
   } catch (e) {
     console.error(`dplab sweep: ${(e as Error).message}`);
     return 1;
   } finally {
+    await executor?.close();
     archive?.close();
+  }
+}
+
+/** Finds a sweep by uuid, unique uuid prefix, or sweep folder. */
+function findSweep(archive: Archive, ref: string) {
+  let uuid = ref;
+  if (existsSync(join(ref, 'manifest.json'))) {
+    uuid = readManifest(ref).sweepUuid;
+    if (!archive.getSweep(uuid)) throw new Error(`the sweep in ${ref} is not in ${archive.file}; merge it first with 'dplab archive import ${ref}'`);
+  } else if (!archive.getSweep(ref) && /^[0-9a-f-]{4,}$/i.test(ref)) {
+    const hits = archive.listSweeps().filter((s) => s.uuid.startsWith(ref.toLowerCase()));
+    if (hits.length > 1) throw new Error(`'${ref}' matches ${hits.length} sweeps; give more of the uuid`);
+    if (hits.length === 1) uuid = hits[0]!.uuid;
+  }
+  const s = archive.getSweep(uuid);
+  if (!s) throw new Error(`no sweep ${ref} in ${archive.file}`);
+  return s;
+}
+
+/** `status`, `watch` and `cancel` of a sweep already started, with the executor it was started with. */
+async function follow(archive: Archive, sweepUuid: string, sub: 'status' | 'watch' | 'cancel', json: boolean, by?: string[]): Promise<number> {
+  const s = archive.getSweep(sweepUuid)!;
+  const { kind, stored } = storedExecutor(s.definition);
+  if (kind === 'local' && sub !== 'status') {
+    // A local sweep's trainers belong to the process that started it (`dplab sweep` or `dplab serve`).
+    if (sub === 'cancel') {
+      let n = 0;
+      for (const m of membersFromArchive(archive, sweepUuid)) {
+        if (m.status === 'queued') archive.setStatus(m.runUuid, 'cancelled', { endedAt: Date.now() });
+        else if (m.status === 'running') archive.requestCancel(m.runUuid);
+        else continue;
+        n++;
+      }
+      console.error(`asked ${n} member(s) of sweep ${sweepUuid} to stop`);
+      return 0;
+    }
+  }
+  const executor = await createExecutor(kind, archive, sweepUuid, {}, stored);
+  try {
+    if (sub === 'cancel') {
+      await executor.cancel();
+      console.error(`cancelled sweep ${sweepUuid}${stored.jobId ? ` (scancel ${String(stored.jobId)})` : ''}`);
+      const states = await executor.poll();
+      printStates(states, json);
+      return 0;
+    }
+    if (sub === 'status' || kind === 'local') {
+      const states = await executor.poll();
+      printStates(states, json);
+      return 0;
+    }
+    const axes = by ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path);
+    return await followWith(archive, executor, sweepUuid, s.members.length, false, axes, json);
+  } finally {
+    if (kind !== 'local') await executor.close();
+  }
+}
+
+/** Follows an executor to the end, printing each member that finishes, then the result table. */
+async function followWith(archive: Archive, executor: SweepExecutor, sweepUuid: string, total: number, quiet: boolean, by: string[], json: boolean): Promise<number> {
+  let finished = 0;
+  const done = new Set<string>();
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (executor.kind === 'local') console.error('cancelling the sweep…');
+    else console.error(`stopped following; the sweep goes on (dplab sweep watch ${sweepUuid}, or dplab sweep cancel ${sweepUuid})`);
+    if (executor.kind === 'local') void executor.cancel();
+    else controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const states = await executor.follow((m) => {
+      if (quiet) return;
+      if (['queued', 'running'].includes(m.status)) {
+        if (executor.kind !== 'local' && m.detail) console.error(`          ${m.detail.split('\n')[0]}  ${m.name ?? m.runUuid}${m.step !== null && m.totalSteps ? ` ${m.step}/${m.totalSteps}` : ''}`);
+        return;
+      }
+      if (done.has(m.runUuid)) return;
+      done.add(m.runUuid);
+      finished++;
+      console.error(`[${finished}/${total}] ${m.status.padEnd(11)} ${m.name ?? m.runUuid}${m.status !== 'completed' && m.detail ? `\n${m.detail}` : ''}`);
+    }, controller.signal);
+    if (controller.signal.aborted) return 130;
+    printTable(archive, sweepUuid, by, json);
+    return states.some((m) => m.status === 'failed' || m.status === 'interrupted') ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+function printStates(states: MemberState[], json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(states, null, 2));
+    return;
+  }
+  for (const m of states) {
+    const prog = m.step !== null && m.totalSteps ? `${m.step}/${m.totalSteps}` : '';
+    console.log(`${String(m.idx).padStart(4)}  ${m.status.padEnd(10)} ${prog.padEnd(11)} ${m.name ?? m.runUuid}${m.detail ? `  ${m.detail.replace(/\n/g, '\n        ')}` : ''}`);
+  }
+  const count = (st: string) => states.filter((m) => m.status === st).length;
+  console.log(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted', 'diverged'].filter((x) => count(x)).map((x) => `${count(x)} ${x}`).join(' · '));
+}
+
+/** `dplab sweep task <folder> <i>`: one task of a cluster sweep's job array (called by its job.sh). */
+async function taskCommand(args: string[]): Promise<number> {
+  if (args.length !== 2 || !/^\d+$/.test(args[1]!)) {
+    console.error('usage: dplab sweep task <sweep-folder> <member-index>  (run by the job script of a Slurm sweep)');
+    return 2;
+  }
+  try {
+    const { runSweepTask } = await import('../runs/slurm-task.ts');
+    return await runSweepTask(args[0]!, Number(args[1]));
+  } catch (e) {
+    console.error(`dplab sweep task: ${(e as Error).message}`);
+    return 1;
   }
 }
 

@@ -38,6 +38,10 @@ export const SweepFields = z.strictObject({
       error: 'must be a positive integer or a non-empty list of non-negative integer seeds',
     })
     .optional(),
+  /** Defaults of `--executor slurm` (partition, time, gpusPerTask, …; checked by runs/executor-slurm.ts). */
+  slurm: z.record(z.string(), z.unknown()).optional(),
+  /** Recorded by the lab once the sweep started: its executor and how to find it again (folder, job id). */
+  executor: z.record(z.string(), z.unknown()).optional(),
 });
 
 /** The rules across fields: axes well formed (list or object form), no axis twice, `seed` is not an axis. */
@@ -129,7 +133,7 @@ export function expandSweep(raw: unknown): SweepExpansion {
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       // An unknown field is named by its own path, so the user sees which key to remove.
-      if (i.code === 'unrecognized_keys') for (const k of i.keys) defIssue(formatPath([...i.path, k]), 'unknown sweep field (expected name, base, axes, seeds)');
+      if (i.code === 'unrecognized_keys') for (const k of i.keys) defIssue(formatPath([...i.path, k]), 'unknown sweep field (expected name, base, axes, seeds, slurm)');
       else if (i.path.length === 0) defIssue('', 'a sweep must be a JSON object with base, axes and seeds');
       else defIssue(formatPath(i.path), i.message);
     }

@@ -1,0 +1,325 @@
+/**
+ * The Slurm executor: Slurm is the distributed engine, the lab only writes a sweep folder, submits
+ * ONE job array (task i trains member i into its own shard, see slurm-task.ts) and follows it with
+ * `squeue` and the folder's status files, merging each finished shard into the archive as it lands.
+ * The archive holds a placeholder row per member meanwhile (queued/running, Slurm's state in its
+ * error column), so the Sweeps view and `dplab runs list` show the sweep like a local one.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync, chmodSync } from 'node:fs';
+import { resolve, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { FINAL_STATUSES, type Archive, type RunStatus } from '../archive/archive.ts';
+import { mergeShard } from '../archive/merge.ts';
+import type { ExecutorFactory, MemberState, SweepExecutor, SweepLaunch } from './executor.ts';
+import { folderPaths, logTail, readManifest, readTaskStatus, updateManifest, writeAtomic, writeSweepFolder, FINAL_TASK_STATES, type SweepManifest } from './sweep-folder.ts';
+
+/** A Slurm command failed; `message` says what the user can do. */
+export class SlurmError extends Error {
+  override name = 'SlurmError';
+}
+
+/** Options of a Slurm sweep: the sweep file's `slurm` block, overridden by command-line flags. */
+export interface SlurmOptions {
+  partition?: string;
+  gpusPerTask?: number;
+  cpusPerTask?: number;
+  mem?: string;
+  time?: string;
+  maxParallel?: number;
+  account?: string;
+  qos?: string;
+  /** Anything else, passed to sbatch as is (`--constraint=a100`). */
+  sbatchArgs?: string[];
+  /** The sweep folder (default ./dplab-sweeps/<name>-<uuid8>); must be on a filesystem the nodes see. */
+  folder?: string;
+  /** Seconds before the time limit at which a task is told (SIGUSR1) to stop and requeue (default 120). */
+  signalSec?: number;
+  maxRequeues?: number;
+}
+
+const KEYS: Record<string, { key: keyof SlurmOptions; kind: 'name' | 'int' | 'mem' | 'time' | 'path' | 'list' }> = {
+  partition: { key: 'partition', kind: 'name' },
+  'gpus-per-task': { key: 'gpusPerTask', kind: 'int' },
+  'cpus-per-task': { key: 'cpusPerTask', kind: 'int' },
+  mem: { key: 'mem', kind: 'mem' },
+  time: { key: 'time', kind: 'time' },
+  'max-parallel': { key: 'maxParallel', kind: 'int' },
+  account: { key: 'account', kind: 'name' },
+  qos: { key: 'qos', kind: 'name' },
+  'sbatch-arg': { key: 'sbatchArgs', kind: 'list' },
+  folder: { key: 'folder', kind: 'path' },
+  'signal-sec': { key: 'signalSec', kind: 'int' },
+  'max-requeues': { key: 'maxRequeues', kind: 'int' },
+};
+
+/** Command-line flags of the Slurm executor (each also a camelCase key of the sweep file's `slurm` block). */
+export const SLURM_FLAGS = Object.keys(KEYS);
+
+function check(kind: string, flag: string, v: unknown): unknown {
+  const bad = (why: string) => new SlurmError(`slurm option ${flag}: ${why}, got ${JSON.stringify(v)}`);
+  switch (kind) {
+    case 'int': {
+      const n = typeof v === 'string' ? Number(v) : v;
+      if (!Number.isInteger(n) || (n as number) < 0 || (n as number) > 1e6) throw bad('expected a non-negative integer');
+      return n;
+    }
+    case 'name':
+      if (typeof v !== 'string' || !/^[\w.,+-]{1,100}$/.test(v)) throw bad('expected a Slurm name (letters, digits, _ . , + -)');
+      return v;
+    case 'mem':
+      if (typeof v !== 'string' || !/^\d+[KMGT]?$/i.test(v)) throw bad('expected a size like 8G or 16000M');
+      return v;
+    case 'time':
+      if (typeof v !== 'string' || !/^(\d+-)?\d+(:\d+){0,2}$/.test(v)) throw bad('expected a Slurm time: minutes, MM:SS, HH:MM:SS or D-HH[:MM[:SS]]');
+      return v;
+    case 'path':
+      if (typeof v !== 'string' || v.length === 0 || /[\s%'"\\]/.test(v)) throw bad('expected a folder path without spaces, quotes, backslashes or %');
+      return v;
+    case 'list': {
+      const list = Array.isArray(v) ? v : [v];
+      for (const a of list) if (typeof a !== 'string' || !/^--?[A-Za-z]/.test(a) || /[\n\r]/.test(a)) throw new SlurmError(`slurm option ${flag}: each value must be one sbatch option like --constraint=a100, got ${JSON.stringify(a)}`);
+      return list;
+    }
+  }
+  return v;
+}
+
+/** Resolves the Slurm options from the sweep file's `slurm` block and the flags (flags win); throws SlurmError naming a bad one. */
+export function slurmOptions(block: unknown, flags: Record<string, string | string[] | undefined> = {}): SlurmOptions {
+  const out: SlurmOptions = {};
+  if (block !== undefined) {
+    if (block === null || typeof block !== 'object' || Array.isArray(block)) throw new SlurmError('the sweep file\'s "slurm" block must be an object');
+    for (const [k, v] of Object.entries(block)) {
+      const spec = Object.values(KEYS).find((s) => s.key === k);
+      if (!spec) throw new SlurmError(`unknown key "${k}" in the sweep file's slurm block (one of ${Object.values(KEYS).map((s) => s.key).join(', ')})`);
+      (out as Record<string, unknown>)[spec.key] = check(spec.kind, k, v);
+    }
+  }
+  for (const [flag, v] of Object.entries(flags)) {
+    if (v === undefined || !Object.prototype.hasOwnProperty.call(KEYS, flag)) continue;
+    const spec = KEYS[flag]!;
+    (out as Record<string, unknown>)[spec.key] = spec.kind === 'list' ? [...(out.sbatchArgs ?? []), ...(check('list', `--${flag}`, v) as string[])] : check(spec.kind, `--${flag}`, Array.isArray(v) ? v[v.length - 1] : v);
+  }
+  return out;
+}
+
+/** Runs a Slurm client command; ENOENT becomes the "not on PATH" message users need. */
+export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
+  if (r.error) {
+    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new SlurmError(`'${cmd}' is not on PATH: run this on the cluster's login node (where Slurm's client commands are installed), or use --executor local`);
+    }
+    throw new SlurmError(`${cmd} did not run: ${r.error.message}`);
+  }
+  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
+}
+
+const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/** The job array's script: self-contained (absolute paths to node, dplab and the folder). */
+export function jobScript(m: SweepManifest, folder: string, o: SlurmOptions): string {
+  const dplab = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
+  const n = m.members.length;
+  const lines = [
+    '#!/bin/bash',
+    `# DirectPred Lab sweep ${m.name ?? ''} (${m.sweepUuid}): task i trains member i (setups/i.json) into shards/i.sqlite.`,
+    `#SBATCH --job-name=dplab-${(m.name ?? 'sweep').replace(/[^\w.-]/g, '_').slice(0, 40)}`,
+    `#SBATCH --array=0-${n - 1}${o.maxParallel ? `%${o.maxParallel}` : ''}`,
+    `#SBATCH --output=${folder}/logs/%a.log`,
+    '#SBATCH --open-mode=append',
+    '#SBATCH --requeue',
+    `#SBATCH --signal=B:USR1@${o.signalSec ?? 120}`,
+  ];
+  if (o.partition) lines.push(`#SBATCH --partition=${o.partition}`);
+  if (o.cpusPerTask) lines.push(`#SBATCH --cpus-per-task=${o.cpusPerTask}`);
+  if (o.gpusPerTask) lines.push(`#SBATCH --gpus-per-task=${o.gpusPerTask}`);
+  if (o.mem) lines.push(`#SBATCH --mem=${o.mem}`);
+  if (o.time) lines.push(`#SBATCH --time=${o.time}`);
+  if (o.account) lines.push(`#SBATCH --account=${o.account}`);
+  if (o.qos) lines.push(`#SBATCH --qos=${o.qos}`);
+  for (const a of o.sbatchArgs ?? []) lines.push(`#SBATCH ${a}`);
+  lines.push(
+    '',
+    `folder=${shq(folder)}`,
+    'i="$SLURM_ARRAY_TASK_ID"',
+    'echo "dplab-task: member $i on $(hostname) (attempt $((${SLURM_RESTART_COUNT:-0} + 1))) at $(date -u +%FT%TZ)"',
+    'if [ ! -r "$folder/setups/$i.json" ]; then',
+    '  echo "dplab-task: cannot find the setup $folder/setups/$i.json on $(hostname): the sweep folder must be on a filesystem the compute nodes see (a shared home or project folder), not a local disk of the login node" >&2',
+    '  exit 66',
+    'fi',
+    `exec ${shq(process.execPath)} ${shq(dplab)} sweep task "$folder" "$i"`,
+    '',
+  );
+  return lines.join('\n');
+}
+
+/** One row of squeue for an array task. */
+interface QueueRow {
+  state: string;
+  reason: string;
+}
+
+/** squeue's view of the array: task index → state and reason (pending and running tasks only). */
+function queue(jobId: string): Map<number, QueueRow> {
+  const r = slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%K|%T|%r']);
+  const out = new Map<number, QueueRow>();
+  if (r.code !== 0) {
+    if (/Invalid job id/i.test(r.err)) return out; // the whole array left Slurm's memory
+    throw new SlurmError(`squeue -j ${jobId} failed: ${r.err.trim()}`);
+  }
+  for (const line of r.out.split('\n')) {
+    const [k, state, reason] = line.trim().split('|');
+    if (k === undefined || state === undefined || !/^\d+$/.test(k)) continue;
+    out.set(Number(k), { state, reason: reason ?? '' });
+  }
+  return out;
+}
+
+/** Builds the Slurm executor; for an existing sweep, `stored` holds its folder. */
+export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored): SweepExecutor => {
+  let folder = typeof stored?.folder === 'string' ? stored.folder : null;
+  const requeued = new Map<number, number>();
+  const seen = new Map<string, string>();
+
+  const manifest = () => {
+    if (!folder) throw new SlurmError('this sweep has no folder yet');
+    return readManifest(folder);
+  };
+
+  /** Brings the placeholder row of a member to `status` (only when it changes; never over a merged run). */
+  const place = (runUuid: string, status: RunStatus, detail: string | null, step: number | null, total: number | null) => {
+    const r = archive.getRun(runUuid);
+    if (!r) return;
+    if (r.backend !== null) return; // merged: the shard's run, not a placeholder (only trainers record a backend)
+    if (r.status !== status || r.error !== detail) {
+      archive.setStatus(runUuid, status, {
+        error: detail,
+        ownerPid: status === 'running' || status === 'queued' ? process.pid : null,
+        ...(FINAL_STATUSES.has(status) ? { endedAt: Date.now() } : {}),
+        ...(status === 'running' && r.startedAt === null ? { startedAt: Date.now() } : {}),
+      });
+    }
+    archive.heartbeat(runUuid);
+    if (status === 'running' && step !== null && total !== null && step !== r.lastStep) {
+      archive.appendEvents(runUuid, [{ type: 'progress', step, totalSteps: total, epoch: 0, etaSec: null }]);
+    }
+  };
+
+  const poll = async (): Promise<MemberState[]> => {
+    const m = manifest();
+    const f = folder!;
+    const p = folderPaths(f);
+    const q = m.jobId ? queue(m.jobId) : new Map<number, QueueRow>();
+    const cancelled = existsSync(p.cancelled);
+    const states: MemberState[] = [];
+    for (const mem of m.members) {
+      const i = mem.idx;
+      const ts = readTaskStatus(f, i);
+      const row = q.get(i);
+      const job = m.jobId ? `${m.jobId}_${i}` : '';
+      let st: MemberState = { idx: i, runUuid: mem.runUuid, name: mem.name, status: 'queued', step: ts?.step ?? null, totalSteps: ts?.totalSteps ?? null, detail: null };
+      if (ts && FINAL_TASK_STATES.has(ts.state) && existsSync(p.shard(i))) {
+        mergeShard(archive, p.shard(i));
+        const r = archive.getRun(mem.runUuid);
+        st = { ...st, status: r?.status ?? (ts.state as RunStatus), step: r?.lastStep ?? ts.step, totalSteps: r?.totalSteps ?? ts.totalSteps, detail: `${job} ${ts.state.toUpperCase()}${ts.error ? `: ${ts.error}` : ''}` };
+      } else if (row) {
+        const running = row.state === 'RUNNING' || row.state === 'COMPLETING';
+        const detail = `${job} ${row.state}${row.reason && row.reason !== 'None' ? ` (${row.reason})` : ''}${ts?.restarts ? ` · attempt ${ts.restarts + 1}` : ''}`;
+        st = { ...st, status: running ? 'running' : 'queued', detail };
+        place(mem.runUuid, st.status, detail, running ? (ts?.step ?? null) : null, ts?.totalSteps ?? null);
+      } else if (cancelled) {
+        st = { ...st, status: 'cancelled', detail: `${job} CANCELLED (dplab sweep cancel)` };
+        place(mem.runUuid, 'cancelled', st.detail, null, null);
+      } else if (ts && ts.state !== 'starting' && (ts.restarts + (requeued.get(i) ?? 0)) < m.maxRequeues && m.jobId) {
+        // The task ended without finishing and without being cancelled by the lab (scancel, node
+        // lost, killed): requeue it; the next attempt resumes from the shard's newest checkpoint.
+        const r = slurm('scontrol', ['requeue', job]);
+        if (r.code === 0) {
+          slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']); // Slurm otherwise holds a requeued job back ~2 min
+          requeued.set(i, (requeued.get(i) ?? 0) + 1);
+        }
+        st = { ...st, status: 'queued', detail: `${job} REQUEUED after it ended at step ${ts.step ?? 0}${r.code === 0 ? '' : ` (scontrol requeue failed: ${r.err.trim()})`}` };
+        place(mem.runUuid, 'queued', st.detail, null, null);
+      } else if (!m.jobId) {
+        st = { ...st, detail: 'not submitted' };
+      } else {
+        const tail = logTail(f, i);
+        const why = !existsSync(p.log(i))
+          ? `task ${job} ended without writing its log ${p.log(i)}: the sweep folder is probably not on a filesystem the compute nodes see`
+          : /cannot find the setup/.test(tail)
+            ? tail.split('\n').filter((l) => /cannot find the setup/.test(l)).pop()!.replace(/^dplab-task: /, '')
+            : `task ${job} failed${ts?.error ? ` (${ts.error})` : ''}; last lines of ${p.log(i)}:\n${tail}`;
+        st = { ...st, status: 'failed', detail: why };
+        place(mem.runUuid, 'failed', why, null, null);
+      }
+      states.push(st);
+    }
+    return states;
+  };
+
+  return {
+    kind: 'slurm',
+    async start(launch: SweepLaunch) {
+      const o = slurmOptions((launch.definition as { slurm?: unknown }).slurm, opts.extra ?? {});
+      folder = resolve(o.folder ?? join('dplab-sweeps', `${(launch.definition.name ?? 'sweep').replace(/[^\w.-]/g, '_').slice(0, 40)}-${launch.sweepUuid.slice(0, 8)}`));
+      check('path', 'folder', folder);
+      if (existsSync(folderPaths(folder).manifest)) throw new SlurmError(`${folder} already holds a sweep; choose another --folder`);
+      const manifest: SweepManifest = {
+        version: 1,
+        sweepUuid: launch.sweepUuid,
+        name: launch.definition.name ?? null,
+        definition: { ...launch.definition, executor: { kind: 'slurm', folder } } as SweepManifest['definition'],
+        createdAt: Date.now(),
+        jobId: null,
+        backend: opts.backend ?? 'auto',
+        checkpointEvery: opts.checkpointEvery ?? 100,
+        maxRequeues: o.maxRequeues ?? 3,
+        members: launch.members.map((m) => ({ idx: m.idx, runUuid: m.runUuid, name: m.name, combo: m.combo })),
+      };
+      writeSweepFolder(folder, manifest, launch.members.map((m) => m.setup));
+      const script = folderPaths(folder).jobScript;
+      writeFileSync(script, jobScript(manifest, folder, o));
+      chmodSync(script, 0o755);
+      const r = slurm('sbatch', ['--parsable', script]);
+      const jobId = r.out.trim().split(';')[0] ?? '';
+      if (r.code !== 0 || !/^\d+$/.test(jobId)) {
+        const words = (r.err || r.out).trim().split('\n').filter(Boolean).join(' · ');
+        throw new SlurmError(`sbatch refused the job array: ${words || `exit code ${r.code}`}`);
+      }
+      updateManifest(folder, { jobId });
+      return { kind: 'slurm', folder, jobId };
+    },
+    poll,
+    async follow(onChange, signal) {
+      const every = Number(process.env.DPLAB_SLURM_POLL_MS ?? 2000);
+      let wake = () => {};
+      signal?.addEventListener('abort', () => wake(), { once: true });
+      for (;;) {
+        const states = await poll();
+        for (const s of states) {
+          const key = `${s.status}|${s.step}|${s.detail}`;
+          if (seen.get(s.runUuid) !== key) {
+            seen.set(s.runUuid, key);
+            onChange(s);
+          }
+        }
+        if (states.every((s) => FINAL_STATUSES.has(s.status) && s.status !== 'interrupted') || signal?.aborted) return states;
+        await new Promise<void>((res) => {
+          const t = setTimeout(res, every);
+          wake = () => (clearTimeout(t), res());
+        });
+      }
+    },
+    async cancel() {
+      const m = manifest();
+      writeAtomic(folderPaths(folder!).cancelled, `${new Date().toISOString()}\n`);
+      if (m.jobId) {
+        const r = slurm('scancel', [m.jobId]);
+        if (r.code !== 0 && !/Invalid job id|already completing or completed/i.test(r.err)) throw new SlurmError(`scancel ${m.jobId} failed: ${r.err.trim()}`);
+      }
+    },
+    async close() {},
+  };
+};

@@ -1,0 +1,125 @@
+/**
+ * The folder of a cluster sweep: self-contained on the shared filesystem, so a task on any node, the
+ * lab on the login node and a desktop after `rsync` all read the same files.
+ *
+ *   manifest.json     the sweep (uuid, definition, members with their run uuids), the job id
+ *   setups/<i>.json   member i's setup
+ *   job.sh            the job array's script (task i trains member i)
+ *   logs/<i>.log      task i's output (appended across requeues)
+ *   shards/<i>.sqlite task i's own archive: one run with its metrics and checkpoints
+ *   status/<i>.json   task i's progress and outcome (plain files: no SQLite locking over NFS)
+ *   CANCELLED         written by `dplab sweep cancel` before it calls scancel
+ */
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { SweepDefinition } from '../spec/sweep.ts';
+
+/** The manifest of a sweep folder. */
+export interface SweepManifest {
+  version: 1;
+  sweepUuid: string;
+  name: string | null;
+  definition: SweepDefinition;
+  createdAt: number;
+  /** Slurm's job id of the array (set once sbatch accepted it). */
+  jobId: string | null;
+  backend: string;
+  checkpointEvery: number;
+  /** Times a member is requeued after its task ended without finishing, before it counts as failed. */
+  maxRequeues: number;
+  members: { idx: number; runUuid: string; name: string; combo: Record<string, unknown> }[];
+}
+
+/** What task i reports in status/<i>.json. */
+export interface TaskStatus {
+  state: 'starting' | 'running' | 'requeued' | 'completed' | 'failed' | 'diverged' | 'cancelled';
+  step: number | null;
+  totalSteps: number | null;
+  /** SLURM_RESTART_COUNT of the attempt that wrote this. */
+  restarts: number;
+  host: string;
+  jobId: string | null;
+  updatedAt: number;
+  /** Step of the checkpoint this attempt resumed from (null: started from scratch). */
+  resumedFrom: number | null;
+  /** Seconds from this attempt's start to its first training step. */
+  firstStepSec: number | null;
+  error: string | null;
+}
+
+/** Final task states: the shard holds the finished run. */
+export const FINAL_TASK_STATES: ReadonlySet<TaskStatus['state']> = new Set(['completed', 'failed', 'diverged', 'cancelled']);
+
+/** Paths inside a sweep folder. */
+export const folderPaths = (folder: string) => ({
+  manifest: join(folder, 'manifest.json'),
+  jobScript: join(folder, 'job.sh'),
+  cancelled: join(folder, 'CANCELLED'),
+  setup: (i: number) => join(folder, 'setups', `${i}.json`),
+  log: (i: number) => join(folder, 'logs', `${i}.log`),
+  shard: (i: number) => join(folder, 'shards', `${i}.sqlite`),
+  status: (i: number) => join(folder, 'status', `${i}.json`),
+});
+
+/** Writes a file whole or not at all (write beside it, then rename). */
+export function writeAtomic(file: string, text: string): void {
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+/** Creates the folder's layout and writes the manifest and the setups. */
+export function writeSweepFolder(folder: string, manifest: SweepManifest, setups: unknown[]): void {
+  for (const d of ['setups', 'logs', 'shards', 'status']) mkdirSync(join(folder, d), { recursive: true });
+  const p = folderPaths(folder);
+  manifest.members.forEach((m, i) => writeAtomic(p.setup(m.idx), JSON.stringify(setups[i], null, 2) + '\n'));
+  writeAtomic(p.manifest, JSON.stringify(manifest, null, 2) + '\n');
+}
+
+/** Reads a sweep folder's manifest; the error says what is wrong with the folder. */
+export function readManifest(folder: string): SweepManifest {
+  const file = folderPaths(folder).manifest;
+  if (!existsSync(file)) throw new Error(`${folder} is not a sweep folder (no manifest.json)`);
+  const m = JSON.parse(readFileSync(file, 'utf8')) as SweepManifest;
+  if (m.version !== 1 || typeof m.sweepUuid !== 'string' || !Array.isArray(m.members)) throw new Error(`${file} is not a sweep manifest this lab reads`);
+  return m;
+}
+
+/** Updates the manifest (the job id after submission). */
+export function updateManifest(folder: string, patch: Partial<SweepManifest>): SweepManifest {
+  const m = { ...readManifest(folder), ...patch };
+  writeAtomic(folderPaths(folder).manifest, JSON.stringify(m, null, 2) + '\n');
+  return m;
+}
+
+/** Task i's status file, or null when the task has not written one (never started, or the folder is not visible to it). */
+export function readTaskStatus(folder: string, i: number): TaskStatus | null {
+  try {
+    return JSON.parse(readFileSync(folderPaths(folder).status(i), 'utf8')) as TaskStatus;
+  } catch {
+    return null;
+  }
+}
+
+/** The last `n` non-empty lines of task i's log ('' when there is no log). */
+export function logTail(folder: string, i: number, n = 5): string {
+  try {
+    const text = readFileSync(folderPaths(folder).log(i), 'utf8');
+    return text.trimEnd().split('\n').filter((l) => l.trim()).slice(-n).join('\n');
+  } catch {
+    return '';
+  }
+}
+
+/** Indices of the shards present in a folder. */
+export function shardIndices(folder: string): number[] {
+  try {
+    return readdirSync(join(folder, 'shards'))
+      .map((f) => /^(\d+)\.sqlite$/.exec(f)?.[1])
+      .filter((x): x is string => x !== undefined)
+      .map(Number)
+      .sort((a, b) => a - b);
+  } catch {
+    return [];
+  }
+}
