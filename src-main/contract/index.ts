@@ -130,6 +130,8 @@ export interface Results {
     id: string;
     name: string | null;
     definition: unknown;
+    /** Where the members run: null for the lab's own queue; Slurm's job id and the sweep folder for a cluster sweep. */
+    executor: { kind: string; jobId: string | null; folder: string | null } | null;
     runs: RunRow[];
     /** Rows grouped by `groupBy` (default: the swept fields), mean ± std across seeds of final metrics. */
     groups: { key: Record<string, unknown>; n: number; metrics: Record<string, { mean: number | null; std: number | null; n: number }> }[];

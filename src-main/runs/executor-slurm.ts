@@ -181,6 +181,7 @@ function queue(jobId: string): Map<number, QueueRow> {
 export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored): SweepExecutor => {
   let folder = typeof stored?.folder === 'string' ? stored.folder : null;
   const requeued = new Map<number, number>();
+  const released = new Set<string>();
   const seen = new Map<string, string>();
 
   const manifest = () => {
@@ -225,6 +226,11 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
         const r = archive.getRun(mem.runUuid);
         st = { ...st, status: r?.status ?? (ts.state as RunStatus), step: r?.lastStep ?? ts.step, totalSteps: r?.totalSteps ?? ts.totalSteps, detail: `${job} ${ts.state.toUpperCase()}${ts.error ? `: ${ts.error}` : ''}` };
       } else if (row) {
+        if (row.state === 'PENDING' && row.reason === 'BeginTime' && ts?.state === 'requeued' && !released.has(`${i}:${ts.restarts}`)) {
+          // The task requeued itself to resume (time limit near, trainer died); Slurm would hold it ~2 min.
+          released.add(`${i}:${ts.restarts}`);
+          slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']);
+        }
         const running = row.state === 'RUNNING' || row.state === 'COMPLETING';
         const detail = `${job} ${row.state}${row.reason && row.reason !== 'None' ? ` (${row.reason})` : ''}${ts?.restarts ? ` · attempt ${ts.restarts + 1}` : ''}`;
         st = { ...st, status: running ? 'running' : 'queued', detail };

@@ -51,6 +51,8 @@ export interface LabServiceOptions {
   dataDir?: string;
   /** Worker file of the long jobs (theory.run, datasets.import): the bundled .cjs under Electron. */
   workerFile?: string;
+  /** Milliseconds between polls of sweeps running on another executor (Slurm); default 5000. */
+  followMs?: number;
   /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
   jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
 }
@@ -98,6 +100,59 @@ export class LabService {
       ...(opts.jobs?.workers !== undefined ? { workers: opts.jobs.workers } : {}),
       ...(opts.jobs?.queueLimit !== undefined ? { queueLimit: opts.jobs.queueLimit } : {}),
     });
+    this.followTimer = setInterval(() => void this.followClusterSweeps(), opts.followMs ?? 5000);
+    this.followTimer.unref();
+  }
+
+  /** Sweeps of another executor (Slurm) that still have members to finish; finished ones are not polled again. */
+  private readonly clusterDone = new Set<string>();
+  private readonly followTimer: NodeJS.Timeout;
+  private following = false;
+
+  /**
+   * Follows the sweeps that run elsewhere (a Slurm job array) while the lab is served on the
+   * cluster's login node: their placeholder rows take Slurm's states and every finished shard is
+   * merged as it lands, so the Sweeps view shows them like local ones. A failing poll (squeue
+   * unreachable) is kept as the members' detail and retried on the next tick.
+   */
+  private async followClusterSweeps(): Promise<void> {
+    if (this.following || this.closed) return;
+    this.following = true;
+    try {
+      const { storedExecutor, createExecutor } = await import('../runs/executor.ts');
+      for (const sw of this.archive.listSweeps()) {
+        if (this.clusterDone.has(sw.uuid)) continue;
+        const rec = this.archive.getSweep(sw.uuid);
+        const { kind, stored } = storedExecutor(rec?.definition);
+        if (!rec || kind === 'local') {
+          this.clusterDone.add(sw.uuid);
+          continue;
+        }
+        const before = new Map(this.archive.listRuns({ sweep: sw.uuid }).map((r) => [r.uuid, `${r.status}|${r.lastStep}|${r.error}`]));
+        const ex = await createExecutor(kind, this.archive, sw.uuid, {}, stored);
+        let states;
+        try {
+          states = await ex.poll();
+        } catch {
+          continue; // Slurm unreachable from here (the lab serves on a desktop): the rows stay as they are
+        } finally {
+          await ex.close();
+        }
+        let changed = false;
+        for (const r of this.archive.listRuns({ sweep: sw.uuid })) {
+          if (before.get(r.uuid) === `${r.status}|${r.lastStep}|${r.error}`) continue;
+          changed = true;
+          this.emit({ type: 'run.status', runId: r.uuid, status: r.status });
+        }
+        const done = states.filter((m) => m.status !== 'queued' && m.status !== 'running').length;
+        if (changed) this.emit({ type: 'sweep.progress', sweepId: sw.uuid, done, total: states.length });
+        if (done === states.length && states.every((m) => m.status !== 'interrupted')) this.clusterDone.add(sw.uuid);
+      }
+    } catch {
+      // Following is a convenience; `dplab sweep status` says what is wrong.
+    } finally {
+      this.following = false;
+    }
   }
 
   /** The archive file in use. */
@@ -206,6 +261,7 @@ export class LabService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.followTimer);
     await this.jobs.close();
     await this.manager.close();
     this.archive.close();
@@ -349,10 +405,12 @@ export class LabService {
         by,
         FINAL_METRICS,
       );
+      const ex = (s.definition as { executor?: { kind?: unknown; jobId?: unknown; folder?: unknown } } | null)?.executor;
       return {
         id: s.uuid,
         name: s.name,
         definition: s.definition,
+        executor: ex && typeof ex.kind === 'string' ? { kind: ex.kind, jobId: typeof ex.jobId === 'string' ? ex.jobId : null, folder: typeof ex.folder === 'string' ? ex.folder : null } : null,
         runs: runs.map(toRow),
         groups: rows.map((g) => ({ key: g.key, n: g.runs.length, metrics: g.metrics })),
       };
