@@ -4,7 +4,7 @@
  */
 import type { Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../engine/backend.ts';
+import type { BackendPreference } from '../spec/backends.ts';
 
 /** Options of a CLI training: `archive` null means do not record, undefined the default archive. */
 export interface RecordOptions {

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import type { Setup } from '../spec/setup.ts';
 import type { RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
 import { fHatRho } from './predictors.ts';
-import { setupHash } from './hash.ts';
+import { setupHash } from '../spec/hash.ts';
 import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';

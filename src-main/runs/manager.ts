@@ -13,8 +13,8 @@ import type { Archive, RunRecord, RunStatus } from '../archive/archive.ts';
 import { FINAL_STATUSES } from '../archive/archive.ts';
 import type { Setup } from '../spec/setup.ts';
 import type { TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../engine/backend.ts';
-import { setupHash } from '../engine/hash.ts';
+import type { BackendPreference } from '../spec/backends.ts';
+import { setupHash } from '../spec/hash.ts';
 import type { Port } from './port.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
 

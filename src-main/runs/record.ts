@@ -6,8 +6,8 @@
  */
 import type { Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../engine/backend.ts';
-import { setupHash } from '../engine/hash.ts';
+import type { BackendPreference } from '../spec/backends.ts';
+import { setupHash } from '../spec/hash.ts';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { EventBatcher } from './batcher.ts';

@@ -3,7 +3,7 @@
  * the trainer hashes them. The CLI and the service both create sweeps here.
  */
 import type { Archive } from '../archive/archive.ts';
-import { setupHash } from '../engine/hash.ts';
+import { setupHash } from '../spec/hash.ts';
 import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
 
 /** Creates the queued member runs and the sweep that groups them; returns their ids. */

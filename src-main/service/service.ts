@@ -23,8 +23,8 @@ import { openArchive, type Archive, type RunRecord, type RunStatus } from '../ar
 import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
 import { SETUP_PRESETS } from '../spec/presets.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../engine/backend.ts';
-import { likelyBackend } from '../engine/backend-probe.ts';
+import type { BackendPreference } from '../spec/backends.ts';
+import { likelyBackend } from '../runs/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
