@@ -6,7 +6,7 @@
  * file and one line in EXECUTORS.
  */
 import type { Archive, RunStatus } from '../archive/archive.ts';
-import type { BackendPreference } from '../engine/backend.ts';
+import type { BackendPreference } from '../spec/backends.ts';
 import type { SweepDefinition } from '../spec/sweep.ts';
 
 /** Where one member stands. `detail` is the executor's own word (Slurm's state and reason, an error). */

@@ -14,8 +14,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { parseSetup } from '../spec/setup.ts';
-import { setupHash } from '../engine/hash.ts';
-import type { BackendPreference } from '../engine/backend.ts';
+import { setupHash } from '../spec/hash.ts';
+import type { BackendPreference } from '../spec/backends.ts';
 import { RunManager } from './manager.ts';
 import { FINAL_TASK_STATES, folderPaths, readManifest, writeAtomic, type TaskStatus } from './sweep-folder.ts';
 
