@@ -108,7 +108,7 @@ test('inline validation: issues by field path, stop-gradient rule, quick test st
   const r = checkSetup(q);
   assert.ok(r.ok, JSON.stringify(!r.ok && r.issues));
   assert.equal(r.ok && r.setup.predictor.kind, 'mlp');
-  assert.equal(r.ok && r.setup.optim.maxSteps, 40);
+  assert.equal(r.ok && r.setup.optim.maxSteps, 48); // the one quick setup (QUICK_SETUP)
   // Turning quick test off restores what it replaced and keeps the edits made meanwhile.
   const before = withPredictorKind(defaultSetup(), 'mlp');
   let edited = setAtPath(quickTest(before), 'predictor.hidden', 64);

@@ -18,7 +18,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui2');
 const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-const TINY = QUICK_SETUP;
+const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };
 
 let tmp = '';
 let server: ChildProcess | null = null;

@@ -167,9 +167,9 @@ export function withEma<T>(setup: T, on: boolean): T {
 }
 
 /**
- * Shrinks a setup to something that trains in seconds on a laptop CPU (tiny synthetic images,
- * small encoder and projector, 40 steps) while keeping the method, predictor and decay choices —
- * for trying a composition before committing hours to it.
+ * Shrinks a setup to the lab's one quick setup (`QUICK_SETUP`: tiny synthetic images, small encoder
+ * and projector, 48 steps, seconds on a laptop CPU) while keeping the method, predictor and decay
+ * choices — for trying a composition before committing hours to it.
  */
 export function quickTest<T>(setup: T): T {
   let s = setup;
@@ -177,9 +177,9 @@ export function quickTest<T>(setup: T): T {
   s = setAtPath(s, 'encoder', structuredClone(QUICK_SETUP.encoder));
   s = setAtPath(s, 'projector', { ...QUICK_SETUP.projector });
   s = setAtPath(s, 'optim.batchSize', QUICK_SETUP.optim.batchSize);
-  s = setAtPath(s, 'optim.maxSteps', 40);
-  s = setAtPath(s, 'optim.epochs', 5);
-  s = setAtPath(s, 'eval', { spectraEvery: 4, everyEpochs: 1, probeTrain: 128, probeTest: 64, knnK: 5, probeEpochs: 5 });
+  s = setAtPath(s, 'optim.maxSteps', QUICK_SETUP.optim.maxSteps);
+  s = setAtPath(s, 'optim.epochs', QUICK_SETUP.optim.epochs);
+  s = setAtPath(s, 'eval', structuredClone(QUICK_SETUP.eval));
   return s;
 }
 

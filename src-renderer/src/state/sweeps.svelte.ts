@@ -5,7 +5,7 @@
 import { getClient } from '../lib/client.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
-import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
+import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/spec/presets.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
 export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;
@@ -14,7 +14,7 @@ export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;
 export class SweepsState {
   name = $state('');
   baseText = $state(JSON.stringify(QUICK_BASE, null, 2));
-  axes = $state<AxisDraft[]>([{ path: 'predictor.kind', text: 'linear, directpred' }]);
+  axes = $state<AxisDraft[]>([{ path: 'predictor.kind', text: 'none, linear, directpred' }]);
   seeds = $state(2);
   /** The lab's queue concurrency (runs at once), from app.info; a sweep runs through that queue. */
   concurrency = $state<number | null>(null);
@@ -100,6 +100,20 @@ export class SweepsState {
     } finally {
       this.starting = false;
     }
+  }
+
+  /**
+   * The starter sweep (predictor none / linear / DirectPred × 3 seeds on the quick setup), loaded
+   * into the builder and started: the empty Sweeps view's one-click answer to "does the predictor matter?".
+   */
+  async startPredictorAblation(): Promise<void> {
+    const d = draftFromDefinition(PREDICTOR_ABLATION);
+    this.name = d.name;
+    this.baseText = JSON.stringify(d.base, null, 2);
+    this.axes = d.axes;
+    this.seeds = d.seeds;
+    this.metric = 'collapseStd';
+    await this.start();
   }
 
   /** Loads the archive's sweeps and the queue concurrency. */
