@@ -6,6 +6,7 @@
 import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/spec/setup.ts';
 import type { SetupPreset } from '../../../src-main/spec/presets.ts';
 import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, type UiPredictorKind } from '../lib/setupModel.ts';
+import { defaultRunName } from '../lib/runName.ts';
 import { lab } from './lab.svelte.ts';
 import { toasts } from './toasts.svelte.ts';
 
@@ -29,7 +30,10 @@ export class ComposerState {
   presetId = $state<string | null>(null);
   selected = $state<Block>('predictor');
   quick = $state(false);
+  /** The name typed for the next run only ('' = the default name below); cleared once it starts. */
   runName = $state('');
+  /** The setup the draft started from (preset, loaded or pasted setup): the default name lists what differs from it. */
+  base = $state.raw<Draft>(defaultSetup() as unknown as Draft);
   saved = $state.raw<SavedSetup[]>(loadSaved());
   starting = $state(false);
   presetsError = $state<string | null>(null);
@@ -39,6 +43,8 @@ export class ComposerState {
   readonly issues = $derived<SetupIssue[]>(this.validation.issues);
   readonly byPath = $derived(issuesByPath(this.validation.issues));
   readonly valid = $derived(this.validation.setup !== null);
+  /** The name a run gets when none is typed: predictor kind, fields changed from the base, seed. */
+  readonly defaultName = $derived(defaultRunName(this.validation.setup ?? this.draft, this.quick ? quickTest(this.base) : this.base));
 
   /** Fetches the presets over the client (once; again after an error). */
   async loadPresets(): Promise<void> {
@@ -90,6 +96,7 @@ export class ComposerState {
       d = quickTest(d);
     }
     this.draft = d;
+    this.base = structuredClone(full) as unknown as Draft;
     this.presetId = id;
   }
 
@@ -106,23 +113,29 @@ export class ComposerState {
     }
   }
 
-  /** Replaces the draft (duplicate-and-edit, load, pasted JSON). */
+  /**
+   * Replaces the draft (duplicate-and-edit, load, pasted JSON). The setup's own `name` wins over
+   * `name`; without either the run takes its default name.
+   */
   load(setup: unknown, name = ''): void {
     const raw = structuredClone(setup ?? {}) as Draft;
+    const own = typeof raw.name === 'string' ? raw.name.trim() : '';
     delete raw.name;
     // A valid partial setup shows with its defaults filled in; an invalid one as written, with its issues.
     const full = validateDraft(raw).setup;
     this.draft = full ? (structuredClone(full) as unknown as Draft) : raw;
+    this.base = this.draft;
     this.presetId = null;
     this.quick = false;
     this.beforeQuick = null;
-    this.runName = name;
+    this.runName = own || name;
   }
 
   /** The validated setup as JSON for `dplab run <file>` (sorted keys, indented). */
   json(): string {
     const s = this.validation.setup ?? this.draft;
-    return JSON.stringify(JSON.parse(canonicalJson(s)), null, 2);
+    const name = this.runName.trim();
+    return JSON.stringify(JSON.parse(canonicalJson(name ? { ...s, name } : s)), null, 2);
   }
 
   /** Parses pasted JSON into the draft; returns an error message or null. */
@@ -159,9 +172,13 @@ export class ComposerState {
     if (!setup || this.starting) return null;
     this.starting = true;
     try {
-      const name = this.runName.trim() || undefined;
+      const name = this.runName.trim() || this.defaultName;
       const r = await lab.tryRequest('runs.start', { setup: setup as unknown as Record<string, unknown>, name }, 'Could not start the run');
-      if (r) toasts.info(`Run ${r.runId.slice(0, 8)} queued`);
+      if (r) {
+        toasts.info(`Run "${name}" queued`);
+        // A typed name is for this run only: the next run is named from its own setup.
+        this.runName = '';
+      }
       return r?.runId ?? null;
     } finally {
       this.starting = false;
