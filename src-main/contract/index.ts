@@ -113,7 +113,8 @@ export interface Results {
   'presets.list': SetupPreset[];
   'runs.start': { runId: string };
   'runs.cancel': { ok: boolean };
-  'runs.resume': { ok: boolean };
+  /** `fromStep`: the checkpoint the run continues from (0 = from the start); steps after it are trained again. */
+  'runs.resume': { ok: boolean; fromStep: number; lastStep: number | null };
   'runs.delete': { ok: boolean };
   'runs.list': RunRow[];
   'runs.get': RunRow & { note: string | null; versions: Record<string, string> | null; host: Record<string, unknown> | null; checkpoints: number };

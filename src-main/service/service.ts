@@ -298,9 +298,11 @@ export class LabService {
       return { ok: this.manager.cancel(a.runId) };
     },
     'runs.resume': (a) => {
-      this.run(a.runId);
+      const r = this.run(a.runId);
+      // The run continues from its newest checkpoint: say which, so a rewind is never silent.
+      const fromStep = this.archive.listCheckpoints(a.runId).reduce((m, c) => Math.max(m, c.step), 0);
       this.manager.resume(a.runId);
-      return { ok: true };
+      return { ok: true, fromStep, lastStep: r.lastStep };
     },
     'runs.delete': (a) => {
       const r = this.run(a.runId);

@@ -125,7 +125,8 @@ test('cancel a queued run, then resume it to completion', async () => {
   const second = await call('runs.start', { setup: TINY_SETUP });
   assert.equal((await call('runs.cancel', { runId: second.runId })).ok, true);
   assert.equal((await call('runs.get', { runId: second.runId })).status, 'cancelled');
-  assert.equal((await call('runs.resume', { runId: second.runId })).ok, true);
+  // Never started, so no checkpoint: the answer says it starts over from step 0.
+  assert.deepEqual(await call('runs.resume', { runId: second.runId }), { ok: true, fromStep: 0, lastStep: null });
   await until(() => events.some((e) => e.type === 'run.status' && e.runId === second.runId && e.status === 'completed'), 'resumed run');
   assert.equal((await call('runs.get', { runId: first.runId })).status, 'completed');
 });

@@ -83,3 +83,13 @@ export function bestOf(values: readonly (number | null)[], better: 'higher' | 'l
   }
   return best;
 }
+
+/**
+ * What a resume does, said plainly: a run continues from its newest checkpoint, so steps logged
+ * after it are trained again.
+ */
+export function resumeMessage(fromStep: number, lastStep: number | null): string {
+  if (fromStep <= 0) return `Resumed from the start (no checkpoint yet${lastStep ? `; steps 1–${lastStep} are trained again` : ''})`;
+  const redo = lastStep !== null && lastStep > fromStep ? `; steps ${fromStep + 1}–${lastStep} are trained again` : '';
+  return `Resumed from step ${fromStep} (last checkpoint)${redo}`;
+}

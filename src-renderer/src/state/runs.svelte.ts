@@ -5,7 +5,7 @@
  */
 import type { LabEvent, RunRow } from '../../../src-main/contract/index.ts';
 import { differingFields } from '../lib/diff.ts';
-import { filterRuns, sortRuns, ACTIVE_STATUSES } from '../lib/runsTable.ts';
+import { filterRuns, sortRuns, resumeMessage, ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import { lab } from './lab.svelte.ts';
 import { toasts } from './toasts.svelte.ts';
 
@@ -35,7 +35,7 @@ export class RunsState {
 
   readonly shown = $derived(sortRuns(filterRuns(this.rows, this.query, this.statuses), this.sortKey, this.sortDir));
   /** Setup fields that differ between the runs shown (capped so the table stays readable). */
-  readonly diffFields = $derived(differingFields(this.shown.slice(0, 2000).map((r) => r.setup)).slice(0, 6));
+  readonly diffFields = $derived(differingFields(this.shown.slice(0, 2000).map((r) => r.setup)).slice(0, 40));
   readonly focusedRow = $derived(this.rows.find((r) => r.id === this.focused) ?? null);
 
   private pendingProgress: Record<string, LiveProgress> = {};
@@ -150,6 +150,7 @@ export class RunsState {
     for (const id of ids) {
       const r = await lab.tryRequest('runs.resume', { runId: id }, `Could not resume ${id.slice(0, 8)}`);
       if (r && !r.ok) toasts.error(`Run ${id.slice(0, 8)} cannot be resumed`);
+      else if (r) toasts.info(resumeMessage(r.fromStep, r.lastStep));
     }
     this.queueRefresh(ids);
   }
