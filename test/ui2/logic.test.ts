@@ -2,7 +2,7 @@
 // config diff, alignment by step / epoch / wall time, the sweep grid builder and the portrait geometry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_PALETTE, groupColor, hashString, runColor, withAlpha } from '../../src-renderer/src/lib/part2/colors.ts';
+import { RUN_PALETTE, groupColors, hashString, runColor, withAlpha } from '../../src-renderer/src/lib/part2/colors.ts';
 import { configDiff, flattenSetup, varyingFields } from '../../src-renderer/src/lib/part2/diff.ts';
 import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib/part2/align.ts';
 import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/part2/bands.ts';
@@ -30,7 +30,7 @@ test('run colours: a pure function of the id, in the palette, spread over it', (
   for (const n of counts.values()) assert.ok(n < (2 * ids.length) / RUN_PALETTE.length, `uneven palette use: ${n}`);
   assert.equal(withAlpha('#1f77b4', 0.25), 'rgba(31, 119, 180, 0.25)');
   // A group's colour depends on its key only, not on the order of the key's fields.
-  assert.equal(groupColor({ 'optim.lr': 0.1, 'predictor.kind': 'linear' }), groupColor({ 'predictor.kind': 'linear', 'optim.lr': 0.1 }));
+  assert.deepEqual(groupColors([{ 'optim.lr': 0.1, 'predictor.kind': 'linear' }]), groupColors([{ 'predictor.kind': 'linear', 'optim.lr': 0.1 }]));
 });
 
 test('mean ± std band: sample std across runs, interpolation inside, no extrapolation', () => {
@@ -207,7 +207,7 @@ test('compare lines: one per run in its own colour; grouped → mean with ± std
   assert.equal(grouped[1]!.faint, true);
   assert.equal(grouped[1]!.fillTo, grouped[2]!.label, 'the +std line fills down to the −std line: a band');
   assert.equal(grouped[0]!.color, grouped[1]!.color);
-  assert.equal(grouped[0]!.color, groupColor({ 'predictor.kind': 'linear' }), 'same colour as the sweep table gives the group');
+  assert.equal(grouped[0]!.color, groupColors([{ 'predictor.kind': 'linear' }, { 'predictor.kind': 'directpred' }])[0], 'same colour as the sweep table gives the group');
 });
 
 test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, the η × α_p diagram', async () => {

@@ -60,3 +60,35 @@ export function formatValue(v: unknown): string {
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
+
+/** Metrics logged as fractions in [0, 1] that the lab shows as percentages everywhere. */
+export const PERCENT_METRICS: ReadonlySet<string> = new Set(['probeAcc', 'knnAcc', 'probeTrainAcc']);
+
+/** A metric's value in the one format every view uses: accuracies as "81.2 %", the rest as numbers. */
+export function formatMetric(name: string, v: number | null | undefined, digits = 3): string {
+  return PERCENT_METRICS.has(name) ? formatPercent(v) : formatNumber(v, digits);
+}
+
+/** "mean ± std" of a metric in that same format (accuracies "81.2 ± 1.3 %"). */
+export function formatMeanStd(name: string, mean: number | null | undefined, std: number | null | undefined): string {
+  if (mean === null || mean === undefined || !Number.isFinite(mean)) return '—';
+  if (PERCENT_METRICS.has(name)) {
+    return std === null || std === undefined || !Number.isFinite(std) ? formatPercent(mean) : `${(mean * 100).toFixed(1)} ± ${(std * 100).toFixed(1)} %`;
+  }
+  const m = String(Number(mean.toPrecision(3)));
+  return std === null || std === undefined || !Number.isFinite(std) ? m : `${m} ± ${Number(std.toPrecision(2))}`;
+}
+
+/** Y-axis title of a metric with its unit: "linear probe accuracy (%)", "images/s", "loss (2 − 2cos)". */
+export function metricAxisTitle(name: string, label: string): string {
+  if (PERCENT_METRICS.has(name)) return `${label} (%)`;
+  return METRIC_UNITS[name] ? `${label} (${METRIC_UNITS[name]})` : label;
+}
+
+const METRIC_UNITS: Record<string, string> = {
+  loss: '2 − 2cos',
+  lr: 'α',
+  collapseStd: '1 = healthy',
+  effectiveRank: 'of d',
+  wallSec: 's',
+};

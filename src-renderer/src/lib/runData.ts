@@ -147,6 +147,22 @@ export function finalSpectrumSeries(track: SpectraTrack): ChartSeries[] {
   const f = track.fEig[track.fEig.length - 1];
   const w = track.wpEig[track.wpEig.length - 1];
   if (f && f.length) out.push({ label: 's_j (F̂)', x: f.map((_, j) => j + 1), y: f, color: '#2563eb' });
-  if (w && w.length) out.push({ label: 'p_j (W_p)', x: w.map((_, j) => j + 1), y: w, color: '#e8590c' });
+  // p_j on its own (right) axis: beside s_j ≈ 13 its bars of ≈ 1 would be invisible.
+  if (w && w.length) out.push({ label: 'p_j (W_p)', x: w.map((_, j) => j + 1), y: w, color: '#e8590c', y2: true });
   return out;
+}
+
+/**
+ * The epoch at `step`, from the epochs the archive logged beside the steps (epoch = step / steps per
+ * epoch): a reopened finished run shows the same "epoch 5.00" it showed live, not 0.
+ */
+export function epochAtStep(metrics: Results['runs.metrics'], step: number): number | null {
+  for (const s of metrics) {
+    for (let i = s.steps.length - 1; i >= 0; i--) {
+      const st = s.steps[i]!;
+      const ep = s.epochs[i];
+      if (st > 0 && ep !== undefined && Number.isFinite(ep)) return (ep / st) * step;
+    }
+  }
+  return null;
 }

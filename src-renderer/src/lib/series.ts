@@ -15,6 +15,35 @@ export interface ChartSeries {
   faint?: boolean;
   /** Label of another series: the area between the two is filled in this series' colour (a ± std band). */
   fillTo?: string;
+  /** Drawn against the right-hand y axis (its own scale, e.g. p_j beside s_j). */
+  y2?: boolean;
+  /** A value measured once or twice (probe at the end): a large marker labelled with its value. */
+  marker?: boolean;
+}
+
+/** Integer tick steps for step and mode axes (never 2.5 steps or mode 1.5). */
+export const INTEGER_INCRS: number[] = (() => {
+  const out: number[] = [];
+  for (let m = 1; m <= 1e9; m *= 10) out.push(m, 2 * m, 5 * m);
+  return out;
+})();
+
+/**
+ * The series whose value at one x is nearest to the cursor's y (in the same units), for the
+ * per-mode charts' hover readout ("mode 3: 0.512"); null when no series has a value there.
+ */
+export function nearestSeries(values: readonly (number | null | undefined)[], y: number): number | null {
+  let best: number | null = null;
+  let dist = Infinity;
+  values.forEach((v, i) => {
+    if (v === null || v === undefined || !Number.isFinite(v)) return;
+    const d = Math.abs(v - y);
+    if (d < dist) {
+      dist = d;
+      best = i;
+    }
+  });
+  return best;
 }
 
 /** Columns on one x axis: `xs` ascending and unique, `ys[i][k]` the value of series i at xs[k] or null. */

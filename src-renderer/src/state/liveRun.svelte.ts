@@ -5,7 +5,7 @@
  */
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/spec/events.ts';
-import { appendEvents, emptyRunData, fromHistory, type RunData } from '../lib/runData.ts';
+import { appendEvents, emptyRunData, epochAtStep, fromHistory, type RunData } from '../lib/runData.ts';
 import { lab } from './lab.svelte.ts';
 
 type MetricEvent = ScalarsEvent | SpectraEvent | EvalEvent;
@@ -14,7 +14,7 @@ export class LiveRunState {
   runId = $state<string | null>(null);
   row = $state.raw<Results['runs.get'] | null>(null);
   data = $state.raw<RunData>(emptyRunData());
-  progress = $state.raw<{ step: number; totalSteps: number; epoch: number; etaSec: number | null } | null>(null);
+  progress = $state.raw<{ step: number; totalSteps: number; epoch: number | null; etaSec: number | null } | null>(null);
   loading = $state(false);
   error = $state<string | null>(null);
   /** EMA weight of the smoothing applied to noisy per-step charts (0 = raw). */
@@ -48,7 +48,7 @@ export class LiveRunState {
       this.data = appendEvents(fromHistory(metrics, spectra, evals), this.buffer);
       this.buffer = [];
       this.historyLoaded = true;
-      if (row.lastStep && row.totalSteps) this.progress ??= { step: row.lastStep, totalSteps: row.totalSteps, epoch: 0, etaSec: null };
+      if (row.lastStep && row.totalSteps) this.progress ??= { step: row.lastStep, totalSteps: row.totalSteps, epoch: epochAtStep(metrics, row.lastStep), etaSec: null };
     } catch (e) {
       if (gen === this.generation) this.error = e instanceof Error ? e.message : String(e);
     } finally {

@@ -5,7 +5,7 @@
 import { getAtPath } from '../../../../src-main/spec/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
-import { groupColor, runColor } from './colors.ts';
+import { groupColors, runColor } from './colors.ts';
 import { formatValue } from './diff.ts';
 
 /** What a compare line needs of a run. */
@@ -38,10 +38,12 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: s
     return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: runColor(r.id) }));
   }
   const lines: Line[] = [];
-  for (const g of groupBy(withData, (r) => fieldOf(r.setup, by) ?? null)) {
+  const groups = groupBy(withData, (r) => fieldOf(r.setup, by) ?? null);
+  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
+  for (const [gi, g] of groups.entries()) {
     const band = meanStdBand(g.runs.map((r) => alignSeries(r.series!, mode, r.wall)));
     const name = `${by} = ${formatValue(g.value ?? null)}`;
-    const color = groupColor({ [by]: g.value ?? null });
+    const color = colors[gi]!;
     lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color });
     if (g.runs.length > 1) {
       lines.push({ label: `${name} +std`, x: band.x, y: band.hi, color, faint: true, fillTo: `${name} −std` });
@@ -76,16 +78,31 @@ export function lastValue(s: SeriesLike | null): number | null {
  */
 export function finalBars(runs: readonly CompareRun[], by: string): FinalBar[] {
   if (!by) return runs.map((r) => ({ label: r.label, mean: lastValue(r.series), std: null, n: lastValue(r.series) === null ? 0 : 1, color: runColor(r.id) }));
-  return groupBy(runs, (r) => fieldOf(r.setup, by) ?? null).map((g) => {
+  const groups = groupBy(runs, (r) => fieldOf(r.setup, by) ?? null);
+  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
+  return groups.map((g, gi) => {
     const vals = g.runs.map((r) => lastValue(r.series)).filter((v): v is number => v !== null);
     const n = vals.length;
     const mean = n ? vals.reduce((a, b) => a + b, 0) / n : null;
     const std = n >= 2 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean!) ** 2, 0) / (n - 1)) : null;
-    return { label: `${by} = ${formatValue(g.value ?? null)}`, mean, std, n, color: groupColor({ [by]: g.value ?? null }) };
+    return { label: `${by} = ${formatValue(g.value ?? null)}`, mean, std, n, color: colors[gi]! };
   });
 }
 
 /** True when no line has more than one point (then bars of final values say more). */
 export function singlePointLines(lines: readonly Line[]): boolean {
   return lines.length > 0 && lines.every((l) => l.y.filter((v) => v !== null).length <= 1);
+}
+
+/**
+ * The swatch colour of each run in a view: its own colour, or its group's colour when the view is
+ * grouped by a setup field (so table swatches match the group's line and bar).
+ */
+export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: string): Map<string, string> {
+  if (!by) return new Map(runs.map((r) => [r.id, runColor(r.id)]));
+  const groups = groupBy([...runs], (r) => fieldOf(r.setup, by) ?? null);
+  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
+  const out = new Map<string, string>();
+  groups.forEach((g, gi) => g.runs.forEach((r) => out.set(r.id, colors[gi]!)));
+  return out;
 }
