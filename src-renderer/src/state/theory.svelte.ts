@@ -41,13 +41,33 @@ export class TheoryState {
   diagram = $state.raw<CollapseDiagram | null>(null);
   diagramError = $state<string | null>(null);
   computing = $state(false);
+  /**
+   * True while a slider moves (and for a moment after): the portrait, phase line and mode charts
+   * draw a coarse version that keeps up with the hand, then the full one once it stops.
+   */
+  coarse = $state(false);
+  /** Bumped when a preset changes what the per-mode chart shows (β, modes): it scrolls into view and flashes. */
+  modesFocus = $state(0);
   #pending: ReturnType<typeof setTimeout> | null = null;
+  #settle: ReturnType<typeof setTimeout> | null = null;
+
+  /** A slider moved: coarse now, refined 180 ms after the last move. */
+  moving(): void {
+    if (!this.coarse) this.coarse = true;
+    if (this.#settle) clearTimeout(this.#settle);
+    this.#settle = setTimeout(() => {
+      this.#settle = null;
+      this.coarse = false;
+    }, 180);
+  }
   #lastKey = '';
 
   /** Applies a paper preset: its sliders, and its modes or diagram axes when it has them. */
   apply(p: PlaygroundPreset): void {
     this.params = { ...this.params, ...p.params };
     if (p.modes) this.modes = { ...p.modes };
+    // A β (EMA rate) or per-mode preset changes only the mode dynamics: take the eye there.
+    if (p.modes || (p.params && 'beta' in p.params)) this.modesFocus++;
     if (p.diagram) {
       this.xParam = p.diagram.x;
       this.yParam = p.diagram.y;

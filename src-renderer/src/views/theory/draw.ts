@@ -32,13 +32,15 @@ function frame(width: number, height: number, xr: [number, number], yr: [number,
   };
 }
 
-function ticks(min: number, max: number, n = 5): number[] {
+/** Round tick values between min and max (about n of them). */
+export function ticks(min: number, max: number, n = 5): number[] {
   const span = max - min;
   const step0 = span / n;
   const mag = 10 ** Math.floor(Math.log10(step0));
   const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => span / s <= n) ?? 10 * mag;
   const out: number[] = [];
-  for (let v = Math.ceil(min / step) * step; v <= max + 1e-12; v += step) out.push(Math.abs(v) < 1e-12 ? 0 : v);
+  // Multiples of the step (not repeated sums): no 0.30000000000000004.
+  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + 1e-12; k++) out.push(Math.abs(k * step) < 1e-12 ? 0 : Number((k * step).toPrecision(12)));
   return out;
 }
 
@@ -131,6 +133,11 @@ export function drawPortrait(ctx: CanvasRenderingContext2D, width: number, heigh
   const maxSpeed = Math.max(...speeds, 1e-12);
   ctx.strokeStyle = THEORY_COLORS.flow;
   ctx.fillStyle = THEORY_COLORS.flow;
+  ctx.lineWidth = 1.2;
+  // Arrows batched into five opacity bands: ten canvas calls instead of two per arrow.
+  const BANDS = 5;
+  const shafts = Array.from({ length: BANDS }, () => new Path2D());
+  const heads = Array.from({ length: BANDS }, () => new Path2D());
   d.arrows.forEach((a, i) => {
     const vx = (a.dp / (d.win.p[1] - d.win.p[0])) * f.w;
     const vy = -(a.ds / (d.win.s[1] - d.win.s[0])) * f.h;
@@ -139,20 +146,20 @@ export function drawPortrait(ctx: CanvasRenderingContext2D, width: number, heigh
     const L = cellW * 0.8;
     const ux = (vx / len) * L, uy = (vy / len) * L;
     const x = f.px(a.p) - ux / 2, y = f.py(a.s) - uy / 2;
-    ctx.globalAlpha = 0.3 + 0.7 * Math.min(1, Math.log1p(9 * speeds[i]! / maxSpeed) / Math.log(10));
-    ctx.lineWidth = 1.2;
-    ctx.beginPath();
-    ctx.moveTo(x, y);
-    ctx.lineTo(x + ux, y + uy);
-    ctx.stroke();
+    const b = Math.min(BANDS - 1, Math.floor(BANDS * Math.min(1, Math.log1p((9 * speeds[i]!) / maxSpeed) / Math.log(10))));
+    shafts[b]!.moveTo(x, y);
+    shafts[b]!.lineTo(x + ux, y + uy);
     const ang = Math.atan2(uy, ux);
-    ctx.beginPath();
-    ctx.moveTo(x + ux, y + uy);
-    ctx.lineTo(x + ux - 5 * Math.cos(ang - 0.45), y + uy - 5 * Math.sin(ang - 0.45));
-    ctx.lineTo(x + ux - 5 * Math.cos(ang + 0.45), y + uy - 5 * Math.sin(ang + 0.45));
-    ctx.closePath();
-    ctx.fill();
+    heads[b]!.moveTo(x + ux, y + uy);
+    heads[b]!.lineTo(x + ux - 5 * Math.cos(ang - 0.45), y + uy - 5 * Math.sin(ang - 0.45));
+    heads[b]!.lineTo(x + ux - 5 * Math.cos(ang + 0.45), y + uy - 5 * Math.sin(ang + 0.45));
+    heads[b]!.closePath();
   });
+  for (let b = 0; b < BANDS; b++) {
+    ctx.globalAlpha = 0.3 + (0.7 * (b + 0.5)) / BANDS;
+    ctx.stroke(shafts[b]!);
+    ctx.fill(heads[b]!);
+  }
   ctx.globalAlpha = 1;
   // Invariant parabola s = p²/α_p, dashed black.
   ctx.strokeStyle = ink.fg;
@@ -191,8 +198,24 @@ export function drawPortrait(ctx: CanvasRenderingContext2D, width: number, heigh
     ctx.arc(f.px(p0), f.py(s0), 3, 0, 2 * Math.PI);
     ctx.fill();
   }
-  for (const pt of d.fixed.points) point(ctx, f.px(pt.p), f.py(pt.s), pt.stable ? THEORY_COLORS.stable : THEORY_COLORS.unstable, 7);
+  fixedMarks(ctx, d.fixed.points.map((pt) => ({ x: f.px(pt.p), y: f.py(pt.s), stable: pt.stable })));
   ctx.restore();
+}
+
+/**
+ * Fixed points: stable ones as filled discs, unstable ones as rings drawn on top, so a stable and an
+ * unstable point at (almost) the same place — the origin and p*₋ ≈ η/τ at small η — both show.
+ */
+function fixedMarks(ctx: CanvasRenderingContext2D, marks: { x: number; y: number; stable: boolean | null }[]): void {
+  for (const m of marks) if (m.stable) point(ctx, m.x, m.y, THEORY_COLORS.stable, 6);
+  for (const m of marks) {
+    if (m.stable) continue;
+    ctx.beginPath();
+    ctx.arc(m.x, m.y, 9, 0, 2 * Math.PI);
+    ctx.lineWidth = 3;
+    ctx.strokeStyle = THEORY_COLORS.unstable;
+    ctx.stroke();
+  }
 }
 
 /** Draws the phase line ṗ(p) on the invariant parabola with its fixed points and flow direction. */
@@ -233,20 +256,71 @@ export function drawPhaseLine(ctx: CanvasRenderingContext2D, width: number, heig
     ctx.closePath();
     ctx.fill();
   }
-  for (const pt of fixed.points) point(ctx, f.px(pt.p), f.py(0), pt.stable ? THEORY_COLORS.stable : THEORY_COLORS.unstable, 6);
-  if (fixed.line !== null) point(ctx, f.px(fixed.line), f.py(0), THEORY_COLORS.stable, 6);
+  fixedMarks(ctx, [...fixed.points.map((pt) => ({ x: f.px(pt.p), y: f.py(0), stable: pt.stable })), ...(fixed.line !== null ? [{ x: f.px(fixed.line), y: f.py(0), stable: true }] : [])]);
   ctx.restore();
 }
 
 /** Draws a collapse phase diagram (fraction of collapsed modes, white → dark red) with the current point. */
 export function drawDiagram(ctx: CanvasRenderingContext2D, width: number, height: number, dg: CollapseDiagram, current: { x: number; y: number }, labels: { x: string; y: string }, ink: Ink): void {
+  // The heat map only changes with the diagram: kept as a bitmap, so moving a slider redraws the
+  // marker over a copy instead of ~700 cells and every label.
+  const dpr = ctx.getTransform().a || 1;
+  const key = `${width}×${height}×${dpr}|${labels.x}|${labels.y}|${ink.bg}|${ink.fg}`;
+  let cached = diagramCache.get(dg);
+  if (!cached || cached.key !== key) {
+    const off = typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(Math.round(width * dpr), Math.round(height * dpr)) : null;
+    const octx = off?.getContext('2d') as CanvasRenderingContext2D | null | undefined;
+    if (!off || !octx) {
+      drawDiagramFull(ctx, width, height, dg, current, labels, ink);
+      return;
+    }
+    octx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    drawDiagramFull(octx, width, height, dg, null, labels, ink);
+    cached = { key, bitmap: off };
+    diagramCache.set(dg, cached);
+  }
+  ctx.save();
+  ctx.setTransform(1, 0, 0, 1, 0, 0);
+  ctx.drawImage(cached.bitmap, 0, 0);
+  ctx.restore();
+  drawDiagramMarker(ctx, width, height, dg, current);
+}
+
+const diagramCache = new WeakMap<CollapseDiagram, { key: string; bitmap: OffscreenCanvas }>();
+
+function diagramFrame(width: number, height: number, dg: CollapseDiagram): Frame {
+  return frame(width, height, [0, dg.x.length], [0, dg.y.length], { l: 52, r: 70, t: 10, b: 34 });
+}
+
+/** The marker of the current sliders on the diagram. */
+function drawDiagramMarker(ctx: CanvasRenderingContext2D, width: number, height: number, dg: CollapseDiagram, current: { x: number; y: number }): void {
+  const f = diagramFrame(width, height, dg);
+  const cx = f.px(indexOf(dg.x, current.x, dg.params.x.scale) + 0.5);
+  const cy = f.py(indexOf(dg.y, current.y, dg.params.y.scale) + 0.5);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(f.x0, f.y0, f.w, f.h);
+  ctx.clip();
+  ctx.strokeStyle = THEORY_COLORS.current;
+  ctx.lineWidth = 2.5;
+  ctx.beginPath();
+  ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
+  ctx.stroke();
+  ctx.beginPath();
+  ctx.moveTo(cx - 11, cy);
+  ctx.lineTo(cx + 11, cy);
+  ctx.moveTo(cx, cy - 11);
+  ctx.lineTo(cx, cy + 11);
+  ctx.stroke();
+  ctx.restore();
+}
+
+function drawDiagramFull(ctx: CanvasRenderingContext2D, width: number, height: number, dg: CollapseDiagram, current: { x: number; y: number } | null, labels: { x: string; y: string }, ink: Ink): void {
   ctx.fillStyle = ink.bg;
   ctx.fillRect(0, 0, width, height);
   const nx = dg.x.length, ny = dg.y.length;
   // Cells are drawn on index space so log axes look right; ticks show the values.
-  const xr: [number, number] = [0, nx];
-  const yr: [number, number] = [0, ny];
-  const f = frame(width, height, xr, yr, { l: 52, r: 70, t: 10, b: 34 });
+  const f = diagramFrame(width, height, dg);
   for (let iy = 0; iy < ny; iy++) {
     for (let ix = 0; ix < nx; ix++) {
       const v = dg.fraction[iy]![ix]!;
@@ -262,11 +336,11 @@ export function drawDiagram(ctx: CanvasRenderingContext2D, width: number, height
   ctx.font = '11px system-ui, sans-serif';
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  const every = (n: number) => Math.max(1, Math.round(n / 5));
-  for (let i = 0; i < nx; i += every(nx)) ctx.fillText(fmt(dg.x[i]!), f.px(i + 0.5), f.y0 + f.h + 3);
+  // Ticks at round values (0, 0.1, 0.2 or 0.1, 1, 10), placed where they fall between the samples.
+  for (const v of axisTicks(dg.x, dg.params.x.scale)) ctx.fillText(fmt(v), f.px(indexOf(dg.x, v, dg.params.x.scale) + 0.5), f.y0 + f.h + 3);
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (let i = 0; i < ny; i += every(ny)) ctx.fillText(fmt(dg.y[i]!), f.x0 - 4, f.py(i + 0.5));
+  for (const v of axisTicks(dg.y, dg.params.y.scale)) ctx.fillText(fmt(v), f.x0 - 4, f.py(indexOf(dg.y, v, dg.params.y.scale) + 0.5));
   ctx.textAlign = 'center';
   ctx.textBaseline = 'bottom';
   ctx.font = '12px system-ui, sans-serif';
@@ -298,24 +372,23 @@ export function drawDiagram(ctx: CanvasRenderingContext2D, width: number, height
   ctx.fillText('collapsed fraction', 0, 0);
   ctx.restore();
   // Current point, placed by value (log-aware through the axis samples).
-  const cx = f.px(indexOf(dg.x, current.x, dg.params.x.scale) + 0.5);
-  const cy = f.py(indexOf(dg.y, current.y, dg.params.y.scale) + 0.5);
-  ctx.save();
-  ctx.beginPath();
-  ctx.rect(f.x0, f.y0, f.w, f.h);
-  ctx.clip();
-  ctx.strokeStyle = THEORY_COLORS.current;
-  ctx.lineWidth = 2.5;
-  ctx.beginPath();
-  ctx.arc(cx, cy, 7, 0, 2 * Math.PI);
-  ctx.stroke();
-  ctx.beginPath();
-  ctx.moveTo(cx - 11, cy);
-  ctx.lineTo(cx + 11, cy);
-  ctx.moveTo(cx, cy - 11);
-  ctx.lineTo(cx, cy + 11);
-  ctx.stroke();
-  ctx.restore();
+  if (current) drawDiagramMarker(ctx, width, height, dg, current);
+}
+
+/** Round tick values within the samples' span: 1-2-2.5-5 steps on a linear axis, 1-2-5 per decade on a log one. */
+export function axisTicks(samples: number[], scale: 'linear' | 'log'): number[] {
+  const a = samples[0]!, b = samples[samples.length - 1]!;
+  if (scale === 'linear') return ticks(a, b);
+  const out: number[] = [];
+  const decades = Math.log10(b / a);
+  const mult = decades > 2.5 ? [1] : decades > 1.2 ? [1, 3] : [1, 2, 5];
+  for (let e = Math.floor(Math.log10(a)); e <= Math.ceil(Math.log10(b)); e++) {
+    for (const m of mult) {
+      const v = Number((m * 10 ** e).toPrecision(6));
+      if (v >= a * (1 - 1e-9) && v <= b * (1 + 1e-9)) out.push(v);
+    }
+  }
+  return out;
 }
 
 /** Fractional index of value v among axis samples (linear or log spacing). */
@@ -325,4 +398,75 @@ function indexOf(samples: number[], v: number, scale: 'linear' | 'log'): number 
   const a = samples[0]!, b = samples[n - 1]!;
   const u = scale === 'log' ? (Math.log(Math.max(v, 1e-300)) - Math.log(a)) / (Math.log(b) - Math.log(a)) : (v - a) / (b - a);
   return u * (n - 1);
+}
+
+/** A planar flow as the theory module returns it (Fig. 10's (w, w_a) flows). */
+export interface PlanarFlowData {
+  gridX: number[];
+  gridY: number[];
+  u: number[][];
+  v: number[][];
+  trajectories: { x: number[]; y: number[] }[];
+  fixedPoints: { x: number; y: number; stability: string; label: string }[];
+  fixedLines: { axis: 'x' | 'y'; value: number; label: string }[];
+  axes?: string[];
+}
+
+/** Draws a planar flow: direction arrows, trajectories, lines and points of fixed points. */
+export function drawPlanarFlow(ctx: CanvasRenderingContext2D, width: number, height: number, d: PlanarFlowData, ink: Ink): void {
+  ctx.fillStyle = ink.bg;
+  ctx.fillRect(0, 0, width, height);
+  const xr: [number, number] = [d.gridX[0]!, d.gridX[d.gridX.length - 1]!];
+  const yr: [number, number] = [d.gridY[0]!, d.gridY[d.gridY.length - 1]!];
+  const f = frame(width, height, xr, yr);
+  axes(ctx, f, xr, yr, d.axes?.[0] ?? 'x', d.axes?.[1] ?? 'y', ink.fg, ink.grid);
+  ctx.save();
+  ctx.beginPath();
+  ctx.rect(f.x0, f.y0, f.w, f.h);
+  ctx.clip();
+  const L = (f.w / d.gridX.length) * 0.7;
+  ctx.strokeStyle = THEORY_COLORS.flow;
+  ctx.globalAlpha = 0.6;
+  ctx.lineWidth = 1;
+  d.gridY.forEach((y, iy) =>
+    d.gridX.forEach((x, ix) => {
+      const vx = d.u[iy]![ix]! / (xr[1] - xr[0]);
+      const vy = -d.v[iy]![ix]! / (yr[1] - yr[0]);
+      const len = Math.hypot(vx, vy);
+      if (!(len > 0)) return;
+      const ux = (vx / len) * L, uy = (vy / len) * L;
+      const cx = f.px(x), cy = f.py(y);
+      ctx.beginPath();
+      ctx.moveTo(cx - ux / 2, cy - uy / 2);
+      ctx.lineTo(cx + ux / 2, cy + uy / 2);
+      const ang = Math.atan2(uy, ux);
+      ctx.lineTo(cx + ux / 2 - 4 * Math.cos(ang - 0.5), cy + uy / 2 - 4 * Math.sin(ang - 0.5));
+      ctx.stroke();
+    }),
+  );
+  ctx.globalAlpha = 1;
+  ctx.strokeStyle = ink.dark ? '#a9c4ff' : THEORY_COLORS.traj;
+  ctx.lineWidth = 1.6;
+  for (const t of d.trajectories) {
+    ctx.beginPath();
+    t.x.forEach((x, i) => (i === 0 ? ctx.moveTo(f.px(x), f.py(t.y[i]!)) : ctx.lineTo(f.px(x), f.py(t.y[i]!))));
+    ctx.stroke();
+  }
+  ctx.strokeStyle = THEORY_COLORS.stable;
+  ctx.setLineDash([3, 3]);
+  ctx.lineWidth = 2;
+  for (const l of d.fixedLines) {
+    ctx.beginPath();
+    if (l.axis === 'x') {
+      ctx.moveTo(f.px(l.value), f.y0);
+      ctx.lineTo(f.px(l.value), f.y0 + f.h);
+    } else {
+      ctx.moveTo(f.x0, f.py(l.value));
+      ctx.lineTo(f.x0 + f.w, f.py(l.value));
+    }
+    ctx.stroke();
+  }
+  ctx.setLineDash([]);
+  fixedMarks(ctx, d.fixedPoints.map((p) => ({ x: f.px(p.x), y: f.py(p.y), stable: p.stability === 'stable' })));
+  ctx.restore();
 }
