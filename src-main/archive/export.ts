@@ -202,3 +202,66 @@ export function importRunBundle(archive: Archive, bundle: RunBundle): boolean {
   })();
   return true;
 }
+
+/** What a streamed export holds: run bundles (JSON array or NDJSON, one bundle per line) or the runs table (CSV). */
+export type ExportStreamFormat = 'json' | 'ndjson' | 'csv';
+
+/**
+ * Export of several runs as text chunks, one run per chunk, read from the archive only when the
+ * consumer asks for the next one: memory stays that of the largest run however many runs are
+ * exported (a single JSON string of 1,000 runs took 2.2 GB; 2,000 exceeded V8's string limit).
+ * 'json' is a JSON array of run bundles (what `dplab archive import` reads), 'ndjson' one bundle
+ * per line, 'csv' the runs table (one line per run).
+ */
+export function* exportChunks(archive: Archive, uuids: readonly string[], format: ExportStreamFormat): Generator<string> {
+  if (format === 'csv') {
+    const header = runsTable([]).columns.map(cell).join(',');
+    yield header + '\n';
+    for (const u of uuids) {
+      const r = archive.getRun(u);
+      if (!r) throw new Error(`no run ${u} in ${archive.file}`);
+      yield runsTable([r]).rows.map((row) => row.map(cell).join(',')).join('\n') + '\n';
+    }
+    return;
+  }
+  if (format === 'ndjson') {
+    for (const u of uuids) yield JSON.stringify(exportRunBundle(archive, u)) + '\n';
+    return;
+  }
+  yield '[';
+  let first = true;
+  for (const u of uuids) {
+    yield (first ? '\n' : ',\n') + JSON.stringify(exportRunBundle(archive, u));
+    first = false;
+  }
+  yield '\n]\n';
+}
+
+/**
+ * Writes `chunks` to `file` one at a time through a temporary sibling renamed at the end, so a
+ * failed export leaves no half file and never holds more than one chunk.
+ */
+export async function writeChunksToFile(chunks: Iterable<string>, file: string): Promise<number> {
+  const { openSync, writeSync, closeSync, renameSync, rmSync } = await import('node:fs');
+  const tmp = `${file}.part-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  let bytes = 0;
+  try {
+    for (const c of chunks) {
+      bytes += writeSync(fd, c);
+      // Let the event loop breathe between runs (the desktop's menu and IPC stay responsive).
+      await new Promise((r) => setImmediate(r));
+    }
+    closeSync(fd);
+    renameSync(tmp, file);
+    return bytes;
+  } catch (e) {
+    try {
+      closeSync(fd);
+    } catch {
+      // already closed
+    }
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}

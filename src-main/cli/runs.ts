@@ -2,10 +2,10 @@
  * `dplab runs list|show|export|rm|tag|note|resume|cancel`: browsing and managing the archive's runs.
  * Runs are named by uuid or a unique prefix of it (≥ 4 characters).
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { openArchive, RUN_STATUSES, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
-import { exportRunBundle, metricsTable, runsTable, spectraTable, toCsv, type Table } from '../archive/export.ts';
+import { exportChunks, exportRunBundle, metricsTable, runsTable, spectraTable, toCsv, type Table } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs, formatDuration } from './args.ts';
 
@@ -57,7 +57,7 @@ export async function runsCommand(args: string[]): Promise<number> {
       case 'show':
         return show(archive, one(rest, 'show'), a.flags.json === true);
       case 'export':
-        return exportRuns(archive, rest, a.flags.all === true, a.strings);
+        return await exportRuns(archive, rest, a.flags.all === true, a.strings);
       case 'rm': {
         if (!rest.length) throw new UsageError('rm needs at least one run');
         const runs = rest.map((r) => archive!.resolveRun(r));
@@ -198,7 +198,7 @@ function show(archive: Archive, ref: string, json: boolean): number {
   return 0;
 }
 
-function exportRuns(archive: Archive, refs: string[], all: boolean, s: Record<string, string | undefined>): number {
+async function exportRuns(archive: Archive, refs: string[], all: boolean, s: Record<string, string | undefined>): Promise<number> {
   const format = s.format ?? (s.out?.endsWith('.json') ? 'json' : 'csv');
   if (format !== 'csv' && format !== 'json') throw new UsageError(`--format must be csv or json, got '${format}'`);
   const what = s.what ?? (format === 'json' ? 'bundle' : 'runs');
@@ -213,8 +213,9 @@ function exportRuns(archive: Archive, refs: string[], all: boolean, s: Record<st
   if (what === 'runs') {
     write(format === 'csv' ? toCsv(runsTable(runs)) : JSON.stringify(runs, null, 2) + '\n', s.out);
   } else if (what === 'bundle') {
-    const bundles = runs.map((r) => exportRunBundle(archive, r.uuid));
-    write(JSON.stringify(bundles.length === 1 && !all ? bundles[0] : bundles) + '\n', s.out);
+    if (runs.length === 1 && !all) write(JSON.stringify(exportRunBundle(archive, runs[0]!.uuid)) + '\n', s.out);
+    // Several runs: one run at a time into the file or stdout, so memory stays that of one run.
+    else await streamOut(exportChunks(archive, runs.map((r) => r.uuid), 'json'), s.out);
   } else {
     const one = (r: RunRecord): string => {
       if (what === 'metrics') {
@@ -234,6 +235,24 @@ function exportRuns(archive: Archive, refs: string[], all: boolean, s: Record<st
   }
   if (s.out && !(what !== 'runs' && what !== 'bundle' && (runs.length > 1 || all))) console.error(`wrote ${s.out}`);
   return 0;
+}
+
+async function streamOut(chunks: Iterable<string>, file?: string): Promise<void> {
+  if (!file) {
+    for (const c of chunks) if (!process.stdout.write(c)) await new Promise((ok) => process.stdout.once('drain', ok));
+    return;
+  }
+  const tmp = `${file}.part-${process.pid}`;
+  const fd = openSync(tmp, 'w');
+  try {
+    for (const c of chunks) writeSync(fd, c);
+    closeSync(fd);
+    renameSync(tmp, file);
+  } catch (e) {
+    closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
 }
 
 async function resume(archive: Archive, r: RunRecord, s: Record<string, string | undefined>, quiet: boolean): Promise<number> {

@@ -47,7 +47,8 @@ export const Requests = {
   'runs.evals': z.object({ runId: id }),
   'runs.tag': z.object({ runId: id, add: z.array(z.string().min(1).max(100)).max(50).default([]), remove: z.array(z.string().min(1).max(100)).max(50).default([]) }),
   'runs.note': z.object({ runId: id, markdown: z.string().max(1_000_000) }),
-  'runs.export': z.object({ runIds: z.array(id).min(1).max(10000), format: z.enum(['csv', 'json']), what: z.enum(['runs', 'metrics', 'spectra']).default('runs') }),
+  /** 'json' = run bundles (one, or an array), 'ndjson' = one bundle per line, 'csv' = a table. */
+  'runs.export': z.object({ runIds: z.array(id).min(1).max(10000), format: z.enum(['csv', 'json', 'ndjson']), what: z.enum(['runs', 'metrics', 'spectra']).default('runs') }),
   'sweeps.preview': z.object({ definition: sweepDefinition }),
   'sweeps.start': z.object({ definition: sweepDefinition }),
   'sweeps.list': z.object({}),

@@ -1,7 +1,8 @@
 /**
  * `dplab serve`'s HTTP server: the built renderer as static files and the contract over a
  * WebSocket (`/ws`, the `ws` package: requests → replies, events pushed, a heartbeat) and plain
- * HTTP (`POST /api/request`). Every request and socket needs the token of the printed URL, or the
+ * HTTP (`POST /api/request`; `POST /api/export`, the streamed download of runs). Every request and
+ * socket needs the token of the printed URL, or the
  * session cookie a page load with it set (the token never goes into a cookie); a foreign Origin is
  * refused, and while bound to loopback a Host header other than a loopback name is refused too
  * (DNS rebinding). These checks run before the WebSocket upgrade.
@@ -14,6 +15,7 @@ import { HEARTBEAT_MS, RequestEnvelope, type ContractError, type ReplyEnvelope, 
 import type { LabService } from '../service/service.ts';
 import { FileCache, mimeType, staticPath } from './static.ts';
 import { cookieValue, newToken, secretMatches, Sessions } from './token.ts';
+import { handleExportRequest } from './export.ts';
 
 /** Options of the lab's HTTP server. */
 export interface LabServerOptions {
@@ -251,6 +253,7 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     const cookie = sessionCookie(req, url);
     if (cookie) res.setHeader('Set-Cookie', cookie);
     if (rawPath === '/api/request') return handleApi(req, res);
+    if (rawPath === '/api/export') return handleExportRequest(service, req, res, maxMessage);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
     return serveStatic(req, rawPath, res);
   };

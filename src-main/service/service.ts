@@ -54,6 +54,8 @@ export interface LabServiceOptions {
   /** Milliseconds between polls of sweeps running on another executor (Slurm); default 5000. */
   followMs?: number;
   /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
+  /** Largest runs.export reply in characters (default 64 MiB); bigger exports go through exportStream. */
+  exportReplyLimit?: number;
   jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
 }
 
@@ -257,6 +259,39 @@ export class LabService {
     }
   }
 
+  /**
+   * The export of runs as a lazy stream of text chunks (one run per chunk), validated like the
+   * runs.export request: the HTTP download and the desktop's "Export All Runs…" write it chunk by
+   * chunk, so memory stays that of one run however many are exported.
+   */
+  async exportStream(rawArgs: unknown): Promise<{ filename: string; mime: string; runs: number; chunks: Iterable<string> }> {
+    const v = validateRequest('runs.export', rawArgs);
+    if (!v.ok) throw new ServiceError('invalid-args', v.error.message);
+    const a = v.args as ParsedArgs<'runs.export'>;
+    const runs = a.runIds.map((id) => this.run(id).uuid);
+    const ex = await import('../archive/export.ts');
+    const stamp = new Date().toISOString().slice(0, 10);
+    const one = runs.length === 1 ? `run-${runs[0]!.slice(0, 8)}` : `runs-${stamp}`;
+    if (a.format === 'json' || a.format === 'ndjson') {
+      if (a.format === 'json' && runs.length === 1) {
+        return { filename: `${one}.json`, mime: 'application/json', runs: 1, chunks: [JSON.stringify(ex.exportRunBundle(this.archive, runs[0]!), null, 2)] };
+      }
+      return { filename: `${one}.${a.format}`, mime: a.format === 'json' ? 'application/json' : 'application/x-ndjson', runs: runs.length, chunks: ex.exportChunks(this.archive, runs, a.format) };
+    }
+    if (a.what === 'runs') return { filename: `runs-${stamp}.csv`, mime: 'text/csv', runs: runs.length, chunks: ex.exportChunks(this.archive, runs, 'csv') };
+    if (runs.length !== 1) throw new ServiceError('invalid-args', `CSV of ${a.what} is one run per file; got ${runs.length} runs (use format 'json' for several)`);
+    const u = runs[0]!;
+    const table = a.what === 'metrics' ? ex.metricsTable(this.archive.getMetrics(u)) : ex.spectraTable(this.archive.getSpectra(u));
+    return { filename: `run-${u.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', runs: 1, chunks: [ex.toCsv(table)] };
+  }
+
+  /** Writes the export to `file` chunk by chunk (all or nothing); the desktop's "Export All Runs…". */
+  async exportToFile(rawArgs: unknown, file: string): Promise<{ runs: number; bytes: number }> {
+    const ex = await this.exportStream(rawArgs);
+    const { writeChunksToFile } = await import('../archive/export.ts');
+    return { runs: ex.runs, bytes: await writeChunksToFile(ex.chunks, file) };
+  }
+
   /** Stops the run manager (running trainers are killed; their runs are resumable) and closes the archive. */
   async close(): Promise<void> {
     if (this.closed) return;
@@ -348,19 +383,23 @@ export class LabService {
       return { ok: true as const };
     },
     'runs.export': async (a) => {
-      const runs = a.runIds.map((id) => this.run(id));
-      const ex = await import('../archive/export.ts');
-      const stamp = new Date().toISOString().slice(0, 10);
-      if (a.format === 'json') {
-        const bundles = runs.map((r) => ex.exportRunBundle(this.archive, r.uuid));
-        const content = JSON.stringify(bundles.length === 1 ? bundles[0] : bundles, null, 2);
-        return { filename: runs.length === 1 ? `run-${runs[0]!.uuid.slice(0, 8)}.json` : `runs-${stamp}.json`, mime: 'application/json', content };
+      // One reply is one string: assembled from the streamed chunks up to a limit, beyond which
+      // the caller is told to use the streamed export (which has no limit and bounded memory).
+      const ex = await this.exportStream(a);
+      const limit = this.opts.exportReplyLimit ?? 64 * 1024 * 1024;
+      const parts: string[] = [];
+      let size = 0;
+      for (const c of ex.chunks) {
+        size += c.length;
+        if (size > limit) {
+          throw new ServiceError(
+            'failed',
+            `runs.export: the export of ${a.runIds.length} runs is larger than ${Math.round(limit / 1048576)} MiB, too large for one reply; use the streamed export (the browser's download, the app's File › Export All Runs…, or dplab runs export --out FILE)`,
+          );
+        }
+        parts.push(c);
       }
-      if (a.what === 'runs') return { filename: `runs-${stamp}.csv`, mime: 'text/csv', content: ex.toCsv(ex.runsTable(runs)) };
-      if (runs.length !== 1) throw new ServiceError('invalid-args', `CSV of ${a.what} is one run per file; got ${runs.length} runs (use format 'json' for several)`);
-      const r = runs[0]!;
-      const table = a.what === 'metrics' ? ex.metricsTable(this.archive.getMetrics(r.uuid)) : ex.spectraTable(this.archive.getSpectra(r.uuid));
-      return { filename: `run-${r.uuid.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', content: ex.toCsv(table) };
+      return { filename: ex.filename, mime: ex.mime, content: parts.join('') };
     },
     'sweeps.preview': (a) => {
       const { concurrency: _c, ...def } = a.definition as SweepDefinition & { concurrency?: number };

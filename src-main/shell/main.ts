@@ -167,10 +167,11 @@ function menuTemplate(): MenuItemConstructorOptions[] {
             void menuAction('Exporting', async () => {
               const runs = (await request('runs.list', { limit: 10000 })) as { id: string }[];
               if (!runs.length) return 'The archive has no runs to export.';
-              const out = (await request('runs.export', { runIds: runs.map((r) => r.id), format: 'json' })) as { filename: string; content: string };
-              const r = await dialog.showSaveDialog(win!, { title: 'Export runs', defaultPath: out.filename, filters: [{ name: 'JSON', extensions: ['json'] }] });
-              if (r.canceled || !r.filePath) return undefined;
-              writeFileSync(r.filePath, out.content);
+              const stamp = new Date().toISOString().slice(0, 10);
+              const r = await dialog.showSaveDialog(win!, { title: 'Export runs', defaultPath: `runs-${stamp}.json`, filters: [{ name: 'JSON', extensions: ['json'] }] });
+              if (r.canceled || !r.filePath || !service) return undefined;
+              // Streamed to the file one run at a time: memory stays that of one run however many there are.
+              await service.exportToFile({ runIds: runs.map((x) => x.id), format: 'json' }, r.filePath);
               return `Exported ${runs.length} run(s) to ${r.filePath}.`;
             }),
         },
