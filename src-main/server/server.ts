@@ -2,8 +2,8 @@
  * `dplab serve`'s HTTP server: the built renderer as static files and the contract over a
  * WebSocket (`/ws`, the `ws` package: requests → replies, events pushed, a heartbeat) and plain
  * HTTP (`POST /api/request`; `POST /api/export`, the streamed download of runs). Every request and
- * socket needs the token of the printed URL, or the
- * session cookie a page load with it set (the token never goes into a cookie); a foreign Origin is
+ * socket needs the token of the printed URL, or the session cookie a page load with it set (the
+ * token never goes into a cookie); a foreign Origin is
  * refused, and while bound to loopback a Host header other than a loopback name is refused too
  * (DNS rebinding). These checks run before the WebSocket upgrade.
  */
