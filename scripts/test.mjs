@@ -1,5 +1,6 @@
 #!/usr/bin/env node
-// The test command of the README: every test/**/*.test.ts file under node's test runner, through tsx.
+// The test command of the README: `npm run check`, then every test/**/*.test.ts file under node's
+// test runner, through tsx (`npm test -- <substring>` runs only matching files, without the check).
 // Files run as separate processes, two at a time (the machines have two cores).
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -16,6 +17,16 @@ function collect(dir) {
 }
 
 const filter = process.argv.slice(2);
+// The whole suite starts with the type checks (tsx strips types, so only these catch a type error):
+// tsc over main, shell, tests and benches, and svelte-check over the renderer, 0 errors, 0 warnings.
+if (filter.length === 0) {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const c = spawnSync(npm, ['run', '--silent', 'check'], { stdio: 'inherit', shell: process.platform === 'win32' });
+  if (c.status !== 0) {
+    console.error('npm run check failed: fix the type errors and warnings above first');
+    process.exit(c.status ?? 1);
+  }
+}
 let files = collect('test');
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 if (files.length === 0) {

@@ -65,6 +65,8 @@ export async function wsClient(pageUrl: string): Promise<LabClient> {
           }
           return;
         }
+        // A heartbeat only proves the connection is alive: nothing to answer.
+        if ('hb' in msg) return;
         const p = pending.get(msg.id);
         if (!p) return;
         pending.delete(msg.id);
