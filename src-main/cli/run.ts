@@ -4,7 +4,7 @@
  * 3 dataset missing or unreadable, 4 diverged, 130 cancelled (Ctrl-C).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { parseSetup, SetupError, setAtPath, type Setup } from '../spec/setup.ts';
+import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { parseArgs, formatDuration } from './args.ts';
 
@@ -34,6 +34,7 @@ export function loadSetupFile(file: string, overrides: string[] = []): Setup {
     const eq = o.indexOf('=');
     if (eq <= 0) throw new Error(`--set expects path=value, got '${o}'`);
     const path = o.slice(0, eq);
+    assertSetupPath(path);
     const text = o.slice(eq + 1);
     let value: unknown = text;
     try {
@@ -41,7 +42,7 @@ export function loadSetupFile(file: string, overrides: string[] = []): Setup {
     } catch {
       /* a bare string */
     }
-    raw = setAtPath(raw ?? {}, path, value);
+    raw = setSetupField(raw ?? {}, path, value);
   }
   return parseSetup(raw);
 }

@@ -5,7 +5,7 @@
  * schemas where they enter main. Browser-safe: zod and types only.
  */
 import { z } from 'zod';
-import type { SetupIssue, Setup, SetupInput } from '../spec/setup.ts';
+import { FORBIDDEN_KEYS, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
 import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../spec/events.ts';
@@ -18,6 +18,15 @@ const id = z.string().min(1).max(200);
 /** A caller-chosen id of a long job, so the caller can cancel it with jobs.cancel. */
 const jobId = z.string().min(1).max(100);
 const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+/** A setup field path from the caller (`optim.lr`): a field of the schema, never a prototype key. */
+const setupPath = z
+  .string()
+  .min(1)
+  .max(200)
+  .superRefine((p, ctx) => {
+    const issue = setupPathIssue(p);
+    if (issue) ctx.addIssue({ code: 'custom', message: issue });
+  });
 /** Setups arrive as plain JSON and are validated by the setup schema on the main side. */
 const setupJson = z.record(z.string(), z.unknown());
 /** A sweep file (spec/sweep.ts) plus how many of its runs train at once. */
@@ -52,7 +61,7 @@ export const Requests = {
   'sweeps.preview': z.object({ definition: sweepDefinition }),
   'sweeps.start': z.object({ definition: sweepDefinition }),
   'sweeps.list': z.object({}),
-  'sweeps.get': z.object({ sweepId: id, groupBy: z.array(z.string().max(200)).max(10).optional() }),
+  'sweeps.get': z.object({ sweepId: id, groupBy: z.array(setupPath).max(10).optional() }),
   'theory.presets': z.object({}),
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
@@ -188,10 +197,31 @@ export interface LabClient {
 /** A change of the client's connection to the lab. */
 export type ConnectionChange = { state: 'lost'; reason: string } | { state: 'restored' };
 
+/**
+ * The first own key anywhere in `value` that names a prototype (`__proto__`, `constructor`,
+ * `prototype`), with its path. JSON turns `"__proto__"` into an ordinary own key, harmless until some
+ * code assigns through it: such requests are refused whole rather than silently stripped.
+ */
+export function findForbiddenKey(value: unknown, path = '', depth = 0): { key: string; path: string } | null {
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    const p = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) return { key, path: p };
+    const inner = findForbiddenKey((value as Record<string, unknown>)[key], p, depth + 1);
+    if (inner) return inner;
+  }
+  return null;
+}
+
 /** Validates a request's arguments; returns the parsed args or a ContractError naming each field. */
 export function validateRequest(name: string, args: unknown): { ok: true; name: RequestName; args: unknown } | { ok: false; error: ContractError } {
   if (!Object.prototype.hasOwnProperty.call(Requests, name)) {
     return { ok: false, error: { code: 'unknown-request', message: `unknown request '${String(name).slice(0, 100)}'` } };
+  }
+  const forbidden = findForbiddenKey(args);
+  if (forbidden !== null) {
+    const message = `'${forbidden.key}' may not be a key of a request (at ${forbidden.path || '(args)'})`;
+    return { ok: false, error: { code: 'invalid-args', message: `invalid arguments for ${name}: ${message}`, issues: [{ path: forbidden.path, message }] } };
   }
   const schema = Requests[name as RequestName];
   const r = schema.safeParse(args ?? {});

@@ -2,7 +2,7 @@
  * The result table of a sweep: runs grouped by any setup fields, with mean ± std across the group
  * (normally across seeds) of each final metric. Pure, so the CLI, the server and tests share it.
  */
-import { canonicalJson, getAtPath } from '../spec/setup.ts';
+import { assertSetupPath, canonicalJson, getAtPath } from '../spec/setup.ts';
 
 /** Final metrics taken from a run's summary (names as in RunSummary). */
 export const FINAL_METRICS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc'] as const;
@@ -55,6 +55,7 @@ function compareKeys(a: unknown, b: unknown): number {
  * (e.g. failed ones) do not count toward it.
  */
 export function groupRuns(runs: readonly RunForGrouping[], by: readonly string[], metrics: readonly string[] = FINAL_METRICS): GroupRow[] {
+  for (const p of by) assertSetupPath(p);
   const groups = new Map<string, { key: Record<string, unknown>; runs: RunForGrouping[] }>();
   for (const r of runs) {
     const key: Record<string, unknown> = {};

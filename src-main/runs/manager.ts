@@ -16,6 +16,7 @@ import type { TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../spec/backends.ts';
 import { setupHash } from '../spec/hash.ts';
 import type { Port } from './port.ts';
+import { trainerEnv } from './env.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
 
 /** A started trainer process as the manager sees it. */
@@ -35,6 +36,7 @@ const ENTRY = fileURLToPath(new URL('./trainer-process.ts', import.meta.url));
 export function forkTrainer(): TrainerHandle {
   const child: ChildProcess = fork(ENTRY, [], {
     execArgv: ['--import', import.meta.resolve('tsx')],
+    env: trainerEnv(),
     serialization: 'advanced',
     stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
   });

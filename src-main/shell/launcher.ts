@@ -6,9 +6,10 @@
 import { utilityProcess } from 'electron';
 import type { TrainerHandle, TrainerLauncher } from '../runs/manager.ts';
 import type { FromTrainer, ToTrainer } from '../runs/protocol.ts';
+import { trainerEnv } from '../runs/env.ts';
 
 /** A launcher that forks the bundled trainer entry (dist/electron/trainer.cjs) as a utility process. */
-export function utilityTrainerLauncher(entry: string, env: NodeJS.ProcessEnv = process.env): TrainerLauncher {
+export function utilityTrainerLauncher(entry: string, env: NodeJS.ProcessEnv = trainerEnv()): TrainerLauncher {
   return (): TrainerHandle => {
     const child = utilityProcess.fork(entry, [], { serviceName: 'DirectPred Lab trainer', stdio: ['ignore', 'ignore', 'pipe'], env });
     let tail = '';

@@ -15,9 +15,9 @@ const unit = z.number().finite().min(0).max(1);
 
 /** Predictor kinds: each is a registered block in `engine/predictors.ts`. */
 export const PredictorSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('none') }).describe('identity: no predictor'),
+  z.strictObject({ kind: z.literal('none') }).describe('identity: no predictor'),
   z
-    .object({
+    .strictObject({
       kind: z.literal('linear'),
       bias: z.boolean().default(false),
       /** Symmetric regularisation: W_p ← (W_p + W_pᵀ)/2 after every step (paper Assumption 3). */
@@ -25,13 +25,13 @@ export const PredictorSchema = z.discriminatedUnion('kind', [
     })
     .describe('linear W_p trained by SGD'),
   z
-    .object({
+    .strictObject({
       kind: z.literal('mlp'),
       hidden: z.number().int().min(1).max(8192).default(512),
     })
     .describe('2-layer MLP with BatchNorm and ReLU'),
   z
-    .object({
+    .strictObject({
       kind: z.literal('directpred'),
       /** ρ: EMA rate of F̂ ← ρF̂ + (1−ρ)E_B[ffᵀ] (paper Eq. 19). */
       rho: unit.default(0.3),
@@ -43,7 +43,7 @@ export const PredictorSchema = z.discriminatedUnion('kind', [
     })
     .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂'),
   z
-    .object({
+    .strictObject({
       kind: z.literal('directcopy'),
       rho: unit.default(0.3),
       eps: nonNegative.default(0.1),
@@ -58,25 +58,25 @@ export type PredictorKind = (typeof PREDICTOR_KINDS)[number];
 
 /** Encoder: a small ResNet-style ConvNet for 28×28 / 32×32 input, or ResNet-18 for GPU users. */
 export const EncoderSchema = z.discriminatedUnion('kind', [
-  z.object({
+  z.strictObject({
     kind: z.literal('convnet'),
     /** Channels of each stage; every stage but the last is followed by a 2×2 max-pool. */
     widths: z.array(z.number().int().min(1).max(2048)).min(1).max(6).default([32, 64, 128, 256]),
     /** Add a residual 3×3 block after each stage's first conv (ResNet-style). */
     residual: z.boolean().default(false),
   }),
-  z.object({ kind: z.literal('resnet18') }),
+  z.strictObject({ kind: z.literal('resnet18') }),
 ]);
 export type EncoderSetup = z.infer<typeof EncoderSchema>;
 
-export const ProjectorSchema = z.object({
+export const ProjectorSchema = z.strictObject({
   /** Hidden width of the 2-layer MLP projector (Linear → BN → ReLU → Linear). */
   hidden: z.number().int().min(1).max(8192).default(512),
   /** Output width d: the predictor input f ∈ R^d, so F̂ is d×d. */
   out: z.number().int().min(2).max(4096).default(128),
 });
 
-export const OptimSchema = z.object({
+export const OptimSchema = z.strictObject({
   /** α: SGD learning rate. */
   lr: positive.max(10).default(0.03),
   momentum: z.number().finite().min(0).lt(1).default(0.9),
@@ -92,7 +92,7 @@ export const OptimSchema = z.object({
   maxSteps: z.number().int().positive().optional(),
 });
 
-export const AugmentSchema = z.object({
+export const AugmentSchema = z.strictObject({
   /** Random resized crop: area fraction range and aspect-ratio range (log-uniform). */
   cropScale: z.tuple([unit, unit]).default([0.2, 1]),
   cropRatio: z.tuple([positive, positive]).default([3 / 4, 4 / 3]),
@@ -107,7 +107,7 @@ export const AugmentSchema = z.object({
   noise: nonNegative.max(1).default(0),
 });
 
-export const DataSchema = z.object({
+export const DataSchema = z.strictObject({
   /**
    * 'fashion-mnist-sample' (bundled: 10k train / 2k test, no download), 'synthetic' (generated),
    * 'fashion-mnist' (Debian's IDX files), or the name of a dataset imported with `dplab data import`.
@@ -119,7 +119,7 @@ export const DataSchema = z.object({
   trainSize: z.number().int().positive().optional(),
   /** Synthetic generator parameters (dataset 'synthetic'). */
   synthetic: z
-    .object({
+    .strictObject({
       size: z.number().int().min(8).max(96).default(28),
       channels: z.union([z.literal(1), z.literal(3)]).default(1),
       classes: z.number().int().min(2).max(100).default(10),
@@ -129,7 +129,7 @@ export const DataSchema = z.object({
     .default({ size: 28, channels: 1, classes: 10, train: 2000, test: 500 }),
 });
 
-export const EvalSchema = z.object({
+export const EvalSchema = z.strictObject({
   /** Log spectra (eigenvalues of F̂ and W_p, alignment, asymmetry) every N steps. */
   spectraEvery: z.number().int().min(1).default(10),
   /** Evaluate (linear probe, kNN) every K epochs; 0 = only at the end. */
@@ -142,7 +142,7 @@ export const EvalSchema = z.object({
   probeEpochs: z.number().int().min(1).max(1000).default(50),
 });
 
-const BaseSetupSchema = z.object({
+const BaseSetupSchema = z.strictObject({
   version: z.literal(SETUP_VERSION).default(SETUP_VERSION),
   name: z.string().max(200).optional(),
   /** Root seed; every component seed (init, data order, augmentation, probe) derives from it. */
@@ -191,7 +191,7 @@ const BaseSetupSchema = z.object({
 });
 
 /** The full setup schema with cross-field rules. */
-export const SetupSchema = BaseSetupSchema.strict().superRefine((s, ctx) => {
+export const SetupSchema = BaseSetupSchema.superRefine((s, ctx) => {
   if (!s.stopGradient && s.method === 'byol') {
     ctx.addIssue({
       code: 'custom',
@@ -264,7 +264,15 @@ export function checkSetup(raw: unknown): { ok: true; setup: Setup } | { ok: fal
   }
   const r = SetupSchema.safeParse(migrated ?? {});
   if (r.success) return { ok: true, setup: r.data };
-  return { ok: false, issues: r.error.issues.map((i) => ({ path: formatPath(i.path), message: i.message })) };
+  return { ok: false, issues: r.error.issues.flatMap(toSetupIssues) };
+}
+
+/** Every object of the schema is strict: an unknown key is named by its full path, one issue each. */
+function toSetupIssues(i: z.core.$ZodIssue): SetupIssue[] {
+  if (i.code === 'unrecognized_keys') {
+    return i.keys.map((k) => ({ path: formatPath([...i.path, k]), message: `unknown field (not in setup schema v${SETUP_VERSION})` }));
+  }
+  return [{ path: formatPath(i.path), message: i.message }];
 }
 
 /** Validates and fills defaults; throws `SetupError` naming each bad field. */
@@ -297,27 +305,119 @@ function sortKeys(v: unknown): unknown {
   return v;
 }
 
-/** Reads a value at a dotted path (`optim.lr`, `predictor.kind`) of a setup-like object. */
+/**
+ * Keys that walk into an object's prototype chain. A path from user data (a sweep axis, `--set`, a
+ * group-by field) containing one is refused before it touches any object.
+ */
+export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+interface SchemaIndex {
+  /** Every dotted path of a field or group of fields. */
+  paths: ReadonlySet<string>;
+  /** Group path (`predictor`, `encoder`) → kind → the field names that kind allows. */
+  kinds: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string>>>;
+}
+let schemaIndex: SchemaIndex | null = null;
+
+/** Paths and per-kind fields read off the schema's JSON Schema, so they can never drift from it. */
+function indexSchema(): SchemaIndex {
+  if (schemaIndex) return schemaIndex;
+  type Node = { properties?: Record<string, Node & { const?: unknown }>; oneOf?: Node[]; anyOf?: Node[] };
+  const paths = new Set<string>();
+  const kinds = new Map<string, Map<string, Set<string>>>();
+  const walk = (node: Node, prefix: string): void => {
+    for (const v of [...(node.oneOf ?? []), ...(node.anyOf ?? [])]) {
+      const kind = v.properties?.kind?.const;
+      if (typeof kind === 'string' && prefix) {
+        if (!kinds.has(prefix)) kinds.set(prefix, new Map());
+        kinds.get(prefix)!.set(kind, new Set(Object.keys(v.properties ?? {})));
+      }
+      walk(v, prefix);
+    }
+    for (const [k, child] of Object.entries(node.properties ?? {})) {
+      const p = prefix ? `${prefix}.${k}` : k;
+      paths.add(p);
+      walk(child, p);
+    }
+  };
+  walk(z.toJSONSchema(BaseSetupSchema, { io: 'input', unrepresentable: 'any' }) as Node, '');
+  schemaIndex = { paths, kinds };
+  return schemaIndex;
+}
+
+/** Every dotted path that names a field (or a group of fields) of the setup schema; a field of any predictor or encoder kind counts. */
+export function setupPaths(): ReadonlySet<string> {
+  return indexSchema().paths;
+}
+
+/** Why `path` names no field of the setup schema, or null when it does. */
+export function setupPathIssue(path: string): string | null {
+  if (typeof path !== 'string' || path.length === 0) return 'empty field path';
+  const bad = path.split('.').find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) return `'${bad}' may not appear in a field path`;
+  if (!setupPaths().has(path)) return `not a setup field (setup schema v${SETUP_VERSION})`;
+  return null;
+}
+
+/** True when the path's trouble is a prototype key or an empty path (not merely an unknown field). */
+export function isForbiddenPath(path: string): boolean {
+  return typeof path !== 'string' || path.length === 0 || path.split('.').some((k) => FORBIDDEN_KEYS.has(k));
+}
+
+/** Throws a `SetupError` unless `path` names a field of the setup schema. */
+export function assertSetupPath(path: string): void {
+  const issue = setupPathIssue(path);
+  if (issue) throw new SetupError([{ path: String(path), message: issue }]);
+}
+
+/**
+ * Reads a value at a dotted path (`optim.lr`, `predictor.kind`) of a setup-like object. Only own
+ * properties are read, so a path never reaches a prototype's members.
+ */
 export function getAtPath(obj: unknown, path: string): unknown {
   let cur: unknown = obj;
   for (const key of path.split('.')) {
-    if (cur === null || typeof cur !== 'object') return undefined;
+    if (cur === null || typeof cur !== 'object' || !Object.hasOwn(cur, key)) return undefined;
     cur = (cur as Record<string, unknown>)[key];
   }
   return cur;
 }
 
-/** Returns a deep copy of `obj` with the value at a dotted path replaced (objects created as needed). */
+/**
+ * Returns a deep copy of `obj` with the value at a dotted path replaced (objects created as needed).
+ * Prototype keys are refused (SetupError): callers with user paths check `setupPathIssue` first.
+ */
 export function setAtPath<T>(obj: T, path: string, value: unknown): T {
-  const copy = structuredClone(obj) as Record<string, unknown>;
   const keys = path.split('.');
+  const bad = keys.find((k) => FORBIDDEN_KEYS.has(k));
+  if (bad !== undefined) throw new SetupError([{ path, message: `'${bad}' may not appear in a field path` }]);
+  const copy = structuredClone(obj ?? {}) as Record<string, unknown>;
   let cur = copy;
   for (let i = 0; i < keys.length - 1; i++) {
     const k = keys[i]!;
-    const next = cur[k];
-    if (next === null || typeof next !== 'object' || Array.isArray(next)) cur[k] = {};
+    const next = Object.hasOwn(cur, k) ? cur[k] : undefined;
+    if (next === null || typeof next !== 'object' || Array.isArray(next)) {
+      Object.defineProperty(cur, k, { value: {}, enumerable: true, writable: true, configurable: true });
+    }
     cur = cur[k] as Record<string, unknown>;
   }
-  cur[keys[keys.length - 1]!] = value;
+  Object.defineProperty(cur, keys[keys.length - 1]!, { value, enumerable: true, writable: true, configurable: true });
   return copy as T;
+}
+
+
+/**
+ * Sets one field of a raw setup the way a user means it: choosing another predictor or encoder kind
+ * (`predictor.kind`) drops the fields the new kind does not have, so a sweep over kinds from a
+ * DirectPred base does not carry `rho` into a linear predictor (every setup object is strict).
+ */
+export function setSetupField<T>(raw: T, path: string, value: unknown): T {
+  const out = setAtPath(raw, path, value);
+  if (!path.endsWith('.kind') || typeof value !== 'string') return out;
+  const group = path.slice(0, -'.kind'.length);
+  const allowed = indexSchema().kinds.get(group)?.get(value);
+  const obj = getAtPath(out, group);
+  if (!allowed || obj === null || typeof obj !== 'object') return out;
+  for (const k of Object.keys(obj)) if (!allowed.has(k)) delete (obj as Record<string, unknown>)[k];
+  return out;
 }

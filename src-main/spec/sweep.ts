@@ -6,7 +6,7 @@
  * sweep file is, for the CLI, the service and the contract alike. Browser-safe.
  */
 import { z } from 'zod';
-import { canonicalJson, checkSetup, formatPath, getAtPath, setAtPath, type Setup } from './setup.ts';
+import { canonicalJson, checkSetup, formatPath, isForbiddenPath, setAtPath, setSetupField, setupPathIssue, type Setup } from './setup.ts';
 
 /** Most members a sweep may expand to (a typo in an axis should not queue a million runs). */
 export const MAX_SWEEP_RUNS = 10000;
@@ -59,7 +59,8 @@ export function refineSweep(def: { axes?: unknown }, ctx: z.RefinementCtx): void
   const seen = new Set<string>();
   paths.forEach((p, i) => {
     const at = list ? ['axes', i, 'path'] : ['axes', String(p)];
-    if (typeof p !== 'string' || !AXIS_PATH.test(p)) ctx.addIssue({ code: 'custom', path: at, message: `'${String(p)}' is not a dotted field path` });
+    if (typeof p === 'string' && isForbiddenPath(p)) ctx.addIssue({ code: 'custom', path: at, message: setupPathIssue(p)! });
+    else if (typeof p !== 'string' || !AXIS_PATH.test(p)) ctx.addIssue({ code: 'custom', path: at, message: `'${String(p)}' is not a dotted field path` });
     else if (seen.has(p)) ctx.addIssue({ code: 'custom', path: at, message: `axis '${p}' is given twice` });
     else seen.add(p);
   });
@@ -108,15 +109,6 @@ function fmt(v: unknown): string {
   return typeof v === 'string' ? v : canonicalJson(v);
 }
 
-/** True when every leaf of `given` is in `parsed` unchanged (parsing may add defaults beside them). */
-function survives(given: unknown, parsed: unknown): boolean {
-  if (given !== null && typeof given === 'object' && !Array.isArray(given)) {
-    if (parsed === null || typeof parsed !== 'object') return false;
-    return Object.entries(given).every(([k, v]) => survives(v, (parsed as Record<string, unknown>)[k]));
-  }
-  return canonicalJson(given) === canonicalJson(parsed);
-}
-
 /** What `expandSweep` finds: the members (none unless all are valid), every issue, the parsed definition. */
 export interface SweepExpansion {
   members: SweepMember[];
@@ -149,12 +141,14 @@ export function expandSweep(raw: unknown): SweepExpansion {
   }
 
   const base = def.base ?? {};
-  // An axis naming no setup field is dropped by validation (nested objects strip unknown keys):
-  // find it once per axis, on the defaults, so it is reported even when members fail for other reasons.
+  // An axis naming no setup field is reported once, beside the members' own problems (so one pass
+  // shows them all), and left out of the members' setups.
+  const unknown = new Set<string>();
   for (const a of axes) {
-    const probe = checkSetup(setAtPath({}, a.path, a.values[0]));
-    if (probe.ok && !survives(a.values[0], getAtPath(probe.setup, a.path))) {
-      defIssue(a.path, `not a setup field (the value ${fmt(a.values[0])} was dropped by validation)`);
+    const issue = setupPathIssue(a.path);
+    if (issue) {
+      unknown.add(a.path);
+      defIssue(a.path, issue);
     }
   }
   const members: SweepMember[] = [];
@@ -173,7 +167,7 @@ export function expandSweep(raw: unknown): SweepExpansion {
     let raw: Record<string, unknown> = base;
     axes.forEach((a, i) => {
       combo[a.path] = picks[i];
-      raw = setAtPath(raw, a.path, picks[i]);
+      if (!unknown.has(a.path)) raw = setSetupField(raw, a.path, picks[i]);
     });
     combo.seed = seed;
     raw = setAtPath(raw, 'seed', seed);
@@ -183,12 +177,6 @@ export function expandSweep(raw: unknown): SweepExpansion {
     if (!r.ok) {
       for (const i of r.issues) issues.push({ idx, combo, path: i.path, message: i.message });
       continue;
-    }
-    // Nested setup objects drop unknown keys silently; an axis value that did not survive names a wrong field.
-    for (const a of axes) {
-      if (!survives(combo[a.path], getAtPath(r.setup, a.path))) {
-        issues.push({ idx, combo, path: a.path, message: `not a setup field (the value ${fmt(combo[a.path])} was dropped by validation)` });
-      }
     }
     members.push({ idx, combo, setup: r.setup, name: r.setup.name ?? name });
   }
