@@ -258,7 +258,7 @@ export interface HeartbeatEnvelope {
 export const HEARTBEAT_MS = 500;
 
 /** Silence after which the page shows "disconnected", in ms (within the 2 s users are promised). */
-export const HEARTBEAT_TIMEOUT_MS = 1800;
+export const HEARTBEAT_TIMEOUT_MS = 1500;
 
 /** Anything the server sends over the WebSocket. */
 export type ServerMessage = ReplyEnvelope | EventEnvelope | HeartbeatEnvelope;

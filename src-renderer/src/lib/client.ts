@@ -23,5 +23,24 @@ async function connect(): Promise<LabClient> {
     return ipcClient(bridge);
   }
   const { wsClient } = await import('./transports/ws.ts');
-  return wsClient(location.href);
+  return wsClient(location.href, { token: pageToken });
+}
+
+/**
+ * The access token of a page opened from `dplab serve`'s printed URL, taken out of the address bar
+ * at start (so it is not left in history, bookmarks or screenshots) and kept in memory to reconnect;
+ * the page's own requests use the session cookie the server set.
+ */
+const pageToken = takeToken();
+
+function takeToken(): string | null {
+  const loc = (globalThis as { location?: Location }).location;
+  if (!loc || (globalThis as { dplab?: unknown }).dplab) return null;
+  const url = new URL(loc.href);
+  const token = url.searchParams.get('token');
+  if (token) {
+    url.searchParams.delete('token');
+    history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
+  }
+  return token;
 }

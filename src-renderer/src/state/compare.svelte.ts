@@ -4,6 +4,7 @@
  */
 import { METRICS } from '../../../src-main/spec/metrics.ts';
 import { getClient } from '../lib/client.ts';
+import { lab } from './lab.svelte.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/part2/align.ts';
 
@@ -32,6 +33,18 @@ export class CompareState {
   version = $state(0);
   readonly series = new Map<string, RunSeries>();
   #inflight = new Map<string, Promise<void>>();
+
+  constructor() {
+    // Runs that changed while the connection was lost: reload the lists and the live runs' series.
+    lab.onReconnect(() => {
+      if (!this.runs.length) return; // the view was never opened
+      const wereLive = this.runs.filter((r) => r.status === 'running' || r.status === 'queued').map((r) => r.id);
+      void this.refresh().then(() => {
+        for (const id of wereLive) this.series.delete(id);
+        return this.ensureSeries(this.selected);
+      });
+    });
+  }
 
   /** Loads the run and sweep lists. */
   async refresh(): Promise<void> {

@@ -28,6 +28,28 @@ export class LabState {
           if (e.type === 'archive.changed') void c.request('app.info', {}).then((i) => (this.info = i), () => {});
           for (const w of [...this.waiters]) w(e);
         });
+        c.onConnection?.((change) => {
+          if (change.state === 'lost') {
+            this.lost = change.reason;
+            return;
+          }
+          this.lost = null;
+          // Events of the gap are gone: the status bar and every subscribed view fetch anew.
+          void c.request('app.info', {}).then(
+            (i) => {
+              this.info = i;
+              this.queue = i.queue;
+            },
+            () => {},
+          );
+          for (const r of [...this.reconnectListeners]) {
+            try {
+              r();
+            } catch (e) {
+              console.error('reconnect listener failed', e);
+            }
+          }
+        });
         const info = await c.request('app.info', {});
         this.info = info;
         this.queue ??= info.queue;
@@ -44,8 +66,20 @@ export class LabState {
     return this.started;
   }
 
-  /** Set while the lab cannot be reached after having been connected (the status bar shows it). */
+  /**
+   * Set while the lab cannot be reached after having been connected: the status bar shows
+   * "disconnected" and live views mark what they show as stale.
+   */
   lost = $state<string | null>(null);
+  private reconnectListeners = new Set<() => void>();
+
+  /** Calls `listener` when a lost connection is back (refetch what events would have updated); returns the disposer. */
+  onReconnect(listener: () => void): () => void {
+    this.reconnectListeners.add(listener);
+    return () => {
+      this.reconnectListeners.delete(listener);
+    };
+  }
 
   /** Sends a request (connecting first). Errors are thrown to the caller. */
   async request<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<Results[N]> {

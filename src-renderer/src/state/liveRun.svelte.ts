@@ -35,7 +35,12 @@ export class LiveRunState {
     const gen = ++this.generation;
     this.loading = true;
     this.error = null;
-    this.off = lab.onEvent((e) => this.onEvent(e));
+    const offEvents = lab.onEvent((e) => this.onEvent(e));
+    const offReconnect = lab.onReconnect(() => void this.resync());
+    this.off = () => {
+      offEvents();
+      offReconnect();
+    };
     try {
       const [row, metrics, spectra, evals] = await Promise.all([
         lab.request('runs.get', { runId }),
@@ -82,6 +87,34 @@ export class LiveRunState {
       if (this.row) this.row = { ...this.row, status: e.status };
       // The final summary (and error text) arrive with the row; fetch it once the run settles.
       if (e.status !== 'running' && e.status !== 'queued') void this.reloadRow();
+    }
+  }
+
+  /**
+   * After a lost connection: the points and status changes of the gap never arrived, so the row and
+   * the whole history are fetched again; live events meanwhile are buffered and merged by step.
+   */
+  private async resync(): Promise<void> {
+    const runId = this.runId;
+    if (!runId || !this.historyLoaded) return;
+    const gen = this.generation;
+    try {
+      const [row, metrics, spectra, evals] = await Promise.all([
+        lab.request('runs.get', { runId }),
+        lab.request('runs.metrics', { runId }),
+        lab.request('runs.spectra', { runId }),
+        lab.request('runs.evals', { runId }),
+      ]);
+      if (gen !== this.generation) return;
+      if (this.flushTimer) clearTimeout(this.flushTimer);
+      this.flushTimer = null;
+      this.row = row;
+      this.data = appendEvents(fromHistory(metrics, spectra, evals), this.buffer);
+      this.buffer = [];
+      // The live ETA of before the gap is no longer true; the next progress event brings a new one.
+      this.progress = row.status === 'running' && this.progress ? { ...this.progress, etaSec: null } : null;
+    } catch {
+      // lost again: the next reconnect retries
     }
   }
 

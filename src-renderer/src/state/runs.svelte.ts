@@ -45,7 +45,15 @@ export class RunsState {
 
   /** Loads the list and starts following events (idempotent). */
   async init(): Promise<void> {
-    if (!this.unsubscribe) this.unsubscribe = lab.onEvent((e) => this.onEvent(e));
+    if (!this.unsubscribe) {
+      const offEvents = lab.onEvent((e) => this.onEvent(e));
+      // Status changes sent while the connection was lost never arrived: reload the list.
+      const offReconnect = lab.onReconnect(() => void this.refresh());
+      this.unsubscribe = () => {
+        offEvents();
+        offReconnect();
+      };
+    }
     if (!this.loaded) await this.refresh();
   }
 

@@ -3,6 +3,7 @@
  * it (debounced), the sweep being watched (live progress from events) and the archive's sweeps.
  */
 import { getClient } from '../lib/client.ts';
+import { lab } from './lab.svelte.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
 import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/spec/presets.ts';
@@ -31,6 +32,15 @@ export class SweepsState {
   #previewTimer: ReturnType<typeof setTimeout> | null = null;
   #previewSeq = 0;
   #reloadTimer: ReturnType<typeof setTimeout> | null = null;
+
+  constructor() {
+    // Progress sent while the connection was lost never arrived: reload the list and the watched sweep.
+    lab.onReconnect(() => {
+      if (!this.list.length && !this.currentId) return; // nothing shown yet
+      void this.refreshList();
+      if (this.currentId) void this.open(this.currentId);
+    });
+  }
 
   /** The base setup parsed from its JSON text, or the parse error. */
   base(): { value: Record<string, unknown> | null; error: string | null } {

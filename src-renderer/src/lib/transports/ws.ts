@@ -1,40 +1,108 @@
 /**
  * The WebSocket transport of `dplab serve`: requests go out as {id, name, args}, replies come back
- * by id, events arrive as {event}. The token comes from the page's URL. A dropped connection fails
- * the requests in flight (with a clear error) and reconnects; listeners stay subscribed.
+ * by id, events arrive as {event}, and a heartbeat {hb} every HEARTBEAT_MS. A close, or silence
+ * longer than HEARTBEAT_TIMEOUT_MS (a hung server, a dead tunnel), counts as lost: the requests in
+ * flight fail with a clear error, 'lost' is announced, and the client reconnects until the server is
+ * back, then announces 'restored' (events of the gap are gone: listeners refetch). The token is held
+ * in memory, so a tab reconnects to a restarted server that kept it.
  */
 import { RequestError } from './error.ts';
-import { CONTRACT_VERSION, type LabClient, type LabEvent, type RequestArgs, type RequestName, type Results, type ServerMessage } from '../../../../src-main/contract/index.ts';
+import {
+  CONTRACT_VERSION,
+  HEARTBEAT_TIMEOUT_MS,
+  type ConnectionChange,
+  type LabClient,
+  type LabEvent,
+  type RequestArgs,
+  type RequestName,
+  type Results,
+  type ServerMessage,
+} from '../../../../src-main/contract/index.ts';
 
 interface Pending {
   resolve(v: unknown): void;
   reject(e: Error): void;
 }
 
-/** The socket URL for a page served by `dplab serve` (same host, /ws, the page's token). */
-export function socketUrl(pageUrl: string): string {
+/** The socket URL for a page served by `dplab serve` (same host, /ws, the token when known). */
+export function socketUrl(pageUrl: string, token?: string | null): string {
   const page = new URL(pageUrl);
   const ws = new URL('/ws', page);
   ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
-  const token = page.searchParams.get('token');
-  if (token) ws.searchParams.set('token', token);
+  const t = token ?? page.searchParams.get('token');
+  if (t) ws.searchParams.set('token', t);
   return ws.toString();
 }
 
+/** Options of the WebSocket client. */
+export interface WsClientOptions {
+  /** The access token (taken from the address bar at start); without it the session cookie is used. */
+  token?: string | null;
+  /** Silence after which the connection counts as lost, in ms. */
+  timeoutMs?: number;
+}
+
 /** Connects to the server that served `pageUrl`; resolves once the contract versions agree. */
-export async function wsClient(pageUrl: string): Promise<LabClient> {
-  const url = socketUrl(pageUrl);
+export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Promise<LabClient> {
+  const url = socketUrl(pageUrl, opts.token);
+  const timeoutMs = opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS;
   const listeners = new Set<(e: LabEvent) => void>();
+  const connection = new Set<(c: ConnectionChange) => void>();
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let socket: WebSocket | null = null;
   let opening: Promise<WebSocket> | null = null;
-  let retryMs = 500;
+  let lost: string | null = null;
+  let retryMs = 250;
+  let retryTimer: ReturnType<typeof setTimeout> | null = null;
+  let lastHeard = Date.now();
+
+  const announce = (c: ConnectionChange) => {
+    for (const l of [...connection]) {
+      try {
+        l(c);
+      } catch (e) {
+        console.error('connection listener failed', e);
+      }
+    }
+  };
 
   const failAll = (why: string) => {
     for (const p of pending.values()) p.reject(new RequestError({ code: 'disconnected', message: why }));
     pending.clear();
   };
+
+  /** Marks the open socket lost (once), fails what is in flight and starts reconnecting. */
+  const loseConnection = (ws: WebSocket, why: string) => {
+    if (socket !== ws) return;
+    socket = null;
+    ws.onclose = ws.onmessage = ws.onerror = null;
+    try {
+      ws.close();
+    } catch {
+      // already closing
+    }
+    failAll(`the connection to the lab was lost (${why}); reconnecting`);
+    lost = why;
+    announce({ state: 'lost', reason: why });
+    scheduleReconnect();
+  };
+
+  const scheduleReconnect = () => {
+    if (retryTimer) return;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      open().catch(() => {
+        retryMs = Math.min(retryMs * 2, 4000);
+        scheduleReconnect();
+      });
+    }, retryMs);
+  };
+
+  // The watchdog: a server that stays silent past the timeout is as good as gone.
+  const watchdog = setInterval(() => {
+    if (socket && Date.now() - lastHeard > timeoutMs) loseConnection(socket, `no heartbeat for ${Math.round((Date.now() - lastHeard) / 100) / 10} s`);
+  }, 100);
 
   const open = (): Promise<WebSocket> => {
     if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
@@ -43,18 +111,26 @@ export async function wsClient(pageUrl: string): Promise<LabClient> {
       let opened = false;
       ws.onopen = () => {
         opened = true;
-        retryMs = 500;
+        lastHeard = Date.now();
         socket = ws;
         opening = null;
         resolve(ws);
+        if (lost !== null) {
+          lost = null;
+          retryMs = 250;
+          // Ask first, so listeners that refetch find a server that speaks our contract.
+          void restored();
+        }
       };
       ws.onmessage = (m) => {
+        lastHeard = Date.now();
         let msg: ServerMessage;
         try {
           msg = JSON.parse(String(m.data)) as ServerMessage;
         } catch {
           return;
         }
+        if ('hb' in msg) return;
         if ('event' in msg) {
           for (const l of [...listeners]) {
             try {
@@ -74,26 +150,46 @@ export async function wsClient(pageUrl: string): Promise<LabClient> {
         else p.reject(new RequestError(msg.error));
       };
       ws.onclose = (ev) => {
-        if (socket === ws) socket = null;
         if (!opened) {
           opening = null;
-          reject(new Error(`cannot connect to the lab at ${new URL(url).host} (${ev.code === 1006 ? 'refused: is dplab serve running, and is the ?token= in this page\'s address right?' : `closed ${ev.code}`})`));
+          reject(
+            new RequestError({
+              code: 'disconnected',
+              message: `cannot connect to the lab at ${new URL(url).host} (${ev.code === 1006 ? "refused: is dplab serve running, and is the ?token= in this page's address right?" : `closed ${ev.code}`})`,
+            }),
+          );
           return;
         }
-        failAll(`the connection to the lab closed (${ev.code}${ev.reason ? `: ${ev.reason}` : ''}); retrying`);
-        // Reconnect in the background so events resume; requests made meanwhile wait for it.
-        if (listeners.size) setTimeout(() => void open().catch(() => {}), retryMs);
-        retryMs = Math.min(retryMs * 2, 10_000);
+        loseConnection(ws, `closed ${ev.code}${ev.reason ? `: ${ev.reason}` : ''}`);
       };
     });
     return opening;
   };
 
-  await open();
+  const restored = async () => {
+    try {
+      const info = await client.request('app.info', {});
+      if (info.contractVersion !== CONTRACT_VERSION) {
+        announce({ state: 'lost', reason: `the server now speaks contract version ${info.contractVersion}, this page ${CONTRACT_VERSION}: reload the page` });
+        return;
+      }
+    } catch {
+      return; // lost again: the next reconnect announces
+    }
+    announce({ state: 'restored' });
+  };
+
+  try {
+    await open();
+  } catch (e) {
+    clearInterval(watchdog);
+    throw e;
+  }
 
   const client: LabClient = {
     transport: 'http',
     async request<N extends RequestName>(name: N, args: RequestArgs<N>): Promise<Results[N]> {
+      if (lost !== null && !socket) throw new RequestError({ code: 'disconnected', message: `the lab is not connected (${lost}); reconnecting` });
       const ws = await open();
       const id = nextId++;
       return new Promise<Results[N]>((resolve, reject) => {
@@ -107,10 +203,17 @@ export async function wsClient(pageUrl: string): Promise<LabClient> {
         listeners.delete(listener);
       };
     },
+    onConnection(listener) {
+      connection.add(listener);
+      return () => {
+        connection.delete(listener);
+      };
+    },
   };
 
   const info = await client.request('app.info', {});
   if (info.contractVersion !== CONTRACT_VERSION) {
+    clearInterval(watchdog);
     (socket as WebSocket | null)?.close();
     throw new Error(`this page speaks contract version ${CONTRACT_VERSION} but the server speaks ${info.contractVersion}; reload the page (or restart dplab serve after updating)`);
   }
