@@ -130,6 +130,7 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
         } catch {
           return;
         }
+        // A heartbeat only proves the connection is alive (lastHeard): nothing to answer.
         if ('hb' in msg) return;
         if ('event' in msg) {
           for (const l of [...listeners]) {
@@ -141,8 +142,6 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
           }
           return;
         }
-        // A heartbeat only proves the connection is alive: nothing to answer.
-        if ('hb' in msg) return;
         const p = pending.get(msg.id);
         if (!p) return;
         pending.delete(msg.id);
