@@ -2,6 +2,7 @@
  * `dplab data`: import datasets into the cache, list and remove them. Exit codes: 0 success,
  * 1 the operation failed (bad files, unknown name), 2 a usage error.
  */
+import { parseArgs as parseCliArgs } from './args.ts';
 import { existsSync } from 'node:fs';
 import { CACHE_VERSION, dataDir, findCached, importDataset, listDatasets, readCacheFolder, readMeta, removeDataset, type ImportOptions } from '../data/cache.ts';
 import '../data/formats/index.ts';
@@ -21,26 +22,14 @@ The cache is ${'$'}DPLAB_DATA_DIR, else the user data folder (now: ${dataDir()})
 
 class UsageError extends Error {}
 
-/** Parses --flag value pairs and positionals; flags in `bool` take no value. */
+/** The shared parser (cli/args.ts), with usage errors thrown. */
 function parseArgs(args: string[], known: string[], bool: string[] = []): { pos: string[]; flags: Record<string, string | true> } {
-  const pos: string[] = [];
+  const a = parseCliArgs(args, { string: known, boolean: bool });
+  if (a.error) throw new UsageError(a.error);
   const flags: Record<string, string | true> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    if (a.startsWith('--')) {
-      const eq = a.indexOf('=');
-      const key = eq > 0 ? a.slice(2, eq) : a.slice(2);
-      if (!known.includes(key) && !bool.includes(key)) throw new UsageError(`unknown option --${key}`);
-      if (bool.includes(key)) flags[key] = true;
-      else if (eq > 0) flags[key] = a.slice(eq + 1);
-      else {
-        const v = args[++i];
-        if (v === undefined) throw new UsageError(`--${key} needs a value`);
-        flags[key] = v;
-      }
-    } else pos.push(a);
-  }
-  return { pos, flags };
+  for (const [k, v] of Object.entries(a.strings)) if (v !== undefined) flags[k] = v;
+  for (const [k, v] of Object.entries(a.flags)) if (v) flags[k] = true;
+  return { pos: a.positional, flags };
 }
 
 function intFlag(v: string | true | undefined, name: string, min: number, max: number): number | undefined {

@@ -3,6 +3,7 @@
  * prints a short summary (or the full JSON with --json); `fixed-points` evaluates Eq. 16; `presets`
  * lists the presets. Bad usage or parameters: one line on stderr, exit code 2.
  */
+import { parseArgs } from './args.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { PRESETS, TheoryParamsError, fixedPoints, runPreset, runSimulation, type PresetResult, type SimulationOutput } from '../theory/index.ts';
 
@@ -86,17 +87,16 @@ function runFile(path: string): PresetResult {
 }
 
 function fixedPointsCommand(args: string[], json: boolean): number {
-  const names: Record<string, 'tau' | 'sigma2' | 'eta' | 'alphaP'> = { '--tau': 'tau', '--sigma2': 'sigma2', '--eta': 'eta', '--alpha-p': 'alphaP' };
+  const names = { tau: 'tau', sigma2: 'sigma2', eta: 'eta', 'alpha-p': 'alphaP' } as const;
+  const a = parseArgs(args, { string: Object.keys(names) });
+  if (a.error) throw new UsageError(`fixed-points: ${a.error} (options: --tau, --sigma2, --eta, --alpha-p, --json)`);
+  if (a.positional.length) throw new UsageError(`fixed-points: unexpected '${a.positional[0]}' (options: --tau, --sigma2, --eta, --alpha-p, --json)`);
   const values: Record<string, number> = {};
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]!;
-    const [flag, inline] = a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
-    const key = names[flag];
-    if (!key) throw new UsageError(`fixed-points: unknown option '${a}' (options: --tau, --sigma2, --eta, --alpha-p, --json)`);
-    const raw = inline ?? args[++i];
-    if (raw === undefined) throw new UsageError(`fixed-points: ${flag} needs a value`);
+  for (const [flag, key] of Object.entries(names)) {
+    const raw = a.strings[flag];
+    if (raw === undefined) continue;
     const v = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`fixed-points: ${flag} must be a finite number, got '${raw}'`);
+    if (raw.trim() === '' || !Number.isFinite(v)) throw new UsageError(`fixed-points: --${flag} must be a finite number, got '${raw}'`);
     values[key] = v;
   }
   for (const need of ['tau', 'sigma2', 'eta'] as const) {
