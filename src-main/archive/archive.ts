@@ -8,8 +8,8 @@
  * switched to WAL and migrated. One process (the run manager's) writes; trainers send it batches.
  */
 import Database from 'better-sqlite3';
-import { closeSync, existsSync, mkdirSync, openSync, readSync, statSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { APPLICATION_ID, MIGRATIONS, RUN_STATUSES, SCHEMA_VERSION, type RunStatus } from './schema.ts';
@@ -18,7 +18,7 @@ import { decodeF32, encodeF32 } from './blobs.ts';
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
 
 /** Why an archive could not be opened: the file is left as it was in every case. */
-export type ArchiveErrorKind = 'foreign' | 'newer' | 'damaged' | 'missing' | 'older';
+export type ArchiveErrorKind = 'foreign' | 'newer' | 'damaged' | 'missing' | 'older' | 'readonly' | 'schema';
 
 /** Refusal to open (or use) an archive file, naming the file and the reason. */
 export class ArchiveError extends Error {
@@ -37,7 +37,11 @@ export class ArchiveError extends Error {
 export interface OpenOptions {
   /** Create the file when it does not exist (default true). An existing empty file is never adopted. */
   create?: boolean;
-  /** Open read-only: no migrations, no writes (for import sources and inspection). */
+  /**
+   * Open read-only: no migrations, no writes (for import sources and inspection). Absent: read-only
+   * exactly when the file or its folder is not writable (see `archiveWritable`), so an archive on a
+   * read-only disk can be browsed; false: read-write or fail.
+   */
   readonly?: boolean;
 }
 
@@ -132,6 +136,61 @@ export interface NewRun {
   createdAt?: number;
 }
 
+/**
+ * Loads SQLite with URI file names on (better-sqlite3 reads SQLITE_USE_URI once, when its addon
+ * loads), so a read-only open can say `immutable=1`; the variable is restored at once so no child
+ * process inherits it. When another module loaded the addon first, read-only opens fall back to the
+ * plain read-only mode (which may leave WAL side files where the folder is writable).
+ */
+function enableUriNames(): void {
+  const had = process.env.SQLITE_USE_URI;
+  process.env.SQLITE_USE_URI = '1';
+  try {
+    new Database(':memory:').close();
+  } finally {
+    if (had === undefined) delete process.env.SQLITE_USE_URI;
+    else process.env.SQLITE_USE_URI = had;
+  }
+}
+enableUriNames();
+
+/**
+ * Whether the lab may change `file`: the file (when it exists) and its folder (where SQLite puts the
+ * WAL side files) are writable and carry a write permission bit. The bits count even for root, who
+ * passes every access check, so `chmod a-w` marks an archive read-only for everyone.
+ */
+export function archiveWritable(file: string): boolean {
+  const ok = (p: string): boolean => {
+    try {
+      accessSync(p, constants.W_OK);
+      return (statSync(p).mode & 0o222) !== 0;
+    } catch {
+      return false;
+    }
+  };
+  const abs = resolve(file);
+  return ok(dirname(abs)) && (!existsSync(abs) || ok(abs));
+}
+
+/**
+ * Opens an existing archive for reading without creating anything beside it. In WAL mode even a
+ * read-only connection creates `-wal` and `-shm` (and leaves them), which fails on a read-only disk
+ * and litters damaged files; with no WAL file present every commit is in the main file, so it is
+ * opened immutable (no side files, no locks). A present WAL holds commits the main file lacks: then
+ * the plain read-only mode reads them (its side files exist already).
+ */
+function openReadOnlyDb(file: string): Database.Database {
+  const abs = resolve(file);
+  if (!existsSync(`${abs}-wal`)) {
+    try {
+      return new Database(`file:${encodeURI(abs).replace(/\?/g, '%3F').replace(/#/g, '%23')}?mode=ro&immutable=1`, { readonly: true, fileMustExist: true });
+    } catch {
+      // URI names unavailable (another module loaded SQLite first): the plain read-only mode below.
+    }
+  }
+  return new Database(abs, { readonly: true, fileMustExist: true });
+}
+
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
 
 function isCorruption(e: unknown): boolean {
@@ -175,7 +234,7 @@ export function verifyArchiveFile(file: string, opts: { quickCheck?: boolean } =
   if (h.userVersion > SCHEMA_VERSION) throw newer(file, h.userVersion);
   let db: Database.Database | undefined;
   try {
-    db = new Database(file, { readonly: true, fileMustExist: true });
+    db = openReadOnlyDb(file);
     const version = db.pragma('user_version', { simple: true }) as number;
     if (version > SCHEMA_VERSION) throw newer(file, version);
     // Reading the schema touches page 1 and the catalogue: a mangled header or catalogue fails here.
@@ -212,18 +271,88 @@ export function openArchive(file: string, opts: OpenOptions = {}): Archive {
     return new Archive(db, file, false);
   }
   const { schemaVersion } = verifyArchiveFile(file);
-  if (opts.readonly) {
+  const readonly = opts.readonly ?? !archiveWritable(file);
+  if (readonly) {
     if (schemaVersion < SCHEMA_VERSION) {
-      throw new ArchiveError('older', file, `has schema version ${schemaVersion}; open it once read-write (any dplab command) to migrate it to ${SCHEMA_VERSION}`);
+      throw new ArchiveError('older', file, `has schema version ${schemaVersion}; open it once read-write (any dplab command, in a writable folder) to migrate it to ${SCHEMA_VERSION}`);
     }
-    return new Archive(new Database(file, { readonly: true, fileMustExist: true }), file, true);
+    return new Archive(openReadOnlyDb(file), file, true);
   }
-  const db = new Database(file, { fileMustExist: true });
-  db.pragma('journal_mode = WAL');
-  return new Archive(db, file, false);
+  const sideFiles = [`${file}-wal`, `${file}-shm`].filter((f) => !existsSync(f));
+  let db: Database.Database | undefined;
+  try {
+    db = new Database(file, { fileMustExist: true });
+    db.pragma('journal_mode = WAL');
+    return new Archive(db, file, false);
+  } catch (e) {
+    // Leave the file as found: close (which removes a WAL SQLite made) and remove side files we caused.
+    try {
+      db?.close();
+    } catch {
+      // closing a broken connection may fail too
+    }
+    for (const f of sideFiles) rmSync(f, { force: true });
+    if (e instanceof ArchiveError) throw e;
+    if (isCorruption(e)) throw new ArchiveError('damaged', file, `is damaged (${(e as Error).message}); it was not changed`, { cause: e });
+    throw new ArchiveError('damaged', file, `cannot be opened: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 type Row = Record<string, unknown>;
+
+/** Tables and indexes of a database: name → column descriptions ("name TYPE notnull pk"). */
+type Shape = Map<string, { type: string; columns: string[] }>;
+
+function schemaShape(db: Database.Database): Shape {
+  const out: Shape = new Map();
+  const objects = db.prepare("SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index') AND name NOT LIKE 'sqlite_%' ORDER BY name").all() as { type: string; name: string }[];
+  for (const o of objects) {
+    const cols =
+      o.type === 'table'
+        ? (db.prepare('SELECT name, type, "notnull" AS nn, pk FROM pragma_table_info(?)').all(o.name) as { name: string; type: string; nn: number; pk: number }[]).map(
+            (c) => `${c.name} ${c.type || '(no type)'}${c.nn ? ' NOT NULL' : ''}${c.pk ? ` PK${c.pk}` : ''}`,
+          )
+        : (db.prepare('SELECT name FROM pragma_index_info(?)').all(o.name) as { name: string | null }[]).map((c) => c.name ?? '(expression)');
+    out.set(o.name, { type: o.type, columns: cols });
+  }
+  return out;
+}
+
+const expectedShapes = new Map<number, Shape>();
+
+/** The shape the migrations create for `version`, built once in memory. */
+function expectedShape(version: number): Shape {
+  let shape = expectedShapes.get(version);
+  if (!shape) {
+    const mem = new Database(':memory:');
+    try {
+      for (let v = 0; v < Math.min(version, MIGRATIONS.length); v++) mem.exec(MIGRATIONS[v]!.sql);
+      shape = schemaShape(mem);
+    } finally {
+      mem.close();
+    }
+    expectedShapes.set(version, shape);
+  }
+  return shape;
+}
+
+function compareShapes(actual: Shape, expected: Shape, version: number): string[] {
+  const out: string[] = [];
+  for (const [name, e] of expected) {
+    const a = actual.get(name);
+    if (!a) {
+      out.push(`${e.type} '${name}' of schema version ${version} is missing`);
+      continue;
+    }
+    if (a.type !== e.type) out.push(`'${name}' is a ${a.type}, expected a ${e.type}`);
+    const missing = e.columns.filter((c) => !a.columns.includes(c));
+    const extra = a.columns.filter((c) => !e.columns.includes(c));
+    if (missing.length) out.push(`${e.type} '${name}' lacks column(s) of schema version ${version}: ${missing.join(', ')}`);
+    if (extra.length) out.push(`${e.type} '${name}' has column(s) that schema version ${version} does not define: ${extra.join(', ')}`);
+  }
+  for (const [name, a] of actual) if (!expected.has(name)) out.push(`${a.type} '${name}' is not part of schema version ${version}`);
+  return out;
+}
 
 function parseJson<T>(s: unknown): T | null {
   return typeof s === 'string' ? (JSON.parse(s) as T) : null;
@@ -251,6 +380,13 @@ export class Archive {
       // NORMAL in WAL mode survives a killed process (only power loss can lose the newest commits).
       db.pragma('synchronous = NORMAL');
       this.migrate();
+    }
+  }
+
+  /** Refuses a change to a read-only archive with an error naming the file. */
+  private writable(): void {
+    if (this.readonly) {
+      throw new ArchiveError('readonly', this.file, 'is open read-only (the file or its folder is not writable, or it was opened for reading): browsing works, changes do not; copy it to a writable folder to change it');
     }
   }
 
@@ -286,6 +422,16 @@ export class Archive {
     this.db.close();
   }
 
+  /**
+   * The schema's shape against what its version's migrations create: every table and index with its
+   * columns (name, declared type, NOT NULL, primary key). [] when it matches; otherwise one line per
+   * difference. integrity_check only proves the b-trees sound: a dropped table or a column
+   * added by hand passes it and breaks the lab later.
+   */
+  schemaProblems(): string[] {
+    return compareShapes(schemaShape(this.db), expectedShape(this.schemaVersion), this.schemaVersion);
+  }
+
   /** Full `PRAGMA integrity_check`: ['ok'] for a sound file, otherwise the problems found. */
   integrityCheck(): string[] {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
@@ -295,6 +441,7 @@ export class Archive {
 
   /** Adds a run (status 'queued' unless given) and returns its record. */
   createRun(r: NewRun): RunRecord {
+    this.writable();
     const uuid = r.uuid ?? randomUUID();
     this.stmt(
       'INSERT INTO runs (uuid, name, setup_json, setup_hash, status, created_at, seed) VALUES (?, ?, ?, ?, ?, ?, ?)',
@@ -384,6 +531,7 @@ export class Archive {
 
   /** Sets a run's status and, optionally, other columns (snake_case names of the runs table). */
   setStatus(uuid: string, status: RunStatus, extra: { error?: string | null; endedAt?: number | null; startedAt?: number; pid?: number | null; ownerPid?: number | null } = {}): void {
+    this.writable();
     const sets = ['status = ?'];
     const params: unknown[] = [status];
     const cols: [keyof typeof extra, string][] = [['error', 'error'], ['endedAt', 'ended_at'], ['startedAt', 'started_at'], ['pid', 'pid'], ['ownerPid', 'owner_pid']];
@@ -400,16 +548,19 @@ export class Archive {
 
   /** Records that the run's trainer is alive (the manager calls it on each trainer heartbeat). */
   heartbeat(uuid: string, at = Date.now()): void {
+    this.writable();
     this.stmt('UPDATE runs SET heartbeat_at = ? WHERE uuid = ?').run(at, uuid);
   }
 
   /** Asks the manager that owns a running run to cancel it (works from another process). */
   requestCancel(uuid: string): void {
+    this.writable();
     this.stmt('UPDATE runs SET cancel_requested = 1 WHERE uuid = ?').run(uuid);
   }
 
   /** Deletes a run with everything stored for it. */
   deleteRun(uuid: string): boolean {
+    this.writable();
     return this.stmt('DELETE FROM runs WHERE uuid = ?').run(uuid).changes > 0;
   }
 
@@ -430,6 +581,7 @@ export class Archive {
    * are replaced, so the steps a resumed run repeats after its checkpoint overwrite the old ones.
    */
   appendEvents(uuid: string, events: readonly TrainerEvent[]): void {
+    this.writable();
     if (events.length === 0) return;
     const runId = this.runId(uuid);
     const insMetric = this.stmt('INSERT OR REPLACE INTO metrics(run_id, name_id, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
@@ -534,6 +686,7 @@ export class Archive {
 
   /** Stores a checkpoint blob at `step`, keeping only the newest `keep` of the run. */
   putCheckpoint(uuid: string, step: number, data: Uint8Array, keep = 3): void {
+    this.writable();
     const runId = this.runId(uuid);
     this.db.transaction(() => {
       this.stmt('INSERT OR REPLACE INTO checkpoints(run_id, step, created_at, size, data) VALUES (?, ?, ?, ?, ?)').run(runId, step, Date.now(), data.byteLength, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -560,6 +713,7 @@ export class Archive {
 
   /** Adds tags to a run (existing ones are kept). */
   addTags(uuid: string, tags: string[]): void {
+    this.writable();
     const runId = this.runId(uuid);
     this.db.transaction(() => {
       for (const t of tags) this.stmt('INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?, ?)').run(runId, t);
@@ -568,6 +722,7 @@ export class Archive {
 
   /** Removes tags from a run. */
   removeTags(uuid: string, tags: string[]): void {
+    this.writable();
     const runId = this.runId(uuid);
     this.db.transaction(() => {
       for (const t of tags) this.stmt('DELETE FROM tags WHERE run_id = ? AND tag = ?').run(runId, t);
@@ -576,6 +731,7 @@ export class Archive {
 
   /** Sets (or, with an empty text, removes) a run's markdown note. */
   setNote(uuid: string, markdown: string): void {
+    this.writable();
     const runId = this.runId(uuid);
     if (markdown === '') this.stmt('DELETE FROM notes WHERE run_id = ?').run(runId);
     else this.stmt('INSERT OR REPLACE INTO notes(run_id, markdown, updated_at) VALUES (?, ?, ?)').run(runId, markdown, Date.now());
@@ -591,6 +747,7 @@ export class Archive {
 
   /** Records a sweep and links its member runs (which must already exist). */
   createSweep(s: { uuid?: string; name?: string | null; definition: unknown; members: { runUuid: string; idx: number; combo: Record<string, unknown> }[] }): string {
+    this.writable();
     const uuid = s.uuid ?? randomUUID();
     this.db.transaction(() => {
       const info = this.stmt('INSERT INTO sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)').run(uuid, s.name ?? null, JSON.stringify(s.definition), Date.now());

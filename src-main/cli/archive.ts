@@ -70,14 +70,22 @@ function check(file: string, json: boolean): number {
   }
   const archive = openArchive(file, { readonly: true });
   try {
-    const problems = archive.integrityCheck().filter((m) => m !== 'ok');
-    const counts = archive.counts();
-    if (json) console.log(JSON.stringify({ file, ok: problems.length === 0, schemaVersion, supported: SCHEMA_VERSION, counts, problems }));
+    const integrity = archive.integrityCheck().filter((m) => m !== 'ok');
+    // The shape (tables, columns, indexes) against the version: a sound file can still lack a table.
+    const schema = integrity.length ? [] : archive.schemaProblems();
+    const problems = [...integrity, ...schema];
+    let counts: Record<string, number> = {};
+    try {
+      if (!schema.length) counts = archive.counts();
+    } catch (e) {
+      problems.push(`counting rows failed: ${(e as Error).message}`);
+    }
+    if (json) console.log(JSON.stringify({ file, ok: problems.length === 0, schemaVersion, supported: SCHEMA_VERSION, counts, problems, schemaProblems: schema }));
     else {
       console.log(`archive   ${file}`);
-      console.log(`schema    version ${schemaVersion} (this lab: ${SCHEMA_VERSION})`);
-      console.log(`integrity ${problems.length ? `DAMAGED: ${problems.slice(0, 10).join('; ')}` : 'ok'}`);
-      console.log(Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(' · '));
+      console.log(`schema    version ${schemaVersion} (this lab: ${SCHEMA_VERSION})${schema.length ? `, WRONG SHAPE: ${schema.slice(0, 10).join('; ')}` : ', shape ok'}`);
+      console.log(`integrity ${integrity.length ? `DAMAGED: ${integrity.slice(0, 10).join('; ')}` : 'ok'}`);
+      if (Object.keys(counts).length) console.log(Object.entries(counts).map(([k, v]) => `${k} ${v}`).join(' · '));
     }
     return problems.length ? 1 : 0;
   } finally {

@@ -44,7 +44,7 @@ export async function runsCommand(args: string[]): Promise<number> {
   let archive: Archive | undefined;
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive), { create: sub === 'list' });
-    if (sub === 'list' || sub === 'show') {
+    if ((sub === 'list' || sub === 'show') && !archive.readonly) {
       // A run whose process died still reads 'running' until a manager looks: show the truth.
       const { RunManager } = await import('../runs/manager.ts');
       const m = new RunManager(archive, { concurrency: 1 });
@@ -115,7 +115,10 @@ export async function runsCommand(args: string[]): Promise<number> {
       console.error(`dplab runs: ${e.message}\n\n${HELP}`);
       return 2;
     }
-    console.error(`dplab runs ${sub}: ${(e as Error).message}`);
+    // Every archive error names the file (SQLite's own messages do not).
+    const m = (e as Error).message;
+    const file = archive?.file ?? resolveArchivePath(a.strings.archive);
+    console.error(`dplab runs ${sub}: ${m.includes(file) ? m : `${m} (archive ${file})`}`);
     return 1;
   } finally {
     archive?.close();

@@ -171,7 +171,8 @@ export class LabService {
     });
     m.on('status', (uuid: string, status: RunStatus) => this.onStatus(m, uuid, status));
     m.on('event', (uuid: string, e: TrainerEvent) => this.onTrainerEvent(uuid, e));
-    m.recover();
+    // A read-only archive (a read-only disk) is browsed as it is: nothing to recover, nothing to write.
+    if (!archive.readonly) m.recover();
     return m;
   }
 
@@ -255,7 +256,10 @@ export class LabService {
       return { ok: true, result };
     } catch (e) {
       if (e instanceof ServiceError) return { ok: false, error: { code: e.code, message: e.message } };
-      return { ok: false, error: { code: 'failed', message: `${v.name}: ${(e as Error)?.message ?? String(e)}` } };
+      const msg = (e as Error)?.message ?? String(e);
+      // SQLite's own messages do not name the file: every archive error does.
+      const sqlite = String((e as { code?: unknown })?.code ?? '').startsWith('SQLITE_') && !msg.includes(this.archive.file);
+      return { ok: false, error: { code: 'failed', message: `${v.name}: ${sqlite ? `archive ${this.archive.file}: ` : ''}${msg}` } };
     }
   }
 
