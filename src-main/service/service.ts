@@ -5,8 +5,8 @@
  * `onEvent`; neither knows anything else about the lab. Arguments are validated here with the
  * contract's schemas, so a malformed message gets an error reply and changes nothing.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import {
   CONTRACT_VERSION,
@@ -484,7 +484,7 @@ export class LabService {
         ...(a.name !== undefined ? { name: a.name } : {}),
         ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
       };
-      const r = await this.jobs.run({ kind: 'datasets.import', path: a.path, options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });
+      const r = await this.jobs.run({ kind: 'datasets.import', path: requestPath(a.path, 'dataset', { mayCreate: false }), options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });
       return jobResult('datasets.import', r) as Results['datasets.import'];
     },
     'archive.info': (a) => ({
@@ -498,6 +498,7 @@ export class LabService {
       if (this.manager.running.length || this.manager.queued.length) {
         throw new ServiceError('failed', `runs are training in ${this.archive.file}; cancel them or wait before opening another archive`);
       }
+      requestPath(a.path, 'archive', { mayCreate: true });
       const next = openArchive(a.path); // throws (foreign, newer, damaged) before anything changes
       const old = this.archive;
       const oldManager = this.manager;
@@ -511,11 +512,30 @@ export class LabService {
     },
     'archive.import': async (a) => {
       const { importArchive } = await import('../archive/merge.ts');
-      const r = importArchive(this.archive, a.path);
+      const r = importArchive(this.archive, requestPath(a.path, 'archive', { mayCreate: false }));
       if (r.runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
       return { added: r.runsAdded, skipped: r.runsSkipped };
     },
   };
+}
+
+/**
+ * A file path from a request. It must be absolute (a relative one would resolve against wherever the
+ * server was started), and name something that exists, or, for a new archive, a file in an existing
+ * folder: a request never creates folders.
+ */
+function requestPath(path: string, what: string, opts: { mayCreate: boolean }): string {
+  if (!isAbsolute(path)) throw new ServiceError('invalid-args', `the ${what} path must be absolute, got '${path.slice(0, 200)}'`);
+  if (existsSync(path)) return path;
+  if (!opts.mayCreate) throw new ServiceError('invalid-args', `no ${what} at ${path.slice(0, 500)}`);
+  let folder = false;
+  try {
+    folder = statSync(dirname(path)).isDirectory();
+  } catch {
+    folder = false;
+  }
+  if (!folder) throw new ServiceError('invalid-args', `cannot create a new ${what} at ${path.slice(0, 500)}: the folder ${dirname(path).slice(0, 500)} does not exist`);
+  return path;
 }
 
 /** A long job's reply as a result, or the ServiceError naming why it did not finish. */

@@ -174,7 +174,7 @@ test('theory: presets listed; a preset and a {kind, params} document run in a wo
 test('datasets: import (in a worker) of generated IDX files, then listed; a missing path fails with its name', async () => {
   assert.deepEqual(await call('datasets.list', {}), []);
   const e = await fails('datasets.import', { path: join(dir, 'missing.bin') });
-  assert.equal(e.code, 'failed');
+  assert.equal(e.code, 'invalid-args', 'a path that names nothing is bad input, refused before any job starts');
   assert.match(e.message, /missing\.bin/);
   const src = join(dir, 'idx');
   writeIdx(src, { n: 40, m: 10, h: 28, w: 28 });
