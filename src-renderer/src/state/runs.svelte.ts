@@ -110,7 +110,8 @@ export class RunsState {
   /** Progress of a row: live when running, else from the archive. */
   progressOf(r: RunRow): { step: number; total: number; etaSec: number | null } {
     const p = this.progress[r.id];
-    if (p && ACTIVE_STATUSES.has(r.status)) return { step: p.step, total: p.totalSteps, etaSec: p.etaSec };
+    // While disconnected an ETA would keep looking live: drop it until the connection is back.
+    if (p && ACTIVE_STATUSES.has(r.status)) return { step: p.step, total: p.totalSteps, etaSec: lab.lost ? null : p.etaSec };
     return { step: r.lastStep ?? 0, total: r.totalSteps ?? 0, etaSec: null };
   }
 
