@@ -2,21 +2,23 @@
  * `dplab archive check|import|path`: the archive file itself — its integrity and schema version,
  * merging another archive (or JSON run bundles) into it, and where it lives.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { ArchiveError, openArchive, SCHEMA_VERSION, verifyArchiveFile } from '../archive/archive.ts';
-import { importArchive } from '../archive/merge.ts';
+import { importArchive, mergeShard } from '../archive/merge.ts';
+import { folderPaths, readManifest, shardIndices } from '../runs/sweep-folder.ts';
 import { importRunBundle, type RunBundle } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs } from './args.ts';
 
 const HELP = `usage: dplab archive check [--archive FILE]
-       dplab archive import OTHER.sqlite|RUNS.json [--archive FILE]
+       dplab archive import OTHER.sqlite|RUNS.json|SWEEP-FOLDER [--archive FILE]
        dplab archive path [--archive FILE]
 
 check   full integrity check (PRAGMA integrity_check), schema version and row counts;
         exit 0 when sound, 1 when damaged, foreign or from a newer lab.
 import  merges another archive, keyed by run uuid (importing twice adds nothing), or JSON run
-        bundles written by 'dplab runs export --format json'.
+        bundles written by 'dplab runs export --format json', or every finished shard of a
+        cluster sweep's folder (dplab sweep --executor slurm), e.g. after rsync to a desktop.
 path    prints the archive file in use (--archive, else $DPLAB_ARCHIVE, else the data folder).`;
 
 /** The `archive` sub-command. */
@@ -93,7 +95,29 @@ function check(file: string, json: boolean): number {
   }
 }
 
+/** Merges every finished shard of a cluster sweep's folder (copied here with rsync, say); unfinished ones are named. */
+function importFolder(file: string, folder: string): number {
+  readManifest(folder); // says plainly when this is not a sweep folder
+  const archive = openArchive(file);
+  try {
+    let added = 0;
+    let present = 0;
+    const unfinished: number[] = [];
+    for (const i of shardIndices(folder)) {
+      const r = mergeShard(archive, folderPaths(folder).shard(i));
+      if (r.result === 'added') added++;
+      else if (r.result === 'present') present++;
+      else unfinished.push(i);
+    }
+    console.log(`imported ${added} run(s) from the sweep folder ${folder}; ${present} already present${unfinished.length ? `; ${unfinished.length} not finished (members ${unfinished.join(', ')}): import again once they are` : ''}`);
+    return 0;
+  } finally {
+    archive.close();
+  }
+}
+
 function importOne(file: string, other: string): number {
+  if (statSync(other).isDirectory()) return importFolder(file, other);
   const archive = openArchive(file);
   try {
     const head = readFileSync(other).subarray(0, 16).toString('latin1');

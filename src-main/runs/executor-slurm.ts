@@ -224,7 +224,9 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
       if (ts && FINAL_TASK_STATES.has(ts.state) && existsSync(p.shard(i))) {
         mergeShard(archive, p.shard(i));
         const r = archive.getRun(mem.runUuid);
-        st = { ...st, status: r?.status ?? (ts.state as RunStatus), step: r?.lastStep ?? ts.step, totalSteps: r?.totalSteps ?? ts.totalSteps, detail: `${job} ${ts.state.toUpperCase()}${ts.error ? `: ${ts.error}` : ''}` };
+        const tail = ts.state === 'failed' || ts.state === 'diverged' ? logTail(f, i) : '';
+        const detail = `${job} ${ts.state.toUpperCase()}${ts.error ? `: ${ts.error}` : ''}${tail ? `; last lines of ${p.log(i)}:\n${tail}` : ''}`;
+        st = { ...st, status: r?.status ?? (ts.state as RunStatus), step: r?.lastStep ?? ts.step, totalSteps: r?.totalSteps ?? ts.totalSteps, detail };
       } else if (row) {
         if (row.state === 'PENDING' && row.reason === 'BeginTime' && ts?.state === 'requeued' && !released.has(`${i}:${ts.restarts}`)) {
           // The task requeued itself to resume (time limit near, trainer died); Slurm would hold it ~2 min.
