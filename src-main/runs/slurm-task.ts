@@ -31,8 +31,8 @@ export async function runSweepTask(folder: string, idx: number): Promise<number>
   const setup = parseSetup(JSON.parse(readFileSync(p.setup(idx), 'utf8')));
   const restarts = Number(process.env.SLURM_RESTART_COUNT ?? 0) || 0;
   const jobId = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${idx}` : (process.env.SLURM_JOB_ID ?? null);
-  const t0 = Date.now();
-  const status: TaskStatus = { state: 'starting', step: null, totalSteps: null, restarts, host: hostname(), jobId, updatedAt: t0, resumedFrom: null, firstStepSec: null, error: null };
+  const t0 = Math.round(performance.timeOrigin); // the process start: node and the CLI's loading count too
+  const status: TaskStatus = { state: 'starting', step: null, totalSteps: null, restarts, host: hostname(), jobId, updatedAt: t0, startedAt: t0, resumedFrom: null, firstStepSec: null, error: null };
   const write = (patch: Partial<TaskStatus> = {}) => {
     Object.assign(status, patch, { updatedAt: Date.now() });
     writeAtomic(p.status(idx), JSON.stringify(status) + '\n');

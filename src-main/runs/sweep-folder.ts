@@ -42,6 +42,8 @@ export interface TaskStatus {
   updatedAt: number;
   /** Step of the checkpoint this attempt resumed from (null: started from scratch). */
   resumedFrom: number | null;
+  /** When this attempt's process started (ms since epoch). */
+  startedAt: number;
   /** Seconds from this attempt's start to its first training step. */
   firstStepSec: number | null;
   error: string | null;
