@@ -106,8 +106,13 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
   };
 
-  const recentLoss: number[] = [];
-  const recentStd: number[] = [];
+  // The summary averages the last 10 steps; a resumed run takes those before its checkpoint from it.
+  const window = (k: string) => {
+    const v = opts.resumeFrom?.state[k];
+    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number').slice(-10) : [];
+  };
+  const recentLoss: number[] = window('recentLoss');
+  const recentStd: number[] = window('recentStd');
   const stepRates: number[] = [];
   let lastRank: number | null = null;
   let lastEval: { probeAcc: number; knnAcc: number } | null = null;
@@ -179,7 +184,10 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       const ev = setup.eval.everyEpochs;
       if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) lastEval = evaluate(done, epoch);
       if (opts.checkpointEvery && opts.onCheckpoint && done % opts.checkpointEvery === 0 && done < totalSteps) {
-        await opts.onCheckpoint(captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash));
+        const c = captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash);
+        c.state.recentLoss = [...recentLoss];
+        c.state.recentStd = [...recentStd];
+        await opts.onCheckpoint(c);
       }
       // Let the event loop breathe: IPC messages, abort signals, progress output.
       await new Promise((r) => setImmediate(r));

@@ -102,6 +102,9 @@ test('resuming from a checkpoint continues exactly', async () => {
   assert.equal(resumed.losses.length, 6);
   resumed.losses.forEach((l, i) => assert.ok(Math.abs(l - full.losses[6 + i]!) < 1e-5, `step ${7 + i}: ${l} vs ${full.losses[6 + i]}`));
   assert.ok(Math.abs(resumed.summary.probeAcc! - full.summary.probeAcc!) < 1e-9);
+  // The summary's loss and collapse indicator average the last 10 steps, some of them before the checkpoint.
+  assert.ok(Math.abs(resumed.summary.finalLoss! - full.summary.finalLoss!) < 1e-5, `finalLoss ${resumed.summary.finalLoss} vs ${full.summary.finalLoss}`);
+  assert.ok(Math.abs(resumed.summary.collapseStd! - full.summary.collapseStd!) < 1e-5, `collapseStd ${resumed.summary.collapseStd} vs ${full.summary.collapseStd}`);
 });
 
 test('collapse: no predictor trends to collapse while DirectPred does not', async () => {
