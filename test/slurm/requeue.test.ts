@@ -1,0 +1,66 @@
+// A scancelled task and a task whose trainer is kill -9'd are requeued and resume from their shard's
+// checkpoint; the merged runs equal uninterrupted ones, step by step.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { readManifest, readTaskStatus, folderPaths } from '../../src-main/runs/sweep-folder.ts';
+import { problem, skip, dir, dplab, tiny, sweepFile, until, sameRuns } from './helpers.ts';
+
+
+test('scancel of a running task and kill -9 of a task\'s trainer: both requeued, resumed from their checkpoints, same metrics as uninterrupted runs', { skip, timeout: 480_000 }, async () => {
+  assert.equal(problem, null);
+  const STEPS = 30;
+  const f = sweepFile('requeue', { base: tiny(STEPS), seeds: 2 });
+  const folder = join(dir, 'requeue-folder');
+  const lab = join(dir, 'requeue.sqlite');
+  const sub = await dplab(['sweep', f, '--executor', 'slurm', '--archive', lab, '--backend', 'wasm', '--checkpoint-every', '3', '--cpus-per-task', '1', '--folder', folder, '--detach']);
+  assert.equal(sub.code, 0, sub.err);
+  const id = sub.out.trim();
+  const m = readManifest(folder);
+  const p = folderPaths(folder);
+  // Both tasks past their third checkpoint, not yet done.
+  const ckAt = (i: number) => {
+    if ((readTaskStatus(folder, i)?.step ?? 0) < 10) return 0; // by then the task has made its shard
+    const s = openArchive(p.shard(i), { readonly: true });
+    try {
+      return s.latestCheckpoint(m.members[i]!.runUuid)?.step ?? 0;
+    } finally {
+      s.close();
+    }
+  };
+  await until('both tasks past a checkpoint', () => ckAt(0) >= 9 && ckAt(1) >= 9);
+  // Task 0: scancel from outside the lab (an admin, a lost node).
+  assert.equal(spawnSync('scancel', [`${m.jobId}_0`]).status, 0);
+  // Task 1: its trainer dies (OOM killer, a crash).
+  const s1 = openArchive(p.shard(1), { readonly: true });
+  const trainer = s1.getRun(m.members[1]!.runUuid)!.pid!;
+  s1.close();
+  assert.ok(trainer > 0);
+  process.kill(trainer, 'SIGKILL');
+
+  const w = await dplab(['sweep', 'watch', id, '--archive', lab]);
+  assert.equal(w.code, 0, w.err);
+  for (const i of [0, 1]) {
+    const ts = readTaskStatus(folder, i)!;
+    assert.equal(ts.state, 'completed');
+    assert.ok(ts.restarts >= 1, `task ${i} was requeued (restart count ${ts.restarts})`);
+    assert.ok((ts.resumedFrom ?? 0) >= 9, `task ${i} resumed from its checkpoint, not step 0 (from ${ts.resumedFrom})`);
+    assert.match(readFileSync(p.log(i), 'utf8'), /resumes from its checkpoint at step \d+/);
+  }
+  assert.match(w.err, /REQUEUED/);
+
+  // The same two runs left alone (locally) give the same metrics; the archive holds each run once.
+  const ref = join(dir, 'requeue-ref.sqlite');
+  const r = await dplab(['sweep', f, '--archive', ref, '--backend', 'wasm', '--checkpoint-every', '3', '--concurrency', '2']);
+  assert.equal(r.code, 0, r.err);
+  const a = openArchive(lab, { readonly: true });
+  const b = openArchive(ref, { readonly: true });
+  assert.equal(a.listRuns().length, 2);
+  sameRuns(a, b, id, b.listSweeps()[0]!.uuid);
+  for (const run of a.listRuns()) assert.equal(a.getMetrics(run.uuid, ['loss'])[0]!.steps.length, STEPS, 'every step once');
+  a.close();
+  b.close();
+});
