@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { build } from 'esbuild';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
@@ -60,6 +61,10 @@ function addRun(name: string): void {
 
 const connection = () => page.getByTestId('connection');
 
+// Page-side code inside page.evaluate runs in Chromium; the Node tsconfig has no DOM types.
+declare const window: unknown;
+declare const location: { href: string };
+
 /** Waits until the status bar says `state`; resolves with the milliseconds it took. */
 async function waitState(state: 'connected' | 'disconnected', timeout: number): Promise<number> {
   const t0 = Date.now();
@@ -77,7 +82,7 @@ test('the page connects and takes the token out of the address bar', async () =>
   await page.getByText('before any gap').first().waitFor({ timeout: 15_000 });
 });
 
-test('a hung server (no heartbeat) shows "disconnected" within 2 s; when it wakes the page reconnects and shows what changed', async () => {
+test('a hung server (no heartbeat) shows "disconnected" within 2 s; when it wakes the page recovers and shows what changed', async () => {
   served.child.kill('SIGSTOP');
   try {
     await waitState('disconnected', 2000);
@@ -113,4 +118,63 @@ test('a stopped server shows "disconnected" within 2 s; restarted on the same ar
   await waitState('connected', 30_000);
   await page.screenshot({ path: join(ARTIFACTS, 'connection-restored.png') });
   assert.deepEqual(pageErrors, []);
+});
+
+test('the transport itself: a stall past the timeout is announced but keeps requests; silence past deadMs gives the socket up and a new one is opened', async () => {
+  const bundle = await build({
+    entryPoints: [join(ROOT, 'src-renderer/src/lib/transports/ws.ts')],
+    bundle: true,
+    format: 'iife',
+    globalName: 'DplabWs',
+    platform: 'browser',
+    target: 'es2022',
+    write: false,
+  });
+  await page.evaluate(bundle.outputFiles[0]!.text + ';window.DplabWs = DplabWs;');
+  type W = {
+    DplabWs: { wsClient(u: string, o: unknown): Promise<{ request(n: string, a: unknown): Promise<unknown>; onConnection(l: (c: { state: string }) => void): () => void }> };
+    conn: string[];
+    client: { request(n: string, a: unknown): Promise<unknown> };
+    stalled: Promise<string>;
+  };
+  await page.evaluate(async () => {
+    const w = window as unknown as W;
+    const c = await w.DplabWs.wsClient(location.href, { deadMs: 4000 });
+    w.conn = [];
+    w.client = c;
+    c.onConnection((ch) => w.conn.push(ch.state));
+  });
+  // A short stall: announced lost, the request asked during it is answered when the server wakes.
+  served.child.kill('SIGSTOP');
+  try {
+    await page.waitForFunction(() => (window as unknown as W).conn.includes('lost'), null, { timeout: 3000, polling: 50 });
+    await page.evaluate(() => {
+      const w = window as unknown as W;
+      w.stalled = w.client.request('app.info', {}).then(
+        (i) => `answered ${(i as { transport: string }).transport}`,
+        (e: Error) => `failed: ${e.message}`,
+      );
+    });
+  } finally {
+    served.child.kill('SIGCONT');
+  }
+  assert.equal(await page.evaluate(() => (window as unknown as W).stalled), 'answered http');
+  assert.deepEqual(await page.evaluate(() => (window as unknown as W).conn), ['lost', 'restored']);
+  // A long one: the socket is given up (the request in flight fails), a new one opens once the server answers.
+  served.child.kill('SIGSTOP');
+  try {
+    await page.evaluate(() => {
+      const w = window as unknown as W;
+      w.stalled = w.client.request('app.info', {}).then(
+        () => 'answered',
+        (e: Error) => `failed: ${e.message}`,
+      );
+    });
+    assert.match(await page.evaluate(() => (window as unknown as W).stalled), /failed: the connection to the lab was lost \(no heartbeat/);
+  } finally {
+    served.child.kill('SIGCONT');
+  }
+  await page.waitForFunction(() => (window as unknown as W).conn.length === 4 && (window as unknown as W).conn[3] === 'restored', null, { timeout: 20_000, polling: 100 });
+  assert.deepEqual(await page.evaluate(() => (window as unknown as W).conn), ['lost', 'restored', 'lost', 'restored']);
+  assert.equal(await page.evaluate(() => (window as unknown as W).client.request('app.info', {}).then(() => 'ok')), 'ok');
 });

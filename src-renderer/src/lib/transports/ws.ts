@@ -1,10 +1,12 @@
 /**
  * The WebSocket transport of `dplab serve`: requests go out as {id, name, args}, replies come back
- * by id, events arrive as {event}, and a heartbeat {hb} every HEARTBEAT_MS. A close, or silence
- * longer than HEARTBEAT_TIMEOUT_MS (a hung server, a dead tunnel), counts as lost: the requests in
- * flight fail with a clear error, 'lost' is announced, and the client reconnects until the server is
- * back, then announces 'restored' (events of the gap are gone: listeners refetch). The token is held
- * in memory, so a tab reconnects to a restarted server that kept it.
+ * by id, events arrive as {event}, and a heartbeat {hb} every HEARTBEAT_MS. Silence longer than
+ * HEARTBEAT_TIMEOUT_MS (a hung server, a dead tunnel) announces 'lost' at once, but keeps the socket
+ * and the requests in flight, since a server that only stalled answers them later ('restored' when
+ * it speaks again). A close, or silence past `deadMs`, ends the socket: requests in flight fail with
+ * a clear error and the client reconnects until the server is back, then announces 'restored'
+ * (events of the gap are gone: listeners refetch). The token is held in memory, so a tab
+ * reconnects to a restarted server that kept it.
  */
 import { RequestError } from './error.ts';
 import {
@@ -38,14 +40,17 @@ export function socketUrl(pageUrl: string, token?: string | null): string {
 export interface WsClientOptions {
   /** The access token (taken from the address bar at start); without it the session cookie is used. */
   token?: string | null;
-  /** Silence after which the connection counts as lost, in ms. */
+  /** Silence after which the connection is announced lost, in ms. */
   timeoutMs?: number;
+  /** Silence after which the socket is given up and a new one opened, in ms. */
+  deadMs?: number;
 }
 
 /** Connects to the server that served `pageUrl`; resolves once the contract versions agree. */
 export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Promise<LabClient> {
   const url = socketUrl(pageUrl, opts.token);
   const timeoutMs = opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS;
+  const deadMs = opts.deadMs ?? 10_000;
   const listeners = new Set<(e: LabEvent) => void>();
   const connection = new Set<(c: ConnectionChange) => void>();
   const pending = new Map<number, Pending>();
@@ -56,6 +61,8 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
   let retryMs = 250;
   let retryTimer: ReturnType<typeof setTimeout> | null = null;
   let lastHeard = Date.now();
+  /** The open socket has been silent past the timeout (announced lost, not yet given up). */
+  let silent = false;
 
   const announce = (c: ConnectionChange) => {
     for (const l of [...connection]) {
@@ -76,6 +83,8 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
   const loseConnection = (ws: WebSocket, why: string) => {
     if (socket !== ws) return;
     socket = null;
+    const announced = silent;
+    silent = false;
     ws.onclose = ws.onmessage = ws.onerror = null;
     try {
       ws.close();
@@ -84,7 +93,8 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
     }
     failAll(`the connection to the lab was lost (${why}); reconnecting`);
     lost = why;
-    announce({ state: 'lost', reason: why });
+    // Already announced when the silence began; say it once.
+    if (!announced) announce({ state: 'lost', reason: why });
     scheduleReconnect();
   };
 
@@ -99,9 +109,17 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
     }, retryMs);
   };
 
-  // The watchdog: a server that stays silent past the timeout is as good as gone.
+  // The watchdog: silence past the timeout is announced; past deadMs the socket is given up.
   const watchdog = setInterval(() => {
-    if (socket && Date.now() - lastHeard > timeoutMs) loseConnection(socket, `no heartbeat for ${Math.round((Date.now() - lastHeard) / 100) / 10} s`);
+    if (!socket) return;
+    const quiet = Date.now() - lastHeard;
+    const why = `no heartbeat from the server for ${Math.round(quiet / 100) / 10} s`;
+    if (quiet > deadMs) loseConnection(socket, why);
+    else if (quiet > timeoutMs && !silent) {
+      silent = true;
+      lost = why;
+      announce({ state: 'lost', reason: why });
+    }
   }, 100);
 
   const open = (): Promise<WebSocket> => {
@@ -124,6 +142,12 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
       };
       ws.onmessage = (m) => {
         lastHeard = Date.now();
+        if (silent && socket === ws) {
+          // The server only stalled: nothing was dropped, but listeners may refetch all the same.
+          silent = false;
+          lost = null;
+          announce({ state: 'restored' });
+        }
         let msg: ServerMessage;
         try {
           msg = JSON.parse(String(m.data)) as ServerMessage;
