@@ -11,11 +11,18 @@ import Database from 'better-sqlite3';
 import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import { APPLICATION_ID, MIGRATIONS, RUN_STATUSES, SCHEMA_VERSION, type RunStatus } from './schema.ts';
+import { ACTIVE_STATUSES, type RunSummary, type TrainerEvent } from '../spec/events.ts';
+import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, type RunStatus } from './schema.ts';
 import { decodeF32, encodeF32 } from './blobs.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
+export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../spec/events.ts';
+
+/** The process that owns a queued or running run: pid and the process's start time (null: unknown). */
+export interface RunOwner {
+  pid: number;
+  start: number | null;
+}
 
 /** Why an archive could not be opened: the file is left as it was in every case. */
 export type ArchiveErrorKind = 'foreign' | 'newer' | 'damaged' | 'missing' | 'older' | 'readonly' | 'schema';
@@ -45,9 +52,6 @@ export interface OpenOptions {
   readonly?: boolean;
 }
 
-/** Statuses a run ends in; a run in one of these is not running. */
-export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
-
 /** A run as stored (times in ms since the Unix epoch). */
 export interface RunRecord {
   uuid: string;
@@ -63,8 +67,10 @@ export interface RunRecord {
   heartbeatAt: number | null;
   /** Trainer process id while running. */
   pid: number | null;
-  /** Process id of the manager that owns the run while running. */
+  /** Process id of the manager that owns the run while it is queued or running. */
   ownerPid: number | null;
+  /** Start time of that process (see runs/process.ts), so a reused pid is not taken for the owner. */
+  ownerStart: number | null;
   cancelRequested: boolean;
   backend: string | null;
   versions: Record<string, string> | null;
@@ -134,6 +140,8 @@ export interface NewRun {
   seed: number;
   status?: RunStatus;
   createdAt?: number;
+  /** The process that queues it (a queued run always has one, so no other process takes it for stranded). */
+  owner?: RunOwner;
 }
 
 /**
@@ -444,8 +452,8 @@ export class Archive {
     this.writable();
     const uuid = r.uuid ?? randomUUID();
     this.stmt(
-      'INSERT INTO runs (uuid, name, setup_json, setup_hash, status, created_at, seed) VALUES (?, ?, ?, ?, ?, ?, ?)',
-    ).run(uuid, r.name ?? null, JSON.stringify(r.setup), r.setupHash, r.status ?? 'queued', r.createdAt ?? Date.now(), r.seed);
+      'INSERT INTO runs (uuid, name, setup_json, setup_hash, status, created_at, seed, owner_pid, owner_start) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    ).run(uuid, r.name ?? null, JSON.stringify(r.setup), r.setupHash, r.status ?? 'queued', r.createdAt ?? Date.now(), r.seed, r.owner?.pid ?? null, r.owner?.start ?? null);
     return this.getRun(uuid)!;
   }
 
@@ -469,6 +477,7 @@ export class Archive {
       heartbeatAt: num(r.heartbeat_at),
       pid: num(r.pid),
       ownerPid: num(r.owner_pid),
+      ownerStart: num(r.owner_start),
       cancelRequested: !!r.cancel_requested,
       backend: (r.backend as string | null) ?? null,
       versions: parseJson(r.versions_json),
@@ -529,21 +538,97 @@ export class Archive {
     return (this.stmt(sql).all(...params) as Row[]).map((r) => this.toRecord(r, r.tag_list ? String(r.tag_list).split('\u001f') : []));
   }
 
-  /** Sets a run's status and, optionally, other columns (snake_case names of the runs table). */
-  setStatus(uuid: string, status: RunStatus, extra: { error?: string | null; endedAt?: number | null; startedAt?: number; pid?: number | null; ownerPid?: number | null } = {}): void {
+  /**
+   * Sets a run's status and, optionally, other columns. A final status always clears the owner and
+   * trainer pid (the run belongs to nobody once it has ended).
+   */
+  setStatus(
+    uuid: string,
+    status: RunStatus,
+    extra: { error?: string | null; endedAt?: number | null; startedAt?: number; pid?: number | null; ownerPid?: number | null; ownerStart?: number | null } = {},
+  ): void {
     this.writable();
     const sets = ['status = ?'];
     const params: unknown[] = [status];
-    const cols: [keyof typeof extra, string][] = [['error', 'error'], ['endedAt', 'ended_at'], ['startedAt', 'started_at'], ['pid', 'pid'], ['ownerPid', 'owner_pid']];
+    const cols: [keyof typeof extra, string][] = [['error', 'error'], ['endedAt', 'ended_at'], ['startedAt', 'started_at'], ['pid', 'pid'], ['ownerPid', 'owner_pid'], ['ownerStart', 'owner_start']];
+    const active = ACTIVE_STATUSES.has(status);
+    if ('ownerPid' in extra && !('ownerStart' in extra)) extra = { ...extra, ownerStart: null };
     for (const [k, c] of cols) {
-      if (k in extra) {
+      if (k in extra && (active || (k !== 'pid' && k !== 'ownerPid' && k !== 'ownerStart'))) {
         sets.push(`${c} = ?`);
         params.push(extra[k] ?? null);
       }
     }
-    if (status === 'queued' || status === 'running') sets.push('cancel_requested = 0');
+    if (active) sets.push('cancel_requested = 0');
+    else sets.push('pid = NULL', 'owner_pid = NULL', 'owner_start = NULL');
     const info = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE uuid = ?`).run(...params, uuid);
     if (info.changes === 0) throw new Error(`archive ${this.file}: no run ${uuid}`);
+  }
+
+  /**
+   * Starts a queued run for its owner, in one write: status 'running', heartbeat now, owner kept.
+   * Returns false (and changes nothing) when the run is no longer queued for this owner — cancelled,
+   * deleted, or taken by another process — so a run is never started twice.
+   */
+  claimRun(uuid: string, owner: RunOwner, at = Date.now()): boolean {
+    this.writable();
+    return (
+      this.stmt(
+        `UPDATE runs SET status = 'running', heartbeat_at = ?, started_at = COALESCE(started_at, ?), ended_at = NULL, error = NULL, pid = NULL, cancel_requested = 0
+         WHERE uuid = ? AND status = 'queued' AND owner_pid IS ? AND owner_start IS ?`,
+      ).run(at, at, uuid, owner.pid, owner.start).changes > 0
+    );
+  }
+
+  /**
+   * Puts a run in `owner`'s queue: a queued run without a owner is adopted, a run in one of `from`
+   * (a resume) is queued again. Returns false when the run is in neither state (another process
+   * owns it, or it is running or final), changing nothing.
+   */
+  queueRun(uuid: string, owner: RunOwner, from: readonly RunStatus[] = []): boolean {
+    this.writable();
+    const list = ['queued', ...from];
+    return (
+      this.db
+        .prepare(
+          `UPDATE runs SET status = 'queued', owner_pid = ?, owner_start = ?, pid = NULL, ended_at = NULL, error = NULL, cancel_requested = 0
+           WHERE uuid = ? AND status IN (${list.map(() => '?').join(',')}) AND (status <> 'queued' OR owner_pid IS NULL OR (owner_pid = ? AND owner_start IS ?))`,
+        )
+        .run(owner.pid, owner.start, uuid, ...list, owner.pid, owner.start).changes > 0
+    );
+  }
+
+  /** Records the trainer process of a running run. */
+  setTrainerPid(uuid: string, pid: number | null): void {
+    this.writable();
+    this.stmt('UPDATE runs SET pid = ? WHERE uuid = ?').run(pid, uuid);
+  }
+
+  /**
+   * Marks a queued or running run 'interrupted' only if it is still exactly as `seen` (same status
+   * and owner): a compare-and-set, so a run a live process has just claimed is never marked dead.
+   */
+  interruptStale(seen: RunRecord, error: string, endedAt = Date.now()): boolean {
+    this.writable();
+    return (
+      this.stmt(
+        `UPDATE runs SET status = 'interrupted', error = ?, ended_at = ?, pid = NULL, owner_pid = NULL, owner_start = NULL
+         WHERE uuid = ? AND status = ? AND owner_pid IS ? AND owner_start IS ?`,
+      ).run(error, endedAt, seen.uuid, seen.status, seen.ownerPid, seen.ownerStart).changes > 0
+    );
+  }
+
+  /** Uuids among `uuids` whose cancel flag is set (another process asked their owner to stop them). */
+  cancelRequested(uuids: readonly string[]): string[] {
+    if (!uuids.length) return [];
+    const rows = this.db.prepare(`SELECT uuid FROM runs WHERE cancel_requested = 1 AND uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
+    return rows.map((r) => r.uuid);
+  }
+
+  /** The uuid of the sweep a run belongs to, if any. */
+  sweepOfRun(runUuid: string): string | undefined {
+    const row = this.stmt('SELECT s.uuid AS uuid FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id JOIN runs r ON r.id = sr.run_id WHERE r.uuid = ?').get(runUuid) as { uuid: string } | undefined;
+    return row?.uuid;
   }
 
   /** Records that the run's trainer is alive (the manager calls it on each trainer heartbeat). */
@@ -558,10 +643,20 @@ export class Archive {
     this.stmt('UPDATE runs SET cancel_requested = 1 WHERE uuid = ?').run(uuid);
   }
 
-  /** Deletes a run with everything stored for it. */
+  /**
+   * Deletes a run with everything stored for it; returns false when there is no such run. A queued or
+   * running run is refused (its owner would write into a run that is gone): cancel it first.
+   */
   deleteRun(uuid: string): boolean {
     this.writable();
-    return this.stmt('DELETE FROM runs WHERE uuid = ?').run(uuid).changes > 0;
+    return this.db.transaction(() => {
+      const r = this.stmt('SELECT status, owner_pid FROM runs WHERE uuid = ?').get(uuid) as { status: RunStatus; owner_pid: number | null } | undefined;
+      if (!r) return false;
+      if (ACTIVE_STATUSES.has(r.status)) {
+        throw new Error(`run ${uuid} is ${r.status}${r.owner_pid ? ` (owned by process ${r.owner_pid})` : ''}; cancel it first`);
+      }
+      return this.stmt('DELETE FROM runs WHERE uuid = ?').run(uuid).changes > 0;
+    })();
   }
 
   // ---- events ---------------------------------------------------------------------------------
@@ -623,7 +718,7 @@ export class Archive {
             this.stmt('UPDATE runs SET total_steps = ? WHERE id = ?').run(e.totalSteps, runId);
             break;
           case 'finished':
-            this.stmt('UPDATE runs SET status = ?, summary_json = ?, error = ?, ended_at = ?, pid = NULL, owner_pid = NULL WHERE id = ?').run(
+            this.stmt('UPDATE runs SET status = ?, summary_json = ?, error = ?, ended_at = ?, pid = NULL, owner_pid = NULL, owner_start = NULL WHERE id = ?').run(
               e.outcome,
               JSON.stringify(e.summary),
               e.summary.error ?? null,
@@ -788,6 +883,18 @@ export class Archive {
   setSweepDefinition(uuid: string, definition: unknown): void {
     const info = this.stmt('UPDATE sweeps SET definition_json = ? WHERE uuid = ?').run(JSON.stringify(definition), uuid);
     if (info.changes === 0) throw new Error(`archive ${this.file}: no sweep ${uuid}`);
+  }
+
+  /**
+   * Removes a sweep that could not be started together with its member runs (none of which has
+   * trained), in one transaction.
+   */
+  discardSweep(uuid: string): void {
+    this.writable();
+    this.db.transaction(() => {
+      this.stmt('DELETE FROM runs WHERE id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.uuid = ?)').run(uuid);
+      this.stmt('DELETE FROM sweeps WHERE uuid = ?').run(uuid);
+    })();
   }
 
   /** Deletes a sweep record (its member runs stay; only the grouping goes). */

@@ -33,7 +33,8 @@ export function importArchive(target: Archive, otherFile: string): ImportResult 
         CREATE TEMP TABLE name_map AS SELECT s.id AS src_id, d.id AS dst_id FROM src.metric_names s JOIN main.metric_names d ON d.name = s.name;
       `);
       const newRuns = db.prepare('SELECT id, uuid FROM src.runs WHERE uuid NOT IN (SELECT uuid FROM main.runs) ORDER BY id').all() as { id: number; uuid: string }[];
-      const ins = db.prepare(`INSERT INTO main.runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS} FROM src.runs WHERE id = ?`);
+      // Owner and trainer pids name processes of the machine the source was written on: not carried over.
+      const ins = db.prepare(`INSERT INTO main.runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS.replace(/\b(pid|owner_pid)\b/g, 'NULL')} FROM src.runs WHERE id = ?`);
       const map = db.prepare('INSERT INTO temp.run_map(src_id, dst_id) VALUES (?, ?)');
       for (const r of newRuns) map.run(r.id, ins.run(r.id).lastInsertRowid);
       db.exec(`

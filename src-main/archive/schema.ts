@@ -114,11 +114,13 @@ CREATE TABLE notes (
 );
 `,
   },
+  {
+    description: "runs.owner_start: the owner process's start time, so a reused pid is not taken for a live owner",
+    sql: `ALTER TABLE runs ADD COLUMN owner_start INTEGER;`,
+  },
 ];
 
 /** Schema version this build writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-/** Run statuses, as stored. */
-export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted'] as const;
-export type RunStatus = (typeof RUN_STATUSES)[number];
+export { RUN_STATUSES, type RunStatus } from '../spec/events.ts';

@@ -61,12 +61,16 @@ export async function runsCommand(args: string[]): Promise<number> {
       case 'rm': {
         if (!rest.length) throw new UsageError('rm needs at least one run');
         const runs = rest.map((r) => archive!.resolveRun(r));
-        for (const r of runs) {
-          if (r.status === 'running') throw new Error(`run ${r.uuid} is running; cancel it first`);
-        }
-        for (const r of runs) {
-          archive.deleteRun(r.uuid);
-          console.log(`removed ${r.uuid}${r.name ? ` (${r.name})` : ''}`);
+        // Through a manager: a run whose owner process lives is refused, one whose owner is gone is recovered first.
+        const { RunManager } = await import('../runs/manager.ts');
+        const m = new RunManager(archive, { concurrency: 1 });
+        try {
+          for (const r of runs) {
+            m.delete(r.uuid);
+            console.log(`removed ${r.uuid}${r.name ? ` (${r.name})` : ''}`);
+          }
+        } finally {
+          await m.close();
         }
         return 0;
       }

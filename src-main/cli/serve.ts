@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
+import { processAlive } from '../runs/process.ts';
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]
@@ -143,14 +144,6 @@ function readLockPid(lock: string): string {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Opens the URL in the desktop's browser; silent where there is none (a headless server). */
 function openBrowser(url: string): void {

@@ -10,6 +10,7 @@ import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
+import { thisProcess } from '../runs/process.ts';
 import { FINAL_METRICS, formatGroupTable, groupRuns } from '../runs/aggregate.ts';
 import { createExecutor, EXECUTORS, isExecutorKind, membersFromArchive, storedExecutor, type MemberState, type SweepExecutor } from '../runs/executor.ts';
 import { SLURM_FLAGS, slurmOptions } from '../runs/executor-slurm.ts';
@@ -143,16 +144,14 @@ export async function sweepCommand(args: string[]): Promise<number> {
     archive = openArchive(resolveArchivePath(a.strings.archive));
     const arc = archive;
     executor = await createExecutor(kind, arc, null, { backend: (a.strings.backend ?? 'auto') as 'auto', checkpointEvery: every, extra });
-    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members);
+    // A local sweep's runs are owned by this process from the start; Slurm placeholders by their watcher.
+    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined);
     const launch = { sweepUuid, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup })) };
     let stored: Record<string, unknown>;
     try {
       stored = await executor.start(launch);
     } catch (e) {
-      arc.db.transaction(() => {
-        for (const u of uuids) arc.deleteRun(u);
-        arc.deleteSweep(sweepUuid);
-      })();
+      arc.discardSweep(sweepUuid);
       throw e;
     }
     arc.setSweepDefinition(sweepUuid, { ...def, executor: stored });

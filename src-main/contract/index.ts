@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { FORBIDDEN_KEYS, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
-import type { EvalEvent, RunSummary, ScalarsEvent, SpectraEvent } from '../spec/events.ts';
+import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
 import { CONTRACT_VERSION } from './names.ts';
 /** Version of the contract (defined in names.ts so the zod-free preload shares it). */
@@ -17,7 +17,7 @@ export { CONTRACT_VERSION };
 const id = z.string().min(1).max(200);
 /** A caller-chosen id of a long job, so the caller can cancel it with jobs.cancel. */
 const jobId = z.string().min(1).max(100);
-const runStatus = z.enum(['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted']);
+const runStatus = z.enum(RUN_STATUSES);
 /** A setup field path from the caller (`optim.lr`): a field of the schema, never a prototype key. */
 const setupPath = z
   .string()

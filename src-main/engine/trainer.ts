@@ -8,10 +8,10 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, platform, arch } from 'node:os';
-import { readFileSync } from 'node:fs';
 import type { Setup } from '../spec/setup.ts';
 import type { RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
 import { fHatRho } from './predictors.ts';
+import { APP_VERSION } from '../spec/version.ts';
 import { setupHash } from '../spec/hash.ts';
 import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
@@ -46,15 +46,6 @@ export interface TrainOptions {
   dataset?: Dataset;
 }
 
-function appVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 /** Trains a setup; resolves with the run's summary (also sent as the 'finished' event). */
 export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
@@ -87,7 +78,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     env: {
       backend: backend.kind,
       versions: backend.versions,
-      appVersion: appVersion(),
+      appVersion: APP_VERSION,
       host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.versions.node },
     },
     dataset: { name: data.name, hash: data.hash, source: data.source, pretrainCount: pool.count },

@@ -1,23 +1,34 @@
 /**
- * The run manager: the one writer of the archive while runs train. Each run trains in its own
- * process (trainer-process.ts); a FIFO queue starts at most `concurrency` at once. Trainers send
- * their events in batches (one archive transaction each), checkpoints (the newest K kept), and a
- * heartbeat. A trainer that dies without finishing leaves its run 'interrupted', resumable from the
- * newest checkpoint; on start, `recover()` does the same for runs whose owner process is gone.
+ * The run manager: the one writer of the archive while runs train, and the one run lifecycle (the
+ * app, `dplab serve`, `dplab sweep`, `dplab runs resume` and `dplab run` all go through it). Each run
+ * trains in a trainer (its own process, or this one for `dplab run`); a FIFO queue starts at most
+ * `concurrency` at once. Trainers send their events in batches (one archive transaction each),
+ * checkpoints (the newest K kept), and a heartbeat.
+ *
+ * Ownership: a queued or running run names its owner process (pid + start time, runs/process.ts),
+ * written in the same statement that queues or starts it. No other process marks it dead while that
+ * owner lives, and resume/delete refuse it. A trainer that dies without finishing leaves its run
+ * 'interrupted', resumable from the newest checkpoint; `recover()` does the same for queued and
+ * running runs whose owner is gone (a closed or killed app, server or CLI).
+ *
+ * Archive writes from event handlers (trainer messages, exits, the timer) never throw out of the
+ * handler: a failed write is recorded ('failure' event, `failures`, stderr) and the process goes on.
  */
 import { EventEmitter } from 'node:events';
 import { fork, type ChildProcess } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Archive, RunRecord, RunStatus } from '../archive/archive.ts';
-import { FINAL_STATUSES } from '../archive/archive.ts';
+import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
+import { createSweepRuns } from './sweep.ts';
+import { ACTIVE_STATUSES, FINAL_STATUSES, RESUMABLE_STATUSES, type TrainerEvent } from '../spec/events.ts';
 import type { Setup } from '../spec/setup.ts';
-import type { TrainerEvent } from '../spec/events.ts';
 import type { BackendPreference } from '../spec/backends.ts';
 import { setupHash } from '../spec/hash.ts';
 import type { Port } from './port.ts';
 import { trainerEnv } from './env.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
+import { ownerLives, thisProcess } from './process.ts';
 
 /** A started trainer process as the manager sees it. */
 export interface TrainerHandle {
@@ -107,15 +118,21 @@ interface Active {
   killTimer?: NodeJS.Timeout;
 }
 
-/** True when a process with this id exists (signal 0 probes without touching it). */
-export function processAlive(pid: number | null): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
+/** Runs queued or running in a manager of this process (another manager here must not take them for stranded). */
+const HELD = new Set<string>();
+
+/** A failed archive write or handler in the manager, kept instead of crashing the process. */
+export interface ManagerFailure {
+  uuid: string | null;
+  message: string;
+  at: number;
+}
+
+/** Whether the owner recorded on `r` is a live process other than a dead manager of this one. */
+function ownedElsewhere(r: RunRecord): boolean {
+  const me = thisProcess();
+  if (r.ownerPid === me.pid && r.ownerStart === me.start) return HELD.has(r.uuid);
+  return ownerLives(r.ownerPid, r.ownerStart);
 }
 
 /**
@@ -128,7 +145,9 @@ export class RunManager extends EventEmitter {
   private readonly opts: Required<Omit<RunManagerOptions, 'concurrency'>>;
   private readonly queue: string[] = [];
   private readonly active = new Map<string, Active>();
-  private readonly waiters = new Map<string, ((r: RunRecord) => void)[]>();
+  private readonly waiters = new Map<string, { resolve: (r: RunRecord) => void; reject: (e: Error) => void }[]>();
+  /** Failures recorded instead of thrown (newest last, at most 100). */
+  readonly failures: ManagerFailure[] = [];
   private idleWaiters: (() => void)[] = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
@@ -165,57 +184,100 @@ export class RunManager extends EventEmitter {
   }
 
   /**
-   * Marks runs left 'running' by a process that is gone (or silent past staleMs) as 'interrupted',
-   * so they can be resumed; returns their uuids. Call once at start.
+   * Marks queued and running runs whose owner process is gone as 'interrupted' (resumable: from
+   * the newest checkpoint, or from the start when a queued run never began); returns their uuids.
+   * A run whose owner lives is never touched, however long its trainer has been silent. Safe to
+   * call any time, from any process (`dplab runs list` does): each change is a compare-and-set on
+   * the status and owner it saw.
    */
   recover(): string[] {
     const out: string[] = [];
     const now = Date.now();
-    for (const r of this.archive.listRuns({ status: 'running' })) {
-      if (this.active.has(r.uuid)) continue;
-      const ownerAlive = r.ownerPid !== null && r.ownerPid !== process.pid && processAlive(r.ownerPid);
-      // A live owner may be inside a long synchronous step (no heartbeat then): give it 10× staleMs.
-      const fresh = r.heartbeatAt !== null && now - r.heartbeatAt < 10 * this.opts.staleMs;
-      if (ownerAlive && fresh) continue; // another live manager owns it
-      this.archive.setStatus(r.uuid, 'interrupted', {
-        pid: null,
-        ownerPid: null,
-        endedAt: r.heartbeatAt ?? now,
-        error: `interrupted: its process ended without finishing (last step ${r.lastStep ?? 'none'})`,
-      });
-      this.emit('status', r.uuid, 'interrupted');
-      out.push(r.uuid);
+    for (const r of this.archive.listRuns({ status: [...ACTIVE_STATUSES] })) {
+      if (this.active.has(r.uuid) || this.queue.includes(r.uuid) || ownedElsewhere(r)) continue;
+      const why =
+        r.status === 'running'
+          ? `interrupted: its process ended without finishing (last step ${r.lastStep ?? 'none'})`
+          : `interrupted before it started: the process that queued it${r.ownerPid ? ` (pid ${r.ownerPid})` : ''} has ended; resume it to run it`;
+      if (this.archive.interruptStale(r, why, r.status === 'running' ? (r.heartbeatAt ?? now) : now)) {
+        this.emitStatus(r.uuid, 'interrupted');
+        out.push(r.uuid);
+      }
     }
     return out;
   }
 
   /** Adds a run for `setup` to the archive and the queue; returns its uuid. */
   submit(setup: Setup, opts: { name?: string } = {}): string {
-    const run = this.archive.createRun({ name: opts.name ?? setup.name ?? null, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed });
-    this.enqueue(run.uuid);
+    if (this.closed) throw new Error('the run manager is closed');
+    const run = this.archive.createRun({ name: opts.name ?? setup.name ?? null, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, owner: thisProcess() });
+    this.push(run.uuid);
     return run.uuid;
   }
 
-  /** Queues a run already in the archive with status 'queued' (e.g. a sweep's members). */
+  /**
+   * Creates a sweep's member runs (owned by this process) and the sweep in one transaction and
+   * queues them in order; a failure leaves nothing behind.
+   */
+  submitSweep(def: SweepDefinition, members: SweepMember[]): { sweepId: string; runIds: string[] } {
+    if (this.closed) throw new Error('the run manager is closed');
+    const out = createSweepRuns(this.archive, def, members, thisProcess());
+    for (const u of out.runIds) this.push(u, false);
+    this.pump();
+    return out;
+  }
+
+  /** Queues a run already in the archive with status 'queued' and no live owner; throws when it is not. */
   enqueue(uuid: string): void {
     if (this.closed) throw new Error('the run manager is closed');
-    if (!this.queue.includes(uuid) && !this.active.has(uuid)) this.queue.push(uuid);
-    this.emit('status', uuid, 'queued');
-    this.pump();
+    if (this.queue.includes(uuid) || this.active.has(uuid)) return;
+    if (!this.archive.queueRun(uuid, thisProcess())) {
+      const r = this.archive.getRun(uuid);
+      throw new Error(r ? `run ${uuid} is ${r.status}${r.ownerPid ? ` (owned by process ${r.ownerPid})` : ''}; only a queued run without a live owner can be queued` : `no run ${uuid} in ${this.archive.file}`);
+    }
+    this.push(uuid);
+  }
+
+  private push(uuid: string, pump = true): void {
+    HELD.add(uuid);
+    this.queue.push(uuid);
+    this.emitStatus(uuid, 'queued');
+    if (pump) this.pump();
   }
 
   /**
    * Queues an interrupted, cancelled or failed run to continue from its newest checkpoint (from the
-   * start when it has none). Completed and diverged runs are not resumed.
+   * start when it has none). Completed and diverged runs are not resumed; a queued or running run is
+   * refused while its owner process lives (it would train twice), and recovered first when not.
    */
   resume(uuid: string): void {
-    const r = this.archive.getRun(uuid);
+    if (this.closed) throw new Error('the run manager is closed');
+    let r = this.archive.getRun(uuid);
     if (!r) throw new Error(`no run ${uuid} in ${this.archive.file}`);
-    if (!['interrupted', 'cancelled', 'failed'].includes(r.status)) {
-      throw new Error(`run ${uuid} is ${r.status}; only interrupted, cancelled or failed runs can be resumed`);
+    if (this.active.has(uuid) || this.queue.includes(uuid)) throw new Error(`run ${uuid} is already ${r.status} in this process`);
+    if (ACTIVE_STATUSES.has(r.status)) {
+      if (ownedElsewhere(r)) throw new Error(`run ${uuid} is ${r.status} in process ${r.ownerPid}, which is alive; it cannot be resumed while that process owns it (cancel it first)`);
+      this.recover();
+      r = this.archive.getRun(uuid) ?? r;
     }
-    this.archive.setStatus(uuid, 'queued', { endedAt: null, error: null });
-    this.enqueue(uuid);
+    if (!RESUMABLE_STATUSES.has(r.status) || !this.archive.queueRun(uuid, thisProcess(), [...RESUMABLE_STATUSES])) {
+      const now = this.archive.getRun(uuid)?.status ?? r.status;
+      throw new Error(`run ${uuid} is ${now}; only interrupted, cancelled or failed runs can be resumed`);
+    }
+    this.push(uuid);
+  }
+
+  /**
+   * Deletes a run and everything stored for it; false when there is none. Refused while it is
+   * queued or running with a live owner (cancel it first); a run whose owner is gone is recovered
+   * first and then deleted.
+   */
+  delete(uuid: string): boolean {
+    if (this.active.has(uuid) || this.queue.includes(uuid)) throw new Error(`run ${uuid} is queued or running in this process; cancel it first`);
+    const r = this.archive.getRun(uuid);
+    if (!r) return false;
+    if (ACTIVE_STATUSES.has(r.status) && !ownedElsewhere(r)) this.recover();
+    return this.archive.deleteRun(uuid);
   }
 
   /** Cancels a queued or running run; returns false when there was nothing to cancel. */
@@ -237,6 +299,7 @@ export class RunManager extends EventEmitter {
     }
     const r = this.archive.getRun(uuid);
     if (r?.status === 'queued') {
+      // Queued elsewhere: the owner's start is a compare-and-set on 'queued', so it will not start it.
       this.finish(uuid, 'cancelled');
       return true;
     }
@@ -252,9 +315,9 @@ export class RunManager extends EventEmitter {
     const r = this.archive.getRun(uuid);
     if (!r) return Promise.reject(new Error(`no run ${uuid} in ${this.archive.file}`));
     if (FINAL_STATUSES.has(r.status) && !this.active.has(uuid) && !this.queue.includes(uuid)) return Promise.resolve(r);
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       const list = this.waiters.get(uuid) ?? [];
-      list.push(resolve);
+      list.push({ resolve, reject });
       this.waiters.set(uuid, list);
     });
   }
@@ -265,11 +328,21 @@ export class RunManager extends EventEmitter {
     return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
-  /** Stops the manager: queued runs stay queued in the archive; running trainers are killed and their runs marked interrupted. */
+  /**
+   * Stops the manager: runs still queued are marked interrupted (resumable, so a closed app does not
+   * strand the rest of a sweep); running trainers are killed and their runs marked interrupted.
+   */
   async close(): Promise<void> {
+    if (this.closed) return;
     this.closed = true;
-    this.queue.length = 0;
     clearInterval(this.timer);
+    for (const uuid of this.queue.splice(0)) {
+      this.guard(uuid, () => {
+        const r = this.archive.getRun(uuid);
+        if (r?.status === 'queued') this.archive.interruptStale(r, 'interrupted before it started: its manager closed; resume it to run it');
+        this.settle(uuid, 'interrupted');
+      });
+    }
     const exits = [...this.active.values()].map((a) => new Promise<void>((resolve) => a.handle.onExit(() => resolve())));
     for (const a of this.active.values()) a.handle.kill('SIGKILL');
     await Promise.all(exits);
@@ -287,7 +360,8 @@ export class RunManager extends EventEmitter {
       try {
         this.start(uuid);
       } catch (e) {
-        this.finish(uuid, 'failed', `could not start the trainer: ${(e as Error).message}`);
+        this.active.delete(uuid);
+        this.guard(uuid, () => this.finish(uuid, 'failed', `could not start the trainer: ${(e as Error).message}`));
       }
     }
     if (this.queue.length === 0 && this.active.size === 0) {
@@ -298,14 +372,19 @@ export class RunManager extends EventEmitter {
   }
 
   private start(uuid: string): void {
-    const run = this.archive.getRun(uuid);
-    if (!run) throw new Error(`no run ${uuid}`);
+    // Status 'running', heartbeat and owner in one write, and only if the run is still queued for us.
+    if (!this.archive.claimRun(uuid, thisProcess())) {
+      const now = this.archive.getRun(uuid);
+      this.settle(uuid, now?.status ?? 'cancelled');
+      return;
+    }
+    const run = this.archive.getRun(uuid)!;
     const ckpt = this.archive.latestCheckpoint(uuid);
     const handle = this.opts.launch();
     const a: Active = { uuid, handle, lastBeat: Date.now(), longestGap: 0, stepped: false, lastStep: ckpt?.step ?? 0, cancelling: false, done: false };
     this.active.set(uuid, a);
-    this.archive.setStatus(uuid, 'running', { startedAt: run.startedAt ?? Date.now(), endedAt: null, error: null, pid: handle.pid, ownerPid: process.pid });
-    this.emit('status', uuid, 'running');
+    this.archive.setTrainerPid(uuid, handle.pid);
+    this.emitStatus(uuid, 'running');
     handle.port.onMessage((m) => this.onMessage(a, m));
     handle.onExit((code, signal, tail) => this.onExit(a, code, signal, tail));
     handle.port
@@ -347,7 +426,7 @@ export class RunManager extends EventEmitter {
         case 'done':
           a.done = true;
           if (this.archive.getRun(a.uuid)?.status === 'running') {
-            this.archive.setStatus(a.uuid, m.summary.outcome, { endedAt: Date.now(), error: m.summary.error ?? null, pid: null, ownerPid: null });
+            this.archive.setStatus(a.uuid, m.summary.outcome, { endedAt: Date.now(), error: m.summary.error ?? null });
           }
           break;
         case 'error':
@@ -357,6 +436,7 @@ export class RunManager extends EventEmitter {
     } catch (e) {
       // The archive could not take the write (disk full, …): stop the run rather than lose data silently.
       a.error = `archive write failed: ${(e as Error).message}`;
+      this.recordFailure(a.uuid, a.error);
       a.handle.kill('SIGKILL');
     }
   }
@@ -364,37 +444,89 @@ export class RunManager extends EventEmitter {
   private onExit(a: Active, code: number | null, signal: string | null, tail: string): void {
     if (a.killTimer) clearTimeout(a.killTimer);
     this.active.delete(a.uuid);
-    if (a.done) {
-      const r = this.archive.getRun(a.uuid);
-      this.settle(a.uuid, r?.status ?? 'completed');
-    } else if (a.error) {
-      this.finish(a.uuid, 'failed', a.error);
-    } else if (a.cancelling) {
-      this.finish(a.uuid, 'cancelled', null);
-    } else {
-      const how = signal ? `signal ${signal}` : `exit code ${code}`;
-      const last = tail.trim().split('\n').slice(-3).join(' | ');
-      this.finish(a.uuid, 'interrupted', `trainer process ended (${how}) after step ${a.lastStep}${last ? `: ${last}` : ''}`);
-    }
+    this.guard(a.uuid, () => {
+      if (a.done) {
+        const r = this.archive.getRun(a.uuid);
+        this.settle(a.uuid, r?.status ?? 'completed');
+      } else if (a.error) {
+        this.finish(a.uuid, 'failed', a.error);
+      } else if (a.cancelling) {
+        this.finish(a.uuid, 'cancelled', null);
+      } else {
+        const how = signal ? `signal ${signal}` : `exit code ${code}`;
+        const last = tail.trim().split('\n').slice(-3).join(' | ');
+        this.finish(a.uuid, 'interrupted', `trainer process ended (${how}) after step ${a.lastStep}${last ? `: ${last}` : ''}`);
+      }
+    });
     this.pump();
   }
 
   private finish(uuid: string, status: RunStatus, error?: string | null): void {
-    this.archive.setStatus(uuid, status, { endedAt: Date.now(), pid: null, ownerPid: null, ...(error !== undefined ? { error } : {}) });
+    this.archive.setStatus(uuid, status, { endedAt: Date.now(), ...(error !== undefined ? { error } : {}) });
     this.settle(uuid, status);
   }
 
+  /** Tells listeners and waiters that a run left this manager (or changed status); never throws. */
   private settle(uuid: string, status: RunStatus): void {
-    this.emit('status', uuid, status);
+    if (FINAL_STATUSES.has(status)) HELD.delete(uuid);
+    this.emitStatus(uuid, status);
     const w = this.waiters.get(uuid);
-    if (w) {
-      this.waiters.delete(uuid);
-      const r = this.archive.getRun(uuid)!;
-      for (const f of w) f(r);
+    if (!w) return;
+    this.waiters.delete(uuid);
+    let r: RunRecord | undefined;
+    let err: Error | undefined;
+    try {
+      r = this.archive.getRun(uuid);
+    } catch (e) {
+      err = e as Error;
+    }
+    for (const f of w) {
+      if (r) f.resolve(r);
+      else f.reject(new Error(`run ${uuid} ended ${status} but cannot be read back from ${this.archive.file}: ${err?.message ?? 'it is no longer there'}`));
+    }
+  }
+
+  /** Emits 'status'; a listener that throws is recorded, not passed up into a trainer's handler. */
+  private emitStatus(uuid: string, status: RunStatus): void {
+    try {
+      this.emit('status', uuid, status);
+    } catch (e) {
+      this.recordFailure(uuid, `a status listener failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Runs `fn` (archive writes inside an event handler); a failure is recorded and the run settled as failed. */
+  private guard(uuid: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.recordFailure(uuid, (e as Error).message);
+      if (this.waiters.has(uuid)) this.settle(uuid, 'failed');
+      else HELD.delete(uuid);
+    }
+  }
+
+  private recordFailure(uuid: string | null, message: string): void {
+    const f: ManagerFailure = { uuid, message, at: Date.now() };
+    this.failures.push(f);
+    if (this.failures.length > 100) this.failures.shift();
+    console.error(`dplab: run manager${uuid ? ` (run ${uuid})` : ''}: ${message}`);
+    try {
+      this.emit('failure', f);
+    } catch {
+      /* a failing listener of failures has nothing left to tell */
     }
   }
 
   private tick(): void {
+    try {
+      this.checkTrainers();
+    } catch (e) {
+      this.recordFailure(null, `checking trainers failed: ${(e as Error).message}`);
+    }
+  }
+
+  private checkTrainers(): void {
     const now = Date.now();
     for (const a of this.active.values()) {
       // Silent past its allowance: treat as dead. Before the first step: start-up, data loading and a
@@ -402,12 +534,6 @@ export class RunManager extends EventEmitter {
       const allowance = a.stepped ? Math.max(this.opts.staleMs, 4 * a.longestGap) : 10 * this.opts.staleMs;
       if (now - a.lastBeat > allowance) a.handle.kill('SIGKILL');
     }
-    if (this.active.size) {
-      const ids = [...this.active.keys()];
-      const rows = this.archive.db
-        .prepare(`SELECT uuid FROM runs WHERE cancel_requested = 1 AND uuid IN (${ids.map(() => '?').join(',')})`)
-        .all(...ids) as { uuid: string }[];
-      for (const r of rows) this.cancel(r.uuid);
-    }
+    if (this.active.size) for (const u of this.archive.cancelRequested([...this.active.keys()])) this.cancel(u);
   }
 }

@@ -2,17 +2,20 @@
  * A sweep's members into the archive, atomically (runs and sweep row in one transaction), hashed as
  * the trainer hashes them. The CLI and the service both create sweeps here.
  */
-import type { Archive } from '../archive/archive.ts';
+import type { Archive, RunOwner } from '../archive/archive.ts';
 import { setupHash } from '../spec/hash.ts';
 import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
 
-/** Creates the queued member runs and the sweep that groups them; returns their ids. */
-export function createSweepRuns(archive: Archive, def: SweepDefinition, members: SweepMember[]): { sweepId: string; runIds: string[] } {
+/**
+ * Creates the queued member runs and the sweep that groups them; returns their ids. `owner`: the
+ * process whose run manager will queue them (so no other process takes them for stranded meanwhile).
+ */
+export function createSweepRuns(archive: Archive, def: SweepDefinition, members: SweepMember[], owner?: RunOwner): { sweepId: string; runIds: string[] } {
   return archive.createSweepWithRuns({
     name: def.name ?? null,
     definition: def,
     members: members.map((m) => ({
-      run: { name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed },
+      run: { name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed, ...(owner ? { owner } : {}) },
       idx: m.idx,
       combo: m.combo,
     })),

@@ -5,9 +5,8 @@
  * `onEvent`; neither knows anything else about the lab. Arguments are validated here with the
  * contract's schemas, so a malformed message gets an error reply and changes nothing.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import {
   CONTRACT_VERSION,
   validateRequest,
@@ -22,12 +21,12 @@ import {
 import { openArchive, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
 import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
 import { SETUP_PRESETS } from '../spec/presets.ts';
-import type { EvalEvent, ScalarsEvent, SpectraEvent, TrainerEvent } from '../spec/events.ts';
+import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
+import { APP_VERSION } from '../spec/version.ts';
 import type { BackendPreference } from '../spec/backends.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
-import { createSweepRuns } from '../runs/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
 import { JobPool, type WorkerReply } from './jobs.ts';
 
@@ -69,15 +68,6 @@ export class ServiceError extends Error {
   }
 }
 
-function appVersion(): string {
-  try {
-    const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'package.json'), 'utf8')) as { version?: string };
-    return pkg.version ?? '0.0.0';
-  } catch {
-    return '0.0.0';
-  }
-}
-
 type MetricEvent = ScalarsEvent | SpectraEvent | EvalEvent;
 type Handler<N extends RequestName> = (args: ParsedArgs<N>) => Results[N] | Promise<Results[N]>;
 
@@ -89,7 +79,7 @@ export class LabService {
   /** Metric events of the current tick per run, flushed as one batch (the manager emits them one by one). */
   private readonly pendingMetrics = new Map<string, MetricEvent[]>();
   private flushScheduled = false;
-  private readonly version = appVersion();
+  private readonly version = APP_VERSION;
   private closed = false;
   /** The one pool of long jobs (theory.run, datasets.import): bounded, cancellable, ended by close(). */
   private readonly jobs: JobPool;
@@ -204,13 +194,11 @@ export class LabService {
 
   private emitSweepProgress(runUuid: string): void {
     try {
-      const row = this.archive.db
-        .prepare('SELECT s.uuid AS uuid FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id JOIN runs r ON r.id = sr.run_id WHERE r.uuid = ?')
-        .get(runUuid) as { uuid: string } | undefined;
-      if (!row) return;
-      const runs = this.archive.listRuns({ sweep: row.uuid });
-      const done = runs.filter((r) => r.status !== 'queued' && r.status !== 'running').length;
-      this.emit({ type: 'sweep.progress', sweepId: row.uuid, done, total: runs.length });
+      const sweepId = this.archive.sweepOfRun(runUuid);
+      if (!sweepId) return;
+      const runs = this.archive.listRuns({ sweep: sweepId });
+      const done = runs.filter((r) => !ACTIVE_STATUSES.has(r.status)).length;
+      this.emit({ type: 'sweep.progress', sweepId, done, total: runs.length });
     } catch {
       // Progress is a convenience; the sweep itself is in the archive.
     }
@@ -344,9 +332,13 @@ export class LabService {
       return { ok: true, fromStep, lastStep: r.lastStep };
     },
     'runs.delete': (a) => {
-      const r = this.run(a.runId);
-      if (r.status === 'running' || r.status === 'queued') throw new ServiceError('failed', `run ${a.runId} is ${r.status}; cancel it first`);
-      const ok = this.archive.deleteRun(a.runId);
+      this.run(a.runId);
+      let ok: boolean;
+      try {
+        ok = this.manager.delete(a.runId);
+      } catch (e) {
+        throw new ServiceError('failed', (e as Error).message);
+      }
       if (ok) this.emit({ type: 'archive.changed', path: this.archive.file });
       return { ok };
     },
@@ -434,8 +426,7 @@ export class LabService {
       if (issues.length) {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
-      const { sweepId, runIds } = createSweepRuns(this.archive, def, members);
-      for (const u of runIds) this.manager.enqueue(u);
+      const { sweepId, runIds } = this.manager.submitSweep(def, members);
       this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
       return { sweepId, runIds };
     },

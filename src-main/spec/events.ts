@@ -4,8 +4,22 @@
  * Plain JSON-serialisable objects only (they cross process boundaries).
  */
 
-/** Final state of a run. */
-export type RunOutcome = 'completed' | 'diverged' | 'cancelled' | 'failed';
+/**
+ * Every status a run can have in the archive, in life order (the one list: the archive's schema, the
+ * contract, the CLI and the UI all use it).
+ */
+export const RUN_STATUSES = ['queued', 'running', 'completed', 'failed', 'diverged', 'cancelled', 'interrupted'] as const;
+/** A run's status. */
+export type RunStatus = (typeof RUN_STATUSES)[number];
+/** Statuses of a run that has an owner process (queued in a manager or training). */
+export const ACTIVE_STATUSES: ReadonlySet<RunStatus> = new Set(['queued', 'running']);
+/** Statuses a run ends in; a run in one of these is not running. */
+export const FINAL_STATUSES: ReadonlySet<RunStatus> = new Set(RUN_STATUSES.filter((s) => s !== 'queued' && s !== 'running'));
+/** Statuses a run can be resumed from (its newest checkpoint, or the start); completed and diverged runs are not. */
+export const RESUMABLE_STATUSES: ReadonlySet<RunStatus> = new Set(['interrupted', 'cancelled', 'failed']);
+
+/** Final state of a run as its trainer reports it. */
+export type RunOutcome = Extract<RunStatus, 'completed' | 'diverged' | 'cancelled' | 'failed'>;
 
 /** Environment a run trained in, recorded with it. */
 export interface RunEnvironment {

@@ -41,7 +41,7 @@ test('runs, events, spectra, evals, tags, notes, checkpoints and cascade delete'
   const r = a.createRun({ name: 'first', setup: { seed: 7 }, setupHash: 'abc', seed: 7 });
   assert.equal(r.status, 'queued');
   assert.equal(a.resolveRun(r.uuid.slice(0, 8)).uuid, r.uuid);
-  a.setStatus(r.uuid, 'running', { startedAt: 1000, pid: 42, ownerPid: 41 });
+  a.setStatus(r.uuid, 'running', { startedAt: 1000, pid: 42 });
   const fEig = [3.25, 1.5, 0.125, 1e-9];
   a.appendEvents(r.uuid, [
     {

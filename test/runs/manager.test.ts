@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
-import { RunManager, processAlive } from '../../src-main/runs/manager.ts';
+import { RunManager } from '../../src-main/runs/manager.ts';
+import { processAlive } from '../../src-main/runs/process.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 

@@ -69,10 +69,8 @@ export function filterRuns(rows: readonly RunRow[], query: string, statuses?: Re
   });
 }
 
-/** Statuses where a run may still change (cancel applies; the row updates live). */
-export const ACTIVE_STATUSES = new Set(['queued', 'running']);
-/** Statuses a run can be resumed from (it has a checkpoint or can restart). */
-export const RESUMABLE_STATUSES = new Set(['interrupted', 'cancelled', 'failed']);
+/** Statuses where a run may still change (cancel applies; the row updates live) and those it can be resumed from. */
+export { ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../../../src-main/spec/events.ts';
 
 /** The best value of a metric over a series, by the metric's direction. */
 export function bestOf(values: readonly (number | null)[], better: 'higher' | 'lower'): number | null {
