@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openArchive } from '../../src-main/archive/archive.ts';
+import { openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { metricsFromCsv } from '../../src-main/archive/export.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
@@ -75,7 +75,7 @@ test('sweep → runs → export → import → check', { timeout: 110_000 }, () 
   assert.equal(check.code, 0);
   const c = JSON.parse(check.out);
   assert.equal(c.ok, true);
-  assert.equal(c.schemaVersion, 1);
+  assert.equal(c.schemaVersion, SCHEMA_VERSION);
   assert.equal(c.counts.runs, 2);
   assert.equal(dplab('runs', 'rm', u).code, 0);
   assert.equal((JSON.parse(dplab('runs', 'list', '--json').out) as unknown[]).length, 1);
