@@ -123,7 +123,7 @@ export async function runCommand(args: string[]): Promise<number> {
     if (tty && !quiet) process.stderr.write('\n');
     const err = e as Error;
     const isData = err.name === 'DatasetError' || /dataset|no such file|ENOENT/i.test(err.message);
-    console.error(`dplab run: ${err.message}`);
+    console.error(`dplab run: ${err instanceof SetupError ? 'invalid setup: ' : ''}${err.message}`);
     return err instanceof SetupError ? 2 : isData ? 3 : 1;
   } finally {
     process.off('SIGINT', onSigint);

@@ -45,3 +45,11 @@ export interface DatasetFamily {
   /** Image side in pixels (height; width is equal for every built-in format). */
   size: number;
 }
+
+/** A dataset that is missing, unreadable or damaged (`dplab run` exits 3 on it); the message names the file or dataset. */
+export class DatasetError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DatasetError';
+  }
+}
