@@ -1,9 +1,10 @@
 /**
  * Export of runs, metrics and spectra to CSV (RFC 4180) and JSON, and import of the JSON run bundle.
  * Numbers are written with full precision (shortest round-trip form), so an export read back gives the
- * stored values exactly; NaN and missing values are empty cells in CSV and null in JSON.
+ * stored values exactly; NaN and missing values are empty cells in CSV (spec/csv.ts) and null in JSON.
  */
 import type { RunSummary } from '../spec/events.ts';
+import { csvLines } from '../spec/csv.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 
@@ -13,60 +14,9 @@ export interface Table {
   rows: (string | number | boolean | null)[][];
 }
 
-function cell(v: string | number | boolean | null | undefined): string {
-  if (v === null || v === undefined) return '';
-  if (typeof v === 'number') return Number.isNaN(v) ? '' : String(v);
-  const s = String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** Formats a table as CSV with a header line and CRLF-free `\n` line ends. */
 export function toCsv(t: Table): string {
-  const lines = [t.columns.map(cell).join(',')];
-  for (const r of t.rows) lines.push(r.map(cell).join(','));
-  return lines.join('\n') + '\n';
-}
-
-/** Parses CSV (quoted fields, doubled quotes, embedded newlines) into rows of strings. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = '';
-  let quoted = false;
-  let i = 0;
-  while (i < text.length) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-      } else field += c;
-      i++;
-      continue;
-    }
-    if (c === '"') quoted = true;
-    else if (c === ',') {
-      row.push(field);
-      field = '';
-    } else if (c === '\n' || c === '\r') {
-      if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = '';
-    } else field += c;
-    i++;
-  }
-  if (quoted) throw new Error('CSV ends inside a quoted field');
-  if (field !== '' || row.length) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows;
+  return csvLines([t.columns, ...t.rows]);
 }
 
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
@@ -113,23 +63,6 @@ export function spectraTable(spectra: SpectraRow[]): Table {
     rows.push([s.step, s.epoch, 'asymmetry', 0, s.asymmetry]);
   }
   return { columns: ['step', 'epoch', 'quantity', 'j', 'value'], rows };
-}
-
-/** Reads a wide metrics CSV (as `metricsTable` writes it) back into series. */
-export function metricsFromCsv(text: string): MetricSeries[] {
-  const [header, ...rows] = parseCsv(text);
-  if (!header || header[0] !== 'step' || header[1] !== 'epoch') throw new Error("metrics CSV must start with the columns 'step,epoch'");
-  const series: MetricSeries[] = header.slice(2).map((name) => ({ name, steps: [], epochs: [], values: [] }));
-  for (const r of rows) {
-    series.forEach((s, j) => {
-      const v = r[j + 2];
-      if (v === undefined || v === '') return;
-      s.steps.push(Number(r[0]));
-      s.epochs.push(Number(r[1]));
-      s.values.push(Number(v));
-    });
-  }
-  return series;
 }
 
 /** The self-contained JSON form of one run: everything stored for it except checkpoints. */
@@ -215,12 +148,11 @@ export type ExportStreamFormat = 'json' | 'ndjson' | 'csv';
  */
 export function* exportChunks(archive: Archive, uuids: readonly string[], format: ExportStreamFormat): Generator<string> {
   if (format === 'csv') {
-    const header = runsTable([]).columns.map(cell).join(',');
-    yield header + '\n';
+    yield csvLines([runsTable([]).columns]);
     for (const u of uuids) {
       const r = archive.getRun(u);
       if (!r) throw new Error(`no run ${u} in ${archive.file}`);
-      yield runsTable([r]).rows.map((row) => row.map(cell).join(',')).join('\n') + '\n';
+      yield csvLines(runsTable([r]).rows);
     }
     return;
   }

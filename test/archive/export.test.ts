@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ArchiveError, openArchive, type Archive } from '../../src-main/archive/archive.ts';
-import { exportRunBundle, importRunBundle, metricsFromCsv, metricsTable, parseCsv, runsTable, spectraTable, toCsv } from '../../src-main/archive/export.ts';
+import { exportRunBundle, importRunBundle, metricsTable, runsTable, spectraTable, toCsv } from '../../src-main/archive/export.ts';
+import { metricsFromCsv, parseCsv } from './csv-read.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
 import type { TrainerEvent } from '../../src-main/spec/events.ts';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
-import { metricsFromCsv } from '../../src-main/archive/export.ts';
+import { metricsFromCsv } from '../archive/csv-read.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));

@@ -3,6 +3,7 @@
  * shared x axis (uPlot wants aligned columns), exponential smoothing that keeps gaps, and CSV text.
  * No DOM, no Svelte: node:test imports this directly.
  */
+import { csvLines } from '../../../src-main/spec/csv.ts';
 
 /** One line of a chart: its own x values (steps, epochs) and y values (null = no value). */
 export interface ChartSeries {
@@ -136,21 +137,12 @@ export function smoothEma(values: ArrayLike<number | null>, amount: number): (nu
   return out;
 }
 
-/** Quotes a CSV cell when it holds a comma, quote or line break (RFC 4180). */
-export function csvCell(v: unknown): string {
-  if (v === null || v === undefined) return '';
-  const s = typeof v === 'number' ? (Number.isFinite(v) ? String(v) : '') : String(v);
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
 /** CSV of aligned series: header `xLabel,label1,label2…`, one row per x, empty cells for gaps. */
 export function seriesToCsv(series: readonly ChartSeries[], xLabel = 'x'): string {
   const { xs, ys } = alignSeries(series);
-  const lines = [[xLabel, ...series.map((s) => s.label)].map(csvCell).join(',')];
-  for (let k = 0; k < xs.length; k++) {
-    lines.push([xs[k], ...ys.map((col) => col[k])].map(csvCell).join(','));
-  }
-  return lines.join('\n') + '\n';
+  const rows: unknown[][] = [[xLabel, ...series.map((s) => s.label)]];
+  for (let k = 0; k < xs.length; k++) rows.push([xs[k], ...ys.map((col) => col[k])]);
+  return csvLines(rows);
 }
 
 /** A readable, stable palette (colour-blind friendly first, then more hues for many lines). */
