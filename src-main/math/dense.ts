@@ -169,17 +169,6 @@ export function fromRows(rows: number[][], what: string, rowsExpected?: number, 
   return out;
 }
 
-/** Row-major matrix back to nested rows (for JSON). */
-export function toRows(a: ArrayLike<number>, m: number, n: number): number[][] {
-  const out: number[][] = [];
-  for (let i = 0; i < m; i++) {
-    const r: number[] = [];
-    for (let j = 0; j < n; j++) r.push(a[i * n + j]!);
-    out.push(r);
-  }
-  return out;
-}
-
 /**
  * Cholesky factor L (lower, LLᵀ = a) of a symmetric positive semi-definite matrix; pivots that
  * round to ≤ 0 are set to 0 so PSD (rank-deficient) covariances still give a usable factor.

@@ -18,10 +18,9 @@ export interface Eigh {
 
 /**
  * Eigendecomposition of the symmetric n×n row-major matrix `a` (only its symmetric part is used:
- * (a + aᵀ)/2). `a` is not modified. `maxIterations` bounds the QL iterations per eigenvalue;
- * `maxSweeps` (the Jacobi version's option) is accepted and ignored so older callers still compile.
+ * (a + aᵀ)/2). `a` is not modified. `maxIterations` bounds the QL iterations per eigenvalue.
  */
-export function eigh(a: ArrayLike<number>, n: number, opts: { maxIterations?: number; maxSweeps?: number } = {}): Eigh {
+export function eigh(a: ArrayLike<number>, n: number, opts: { maxIterations?: number } = {}): Eigh {
   if (!Number.isInteger(n) || n < 0) throw new Error(`eigh: n must be a non-negative integer, got ${n}`);
   if (a.length !== n * n) throw new Error(`eigh: expected ${n * n} entries for a ${n}×${n} matrix, got ${a.length}`);
   const A = new Float64Array(n * n);

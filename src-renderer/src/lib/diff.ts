@@ -1,15 +1,20 @@
 /**
- * Which setup fields differ between runs: the runs table shows only those columns, so a sweep over
- * predictor kind and seed shows exactly `predictor.kind` and `seed`.
+ * Which setup fields differ between runs, by one rule everywhere (the runs table's columns, the
+ * compare view's group-by choices, the two-run config diff): a field differs when it takes at least
+ * two different values among the setups that have it. A field only some setups have (ρ exists for
+ * DirectPred, not for a linear predictor) follows from the field that decides it (the kind), which
+ * is listed when it differs.
  */
 
-/** Flattens nested objects into dotted paths; arrays are leaves (encoder widths compare as a whole). */
+/** Flattens nested objects into dotted paths; arrays and empty objects are leaves, undefined is absent. */
 export function flatten(obj: unknown, prefix = '', out: Map<string, unknown> = new Map()): Map<string, unknown> {
   if (obj !== null && typeof obj === 'object' && !Array.isArray(obj)) {
-    for (const [k, v] of Object.entries(obj as Record<string, unknown>)) {
-      flatten(v, prefix ? `${prefix}.${k}` : k, out);
+    const entries = Object.entries(obj as Record<string, unknown>);
+    for (const [k, v] of entries) {
+      if (v !== undefined) flatten(v, prefix ? `${prefix}.${k}` : k, out);
     }
-  } else if (prefix) {
+    if (prefix && entries.length === 0) out.set(prefix, {});
+  } else if (prefix && obj !== undefined) {
     out.set(prefix, obj);
   }
   return out;
@@ -70,4 +75,18 @@ export function shortPath(p: string): string {
   const parts = p.split('.');
   const last = parts[parts.length - 1]!;
   return last === 'kind' && parts.length > 1 ? parts[parts.length - 2]! : last;
+}
+
+/** One differing field of two setups. */
+export interface DiffRow {
+  path: string;
+  a: unknown;
+  b: unknown;
+}
+
+/** The two-run config diff: the differing fields (same rule as `differingFields`) with both values. */
+export function configDiff(a: unknown, b: unknown): DiffRow[] {
+  const fa = flatten(a);
+  const fb = flatten(b);
+  return differingFields([a, b]).map((path) => ({ path, a: fa.get(path), b: fb.get(path) }));
 }

@@ -6,7 +6,7 @@ import { METRICS } from '../../../src-main/spec/metrics.ts';
 import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
-import type { AlignMode, SeriesLike } from '../lib/part2/align.ts';
+import type { AlignMode, SeriesLike } from '../lib/compare/align.ts';
 
 /** The series of one run that the compare charts draw from. */
 export interface RunSeries {

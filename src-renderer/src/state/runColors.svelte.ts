@@ -3,7 +3,7 @@
  * each run's palette entry (`setRunOrder`), and every swatch, line and bar reads it here, so a run
  * shown before the list arrives is recoloured once its place is known.
  */
-import { runColor, setRunOrder } from '../lib/part2/colors.ts';
+import { runColor, setRunOrder } from '../lib/runColors.ts';
 
 class RunColors {
   /** Bumped whenever the order changes; reading it makes a template follow recolouring. */

@@ -5,7 +5,7 @@
 import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
-import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/part2/sweepGrid.ts';
+import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/sweepGrid.ts';
 import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/spec/presets.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */

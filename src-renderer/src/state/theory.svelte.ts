@@ -9,8 +9,8 @@
 import { collapseDiagram, type CollapseDiagram } from '../../../src-main/theory/collapse.ts';
 import type { AxisParam, CollapseDiagramParamsInput } from '../../../src-main/theory/params.ts';
 import { PRESETS } from '../../../src-main/theory/presets.ts';
-import type { FlowParams, Window } from '../lib/part2/portrait.ts';
-import { playgroundPresets, type PlaygroundPreset, type PresetGroup } from '../lib/part2/theoryPresets.ts';
+import type { FlowParams, Window } from '../lib/theory/portrait.ts';
+import { playgroundPresets, type PlaygroundPreset, type PresetGroup } from '../lib/theory/presets.ts';
 
 /** The theory module's paper presets as playground buttons, grouped by figure. */
 export const PRESET_GROUPS: PresetGroup[] = playgroundPresets(PRESETS);

@@ -4,7 +4,7 @@
  * (Fig. 4) and the collapse phase diagram. Pure functions of a 2D context and data, so a slider
  * move is one synchronous redraw.
  */
-import type { Arrow, PortraitFixed, Window } from '../../lib/part2/portrait.ts';
+import type { Arrow, PortraitFixed, Window } from '../../lib/theory/portrait.ts';
 import type { CollapseDiagram } from '../../../../src-main/theory/collapse.ts';
 
 /** Colours of the playground (paper Fig. 3). */

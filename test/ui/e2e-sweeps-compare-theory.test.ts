@@ -3,7 +3,7 @@
 // sweep by predictor kind (mean ± std); move the theory playground's η slider past the collapse
 // threshold and see the portrait's fixed points vanish (counted in the canvas pixels); import
 // another archive (made with `dplab run --archive`) and export runs. Screenshots go to
-// test-artifacts/ui2/.
+// test-artifacts/sweeps-compare-theory/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -15,7 +15,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const ART = join(ROOT, 'test-artifacts', 'ui2');
+const ART = join(ROOT, 'test-artifacts', 'sweeps-compare-theory');
 const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };
@@ -40,7 +40,7 @@ function newest(dir: string): number {
 
 before(async () => {
   mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-ui2-'));
+  tmp = mkdtempSync(join(tmpdir(), 'dplab-ui-analysis-'));
   // The page under test is the renderer as built from this checkout; rebuilt only when a source is
   // newer than the build (another UI test may be building it at the same time).
   const srcTime = Math.max(newest(join(ROOT, 'src-renderer', 'src')), newest(join(ROOT, 'src-main', 'contract')), newest(join(ROOT, 'src-main', 'theory')));

@@ -5,8 +5,8 @@
 import { getAtPath } from '../../../../src-main/spec/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
-import { groupColors, runColor } from './colors.ts';
-import { formatValue } from './diff.ts';
+import { groupColors, runColor } from '../runColors.ts';
+import { formatValue } from '../format.ts';
 
 /** What a compare line needs of a run. */
 export interface CompareRun {

@@ -1,13 +1,13 @@
-// Unit tests of the Lab UI part 2 logic (src-renderer/src/lib/part2): run colours, mean ± std bands,
+// Unit tests of the compare, sweep and theory logic of the UI (src-renderer/src/lib/): run colours, mean ± std bands,
 // config diff, alignment by step / epoch / wall time, the sweep grid builder and the portrait geometry.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { RUN_PALETTE, groupColors, hashString, runColor, withAlpha } from '../../src-renderer/src/lib/part2/colors.ts';
-import { configDiff, flattenSetup, varyingFields } from '../../src-renderer/src/lib/part2/diff.ts';
-import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib/part2/align.ts';
-import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/part2/bands.ts';
-import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/part2/sweepGrid.ts';
-import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/part2/portrait.ts';
+import { RUN_PALETTE, groupColors, hashString, runColor, withAlpha } from '../../src-renderer/src/lib/runColors.ts';
+import { configDiff, differingFields, flatten } from '../../src-renderer/src/lib/diff.ts';
+import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib/compare/align.ts';
+import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/compare/bands.ts';
+import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/sweepGrid.ts';
+import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/theory/portrait.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 
 test('run colours: a pure function of the id, in the palette, spread over it', () => {
@@ -75,7 +75,7 @@ test('groupBy keeps first-appearance order and groups by value', () => {
   assert.deepEqual(n.map((x) => x.label), ['0.1', '1']);
 });
 
-test('config diff: only differing leaves, arrays compared whole, missing sides shown', () => {
+test('config diff: only differing leaves, arrays compared whole, by the same rule as the runs table', () => {
   const a = parseSetup({ optim: { lr: 0.03 }, predictor: { kind: 'linear' } });
   const b = parseSetup({ optim: { lr: 0.1 }, predictor: { kind: 'directpred' }, seed: 3 });
   const rows = configDiff(a, b);
@@ -83,17 +83,17 @@ test('config diff: only differing leaves, arrays compared whole, missing sides s
   assert.ok(paths.includes('optim.lr'));
   assert.ok(paths.includes('predictor.kind'));
   assert.ok(paths.includes('seed'));
-  // Fields that exist on only one side (predictor-specific options) are listed with undefined on the other.
-  const rho = rows.find((r) => r.path === 'predictor.rho')!;
-  assert.equal(rho.a, undefined);
-  assert.equal(rho.b, 0.3);
+  // A field only one side has (DirectPred's ρ) follows from the differing kind, as in the runs table.
+  assert.ok(!paths.includes('predictor.rho'));
+  assert.deepEqual(paths, differingFields([a, b]), 'one rule: the pairwise diff is the runs-table rule');
   assert.ok(!paths.includes('optim.batchSize'));
-  assert.deepEqual([...paths].sort(), paths, 'sorted by path');
   assert.deepEqual(configDiff(a, structuredClone(a)), []);
   assert.deepEqual(configDiff({ w: [1, 2] }, { w: [1, 3] }), [{ path: 'w', a: [1, 2], b: [1, 3] }]);
-  assert.equal(flattenSetup(a)['encoder.widths'] !== undefined, true);
-  assert.deepEqual(varyingFields([a, b, a]), paths, 'varying across three setups = the pairwise diff here');
-  assert.deepEqual(varyingFields([a, a]), []);
+  assert.equal(flatten(a).get('encoder.widths') !== undefined, true);
+  assert.deepEqual([...differingFields([a, b, a])].sort(), [...paths].sort(), 'across three setups = the pairwise diff here');
+  assert.deepEqual(differingFields([a, a]), []);
+  // Empty objects are leaves, undefined is absent.
+  assert.deepEqual([...flatten({ x: {}, y: undefined, z: { w: 1 } })], [['x', {}], ['z.w', 1]]);
 });
 
 test('alignment by step, epoch and wall time', () => {
@@ -170,7 +170,7 @@ test('portrait: fixed points vanish past η = τ²/(4(1+σ²)), flow is zero at 
 });
 
 test('linear-model bridge: applies only to a linear predictor; a stationary spectrum stays put', async () => {
-  const { bridgeNotApplicable, bridgePrediction, mapSetup } = await import('../../src-renderer/src/lib/part2/bridge.ts');
+  const { bridgeNotApplicable, bridgePrediction, mapSetup } = await import('../../src-renderer/src/lib/theory/bridge.ts');
   const setup = { method: 'byol', emaMomentum: 0.996, predictor: { kind: 'linear' }, optim: { lr: 0.03, momentum: 0.9, weightDecay: 4e-4, predictorLrRatio: 1 } };
   const m = mapSetup(setup);
   assert.ok(Math.abs(m.eta - 4e-4 / 0.03) < 1e-12);
@@ -188,7 +188,7 @@ test('linear-model bridge: applies only to a linear predictor; a stationary spec
 });
 
 test('compare lines: one per run in its own colour; grouped → mean with ± std per group', async () => {
-  const { compareLines } = await import('../../src-renderer/src/lib/part2/compareSeries.ts');
+  const { compareLines } = await import('../../src-renderer/src/lib/compare/compareSeries.ts');
   const mk = (id: string, kind: string, vals: number[]) => ({
     id,
     label: id,
@@ -212,7 +212,7 @@ test('compare lines: one per run in its own colour; grouped → mean with ± std
 
 test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, the η × α_p diagram', async () => {
   const { PRESETS } = await import('../../src-main/theory/presets.ts');
-  const { playgroundPresets } = await import('../../src-renderer/src/lib/part2/theoryPresets.ts');
+  const { playgroundPresets } = await import('../../src-renderer/src/lib/theory/presets.ts');
   const groups = playgroundPresets(PRESETS);
   const item = (id: string) => groups.flatMap((g) => g.items).find((i) => i.id === id)!;
   assert.deepEqual(item('fig3-eta0.01#0').params, { tau: 1, eta: 0.01, sigma2: 0, alphaP: 1 });
@@ -233,7 +233,7 @@ test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, th
 });
 
 test('final-value bars for metrics measured once per run', async () => {
-  const { finalBars, singlePointLines, compareLines } = await import('../../src-renderer/src/lib/part2/compareSeries.ts');
+  const { finalBars, singlePointLines, compareLines } = await import('../../src-renderer/src/lib/compare/compareSeries.ts');
   const mk = (id: string, kind: string, v: number | null) => ({ id, label: id, setup: { predictor: { kind } }, series: { steps: [8], epochs: [1], values: [v] }, wall: { batchSize: 32 } });
   const runs = [mk('a', 'linear', 0.5), mk('b', 'linear', 0.7), mk('c', 'directpred', 0.6), mk('d', 'directpred', null)];
   assert.equal(singlePointLines(compareLines(runs, 'step', '')), true);
