@@ -143,7 +143,9 @@ function summarize(o: SimulationOutput): string[] {
         out.push(`mode ${j}: p ${fmt(r.params.modes.p0[j]!)} → ${fmt(p)}, s ${fmt(r.params.modes.s0[j]!)} → ${fmt(r.final.s[j]!)}, τ → ${fmt(r.final.tau[j]!)}  ${r.final.collapsed[j] ? 'COLLAPSED' : 'alive'}`);
       });
       const fp = r.fixedPointsAtFinalTau;
-      out.push(`collapsed ${r.final.collapsed.filter(Boolean).length}/${r.final.p.length}; at τ = ${fmt(r.final.tau[0]!)}: p*₋ = ${fp.pMinus === null ? 'none' : fmt(fp.pMinus)}, p*₊ = ${fp.pPlus === null ? 'none' : fmt(fp.pPlus)}`);
+      const collapsed = `collapsed ${r.final.collapsed.filter(Boolean).length}/${r.final.p.length}`;
+      if (fp === null || r.tauMode === null) out.push(`${collapsed}; every mode collapsed, so no τ to place the fixed points of Eq. 16 at`);
+      else out.push(`${collapsed}; at τ = ${fmt(r.final.tau[r.tauMode]!)} (mode ${r.tauMode}, the strongest surviving): p*₋ = ${fp.pMinus === null ? 'none' : fmt(fp.pMinus)}, p*₊ = ${fp.pPlus === null ? 'none' : fmt(fp.pPlus)}`);
       out.push(`max Eq. 14 residual ${fmt(Math.max(...r.timeline.series.eq14Residual!))}`);
       break;
     }

@@ -20,8 +20,13 @@ export interface ModesResult {
    * tauDiverged marks modes frozen after |τ_j| passed TAU_FREEZE.
    */
   final: { p: number[]; s: number[]; tau: number[]; collapsed: boolean[]; tauDiverged: boolean[] };
-  /** Fixed points of Eq. 16 at the final τ of mode 0 (τ ≡ 1 for SimSiam). */
-  fixedPointsAtFinalTau: ReturnType<typeof fixedPoints>;
+  /**
+   * Fixed points of Eq. 16 at the final τ of `tauMode`, the surviving mode with the largest s_j
+   * (τ ≡ 1 for SimSiam); null when every mode collapsed, as a collapsed mode's τ = W_a/W means nothing.
+   */
+  fixedPointsAtFinalTau: ReturnType<typeof fixedPoints> | null;
+  /** The mode whose final τ the fixed points use, or null when every mode collapsed. */
+  tauMode: number | null;
   stats: { steps: number; evaluations: number; rejected: number };
 }
 
@@ -91,7 +96,13 @@ export function simulateModes(input: ModesParamsInput | ModesParams): ModesResul
     final.collapsed.push(y[m + j]! < 1e-4 * Math.max(params.modes.s0[j]!, 1));
     final.tauDiverged.push(Math.abs(y[2 * m + j]!) > TAU_FREEZE);
   }
-  return { params, timeline, final, fixedPointsAtFinalTau: fixedPoints({ tau: y[2 * m]!, sigma2, eta, alphaP }), stats };
+  let tauMode: number | null = null;
+  for (let j = 0; j < m; j++) {
+    if (final.collapsed[j] || final.tauDiverged[j]) continue;
+    if (tauMode === null || final.s[j]! > final.s[tauMode]!) tauMode = j;
+  }
+  const fixedPointsAtFinalTau = tauMode === null ? null : fixedPoints({ tau: final.tau[tauMode]!, sigma2, eta, alphaP });
+  return { params, timeline, final, fixedPointsAtFinalTau, tauMode, stats };
 }
 
 /** Scratch output of `integrateModeFast`: [p, ŝ = α_p s, τ, steps taken]. */

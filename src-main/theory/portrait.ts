@@ -178,8 +178,9 @@ export function lowDimFlow(input: LowDimFlowParams | { variant: LowDimFlowParams
     fps.push({ x: 0, y: 0, ...classify2x2(0, 0, beta, -beta), label: 'collapse' });
     const w = lambdaD / lambdaS;
     // Jacobian at w = w_a = λ_d/λ_s: ∂ẇ/∂w = w_a λ_d − 3 w² λ_s, ∂ẇ/∂w_a = w λ_d.
+    // w = w_a and w(w λ_d − w² λ_s) = 0 leave only the origin and w = λ_d/λ_s: the flow is not odd in
+    // (w, w_a), so −λ_d/λ_s is not a fixed point (ẇ = −(λ_d/λ_s)(−λ_d − λ_d) ≠ 0 there).
     fps.push({ x: w, y: w, ...classify2x2(w * lambdaD - 3 * w * w * lambdaS, w * lambdaD, beta, -beta), label: 'w = w_a = λ_d/λ_s' });
-    if (w > 0) fps.push({ x: -w, y: -w, ...classify2x2(w * lambdaD - 3 * w * w * lambdaS, -w * lambdaD, beta, -beta), label: 'w = w_a = −λ_d/λ_s' });
   } else {
     axes = ['w', 'w_a'];
     field = (w, wa) => [wa * lambdaD - w * lambdaS, beta * (w - wa)];

@@ -69,8 +69,9 @@ const presetList: Preset[] = [
     (eta): Preset => ({
       name: `fig3-eta${eta}`,
       figure: 'Fig. 3',
+      // η = 0.01 forgets c_j as e^(−2ηt): t1 = 300 brings it to e^(−6) ≈ 0.25% so trajectories reach the parabola.
       description: `(p, s) phase portrait of Eqs. 11–12 at τ = 1, α_p = 1, σ² = 0, η = ${eta}`,
-      runs: [{ label: `η = ${eta}`, spec: { kind: 'phase-portrait', params: { tau: 1, alphaP: 1, eta, sigma2: 0, pRange: [-0.5, 1.5], sRange: [0, 2], t1: eta === 0 ? 20 : 100 } } }],
+      runs: [{ label: `η = ${eta}`, spec: { kind: 'phase-portrait', params: { tau: 1, alphaP: 1, eta, sigma2: 0, pRange: [-0.5, 1.5], sRange: [0, 2], t1: eta === 0 ? 20 : eta < 0.1 ? 300 : 100 } } }],
     }),
   ),
   ...(
