@@ -1,21 +1,32 @@
 /**
  * Checkpoints: everything a run needs to continue exactly (weights, EMA target, optimiser momenta,
- * BN running statistics, F̂, step), in a compact binary form for the archive.
- * Layout: "DPLCKPT1", u32 little-endian header length, UTF-8 JSON header, padding to 4 bytes,
- * then the float32 data of each tensor in header order.
+ * BN running statistics, F̂, step, summary windows), in a compact binary form for the archive.
+ * Every array keeps the precision it is held in (tfjs variables float32, F̂ float64), so a resumed
+ * run continues bit for bit.
+ * Layout: "DPLCKPT2", u32 little-endian header length, UTF-8 JSON header, padding to 8 bytes,
+ * then the data of each tensor in header order (each a multiple of 8 bytes, zero-padded), its
+ * dtype named in the header. "DPLCKPT1" files (all float32, 4-byte aligned) are still read.
  */
+
+/** The element types a checkpoint stores. */
+export type CheckpointDtype = 'float32' | 'float64';
 
 /** A run's state at a step. */
 export interface Checkpoint {
   step: number;
   epoch: number;
   setupHash: string;
-  tensors: Record<string, { shape: number[]; data: Float32Array }>;
-  /** JSON-serialisable extras (F̂ initialised flag, last loss, …). */
+  tensors: Record<string, { shape: number[]; data: Float32Array | Float64Array }>;
+  /** JSON-serialisable extras (summary windows, …); numbers round-trip exactly through JSON. */
   state: Record<string, unknown>;
 }
 
-const MAGIC = 'DPLCKPT1';
+const MAGIC_V1 = 'DPLCKPT1';
+const MAGIC = 'DPLCKPT2';
+const ALIGN = 8;
+
+const up = (n: number, a: number) => Math.ceil(n / a) * a;
+const dtypeOf = (d: Float32Array | Float64Array): CheckpointDtype => (d instanceof Float64Array ? 'float64' : 'float32');
 
 /** Serialises a checkpoint to bytes. */
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -25,12 +36,11 @@ export function encodeCheckpoint(c: Checkpoint): Buffer {
     epoch: c.epoch,
     setupHash: c.setupHash,
     state: c.state,
-    tensors: names.map((n) => ({ name: n, shape: c.tensors[n]!.shape, length: c.tensors[n]!.data.length })),
+    tensors: names.map((n) => ({ name: n, shape: c.tensors[n]!.shape, length: c.tensors[n]!.data.length, dtype: dtypeOf(c.tensors[n]!.data) })),
   });
   const h = Buffer.from(header, 'utf8');
-  const headEnd = 8 + 4 + h.length;
-  const dataStart = Math.ceil(headEnd / 4) * 4;
-  const total = dataStart + names.reduce((a, n) => a + c.tensors[n]!.data.length * 4, 0);
+  const dataStart = up(8 + 4 + h.length, ALIGN);
+  const total = dataStart + names.reduce((a, n) => a + up(c.tensors[n]!.data.byteLength, ALIGN), 0);
   const out = Buffer.alloc(total);
   out.write(MAGIC, 0, 'ascii');
   out.writeUInt32LE(h.length, 8);
@@ -39,15 +49,17 @@ export function encodeCheckpoint(c: Checkpoint): Buffer {
   for (const n of names) {
     const d = c.tensors[n]!.data;
     Buffer.from(d.buffer, d.byteOffset, d.byteLength).copy(out, off);
-    off += d.byteLength;
+    off += up(d.byteLength, ALIGN);
   }
   return out;
 }
 
-/** Parses bytes made by `encodeCheckpoint`; throws a clear error on anything else. */
+/** Parses bytes made by `encodeCheckpoint` (either version); throws a clear error on anything else. */
 export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   const buf = Buffer.from(b.buffer, b.byteOffset, b.byteLength);
-  if (buf.length < 12 || buf.toString('ascii', 0, 8) !== MAGIC) throw new Error('not a DirectPred Lab checkpoint');
+  const magic = buf.length >= 12 ? buf.toString('ascii', 0, 8) : '';
+  if (magic !== MAGIC && magic !== MAGIC_V1) throw new Error('not a DirectPred Lab checkpoint');
+  const v1 = magic === MAGIC_V1;
   const hl = buf.readUInt32LE(8);
   if (12 + hl > buf.length) throw new Error('checkpoint is truncated (header)');
   const header = JSON.parse(buf.toString('utf8', 12, 12 + hl)) as {
@@ -55,17 +67,19 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
     epoch: number;
     setupHash: string;
     state: Record<string, unknown>;
-    tensors: { name: string; shape: number[]; length: number }[];
+    tensors: { name: string; shape: number[]; length: number; dtype?: CheckpointDtype }[];
   };
-  let off = Math.ceil((12 + hl) / 4) * 4;
+  const align = v1 ? 4 : ALIGN;
+  let off = up(12 + hl, align);
   const tensors: Checkpoint['tensors'] = {};
   for (const t of header.tensors) {
-    const bytes = t.length * 4;
-    if (off + bytes > buf.length) throw new Error(`checkpoint is truncated (tensor ${t.name})`);
-    const data = new Float32Array(t.length);
-    new Uint8Array(data.buffer).set(buf.subarray(off, off + bytes));
+    const dtype = t.dtype ?? 'float32';
+    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`checkpoint tensor ${t.name} has unknown dtype '${String(dtype)}'`);
+    const data = dtype === 'float64' ? new Float64Array(t.length) : new Float32Array(t.length);
+    if (off + data.byteLength > buf.length) throw new Error(`checkpoint is truncated (tensor ${t.name})`);
+    new Uint8Array(data.buffer).set(buf.subarray(off, off + data.byteLength));
     tensors[t.name] = { shape: t.shape, data };
-    off += bytes;
+    off += up(data.byteLength, align);
   }
   return { step: header.step, epoch: header.epoch, setupHash: header.setupHash, state: header.state, tensors };
 }

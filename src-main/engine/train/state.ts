@@ -1,6 +1,6 @@
 /**
  * Checkpoint capture and restore: every store of the networks (online, EMA target, momenta, BN
- * running statistics) plus F̂ and the step, so a resumed run continues bit for bit.
+ * running statistics) plus F̂ (in float64, as held) and the step, so a resumed run continues bit for bit.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Checkpoint } from '../checkpoint.ts';
@@ -31,7 +31,8 @@ export function captureCheckpoint(nets: Networks, fHat: Float64Array | null, ste
   for (const [prefix, store] of stores(nets)) {
     for (const [k, v] of store) tensors[`${prefix}/${k}`] = { shape: v.shape.slice(), data: v.dataSync() as Float32Array };
   }
-  if (fHat) tensors['fhat'] = { shape: [nets.d, nets.d], data: Float32Array.from(fHat) };
+  // F̂ is held in float64 (paper Eq. 19's moving average): stored as such, or a resumed run drifts.
+  if (fHat) tensors['fhat'] = { shape: [nets.d, nets.d], data: Float64Array.from(fHat) };
   return { step, epoch: step / stepsPerEpoch, setupHash, tensors, state: {} };
 }
 
