@@ -694,7 +694,9 @@ export class Archive {
               e.env.backend,
               JSON.stringify(e.env.versions),
               e.env.appVersion,
-              JSON.stringify(e.env.host),
+              // A webgpu run's adapter is part of the machine it ran on: kept under host.gpu, so
+              // export, import and merge carry it with the rest of the host.
+              JSON.stringify(e.env.adapter ? { ...e.env.host, gpu: e.env.adapter } : e.env.host),
               e.dataset.name,
               e.dataset.hash,
               JSON.stringify(e.dataset),

@@ -92,6 +92,8 @@ export interface RunRow {
   startedAt: number | null;
   endedAt: number | null;
   backend: string | null;
+  /** webgpu runs: the adapter trained on, as a short label ("nvidia ampere (…)"); null otherwise. */
+  adapter?: string | null;
   totalSteps: number | null;
   lastStep: number | null;
   summary: RunSummary | null;

@@ -11,6 +11,13 @@ import { batchNorm, conv2d, dense, globalAvgPool, heNormal, maxPool2 } from './l
 /** Named tensors (weights, running statistics). Keys are stable: checkpoints and EMA rely on them. */
 export type Params = Map<string, tf.Variable>;
 
+/** Sums of BN batch statistics over `batches` forward passes (tensors the collector disposes). */
+export interface BnSums {
+  mean: tf.Tensor1D;
+  variance: tf.Tensor1D;
+  batches: number;
+}
+
 /** How a forward pass treats batch normalisation. */
 export interface ForwardMode {
   /** true: normalise with batch statistics; false: with the running statistics in `running`. */
@@ -22,7 +29,7 @@ export interface ForwardMode {
    * the trainer averages them over a few batches to set the running statistics before evaluating
    * ("precise BN"), which keeps running averages off the training step's hot path.
    */
-  collect?: Map<string, { mean: Float64Array; variance: Float64Array; batches: number }>;
+  collect?: Map<string, BnSums>;
 }
 
 /** Creates a parameter with seeded He-normal (weights) or constant (BN) values. */
@@ -84,16 +91,15 @@ export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode
   }
   if (mode.collect) {
     // The training-mode batch norm returns its batch statistics (cheaper than tf.moments on wasm).
+    // They are summed where they live (no readback: the GPU keeps working), kept past the caller's tidy.
     const out = batchNorm(x, g, b, null);
-    const acc = mode.collect.get(name) ?? { mean: new Float64Array(out.mean.size), variance: new Float64Array(out.mean.size), batches: 0 };
-    const m = out.mean.dataSync();
-    const v = out.variance.dataSync();
-    for (let i = 0; i < m.length; i++) {
-      acc.mean[i] += m[i]!;
-      acc.variance[i] += v[i]!;
-    }
-    acc.batches++;
-    mode.collect.set(name, acc);
+    const acc = mode.collect.get(name);
+    const sum = (old: tf.Tensor1D | undefined, t: tf.Tensor1D) => {
+      const next = tf.keep(old ? old.add(t) : t.clone()) as tf.Tensor1D;
+      old?.dispose();
+      return next;
+    };
+    mode.collect.set(name, { mean: sum(acc?.mean, out.mean), variance: sum(acc?.variance, out.variance), batches: (acc?.batches ?? 0) + 1 });
     return out.y;
   }
   return batchNorm(x, g, b, null).y;

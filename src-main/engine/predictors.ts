@@ -20,8 +20,13 @@ export interface PredictorBlock {
   wp?(p: Params): tf.Tensor2D | null;
   /** Whether SGD updates the predictor's parameters at this step (0-based). */
   sgdAt(step: number, cfg: PredictorSetup): boolean;
-  /** Runs after the optimiser step with the current F̂ (d×d row-major, uncentred correlation). */
-  afterStep?(p: Params, fHat: Float64Array | null, d: number, step: number, cfg: PredictorSetup): void;
+  /**
+   * Runs after the optimiser step with the current F̂ (d×d row-major, uncentred correlation). `wp`
+   * is W_p as read back this step after the optimiser (null when it was not read). When the rule
+   * changes W_p it returns the new W_p (d×d row-major) computed on the CPU, or null if it cannot
+   * (no `wp` given), so the trainer never reads the GPU a second time in a step.
+   */
+  afterStep?(p: Params, fHat: Float64Array | null, d: number, step: number, cfg: PredictorSetup, wp?: Float64Array | null): Float64Array | null | void;
 }
 
 /**
@@ -67,12 +72,15 @@ function linearForward(f: tf.Tensor2D, p: Params): tf.Tensor2D {
   return dense(f, p.get('pred.w') as unknown as tf.Tensor2D, p.get('pred.b') as unknown as tf.Tensor1D | undefined);
 }
 
-function setWp(p: Params, W: Float64Array, d: number): void {
+function setWp(p: Params, W: Float64Array, d: number): Float64Array {
   // W_p is symmetric for both DirectPred and DirectCopy, so the stored [in, out] matrix equals W_p.
   const v = p.get('pred.w')!;
-  const t = tf.tensor2d(Float32Array.from(W), [d, d]);
+  const w32 = Float32Array.from(W);
+  const t = tf.tensor2d(w32, [d, d]);
   v.assign(t);
   t.dispose();
+  // What the predictor now holds (float32), so spectra match the weights exactly.
+  return Float64Array.from(w32);
 }
 
 function closedFormSgdAt(step: number, cfg: PredictorSetup): boolean {
@@ -98,13 +106,17 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     forward: (f, p) => linearForward(f, p),
     wp: linearWp,
     sgdAt: () => true,
-    afterStep(p, _f, _d, _step, cfg) {
+    afterStep(p, _f, d, _step, cfg, wp) {
       if (cfg.kind !== 'linear' || !cfg.symmetric) return;
       // Symmetric regularisation (paper Assumption 3): W_p ← (W_p + W_pᵀ)/2 after every step.
       const v = p.get('pred.w')!;
       const t = tf.tidy(() => v.add(tf.transpose(v)).mul(0.5));
       v.assign(t);
       t.dispose();
+      if (!wp) return null;
+      const s = new Float64Array(d * d);
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) s[a * d + b] = Math.fround((wp[a * d + b]! + wp[b * d + a]!) * 0.5);
+      return s;
     },
   },
   mlp: {
@@ -133,7 +145,7 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     sgdAt: closedFormSgdAt,
     afterStep(p, fHat, d, step, cfg) {
       if (cfg.kind !== 'directpred' || !fHat || (step + 1) % cfg.freq !== 0) return;
-      setWp(p, directPredWeights(fHat, d, cfg.eps), d);
+      return setWp(p, directPredWeights(fHat, d, cfg.eps), d);
     },
   },
   directcopy: {
@@ -146,7 +158,7 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     sgdAt: closedFormSgdAt,
     afterStep(p, fHat, d, step, cfg) {
       if (cfg.kind !== 'directcopy' || !fHat || (step + 1) % cfg.freq !== 0) return;
-      setWp(p, directCopyWeights(fHat, d, cfg.eps), d);
+      return setWp(p, directCopyWeights(fHat, d, cfg.eps), d);
     },
   },
 };

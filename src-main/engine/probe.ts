@@ -31,17 +31,18 @@ function standardize(train: FeatureSet, ...others: FeatureSet[]): tf.Tensor2D[] 
   });
 }
 
-function accuracy(logits: tf.Tensor2D, y: Int32Array): number {
+async function accuracy(logits: tf.Tensor2D, y: Int32Array): Promise<number> {
   const pred = tf.tidy(() => logits.argMax(1));
-  const p = pred.dataSync();
+  // Asynchronous: the webgpu backend cannot read synchronously in Node.
+  const p = await pred.data();
   pred.dispose();
   let ok = 0;
   for (let i = 0; i < y.length; i++) if (p[i] === y[i]) ok++;
   return y.length ? ok / y.length : 0;
 }
 
-/** Fits a softmax-regression probe with Adam; returns accuracies at the epoch best on validation. */
-export function linearProbe(
+/** Fits a softmax-regression probe with Adam; resolves with accuracies at the epoch best on validation. */
+export async function linearProbe(
   train: FeatureSet,
   test: FeatureSet,
   classes: number,
@@ -54,7 +55,7 @@ export function linearProbe(
     /** The dataset's own validation split; without it a seeded `valFraction` of `train` is held out. */
     validation?: FeatureSet;
   },
-): ProbeResult {
+): Promise<ProbeResult> {
   const perm = permutation(train.n, opts.seed);
   const nVal = Math.max(1, Math.floor(train.n * (opts.valFraction ?? 0.2)));
   const pick = (idx: Int32Array): FeatureSet => {
@@ -90,12 +91,12 @@ export function linearProbe(
         idx.dispose();
       }
       const lv = tf.tidy(() => tf.matMul(xv!, W).add(b) as tf.Tensor2D);
-      const valAcc = accuracy(lv, val.y);
+      const valAcc = await accuracy(lv, val.y);
       lv.dispose();
       if (valAcc > best.valAcc) {
         const lt = tf.tidy(() => tf.matMul(xt!, W).add(b) as tf.Tensor2D);
         const lf = tf.tidy(() => tf.matMul(xf!, W).add(b) as tf.Tensor2D);
-        best = { valAcc, testAcc: accuracy(lt, test.y), trainAcc: accuracy(lf, fit.y), bestEpoch: epoch + 1 };
+        best = { valAcc, testAcc: await accuracy(lt, test.y), trainAcc: await accuracy(lf, fit.y), bestEpoch: epoch + 1 };
         lt.dispose();
         lf.dispose();
       }
@@ -108,7 +109,7 @@ export function linearProbe(
 }
 
 /** kNN accuracy with cosine similarity and similarity-weighted votes exp(sim/T), T = 0.07. */
-export function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: number, k: number): number {
+export async function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: number, k: number): Promise<number> {
   const kk = Math.min(k, bank.n);
   const bankT = tf.tidy(() => {
     const bn = tf.tensor2d(bank.x, [bank.n, bank.dim]);
@@ -128,7 +129,7 @@ export function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: number
         const votes = tf.oneHot(labels, classes).mul(values.div(0.07).exp().expandDims(2)).sum(1);
         return votes.argMax(1);
       });
-      const p = pred.dataSync();
+      const p = await pred.data();
       pred.dispose();
       for (let i = 0; i < m; i++) if (p[i] === query.y[s + i]) ok++;
     }

@@ -46,6 +46,55 @@ export interface TrainOptions {
   dataset?: Dataset;
 }
 
+/** One step's inputs: both augmented views and, for BYOL, the EMA target's outputs. */
+interface StepInputs {
+  v1: tf.Tensor4D;
+  v2: tf.Tensor4D;
+  targets: tf.Tensor2D[] | null;
+}
+
+function stepInputs(nets: ReturnType<typeof buildNetworks>, batches: BatchStream, step: number): StepInputs {
+  const [v1, v2] = batches.views(step);
+  return { v1, v2, targets: targetOutputs(nets, v1, v2) };
+}
+
+/** Submits queued GPU work now (webgpu batches command buffers until a read or a full batch). */
+function flushGpu(): void {
+  if (tf.getBackend() !== 'webgpu') return;
+  const b = tf.backend() as unknown as { ensureCommandEncoderReady?: () => void; endComputePassEncoder?: () => void; submitQueue?: () => void };
+  // The open compute pass must end before its command buffer is submitted (as the backend's own reads do).
+  b.ensureCommandEncoderReady?.();
+  b.endComputePassEncoder?.();
+  b.submitQueue?.();
+}
+
+/** What the CPU needs of a step, read back in one asynchronous transfer (the only one per step). */
+interface StepReading {
+  loss: number;
+  std: number;
+  mean: Float32Array;
+  corr: Float32Array;
+  wp: Float64Array | null;
+}
+
+/** Packs the step's small results into one tensor, reads it with `await data()` and disposes the inputs. */
+async function readStep(value: tf.Scalar, std: tf.Tensor, mean: tf.Tensor, corr: tf.Tensor, wp: tf.Tensor | null): Promise<StepReading> {
+  const parts = [value, std, mean, corr, ...(wp ? [wp] : [])];
+  const packed = tf.tidy(() => tf.concat(parts.map((t) => t.reshape([-1]))));
+  tf.dispose(parts);
+  // data() submits the queued work and maps the result; later work may be queued while it waits.
+  const all = (await packed.data()) as Float32Array;
+  packed.dispose();
+  const d = mean.size;
+  return {
+    loss: all[0]!,
+    std: all[1]!,
+    mean: all.subarray(2, 2 + d),
+    corr: all.subarray(2 + d, 2 + d + d * d),
+    wp: wp ? Float64Array.from(all.subarray(2 + d + d * d)) : null,
+  };
+}
+
 /** Trains a setup; resolves with the run's summary (also sent as the 'finished' event). */
 export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
@@ -80,6 +129,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       versions: backend.versions,
       appVersion: APP_VERSION,
       host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.versions.node },
+      ...(backend.adapter ? { adapter: backend.adapter } : {}),
     },
     dataset: { name: data.name, hash: data.hash, source: data.source, pretrainCount: pool.count },
     totalSteps,
@@ -90,8 +140,8 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const hyper = sgdHyper(setup);
   const batches = new BatchStream(pool, data, setup, plan);
   const evaluator = createEvaluator(setup, data, nets);
-  const evaluate = (step: number, epoch: number): { probeAcc: number; knnAcc: number } | null => {
-    const r = evaluator.evaluate();
+  const evaluate = async (step: number, epoch: number): Promise<{ probeAcc: number; knnAcc: number } | null> => {
+    const r = await evaluator.evaluate();
     if (!r) return null;
     emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
     return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
@@ -112,6 +162,9 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   let divergedAtStep: number | undefined;
   let avgStepSec: number | null = null;
   let step = startStep;
+  // The next step's inputs (views and EMA-target outputs), queued ahead: on a GPU they compute
+  // while the CPU updates F̂ and W_p (DirectPred's eigendecomposition) for this step.
+  let ahead: StepInputs | null = null;
 
   try {
     for (; step < totalSteps; step++) {
@@ -120,31 +173,35 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
         break;
       }
       const tStep = performance.now();
-      const [v1, v2] = batches.views(step);
-      const targets = targetOutputs(nets, v1, v2);
+      const { v1, v2, targets } = ahead ?? stepInputs(nets, batches, step);
+      ahead = null;
       const { value, grads, corr: corrT, mean: meanT, std: stdT } = lossAndGrads(nets, setup, v1, v2, targets, trainableAt(nets, step));
       tf.dispose([v1, v2, ...(targets ?? [])]);
-      const lossVal = (await value.data())[0]!;
-      value.dispose();
-      const corr = corrT.dataSync();
-      const meanV = meanT.dataSync();
-      const stdVal = stdT.dataSync()[0]!;
-      tf.dispose([corrT, meanT, stdT]);
+      // The optimiser and the EMA need nothing from the CPU: queue them before reading back.
+      sgdMomentumUpdate(grads, nets.keyOfVar, nets.online, nets.momenta, hyper);
+      tf.dispose(Object.values(grads));
+      if (nets.isEma) emaUpdate(nets.target, nets.online, setup.emaMomentum);
+      const done = step + 1;
+      const spectraNow = done % setup.eval.spectraEvery === 0 || done === totalSteps;
+      const wpT = spectraNow ? (nets.pred.wp?.(nets.online) ?? null) : null;
+      // The step's one readback: loss, collapse std, mean and E_B[ffᵀ] of f, and W_p when spectra are due.
+      const reading = readStep(value, stdT, meanT, corrT, wpT);
+      if (done < totalSteps) {
+        ahead = stepInputs(nets, batches, done);
+        flushGpu();
+      }
+      const { loss: lossVal, std: stdVal, mean: meanV, corr, wp: wpRead } = await reading;
 
       if (!Number.isFinite(lossVal)) {
-        tf.dispose(Object.values(grads));
         outcome = 'diverged';
         divergedAtStep = step;
         error = `loss became ${lossVal} at step ${step}`;
         break;
       }
 
-      sgdMomentumUpdate(grads, nets.keyOfVar, nets.online, nets.momenta, hyper);
-      tf.dispose(Object.values(grads));
-      if (nets.isEma) emaUpdate(nets.target, nets.online, setup.emaMomentum);
-      fHat = fHatStep(nets, fHat, corr, rho, step);
+      const after = fHatStep(nets, fHat, corr, rho, step, wpRead);
+      fHat = after.fHat;
 
-      const done = step + 1;
       const epoch = done / stepsPerEpoch;
       const sec = (performance.now() - tStep) / 1000;
       avgStepSec = avgStepSec === null ? sec : 0.8 * avgStepSec + 0.2 * sec;
@@ -156,8 +213,8 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       if (recentStd.length > 10) recentStd.shift();
       const values: Record<string, number> = { loss: lossVal, collapseStd: stdVal, imagesPerSec: ips, lr: hyper.lr };
 
-      if (done % setup.eval.spectraEvery === 0 || done === totalSteps) {
-        const report = spectralReport(nets, fHat, corr, meanV);
+      if (spectraNow) {
+        const report = spectralReport(nets, after.wp, fHat, corr, meanV);
         emit({ type: 'spectra', step: done, epoch, ...report.spectra });
         lastRank = report.effectiveRank;
         values.effectiveRank = lastRank;
@@ -173,9 +230,9 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       });
 
       const ev = setup.eval.everyEpochs;
-      if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) lastEval = evaluate(done, epoch);
+      if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) lastEval = await evaluate(done, epoch);
       if (opts.checkpointEvery && opts.onCheckpoint && done % opts.checkpointEvery === 0 && done < totalSteps) {
-        const c = captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash);
+        const c = await captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash);
         c.state.recentLoss = [...recentLoss];
         c.state.recentStd = [...recentStd];
         await opts.onCheckpoint(c);
@@ -184,13 +241,14 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       await new Promise((r) => setImmediate(r));
     }
     if (outcome === 'completed' || outcome === 'cancelled') {
-      if (step > startStep || outcome === 'completed') lastEval = evaluate(step, step / stepsPerEpoch);
+      if (step > startStep || outcome === 'completed') lastEval = await evaluate(step, step / stepsPerEpoch);
     }
   } catch (e) {
     outcome = 'failed';
     error = (e as Error).message;
     if (process.env.DPLAB_DEBUG) console.error(e);
   } finally {
+    if (ahead) tf.dispose([ahead.v1, ahead.v2, ...(ahead.targets ?? [])]);
     disposeNetworks(nets);
   }
 

@@ -7,16 +7,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
+import { adapterLabel, type GpuAdapterInfo } from '../spec/backends.ts';
 
-/** The GPU adapter a webgpu backend runs on, as Dawn reports it; recorded with every webgpu run. */
-export interface GpuAdapter {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  /** A software adapter (SwiftShader, …): correct but slow; `auto` never picks one. */
-  fallback: boolean;
-}
+/** The GPU adapter a webgpu backend runs on (the shared definition, under the engine's name). */
+export type GpuAdapter = GpuAdapterInfo;
+export { adapterLabel };
 
 /** Result of looking for an adapter: the adapter, or why there is none. */
 export type AdapterProbe = { adapter: GpuAdapter } | { error: string };
@@ -86,13 +81,6 @@ function describe(a: GpuAdapterLike): GpuAdapter {
     description: String(i.description ?? ''),
     fallback: Boolean(i.isFallbackAdapter ?? a.isFallbackAdapter ?? false),
   };
-}
-
-/** A short human label: "nvidia ampere (NVIDIA GeForce RTX 3060)", "google swiftshader (software)". */
-export function adapterLabel(a: GpuAdapter): string {
-  const name = [a.vendor, a.architecture].filter(Boolean).join(' ') || 'unknown adapter';
-  const extra = a.description && !name.includes(a.description) ? ` (${a.description})` : '';
-  return `${name}${extra}${a.fallback ? ' [software]' : ''}`;
 }
 
 /**

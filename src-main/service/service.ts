@@ -23,7 +23,7 @@ import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
 import { SETUP_PRESETS } from '../spec/presets.ts';
 import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
 import { APP_VERSION } from '../spec/version.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import { adapterLabel, type BackendPreference, type GpuAdapterInfo } from '../spec/backends.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
@@ -547,6 +547,13 @@ function fileSize(file: string): number {
   return n;
 }
 
+/** The label of the GPU adapter recorded under host.gpu (webgpu runs), or null. */
+function gpuOf(host: Record<string, unknown> | null): string | null {
+  const g = host?.gpu as Partial<GpuAdapterInfo> | undefined;
+  if (!g || typeof g !== 'object' || typeof g.vendor !== 'string') return null;
+  return adapterLabel({ vendor: g.vendor, architecture: String(g.architecture ?? ''), device: String(g.device ?? ''), description: String(g.description ?? ''), fallback: g.fallback === true });
+}
+
 /** A run record as the contract lists it. */
 export function toRow(r: RunRecord): RunRow {
   return {
@@ -559,6 +566,7 @@ export function toRow(r: RunRecord): RunRow {
     startedAt: r.startedAt,
     endedAt: r.endedAt,
     backend: r.backend,
+    adapter: gpuOf(r.host),
     totalSteps: r.totalSteps,
     lastStep: r.lastStep,
     summary: r.summary,

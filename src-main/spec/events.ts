@@ -4,6 +4,8 @@
  * Plain JSON-serialisable objects only (they cross process boundaries).
  */
 
+import type { GpuAdapterInfo } from './backends.ts';
+
 /**
  * Every status a run can have in the archive, in life order (the one list: the archive's schema, the
  * contract, the CLI and the UI all use it).
@@ -27,6 +29,8 @@ export interface RunEnvironment {
   versions: Record<string, string>;
   appVersion: string;
   host: { platform: string; arch: string; cpus: number; node: string };
+  /** webgpu runs: the GPU adapter trained on. */
+  adapter?: GpuAdapterInfo;
 }
 
 /** Scalar metrics at one step. Keys are metric names from `spec/metrics.ts` (loss, imagesPerSec, …). */

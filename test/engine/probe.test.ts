@@ -21,30 +21,30 @@ function clusters(n: number, classes: number, dim: number, noise: number, seed: 
   return { x, y, n, dim };
 }
 
-test('the linear probe separates separable clusters and sits at chance on noise', () => {
+test('the linear probe separates separable clusters and sits at chance on noise', async () => {
   const train = clusters(300, 3, 6, 0.5, 1);
   const test = clusters(150, 3, 6, 0.5, 2);
-  const r = linearProbe(train, test, 3, { epochs: 20, seed: 3 });
+  const r = await linearProbe(train, test, 3, { epochs: 20, seed: 3 });
   assert.ok(r.testAcc > 0.95, `test accuracy ${r.testAcc}`);
   const noiseTrain = { ...clusters(300, 3, 6, 1, 4), x: Float32Array.from({ length: 1800 }, () => Math.random()) };
   const noiseTest = { ...clusters(300, 3, 6, 1, 5), x: Float32Array.from({ length: 1800 }, () => Math.random()) };
-  const chance = linearProbe(noiseTrain, noiseTest, 3, { epochs: 10, seed: 3 });
+  const chance = await linearProbe(noiseTrain, noiseTest, 3, { epochs: 10, seed: 3 });
   assert.ok(chance.testAcc < 0.5, `noise accuracy ${chance.testAcc}`);
 });
 
-test("the probe selects its epoch on the dataset's validation split when one is given", () => {
+test("the probe selects its epoch on the dataset's validation split when one is given", async () => {
   const train = clusters(300, 3, 6, 1.5, 1);
   const test = clusters(150, 3, 6, 1.5, 2);
   // With the test set passed as validation, the reported validation accuracy is the test accuracy.
-  const r = linearProbe(train, test, 3, { epochs: 10, seed: 3, validation: test });
+  const r = await linearProbe(train, test, 3, { epochs: 10, seed: 3, validation: test });
   assert.equal(r.valAcc, r.testAcc);
   // Without it a fifth of the train split is held out, a different set.
-  const held = linearProbe(train, test, 3, { epochs: 10, seed: 3 });
+  const held = await linearProbe(train, test, 3, { epochs: 10, seed: 3 });
   assert.ok(held.valAcc >= 0 && held.bestEpoch >= 1);
 });
 
-test('kNN: neighbours vote for their class', () => {
+test('kNN: neighbours vote for their class', async () => {
   const bank = clusters(300, 3, 6, 0.5, 1);
   const query = clusters(90, 3, 6, 0.5, 2);
-  assert.ok(knnAccuracy(bank, query, 3, 10) > 0.95);
+  assert.ok(await knnAccuracy(bank, query, 3, 10) > 0.95);
 });

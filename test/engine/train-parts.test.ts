@@ -104,7 +104,7 @@ test('EMA: W_a ← γ_a W_a + (1 − γ_a) W', () => {
   tf.dispose([...target.values(), ...online.values()]);
 });
 
-test('F̂ update: first batch initialises, then ρF̂ + (1 − ρ)C; DirectPred sets W_p from F̂ at its frequency', () => {
+test('F̂ update: first batch initialises, then ρF̂ + (1 − ρ)C; DirectPred sets W_p from F̂ at its frequency', async () => {
   const f0 = updateFHat(null, [1, 0, 0, 1], 0.3);
   close(f0, [1, 0, 0, 1], 0);
   const f1 = updateFHat(f0, [3, 1, 1, 5], 0.3);
@@ -116,11 +116,14 @@ test('F̂ update: first batch initialises, then ρF̂ + (1 − ρ)C; DirectPred 
   const c = new Float64Array(d * d);
   for (let i = 0; i < d; i++) c[i * d + i] = i + 1;
   c[1] = c[d] = 0.5;
-  const before = readWp(nets)!;
-  let fh = fHatStep(nets, null, c, 0.5, 0); // step 0: (0 + 1) % 2 ≠ 0, W_p untouched
-  close(readWp(nets)!, before, 0);
-  fh = fHatStep(nets, fh, c, 0.5, 1);
-  close(readWp(nets)!, directPredWeights(fh, d, 0.1), 1e-5);
+  const before = (await readWp(nets))!;
+  let fh = fHatStep(nets, null, c, 0.5, 0).fHat; // step 0: (0 + 1) % 2 ≠ 0, W_p untouched
+  close((await readWp(nets))!, before, 0);
+  const after = fHatStep(nets, fh, c, 0.5, 1);
+  fh = after.fHat;
+  close((await readWp(nets))!, directPredWeights(fh, d, 0.1), 1e-5);
+  // The W_p it reports (for spectra, without a readback) is the one it set.
+  close(after.wp!, (await readWp(nets))!, 0);
   disposeNetworks(nets);
 });
 
@@ -144,7 +147,7 @@ test('objective: cosine loss is 0 for aligned pairs and 4 for opposite ones; sid
   disposeNetworks(nets);
 });
 
-test('evaluation: probe subsets are labelled and seeded; an unlabelled set is not evaluated', () => {
+test('evaluation: probe subsets are labelled and seeded; an unlabelled set is not evaluated', async () => {
   const split: Split = { images: new Uint8Array(10), labels: Int32Array.from([0, -1, 1, -1, 2, 0, -1, 1, 1, 2]), count: 10 };
   const a = subsetIndices(split, 4, 7);
   assert.equal(a.length, 4);
@@ -155,22 +158,22 @@ test('evaluation: probe subsets are labelled and seeded; an unlabelled set is no
   const nets = buildNetworks(setup, data);
   const ev = createEvaluator(setup, data, nets);
   assert.ok(ev.canEvaluate);
-  const r = ev.evaluate()!;
+  const r = (await ev.evaluate())!;
   for (const x of [r.probeAcc, r.knnAcc, r.probeTrainAcc]) assert.ok(x >= 0 && x <= 1);
   const unlabelled: Dataset = { ...data, train: { ...data.train, labels: new Int32Array(data.train.count).fill(-1) } };
   const ev2 = createEvaluator(setup, unlabelled, nets);
   assert.equal(ev2.canEvaluate, false);
-  assert.equal(ev2.evaluate(), null);
+  assert.equal(await ev2.evaluate(), null);
   disposeNetworks(nets);
 });
 
-test('checkpoint state: capture then restore into fresh networks reproduces every store and F̂', () => {
+test('checkpoint state: capture then restore into fresh networks reproduces every store and F̂', async () => {
   const setup = setupOf({ predictor: { kind: 'linear' } });
   const a = buildNetworks(setup, data);
   // Make every store differ from a fresh build.
   for (const store of [a.online, a.target, a.momenta, a.running]) for (const v of store.values()) v.assign(tf.tidy(() => v.add(0.25)));
   const fHat = Float64Array.from({ length: a.d * a.d }, (_, i) => i / 7);
-  const c = captureCheckpoint(a, fHat, 6, 4, 'h');
+  const c = await captureCheckpoint(a, fHat, 6, 4, 'h');
   assert.equal(c.epoch, 1.5);
   const b = buildNetworks(setup, data);
   const r = restoreCheckpoint(b, c);

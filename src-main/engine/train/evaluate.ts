@@ -14,7 +14,6 @@ import { knnAccuracy, linearProbe, type FeatureSet } from '../probe.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import type { Networks } from './networks.ts';
 import { imageShape } from './batches.ts';
-import { readWp } from './fhat.ts';
 
 /** A random subset (seeded) of a labelled split, as indices; `max` ≤ 0 means all labelled images. */
 export function subsetIndices(split: Split, max: number, seed: number): Int32Array {
@@ -39,7 +38,7 @@ export interface Evaluator {
   /** False for an unlabelled dataset (e.g. a folder of loose images): nothing to evaluate on. */
   readonly canEvaluate: boolean;
   /** Precise BN, then probe + k-NN; null when `canEvaluate` is false. */
-  evaluate(): EvalResult | null;
+  evaluate(): Promise<EvalResult | null>;
 }
 
 /** The evaluator of a run; its probe subsets are drawn once from the setup's seed. */
@@ -56,7 +55,7 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
   const probeValIdx = validation ? subsetIndices(validation, setup.eval.probeTest, probeSeed + 2) : new Int32Array(0);
   const classes = Math.max(data.classNames.length, 1);
 
-  const featuresOf = (split: Split, idx: Int32Array): FeatureSet => {
+  const featuresOf = async (split: Split, idx: Int32Array): Promise<FeatureSet> => {
     const dim = backbone.encoder.featureDim;
     const x = new Float32Array(idx.length * dim);
     const y = new Int32Array(idx.length);
@@ -64,7 +63,7 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
     for (let s = 0; s < idx.length; s += chunk) {
       const part = idx.subarray(s, Math.min(idx.length, s + chunk));
       const f = tf.tidy(() => backbone.features(normalizeInput(gatherBatch(split.images, ppi, part, shape)), online, evalMode));
-      x.set(f.dataSync(), s * dim);
+      x.set(await f.data(), s * dim);
       f.dispose();
       part.forEach((src, i) => (y[s + i] = split.labels[src]!));
     }
@@ -88,26 +87,27 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
     for (const [name, acc] of collect) {
       const rm = running.get(`${name}.rm`);
       const rv = running.get(`${name}.rv`);
-      if (!rm || !rv) continue;
-      const m = tf.tensor1d(Float32Array.from(acc.mean, (x) => x / acc.batches));
-      const v = tf.tensor1d(Float32Array.from(acc.variance, (x) => x / acc.batches));
-      rm.assign(m);
-      rv.assign(v);
-      tf.dispose([m, v]);
+      if (rm && rv) {
+        tf.tidy(() => {
+          rm.assign(acc.mean.div(acc.batches));
+          rv.assign(acc.variance.div(acc.batches));
+        });
+      }
+      tf.dispose([acc.mean, acc.variance]);
     }
   };
 
   const canEvaluate = probeTrainIdx.length >= 10 && probeTestIdx.length >= 1;
   return {
     canEvaluate,
-    evaluate() {
+    async evaluate() {
       if (!canEvaluate) return null;
       preciseBn();
-      const tr = featuresOf(data.train, probeTrainIdx);
-      const te = featuresOf(data.test, probeTestIdx);
-      const val = validation && probeValIdx.length > 0 ? featuresOf(validation, probeValIdx) : undefined;
-      const probe = linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, ...(val ? { validation: val } : {}) });
-      const knnAcc = knnAccuracy(tr, te, classes, setup.eval.knnK);
+      const tr = await featuresOf(data.train, probeTrainIdx);
+      const te = await featuresOf(data.test, probeTestIdx);
+      const val = validation && probeValIdx.length > 0 ? await featuresOf(validation, probeValIdx) : undefined;
+      const probe = await linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, ...(val ? { validation: val } : {}) });
+      const knnAcc = await knnAccuracy(tr, te, classes, setup.eval.knnK);
       return { probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc };
     },
   };
@@ -116,12 +116,12 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
 /** The spectral report of a step: spectra of F̂ and W_p plus the effective rank of the batch covariance. */
 export function spectralReport(
   nets: Networks,
+  wp: Float64Array | null,
   fHat: Float64Array,
   corr: ArrayLike<number>,
   mean: ArrayLike<number>,
 ): { spectra: ReturnType<typeof spectra>; effectiveRank: number; hasWp: boolean } {
   const d = nets.d;
-  const wp = readWp(nets);
   const sp = spectra(fHat, wp, d);
   // Effective rank from the batch covariance E[ffᵀ] − μμᵀ of the embeddings.
   const cov = new Float64Array(d * d);

@@ -11,18 +11,24 @@ export function updateFHat(fHat: Float64Array | null, corr: ArrayLike<number>, r
   return fHat;
 }
 
-/** Folds this step's E_B[ffᵀ] into F̂, then runs the predictor's after-step rule (W_p from F̂, symmetrisation). */
-export function fHatStep(nets: Networks, fHat: Float64Array | null, corr: ArrayLike<number>, rho: number, step: number): Float64Array {
+/**
+ * Folds this step's E_B[ffᵀ] into F̂, then runs the predictor's after-step rule (W_p from F̂,
+ * symmetrisation). `wpRead`: W_p as read back this step (or null). Returns F̂ and W_p as it now
+ * stands when known on the CPU (the rule's result, else `wpRead`), so spectra need no readback.
+ */
+export function fHatStep(
+  nets: Networks, fHat: Float64Array | null, corr: ArrayLike<number>, rho: number, step: number, wpRead: Float64Array | null = null,
+): { fHat: Float64Array; wp: Float64Array | null } {
   const next = updateFHat(fHat, corr, rho);
-  nets.pred.afterStep?.(nets.online, next, nets.d, step, nets.predCfg);
-  return next;
+  const set = nets.pred.afterStep?.(nets.online, next, nets.d, step, nets.predCfg, wpRead);
+  return { fHat: next, wp: set === undefined ? wpRead : set };
 }
 
 /** The paper's W_p (d×d row-major) read from the online weights, or null for a nonlinear/no predictor. */
-export function readWp(nets: Networks): Float64Array | null {
+export async function readWp(nets: Networks): Promise<Float64Array | null> {
   const wpT = nets.pred.wp?.(nets.online) ?? null;
   if (!wpT) return null;
-  const w = Float64Array.from(wpT.dataSync());
+  const w = Float64Array.from(await wpT.data());
   wpT.dispose();
   return w;
 }

@@ -25,11 +25,11 @@ function stores(nets: Networks): [string, Params][] {
   ];
 }
 
-/** A checkpoint of the run after `step` completed steps. */
-export function captureCheckpoint(nets: Networks, fHat: Float64Array | null, step: number, stepsPerEpoch: number, setupHash: string): Checkpoint {
+/** A checkpoint of the run after `step` completed steps (read back asynchronously: legal on webgpu). */
+export async function captureCheckpoint(nets: Networks, fHat: Float64Array | null, step: number, stepsPerEpoch: number, setupHash: string): Promise<Checkpoint> {
   const tensors: Checkpoint['tensors'] = {};
   for (const [prefix, store] of stores(nets)) {
-    for (const [k, v] of store) tensors[`${prefix}/${k}`] = { shape: v.shape.slice(), data: v.dataSync() as Float32Array };
+    for (const [k, v] of store) tensors[`${prefix}/${k}`] = { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
   }
   // F̂ is held in float64 (paper Eq. 19's moving average): stored as such, or a resumed run drifts.
   if (fHat) tensors['fhat'] = { shape: [nets.d, nets.d], data: Float64Array.from(fHat) };
