@@ -17,15 +17,16 @@ export interface InvokeEventLike {
 }
 
 /**
- * True when `frameUrl` is the app's own page: the same file:// document as `indexUrl` (query and
- * hash may differ). Anything else (a navigated-away frame, a remote page, a data: URL) is refused.
+ * True when `frameUrl` is the app's own page: the same app:// document as `indexUrl` (query and
+ * hash may differ). Anything else (a navigated-away frame, a remote page, a file:// or data: URL)
+ * is refused.
  */
 export function isAppPage(frameUrl: string | undefined, indexUrl: string): boolean {
   if (!frameUrl) return false;
   try {
     const a = new URL(frameUrl);
     const b = new URL(indexUrl);
-    return a.protocol === b.protocol && a.protocol === 'file:' && a.host === b.host && a.pathname === b.pathname;
+    return a.protocol === b.protocol && a.protocol === 'app:' && a.host === b.host && a.pathname === b.pathname;
   } catch {
     return false;
   }

@@ -4,21 +4,22 @@
  * single-instance lock, an application menu and a window that remembers its size. The archive is
  * the one `dplab` uses (DPLAB_ARCHIVE, else the user data folder), so the CLI and the app share it.
  */
-import { app, BrowserWindow, dialog, ipcMain, Menu, session, type MenuItemConstructorOptions } from 'electron';
+import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions } from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { resolveArchivePath, userDataDir } from '../archive/paths.ts';
 import { LabService } from '../service/service.ts';
 import { isAppPage, makeIpcHandler } from './ipc.ts';
 import { utilityTrainerLauncher } from './launcher.ts';
 import { denyPermissions, hardenContents, mainWindowOptions, parseBounds, type WindowBounds } from './window.ts';
+import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler } from './protocol.ts';
 
 // The bundle lives in dist/electron; the renderer next to it in dist/renderer.
 const HERE = __dirname;
-const INDEX = join(HERE, '..', 'renderer', 'index.html');
-const INDEX_URL = pathToFileURL(INDEX).href;
+const RENDERER = join(HERE, '..', 'renderer');
+// The page is served from app://lab (protocol.ts), never from file://.
+const INDEX_URL = APP_INDEX_URL;
 const STATE_FILE = join(userDataDir(), 'window.json');
 
 let win: BrowserWindow | null = null;
@@ -29,6 +30,8 @@ if (!app.requestSingleInstanceLock()) {
   app.quit();
 } else {
   app.enableSandbox();
+  // Before 'ready': app:// is a standard, secure origin that may use fetch (CSP 'self' = the app).
+  protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
   // Chromium's profile goes under the lab's data folder, next to the archive and datasets.
   app.setPath('userData', join(userDataDir(), 'electron'));
   if (app.isPackaged) process.env.DPLAB_SAMPLE_DIR ??= join(process.resourcesPath, 'datasets', 'fashion-mnist-sample');
@@ -56,6 +59,7 @@ function fatal(e: unknown): void {
 
 async function start(): Promise<void> {
   denyPermissions(session.defaultSession);
+  protocol.handle(APP_SCHEME, appProtocolHandler(RENDERER));
   try {
     service = new LabService({
       archivePath: resolveArchivePath(),
@@ -97,7 +101,7 @@ function saveBounds(w: BrowserWindow): void {
 function createWindow(): void {
   const bounds = readBounds();
   const icon = join(HERE, '..', '..', 'resources', 'icons', '512x512.png');
-  win = new BrowserWindow(mainWindowOptions(join(HERE, 'preload.cjs'), bounds, existsSync(icon) ? icon : undefined));
+  win = new BrowserWindow(mainWindowOptions(join(HERE, 'preload.cjs'), bounds, existsSync(icon) ? icon : undefined, !app.isPackaged));
   const w = win;
   if (bounds.maximized) w.maximize();
   w.once('ready-to-show', () => w.show());
@@ -105,7 +109,7 @@ function createWindow(): void {
   w.on('closed', () => {
     win = null;
   });
-  void w.loadFile(INDEX);
+  void w.loadURL(INDEX_URL);
 }
 
 async function request(name: string, args: unknown): Promise<unknown> {
@@ -182,7 +186,8 @@ function menuTemplate(): MenuItemConstructorOptions[] {
     { role: 'editMenu' },
     {
       label: 'View',
-      submenu: [{ role: 'reload' }, { role: 'toggleDevTools' }, { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
+      // No DevTools in a packaged build (the window's devTools preference is off there too).
+      submenu: [{ role: 'reload' }, ...(app.isPackaged ? [] : [{ role: 'toggleDevTools' } as const]), { type: 'separator' }, { role: 'resetZoom' }, { role: 'zoomIn' }, { role: 'zoomOut' }, { type: 'separator' }, { role: 'togglefullscreen' }],
     },
     { role: 'windowMenu' },
   ];

@@ -31,8 +31,11 @@ export function parseBounds(raw: unknown): WindowBounds {
   return out;
 }
 
-/** The BrowserWindow options: the security settings are not negotiable. */
-export function mainWindowOptions(preloadPath: string, bounds: WindowBounds = DEFAULT_BOUNDS, icon?: string): BrowserWindowConstructorOptions {
+/**
+ * The BrowserWindow options: the security settings are not negotiable. `devTools` is off in a
+ * packaged build (main.ts passes `!app.isPackaged`), so a user's app offers no console to paste into.
+ */
+export function mainWindowOptions(preloadPath: string, bounds: WindowBounds = DEFAULT_BOUNDS, icon?: string, devTools = false): BrowserWindowConstructorOptions {
   return {
     width: bounds.width,
     height: bounds.height,
@@ -56,7 +59,9 @@ export function mainWindowOptions(preloadPath: string, bounds: WindowBounds = DE
       experimentalFeatures: false,
       navigateOnDragDrop: false,
       spellcheck: false,
-      devTools: true,
+      // Middle-click must not open links in a new window (window.open is refused, auxclick too).
+      disableBlinkFeatures: 'Auxclick',
+      devTools,
     },
   };
 }

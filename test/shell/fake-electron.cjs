@@ -5,7 +5,8 @@
 const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 
-const rec = { calls: [], windows: [], handlers: {}, menu: null, errors: [], permissions: {} };
+if (process.env.FAKE_PACKAGED === '1') process.resourcesPath = require('node:os').tmpdir();
+const rec = { calls: [], windows: [], handlers: {}, menu: null, errors: [], permissions: {}, schemes: [], protocols: {} };
 const appEmitter = new EventEmitter();
 let readyResolve;
 const ready = new Promise((r) => (readyResolve = r));
@@ -24,6 +25,7 @@ class BrowserWindow extends EventEmitter {
     appEmitter.emit('web-contents-created', {}, wc);
   }
   loadFile(f) { this.loaded = f; return Promise.resolve(); }
+  loadURL(u) { this.loaded = u; return Promise.resolve(); }
   maximize() {}
   show() {}
   isDestroyed() { return false; }
@@ -34,7 +36,8 @@ class BrowserWindow extends EventEmitter {
 
 const electron = {
   app: {
-    isPackaged: false,
+    // FAKE_PACKAGED=1 plays a packaged build (DevTools must then be off).
+    isPackaged: process.env.FAKE_PACKAGED === '1',
     requestSingleInstanceLock: () => (rec.calls.push('requestSingleInstanceLock'), true),
     enableSandbox: () => rec.calls.push('enableSandbox'),
     setPath: (k, v) => rec.calls.push(`setPath:${k}`),
@@ -55,6 +58,10 @@ const electron = {
     },
   },
   utilityProcess: { fork: () => { throw new Error('no trainer in this test'); } },
+  protocol: {
+    registerSchemesAsPrivileged: (list) => (rec.calls.push('registerSchemesAsPrivileged'), rec.schemes.push(...list)),
+    handle: (scheme, fn) => (rec.calls.push(`protocol.handle:${scheme}`), (rec.protocols[scheme] = fn)),
+  },
 };
 
 const load = Module._load;
@@ -68,7 +75,15 @@ setImmediate(async () => {
   for (let i = 0; i < 200 && !rec.windows.length; i++) await new Promise((r) => setTimeout(r, 25));
   const win = rec.windows[0];
   const handler = rec.handlers['dplab:request'];
-  const page = 'file://' + require('node:path').join(__dirname, '..', '..', 'dist', 'renderer', 'index.html');
+  const page = 'app://lab/index.html';
+  const filePage = 'file://' + require('node:path').join(__dirname, '..', '..', 'dist', 'renderer', 'index.html');
+  const serve = async (url) => {
+    const h = rec.protocols.app;
+    if (!h) return null;
+    const r = await h(new Request(url));
+    const body = await r.text();
+    return { status: r.status, csp: r.headers.get('content-security-policy'), type: r.headers.get('content-type'), html: body.includes('<html') || body.includes('<!doctype') || body.includes('<!DOCTYPE') };
+  };
   const trusted = { sender: { id: 1 }, senderFrame: { url: page } };
   const out = {
     calls: rec.calls,
@@ -84,6 +99,12 @@ setImmediate(async () => {
     remote: handler && (await handler({ sender: { id: 1 }, senderFrame: { url: 'https://evil.example/' } }, 'app.info', {})),
     malformed: handler && (await handler(trusted, 'runs.list', { limit: 'many' })),
     openDenied: win && win.webContents.openHandler({ url: 'https://evil.example' }),
+    fromFile: handler && (await handler({ sender: { id: 1 }, senderFrame: { url: filePage } }, 'app.info', {})),
+    schemes: rec.schemes,
+    index: await serve('app://lab/index.html'),
+    traversal: await serve('app://lab/..%2f..%2fpackage.json'),
+    otherHost: await serve('app://evil/index.html'),
+    viewMenu: ((rec.menu || [])[2]?.submenu || []).map((m) => m.label || m.role || m.type),
   };
   let prevented = false;
   win.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example');

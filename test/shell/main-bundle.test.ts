@@ -41,7 +41,22 @@ test('the main bundle wires a hardened window, the checked IPC channel and the m
     assert.equal(out.windowPrefs.nodeIntegration, false);
     assert.equal(out.windowPrefs.webSecurity, true);
     assert.match(String(out.windowPrefs.preload), /dist\/electron\/preload\.cjs$/);
-    assert.match(String(out.loaded), /dist\/renderer\/index\.html$/);
+    // The page comes from the app's own privileged scheme, registered before 'ready', never file://.
+    assert.equal(out.loaded, 'app://lab/index.html');
+    assert.ok(out.calls.indexOf('registerSchemesAsPrivileged') >= 0 && out.calls.indexOf('registerSchemesAsPrivileged') < out.calls.indexOf('protocol.handle:app'));
+    assert.deepEqual(out.schemes, [{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true } }]);
+    const index = out.index as { status: number; csp: string; type: string; html: boolean };
+    assert.equal(index.status, 200);
+    assert.equal(index.html, true);
+    assert.match(index.type, /^text\/html/);
+    assert.doesNotMatch(index.csp, /unsafe-inline|unsafe-eval/);
+    assert.match(index.csp, /connect-src 'self';/);
+    assert.match(index.csp, /script-src 'self';/);
+    assert.equal((out.traversal as { status: number }).status, 404);
+    assert.equal((out.otherHost as { status: number }).status, 404);
+    assert.equal((out.fromFile as { error: { code: string } }).error.code, 'unauthorized', 'a file:// page may not talk to the lab');
+    assert.equal(out.windowPrefs.devTools, true, 'DevTools only while not packaged (app.isPackaged is false here)');
+    assert.ok((out.viewMenu as string[]).includes('toggleDevTools'));
     assert.deepEqual(out.channels, ['dplab:request']);
     assert.equal(out.info.ok, true);
     assert.equal(out.info.result.transport, 'ipc');
@@ -54,6 +69,19 @@ test('the main bundle wires a hardened window, the checked IPC channel and the m
     assert.equal(out.permissionDenied, false);
     assert.deepEqual(out.openDenied, { action: 'deny' });
     assert.equal(out.navigationPrevented, true);
+
+    // A packaged build: no DevTools in the window nor in the menu.
+    const p = spawnSync(process.execPath, ['--require', join(ROOT, 'test/shell/fake-electron.cjs'), join(ROOT, 'dist/electron/main.cjs')], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, FAKE_PACKAGED: '1', XDG_DATA_HOME: join(dir, 'data'), DPLAB_ARCHIVE: join(dir, 'archive.sqlite') },
+      timeout: 60_000,
+    });
+    assert.equal(p.status, 0, p.stderr);
+    const packaged = JSON.parse(p.stdout.trim().split('\n').pop()!) as { windowPrefs: Record<string, unknown>; viewMenu: string[]; errors: string[] };
+    assert.deepEqual(packaged.errors, []);
+    assert.equal(packaged.windowPrefs.devTools, false);
+    assert.ok(!packaged.viewMenu.includes('toggleDevTools'), packaged.viewMenu.join(','));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

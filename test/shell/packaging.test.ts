@@ -60,6 +60,8 @@ test('electron-builder.yml: ids, targets, asar, native rebuild, fuses and icons'
   assert.equal(f.enableNodeOptionsEnvironmentVariable, false);
   assert.equal(f.enableNodeCliInspectArguments, false);
   assert.equal(f.onlyLoadAppFromAsar, true);
+  // The renderer comes from app:// (shell/protocol.ts): file:// needs no extra privileges.
+  assert.equal(f.grantFileProtocolExtraPrivileges, false);
   for (const icon of [c.linux?.icon, c.mac?.icon, c.win?.icon]) assert.ok(icon && existsSync(join(ROOT, icon)), `icon ${icon} exists`);
   for (const n of [16, 32, 48, 64, 128, 256, 512]) assert.ok(existsSync(join(ROOT, 'resources', 'icons', `${n}x${n}.png`)));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { main: string; scripts: Record<string, string> };

@@ -46,6 +46,9 @@ test('the main window is isolated, sandboxed, without Node and with web security
   assert.equal(w.allowRunningInsecureContent, false);
   assert.equal(w.webviewTag, false);
   assert.equal(w.preload, '/app/preload.cjs');
+  assert.equal(w.disableBlinkFeatures, 'Auxclick');
+  assert.equal(w.devTools, false, 'DevTools off unless main.ts asks (it does only when not packaged)');
+  assert.equal(mainWindowOptions('/p', undefined, undefined, true).webPreferences!.devTools, true);
   assert.deepEqual([o.width, o.height, o.x, o.y], [1000, 700, 5, 6]);
 });
 
@@ -58,7 +61,7 @@ test('saved window bounds are restored, absurd ones replaced by the default', ()
 });
 
 test('web contents: navigation away, redirects, webviews and new windows are refused', () => {
-  const app = 'file:///opt/lab/dist/renderer/index.html';
+  const app = 'app://lab/index.html';
   const contents = new EventEmitter() as EventEmitter & { setWindowOpenHandler(h: (d: { url: string }) => { action: string }): void; openHandler?: (d: { url: string }) => { action: string } };
   contents.setWindowOpenHandler = (h) => (contents.openHandler = h);
   hardenContents(contents as never, (u) => isAppPage(u, app));
@@ -93,11 +96,14 @@ test('every permission request and check is denied', () => {
   assert.equal(handlers.device!({}), false);
 });
 
-test('isAppPage accepts only our own file:// document', () => {
-  const app = 'file:///opt/lab/dist/renderer/index.html';
+test('isAppPage accepts only our own app:// document', () => {
+  const app = 'app://lab/index.html';
   assert.equal(isAppPage(app, app), true);
   assert.equal(isAppPage(`${app}?x=1#y`, app), true);
-  assert.equal(isAppPage('file:///opt/lab/dist/renderer/other.html', app), false);
+  assert.equal(isAppPage('app://lab/other.html', app), false);
+  assert.equal(isAppPage('app://other/index.html', app), false);
+  // file:// is no longer the app's origin: a local file can never talk to the lab.
+  assert.equal(isAppPage('file:///opt/lab/dist/renderer/index.html', 'file:///opt/lab/dist/renderer/index.html'), false);
   assert.equal(isAppPage('https://opt/lab/dist/renderer/index.html', app), false);
   assert.equal(isAppPage('data:text/html,hi', app), false);
   assert.equal(isAppPage(undefined, app), false);
@@ -158,10 +164,11 @@ test('IPC: an untrusted sender is refused; 300 malformed messages get error repl
   try {
     const calls: string[] = [];
     const counting = { handle: (n: string, a: unknown) => (calls.push(n), service.handle(n, a)) };
-    const handler = makeIpcHandler(counting, (e) => e.sender.id === 1 && isAppPage(e.senderFrame?.url, 'file:///app/index.html'));
-    const good = { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html' } };
+    const handler = makeIpcHandler(counting, (e) => e.sender.id === 1 && isAppPage(e.senderFrame?.url, 'app://lab/index.html'));
+    const good = { sender: { id: 1 }, senderFrame: { url: 'app://lab/index.html' } };
     for (const bad of [
-      { sender: { id: 2 }, senderFrame: { url: 'file:///app/index.html' } },
+      { sender: { id: 2 }, senderFrame: { url: 'app://lab/index.html' } },
+      { sender: { id: 1 }, senderFrame: { url: 'file:///app/index.html' } },
       { sender: { id: 1 }, senderFrame: { url: 'https://evil.example/' } },
       { sender: { id: 1 }, senderFrame: null },
     ]) {
