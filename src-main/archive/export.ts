@@ -5,6 +5,7 @@
  */
 import type { RunSummary } from '../spec/events.ts';
 import { csvLines } from '../spec/csv.ts';
+import { SetupSchema } from '../spec/setup.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 
@@ -24,18 +25,61 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 const SUMMARY_COLUMNS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc', 'imagesPerSec', 'wallSec', 'steps'] as const;
 
 /** One line per run: identity, status, times (ISO), environment, final summary and the setup JSON. */
-export function runsTable(runs: RunRecord[]): Table {
+export function runsTable(runs: RunRecord[], noteOf: (uuid: string) => string | null = () => null): Table {
   const columns = [
     'uuid', 'name', 'status', 'created_at', 'started_at', 'ended_at', 'setup_hash', 'seed', 'backend', 'app_version',
-    'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, 'error', 'tags', 'setup_json',
+    'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, 'error', 'tags', 'note',
+    ...SETUP_COLUMNS.map((p) => `setup.${p}`), 'setup_json',
   ];
   const rows = runs.map((r) => [
     r.uuid, r.name, r.status, iso(r.createdAt), iso(r.startedAt), iso(r.endedAt), r.setupHash, r.seed, r.backend, r.appVersion,
     r.dataset?.name ?? null, r.dataset?.hash ?? null, r.totalSteps, r.lastStep,
     ...SUMMARY_COLUMNS.map((k) => (r.summary ? ((r.summary as unknown as Record<string, number | null>)[k] ?? null) : null)),
-    r.error, r.tags.join(';'), JSON.stringify(r.setup),
+    r.error, r.tags.join(';'), noteOf(r.uuid),
+    ...SETUP_COLUMNS.map((p) => setupCell(r.setup, p)),
+    JSON.stringify(r.setup),
   ]);
   return { columns, rows };
+}
+
+/**
+ * Every leaf path the setup schema knows (all predictor kinds, encoders and optional fields
+ * included), in schema order: the runs CSV has one `setup.<path>` column per path, so it groups in
+ * pandas or a spreadsheet without parsing JSON — and the header is the same for every export, so
+ * a streamed export can write it before the first run.
+ */
+export const SETUP_COLUMNS: readonly string[] = schemaLeafPaths(SetupSchema);
+
+function schemaLeafPaths(schema: unknown): string[] {
+  const out: string[] = [];
+  const seen = new Set<string>();
+  const walk = (s: unknown, prefix: string): void => {
+    let def = (s as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
+    // optional / default / nullable wrappers hold the real type inside
+    while (def && 'innerType' in def && def.innerType) def = (def.innerType as { _zod: { def: Record<string, unknown> } })._zod.def;
+    if (def?.type === 'object' && def.shape) {
+      for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) walk(v, prefix ? `${prefix}.${k}` : k);
+    } else if (def?.type === 'union' && Array.isArray(def.options)) {
+      for (const o of def.options) walk(o, prefix);
+    } else if (prefix && !seen.has(prefix)) {
+      seen.add(prefix);
+      out.push(prefix);
+    }
+  };
+  walk(schema, '');
+  return out.filter((p) => p !== 'name');
+}
+
+/** A setup value for its column: numbers, strings and booleans as they are, arrays as JSON. */
+function setupCell(setup: unknown, path: string): string | number | boolean | null {
+  let v: unknown = setup;
+  for (const k of path.split('.')) {
+    if (v === null || typeof v !== 'object' || !Object.prototype.hasOwnProperty.call(v, k)) return null;
+    v = (v as Record<string, unknown>)[k];
+  }
+  if (v === undefined || v === null) return null;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean') return v;
+  return JSON.stringify(v);
 }
 
 /** Metrics in wide form: one line per step, one column per metric (empty where not logged). */
@@ -152,7 +196,7 @@ export function* exportChunks(archive: Archive, uuids: readonly string[], format
     for (const u of uuids) {
       const r = archive.getRun(u);
       if (!r) throw new Error(`no run ${u} in ${archive.file}`);
-      yield csvLines(runsTable([r]).rows);
+      yield csvLines(runsTable([r], (uuid) => archive.getNote(uuid)).rows);
     }
     return;
   }

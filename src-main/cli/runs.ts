@@ -218,7 +218,7 @@ async function exportRuns(archive: Archive, refs: string[], all: boolean, s: Rec
     else process.stdout.write(text);
   };
   if (what === 'runs') {
-    write(format === 'csv' ? toCsv(runsTable(runs)) : JSON.stringify(runs, null, 2) + '\n', s.out);
+    write(format === 'csv' ? toCsv(runsTable(runs, (uuid) => archive.getNote(uuid))) : JSON.stringify(runs, null, 2) + '\n', s.out);
   } else if (what === 'bundle') {
     if (runs.length === 1 && !all) write(JSON.stringify(exportRunBundle(archive, runs[0]!.uuid)) + '\n', s.out);
     // Several runs: one run at a time into the file or stdout, so memory stays that of one run.

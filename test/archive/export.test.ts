@@ -51,6 +51,15 @@ test('metrics CSV export reads back to the stored values exactly', () => {
   assert.equal(line[header.indexOf('tags')], 'plain;t, with "quotes"');
   assert.deepEqual(JSON.parse(line[header.indexOf('setup_json')]!), { seed: 1, optim: { lr: 0.1 } });
   assert.equal(Number(line[header.indexOf('collapseStd')]), 0.86);
+  // One column per setup field (flattened path), the same header for every export, and the note.
+  assert.equal(line[header.indexOf('setup.optim.lr')], '0.1');
+  assert.equal(line[header.indexOf('setup.seed')], '1');
+  assert.ok(header.includes('setup.predictor.rho') && header.includes('setup.encoder.widths'), 'every field the schema knows has a column');
+  assert.equal(line[header.indexOf('setup.predictor.rho')], '', 'a field this setup does not set stays empty');
+  assert.deepEqual(parseCsv(toCsv(runsTable([])))[0], header, 'the header does not depend on the runs (a stream writes it first)');
+  a.setNote(uuid, 'why: a, "b"');
+  const withNote = parseCsv(toCsv(runsTable(a.listRuns(), (u) => a.getNote(u))));
+  assert.equal(withNote[1]![header.indexOf('note')], 'why: a, "b"');
 
   const sp = parseCsv(toCsv(spectraTable(a.getSpectra(uuid))));
   assert.deepEqual(sp[0], ['step', 'epoch', 'quantity', 'j', 'value']);
