@@ -127,5 +127,17 @@ test('one quick setup: the composer\'s quick test, examples/quick.json and the s
   const file = parseSetup(JSON.parse(readFileSync(new URL('../../examples/quick.json', import.meta.url), 'utf8')));
   for (const k of ['data', 'encoder', 'projector', 'optim', 'eval'] as const) assert.deepEqual(file[k], quick[k], `examples/quick.json ${k}`);
   assert.deepEqual(PREDICTOR_ABLATION.axes['predictor.kind'], ['none', 'linear', 'directpred']);
+  // The CLI form of the starter sweep (the measurement in BENCHMARKS.md runs it).
+  assert.deepEqual(JSON.parse(readFileSync(new URL('../../examples/sweep-quick.json', import.meta.url), 'utf8')), JSON.parse(JSON.stringify(PREDICTOR_ABLATION)));
   assert.equal(PREDICTOR_ABLATION.base, QUICK_SETUP);
+});
+
+test('theory ticks are round numbers (0, 0.1, 0.2), on log axes 1-2-5 per decade', async () => {
+  const { axisTicks, ticks } = await import('../../src-renderer/src/views/theory/draw.ts');
+  assert.deepEqual(ticks(0, 0.4), [0, 0.1, 0.2, 0.3, 0.4]);
+  assert.deepEqual(ticks(-0.2, 1.2), [0, 0.5, 1]);
+  const eta = Array.from({ length: 28 }, (_, i) => (0.4 * i) / 27);
+  assert.deepEqual(axisTicks(eta, 'linear'), [0, 0.1, 0.2, 0.3, 0.4]);
+  const alphaP = Array.from({ length: 22 }, (_, i) => 0.1 * 100 ** (i / 21));
+  assert.deepEqual(axisTicks(alphaP, 'log'), [0.1, 0.3, 1, 3, 10]);
 });

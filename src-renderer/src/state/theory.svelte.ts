@@ -33,7 +33,8 @@ export class TheoryState {
   presetId = $state<string | null>('fig3-eta0.01#0');
   /** τ dynamics, initial modes and horizon of the per-mode chart over time. */
   modes = $state<NonNullable<PlaygroundPreset['modes']>>({ ...FIG5, target: 'ema' });
-  win = $state<Window>({ p: [-0.25, 1.25], s: [0, 1.2] });
+  /** The (p, s) window: s starts below 0 so the fixed points at the origin are drawn whole. */
+  win = $state<Window>({ p: [-0.25, 1.25], s: [-0.08, 1.2] });
   /** τ dynamics in the diagram: fixed τ (as in the portrait) or BYOL's EMA from τ(0) = 0. */
   diagramTarget = $state<'fixed-tau' | 'ema'>('fixed-tau');
   xParam = $state<AxisParam>('eta');
