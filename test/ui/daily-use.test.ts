@@ -133,7 +133,7 @@ test('one quick setup: the composer\'s quick test, examples/quick.json and the s
 });
 
 test('theory ticks are round numbers (0, 0.1, 0.2), on log axes 1-2-5 per decade', async () => {
-  const { axisTicks, ticks } = await import('../../src-renderer/src/views/theory/draw.ts');
+  const { axisTicks, ticks } = await import('../../src-renderer/src/lib/ticks.ts');
   assert.deepEqual(ticks(0, 0.4), [0, 0.1, 0.2, 0.3, 0.4]);
   assert.deepEqual(ticks(-0.2, 1.2), [0, 0.5, 1]);
   const eta = Array.from({ length: 28 }, (_, i) => (0.4 * i) / 27);

@@ -6,6 +6,7 @@
  */
 import type { Arrow, PortraitFixed, Window } from '../../lib/theory/portrait.ts';
 import type { CollapseDiagram } from '../../../../src-main/theory/collapse.ts';
+import { axisTicks, ticks } from '../../lib/ticks.ts';
 
 /** Colours of the playground (paper Fig. 3). */
 export const THEORY_COLORS = { flow: '#2c6fbb', traj: '#1d3f8f', stable: '#d62728', unstable: '#2ca02c', parabola: '#111', current: '#ff7f0e' };
@@ -30,18 +31,6 @@ function frame(width: number, height: number, xr: [number, number], yr: [number,
     px: (v) => pad.l + ((v - xr[0]) / (xr[1] - xr[0])) * w,
     py: (v) => pad.t + h - ((v - yr[0]) / (yr[1] - yr[0])) * h,
   };
-}
-
-/** Round tick values between min and max (about n of them). */
-export function ticks(min: number, max: number, n = 5): number[] {
-  const span = max - min;
-  const step0 = span / n;
-  const mag = 10 ** Math.floor(Math.log10(step0));
-  const step = [1, 2, 2.5, 5, 10].map((k) => k * mag).find((s) => span / s <= n) ?? 10 * mag;
-  const out: number[] = [];
-  // Multiples of the step (not repeated sums): no 0.30000000000000004.
-  for (let k = Math.ceil(min / step - 1e-9); k * step <= max + 1e-12; k++) out.push(Math.abs(k * step) < 1e-12 ? 0 : Number((k * step).toPrecision(12)));
-  return out;
 }
 
 function fmt(v: number): string {
@@ -373,22 +362,6 @@ function drawDiagramFull(ctx: CanvasRenderingContext2D, width: number, height: n
   ctx.restore();
   // Current point, placed by value (log-aware through the axis samples).
   if (current) drawDiagramMarker(ctx, width, height, dg, current);
-}
-
-/** Round tick values within the samples' span: 1-2-2.5-5 steps on a linear axis, 1-2-5 per decade on a log one. */
-export function axisTicks(samples: number[], scale: 'linear' | 'log'): number[] {
-  const a = samples[0]!, b = samples[samples.length - 1]!;
-  if (scale === 'linear') return ticks(a, b);
-  const out: number[] = [];
-  const decades = Math.log10(b / a);
-  const mult = decades > 2.5 ? [1] : decades > 1.2 ? [1, 3] : [1, 2, 5];
-  for (let e = Math.floor(Math.log10(a)); e <= Math.ceil(Math.log10(b)); e++) {
-    for (const m of mult) {
-      const v = Number((m * 10 ** e).toPrecision(6));
-      if (v >= a * (1 - 1e-9) && v <= b * (1 + 1e-9)) out.push(v);
-    }
-  }
-  return out;
 }
 
 /** Fractional index of value v among axis samples (linear or log spacing). */
