@@ -1,0 +1,189 @@
+/**
+ * A setup (or sweep) as Hydra overrides of the official code, facebookresearch/luckmatters
+ * `ssl/real-dataset/main.py`, so an ablation composed in the lab runs at full scale unchanged. Option
+ * names and defaults are those of its `config/byol_config.yaml`; the mapping of paper settings to
+ * options follows the paper's Appendix and the code (DirectPred: `predictor_reg=corr
+ * balance_type=boost_scale`; DirectCopy: `balance_type=direct dyn_convert=1`). Browser-safe.
+ */
+import type { Setup } from './setup.ts';
+import { canonicalJson } from './setup.ts';
+import type { SweepMember } from './sweep.ts';
+
+/** One Hydra override `key=value`. */
+export type Override = [key: string, value: string];
+
+/** A setup field the official code has no option for: it keeps the official default there. */
+export interface Unmapped {
+  path: string;
+  value: unknown;
+  why: string;
+}
+
+/** Overrides for one setup, with the fields left behind and the values translated on the way. */
+export interface LuckmattersSetup {
+  overrides: Override[];
+  unmapped: Unmapped[];
+  /** Values that change on the way (loss scale), each saying why. */
+  translated: string[];
+}
+
+/**
+ * Our loss averages the two symmetrised terms, ½[ℓ(p₁,t₂) + ℓ(p₂,t₁)] (engine/train/objective.ts);
+ * the official code sums them. Gradients are therefore half as large here, and the same SGD-with-decay
+ * dynamics need lr_official = lr/2 and weight_decay_official = 2·weight_decay.
+ */
+export const OUR_LOSS_PER_OFFICIAL = 0.5;
+
+function num(v: number): string {
+  return String(Number(v.toPrecision(12)));
+}
+
+/** Translates one validated setup into the official code's overrides. */
+export function luckmattersSetup(s: Setup): LuckmattersSetup {
+  const o: Override[] = [];
+  const unmapped: Unmapped[] = [];
+  const translated: string[] = [];
+  const set = (k: string, v: string | number | boolean | null) => o.push([k, v === null ? 'null' : typeof v === 'number' ? num(v) : String(v)]);
+
+  set('seed', s.seed);
+  set('method', 'byol');
+  if (s.method === 'simsiam') {
+    // m = 0 copies the online weights into the target every step: SimSiam's target, still detached.
+    set('trainer.m', 0);
+  } else set('trainer.m', s.emaMomentum);
+  if (!s.stopGradient) unmapped.push({ path: 'stopGradient', value: false, why: 'the official code always detaches the target branch' });
+
+  // Predictor: DirectPred and DirectCopy are a bias-free linear layer set from F̂.
+  const linear = () => {
+    set('network.predictor_head.mlp_hidden_size', null);
+    set('trainer.predictor_params.normalization', 'no_normalization');
+  };
+  const p = s.predictor;
+  switch (p.kind) {
+    case 'none':
+      set('trainer.has_predictor', false);
+      break;
+    case 'linear':
+      linear();
+      set('trainer.predictor_params.has_bias', p.bias);
+      set('trainer.predictor_reg', p.symmetric ? 'symmetric' : null);
+      break;
+    case 'mlp':
+      set('network.predictor_head.mlp_hidden_size', p.hidden);
+      set('trainer.predictor_params.normalization', 'bn');
+      set('trainer.predictor_reg', null);
+      break;
+    case 'directpred':
+      linear();
+      set('trainer.predictor_params.has_bias', p.bias);
+      set('trainer.predictor_reg', 'corr');
+      set('trainer.balance_type', 'boost_scale');
+      set('trainer.predictor_freq', p.freq);
+      set('trainer.dyn_lambda', p.rho);
+      set('trainer.dyn_eps', p.eps);
+      break;
+    case 'directcopy':
+      linear();
+      set('trainer.predictor_params.has_bias', false);
+      set('trainer.predictor_reg', 'corr');
+      set('trainer.balance_type', 'direct');
+      set('trainer.dyn_convert', 1);
+      set('trainer.predictor_freq', p.freq);
+      set('trainer.dyn_lambda', p.rho);
+      set('trainer.dyn_eps', p.eps);
+      translated.push('trainer.dyn_eps: the official DirectCopy is W_p = F̂ + εI with F̂ unnormalised; the lab uses F̂/λ_max + εI, so ε means a different thing there');
+      break;
+  }
+
+  if (s.encoder.kind === 'resnet18') set('network.name', 'resnet18');
+  else unmapped.push({ path: 'encoder', value: s.encoder, why: 'the official code trains ResNet-18 (network.name=resnet18)' });
+  set('network.projection_head.mlp_hidden_size', s.projector.hidden);
+  set('network.projection_head.projection_size', s.projector.out);
+  if (p.kind === 'mlp') set('network.predictor_head.projection_size', s.projector.out);
+  set('trainer.use_l2_normalization', s.loss === 'cosine');
+
+  const wd = s.optim.weightDecay / OUR_LOSS_PER_OFFICIAL;
+  set('optimizer.params.lr', s.optim.lr * OUR_LOSS_PER_OFFICIAL);
+  set('optimizer.params.momentum', s.optim.momentum);
+  set('optimizer.params.weight_decay', s.optim.weightDecay / OUR_LOSS_PER_OFFICIAL);
+  translated.push(`optimizer.params.lr = lr/2 and weight_decay = 2·weightDecay: the lab averages the two symmetric loss terms, the official code sums them (${num(s.optim.lr)} → ${num(s.optim.lr * OUR_LOSS_PER_OFFICIAL)}, ${num(s.optim.weightDecay)} → ${num(wd)})`);
+  const alphaP = s.optim.predictorLrRatio;
+  if (alphaP !== 1 || s.optim.predictorWeightDecay !== s.optim.weightDecay) {
+    set('predictor_optimizer_same', false);
+    set('predictor_optimizer.params.lr', s.optim.lr * alphaP * OUR_LOSS_PER_OFFICIAL);
+    set('predictor_optimizer.params.momentum', s.optim.momentum);
+    set('predictor_optimizer.params.weight_decay', s.optim.predictorWeightDecay / OUR_LOSS_PER_OFFICIAL);
+  }
+  set('trainer.batch_size', s.optim.batchSize);
+  if (Number.isInteger(s.optim.epochs)) set('trainer.max_epochs', s.optim.epochs);
+  else {
+    set('trainer.max_epochs', Math.ceil(s.optim.epochs));
+    unmapped.push({ path: 'optim.epochs', value: s.optim.epochs, why: 'the official code trains whole epochs (rounded up)' });
+  }
+  if (s.optim.maxSteps !== undefined) unmapped.push({ path: 'optim.maxSteps', value: s.optim.maxSteps, why: 'the official code stops after max_epochs only' });
+
+  set('aug.prob_hflip', s.augment.flip ? 0.5 : 0);
+  set('aug.prob_grayscale', s.augment.grayscale);
+  for (const k of ['cropScale', 'cropRatio', 'brightness', 'contrast', 'saturation', 'noise'] as const) {
+    unmapped.push({ path: `augment.${k}`, value: s.augment[k], why: 'the official augmentations are fixed per dataset (crop (0.08, 1), colour jitter 0.8/0.4 strength, blur on STL-10)' });
+  }
+
+  const name = s.data.dataset.toLowerCase().replace(/[^a-z0-9]/g, '');
+  if (name.startsWith('cifar10') && !name.startsWith('cifar100')) set('dataset', 'cifar10');
+  else if (name.startsWith('stl10')) set('dataset', 'stl10');
+  else unmapped.push({ path: 'data.dataset', value: s.data.dataset, why: 'the official code trains on stl10 or cifar10 (dataset=…, dataset_path=…)' });
+  if (s.data.trainSize !== undefined) unmapped.push({ path: 'data.trainSize', value: s.data.trainSize, why: 'the official code trains on the whole split' });
+  unmapped.push({ path: 'eval', value: s.eval, why: 'the official probe is logistic regression on 512-d features, 50 epochs, best test epoch reported (eval_after_each_epoch)' });
+  return { overrides: o, unmapped, translated };
+}
+
+/** A Hydra command: `python main.py [-m] k=v …`, with comma lists for swept keys. */
+export interface HydraCommand {
+  multirun: boolean;
+  overrides: [key: string, values: string[]][];
+}
+
+/** Renders a command for a POSIX shell (values quoted where the shell would split or expand them). */
+export function formatHydraCommand(c: HydraCommand): string {
+  const quote = (s: string) => (/^[\w.,:/+=-]*$/.test(s) ? s : `'${s.replaceAll("'", "'\\''")}'`);
+  return ['python main.py', ...(c.multirun ? ['-m'] : []), ...c.overrides.map(([k, vs]) => quote(`${k}=${vs.join(',')}`))].join(' ');
+}
+
+/**
+ * The fewest Hydra multirun commands that cover a sweep's members exactly. Each member's overrides
+ * form a point; two commands that agree on every key but one merge into one command with a comma
+ * list there (Hydra runs the cartesian product). Axes that change several options at once (a
+ * predictor kind) therefore become separate commands; simple axes and seeds become lists.
+ */
+export function luckmattersSweep(members: readonly SweepMember[]): { commands: HydraCommand[]; unmapped: Unmapped[]; translated: string[] } {
+  let groups: Map<string, string[]>[] = [];
+  const unmapped = new Map<string, Unmapped>();
+  const translated = new Set<string>();
+  for (const m of members) {
+    const t = luckmattersSetup(m.setup);
+    groups.push(new Map(t.overrides.map(([k, v]) => [k, [v]])));
+    for (const u of t.unmapped) unmapped.set(`${u.path}=${canonicalJson(u.value)}`, u);
+    for (const x of t.translated) translated.add(x.replace(/ \(.*\)$/, ''));
+  }
+  const sameKeys = (a: Map<string, string[]>, b: Map<string, string[]>) => a.size === b.size && [...a.keys()].every((k) => b.has(k));
+  for (let merged = true; merged; ) {
+    merged = false;
+    outer: for (let i = 0; i < groups.length; i++) {
+      for (let j = i + 1; j < groups.length; j++) {
+        const a = groups[i]!, b = groups[j]!;
+        if (!sameKeys(a, b)) continue;
+        const differ = [...a.keys()].filter((k) => a.get(k)!.join(',') !== b.get(k)!.join(','));
+        if (differ.length !== 1) continue;
+        const k = differ[0]!;
+        const av = a.get(k)!, bv = b.get(k)!;
+        if (bv.some((v) => av.includes(v))) continue; // overlapping lists would run a member twice
+        a.set(k, [...av, ...bv]);
+        groups = groups.filter((_, x) => x !== j);
+        merged = true;
+        break outer;
+      }
+    }
+  }
+  const commands = groups.map((g) => ({ multirun: [...g.values()].some((v) => v.length > 1), overrides: [...g.entries()] }));
+  return { commands, unmapped: [...unmapped.values()], translated: [...translated] };
+}
