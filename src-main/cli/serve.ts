@@ -75,6 +75,7 @@ export async function serveCommand(args: string[]): Promise<number> {
   }
   const access = archiveToken(service.archivePath, !!a.flags['new-token']);
   if (access.warning) console.error(`dplab serve: ${access.warning}`);
+  else if (access.created) console.error(`dplab serve: new access token saved in ${access.file} (owner-only; --new-token replaces it)`);
   let server: Awaited<ReturnType<typeof startLabServer>>;
   try {
     server = await startLabServer({ service, rootDir: RENDERER, host, port, token: access.token, faviconFile: fileURLToPath(new URL('../../resources/icons/32x32.png', import.meta.url)) });
@@ -83,15 +84,18 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.error(`dplab serve: cannot listen on ${host}:${port}: ${(e as Error).message}`);
     return 1;
   }
-  console.log(`DirectPred Lab at ${server.url}`);
-  console.error(`archive: ${service.archivePath}   (Ctrl-C stops the server; running trainers are stopped and can be resumed)`);
-  if (a.flags.open && !a.flags['no-open']) openBrowser(server.url);
-  else if (!a.flags['no-open'] && process.stdout.isTTY) openBrowser(server.url);
-  await new Promise<void>((done) => {
+  // Listen for the stop signals before the URL is out: whoever reads it may stop us at once, and a
+  // signal without a handler would kill the process before it closes the archive.
+  const stopSignal = new Promise<void>((done) => {
     const stop = () => done();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
   });
+  console.log(`DirectPred Lab at ${server.url}`);
+  console.error(`archive: ${service.archivePath}   (Ctrl-C stops the server; running trainers are stopped and can be resumed)`);
+  if (a.flags.open && !a.flags['no-open']) openBrowser(server.url);
+  else if (!a.flags['no-open'] && process.stdout.isTTY) openBrowser(server.url);
+  await stopSignal;
   console.error('dplab serve: stopping…');
   await server.close();
   await service.close();

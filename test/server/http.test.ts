@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../src-main/service/service.ts';
 import { CSP, sessionCookieName, startLabServer, type LabServer } from '../../src-main/server/server.ts';
-import { archiveToken, tokenFile } from '../../src-main/server/token.ts';
+import { archiveToken, cookieValue, Sessions, tokenFile } from '../../src-main/server/token.ts';
 import { RawSocket } from './helpers.ts';
 
 let dir: string;
@@ -241,4 +241,18 @@ test('the token file beside the archive: created owner-only, reused, tightened, 
   assert.match(d.token, /^[0-9a-f]{32}$/);
   const e = archiveToken(join(dir, 'no-such-folder', 'x.sqlite'));
   assert.match(e.warning ?? '', /cannot write the token file .*no-such-folder.*this run only/);
+});
+
+test('sessions are capped (oldest out first) and cookie parsing takes the first of a repeated name, never a prototype key', () => {
+  const s = new Sessions(3);
+  const ids = [s.open(), s.open(), s.open(), s.open()];
+  assert.equal(s.size, 3);
+  assert.equal(s.has(ids[0]), false, 'the oldest went');
+  assert.ok(ids.slice(1).every((id) => s.has(id)));
+  assert.equal(s.has('__proto__'), false);
+  assert.equal(s.has(undefined), false);
+  assert.equal(cookieValue('a=1; b=2; a=3', 'a'), '1');
+  assert.equal(cookieValue('__proto__=x', 'toString'), undefined);
+  assert.equal(cookieValue('=x; ;b', 'b'), undefined);
+  assert.equal(cookieValue(undefined, 'a'), undefined);
 });

@@ -59,7 +59,7 @@ test('the token survives a restart on the same archive (kept beside it, mode 600
   const archive = join(dir, 'a.sqlite');
   try {
     const first = await startServe(['--archive', archive]);
-    assert.equal(await first.stop(), 0);
+    assert.equal(await first.stop(), 0, first.stderr());
     assert.equal(readFileSync(`${archive}.token`, 'utf8').trim(), first.token);
     if (process.platform !== 'win32') assert.equal(statSync(`${archive}.token`).mode & 0o777, 0o600);
     const again = await startServe(['--archive', archive]);
@@ -67,7 +67,7 @@ test('the token survives a restart on the same archive (kept beside it, mode 600
       assert.equal(again.token, first.token, 'a tab with the old URL reconnects');
       assert.equal(await status(again.url.port, `/?token=${first.token}`, `127.0.0.1:${again.url.port}`), 200);
     } finally {
-      assert.equal(await again.stop(), 0);
+      assert.equal(await again.stop(), 0, again.stderr());
     }
     const rotated = await startServe(['--archive', archive, '--new-token']);
     try {
@@ -75,7 +75,7 @@ test('the token survives a restart on the same archive (kept beside it, mode 600
       assert.equal(await status(rotated.url.port, `/?token=${first.token}`, `127.0.0.1:${rotated.url.port}`), 401, 'the old URL no longer opens the lab');
       assert.equal(await status(rotated.url.port, `/?token=${rotated.token}`, `127.0.0.1:${rotated.url.port}`), 200);
     } finally {
-      assert.equal(await rotated.stop(), 0);
+      assert.equal(await rotated.stop(), 0, rotated.stderr());
     }
     assert.equal(readFileSync(`${archive}.token`, 'utf8').trim(), rotated.token);
   } finally {
