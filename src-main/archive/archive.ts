@@ -440,6 +440,15 @@ export class Archive {
     return compareShapes(schemaShape(this.db), expectedShape(this.schemaVersion), this.schemaVersion);
   }
 
+  /**
+   * Switches the file to a rollback journal (no WAL): for an archive on a network filesystem that
+   * other hosts read (a Slurm sweep's shards), where WAL's shared memory does not work.
+   */
+  useRollbackJournal(): void {
+    this.writable();
+    this.db.pragma('journal_mode = DELETE');
+  }
+
   /** Full `PRAGMA integrity_check`: ['ok'] for a sound file, otherwise the problems found. */
   integrityCheck(): string[] {
     return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
@@ -859,10 +868,10 @@ export class Archive {
    * Creates a sweep's member runs and the sweep itself in one transaction: an error halfway leaves
    * neither runs without their sweep nor a sweep without its runs.
    */
-  createSweepWithRuns(s: { name?: string | null; definition: unknown; members: { run: NewRun; idx: number; combo: Record<string, unknown> }[] }): { sweepId: string; runIds: string[] } {
+  createSweepWithRuns(s: { uuid?: string; name?: string | null; definition: unknown; members: { run: NewRun; idx: number; combo: Record<string, unknown> }[] }): { sweepId: string; runIds: string[] } {
     return this.db.transaction(() => {
       const runIds = s.members.map((m) => this.createRun(m.run).uuid);
-      const sweepId = this.createSweep({ name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
+      const sweepId = this.createSweep({ ...(s.uuid ? { uuid: s.uuid } : {}), name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
       return { sweepId, runIds };
     })();
   }

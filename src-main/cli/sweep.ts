@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openArchive, type Archive } from '../archive/archive.ts';
+import { openArchive, RUN_STATUSES, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
@@ -272,7 +272,7 @@ function printStates(states: MemberState[], json: boolean): void {
     console.log(`${String(m.idx).padStart(4)}  ${m.status.padEnd(10)} ${prog.padEnd(11)} ${m.name ?? m.runUuid}${m.detail ? `  ${m.detail.replace(/\n/g, '\n        ')}` : ''}`);
   }
   const count = (st: string) => states.filter((m) => m.status === st).length;
-  console.log(['queued', 'running', 'completed', 'failed', 'cancelled', 'interrupted', 'diverged'].filter((x) => count(x)).map((x) => `${count(x)} ${x}`).join(' · '));
+  console.log(RUN_STATUSES.filter((x) => count(x)).map((x) => `${count(x)} ${x}`).join(' · '));
 }
 
 /** `dplab sweep task <folder> <i>`: one task of a cluster sweep's job array (called by its job.sh). */

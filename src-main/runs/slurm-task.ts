@@ -40,7 +40,7 @@ export async function runSweepTask(folder: string, idx: number): Promise<number>
 
   const shard = openArchive(p.shard(idx));
   // A rollback journal, not WAL: the shard sits on a network filesystem and is read from other hosts.
-  shard.db.pragma('journal_mode = DELETE');
+  shard.useRollbackJournal();
   ensureMember(shard, manifest.sweepUuid, manifest, member, setup);
   let run = shard.getRun(member.runUuid)!;
   if (FINAL_TASK_STATES.has(run.status as TaskStatus['state'])) {
@@ -125,8 +125,10 @@ export async function runSweepTask(folder: string, idx: number): Promise<number>
 /** Creates the member's run and its sweep link in the shard on the first attempt. */
 function ensureMember(shard: Archive, sweepUuid: string, manifest: ReturnType<typeof readManifest>, member: ReturnType<typeof readManifest>['members'][number], setup: ReturnType<typeof parseSetup>): void {
   if (shard.getRun(member.runUuid)) return;
-  shard.db.transaction(() => {
-    shard.createRun({ uuid: member.runUuid, name: member.name, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, createdAt: manifest.createdAt });
-    shard.createSweep({ uuid: sweepUuid, name: manifest.name, definition: manifest.definition, members: [{ runUuid: member.runUuid, idx: member.idx, combo: member.combo }] });
-  })();
+  shard.createSweepWithRuns({
+    uuid: sweepUuid,
+    name: manifest.name,
+    definition: manifest.definition,
+    members: [{ run: { uuid: member.runUuid, name: member.name, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, createdAt: manifest.createdAt }, idx: member.idx, combo: member.combo }],
+  });
 }
