@@ -199,3 +199,11 @@ test('archive location: --archive, then DPLAB_ARCHIVE, then the data folder', ()
   assert.equal(resolveArchivePath(undefined, { XDG_DATA_HOME: '/data' }), process.platform === 'linux' ? '/data/directpred-lab/archive.sqlite' : join(userDataDir({ XDG_DATA_HOME: '/data' }), 'archive.sqlite'));
   assert.match(userDataDir({ APPDATA: 'C:/Users/u/AppData/Roaming' }, 'win32'), /DirectPred Lab$/);
 });
+
+test("the runs table's status CHECK lists exactly the one status list (spec/events.ts)", async () => {
+  const { MIGRATIONS } = await import('../../src-main/archive/schema.ts');
+  const { RUN_STATUSES } = await import('../../src-main/spec/events.ts');
+  const m = /status IN \(([^)]*)\)/.exec(MIGRATIONS.map((x) => x.sql).join('\n'));
+  assert.ok(m, 'the CHECK is there');
+  assert.deepEqual(m[1]!.split(',').map((s) => s.trim().replace(/'/g, '')), [...RUN_STATUSES]);
+});
