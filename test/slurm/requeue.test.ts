@@ -1,5 +1,5 @@
-// A scancelled task and a task whose trainer is kill -9'd are requeued and resume from their shard's
-// checkpoint; the merged runs equal uninterrupted ones, step by step.
+// A scancelled task, a task whose trainer is kill -9'd and a task sent the time-limit signal are
+// requeued and resume from their shard's checkpoint; the merged runs equal uninterrupted ones, step by step.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -10,10 +10,10 @@ import { readManifest, readTaskStatus, folderPaths } from '../../src-main/runs/s
 import { problem, skip, dir, dplab, tiny, sweepFile, until, sameRuns } from './helpers.ts';
 
 
-test('scancel of a running task and kill -9 of a task\'s trainer: both requeued, resumed from their checkpoints, same metrics as uninterrupted runs', { skip, timeout: 480_000 }, async () => {
+test('scancel of a running task, kill -9 of a task\'s trainer, and the time-limit signal: each requeued, resumed from its checkpoint, same metrics as uninterrupted runs', { skip, timeout: 480_000 }, async () => {
   assert.equal(problem, null);
   const STEPS = 30;
-  const f = sweepFile('requeue', { base: tiny(STEPS), seeds: 2 });
+  const f = sweepFile('requeue', { base: tiny(STEPS), seeds: 3 });
   const folder = join(dir, 'requeue-folder');
   const lab = join(dir, 'requeue.sqlite');
   const sub = await dplab(['sweep', f, '--executor', 'slurm', '--archive', lab, '--backend', 'wasm', '--checkpoint-every', '3', '--cpus-per-task', '1', '--folder', folder, '--detach']);
@@ -40,10 +40,14 @@ test('scancel of a running task and kill -9 of a task\'s trainer: both requeued,
   s1.close();
   assert.ok(trainer > 0);
   process.kill(trainer, 'SIGKILL');
+  // Task 2 (it gets a CPU once 0 and 1 are off the node): the signal Slurm sends --signal seconds
+  // before the time limit (USR1 to the batch shell, which is the task's own process).
+  await until('task 2 past a checkpoint', () => ckAt(2) >= 9);
+  assert.equal(spawnSync('scancel', ['--batch', '--signal=USR1', `${m.jobId}_2`]).status, 0);
 
   const w = await dplab(['sweep', 'watch', id, '--archive', lab]);
   assert.equal(w.code, 0, w.err);
-  for (const i of [0, 1]) {
+  for (const i of [0, 1, 2]) {
     const ts = readTaskStatus(folder, i)!;
     assert.equal(ts.state, 'completed');
     assert.ok(ts.restarts >= 1, `task ${i} was requeued (restart count ${ts.restarts})`);
@@ -51,14 +55,15 @@ test('scancel of a running task and kill -9 of a task\'s trainer: both requeued,
     assert.match(readFileSync(p.log(i), 'utf8'), /resumes from its checkpoint at step \d+/);
   }
   assert.match(w.err, /REQUEUED/);
+  assert.match(readFileSync(p.log(2), 'utf8'), /SIGUSR1: the time limit is near/);
 
-  // The same two runs left alone (locally) give the same metrics; the archive holds each run once.
+  // The same three runs left alone (locally) give the same metrics; the archive holds each run once.
   const ref = join(dir, 'requeue-ref.sqlite');
   const r = await dplab(['sweep', f, '--archive', ref, '--backend', 'wasm', '--checkpoint-every', '3', '--concurrency', '2']);
   assert.equal(r.code, 0, r.err);
   const a = openArchive(lab, { readonly: true });
   const b = openArchive(ref, { readonly: true });
-  assert.equal(a.listRuns().length, 2);
+  assert.equal(a.listRuns().length, 3);
   sameRuns(a, b, id, b.listSweeps()[0]!.uuid);
   for (const run of a.listRuns()) assert.equal(a.getMetrics(run.uuid, ['loss'])[0]!.steps.length, STEPS, 'every step once');
   a.close();
