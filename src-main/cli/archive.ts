@@ -112,14 +112,21 @@ function importFolder(file: string, folder: string): number {
     let added = 0;
     let present = 0;
     const unfinished: number[] = [];
+    const unreadable: string[] = [];
     for (const i of shardIndices(folder)) {
-      const r = mergeShard(archive, folderPaths(folder).shard(i));
-      if (r.result === 'added') added++;
-      else if (r.result === 'present') present++;
-      else unfinished.push(i);
+      try {
+        const r = mergeShard(archive, folderPaths(folder).shard(i));
+        if (r.result === 'added') added++;
+        else if (r.result === 'present') present++;
+        else unfinished.push(i);
+      } catch (e) {
+        // A shard copied while its task was writing it, or damaged: the others still come in.
+        unreadable.push(`member ${i}: ${(e as Error).message}`);
+      }
     }
     console.log(`imported ${added} run(s) from the sweep folder ${folder}; ${present} already present${unfinished.length ? `; ${unfinished.length} not finished (members ${unfinished.join(', ')}): import again once they are` : ''}`);
-    return 0;
+    for (const u of unreadable) console.error(`dplab archive import: could not read the shard of ${u}`);
+    return unreadable.length ? 1 : 0;
   } finally {
     archive.close();
   }

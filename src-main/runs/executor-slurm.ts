@@ -222,8 +222,18 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
       const job = m.jobId ? `${m.jobId}_${i}` : '';
       let st: MemberState = { idx: i, runUuid: mem.runUuid, name: mem.name, status: 'queued', step: ts?.step ?? null, totalSteps: ts?.totalSteps ?? null, detail: null };
       if (ts && FINAL_TASK_STATES.has(ts.state) && existsSync(p.shard(i))) {
-        mergeShard(archive, p.shard(i));
+        let mergeError: string | null = null;
+        try {
+          mergeShard(archive, p.shard(i));
+        } catch (e) {
+          mergeError = `its shard ${p.shard(i)} could not be merged: ${(e as Error).message}`;
+        }
         const r = archive.getRun(mem.runUuid);
+        if (mergeError) {
+          place(mem.runUuid, 'failed', mergeError, null, null);
+          states.push({ ...st, status: 'failed', detail: mergeError });
+          continue;
+        }
         const tail = ts.state === 'failed' || ts.state === 'diverged' ? logTail(f, i) : '';
         const detail = `${job} ${ts.state.toUpperCase()}${ts.error ? `: ${ts.error}` : ''}${tail ? `; last lines of ${p.log(i)}:\n${tail}` : ''}`;
         st = { ...st, status: r?.status ?? (ts.state as RunStatus), step: r?.lastStep ?? ts.step, totalSteps: r?.totalSteps ?? ts.totalSteps, detail };
