@@ -22,83 +22,78 @@ export interface FieldInfo {
   optional: boolean;
 }
 
-type AnySchema = z.ZodType & { _zod: { def: Record<string, unknown> } };
-
-function unwrapAll(s: AnySchema): { inner: AnySchema; def: unknown; optional: boolean } {
-  let cur = s;
-  let dflt: unknown;
-  let optional = false;
-  for (let i = 0; i < 10; i++) {
-    const t = cur._zod.def.type;
-    if (t === 'default') {
-      if (dflt === undefined) dflt = cur._zod.def.defaultValue;
-      cur = cur._zod.def.innerType as AnySchema;
-    } else if (t === 'optional' || t === 'nullable') {
-      optional = true;
-      cur = cur._zod.def.innerType as AnySchema;
-    } else break;
-  }
-  return { inner: cur, def: dflt, optional };
+/** The setup schema as JSON Schema (zod's public export, not its internals), as a user writes a setup. */
+interface JsonNode {
+  type?: string;
+  properties?: Record<string, JsonNode>;
+  required?: string[];
+  oneOf?: JsonNode[];
+  anyOf?: JsonNode[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+}
+let jsonSchema: JsonNode | null = null;
+function setupJsonSchema(): JsonNode {
+  jsonSchema ??= z.toJSONSchema(SetupSchema, { io: 'input', unrepresentable: 'any' }) as JsonNode;
+  return jsonSchema;
 }
 
-/** The schema node of a dotted path; for `predictor.*` the branch of the given predictor kind. */
-function nodeAt(path: string, predictorKind: string): AnySchema | null {
-  let cur: AnySchema = SetupSchema as unknown as AnySchema;
+/** The schema node of a dotted path and whether its parent requires it; for a union (`predictor`, `encoder`) the branch of `kind`. */
+function nodeAt(path: string, kind: string): { node: JsonNode; required: boolean } | null {
+  let cur = setupJsonSchema();
+  let required = true;
   for (const key of path.split('.')) {
-    let { inner } = unwrapAll(cur);
-    if (inner._zod.def.type === 'union') {
-      const opts = (inner as unknown as { options: AnySchema[] }).options;
-      const hit = opts.find((o) => {
-        const k = (o as unknown as { shape?: Record<string, AnySchema> }).shape?.kind;
-        return k && (k as unknown as { value?: unknown }).value === predictorKind;
-      });
+    const branches = cur.oneOf ?? (cur.anyOf?.some((b) => b.properties) ? cur.anyOf : undefined);
+    if (branches) {
+      const hit = branches.find((b) => b.properties?.kind?.const === kind);
       if (!hit) return null;
-      inner = hit;
+      cur = hit;
     }
-    const shape = (inner as unknown as { shape?: Record<string, AnySchema> }).shape;
-    if (!shape || !(key in shape)) return null;
-    cur = shape[key]!;
+    const next = cur.properties?.[key];
+    if (!next) return null;
+    required = cur.required?.includes(key) ?? false;
+    cur = next;
   }
-  return cur;
+  return { node: cur, required };
 }
 
-/** Describes a setup field from the schema (null when the path does not exist for this kind). */
+/** Bounds this large are the integer type's own, not a field's range. */
+const bounded = (v: number | undefined): v is number => v !== undefined && Number.isFinite(v) && Math.abs(v) < 1e12;
+
+/** Describes a setup field from the schema (null when the path does not exist for this kind of its union). */
 export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo | null {
-  const node = nodeAt(path, predictorKind);
-  if (!node) return null;
-  const { inner, def, optional } = unwrapAll(node);
-  const t = inner._zod.def.type;
-  const info: FieldInfo = { path, type: 'other', default: def, optional };
-  if (t === 'number') {
-    const n = inner as unknown as { minValue: number | null; maxValue: number | null; isInt: boolean };
-    info.type = n.isInt ? 'int' : 'number';
-    const checks = (inner._zod.def.checks ?? []) as unknown as { _zod: { def: { check: string; value: number; inclusive?: boolean } } }[];
-    for (const c of checks) {
-      const d = c._zod.def;
-      if (d.check === 'greater_than') {
-        info.min = d.value;
-        info.exclusiveMin = d.inclusive === false;
-      } else if (d.check === 'less_than') {
-        info.max = d.value;
-        info.exclusiveMax = d.inclusive === false;
-      }
-    }
-    if (info.min === undefined && Number.isFinite(n.minValue)) info.min = n.minValue!;
-    if (info.max === undefined && Number.isFinite(n.maxValue) && Math.abs(n.maxValue!) < 1e12) info.max = n.maxValue!;
-  } else if (t === 'boolean') info.type = 'boolean';
-  else if (t === 'enum') {
+  const hit = nodeAt(path, predictorKind);
+  if (!hit) return null;
+  const { node } = hit;
+  const alternatives = node.anyOf?.filter((b) => b.type !== 'null');
+  const nullable = !!node.anyOf && alternatives!.length < node.anyOf.length;
+  const inner = nullable && alternatives!.length === 1 ? { ...alternatives![0]!, default: node.default } : node;
+  const info: FieldInfo = { path, type: 'other', default: inner.default, optional: nullable || (!hit.required && inner.default === undefined) };
+  if (inner.type === 'number' || inner.type === 'integer') {
+    info.type = inner.type === 'integer' ? 'int' : 'number';
+    if (bounded(inner.exclusiveMinimum)) {
+      info.min = inner.exclusiveMinimum;
+      info.exclusiveMin = true;
+    } else if (bounded(inner.minimum)) info.min = inner.minimum;
+    if (bounded(inner.exclusiveMaximum)) {
+      info.max = inner.exclusiveMaximum;
+      info.exclusiveMax = true;
+    } else if (bounded(inner.maximum)) info.max = inner.maximum;
+  } else if (inner.type === 'boolean') info.type = 'boolean';
+  else if (inner.enum) {
     info.type = 'enum';
-    info.options = (inner as unknown as { options: string[] }).options.map(String);
-  } else if (t === 'string') info.type = 'string';
-  else if (t === 'array' || t === 'tuple') info.type = 'array';
-  else if (t === 'union') {
-    // z.union of literals (e.g. channels 1 | 3) reads as an enum of their values
-    const opts = (inner as unknown as { options: AnySchema[] }).options;
-    const lits = opts.map((o) => (o._zod.def.type === 'literal' ? (o._zod.def.values as unknown[])[0] : undefined));
-    if (lits.every((v) => v !== undefined)) {
-      info.type = 'enum';
-      info.options = lits.map(String);
-    }
+    info.options = inner.enum.map(String);
+  } else if (inner.type === 'string') info.type = 'string';
+  else if (inner.type === 'array') info.type = 'array';
+  else if (inner.anyOf && inner.anyOf.every((o) => o.const !== undefined)) {
+    // A union of literals (e.g. channels 1 | 3) reads as an enum of their values.
+    info.type = 'enum';
+    info.options = inner.anyOf.map((o) => String(o.const));
   }
   return info;
 }
