@@ -3,7 +3,8 @@
  * Numbers are written with full precision (shortest round-trip form), so an export read back gives the
  * stored values exactly; NaN and missing values are empty cells in CSV (spec/csv.ts) and null in JSON.
  */
-import type { RunSummary } from '../spec/events.ts';
+import { z } from 'zod';
+import { RUN_STATUSES } from '../spec/events.ts';
 import { csvLines } from '../spec/csv.ts';
 import { SetupSchema } from '../spec/setup.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
@@ -120,6 +121,38 @@ export interface RunBundle {
   evals: EvalRow[];
 }
 
+const num = z.number().nullable();
+/** What an imported bundle must hold; it is read from files users bring, so every field is checked. */
+export const RunBundleSchema = z.object({
+  format: z.literal('dplab-run', { error: "not a DirectPred Lab run bundle (field 'format' is not 'dplab-run')" }),
+  version: z.literal(1, { error: (i) => `run bundle version ${String(i.input)} is not supported (expected 1)` }),
+  run: z.object({
+    uuid: z.string().regex(/^[\w-]{1,100}$/, 'must be a run id (letters, digits, - and _)'),
+    name: z.string().max(1000).nullable(),
+    setup: z.record(z.string(), z.unknown()),
+    setupHash: z.string().max(200),
+    status: z.enum(RUN_STATUSES),
+    createdAt: z.number(),
+    startedAt: num,
+    endedAt: num,
+    backend: z.string().nullable(),
+    versions: z.record(z.string(), z.string()).nullable(),
+    appVersion: z.string().nullable(),
+    host: z.record(z.string(), z.unknown()).nullable(),
+    seed: z.number().int(),
+    dataset: z.object({ name: z.string(), hash: z.string(), source: z.string().optional(), pretrainCount: z.number().optional() }).nullable(),
+    totalSteps: num,
+    lastStep: num,
+    summary: z.record(z.string(), z.unknown()).nullable(),
+    error: z.string().nullable(),
+    tags: z.array(z.string().max(200)),
+  }),
+  note: z.string().nullable(),
+  metrics: z.array(z.object({ name: z.string().min(1).max(200), steps: z.array(z.number()), epochs: z.array(z.number()), values: z.array(num) })),
+  spectra: z.array(z.object({ step: z.number(), epoch: z.number(), fEig: z.array(num), wpEig: z.array(num), alignment: z.array(num), asymmetry: num })),
+  evals: z.array(z.object({ step: z.number(), epoch: z.number(), probeAcc: num, knnAcc: num, probeTrainAcc: num })),
+});
+
 /** Builds the JSON bundle of a run. */
 export function exportRunBundle(archive: Archive, uuid: string): RunBundle {
   const r = archive.getRun(uuid);
@@ -141,9 +174,13 @@ export function exportRunBundle(archive: Archive, uuid: string): RunBundle {
  * Adds a run from its JSON bundle, keyed by uuid: a run already in the archive is left as it is
  * (returns false), so importing the same bundle twice adds nothing.
  */
-export function importRunBundle(archive: Archive, bundle: RunBundle): boolean {
-  if (bundle?.format !== 'dplab-run') throw new Error("not a DirectPred Lab run bundle (field 'format' is not 'dplab-run')");
-  if (bundle.version !== 1) throw new Error(`run bundle version ${String(bundle.version)} is not supported (expected 1)`);
+export function importRunBundle(archive: Archive, input: unknown): boolean {
+  const parsed = RunBundleSchema.safeParse(input);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new Error(i.path.length === 0 || i.path[0] === 'format' || i.path[0] === 'version' ? i.message : `run bundle field ${i.path.join('.')}: ${i.message}`);
+  }
+  const bundle = parsed.data;
   const r = bundle.run;
   if (archive.getRun(r.uuid)) return false;
   archive.db.transaction(() => {
@@ -156,7 +193,7 @@ export function importRunBundle(archive: Archive, bundle: RunBundle): boolean {
       .run(
         r.startedAt, r.endedAt, r.backend, r.versions ? JSON.stringify(r.versions) : null, r.appVersion, r.host ? JSON.stringify(r.host) : null,
         r.dataset?.name ?? null, r.dataset?.hash ?? null, r.dataset ? JSON.stringify(r.dataset) : null, r.totalSteps, r.lastStep,
-        r.summary ? JSON.stringify(r.summary as RunSummary) : null, r.error, r.uuid,
+        r.summary ? JSON.stringify(r.summary) : null, r.error, r.uuid,
       );
     const events = [];
     for (const s of bundle.metrics) {

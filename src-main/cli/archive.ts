@@ -148,7 +148,7 @@ function importOne(file: string, other: string): number {
     } catch {
       throw new Error(`${other} is neither an SQLite archive nor a JSON run bundle`);
     }
-    const bundles = (Array.isArray(parsed) ? parsed : [parsed]) as RunBundle[];
+    const bundles: unknown[] = Array.isArray(parsed) ? parsed : [parsed];
     let added = 0;
     for (const b of bundles) if (importRunBundle(archive, b)) added++;
     console.log(`imported ${added} run(s) from ${other}; ${bundles.length - added} already present`);

@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, s
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { z } from 'zod';
 import { readBytes, readBytesInto, writeBytes } from './binio.ts';
 import './formats/index.ts';
 import { detectFormat, getFormat, type ReadOptions } from './formats/registry.ts';
@@ -37,6 +38,27 @@ export interface CacheMeta {
   format: string;
   importedAt: string;
 }
+
+/** A file of the dataset folder: a plain name, so a damaged or hostile meta.json cannot point outside it. */
+const fileName = z.string().regex(/^[A-Za-z0-9_][\w.-]*$/, 'must be a plain file name inside the dataset folder').refine((n) => !n.includes('..'), 'must not contain ..');
+const splitName = z.enum(SPLIT_NAMES as unknown as [SplitName, ...SplitName[]]);
+
+/** meta.json as read back: every field checked, before any file it names is opened. */
+const CacheMetaSchema = z.object({
+  kind: z.literal('dplab-dataset'),
+  version: z.number().int().min(1),
+  name: z.string().min(1),
+  height: z.number().int().min(1).max(4096),
+  width: z.number().int().min(1).max(4096),
+  channels: z.union([z.literal(1), z.literal(3)]),
+  classNames: z.array(z.string()),
+  counts: z.partialRecord(splitName, z.number().int().min(0)),
+  files: z.partialRecord(splitName, z.object({ images: fileName, labels: fileName })),
+  hash: z.string(),
+  source: z.string(),
+  format: z.string(),
+  importedAt: z.string(),
+});
 
 /** Names the lab resolves itself; an import may not shadow them. */
 export const RESERVED_NAMES = ['synthetic', 'fashion-mnist', 'fashion-mnist-sample'];
@@ -105,15 +127,20 @@ export function writeCacheFolder(dir: string, d: StoredDataset, format: string, 
 export function readMeta(dir: string): CacheMeta {
   const p = join(dir, 'meta.json');
   if (!existsSync(p)) throw new Error(`${p} is missing: ${dir} is not a cached dataset (re-import it with dplab data import)`);
-  let meta: CacheMeta;
+  let raw: { kind?: unknown; version?: unknown };
   try {
-    meta = JSON.parse(readFileSync(p, 'utf8')) as CacheMeta;
+    raw = JSON.parse(readFileSync(p, 'utf8')) as typeof raw;
   } catch (e) {
     throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
   }
-  if (meta.kind !== 'dplab-dataset') throw new Error(`${p}: not a DirectPred Lab dataset (kind ${JSON.stringify(meta.kind)})`);
-  if (meta.version > CACHE_VERSION) throw new Error(`${p}: cache version ${meta.version} is newer than this lab understands (${CACHE_VERSION})`);
-  return meta;
+  if (raw?.kind !== 'dplab-dataset') throw new Error(`${p}: not a DirectPred Lab dataset (kind ${JSON.stringify(raw?.kind)})`);
+  if (typeof raw.version === 'number' && raw.version > CACHE_VERSION) throw new Error(`${p}: cache version ${raw.version} is newer than this lab understands (${CACHE_VERSION})`);
+  const r = CacheMetaSchema.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new Error(`${p}: field ${i.path.join('.') || '(meta)'} ${i.message} (dataset damaged: remove and re-import it)`);
+  }
+  return r.data as CacheMeta;
 }
 
 /**

@@ -7,6 +7,7 @@
  * then the data of each tensor in header order (each a multiple of 8 bytes, zero-padded), its
  * dtype named in the header. "DPLCKPT1" files (all float32, 4-byte aligned) are still read.
  */
+import { z } from 'zod';
 
 /** The element types a checkpoint stores. */
 export type CheckpointDtype = 'float32' | 'float64';
@@ -27,6 +28,19 @@ const ALIGN = 8;
 
 const up = (n: number, a: number) => Math.ceil(n / a) * a;
 const dtypeOf = (d: Float32Array | Float64Array): CheckpointDtype => (d instanceof Float64Array ? 'float64' : 'float32');
+
+/** The JSON header of a checkpoint: its fields and every tensor's name, shape and length, checked before any data is read. */
+const HeaderSchema = z.object({
+  step: z.number().int().min(0),
+  epoch: z.number().min(0),
+  setupHash: z.string(),
+  state: z.record(z.string(), z.unknown()),
+  tensors: z.array(
+    z
+      .object({ name: z.string().regex(/^[\w./-]+$/).refine((n) => n !== '__proto__', 'is not a tensor name'), shape: z.array(z.number().int().min(0)), length: z.number().int().min(0), dtype: z.enum(['float32', 'float64']).optional() })
+      .refine((t) => t.shape.reduce((a, b) => a * b, 1) === t.length, { message: 'shape does not match length' }),
+  ),
+});
 
 /** Serialises a checkpoint to bytes. */
 export function encodeCheckpoint(c: Checkpoint): Buffer {
@@ -62,19 +76,23 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   const v1 = magic === MAGIC_V1;
   const hl = buf.readUInt32LE(8);
   if (12 + hl > buf.length) throw new Error('checkpoint is truncated (header)');
-  const header = JSON.parse(buf.toString('utf8', 12, 12 + hl)) as {
-    step: number;
-    epoch: number;
-    setupHash: string;
-    state: Record<string, unknown>;
-    tensors: { name: string; shape: number[]; length: number; dtype?: CheckpointDtype }[];
-  };
+  let raw: unknown;
+  try {
+    raw = JSON.parse(buf.toString('utf8', 12, 12 + hl));
+  } catch (e) {
+    throw new Error(`checkpoint header is not valid JSON (${(e as Error).message})`);
+  }
+  const parsed = HeaderSchema.safeParse(raw);
+  if (!parsed.success) {
+    const i = parsed.error.issues[0]!;
+    throw new Error(`checkpoint header is invalid at ${i.path.join('.') || '(header)'}: ${i.message}`);
+  }
+  const header = parsed.data;
   const align = v1 ? 4 : ALIGN;
   let off = up(12 + hl, align);
   const tensors: Checkpoint['tensors'] = {};
   for (const t of header.tensors) {
     const dtype = t.dtype ?? 'float32';
-    if (dtype !== 'float32' && dtype !== 'float64') throw new Error(`checkpoint tensor ${t.name} has unknown dtype '${String(dtype)}'`);
     const data = dtype === 'float64' ? new Float64Array(t.length) : new Float32Array(t.length);
     if (off + data.byteLength > buf.length) throw new Error(`checkpoint is truncated (tensor ${t.name})`);
     new Uint8Array(data.buffer).set(buf.subarray(off, off + data.byteLength));

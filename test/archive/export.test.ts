@@ -82,6 +82,14 @@ test('JSON bundle export → import into another archive → export gives the sa
   assert.deepEqual(again, JSON.parse(text));
   assert.equal(b.counts().runs, 1);
   assert.throws(() => importRunBundle(b, { format: 'something' } as never), /not a DirectPred Lab run bundle/);
+  // A damaged bundle is refused with the field named, and nothing of it enters the archive.
+  const damaged = JSON.parse(text);
+  damaged.run.uuid = 'other-run';
+  damaged.metrics = 'loss';
+  assert.throws(() => importRunBundle(b, damaged), /run bundle field metrics/);
+  assert.throws(() => importRunBundle(b, { ...JSON.parse(text), run: { ...JSON.parse(text).run, uuid: '../x' } }), /run bundle field run\.uuid/);
+  assert.throws(() => importRunBundle(b, { ...JSON.parse(text), version: 2 }), /version 2 is not supported/);
+  assert.equal(b.counts().runs, 1);
   b.close();
 });
 
