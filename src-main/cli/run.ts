@@ -7,8 +7,9 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { parseArgs, formatDuration } from './args.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
 
-const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--out FILE]
+const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
                  [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
 
 Trains the setup and prints a JSON summary (setup hash, backend, steps, final loss, collapse
@@ -76,8 +77,8 @@ export async function runCommand(args: string[]): Promise<number> {
     console.error(`dplab run: ${e instanceof SetupError ? 'invalid setup: ' : ''}${(e as Error).message}`);
     return 2;
   }
-  const backend = (a.strings.backend ?? 'auto') as 'auto';
-  const valid = ['auto', 'tfjs-node-gpu', 'tfjs-node', 'wasm', 'cpu'];
+  const backend = (a.strings.backend ?? 'auto') as BackendPreference;
+  const valid = BACKEND_PREFERENCES;
   if (!valid.includes(backend)) {
     console.error(`dplab run: unknown backend '${backend}' (one of ${valid.join(', ')})`);
     return 2;

@@ -26,7 +26,8 @@ const common: BuildOptions = {
   target: 'node22',
   sourcemap: true,
   logLevel: 'warning',
-  external: ['electron', 'better-sqlite3', '@tensorflow/*', 'tsx', 'tsx/*'],
+  // webgpu finds its Dawn binary next to its own file: it must load from node_modules.
+  external: ['electron', 'better-sqlite3', '@tensorflow/*', 'webgpu', 'tsx', 'tsx/*'],
   define: { 'import.meta.url': '__dplabMetaUrl', 'import.meta.resolve': '__dplabMetaResolve' },
   banner: { js: banner },
 };

@@ -113,3 +113,34 @@ test('npm start: where the Electron binary is missing, one line pointing to npm 
     rmSync(empty, { recursive: true, force: true });
   }
 });
+
+test('the Dawn addon (webgpu) is unpacked from the asar and each platform ships only its own binary', async () => {
+  // The YAML as electron-builder reads it (its own js-yaml; loadConfig's log line would go to the
+  // test runner's stdout a third time in this file).
+  const abl = createRequire(require.resolve('app-builder-lib/package.json'));
+  const { load } = abl('js-yaml') as { load: (s: string) => unknown };
+  const c = load(readFileSync(join(ROOT, 'electron-builder.yml'), 'utf8')) as { asarUnpack?: string[]; linux?: { files?: string[] }; mac?: { files?: string[] }; win?: { files?: string[] } };
+  // electron-builder matches with the minimatch it ships, { dot: true }; ${arch} is the target arch.
+  const { Minimatch } = abl('minimatch') as { Minimatch: new (p: string, o: object) => { match(f: string): boolean } };
+  const matches = (pattern: string, file: string) => new Minimatch(pattern, { dot: true }).match(file);
+  const dirs = ['linux-x64', 'linux-arm64', 'darwin-universal', 'win32-x64', 'win32-arm64'];
+  for (const d of dirs) assert.ok(existsSync(join(ROOT, 'node_modules', 'webgpu', 'dist', d, 'dawn.node')), `the webgpu package has ${d}`);
+  const binary = (d: string) => `node_modules/webgpu/dist/${d}/dawn.node`;
+  assert.ok((c.asarUnpack ?? []).some((p) => matches(p, binary('linux-x64')) && matches(p, 'node_modules/webgpu/dist/win32-x64/dxcompiler.dll')),
+    'dawn.node and its DLLs are unpacked');
+  const targets: [string, string[] | undefined, string, string][] = [
+    ['linux', c.linux?.files, 'x64', 'linux-x64'],
+    ['linux', c.linux?.files, 'arm64', 'linux-arm64'],
+    ['mac', c.mac?.files, 'universal', 'darwin-universal'],
+    ['win', c.win?.files, 'x64', 'win32-x64'],
+    ['win', c.win?.files, 'arm64', 'win32-arm64'],
+  ];
+  for (const [os, files, arch, own] of targets) {
+    const excludes = (files ?? []).filter((p) => p.startsWith('!')).map((p) => p.slice(1).replaceAll('${arch}', arch));
+    const shipped = dirs.filter((d) => !excludes.some((p) => matches(p, binary(d))));
+    assert.deepEqual(shipped, [own], `${os} ${arch} ships ${shipped.join(', ')}`);
+  }
+  // The trainer bundle leaves webgpu external: it finds its binary relative to its own file.
+  const build = readFileSync(join(ROOT, 'src-main', 'shell', 'build.ts'), 'utf8');
+  assert.match(build, /external: \[[^\]]*'webgpu'/);
+});

@@ -1,0 +1,52 @@
+/**
+ * `dplab backends [--json] [--quick]`: every training backend, whether it loads here and, if not,
+ * why; the GPU adapter of webgpu; which one `auto` picks; images/s of the reference step for each
+ * backend that loads (a few seconds each; --quick skips the figures).
+ */
+import { parseArgs } from './args.ts';
+import { adapterLabel } from '../spec/backends.ts';
+import type { BackendsReport } from '../engine/backends-report.ts';
+
+const HELP = `usage: dplab backends [--json] [--quick]
+
+Tries every training backend (tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu) in this process and
+tells whether it loads and, if not, why; webgpu's GPU adapter; which one --backend auto picks;
+and the images/s of the reference training step (B = 64, 32×32×3) for each backend that loads.
+--quick skips the figures; --json prints the report as JSON.`;
+
+/** The report as text, one block per backend. */
+export function formatReport(r: BackendsReport): string {
+  const lines = [`training backends on ${r.platform} (auto picks ${r.auto}):`];
+  for (const b of r.backends) {
+    const head = `${b.kind.padEnd(14)} ${b.loads ? 'loads' : 'no   '}`;
+    const detail = b.adapter ? adapterLabel(b.adapter) : b.loads ? '' : b.reason ?? '';
+    lines.push(`  ${head}  ${detail}`.trimEnd());
+    const pad = ' '.repeat(24);
+    if (b.loads && b.reason) lines.push(`${pad}${b.reason}`);
+    if (b.needs && !b.loads) lines.push(`${pad}needs: ${b.needs}`, `${pad}found: ${b.found}`);
+    if (b.rate) lines.push(`${pad}${b.rate.imagesPerSec.toFixed(1)} images/s (reference step, B = ${b.rate.batch}, median of ${b.rate.steps} steps)`);
+    else if (b.rateNote) lines.push(`${pad}images/s ${b.rateNote}`);
+  }
+  return lines.join('\n');
+}
+
+/** The `backends` sub-command. */
+export async function backendsCommand(args: string[]): Promise<number> {
+  const a = parseArgs(args, { boolean: ['json', 'quick', 'help'] });
+  if (a.flags.help) {
+    console.log(HELP);
+    return 0;
+  }
+  if (a.error || a.positional.length) {
+    console.error(`dplab backends: ${a.error ?? `unexpected argument '${a.positional[0]}'`}\n\n${HELP}`);
+    return 2;
+  }
+  const { reportBackends } = await import('../engine/backends-report.ts');
+  const report = await reportBackends({
+    quick: !!a.flags.quick,
+    onProgress: a.flags.json ? undefined : (line) => process.stderr.isTTY && process.stderr.write(`\r${line.padEnd(60)}`),
+  });
+  if (!a.flags.json && process.stderr.isTTY) process.stderr.write(`\r${' '.repeat(60)}\r`);
+  console.log(a.flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
+  return 0;
+}
