@@ -98,6 +98,8 @@ export class LabService {
 
   /** Sweeps of another executor (Slurm) that still have members to finish; finished ones are not polled again. */
   private readonly clusterDone = new Set<string>();
+  /** The last `done/total` sent per sweep, so progress events only ever move forward. */
+  private readonly lastSweepProgress = new Map<string, string>();
   private readonly followTimer: NodeJS.Timeout;
   private following = false;
 
@@ -198,6 +200,10 @@ export class LabService {
       if (!sweepId) return;
       const runs = this.archive.listRuns({ sweep: sweepId });
       const done = runs.filter((r) => !ACTIVE_STATUSES.has(r.status)).length;
+      // A snapshot of the archive: two runs ending together show as one step, never as the same count twice.
+      const key = `${done}/${runs.length}`;
+      if (this.lastSweepProgress.get(sweepId) === key) return;
+      this.lastSweepProgress.set(sweepId, key);
       this.emit({ type: 'sweep.progress', sweepId, done, total: runs.length });
     } catch {
       // Progress is a convenience; the sweep itself is in the archive.
@@ -427,6 +433,7 @@ export class LabService {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
       const { sweepId, runIds } = this.manager.submitSweep(def, members);
+      this.lastSweepProgress.set(sweepId, `0/${runIds.length}`);
       this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
       return { sweepId, runIds };
     },

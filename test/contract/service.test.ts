@@ -146,7 +146,10 @@ test('sweeps: preview refuses bad combinations; a 2-run sweep runs, reports prog
   assert.equal((await call('app.info', {})).queue.concurrency, 2, 'the sweep sets how many runs train at once');
   await until(() => events.some((e) => e.type === 'sweep.progress' && e.sweepId === sweepId && e.done === 2), 'sweep progress 2/2');
   const progress = events.filter((e) => e.type === 'sweep.progress').map((e) => (e as { done: number; total: number }).done);
-  assert.deepEqual(progress, [0, 1, 2]);
+  // Snapshots of the archive: they start at 0, only move forward and end at 2 (two runs ending together may show as one step).
+  assert.equal(progress[0], 0);
+  assert.equal(progress.at(-1), 2);
+  assert.ok(progress.every((d, i) => i === 0 || d > progress[i - 1]!), `progress ${JSON.stringify(progress)} moves forward`);
   const list = await call('sweeps.list', {});
   assert.equal(list.find((s) => s.id === sweepId)?.runs, 2);
   const got = await call('sweeps.get', { sweepId });
