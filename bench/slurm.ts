@@ -1,5 +1,5 @@
 /**
- * Overhead of a Slurm sweep per member, beside the local executor in the same run:
+ * Overhead of a Slurm sweep per member, beside the local executor in the same run (rounds alternate):
  * - submit → first training step: from `dplab sweep --executor slurm` starting to each task's first
  *   step (split into Slurm's scheduling, submit → task process start, and the task's own start-up:
  *   node + the CLI + tfjs + data, task start → first step); the local executor's enqueue → first step
@@ -21,7 +21,7 @@ import { QUICK_SETUP } from '../src-main/spec/presets.ts';
 import { parseSetup } from '../src-main/spec/setup.ts';
 import type { TrainerEvent } from '../src-main/spec/events.ts';
 
-const N = 4;
+const N = 2;
 const dir = mkdtempSync(join(tmpdir(), 'dplab-bench-slurm-'));
 const bin = fileURLToPath(new URL('../bin/dplab.mjs', import.meta.url));
 const base = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 100, maxSteps: 4 } };
@@ -33,52 +33,65 @@ if (spawnSync('sinfo', ['-h']).status !== 0) {
   process.exit(1);
 }
 
-// Slurm: N members, 2 at a time on this 2-core node (the first wave is what "submit → first step" means
-// for a free cluster; later waves also wait for a free CPU).
-const f = join(dir, 'sweep.json');
-writeFileSync(f, JSON.stringify({ name: 'bench', base, seeds: N }));
-const folder = join(dir, 'folder');
-const t0 = Date.now();
-const r = spawnSync(process.execPath, [bin, 'sweep', f, '--executor', 'slurm', '--archive', join(dir, 'lab.sqlite'), '--backend', 'wasm', '--cpus-per-task', '1', '--folder', folder], {
-  encoding: 'utf8',
-  env: { ...process.env, DPLAB_SLURM_POLL_MS: '500' },
-});
-const wall = (Date.now() - t0) / 1000;
-if (r.status !== 0) {
-  console.error(r.stderr);
-  process.exit(1);
-}
-const m = readManifest(folder);
-const submitAt = m.createdAt;
-const st = m.members.map((x) => readTaskStatus(folder, x.idx)!);
-const firstWave = st.slice().sort((a, b) => a.startedAt - b.startedAt).slice(0, 2);
-const sched = firstWave.map((s) => (s.startedAt - submitAt) / 1000);
-const startup = st.map((s) => s.firstStepSec!);
-const toFirst = firstWave.map((s) => (s.startedAt - submitAt) / 1000 + s.firstStepSec!);
+// Rounds of the same two setups, alternating executors, so load from other work hits both alike.
+// Slurm: a 2-member sweep on the 2-CPU node (both start at once: "submit → first step" on a free
+// cluster). Local: the same 2 setups through the run manager, 2 at a time.
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+const sched: number[] = [];
+const startup: number[] = [];
+const toFirst: number[] = [];
+const localFirst: number[] = [];
+const walls: number[] = [];
+const folders: string[] = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const f = join(dir, `sweep-${round}.json`);
+  writeFileSync(f, JSON.stringify({ name: `bench${round}`, base, seeds: N }));
+  const folder = join(dir, `folder-${round}`);
+  folders.push(folder);
+  const t0 = Date.now();
+  const r = spawnSync(process.execPath, [bin, 'sweep', f, '--executor', 'slurm', '--archive', join(dir, 'lab.sqlite'), '--backend', 'wasm', '--cpus-per-task', '1', '--folder', folder], {
+    encoding: 'utf8',
+    env: { ...process.env, DPLAB_SLURM_POLL_MS: '500' },
+  });
+  walls.push((Date.now() - t0) / 1000);
+  if (r.status !== 0) {
+    console.error(r.stderr);
+    process.exit(1);
+  }
+  const m = readManifest(folder);
+  for (const x of m.members) {
+    const s = readTaskStatus(folder, x.idx)!;
+    sched.push((s.startedAt - m.createdAt) / 1000);
+    startup.push(s.firstStepSec!);
+    toFirst.push((s.startedAt - m.createdAt) / 1000 + s.firstStepSec!);
+  }
 
-// Local: the same setups through the run manager (2 at a time), enqueue → first progress event.
-const local = openArchive(join(dir, 'local.sqlite'));
-const mgr = new RunManager(local, { concurrency: 2, backend: 'wasm' });
-const firstAt = new Map<string, number>();
-mgr.on('event', (u: string, e: TrainerEvent) => {
-  if (e.type === 'progress' && !firstAt.has(u)) firstAt.set(u, Date.now());
-});
-const tl = Date.now();
-const ids = [0, 1].map((s) => mgr.submit(parseSetup({ ...base, seed: s })));
-await mgr.idle();
-await mgr.close();
-const localFirst = ids.map((u) => (firstAt.get(u)! - tl) / 1000);
+  const local = openArchive(join(dir, `local-${round}.sqlite`));
+  const mgr = new RunManager(local, { concurrency: 2, backend: 'wasm' });
+  const firstAt = new Map<string, number>();
+  mgr.on('event', (u: string, e: TrainerEvent) => {
+    if (e.type === 'progress' && !firstAt.has(u)) firstAt.set(u, Date.now());
+  });
+  const tl = Date.now();
+  const ids = Array.from({ length: N }, (_, s) => mgr.submit(parseSetup({ ...base, seed: s })));
+  await mgr.idle();
+  await mgr.close();
+  local.close();
+  for (const u of ids) localFirst.push((firstAt.get(u)! - tl) / 1000);
+}
 
 // Merge time per shard: the real (small) shards, then a synthetic long one.
 const target = openArchive(join(dir, 'merged.sqlite'));
 const mergeMs: number[] = [];
-for (const x of m.members) {
-  const a = performance.now();
-  mergeShard(target, folderPaths(folder).shard(x.idx));
-  mergeMs.push(performance.now() - a);
+for (const folder of folders) {
+  for (const x of readManifest(folder).members) {
+    const a = performance.now();
+    mergeShard(target, folderPaths(folder).shard(x.idx));
+    mergeMs.push(performance.now() - a);
+  }
 }
 const big = openArchive(join(dir, 'big-shard.sqlite'));
-big.db.pragma('journal_mode = DELETE');
+big.useRollbackJournal();
 const run = big.createRun({ name: 'big', setup: {}, setupHash: 'x', seed: 0, status: 'running' });
 big.createSweep({ name: 'big', definition: {}, members: [{ runUuid: run.uuid, idx: 0, combo: {} }] });
 const STEPS = 10_000;
@@ -103,11 +116,12 @@ const againMs = performance.now() - b;
 target.close();
 bigTarget.close();
 
-console.log(`slurm sweep of ${N} tiny members (4 steps each), 2 at a time: ${wall.toFixed(1)} s wall from submit to all merged`);
-console.log(`  submit → first step (first wave): ${fmt(toFirst)}`);
+console.log(`${ROUNDS} rounds, alternating: a Slurm sweep of ${N} tiny members (4 steps each), then the same ${N} setups locally`);
+console.log(`  slurm, submit → all merged: ${fmt(walls)}`);
+console.log(`  slurm, submit → first step: ${fmt(toFirst)}`);
 console.log(`    of which Slurm scheduling (submit → task process start): ${fmt(sched)}`);
-console.log(`    task start-up (process start → first step, every task): ${fmt(startup)}`);
-console.log(`  local executor, enqueue → first step (2 at a time): ${fmt(localFirst)}`);
+console.log(`    task start-up (process start → first step: node, the CLI, tfjs, data): ${fmt(startup)}`);
+console.log(`  local, enqueue → first step: ${fmt(localFirst)}`);
 console.log(`  ratio slurm / local (submit → first step, medians): ${(med(toFirst) / med(localFirst)).toFixed(2)}`);
 console.log(`merge per shard (4-step run): median ${med(mergeMs).toFixed(1)} ms (max ${Math.max(...mergeMs).toFixed(1)})`);
 console.log(`merge of a 10k-step shard (80k metric rows, 100 spectra, 3 × 2 MiB checkpoints): ${bigMs.toFixed(0)} ms; again (${again}): ${againMs.toFixed(1)} ms`);
