@@ -1,6 +1,6 @@
 /**
- * Predictor kinds as registered blocks: adding a kind means adding one entry to PREDICTORS (and its
- * options to PredictorSchema in setup.ts). Convention: a linear predictor stores W with shape
+ * Predictor kinds, TensorFlow.js side: one block per kind of spec/predictors.ts (its options and
+ * label live there); PREDICTORS is a record keyed by kind, so a kind without a block does not compile. Convention: a linear predictor stores W with shape
  * [d_in, d_out] and computes p = f·W, so the paper's W_p (p = W_p f) is Wᵀ.
  */
 import * as tf from '@tensorflow/tfjs';

@@ -5,6 +5,7 @@
  * §5 and the official code `facebookresearch/luckmatters` ssl/real-dataset/config/byol_config.yaml).
  */
 import { z } from 'zod';
+import { PredictorSchema } from './predictors.ts';
 
 /** Version of the setup format; bump it and add a migration in `migrateSetup` when fields change. */
 export const SETUP_VERSION = 1;
@@ -13,48 +14,8 @@ const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
 const unit = z.number().finite().min(0).max(1);
 
-/** Predictor kinds: each is a registered block in `engine/predictors.ts`. */
-export const PredictorSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal('none') }).describe('identity: no predictor'),
-  z
-    .strictObject({
-      kind: z.literal('linear'),
-      bias: z.boolean().default(false),
-      /** Symmetric regularisation: W_p ← (W_p + W_pᵀ)/2 after every step (paper Assumption 3). */
-      symmetric: z.boolean().default(false),
-    })
-    .describe('linear W_p trained by SGD'),
-  z
-    .strictObject({
-      kind: z.literal('mlp'),
-      hidden: z.number().int().min(1).max(8192).default(512),
-    })
-    .describe('2-layer MLP with BatchNorm and ReLU'),
-  z
-    .strictObject({
-      kind: z.literal('directpred'),
-      /** ρ: EMA rate of F̂ ← ρF̂ + (1−ρ)E_B[ffᵀ] (paper Eq. 19). */
-      rho: unit.default(0.3),
-      /** ε: boost of small eigenvalues, p_j = sqrt(max(s_j,0)/max s) + ε (official code's form). */
-      eps: nonNegative.default(0.1),
-      /** Set W_p from F̂ every `freq` steps; SGD-trained in between when freq > 1. */
-      freq: z.number().int().min(1).max(100000).default(1),
-      bias: z.boolean().default(false),
-    })
-    .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂'),
-  z
-    .strictObject({
-      kind: z.literal('directcopy'),
-      rho: unit.default(0.3),
-      eps: nonNegative.default(0.1),
-      freq: z.number().int().min(1).max(100000).default(1),
-    })
-    .describe('DirectCopy: W_p = F̂ / λ_max(F̂) + εI'),
-]);
-export type PredictorSetup = z.infer<typeof PredictorSchema>;
-/** Names of the predictor kinds, in the order the UI lists them. */
-export const PREDICTOR_KINDS = ['none', 'linear', 'mlp', 'directpred', 'directcopy'] as const;
-export type PredictorKind = (typeof PREDICTOR_KINDS)[number];
+// The predictor union is built from the registry of kinds (spec/predictors.ts).
+export { PredictorSchema, PREDICTOR_KINDS, type PredictorSetup, type PredictorKind } from './predictors.ts';
 
 /** Encoder: a small ResNet-style ConvNet for 28×28 / 32×32 input, or ResNet-18 for GPU users. */
 export const EncoderSchema = z.discriminatedUnion('kind', [

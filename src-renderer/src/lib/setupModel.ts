@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/spec/setup.ts';
 import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
+import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/spec/predictors.ts';
 
 /** What an editor needs to know about one setup field. */
 export interface FieldInfo {
@@ -107,16 +108,12 @@ export function rangeHint(f: FieldInfo): string {
   return [lo, hi].filter(Boolean).join(', ');
 }
 
-/** The predictor kinds the composer offers: the schema's kinds plus "symmetric linear". */
-export const UI_PREDICTOR_KINDS = [
-  { id: 'none', label: 'None (identity)' },
-  { id: 'linear', label: 'Linear' },
-  { id: 'symmetric', label: 'Symmetric linear' },
-  { id: 'mlp', label: '2-layer MLP' },
-  { id: 'directpred', label: 'DirectPred' },
-  { id: 'directcopy', label: 'DirectCopy' },
-] as const;
-export type UiPredictorKind = (typeof UI_PREDICTOR_KINDS)[number]['id'];
+/** The predictor kinds the composer offers: the registered kinds (spec/predictors.ts), plus "symmetric linear" after linear. */
+export const UI_PREDICTOR_KINDS: readonly { id: PredictorKind | 'symmetric'; label: string }[] = PREDICTOR_KINDS.flatMap(
+  (k): { id: PredictorKind | 'symmetric'; label: string }[] =>
+    k === 'linear' ? [{ id: k, label: PREDICTOR_LABELS[k] }, { id: 'symmetric', label: 'Symmetric linear' }] : [{ id: k, label: PREDICTOR_LABELS[k] }],
+);
+export type UiPredictorKind = PredictorKind | 'symmetric';
 
 /** The UI kind of a setup's predictor ("symmetric" = linear with symmetric: true). */
 export function uiPredictorKind(setup: unknown): UiPredictorKind {

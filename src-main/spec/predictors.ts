@@ -1,0 +1,63 @@
+/**
+ * Predictor kinds, pure side: each kind's options (zod, with defaults and meaning) and its label.
+ * The setup schema takes its predictor union from here, and the TensorFlow.js side
+ * (`engine/predictors.ts`, a record keyed by kind) must implement every kind listed here, which
+ * the type checker enforces. Adding a kind: its schema and label here, its block there.
+ */
+import { z } from 'zod';
+
+const unit = z.number().finite().min(0).max(1);
+const nonNegative = z.number().finite().nonnegative();
+
+const none = z.strictObject({ kind: z.literal('none') }).describe('identity: no predictor');
+const linear = z
+  .strictObject({
+    kind: z.literal('linear'),
+    bias: z.boolean().default(false),
+    /** Symmetric regularisation: W_p ← (W_p + W_pᵀ)/2 after every step (paper Assumption 3). */
+    symmetric: z.boolean().default(false),
+  })
+  .describe('linear W_p trained by SGD');
+const mlp = z
+  .strictObject({
+    kind: z.literal('mlp'),
+    hidden: z.number().int().min(1).max(8192).default(512),
+  })
+  .describe('2-layer MLP with BatchNorm and ReLU');
+const directpred = z
+  .strictObject({
+    kind: z.literal('directpred'),
+    /** ρ: EMA rate of F̂ ← ρF̂ + (1−ρ)E_B[ffᵀ] (paper Eq. 19). */
+    rho: unit.default(0.3),
+    /** ε: boost of small eigenvalues, p_j = sqrt(max(s_j,0)/max s) + ε (official code's form). */
+    eps: nonNegative.default(0.1),
+    /** Set W_p from F̂ every `freq` steps; SGD-trained in between when freq > 1. */
+    freq: z.number().int().min(1).max(100000).default(1),
+    bias: z.boolean().default(false),
+  })
+  .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂');
+const directcopy = z
+  .strictObject({
+    kind: z.literal('directcopy'),
+    rho: unit.default(0.3),
+    eps: nonNegative.default(0.1),
+    freq: z.number().int().min(1).max(100000).default(1),
+  })
+  .describe('DirectCopy: W_p = F̂ / λ_max(F̂) + εI');
+
+/** The predictor part of a setup: one branch per kind, in the order the UI lists them. */
+export const PredictorSchema = z.discriminatedUnion('kind', [none, linear, mlp, directpred, directcopy]);
+export type PredictorSetup = z.infer<typeof PredictorSchema>;
+export type PredictorKind = PredictorSetup['kind'];
+
+/** The composer's label of each kind (a kind missing here is a type error). */
+export const PREDICTOR_LABELS: Record<PredictorKind, string> = {
+  none: 'None (identity)',
+  linear: 'Linear',
+  mlp: '2-layer MLP',
+  directpred: 'DirectPred',
+  directcopy: 'DirectCopy',
+};
+
+/** Names of the predictor kinds, in the order the UI lists them. */
+export const PREDICTOR_KINDS = PredictorSchema.options.map((o) => o.shape.kind.value) as readonly PredictorKind[];
