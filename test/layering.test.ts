@@ -178,3 +178,16 @@ test('the import parser tells type-only imports from those that load code', () =
   );
   assert.deepEqual(importsOf(svelteScripts('<p>x</p>\n<script lang="ts">\nimport { x } from "./y.ts";\n</script>')).map((i) => [i.spec, i.line]), [['./y.ts', 3]]);
 });
+
+test('the docs cite only files and folders that exist', () => {
+  const missing: string[] = [];
+  const docs = ['README.md', 'BENCHMARKS.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+  for (const doc of docs) {
+    const text = readFileSync(join(ROOT, doc), 'utf8');
+    for (const m of text.matchAll(/`((?:src-main|src-renderer|test|bench|docs|scripts|examples|resources|bin)\/[^`*\s<>]*)`/g)) {
+      const p = m[1]!.replace(/[:#].*$/, '');
+      if (!existsSync(join(ROOT, p))) missing.push(`${doc}: ${m[1]}`);
+    }
+  }
+  assert.deepEqual(missing, []);
+});
