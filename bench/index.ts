@@ -12,7 +12,9 @@ const available = readdirSync(here)
   .filter((f) => f.endsWith('.ts') && f !== 'index.ts' && !f.startsWith('_'))
   .map((f) => f.slice(0, -3))
   .sort();
-const names = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+// Names come first; everything from the first option on belongs to the benches (`step --backend webgpu`).
+const firstOption = process.argv.slice(2).findIndex((a) => a.startsWith('-'));
+const names = process.argv.slice(2, firstOption < 0 ? undefined : 2 + firstOption);
 if (names.length === 0) {
   console.error(`usage: npm run bench -- <name> [...]\navailable: ${available.join(', ') || '(none)'}`);
   process.exit(2);

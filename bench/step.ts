@@ -330,6 +330,36 @@ function writeSection(results: Result[], info: BackendInfo[], command: string): 
   console.log(`wrote the "Training step" section of ${file.pathname}`);
 }
 
+/**
+ * `--backend B` (e.g. webgpu): only that backend, the reference step at each of `--batches`
+ * (default 64,256) with asynchronous readback (engine/reference-step.ts); `--json FILE` appends
+ * the figures for bench/gpu.sh.
+ */
+async function benchOneBackend(kind: string): Promise<void> {
+  const { measureReferenceStep } = await import('../src-main/engine/reference-step.ts');
+  const info = await initBackend(kind as Parameters<typeof initBackend>[0]);
+  const batches = (process.argv.find((a) => a.startsWith('--batches='))?.split('=')[1] ?? '64,256').split(',').map(Number);
+  const rows = [];
+  for (const b of batches) {
+    const r = await measureReferenceStep(b, arg('budget-ms', 10000));
+    console.log(`${info.kind}${info.adapter ? ` on ${info.adapter.vendor} ${info.adapter.architecture} (${info.adapter.description})` : ''}: B = ${b}: ${r.imagesPerSec.toFixed(1)} images/s (median of ${r.steps} steps, ${r.msPerStep.toFixed(0)} ms/step)`);
+    rows.push({ backend: info.kind, adapter: info.adapter ?? null, ...r });
+  }
+  const jsonAt = process.argv.indexOf('--json');
+  if (jsonAt > 0 && process.argv[jsonAt + 1]) {
+    const file = process.argv[jsonAt + 1]!;
+    const prev = existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as unknown[]) : [];
+    writeFileSync(file, JSON.stringify([...prev, ...rows], null, 2));
+  }
+}
+
+const onlyAt = process.argv.indexOf('--backend');
+const only = onlyAt > 0 ? process.argv[onlyAt + 1] : process.argv.find((a) => a.startsWith('--backend='))?.split('=')[1];
+if (only) {
+  await benchOneBackend(only);
+  process.exit(0);
+}
+
 const rounds = arg('rounds', 8);
 const cpuSteps = arg('cpu-steps', 1);
 const results: Result[] = [];
