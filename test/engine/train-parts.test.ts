@@ -178,7 +178,7 @@ test('checkpoint state: capture then restore into fresh networks reproduces ever
   const b = buildNetworks(setup, data);
   const r = restoreCheckpoint(b, c);
   assert.equal(r.step, 6);
-  close(r.fHat!, Float32Array.from(fHat), 0);
+  close(r.fHat!, fHat, 0); // F̂ is kept in float64 through checkpoints
   for (const [sa, sb] of [[a.online, b.online], [a.target, b.target], [a.momenta, b.momenta], [a.running, b.running]] as const) {
     for (const k of sa.keys()) close(vals(sb, k), vals(sa, k), 0);
   }
