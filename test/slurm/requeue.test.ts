@@ -12,7 +12,7 @@ import { problem, skip, dir, dplab, tiny, sweepFile, until, sameRuns } from './h
 
 test('scancel of a running task, kill -9 of a task\'s trainer, and the time-limit signal: each requeued, resumed from its checkpoint, same metrics as uninterrupted runs', { skip, timeout: 480_000 }, async () => {
   assert.equal(problem, null);
-  const STEPS = 30;
+  const STEPS = 60;
   const f = sweepFile('requeue', { base: tiny(STEPS), seeds: 3 });
   const folder = join(dir, 'requeue-folder');
   const lab = join(dir, 'requeue.sqlite');
@@ -31,9 +31,14 @@ test('scancel of a running task, kill -9 of a task\'s trainer, and the time-limi
       s.close();
     }
   };
-  await until('both tasks past a checkpoint', () => ckAt(0) >= 9 && ckAt(1) >= 9);
+  // Each task is hit as soon as it is past its third checkpoint, long before its end.
+  const running = (i: number) => assert.equal(readTaskStatus(folder, i)?.state, 'running', `task ${i} is still training when hit`);
+  await until('task 0 past a checkpoint', () => ckAt(0) >= 9);
+  running(0);
   // Task 0: scancel from outside the lab (an admin, a lost node).
   assert.equal(spawnSync('scancel', [`${m.jobId}_0`]).status, 0);
+  await until('task 1 past a checkpoint', () => ckAt(1) >= 9);
+  running(1);
   // Task 1: its trainer dies (OOM killer, a crash).
   const s1 = openArchive(p.shard(1), { readonly: true });
   const trainer = s1.getRun(m.members[1]!.runUuid)!.pid!;
@@ -43,6 +48,7 @@ test('scancel of a running task, kill -9 of a task\'s trainer, and the time-limi
   // Task 2 (it gets a CPU once 0 and 1 are off the node): the signal Slurm sends --signal seconds
   // before the time limit (USR1 to the batch shell, which is the task's own process).
   await until('task 2 past a checkpoint', () => ckAt(2) >= 9);
+  running(2);
   assert.equal(spawnSync('scancel', ['--batch', '--signal=USR1', `${m.jobId}_2`]).status, 0);
 
   const w = await dplab(['sweep', 'watch', id, '--archive', lab]);
