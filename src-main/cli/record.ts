@@ -10,6 +10,8 @@ import type { BackendPreference } from '../spec/backends.ts';
 /** Options of a CLI training: `archive` null means do not record, undefined the default archive. */
 export interface RecordOptions {
   backend: BackendPreference;
+  /** Threads for wasm; undefined: every core. */
+  threads?: number;
   onEvent: (e: TrainerEvent) => void;
   signal: AbortSignal;
   archive: string | null | undefined;
@@ -55,12 +57,13 @@ export async function runAndRecord(setup: Setup, opts: RecordOptions): Promise<R
   const dataset = await preflight(setup, opts.backend);
   if (opts.archive === null) {
     const { train } = await import('../engine/trainer.ts');
-    return train(setup, { backend: opts.backend, onEvent: opts.onEvent, signal: opts.signal, dataset });
+    return train(setup, { backend: opts.backend, threads: opts.threads, onEvent: opts.onEvent, signal: opts.signal, dataset });
   }
   const { runWithArchive } = await import('../runs/record.ts');
   const { uuid, summary } = await runWithArchive(setup, {
     archive: opts.archive,
     backend: opts.backend,
+    threads: opts.threads,
     onEvent: opts.onEvent,
     signal: opts.signal,
     onCreated: opts.onRecorded,

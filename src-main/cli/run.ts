@@ -7,15 +7,17 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
 import { parseArgs, formatDuration } from './args.ts';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
+import { BACKEND_PREFERENCES, parseThreads, type BackendPreference } from '../spec/backends.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
-                 [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
+                 [--threads N] [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
 
 Trains the setup and prints a JSON summary (setup hash, backend, steps, final loss, collapse
 indicators, probe and kNN accuracy, images/s), or writes it to --out FILE.
 --set overrides a field of the setup, e.g. --set optim.epochs=2 --set predictor.kind=linear
-(values are parsed as JSON when they can be, else taken as strings).`;
+(values are parsed as JSON when they can be, else taken as strings).
+--threads sets how many threads wasm computes on (1-8; default: every core this process may use);
+the count is printed at the start and recorded with the run.`;
 
 /** Reads and validates a setup file with `--set` overrides; throws SetupError or a file error. */
 export function loadSetupFile(file: string, overrides: string[] = []): Setup {
@@ -57,7 +59,7 @@ function progressLine(e: Extract<TrainerEvent, { type: 'progress' }>, loss: numb
 
 /** The `run` sub-command. */
 export async function runCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['backend', 'out', 'archive'], multi: ['set'], boolean: ['quiet', 'no-archive', 'help'] });
+  const a = parseArgs(args, { string: ['backend', 'out', 'archive', 'threads'], multi: ['set'], boolean: ['quiet', 'no-archive', 'help'] });
   if (a.flags.help) {
     console.log(HELP);
     return 0;
@@ -83,6 +85,13 @@ export async function runCommand(args: string[]): Promise<number> {
     console.error(`dplab run: unknown backend '${backend}' (one of ${valid.join(', ')})`);
     return 2;
   }
+  let threads: number | undefined;
+  try {
+    threads = a.strings.threads === undefined ? undefined : parseThreads(a.strings.threads);
+  } catch (e) {
+    console.error(`dplab run: --threads: ${(e as Error).message}`);
+    return 2;
+  }
   const quiet = a.flags.quiet === true;
   const tty = process.stderr.isTTY === true;
   let lastLoss: number | null = null;
@@ -90,7 +99,9 @@ export async function runCommand(args: string[]): Promise<number> {
   const onEvent = (e: TrainerEvent) => {
     if (quiet) return;
     if (e.type === 'started') {
-      console.error(`training on ${e.env.backend} · dataset ${e.dataset.name} (${e.dataset.pretrainCount} images) · ${e.totalSteps} steps`);
+      const th = e.env.threads;
+      const onThreads = th === null || th === undefined ? '' : ` · ${th} thread${th === 1 ? '' : 's'}`;
+      console.error(`training on ${e.env.backend}${onThreads} · dataset ${e.dataset.name} (${e.dataset.pretrainCount} images) · ${e.totalSteps} steps`);
     } else if (e.type === 'scalars') {
       lastLoss = e.values.loss ?? lastLoss;
     } else if (e.type === 'progress') {
@@ -113,6 +124,7 @@ export async function runCommand(args: string[]): Promise<number> {
     const { runAndRecord } = await import('./record.ts');
     summary = await runAndRecord(setup, {
       backend,
+      threads,
       onEvent,
       signal: controller.signal,
       archive: a.flags['no-archive'] ? null : (a.strings.archive ?? undefined),

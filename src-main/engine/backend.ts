@@ -10,9 +10,11 @@
 import * as tf from '@tensorflow/tfjs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { installTrainingKernels } from './kernels/index.ts';
 import { startWebgpu, type GpuAdapter } from './webgpu.ts';
-import { BACKEND_PREFERENCES, type BackendKind, type BackendPreference } from '../spec/backends.ts';
+import { BACKEND_PREFERENCES, parseThreads, threadShare, type BackendKind, type BackendPreference } from '../spec/backends.ts';
+import { loadThreadedWasm, trimIdleWorkers } from './wasm-threads.ts';
 
 // The names live in spec/ so that code which only checks them never loads tfjs.
 export { BACKEND_PREFERENCES, type BackendKind, type BackendPreference };
@@ -30,6 +32,25 @@ export interface BackendInfo {
   adapter?: GpuAdapter;
   /** auto only: the backends tried before this one, each with why it was passed over. */
   skipped?: { kind: BackendKind; reason: string }[];
+  /**
+   * Threads the backend computes on: wasm's XNNPACK pool size; 1 for the pure-JS cpu backend;
+   * null for native TensorFlow (it sizes its own pools).
+   */
+  threads: number | null;
+}
+
+/** How to start a backend. */
+export interface BackendOptions {
+  /**
+   * Threads for wasm (1 … 8): default, every core this process may use
+   * (os.availableParallelism(), at most 8). Ignored by the other backends.
+   */
+  threads?: number;
+}
+
+/** The default thread count: the cores this process may use, within wasm's pool limit. */
+export function defaultThreads(): number {
+  return threadShare(availableParallelism(), 1);
 }
 
 const require = createRequire(import.meta.url);
@@ -52,7 +73,7 @@ async function tryNative(kind: 'tfjs-node-gpu' | 'tfjs-node'): Promise<{ info: B
     await tf.ready();
     const versions = baseVersions();
     versions[kind] = String(mod.version?.['tfjs-node'] ?? readPkgVersion(pkg));
-    return { info: { kind, tfBackend: 'tensorflow', versions } };
+    return { info: { kind, tfBackend: 'tensorflow', versions, threads: null } };
   } catch (e) {
     return { error: `${pkg} is not available (${(e as Error).message.split('\n')[0]})` };
   }
@@ -66,21 +87,57 @@ function readPkgVersion(pkg: string): string {
   }
 }
 
-async function startWasm(): Promise<BackendInfo> {
+/** The package's own (single-threaded) wasm backend factory, kept to go back to one thread. */
+let stockWasmFactory: (() => tf.KernelBackend | Promise<tf.KernelBackend>) | null = null;
+
+/**
+ * Starts wasm with `threads` threads: one thread uses the package's own SIMD module; more use the
+ * threaded SIMD module in Node's workers (wasm-threads.ts). A running wasm backend with another
+ * thread count is replaced (its tensors are gone: call before creating any).
+ */
+async function startWasm(threads: number): Promise<BackendInfo> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
   // The .wasm binaries ship in the package's dist folder; resolve it rather than hard-code it.
   const dist = join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist') + '/';
   wasm.setWasmPaths(dist);
   installTrainingKernels('wasm');
+  stockWasmFactory ??= tf.findBackendFactory('wasm');
+  // A wasm backend someone started without us is the package's own: one thread.
+  // (tf.findBackend would start a registered backend, so the engine's registry is asked.)
+  const running = 'wasm' in tf.engine().registry ? (wasmThreads ?? 1) : null;
+  if (running !== threads) {
+    if (tf.findBackendFactory('wasm')) tf.removeBackend('wasm');
+    wasmThreads = null;
+    if (threads === 1) {
+      if (!stockWasmFactory) throw new Error('the wasm backend is not registered');
+      tf.registerBackend('wasm', stockWasmFactory, 2);
+    } else {
+      const mod = await loadThreadedWasm(threads);
+      wasm.setThreadsCount(threads);
+      tf.registerBackend('wasm', () => {
+        const b = new wasm.BackendWasm(mod);
+        trimIdleWorkers(mod);
+        return b;
+      }, 2);
+    }
+  }
   if (!(await tf.setBackend('wasm'))) throw new Error(`the wasm backend did not initialise (wasm files looked up in ${dist})`);
   await tf.ready();
+  // Asked of the module itself: the package's getThreadsCount() is a global the last
+  // constructed backend wrote.
+  const actual = (tf.backend() as unknown as { wasm: { tfjs: { getThreadsCount(): number } } }).wasm.tfjs.getThreadsCount();
+  if (actual !== threads) throw new Error(`the wasm thread pool has ${actual} threads, ${threads} were asked for`);
+  wasmThreads = threads;
   const versions = baseVersions();
   versions['tfjs-backend-wasm'] = wasm.version_wasm;
   versions['wasm-simd'] = String(await tf.env().getAsync('WASM_HAS_SIMD_SUPPORT'));
-  versions['wasm-threads'] = String(await tf.env().getAsync('WASM_HAS_MULTITHREAD_SUPPORT'));
+  versions['wasm-threads'] = String(threads);
   versions['training-kernels'] = 'dplab';
-  return { kind: 'wasm', tfBackend: 'wasm', versions };
+  return { kind: 'wasm', tfBackend: 'wasm', versions, threads };
 }
+
+/** Threads of the wasm backend registered now (null: none started by us yet). */
+let wasmThreads: number | null = null;
 
 /** webgpu on Dawn's adapter; `allowFallback` is false under auto (no software adapters). */
 async function tryWebgpu(allowFallback: boolean): Promise<{ info: BackendInfo } | { error: string }> {
@@ -88,7 +145,7 @@ async function tryWebgpu(allowFallback: boolean): Promise<{ info: BackendInfo } 
     const { adapter, versions } = await startWebgpu({ allowFallback });
     installTrainingKernels('webgpu');
     await tf.ready();
-    return { info: { kind: 'webgpu', tfBackend: 'webgpu', versions: { ...baseVersions(), ...versions }, adapter } };
+    return { info: { kind: 'webgpu', tfBackend: 'webgpu', versions: { ...baseVersions(), ...versions }, adapter, threads: null } };
   } catch (e) {
     return { error: (e as Error).message.split('\n')[0]! };
   }
@@ -98,22 +155,24 @@ async function startCpu(): Promise<BackendInfo> {
   if (!(await tf.setBackend('cpu'))) throw new Error('the cpu backend did not initialise');
   await tf.ready();
   installTrainingKernels('cpu');
-  return { kind: 'cpu', tfBackend: 'cpu', versions: baseVersions() };
+  return { kind: 'cpu', tfBackend: 'cpu', versions: baseVersions(), threads: 1 };
 }
 
 /**
  * Starts the preferred backend ('auto': tfjs-node-gpu, webgpu on a hardware adapter, tfjs-node,
  * wasm, cpu, first that works).
  * An explicit preference that cannot start throws, naming what is missing. Calling again with the
- * same preference returns the running backend.
+ * same preference and thread count returns the running backend.
  */
-export async function initBackend(pref: BackendPreference = 'auto'): Promise<BackendInfo> {
+export async function initBackend(pref: BackendPreference = 'auto', opts: BackendOptions = {}): Promise<BackendInfo> {
   if (!BACKEND_PREFERENCES.includes(pref)) {
     throw new Error(`unknown backend '${String(pref)}': expected one of ${BACKEND_PREFERENCES.join(', ')}`);
   }
-  // auto keeps the running backend, unless that is a software GPU adapter auto would never pick.
+  const threads = opts.threads === undefined ? defaultThreads() : parseThreads(opts.threads);
+  // auto keeps the running backend, unless that is a software GPU adapter auto would never pick,
+  // or wasm on another thread count.
   const keep = pref === current?.kind || (pref === 'auto' && !current?.adapter?.fallback);
-  if (current && keep && tf.getBackend() === current.tfBackend) return current;
+  if (current && keep && tf.getBackend() === current.tfBackend && (current.kind !== 'wasm' || current.threads === threads)) return current;
   let info: BackendInfo;
   if (pref === 'tfjs-node-gpu' || pref === 'tfjs-node') {
     const r = await tryNative(pref);
@@ -127,7 +186,7 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
     if ('error' in r) throw new Error(`backend 'webgpu' requested but ${r.error}. Run \`dplab backends\` to see what loads here, or choose --backend wasm.`);
     info = r.info;
   } else if (pref === 'wasm') {
-    info = await startWasm();
+    info = await startWasm(threads);
   } else if (pref === 'cpu') {
     info = await startCpu();
   } else {
@@ -147,7 +206,7 @@ export async function initBackend(pref: BackendPreference = 'auto'): Promise<Bac
     }
     if (!found) {
       try {
-        found = await startWasm();
+        found = await startWasm(threads);
       } catch (e) {
         skipped.push({ kind: 'wasm', reason: (e as Error).message });
         found = await startCpu();

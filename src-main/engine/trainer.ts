@@ -33,6 +33,8 @@ export { encodeCheckpoint, decodeCheckpoint } from './checkpoint.ts';
 /** How to run a training. */
 export interface TrainOptions {
   backend?: BackendPreference;
+  /** Threads for wasm (default: every core this process may use; a sweep passes its share). */
+  threads?: number;
   onEvent?: (e: TrainerEvent) => void;
   /** Aborting cancels: the run ends with outcome 'cancelled' after the current step. */
   signal?: AbortSignal;
@@ -99,7 +101,7 @@ async function readStep(value: tf.Scalar, std: tf.Tensor, mean: tf.Tensor, corr:
 export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunSummary> {
   const t0 = performance.now();
   const emit = (e: TrainerEvent) => opts.onEvent?.(e);
-  const backend = await initBackend(opts.backend ?? 'auto');
+  const backend = await initBackend(opts.backend ?? 'auto', { threads: opts.threads });
   const data = opts.dataset ?? (await loadDataset(setup.data, { seed: setup.seed }));
   const hash = setupHash(setup);
   if (opts.resumeFrom && opts.resumeFrom.setupHash !== hash) {
@@ -130,6 +132,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       appVersion: APP_VERSION,
       host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.versions.node },
       ...(backend.adapter ? { adapter: backend.adapter } : {}),
+      threads: backend.threads,
     },
     dataset: { name: data.name, hash: data.hash, source: data.source, pretrainCount: pool.count },
     totalSteps,
@@ -267,6 +270,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     knnAcc: lastEval?.knnAcc ?? null,
     imagesPerSec: sortedRates.length ? sortedRates[Math.floor(sortedRates.length / 2)]! : null,
     wallSec: (performance.now() - t0) / 1000,
+    threads: backend.threads,
   };
   if (error) summary.error = error;
   if (divergedAtStep !== undefined) summary.divergedAtStep = divergedAtStep;

@@ -20,7 +20,7 @@ export const localExecutor: ExecutorFactory = (archive: Archive, sweepUuid, opts
     },
     async start(launch) {
       uuid = launch.sweepUuid;
-      for (const m of launch.members) manager.enqueue(m.runUuid);
+      manager.enqueueAll(launch.members.map((m) => m.runUuid));
       return { kind: 'local' };
     },
     async poll() {

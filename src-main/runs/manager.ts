@@ -25,6 +25,7 @@ import { ACTIVE_STATUSES, FINAL_STATUSES, RESUMABLE_STATUSES, type TrainerEvent 
 import type { Setup } from '../spec/setup.ts';
 import type { BackendPreference } from '../spec/backends.ts';
 import { setupHash } from '../spec/hash.ts';
+import { threadShare } from '../spec/backends.ts';
 import type { Port } from './port.ts';
 import { trainerEnv } from './env.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
@@ -76,9 +77,14 @@ export function forkTrainer(): TrainerHandle {
 
 /** Options of the run manager. */
 export interface RunManagerOptions {
-  /** Runs training at once; default: cores − 1 (at least 1), as each wasm trainer uses one core. */
+  /** Runs training at once; default: cores − 1 (at least 1). The runs share the cores' threads (see `threads`). */
   concurrency?: number;
   backend?: BackendPreference;
+  /**
+   * Threads per trainer (wasm). Default: the cores divided among the runs that start together
+   * (min(concurrency, running + queued)), so a sweep of N concurrent runs shares the cores.
+   */
+  threads?: number;
   /** Steps between checkpoints (0: none). */
   checkpointEvery?: number;
   /** Checkpoints kept per run (the newest). */
@@ -142,7 +148,7 @@ function ownedElsewhere(r: RunRecord): boolean {
 export class RunManager extends EventEmitter {
   /** Most trainer processes at once; `setConcurrency` changes it. */
   concurrency: number;
-  private readonly opts: Required<Omit<RunManagerOptions, 'concurrency'>>;
+  private readonly opts: Required<Omit<RunManagerOptions, 'concurrency' | 'threads'>> & { threads?: number };
   private readonly queue: string[] = [];
   private readonly active = new Map<string, Active>();
   private readonly waiters = new Map<string, { resolve: (r: RunRecord) => void; reject: (e: Error) => void }[]>();
@@ -160,6 +166,7 @@ export class RunManager extends EventEmitter {
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? defaultConcurrency()));
     this.opts = {
       backend: opts.backend ?? 'auto',
+      threads: opts.threads,
       checkpointEvery: opts.checkpointEvery ?? 100,
       keepCheckpoints: opts.keepCheckpoints ?? 3,
       heartbeatMs: opts.heartbeatMs ?? 1000,
@@ -228,14 +235,23 @@ export class RunManager extends EventEmitter {
   }
 
   /** Queues a run already in the archive with status 'queued' and no live owner; throws when it is not. */
-  enqueue(uuid: string): void {
+  enqueue(uuid: string, pump = true): void {
     if (this.closed) throw new Error('the run manager is closed');
     if (this.queue.includes(uuid) || this.active.has(uuid)) return;
     if (!this.archive.queueRun(uuid, thisProcess())) {
       const r = this.archive.getRun(uuid);
       throw new Error(r ? `run ${uuid} is ${r.status}${r.ownerPid ? ` (owned by process ${r.ownerPid})` : ''}; only a queued run without a live owner can be queued` : `no run ${uuid} in ${this.archive.file}`);
     }
-    this.push(uuid);
+    this.push(uuid, pump);
+  }
+
+  /**
+   * Queues several such runs (a sweep's members), then starts what may start: the runs that start
+   * together are seen together, so they share the cores.
+   */
+  enqueueAll(uuids: readonly string[]): void {
+    for (const u of uuids) this.enqueue(u, false);
+    this.pump();
   }
 
   private push(uuid: string, pump = true): void {
@@ -371,6 +387,13 @@ export class RunManager extends EventEmitter {
     }
   }
 
+  /** This run's share of the cores: the runs training together now, this one included. */
+  private threadsForNext(): number {
+    if (this.opts.threads !== undefined) return this.opts.threads;
+    const together = Math.min(this.concurrency, this.active.size + this.queue.length);
+    return threadShare(availableParallelism(), together);
+  }
+
   private start(uuid: string): void {
     // Status 'running', heartbeat and owner in one write, and only if the run is still queued for us.
     if (!this.archive.claimRun(uuid, thisProcess())) {
@@ -393,6 +416,7 @@ export class RunManager extends EventEmitter {
         runUuid: uuid,
         setup: run.setup,
         backend: this.opts.backend,
+        threads: this.threadsForNext(),
         checkpointEvery: this.opts.checkpointEvery,
         resumeFrom: ckpt ? new Uint8Array(ckpt.data.buffer, ckpt.data.byteOffset, ckpt.data.byteLength) : undefined,
         batchMs: this.opts.batchMs,

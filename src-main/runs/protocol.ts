@@ -10,6 +10,8 @@ export type ToTrainer =
       /** The validated setup (JSON). */
       setup: unknown;
       backend: BackendPreference;
+      /** Threads for wasm: this run's share of the cores. */
+      threads?: number;
       checkpointEvery: number;
       /** Encoded checkpoint to continue from (engine/checkpoint.ts format). */
       resumeFrom?: Uint8Array;

@@ -18,6 +18,8 @@ export interface RunWithArchiveOptions {
   /** An open archive, or a file path; undefined: --archive default (DPLAB_ARCHIVE, then the data folder). */
   archive?: Archive | string;
   backend?: BackendPreference;
+  /** Threads for wasm; undefined: every core. */
+  threads?: number;
   onEvent?: (e: TrainerEvent) => void;
   signal?: AbortSignal;
   /** Steps between checkpoints (default 100; 0: none). */
@@ -37,6 +39,7 @@ export async function runWithArchive(setup: Setup, opts: RunWithArchiveOptions =
   const manager = new RunManager(archive, {
     concurrency: 1,
     backend: opts.backend ?? 'auto',
+    threads: opts.threads,
     checkpointEvery: opts.checkpointEvery ?? 100,
     keepCheckpoints: opts.keepCheckpoints ?? 3,
     launch: () => (trainer = inProcessTrainer()),

@@ -43,6 +43,7 @@ async function train(port: Port<ToTrainer, FromTrainer>, msg: Extract<ToTrainer,
   try {
     const summary = await train(setup, {
       backend: msg.backend,
+      threads: msg.threads,
       signal,
       checkpointEvery: msg.checkpointEvery,
       resumeFrom: msg.resumeFrom ? decodeCheckpoint(msg.resumeFrom) : undefined,

@@ -31,6 +31,8 @@ export interface RunEnvironment {
   host: { platform: string; arch: string; cpus: number; node: string };
   /** webgpu runs: the GPU adapter trained on. */
   adapter?: GpuAdapterInfo;
+  /** Threads the backend computes on (wasm's pool size; null: native TensorFlow sizes its own). Absent in older records. */
+  threads?: number | null;
 }
 
 /** Scalar metrics at one step. Keys are metric names from `spec/metrics.ts` (loss, imagesPerSec, …). */
@@ -113,6 +115,8 @@ export interface RunSummary {
   knnAcc: number | null;
   imagesPerSec: number | null;
   wallSec: number;
+  /** Threads the backend computed on (as in RunEnvironment). */
+  threads?: number | null;
   /** Set when diverged or failed: what happened, with the step. */
   error?: string;
   divergedAtStep?: number;

@@ -42,6 +42,9 @@ test('unreadable files and bad usage exit 2 with a clear message', () => {
   r = dplab(['run', file('ok.json', tiny), '--backend', 'quantum']);
   assert.equal(r.code, 2);
   assert.match(r.err, /unknown backend 'quantum'/);
+  r = dplab(['run', file('ok.json', tiny), '--threads', '0']);
+  assert.equal(r.code, 2);
+  assert.match(r.err, /--threads: threads must be an integer from 1 to 8, got '0'/);
   r = dplab(['frobnicate']);
   assert.equal(r.code, 2);
 });
@@ -54,10 +57,13 @@ test('a missing dataset exits 3 and says how to get it', () => {
 
 test('a run completes, writes its JSON summary and is recorded in the archive', () => {
   const out = join(dir, 'summary.json');
-  const r = dplab(['run', file('tiny.json', tiny), '--out', out, '--set', 'name="cli test"']);
+  const r = dplab(['run', file('tiny.json', tiny), '--out', out, '--set', 'name="cli test"', '--threads', '2']);
   assert.equal(r.code, 0, r.err);
   const s = JSON.parse(readFileSync(out, 'utf8'));
   assert.equal(s.outcome, 'completed');
+  // The thread count is printed at the start and recorded in the summary and the run's record.
+  assert.match(r.err, /training on wasm · 2 threads ·/);
+  assert.equal(s.threads, 2);
   assert.equal(s.steps, 6);
   assert.equal(s.backend, 'wasm');
   assert.match(s.setupHash, /^[0-9a-f]{64}$/);
@@ -66,6 +72,10 @@ test('a run completes, writes its JSON summary and is recorded in the archive', 
   const list = dplab(['runs', 'list']);
   assert.equal(list.code, 0);
   assert.match(list.out, /cli test/);
+  const rows = JSON.parse(dplab(['runs', 'list', '--json']).out) as { uuid: string; name: string | null }[];
+  const show = dplab(['runs', 'show', rows.find((row) => row.name === 'cli test')!.uuid]);
+  assert.equal(show.code, 0, show.err);
+  assert.match(show.out, /wasm-threads 2/);
 });
 
 test('a diverging run exits 4 and names the step', () => {

@@ -3,12 +3,13 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { metricsFromCsv } from '../archive/csv-read.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { threadShare } from '../../src-main/spec/backends.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
@@ -48,6 +49,9 @@ test('sweep → runs → export → import → check', { timeout: 110_000 }, () 
   const runs = JSON.parse(dplab('runs', 'list', '--json').out) as { uuid: string; status: string; lastStep: number }[];
   assert.equal(runs.length, 2);
   assert.ok(runs.every((r) => r.status === 'completed' && r.lastStep === 3));
+  // The two concurrent runs of the sweep divided the cores between them.
+  const share = String(threadShare(availableParallelism(), 2));
+  for (const r of runs) assert.match(dplab('runs', 'show', r.uuid).out, new RegExp(`wasm-threads ${share}\\b`));
   const u = runs[0]!.uuid;
   assert.equal(dplab('runs', 'tag', u.slice(0, 8), 'keep').code, 0);
   assert.equal(dplab('runs', 'note', u, 'a note').code, 0);

@@ -9,6 +9,8 @@ import { RunManager } from '../../src-main/runs/manager.ts';
 import { processAlive } from '../../src-main/runs/process.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { threadShare } from '../../src-main/spec/backends.ts';
+import { availableParallelism } from 'node:os';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));
 const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>
@@ -54,6 +56,10 @@ test('the concurrency limit holds: never more than N trainers, and all runs comp
     assert.ok(archive.getSpectra(u).length >= 2);
     assert.equal(archive.getEvals(u).length >= 1, true);
   }
+  // Threads: the first run started alone and took every core; the second shared them with it.
+  const threadsOf = (u: string) => archive.getRun(u)!.versions?.['wasm-threads'];
+  assert.equal(threadsOf(uuids[0]!), String(threadShare(availableParallelism(), 1)));
+  assert.equal(threadsOf(uuids[1]!), String(threadShare(availableParallelism(), 2)));
   archive.close();
 });
 
