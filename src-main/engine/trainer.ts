@@ -22,6 +22,7 @@ import { buildNetworks, disposeNetworks, trainableAt } from './train/networks.ts
 import { lossAndGrads, targetOutputs } from './train/objective.ts';
 import { sgdHyper, sgdMomentumUpdate } from './train/sgd.ts';
 import { emaUpdate } from './train/ema.ts';
+import { readStep } from './train/step.ts';
 import { fHatStep } from './train/fhat.ts';
 import { createEvaluator, spectralReport } from './train/evaluate.ts';
 import { captureCheckpoint, restoreCheckpoint, TrainingError } from './train/state.ts';
@@ -68,33 +69,6 @@ function flushGpu(): void {
   b.ensureCommandEncoderReady?.();
   b.endComputePassEncoder?.();
   b.submitQueue?.();
-}
-
-/** What the CPU needs of a step, read back in one asynchronous transfer (the only one per step). */
-interface StepReading {
-  loss: number;
-  std: number;
-  mean: Float32Array;
-  corr: Float32Array;
-  wp: Float64Array | null;
-}
-
-/** Packs the step's small results into one tensor, reads it with `await data()` and disposes the inputs. */
-async function readStep(value: tf.Scalar, std: tf.Tensor, mean: tf.Tensor, corr: tf.Tensor, wp: tf.Tensor | null): Promise<StepReading> {
-  const parts = [value, std, mean, corr, ...(wp ? [wp] : [])];
-  const packed = tf.tidy(() => tf.concat(parts.map((t) => t.reshape([-1]))));
-  tf.dispose(parts);
-  // data() submits the queued work and maps the result; later work may be queued while it waits.
-  const all = (await packed.data()) as Float32Array;
-  packed.dispose();
-  const d = mean.size;
-  return {
-    loss: all[0]!,
-    std: all[1]!,
-    mean: all.subarray(2, 2 + d),
-    corr: all.subarray(2 + d, 2 + d + d * d),
-    wp: wp ? Float64Array.from(all.subarray(2 + d + d * d)) : null,
-  };
 }
 
 /** Trains a setup; resolves with the run's summary (also sent as the 'finished' event). */

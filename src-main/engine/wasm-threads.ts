@@ -24,6 +24,7 @@ const require = createRequire(import.meta.url);
 export type WasmModule = any;
 
 let filesDir: string | null = null;
+const POOL_SIZE = 'var pthreadPoolSize=8;';
 
 /**
  * The two files the pthread workers need, in a private folder of this process (removed at exit):
@@ -36,7 +37,10 @@ function workerFiles(pkgDir: string): { worker: string; glue: string } {
     // The worker source sits in a template literal, so its "\n" escapes arrived as real newlines
     // inside string literals; the script is one line otherwise, so every newline is such a one.
     writeFileSync(join(dir, 'pthread-worker.cjs'), wasmWorkerContents.replace(/\n/g, '\\n'));
-    writeFileSync(join(dir, 'glue.js'), readFileSync(join(pkgDir, 'wasm-out/tfjs-backend-wasm-threaded-simd.js')));
+    // The glue starts 8 workers up front (~250 ms of CPU each); the pool needs threads − 1 of
+    // them (the calling thread is one of the pool's), so the count comes from the module options.
+    const glue = readFileSync(join(pkgDir, 'wasm-out/tfjs-backend-wasm-threaded-simd.js'), 'utf8');
+    writeFileSync(join(dir, 'glue.js'), glue.replace(POOL_SIZE, 'var pthreadPoolSize=Module["dplabPoolSize"]||8;'));
     filesDir = dir;
     process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
   }
@@ -55,13 +59,14 @@ export async function loadThreadedWasm(threads: number): Promise<WasmModule> {
   const pkgDir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json'));
   const wasmFile = join(pkgDir, 'dist', 'tfjs-backend-wasm-threaded-simd.wasm');
   const files = workerFiles(pkgDir);
-  const factory = require(join(pkgDir, 'wasm-out/tfjs-backend-wasm-threaded-simd.js')) as (cfg: Record<string, unknown>) => Promise<WasmModule>;
+  const factory = require(files.glue) as (cfg: Record<string, unknown>) => Promise<WasmModule>;
   let failure: string | null = null;
   // The glue adds process-wide handlers that rethrow every uncaught exception and rejection;
   // the trainer has its own error reporting, so those handlers are taken off again.
   const before = { uncaughtException: process.listeners('uncaughtException'), unhandledRejection: process.listeners('unhandledRejection') };
   const mod = await factory({
     mainScriptUrlOrBlob: files.glue,
+    dplabPoolSize: threads - 1,
     locateFile: (path: string, prefix: string) =>
       path.endsWith('.worker.js') ? files.worker : path.endsWith('.wasm') ? wasmFile : prefix + path,
     instantiateWasm: (info: { env: Record<string, unknown> }, receive: (instance: unknown, module: unknown) => void) => {
