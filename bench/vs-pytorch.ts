@@ -1,0 +1,147 @@
+/**
+ * Ours against PyTorch, side by side: `npm run bench -- vs-pytorch [--rounds=N] [--steps=S] [--write]`.
+ * Our trainer (bench/_ours.ts) and our PyTorch script of the same computation
+ * (bench/reference/byol_torch.py, Debian's python3-torch) run alternately, one process per
+ * measurement, in pairs; each pair's ratio is ours / PyTorch of the median images/s of the timed
+ * steps, so load from other processes on a shared machine falls on both sides of a pair alike.
+ * Cases: the reference step (B = 64, 32×32×3) and the default `dplab run` loop (Fashion-MNIST
+ * sample, 28×28, B = 128, DirectPred, spectra every step), each at 1 thread and at all cores, and
+ * a sweep: one run per core at once (1 thread each), summed images/s.
+ * --write puts the table into the "## Against PyTorch" section of BENCHMARKS.md.
+ */
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { threadShare } from '../src-main/spec/backends.ts';
+
+const PYTHON = '/usr/bin/python3';
+const here = fileURLToPath(new URL('.', import.meta.url));
+const arg = (name: string, fallback: number) => {
+  const a = process.argv.find((s) => s.startsWith(`--${name}=`));
+  return a ? Number(a.split('=')[1]) : fallback;
+};
+const rounds = arg('rounds', 3);
+const steps = arg('steps', 6);
+const cores = threadShare(availableParallelism(), 1);
+
+interface Measured {
+  rates: number[];
+}
+
+function run(cmd: string, args: string[]): Promise<Measured> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: `${here}..`, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
+      if (code !== 0 || !line) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
+      else resolve(JSON.parse(line) as Measured);
+    });
+  });
+}
+
+const ours = (mode: string, threads: number) => run(process.execPath, ['--import', 'tsx', `${here}_ours.ts`, mode, '--threads', String(threads), '--steps', String(steps)]);
+const torch = (mode: string, threads: number) => run(PYTHON, [`${here}reference/byol_torch.py`, mode, '--threads', String(threads), '--steps', String(steps)]);
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** images/s of `copies` processes at once (summed medians). */
+async function measure(side: typeof ours, mode: string, threads: number, copies: number): Promise<number> {
+  const all = await Promise.all(Array.from({ length: copies }, () => side(mode, threads)));
+  return all.reduce((s, m) => s + median(m.rates), 0);
+}
+
+interface Row {
+  label: string;
+  pairs: { ours: number; torch: number; load: number }[];
+}
+
+function torchAvailable(): string | null {
+  if (!existsSync(PYTHON)) return `${PYTHON} is missing`;
+  return null;
+}
+
+const missing = torchAvailable();
+const check = missing ? null : await run(PYTHON, ['-c', 'import torch, json; print(json.dumps({"rates": [], "torch": torch.__version__}))']).catch((e: Error) => e);
+if (missing || check instanceof Error) {
+  console.log(`vs-pytorch: skipped: PyTorch is not installed (${missing ?? 'python3 cannot import torch'}); install Debian's python3-torch (scripts/setup-machine.sh does)`);
+  process.exit(0);
+}
+
+const cases: { label: string; mode: string; threads: number; copies: number }[] = [
+  { label: 'step (B=64, 32×32×3), 1 thread', mode: 'step', threads: 1, copies: 1 },
+  { label: `step (B=64, 32×32×3), ${cores} threads`, mode: 'step', threads: cores, copies: 1 },
+  { label: 'dplab run loop (B=128, 28×28, DirectPred), 1 thread', mode: 'run', threads: 1, copies: 1 },
+  { label: `dplab run loop (B=128, 28×28, DirectPred), ${cores} threads`, mode: 'run', threads: cores, copies: 1 },
+  { label: `sweep: ${cores} runs at once × 1 thread (summed)`, mode: 'run', threads: 1, copies: cores },
+];
+const only = process.argv.find((s) => s.startsWith('--only='))?.split('=')[1];
+const rows: Row[] = [];
+const oneThread = new Map<string, number>();
+for (const c of cases) {
+  if (only && !c.mode.startsWith(only)) continue;
+  const row: Row = { label: c.label, pairs: [] };
+  for (let r = 0; r < rounds; r++) {
+    // Alternate which side goes first, so a drift in load does not favour one.
+    const first = r % 2 === 0;
+    const a = await measure(first ? ours : torch, c.mode, c.threads, c.copies);
+    const b = await measure(first ? torch : ours, c.mode, c.threads, c.copies);
+    const pair = { ours: first ? a : b, torch: first ? b : a, load: loadavg()[0]! };
+    row.pairs.push(pair);
+    console.log(`${c.label.padEnd(58)} round ${r + 1}: ours ${pair.ours.toFixed(1).padStart(6)}  PyTorch ${pair.torch.toFixed(1).padStart(6)} images/s  ratio ${(pair.ours / pair.torch).toFixed(2)}  (load ${pair.load.toFixed(1)})`);
+  }
+  rows.push(row);
+}
+
+const ratio = (r: Row) => median(r.pairs.map((p) => p.ours / p.torch));
+console.log('\nmedian ratio ours / PyTorch per case:');
+for (const r of rows) console.log(`  ${r.label.padEnd(58)} ${ratio(r).toFixed(2)}×`);
+for (const mode of ['step', 'dplab run']) {
+  const one = rows.find((r) => r.label.startsWith(mode) && r.label.includes(', 1 thread'));
+  const all = rows.find((r) => r.label.startsWith(mode) && r.label.includes(`, ${cores} threads`));
+  if (one && all && cores > 1) {
+    const speedup = median(all.pairs.map((p, i) => p.ours / one.pairs[i]!.ours));
+    oneThread.set(mode, speedup);
+    console.log(`  ${`${mode}: ours on ${cores} threads / ours on 1 thread`.padEnd(58)} ${speedup.toFixed(2)}×`);
+  }
+}
+
+if (process.argv.includes('--write')) {
+  const file = new URL('../BENCHMARKS.md', import.meta.url);
+  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
+  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? 'unknown';
+  const lines = [
+    '## Against PyTorch',
+    '',
+    `- command: \`npm run bench -- vs-pytorch --rounds=${rounds} --steps=${steps}${only ? ` --only=${only}` : ''}\``,
+    `- machine: ${model}, ${availableParallelism()} cores available, node ${process.versions.node}, PyTorch ${(check as { torch?: string }).torch ?? '?'} (Debian python3-torch)`,
+    `- date: ${new Date().toISOString().slice(0, 16)}Z; load average (1 min) is given per pair: the machine is shared`,
+    '',
+    'Each pair runs ours and PyTorch one after the other (the order alternates), one process each, the',
+    'same computation (bench/_ours.ts calls the trainer\'s own step; bench/reference/byol_torch.py), and',
+    `compares the median images/s of ${steps} timed steps after a warm-up step. Ratio = ours / PyTorch.`,
+    '',
+    '| case | pairs: ours / PyTorch images/s (load) | median ratio |',
+    '| --- | --- | ---: |',
+    ...rows.map((r) => `| ${r.label} | ${r.pairs.map((p) => `${p.ours.toFixed(1)} / ${p.torch.toFixed(1)} (${p.load.toFixed(0)})`).join('; ')} | ${ratio(r).toFixed(2)}× |`),
+    '',
+    ...[...oneThread].map(([m, s]) => `- ${m}: ours on ${cores} threads / ours on 1 thread (same rounds): ${s.toFixed(2)}×`),
+    '',
+  ];
+  const section = lines.join('\n');
+  const start = text.indexOf('## Against PyTorch');
+  if (start >= 0) {
+    const next = text.indexOf('\n## ', start + 3);
+    text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
+  } else text = text.replace(/\n*$/, '\n\n') + section;
+  writeFileSync(file, text);
+  console.log(`wrote the "Against PyTorch" section of ${fileURLToPath(file)}`);
+}
