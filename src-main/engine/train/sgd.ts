@@ -5,6 +5,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Setup } from '../../spec/setup.ts';
 import type { Params } from '../model.ts';
+import { trainingKernelsActive } from '../kernels/index.ts';
+import { fusedSgdMomentum } from '../kernels/update.ts';
 
 /** Learning rates and decays of one run, per parameter group (backbone vs `pred.`). */
 export interface SgdHyper {
@@ -38,6 +40,8 @@ export function sgdMomentumUpdate(
   momenta: Params,
   h: SgdHyper,
 ): void {
+  // wasm: one pass per parameter on the heap (kernels/update.ts) instead of six small ops.
+  const fused = trainingKernelsActive(tf.getBackend());
   tf.tidy(() => {
     for (const [varName, g] of Object.entries(grads)) {
       const name = keyOfVar.get(varName)!;
@@ -46,6 +50,10 @@ export function sgdMomentumUpdate(
       const m = momenta.get(name)!;
       const wd = isPred ? h.predictorWeightDecay : h.weightDecay;
       const lr = isPred ? h.predictorLr : h.lr;
+      if (fused && g.dtype === 'float32') {
+        fusedSgdMomentum(w, m, g, h.momentum, lr, wd);
+        continue;
+      }
       const v = m.mul(h.momentum).add(g).add(w.mul(wd));
       m.assign(v);
       w.assign(w.sub(v.mul(lr)));
