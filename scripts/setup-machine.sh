@@ -9,6 +9,8 @@
 #   dataset-fashion-mnist    the full Fashion-MNIST files (IDX) for the data-import tests
 #   slurmctld slurmd         a real one-node Slurm cluster for the `--executor slurm` tests
 #   slurm-client munge       (scripts/slurm-test-cluster.sh start|stop)
+#   python3-torch            PyTorch for `npm run bench -- vs-pytorch` (run with /usr/bin/python3);
+#                            not used by the tests: the bench says it skipped without it
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ APT_PACKAGES=(
   libvulkan1
   dataset-fashion-mnist
   slurmctld slurmd slurm-client munge
+  python3-torch
 )
 
 SUDO=()
