@@ -17,6 +17,8 @@ const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>
   parseSetup({
     ...QUICK_SETUP,
     optim: { ...QUICK_SETUP.optim, epochs: 1000, maxSteps: steps },
+    // Spectra every 2 steps whatever the quick preset says, so a 4-step run logs at least two.
+    eval: { ...QUICK_SETUP.eval, spectraEvery: 2 },
     ...extra,
   });
 
