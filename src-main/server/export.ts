@@ -69,7 +69,7 @@ async function answer(service: LabService, req: IncomingMessage, text: string, r
   try {
     for (const chunk of ex.chunks) {
       if (closed) return;
-      if (!res.write(chunk)) await new Promise<void>((ok) => (res.once('drain', ok), res.once('close', ok)));
+      if (!res.write(chunk)) await drainedOrClosed(res);
       else await new Promise((ok) => setImmediate(ok));
     }
     res.end();
@@ -77,4 +77,21 @@ async function answer(service: LabService, req: IncomingMessage, text: string, r
     // Headers are out: end the response abruptly so the client sees an incomplete download, not a short file.
     res.destroy(e as Error);
   }
+}
+
+/**
+ * Resolves when the response can take more (drain) or the client went away (close), and removes
+ * both listeners either way: a long export waits for drain hundreds of times, and one leftover
+ * 'close' listener per wait would pile up on the response.
+ */
+function drainedOrClosed(res: ServerResponse): Promise<void> {
+  return new Promise<void>((ok) => {
+    const done = () => {
+      res.off('drain', done);
+      res.off('close', done);
+      ok();
+    };
+    res.on('drain', done);
+    res.on('close', done);
+  });
 }

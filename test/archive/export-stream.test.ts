@@ -109,6 +109,8 @@ test('the export streams one run per chunk and the heap grows by far less than t
 });
 
 test('HTTP /api/export streams an attachment; without the token it is refused', async () => {
+  const warnings: Error[] = [];
+  process.on('warning', (w) => warnings.push(w));
   const service = new LabService({ archivePath: file, transport: 'http' });
   const server = await startLabServer({ service, rootDir: dir, port: 0 });
   try {
@@ -135,6 +137,8 @@ test('HTTP /api/export streams an attachment; without the token it is refused', 
       rest = rest.slice(cut + 1);
     }
     assert.equal(lines, RUNS);
+    // Each back-pressure wait cleans up after itself: no listener piles up on the response.
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
     const bad = await fetch(api, { method: 'POST', body: JSON.stringify({ runIds: ['no-such-run'], format: 'json' }) });
     assert.equal(bad.status, 404);
     assert.match(await bad.text(), /no run no-such-run in /);
