@@ -5,18 +5,16 @@
 // Screenshots of each screen go to test-artifacts/ui/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
 let tmp = '';
 let browser: Browser | null = null;
@@ -25,63 +23,15 @@ const servers: ChildProcess[] = [];
 
 /** Starts `dplab serve` on a random loopback port over `archive`; resolves with its tokenised URL. */
 async function serve(archive: string): Promise<string> {
-  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  servers.push(child);
-  let err = '';
-  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-  return new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${err}`)), 90_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${err}`)));
-  });
-}
-
-/** Latest modification time of a file or of any file under a folder. */
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let t = st.mtimeMs;
-  for (const e of readdirSync(path)) t = Math.max(t, newest(join(path, e)));
-  return t;
-}
-
-const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
-const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math'];
-
-/**
- * The page under test is the renderer as built from this checkout. Other UI tests build the same
- * folder, so: build only when a source is newer than the build, wait out a concurrent build (vite
- * refuses a second one), and wait until the folder has settled (a build empties it first).
- */
-async function ensureBuild(): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const srcTime = Math.max(...RENDERER_SOURCES.map((p) => newest(join(ROOT, p))));
-    if (existsSync(DIST) && statSync(DIST).mtimeMs >= srcTime) break;
-    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status === 0) break;
-    if (!/another Vite build process/i.test(build.stderr + build.stdout)) assert.fail(`renderer build failed:\n${build.stdout}\n${build.stderr}`);
-    await sleep(2000);
-  }
-  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await sleep(500);
-  assert.ok(existsSync(DIST), 'the renderer build is missing');
+  const lab = await serveLab(archive);
+  servers.push(lab.child);
+  return lab.url;
 }
 
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui1-'));
-  await ensureBuild();
+  await ensureRendererBuild();
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await ctx.newPage();

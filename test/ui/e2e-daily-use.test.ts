@@ -8,72 +8,32 @@
 // screenshots of every view in both themes go to test-artifacts/ui-daily/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'ui-daily');
-const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
-const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math'];
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 /** The quick setup cut short: these checks need finished runs, not their result. */
 const short = (steps: number, extra: Record<string, unknown> = {}) => ({ ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: steps }, ...extra });
 
 let tmp = '';
 let server: ChildProcess | null = null;
-let serverErr = '';
 let url = '';
 let browser: Browser | null = null;
 let page: Page;
 const pageErrors: string[] = [];
 
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let t = st.mtimeMs;
-  for (const e of readdirSync(path)) t = Math.max(t, newest(join(path, e)));
-  return t;
-}
-
-/** Builds the renderer when a source is newer than the build (waiting out a concurrent build). */
-async function ensureBuild(): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const srcTime = Math.max(...RENDERER_SOURCES.map((p) => newest(join(ROOT, p))));
-    if (existsSync(DIST) && statSync(DIST).mtimeMs >= srcTime) break;
-    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status === 0) break;
-    if (!/another Vite build process/i.test(build.stderr + build.stdout)) assert.fail(`renderer build failed:\n${build.stdout}\n${build.stderr}`);
-    await sleep(2000);
-  }
-  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await sleep(500);
-  assert.ok(existsSync(DIST), 'the renderer build is missing');
-}
-
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-daily-'));
-  await ensureBuild();
-  server = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', join(tmp, 'lab.sqlite')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${serverErr}`)), 90_000);
-    server!.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    server!.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${serverErr}`)));
-  });
+  await ensureRendererBuild();
+  const lab = await serveLab(join(tmp, 'lab.sqlite'));
+  server = lab.child;
+  url = lab.url;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
   page = await ctx.newPage();

@@ -6,77 +6,36 @@
 // test-artifacts/sweeps-compare-theory/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const ART = join(ROOT, 'test-artifacts', 'sweeps-compare-theory');
-const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };
 
 let tmp = '';
 let server: ChildProcess | null = null;
-let serverErr = '';
 let url = '';
 let browser: Browser | null = null;
 let page: Page;
 const pageErrors: string[] = [];
 
-/** Newest modification time under a folder (the renderer's sources). */
-function newest(dir: string): number {
-  let t = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    t = Math.max(t, e.isDirectory() ? newest(p) : statSync(p).mtimeMs);
-  }
-  return t;
-}
-
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui-analysis-'));
-  // The page under test is the renderer as built from this checkout; rebuilt only when a source is
-  // newer than the build (another UI test may be building it at the same time).
-  const srcTime = Math.max(newest(join(ROOT, 'src-renderer', 'src')), newest(join(ROOT, 'src-main', 'contract')), newest(join(ROOT, 'src-main', 'theory')));
-  const stale = () => !existsSync(DIST) || statSync(DIST).mtimeMs < srcTime;
-  for (let attempt = 0; stale(); attempt++) {
-    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status === 0) break;
-    // Vite refuses a second concurrent build of the project: wait for the other one (it builds
-    // the same sources) and look again.
-    const busy = /Found another Vite build process/.test(`${build.stdout}${build.stderr}`);
-    assert.ok(busy && attempt < 60, `renderer build failed:\n${build.stdout}\n${build.stderr}`);
-    await new Promise((r) => setTimeout(r, 2000));
-  }
+  await ensureRendererBuild();
   // An archive to import later: one run recorded by the CLI.
   const setupFile = join(tmp, 'other-run.json');
   writeFileSync(setupFile, JSON.stringify({ ...TINY, name: 'imported linear run', predictor: { kind: 'linear' } }));
   const rec = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', setupFile, '--quiet', '--archive', join(tmp, 'other.sqlite')], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(rec.status, 0, `dplab run failed:\n${rec.stdout}\n${rec.stderr}`);
-  // Wait for a stable build (a concurrent build empties the folder first).
-  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await new Promise((r) => setTimeout(r, 500));
-
-  server = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', join(tmp, 'lab.sqlite')], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
-  url = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${serverErr}`)), 90_000);
-    server!.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1]!);
-      }
-    });
-    server!.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${serverErr}`)));
-  });
+  const lab = await serveLab(join(tmp, 'lab.sqlite'));
+  server = lab.child;
+  url = lab.url;
   browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await ctx.newPage();

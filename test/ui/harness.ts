@@ -1,0 +1,75 @@
+/**
+ * What every Chromium end-to-end test of the UI needs: the renderer built from this checkout (and
+ * rebuilt only when a source is newer), Debian chromium's headless flags, and a real `dplab serve`
+ * over an archive of the test's own.
+ */
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** The checkout's root folder. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The built page every UI test loads. */
+export const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
+/** Everything the renderer bundles: a change in any of them makes the build stale. */
+const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math'];
+/** Headless Debian chromium without the background traffic this closed network refuses. */
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
+
+/** Latest modification time of a file or of any file under a folder. */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let t = st.mtimeMs;
+  for (const e of readdirSync(path)) t = Math.max(t, newest(join(path, e)));
+  return t;
+}
+
+/**
+ * Builds the renderer when a source is newer than the build. Test files run in parallel and build
+ * the same folder, so: wait out a concurrent build (vite refuses a second one), then wait until the
+ * folder has settled (a build empties it first).
+ */
+export async function ensureRendererBuild(): Promise<void> {
+  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  for (let attempt = 0; attempt < 60; attempt++) {
+    const srcTime = Math.max(...RENDERER_SOURCES.map((p) => newest(join(ROOT, p))));
+    if (existsSync(DIST) && statSync(DIST).mtimeMs >= srcTime) break;
+    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status === 0) break;
+    if (!/another Vite build process/i.test(build.stderr + build.stdout)) assert.fail(`renderer build failed:\n${build.stdout}\n${build.stderr}`);
+    await sleep(2000);
+  }
+  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await sleep(500);
+  assert.ok(existsSync(DIST), 'the renderer build is missing');
+}
+
+/** A running `dplab serve`: its process, its tokenised URL and what it wrote to stderr so far. */
+export interface ServedLab {
+  child: ChildProcess;
+  url: string;
+  stderr: () => string;
+}
+
+/** Starts `dplab serve` on a random loopback port over `archive`; resolves once it printed its URL. */
+export async function serveLab(archive: string): Promise<ServedLab> {
+  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`dplab serve printed no URL in 90 s: ${err}`)), 90_000);
+    child.stdout!.on('data', (d: Buffer) => {
+      out += d.toString();
+      const m = /(http:\/\/127\.0\.0\.1:\d+\/\?token=\w+)/.exec(out);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    });
+    child.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${err}`)));
+  });
+  return { child, url, stderr: () => err };
+}
