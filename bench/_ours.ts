@@ -1,18 +1,18 @@
 /**
  * Our side of bench/step.ts and bench/vs-pytorch.ts, one measurement per process (so a thread
  * count is a fresh backend): `node --import tsx bench/_ours.ts step|run --threads N --steps S
- * [--profile]`. Prints one JSON line with images/s of each timed step (the first is a warm-up).
- *   step: the trainer's own step (engine/train/step.ts) on the reference model, B = 64, 32×32×3,
- *         linear predictor (the setup of platform.md's reference throughput);
+ * [--profile [--top K]]`. Prints one JSON line with images/s of each timed step (after a warm-up).
+ *   step: the trainer's own step (engine/train/step.ts through engine/reference-step.ts) on the
+ *         reference model, B = 64, 32×32×3, linear predictor (platform.md's reference throughput);
  *   run:  the default setup's `dplab run` training loop on the bundled Fashion-MNIST sample
  *         (28×28, B = 128, DirectPred, spectra every step), no evaluation.
+ * --profile (step) adds, on stderr, the per-kernel CPU time of one more step: tfjs kernel names
+ * with total ms and calls, the top K (default 30), and the step's number of tfjs kernel calls.
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src-main/engine/backend.ts';
 import { parseSetup } from '../src-main/spec/setup.ts';
-import { buildNetworks, disposeNetworks } from '../src-main/engine/train/networks.ts';
-import { sgdHyper } from '../src-main/engine/train/sgd.ts';
-import { trainStep } from '../src-main/engine/train/step.ts';
+import { ReferenceStep } from '../src-main/engine/reference-step.ts';
 import { train } from '../src-main/engine/trainer.ts';
 
 const args = process.argv.slice(2);
@@ -24,16 +24,12 @@ const opt = (name: string, fallback: number) => {
 const threads = opt('threads', 1);
 const steps = opt('steps', 10);
 
-/** The reference model of platform.md with the trainer's defaults otherwise (SGD, EMA τ, loss). */
-export const STEP_SETUP = parseSetup({
-  predictor: { kind: 'linear' },
-  data: { dataset: 'synthetic', synthetic: { size: 32, channels: 3, classes: 10, train: 128, test: 16 } },
-  optim: { batchSize: 64 },
-});
-
-/** Per-kernel CPU time of one trainer step (tfjs's profiler with CPU instead of wall time). */
-async function profileStep(nets: ReturnType<typeof buildNetworks>, v1: tf.Tensor4D, v2: tf.Tensor4D): Promise<void> {
-  const hyper = sgdHyper(STEP_SETUP);
+/**
+ * Per-kernel CPU time of one step, by tfjs's profiler with this process's CPU time instead of wall
+ * time (other processes share the cores). Kernels inside a customGrad's forward are counted in
+ * their own rows and again in its wrapper's ('forward'/'unnamed scope'), so rows do not add up.
+ */
+async function profileStep(ref: ReferenceStep, top: number): Promise<void> {
   const be = tf.backend() as unknown as { time: (f: () => void) => Promise<{ kernelMs: number }> };
   const wallTime = be.time;
   be.time = async (f) => {
@@ -44,7 +40,7 @@ async function profileStep(nets: ReturnType<typeof buildNetworks>, v1: tf.Tensor
   };
   const c0 = process.cpuUsage();
   const info = await tf.profile(async () => {
-    await trainStep(nets, STEP_SETUP, hyper, v1, v2, 1);
+    await ref.step();
   });
   const stepCpu = process.cpuUsage(c0);
   be.time = wallTime;
@@ -56,28 +52,24 @@ async function profileStep(nets: ReturnType<typeof buildNetworks>, v1: tf.Tensor
     byName.set(k.name, e);
   }
   const total = (stepCpu.user + stepCpu.system) / 1000;
-  console.error(`per-kernel CPU time of one trainer step (${tf.getBackend()}, ${threads} thread(s); step total ${total.toFixed(0)} ms CPU incl. the profiler; ` +
-    `'forward'/'unnamed scope' are customGrad wrappers that include their inner kernels; ${info.kernels.length} kernel calls):`);
-  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, 30)) {
-    console.error(`  ${name.padEnd(28)} ${e.ms.toFixed(1).padStart(8)} ms  ${String(e.n).padStart(5)} calls`);
+  console.error(`per-kernel CPU time of one trainer step (${tf.getBackend()}, ${threads} thread(s)): ${info.kernels.length} tfjs kernel calls, ` +
+    `step total ${total.toFixed(0)} ms CPU incl. the profiler; top ${top} kernels (share = of the step's total):`);
+  for (const [name, e] of [...byName].sort((a, b) => b[1].ms - a[1].ms).slice(0, top)) {
+    console.error(`  ${name.padEnd(28)} ${e.ms.toFixed(1).padStart(8)} ms ${((100 * e.ms) / total).toFixed(1).padStart(5)}%  ${String(e.n).padStart(5)} calls`);
   }
 }
 
 async function stepMode(): Promise<number[]> {
   await initBackend('wasm', { threads });
-  const nets = buildNetworks(STEP_SETUP, { height: 32, width: 32, channels: 3 });
-  const hyper = sgdHyper(STEP_SETUP);
-  const v1 = tf.randomUniform([64, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const v2 = tf.randomUniform([64, 32, 32, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+  const ref = new ReferenceStep(64);
   const rates: number[] = [];
   for (let s = 0; s <= steps; s++) {
     const t0 = performance.now();
-    await trainStep(nets, STEP_SETUP, hyper, v1, v2, s);
-    if (s > 0) rates.push((64 * 1000) / (performance.now() - t0));
+    await ref.step();
+    if (s > 0) rates.push((ref.batch * 1000) / (performance.now() - t0));
   }
-  if (args.includes('--profile')) await profileStep(nets, v1, v2);
-  disposeNetworks(nets);
-  tf.dispose([v1, v2]);
+  if (args.includes('--profile')) await profileStep(ref, opt('top', 30));
+  ref.dispose();
   return rates;
 }
 
@@ -100,7 +92,7 @@ async function runMode(): Promise<number[]> {
 
 const rates = mode === 'step' ? await stepMode() : mode === 'run' ? await runMode() : null;
 if (!rates) {
-  console.error('usage: _ours.ts step|run --threads N --steps S [--profile]');
+  console.error('usage: _ours.ts step|run --threads N --steps S [--profile [--top K]]');
   process.exit(2);
 }
 console.log(JSON.stringify({ engine: 'ours', backend: tf.getBackend(), mode, threads, rates }));

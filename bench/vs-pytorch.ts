@@ -9,11 +9,11 @@
  * a sweep: one run per core at once (1 thread each), summed images/s.
  * --write puts the table into the "## Against PyTorch" section of BENCHMARKS.md.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, loadavg } from 'node:os';
+import { existsSync } from 'node:fs';
+import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { threadShare } from '../src-main/spec/backends.ts';
+import { machine, median, ours as oursChild, runChild, writeSection, type Measured } from './_measure.ts';
 
 const PYTHON = '/usr/bin/python3';
 const here = fileURLToPath(new URL('.', import.meta.url));
@@ -25,33 +25,8 @@ const rounds = arg('rounds', 3);
 const steps = arg('steps', 6);
 const cores = threadShare(availableParallelism(), 1);
 
-interface Measured {
-  rates: number[];
-}
-
-function run(cmd: string, args: string[]): Promise<Measured> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: `${here}..`, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const line = out.trim().split('\n').filter((l) => l.startsWith('{')).at(-1);
-      if (code !== 0 || !line) reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim().split('\n').slice(-3).join(' | ')}`));
-      else resolve(JSON.parse(line) as Measured);
-    });
-  });
-}
-
-const ours = (mode: string, threads: number) => run(process.execPath, ['--import', 'tsx', `${here}_ours.ts`, mode, '--threads', String(threads), '--steps', String(steps)]);
-const torch = (mode: string, threads: number) => run(PYTHON, [`${here}reference/byol_torch.py`, mode, '--threads', String(threads), '--steps', String(steps)]);
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
-}
+const ours = (mode: string, threads: number): Promise<Measured> => oursChild(mode, threads, steps);
+const torch = (mode: string, threads: number) => runChild(PYTHON, [`${here}reference/byol_torch.py`, mode, '--threads', String(threads), '--steps', String(steps)]);
 
 /** images/s of `copies` processes at once (summed medians). */
 async function measure(side: typeof ours, mode: string, threads: number, copies: number): Promise<number> {
@@ -70,7 +45,7 @@ function torchAvailable(): string | null {
 }
 
 const missing = torchAvailable();
-const check = missing ? null : await run(PYTHON, ['-c', 'import torch, json; print(json.dumps({"rates": [], "torch": torch.__version__}))']).catch((e: Error) => e);
+const check = missing ? null : await runChild(PYTHON, ['-c', 'import torch, json; print(json.dumps({"rates": [], "torch": torch.__version__}))']).catch((e: Error) => e);
 if (missing || check instanceof Error) {
   console.log(`vs-pytorch: skipped: PyTorch is not installed (${missing ?? 'python3 cannot import torch'}); install Debian's python3-torch (scripts/setup-machine.sh does)`);
   process.exit(0);
@@ -115,14 +90,9 @@ for (const mode of ['step', 'dplab run']) {
 }
 
 if (process.argv.includes('--write')) {
-  const file = new URL('../BENCHMARKS.md', import.meta.url);
-  let text = existsSync(file) ? readFileSync(file, 'utf8') : '# Benchmarks\n';
-  const model = readFileSync('/proc/cpuinfo', 'utf8').match(/model name\s*:\s*(.*)/)?.[1] ?? cpus()[0]?.model ?? 'unknown';
-  const lines = [
-    '## Against PyTorch',
-    '',
+  writeSection('Against PyTorch', [
     `- command: \`npm run bench -- vs-pytorch --rounds=${rounds} --steps=${steps}${only ? ` --only=${only}` : ''}\``,
-    `- machine: ${model}, ${availableParallelism()} cores available, node ${process.versions.node}, PyTorch ${(check as { torch?: string }).torch ?? '?'} (Debian python3-torch)`,
+    `- machine: ${machine()}, PyTorch ${(check as { torch?: string }).torch ?? '?'} (Debian python3-torch)`,
     `- date: ${new Date().toISOString().slice(0, 16)}Z; load average (1 min) is given per pair: the machine is shared`,
     '',
     'Each pair runs ours and PyTorch one after the other (the order alternates), one process each, the',
@@ -134,14 +104,5 @@ if (process.argv.includes('--write')) {
     ...rows.map((r) => `| ${r.label} | ${r.pairs.map((p) => `${p.ours.toFixed(1)} / ${p.torch.toFixed(1)} (${p.load.toFixed(0)})`).join('; ')} | ${ratio(r).toFixed(2)}× |`),
     '',
     ...[...oneThread].map(([m, s]) => `- ${m}: ours on ${cores} threads / ours on 1 thread (same rounds): ${s.toFixed(2)}×`),
-    '',
-  ];
-  const section = lines.join('\n');
-  const start = text.indexOf('## Against PyTorch');
-  if (start >= 0) {
-    const next = text.indexOf('\n## ', start + 3);
-    text = text.slice(0, start) + section + (next >= 0 ? text.slice(next + 1) : '');
-  } else text = text.replace(/\n*$/, '\n\n') + section;
-  writeFileSync(file, text);
-  console.log(`wrote the "Against PyTorch" section of ${fileURLToPath(file)}`);
+  ]);
 }

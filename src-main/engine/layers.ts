@@ -21,11 +21,8 @@ export interface BatchNormOut<T extends tf.Tensor> {
 
 /**
  * Batch normalisation over every axis but the last (channels). In training mode it normalises
- * with the batch statistics; otherwise with the given running statistics. `groups` > 1 splits the
- * batch (axis 0) into that many equal consecutive parts normalised with their own statistics, so
- * both views of a BYOL step can go through the network as one batch yet keep per-view BN; the
- * returned mean and variance are then averaged over the groups. They carry no gradient (they feed
- * the running averages only).
+ * with the batch statistics and returns them (they carry no gradient: they feed the running
+ * averages only); otherwise it normalises with the given running statistics.
  */
 export function batchNorm<T extends tf.Tensor>(
   x: T,
@@ -33,113 +30,70 @@ export function batchNorm<T extends tf.Tensor>(
   beta: tf.Tensor1D,
   running: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null,
   eps = 1e-5,
-  groups = 1,
-): BatchNormOut<T> {
-  return batchNormImpl(x, gamma, beta, running, eps, false, groups);
-}
-
-/** batchNorm followed by ReLU; on wasm the ReLU's gradient is folded into batch norm's. */
-export function batchNormRelu<T extends tf.Tensor>(
-  x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  running: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null,
-  eps = 1e-5,
-  groups = 1,
-): BatchNormOut<T> {
-  return batchNormImpl(x, gamma, beta, running, eps, true, groups);
-}
-
-function batchNormImpl<T extends tf.Tensor>(
-  x: T,
-  gamma: tf.Tensor1D,
-  beta: tf.Tensor1D,
-  running: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null,
-  eps: number,
-  relu: boolean,
-  groups: number,
 ): BatchNormOut<T> {
   if (running) {
     const y = x.sub(running.mean).mul(tf.rsqrt(running.variance.add(eps))).mul(gamma).add(beta) as T;
-    return { y: (relu ? tf.relu(y) : y) as T, mean: running.mean, variance: running.variance };
+    return { y, mean: running.mean, variance: running.variance };
   }
-  if (!Number.isInteger(groups) || groups < 1 || x.shape[0] % groups !== 0) {
-    throw new Error(`batchNorm: groups = ${groups} must be a positive integer dividing the batch size ${x.shape[0]}`);
-  }
-  if (trainingKernelsActive(tf.getBackend())) return fastBatchNormTrain(x, gamma, beta, eps, relu, groups);
-  const c = x.shape[x.rank - 1];
-  const xg = x.reshape([groups, -1, c]);
-  const { mean, variance } = tf.moments(xg, [1], true);
-  const y = xg.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta).reshape(x.shape) as T;
-  return {
-    y: (relu ? tf.relu(y) : y) as T,
-    mean: mean.mean(0).reshape([c]) as tf.Tensor1D,
-    variance: variance.mean(0).reshape([c]) as tf.Tensor1D,
-  };
+  if (trainingKernelsActive(tf.getBackend())) return fastBatchNormTrain(x, gamma, beta, eps);
+  const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
+  const y = x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta) as T;
+  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /**
- * Per-channel sums of x [G, mg, c] (or [mg, c] when G = 1), shaped like the statistics ([G, 1, c]
- * or [1, c]). A [1, m]·[m, c] matmul would make XNNPACK repack x as weights on every call
- * (~10 ns/element), and wasm's Sum over a non-last axis transposes first; its average pooling
- * streams x once. Two stages keep the pooling window moderate.
+ * Per-channel sums of x [m, c], shaped [1, c]. A [1, m]·[m, c] matmul would make XNNPACK repack x
+ * as weights on every call (~10 ns/element), and wasm's Sum over a non-last axis transposes first;
+ * its average pooling streams x once. Two stages keep the pooling window moderate.
  */
-function channelSum(x: tf.Tensor, groups: number, mg: number, c: number, statShape: number[]): tf.Tensor {
+function channelSum(x: tf.Tensor, m: number, c: number): tf.Tensor {
   let rows = 1;
-  while (rows * rows < mg && mg % (rows * 2) === 0) rows *= 2;
-  const cols = mg / rows;
-  const stage1 = tf.avgPool(x.reshape([groups, rows, cols, c]) as tf.Tensor4D, [1, cols], [1, cols], 'valid');
-  const stage2 = tf.avgPool(stage1.reshape([groups, rows, 1, c]) as tf.Tensor4D, [rows, 1], [rows, 1], 'valid');
-  return stage2.reshape(statShape).mul(mg);
+  while (rows * rows < m && m % (rows * 2) === 0) rows *= 2;
+  const cols = m / rows;
+  const stage1 = tf.avgPool(x.reshape([1, rows, cols, c]) as tf.Tensor4D, [1, cols], [1, cols], 'valid');
+  const stage2 = tf.avgPool(stage1.reshape([1, rows, 1, c]) as tf.Tensor4D, [rows, 1], [rows, 1], 'valid');
+  return stage2.reshape([1, c]).mul(m);
 }
 
 /**
  * Training-mode batch norm with a hand-written gradient made of a few large elementwise passes
- * and pooling reductions. Per group, with d = x − μ, ι = 1/√(σ² + eps), g = dy (masked by y > 0
- * when fused with ReLU), m rows: dβ = Σg, dγ = ι·Σg·d, dx = γι·g − γι³·(Σg·d/m)·d − γι·(Σg/m)
- * (the standard batch-norm backward, Ioffe & Szegedy 2015, rearranged into per-channel affine maps).
+ * and pooling reductions. With d = x − μ, ι = 1/√(σ² + eps), g = dy, m rows: dβ = Σg, dγ = ι·Σg·d,
+ * dx = γι·g − γι³·(Σg·d/m)·d − γι·(Σg/m) (the standard batch-norm backward, Ioffe & Szegedy 2015,
+ * rearranged into per-channel affine maps).
  */
-function fastBatchNormTrain<T extends tf.Tensor>(
-  x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu: boolean, groups: number,
-): BatchNormOut<T> {
+function fastBatchNormTrain<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): BatchNormOut<T> {
   let mean: tf.Tensor1D | undefined;
   let variance: tf.Tensor1D | undefined;
   const shape = x.shape;
   const c = shape[shape.length - 1];
-  const mg = x.size / c / groups;
-  // Two-dimensional shapes when there is one group: wasm's broadcasting is fastest on them.
-  const xShape = groups === 1 ? [mg, c] : [groups, mg, c];
-  const statShape = groups === 1 ? [1, c] : [groups, 1, c];
-  const sum = (t: tf.Tensor) => channelSum(t, groups, mg, c, statShape);
+  const m = x.size / c;
+  // Two-dimensional shapes: wasm's broadcasting is fastest on them.
+  const sum = (t: tf.Tensor) => channelSum(t, m, c);
   const f = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
     const [xi, g, b] = args as tf.Tensor[];
     const save = args[3] as tf.GradSaveFunc;
-    const xs = xi.reshape(xShape);
-    const mu = sum(xs).div(mg);
+    const xs = xi.reshape([m, c]);
+    const mu = sum(xs).div(m);
     const d = xs.sub(mu);
-    const v = sum(tf.square(d)).div(mg);
+    const v = sum(tf.square(d)).div(m);
     const inv = tf.rsqrt(v.add(eps));
-    let y = d.mul(inv.mul(g)).add(b);
-    if (relu) y = tf.relu(y);
+    const y = d.mul(inv.mul(g)).add(b);
     // The forward runs inside a tidy of the engine's: keep the statistics past it (released below).
-    mean = tf.keep(mu.reshape([groups, c]).mean(0) as tf.Tensor1D);
-    variance = tf.keep(v.reshape([groups, c]).mean(0) as tf.Tensor1D);
-    save([d, inv, g, ...(relu ? [y] : [])]);
+    mean = tf.keep(mu.reshape([c]) as tf.Tensor1D);
+    variance = tf.keep(v.reshape([c]) as tf.Tensor1D);
+    save([d, inv, g]);
     return {
       value: y.reshape(shape) as T,
       gradFunc: (dy: T, saved: tf.Tensor[]) => {
-        const [ds, is, gs, ys] = saved;
-        let g2 = dy.reshape(xShape);
-        if (relu) g2 = g2.mul(tf.step(ys));
+        const [ds, is, gs] = saved;
+        const g2 = dy.reshape([m, c]);
         const sg = sum(g2);
         const sgd = sum(g2.mul(ds));
         const gi = is.mul(gs);
-        const bc = gi.mul(is.square()).mul(sgd).div(-mg);
-        const cc = gi.mul(sg).div(-mg);
+        const bc = gi.mul(is.square()).mul(sgd).div(-m);
+        const cc = gi.mul(sg).div(-m);
         const dx = g2.mul(gi).add(ds.mul(bc)).add(cc).reshape(shape);
-        const dGamma = sgd.mul(is).reshape([groups, c]).sum(0);
-        const dBeta = sg.reshape([groups, c]).sum(0);
-        return [dx, dGamma, dBeta];
+        return [dx, sgd.mul(is).reshape([c]), sg.reshape([c])];
       },
     };
   });

@@ -1,87 +1,54 @@
 /**
  * The reference training step every backend is compared by (`dplab backends`, `npm run bench --
- * step --backend B`): one BYOL step of a small ConvNet on 32×32×3 images — 4 conv 3×3 (32-64-128-256)
- * + BN + ReLU, 2×2 max-pool after the first three, global average pool; projector 256→512 (BN,
- * ReLU)→128; linear predictor 128×128; symmetric 2 − 2cos loss; SGD with momentum; EMA target
- * (γ_a = 0.996). About 240 MFLOP per image. The loss is read back with `await data()` once per
- * step, so the figure is honest on GPU backends (which queue work) and legal on webgpu.
+ * step`, `npm run bench -- vs-pytorch`): the trainer's own step (engine/train/step.ts) on
+ * platform.md's reference model — 4 conv 3×3 (32-64-128-256) + BN + ReLU, 2×2 max-pool after the
+ * first three, global average pool; projector 256→512 (BN, ReLU)→128; linear predictor 128×128;
+ * symmetric 2 − 2cos loss; SGD with momentum; EMA target. About 240 MFLOP per image at 32×32×3.
+ * The step's one readback is an `await data()`, so the figure is honest on GPU backends (which
+ * queue work) and legal on webgpu. Measuring this and not a copy of the model means a speed-up
+ * the benches show is one users get.
  */
 import * as tf from '@tensorflow/tfjs';
-import { batchNormRelu, conv2d, dense, globalAvgPool, heNormal, maxPool2 } from './layers.ts';
+import { parseSetup, type Setup } from '../spec/setup.ts';
+import { buildNetworks, disposeNetworks, type Networks } from './train/networks.ts';
+import { sgdHyper, type SgdHyper } from './train/sgd.ts';
+import { trainStep } from './train/step.ts';
 
-const CHANNELS = [32, 64, 128, 256];
-const GAMMA_A = 0.996;
+/** The default setup with the reference model's predictor (linear) at B = `batch`, 32×32×3 images. */
+export function referenceSetup(batch = 64): Setup {
+  return parseSetup({
+    predictor: { kind: 'linear' },
+    data: { dataset: 'synthetic', synthetic: { size: 32, channels: 3, classes: 10, train: Math.max(128, batch), test: 16 } },
+    optim: { batchSize: batch },
+  });
+}
 
-type Params = Map<string, tf.Variable>;
-
-/** The reference model's online and target parameters with one momentum-SGD + EMA step. */
+/** The reference networks and two fixed random views; `step()` runs the trainer's step on them. */
 export class ReferenceStep {
-  private readonly online: Params = new Map();
-  private readonly target: Params = new Map();
-  private readonly momenta: Params = new Map();
+  readonly setup: Setup;
+  readonly nets: Networks;
+  readonly v1: tf.Tensor4D;
+  readonly v2: tf.Tensor4D;
+  private readonly hyper: SgdHyper;
+  private steps = 0;
 
-  constructor(seed = 1) {
-    const add = (name: string, t: tf.Tensor) => {
-      this.online.set(name, tf.variable(t, true, `ref_${name}_${seed}_${Math.random().toString(36).slice(2)}`));
-    };
-    let cin = 3;
-    CHANNELS.forEach((c, i) => {
-      add(`c${i}.w`, heNormal([3, 3, cin, c], 9 * cin, seed + i));
-      add(`c${i}.g`, tf.ones([c]));
-      add(`c${i}.b`, tf.zeros([c]));
-      cin = c;
-    });
-    add('p1.w', heNormal([256, 512], 256, seed + 10));
-    add('p1.g', tf.ones([512]));
-    add('p1.b', tf.zeros([512]));
-    add('p2.w', heNormal([512, 128], 512, seed + 11));
-    add('q.w', heNormal([128, 128], 128, seed + 12));
-    for (const [k, v] of this.online) {
-      if (k !== 'q.w') this.target.set(k, tf.variable(v.clone(), false));
-      this.momenta.set(k, tf.variable(tf.zerosLike(v), false));
-    }
+  constructor(readonly batch = 64) {
+    this.setup = referenceSetup(batch);
+    this.nets = buildNetworks(this.setup, { height: 32, width: 32, channels: 3 });
+    this.hyper = sgdHyper(this.setup);
+    this.v1 = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
+    this.v2 = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
   }
 
-  private project(p: Params, x: tf.Tensor4D): tf.Tensor2D {
-    const t = (k: string) => p.get(k) as unknown as tf.Tensor;
-    let h: tf.Tensor4D = x;
-    for (let i = 0; i < CHANNELS.length; i++) {
-      h = batchNormRelu(conv2d(h, t(`c${i}.w`) as tf.Tensor4D), t(`c${i}.g`) as tf.Tensor1D, t(`c${i}.b`) as tf.Tensor1D, null).y;
-      if (i < CHANNELS.length - 1) h = maxPool2(h);
-    }
-    const a = batchNormRelu(dense(globalAvgPool(h), t('p1.w') as tf.Tensor2D), t('p1.g') as tf.Tensor1D, t('p1.b') as tf.Tensor1D, null).y;
-    return dense(a, t('p2.w') as tf.Tensor2D);
-  }
-
-  /** One step on views v1, v2; resolves with the loss (the step's only readback). */
-  async step(v1: tf.Tensor4D, v2: tf.Tensor4D, lr = 0.05): Promise<number> {
-    const loss = tf.tidy(() => {
-      const z1t = this.project(this.target, v1);
-      const z2t = this.project(this.target, v2);
-      const q = this.online.get('q.w') as unknown as tf.Tensor2D;
-      const cos = (p: tf.Tensor2D, z: tf.Tensor2D) =>
-        tf.sum(tf.mul(p.div(p.norm('euclidean', 1, true)), z.div(z.norm('euclidean', 1, true))), 1).mean();
-      const { value, grads } = tf.variableGrads(() => {
-        const p1 = dense(this.project(this.online, v1), q);
-        const p2 = dense(this.project(this.online, v2), q);
-        return tf.sub(4, tf.mul(2, tf.add(cos(p1, z2t), cos(p2, z1t)))) as tf.Scalar;
-      }, [...this.online.values()]);
-      for (const [k, w] of this.online) {
-        const m = this.momenta.get(k)!;
-        const v = m.mul(0.9).add(grads[w.name]!);
-        m.assign(v);
-        w.assign(w.sub(v.mul(lr)));
-      }
-      for (const [k, t] of this.target) t.assign(t.mul(GAMMA_A).add(this.online.get(k)!.mul(1 - GAMMA_A)));
-      return value;
-    });
-    const l = (await loss.data())[0]!;
-    loss.dispose();
-    return l;
+  /** One trainer step; resolves with the loss (read back with the step's one transfer). */
+  async step(): Promise<number> {
+    const r = await trainStep(this.nets, this.setup, this.hyper, this.v1, this.v2, this.steps++);
+    return r.loss;
   }
 
   dispose(): void {
-    tf.dispose([...this.online.values(), ...this.target.values(), ...this.momenta.values()]);
+    disposeNetworks(this.nets);
+    tf.dispose([this.v1, this.v2]);
   }
 }
 
@@ -100,23 +67,20 @@ export interface StepRate {
  * until `budgetMs` has passed (at least one, at most `maxSteps`); reports the median step.
  */
 export async function measureReferenceStep(batch: number, budgetMs = 3000, maxSteps = 50): Promise<StepRate> {
-  const net = new ReferenceStep(1);
-  const v1 = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 7) as tf.Tensor4D;
-  const v2 = tf.randomUniform([batch, 32, 32, 3], 0, 1, 'float32', 8) as tf.Tensor4D;
+  const ref = new ReferenceStep(batch);
   try {
-    let loss = await net.step(v1, v2);
+    let loss = await ref.step();
     const times: number[] = [];
     const t0 = performance.now();
     while (times.length < maxSteps && (times.length === 0 || performance.now() - t0 < budgetMs)) {
       const s = performance.now();
-      loss = await net.step(v1, v2);
+      loss = await ref.step();
       times.push(performance.now() - s);
     }
     times.sort((a, b) => a - b);
     const ms = times[Math.floor(times.length / 2)]!;
     return { batch, steps: times.length, msPerStep: ms, imagesPerSec: (batch * 1000) / ms, loss };
   } finally {
-    net.dispose();
-    tf.dispose([v1, v2]);
+    ref.dispose();
   }
 }
