@@ -36,11 +36,12 @@ export interface ForwardMode {
 export class ParamBuilder {
   readonly params: Params = new Map();
   readonly running: Params = new Map();
-  constructor(private readonly rootSeed: number) {}
+  /** `stream` names the seed stream: 'init' for the online network, another name for an independent draw. */
+  constructor(private readonly rootSeed: number, private readonly stream = 'init') {}
 
-  /** A weight with He-normal init; the seed depends only on the root seed and the name. */
+  /** A weight with He-normal init; the seed depends only on the root seed, the stream and the name. */
   weight(name: string, shape: number[], fanIn: number): void {
-    const init = heNormal(shape, fanIn, deriveSeed(this.rootSeed, 'init', hashName(name)));
+    const init = heNormal(shape, fanIn, deriveSeed(this.rootSeed, this.stream, hashName(name)));
     this.params.set(name, tf.variable(init, true));
     init.dispose();
   }
@@ -48,7 +49,7 @@ export class ParamBuilder {
   /** A PyTorch-Linear-style uniform(±1/sqrt(fanIn)) weight, used by the linear predictor. */
   uniform(name: string, shape: number[], fanIn: number): void {
     const b = 1 / Math.sqrt(fanIn);
-    const init = tf.randomUniform(shape, -b, b, 'float32', deriveSeed(this.rootSeed, 'init', hashName(name)));
+    const init = tf.randomUniform(shape, -b, b, 'float32', deriveSeed(this.rootSeed, this.stream, hashName(name)));
     this.params.set(name, tf.variable(init, true));
     init.dispose();
   }
@@ -207,9 +208,12 @@ export interface Backbone {
   project(h: tf.Tensor2D, p: Params, mode: ForwardMode): tf.Tensor2D;
 }
 
-/** Builds encoder + projector parameters for a setup and an input shape, seeded from the root seed. */
-export function buildBackbone(setup: Setup, input: InputShape): Backbone {
-  const b = new ParamBuilder(setup.seed);
+/**
+ * Builds encoder + projector parameters for a setup and an input shape, seeded from the root seed
+ * (`stream` 'init'; another stream draws an independent initialisation of the same shapes).
+ */
+export function buildBackbone(setup: Setup, input: InputShape, stream = 'init'): Backbone {
+  const b = new ParamBuilder(setup.seed, stream);
   const encoder = setup.encoder.kind === 'convnet' ? buildConvNet(b, setup.encoder, input) : buildResNet18(b, input);
   const { hidden, out } = setup.projector;
   b.weight('proj.l1.w', [encoder.featureDim, hidden], encoder.featureDim);

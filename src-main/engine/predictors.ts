@@ -54,10 +54,16 @@ export function directPredWeights(fHat: ArrayLike<number>, d: number, eps: numbe
   return W;
 }
 
-/** DirectCopy's predictor: W_p = F̂ / λ_max(F̂) + εI (d×d row-major). */
-export function directCopyWeights(fHat: ArrayLike<number>, d: number, eps: number): Float64Array {
-  const { values } = eigh(fHat, d);
-  const lmax = values[0]! > 0 ? values[0]! : 1;
+/**
+ * DirectCopy's predictor (d×d row-major): W_p = F̂ / λ_max(F̂) + εI ('lambda-max', ours) or
+ * F̂ + εI ('none', the official code's `balance_type=direct`, `dyn_convert=1`).
+ */
+export function directCopyWeights(fHat: ArrayLike<number>, d: number, eps: number, normalize: 'lambda-max' | 'none' = 'lambda-max'): Float64Array {
+  let lmax = 1;
+  if (normalize === 'lambda-max') {
+    const top = eigh(fHat, d).values[0]!;
+    if (top > 0) lmax = top;
+  }
   const W = new Float64Array(d * d);
   for (let i = 0; i < d * d; i++) W[i] = fHat[i]! / lmax;
   for (let i = 0; i < d; i++) W[i * d + i] += eps;
@@ -81,6 +87,11 @@ function setWp(p: Params, W: Float64Array, d: number): Float64Array {
   t.dispose();
   // What the predictor now holds (float32), so spectra match the weights exactly.
   return Float64Array.from(w32);
+}
+
+/** Whether a closed-form predictor sets W_p after step `step` (0-based), per its `freq` and `freqPhase`. */
+export function setsWpAt(step: number, cfg: { freq: number; freqPhase: 'last' | 'first' }): boolean {
+  return (cfg.freqPhase === 'first' ? step : step + 1) % cfg.freq === 0;
 }
 
 function closedFormSgdAt(step: number, cfg: PredictorSetup): boolean {
@@ -144,7 +155,7 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     wp: linearWp,
     sgdAt: closedFormSgdAt,
     afterStep(p, fHat, d, step, cfg) {
-      if (cfg.kind !== 'directpred' || !fHat || (step + 1) % cfg.freq !== 0) return;
+      if (cfg.kind !== 'directpred' || !fHat || !setsWpAt(step, cfg)) return;
       return setWp(p, directPredWeights(fHat, d, cfg.eps), d);
     },
   },
@@ -157,8 +168,8 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     wp: linearWp,
     sgdAt: closedFormSgdAt,
     afterStep(p, fHat, d, step, cfg) {
-      if (cfg.kind !== 'directcopy' || !fHat || (step + 1) % cfg.freq !== 0) return;
-      return setWp(p, directCopyWeights(fHat, d, cfg.eps), d);
+      if (cfg.kind !== 'directcopy' || !fHat || !setsWpAt(step, cfg)) return;
+      return setWp(p, directCopyWeights(fHat, d, cfg.eps, cfg.normalize), d);
     },
   },
 };

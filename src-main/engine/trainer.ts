@@ -12,7 +12,7 @@ import type { Setup } from '../spec/setup.ts';
 import type { RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
 import { fHatRho } from './predictors.ts';
 import { APP_VERSION } from '../spec/version.ts';
-import { setupHash } from '../spec/hash.ts';
+import { setupHash, setupHashes } from '../spec/hash.ts';
 import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
@@ -78,7 +78,8 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const backend = await initBackend(opts.backend ?? 'auto', { threads: opts.threads });
   const data = opts.dataset ?? (await loadDataset(setup.data, { seed: setup.seed }));
   const hash = setupHash(setup);
-  if (opts.resumeFrom && opts.resumeFrom.setupHash !== hash) {
+  // A checkpoint taken before a schema upgrade names the setup by its hash of then.
+  if (opts.resumeFrom && !setupHashes(setup).includes(opts.resumeFrom.setupHash)) {
     throw new TrainingError('the checkpoint belongs to a different setup (setup hash differs)');
   }
   const B = setup.optim.batchSize;

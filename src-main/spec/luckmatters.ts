@@ -28,14 +28,19 @@ export interface LuckmattersSetup {
 }
 
 /**
- * Our loss averages the two symmetrised terms, ½[ℓ(p₁,t₂) + ℓ(p₂,t₁)] (engine/train/objective.ts);
- * the official code sums them. Gradients are therefore half as large here, and the same SGD-with-decay
- * dynamics need lr_official = lr/2 and weight_decay_official = 2·weight_decay.
+ * Our loss per the official one's, by the setup's `lossReduction`: 'sum' adds the two symmetric
+ * terms ℓ(p₁,t₂) + ℓ(p₂,t₁) as the official code does (1: same gradients), 'mean' averages them
+ * (½: half the gradient, so the same SGD-with-decay dynamics need lr_official = lr/2 and
+ * weight_decay_official = 2·weight_decay). Setups of version 1 were trained with 'mean'.
  */
-export const OUR_LOSS_PER_OFFICIAL = 0.5;
+export const OUR_LOSS_PER_OFFICIAL: Readonly<Record<Setup['lossReduction'], number>> = { sum: 1, mean: 0.5 };
 
 function num(v: number): string {
   return String(Number(v.toPrecision(12)));
+}
+
+function phaseWhy(phase: string): Unmapped {
+  return { path: 'predictor.freqPhase', value: phase, why: 'the official code sets W_p after steps 0, freq, 2·freq, … (niter % predictor_freq == 0; predictor.freqPhase "first")' };
 }
 
 /** Translates one validated setup into the official code's overrides. */
@@ -71,6 +76,8 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
     case 'mlp':
       set('network.predictor_head.mlp_hidden_size', p.hidden);
       set('trainer.predictor_params.normalization', 'bn');
+      // Our 2-layer predictor's BN has γ, β; the official default has none.
+      set('trainer.predictor_params.has_bn_affine', true);
       set('trainer.predictor_reg', null);
       break;
     case 'directpred':
@@ -81,6 +88,7 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
       set('trainer.predictor_freq', p.freq);
       set('trainer.dyn_lambda', p.rho);
       set('trainer.dyn_eps', p.eps);
+      if (p.freq > 1 && p.freqPhase === 'last') unmapped.push(phaseWhy(p.freqPhase));
       break;
     case 'directcopy':
       linear();
@@ -91,7 +99,10 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
       set('trainer.predictor_freq', p.freq);
       set('trainer.dyn_lambda', p.rho);
       set('trainer.dyn_eps', p.eps);
-      translated.push('trainer.dyn_eps: the official DirectCopy is W_p = F̂ + εI with F̂ unnormalised; the lab uses F̂/λ_max + εI, so ε means a different thing there');
+      if (p.freq > 1 && p.freqPhase === 'last') unmapped.push(phaseWhy(p.freqPhase));
+      if (p.normalize === 'lambda-max') {
+        unmapped.push({ path: 'predictor.normalize', value: p.normalize, why: 'the official DirectCopy is W_p = F̂ + εI with F̂ unnormalised (predictor.normalize "none"); with "lambda-max" ε is relative to λ_max(F̂) here and to F̂\'s raw scale there' });
+      }
       break;
   }
 
@@ -99,20 +110,27 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
   else unmapped.push({ path: 'encoder', value: s.encoder, why: 'the official code trains ResNet-18 (network.name=resnet18)' });
   set('network.projection_head.mlp_hidden_size', s.projector.hidden);
   set('network.projection_head.projection_size', s.projector.out);
+  set('trainer.projector_params.has_bn_affine', s.projector.bnAffine);
+  if (s.method === 'byol' && s.targetInit === 'copy') {
+    unmapped.push({ path: 'targetInit', value: 'copy', why: 'the official target starts from its own random initialisation (byol_trainer.py: `# self.initializes_target_network()`); no option copies the online weights' });
+  }
   if (p.kind === 'mlp') set('network.predictor_head.projection_size', s.projector.out);
   set('trainer.use_l2_normalization', s.loss === 'cosine');
 
-  const wd = s.optim.weightDecay / OUR_LOSS_PER_OFFICIAL;
-  set('optimizer.params.lr', s.optim.lr * OUR_LOSS_PER_OFFICIAL);
+  const k = OUR_LOSS_PER_OFFICIAL[s.lossReduction];
+  const wd = s.optim.weightDecay / k;
+  set('optimizer.params.lr', s.optim.lr * k);
   set('optimizer.params.momentum', s.optim.momentum);
-  set('optimizer.params.weight_decay', s.optim.weightDecay / OUR_LOSS_PER_OFFICIAL);
-  translated.push(`optimizer.params.lr = lr/2 and weight_decay = 2·weightDecay: the lab averages the two symmetric loss terms, the official code sums them (${num(s.optim.lr)} → ${num(s.optim.lr * OUR_LOSS_PER_OFFICIAL)}, ${num(s.optim.weightDecay)} → ${num(wd)})`);
+  set('optimizer.params.weight_decay', wd);
+  if (k !== 1) {
+    translated.push(`optimizer.params.lr = lr/2 and weight_decay = 2·weightDecay: this setup averages the two symmetric loss terms (lossReduction "mean"), the official code sums them (${num(s.optim.lr)} → ${num(s.optim.lr * k)}, ${num(s.optim.weightDecay)} → ${num(wd)})`);
+  }
   const alphaP = s.optim.predictorLrRatio;
   if (alphaP !== 1 || s.optim.predictorWeightDecay !== s.optim.weightDecay) {
     set('predictor_optimizer_same', false);
-    set('predictor_optimizer.params.lr', s.optim.lr * alphaP * OUR_LOSS_PER_OFFICIAL);
+    set('predictor_optimizer.params.lr', s.optim.lr * alphaP * k);
     set('predictor_optimizer.params.momentum', s.optim.momentum);
-    set('predictor_optimizer.params.weight_decay', s.optim.predictorWeightDecay / OUR_LOSS_PER_OFFICIAL);
+    set('predictor_optimizer.params.weight_decay', s.optim.predictorWeightDecay / k);
   }
   set('trainer.batch_size', s.optim.batchSize);
   if (Number.isInteger(s.optim.epochs)) set('trainer.max_epochs', s.optim.epochs);
@@ -121,6 +139,7 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
     unmapped.push({ path: 'optim.epochs', value: s.optim.epochs, why: 'the official code trains whole epochs (rounded up)' });
   }
   if (s.optim.maxSteps !== undefined) unmapped.push({ path: 'optim.maxSteps', value: s.optim.maxSteps, why: 'the official code stops after max_epochs only' });
+  if (s.optim.lastBatch === 'drop') unmapped.push({ path: 'optim.lastBatch', value: 'drop', why: 'the official DataLoader keeps the last partial batch (drop_last=False is fixed in byol_trainer.py)' });
 
   set('aug.prob_hflip', s.augment.flip ? 0.5 : 0);
   set('aug.prob_grayscale', s.augment.grayscale);

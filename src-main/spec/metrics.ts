@@ -3,6 +3,7 @@
  * CLI, archive and charts, and the pure computations of the paper's spectral quantities.
  */
 import { eigh } from '../math/eigh.ts';
+import { checkSetup } from './setup.ts';
 
 /** Description of a logged scalar. */
 export interface MetricInfo {
@@ -15,7 +16,12 @@ export interface MetricInfo {
 
 /** The registry of scalar metrics; adding one here makes it known to every view. */
 export const METRICS: Record<string, MetricInfo> = {
-  loss: { name: 'loss', label: 'loss', description: 'symmetrised BYOL loss of the step (2 − 2cos, or squared error)', better: 'lower' },
+  loss: {
+    name: 'loss',
+    label: 'loss',
+    description: 'symmetrised BYOL loss of the step, ℓ(p₁,t₂) + ℓ(p₂,t₁) with ℓ = 2 − 2cos (0–8) or the squared error; half that for setups that average the terms (lossReduction "mean", every version-1 setup)',
+    better: 'lower',
+  },
   imagesPerSec: { name: 'imagesPerSec', label: 'images/s', description: 'training throughput (images of the batch per second)', better: 'higher' },
   lr: { name: 'lr', label: 'lr', description: 'learning rate α of the step', better: 'none' },
   collapseStd: {
@@ -34,6 +40,18 @@ export const METRICS: Record<string, MetricInfo> = {
   knnAcc: { name: 'knnAcc', label: 'kNN accuracy', description: 'k-nearest-neighbour accuracy on the held-out split', better: 'higher' },
   asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none' },
 };
+
+/**
+ * The scale of a run's loss, from its setup as stored (any version): the loss kind and whether the
+ * two symmetric terms are summed (0–8 for 2 − 2cos, the official code's scale) or averaged (0–4).
+ */
+export function lossScaleLabel(setup: unknown): string {
+  const r = checkSetup(setup ?? {});
+  const kind = r.ok ? r.setup.loss : 'cosine';
+  const sum = !r.ok || r.setup.lossReduction === 'sum';
+  if (kind === 'mse') return sum ? 'squared error, two terms summed' : 'squared error, mean of two terms';
+  return sum ? '2 − 2cos, two terms summed: 0–8' : '2 − 2cos, mean of two terms: 0–4';
+}
 
 /** The paper's Fig. 2 quantities at one step. */
 export interface Spectra {

@@ -9,6 +9,15 @@ import { z } from 'zod';
 const unit = z.number().finite().min(0).max(1);
 const nonNegative = z.number().finite().nonnegative();
 
+/**
+ * Which step of each block of `freq` steps sets W_p from F̂ (0-based step t): 'last', after step t
+ * with (t + 1) % freq == 0 (ours, so the first W_p is set after `freq` SGD steps), or 'first', after
+ * step t with t % freq == 0 (official code: luckmatters ssl/real-dataset/byol_trainer.py,
+ * `regulate_predictor`: `niter % predictor_freq == 0`, called after the optimiser step with niter
+ * starting at 0). Identical when freq = 1.
+ */
+const freqPhase = z.enum(['last', 'first']).default('last');
+
 const none = z.strictObject({ kind: z.literal('none') }).describe('identity: no predictor');
 const linear = z
   .strictObject({
@@ -33,6 +42,7 @@ const directpred = z
     eps: nonNegative.default(0.1),
     /** Set W_p from F̂ every `freq` steps; SGD-trained in between when freq > 1. */
     freq: z.number().int().min(1).max(100000).default(1),
+    freqPhase,
     bias: z.boolean().default(false),
   })
   .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂');
@@ -42,8 +52,16 @@ const directcopy = z
     rho: unit.default(0.3),
     eps: nonNegative.default(0.1),
     freq: z.number().int().min(1).max(100000).default(1),
+    freqPhase,
+    /**
+     * Scale of F̂ in W_p = F̂/c + εI: 'lambda-max' divides by λ_max(F̂) (ours, so ε is relative to
+     * the top eigenvalue, as DirectPred's p_j are) or 'none' uses F̂ as estimated (official code:
+     * luckmatters ssl/real-dataset/byol_trainer.py `compute_w_corr` with `balance_type=direct`,
+     * `dyn_convert=1`: `M + dyn_eps·I`, so ε is relative to F̂'s raw scale).
+     */
+    normalize: z.enum(['lambda-max', 'none']).default('lambda-max'),
   })
-  .describe('DirectCopy: W_p = F̂ / λ_max(F̂) + εI');
+  .describe('DirectCopy: W_p = F̂/λ_max(F̂) + εI, or F̂ + εI');
 
 /** The predictor part of a setup: one branch per kind, in the order the UI lists them. */
 export const PredictorSchema = z.discriminatedUnion('kind', [none, linear, mlp, directpred, directcopy]);

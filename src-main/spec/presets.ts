@@ -47,14 +47,26 @@ export const SETUP_PRESETS: SetupPreset[] = [
   {
     id: 'directpred-freq5',
     label: 'DirectPred, freq 5',
-    description: 'W_p set every 5 steps, SGD-trained in between (the longer-run setting of Table 8).',
-    setup: { method: 'byol', predictor: { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 5, bias: false } },
+    description: 'W_p set every 5 steps (after steps 0, 5, 10, … as the official code), SGD-trained in between (the longer-run setting of Table 8).',
+    setup: { method: 'byol', predictor: { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 5, freqPhase: 'first', bias: false } },
   },
   {
     id: 'directcopy',
     label: 'DirectCopy',
-    description: 'W_p = F̂ / λ_max + εI (the later DirectCopy variant of the official code).',
+    description: 'W_p = F̂ / λ_max + εI, no eigendecomposition (DirectCopy; the official code uses F̂ + εI unnormalised: predictor.normalize "none").',
     setup: { method: 'byol', predictor: { kind: 'directcopy', rho: 0.3, eps: 0.1, freq: 1 } },
+  },
+  {
+    id: 'directpred-official',
+    label: 'DirectPred as the official code runs it',
+    description: 'The official README command (ρ 0.3, ε 0.01, freq 1) with every reference-code option at its official value: target from its own random init, projector BN without γ/β, last partial batch kept.',
+    setup: {
+      method: 'byol',
+      targetInit: 'random',
+      projector: { bnAffine: false },
+      optim: { lastBatch: 'keep' },
+      predictor: { kind: 'directpred', rho: 0.3, eps: 0.01, freq: 1, freqPhase: 'first', bias: false },
+    },
   },
   {
     id: 'simsiam',

@@ -7,8 +7,13 @@
 import { z } from 'zod';
 import { PredictorSchema } from './predictors.ts';
 
-/** Version of the setup format; bump it and add a migration in `migrateSetup` when fields change. */
-export const SETUP_VERSION = 1;
+/**
+ * Version of the setup format; bump it and add an entry to `MIGRATIONS` when fields change.
+ * v2: the symmetrised loss is summed over its two terms (v1 averaged them: `lossReduction`), and the
+ * reference-code options `targetInit`, `projector.bnAffine`, `optim.lastBatch`, `predictor.freqPhase`,
+ * `predictor.normalize` (DirectCopy).
+ */
+export const SETUP_VERSION = 2;
 
 const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
@@ -35,6 +40,12 @@ export const ProjectorSchema = z.strictObject({
   hidden: z.number().int().min(1).max(8192).default(512),
   /** Output width d: the predictor input f ∈ R^d, so F̂ is d×d. */
   out: z.number().int().min(2).max(4096).default(128),
+  /**
+   * Whether the projector's BN has a trainable scale γ and shift β. Ours: true. Official code: false
+   * (luckmatters ssl/real-dataset/config/byol_config.yaml, `trainer.projector_params.has_bn_affine: false`,
+   * read by models/mlp_head.py as `nn.BatchNorm1d(size, affine=has_bn_affine)`).
+   */
+  bnAffine: z.boolean().default(true),
 });
 
 export const OptimSchema = z.strictObject({
@@ -51,6 +62,12 @@ export const OptimSchema = z.strictObject({
   epochs: z.number().finite().positive().max(10000).default(100),
   /** Optional cap on optimisation steps (short runs, tests); the run ends at whichever comes first. */
   maxSteps: z.number().int().positive().optional(),
+  /**
+   * The last batch of an epoch when B does not divide N: 'drop' it (ours: ⌊N/B⌋ steps per epoch) or
+   * 'keep' it as a smaller batch (⌈N/B⌉ steps). Official code: 'keep' (luckmatters
+   * ssl/real-dataset/byol_trainer.py, `DataLoader(…, drop_last=False, shuffle=True)` in `train`).
+   */
+  lastBatch: z.enum(['drop', 'keep']).default('drop'),
 });
 
 export const AugmentSchema = z.strictObject({
@@ -113,11 +130,26 @@ const BaseSetupSchema = z.strictObject({
   /** γ_a: EMA momentum of the target (BYOL); the paper's β is (1 − γ_a)/α. */
   emaMomentum: unit.default(0.996),
   stopGradient: z.boolean().default(true),
-  predictor: PredictorSchema.default({ kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false }),
+  predictor: PredictorSchema.default({ kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, freqPhase: 'last', bias: false }),
   encoder: EncoderSchema.default({ kind: 'convnet', widths: [32, 64, 128, 256], residual: false }),
-  projector: ProjectorSchema.default({ hidden: 512, out: 128 }),
+  projector: ProjectorSchema.default({ hidden: 512, out: 128, bnAffine: true }),
   /** cosine: symmetrised 2 − 2cos(p, z); mse: symmetrised ‖p − z‖² without l2 normalisation. */
   loss: z.enum(['cosine', 'mse']).default('cosine'),
+  /**
+   * How the two symmetric terms combine: 'sum' ℓ(p₁,t₂) + ℓ(p₂,t₁) (0–8 for 2 − 2cos) or 'mean'
+   * ½[ℓ(p₁,t₂) + ℓ(p₂,t₁)] (0–4; half the gradient, so lr 0.03 / wd 4e-4 then act as the official
+   * code's lr 0.015 / wd 8e-4). Official code: 'sum' (luckmatters ssl/real-dataset/byol_trainer.py,
+   * `update`: `loss = regression_loss(p₁, t₁); loss += regression_loss(p₂, t₂); return loss.mean()`,
+   * each term −2cos, so its logged loss is ours − 4). Setups of version 1 were trained with 'mean'.
+   */
+  lossReduction: z.enum(['sum', 'mean']).default('sum'),
+  /**
+   * The BYOL target's initial weights W_a(0): a 'copy' of the online network (ours, BYOL's paper) or
+   * an independent 'random' initialisation (official code: luckmatters ssl/real-dataset/main.py builds
+   * `target_network` as a second ResNet18 and byol_trainer.py's `train` has
+   * `# self.initializes_target_network()` commented out). SimSiam has no separate target: ignored.
+   */
+  targetInit: z.enum(['copy', 'random']).default('copy'),
   optim: OptimSchema.default({
     lr: 0.03,
     momentum: 0.9,
@@ -126,6 +158,7 @@ const BaseSetupSchema = z.strictObject({
     predictorLrRatio: 1,
     batchSize: 128,
     epochs: 100,
+    lastBatch: 'drop',
   }),
   augment: AugmentSchema.default({
     cropScale: [0.2, 1],
@@ -201,17 +234,93 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
   return out;
 }
 
-/** Upgrades older setup versions in place of the caller; today only version 1 exists. */
+/**
+ * One step of the setup format: the fields version `from` + 1 added, each with the value that keeps
+ * a version-`from` setup meaning what it meant (the archive stores every run's full setup, so a
+ * run trained before keeps its training). `legacy` is written only where it differs from the default.
+ */
+interface Migration {
+  from: number;
+  added: { path: string; legacy: unknown }[];
+}
+
+/** The upgrades, oldest first; a field added in a version is listed under the version before it. */
+const MIGRATIONS: readonly Migration[] = [
+  {
+    from: 1,
+    added: [
+      { path: 'lossReduction', legacy: 'mean' },
+      { path: 'targetInit', legacy: 'copy' },
+      { path: 'projector.bnAffine', legacy: true },
+      { path: 'optim.lastBatch', legacy: 'drop' },
+      { path: 'predictor.freqPhase', legacy: 'last' },
+      { path: 'predictor.normalize', legacy: 'lambda-max' },
+    ],
+  },
+];
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** The value a field of `group`'s kind would take, or false when that kind has no such field. */
+function fieldAllowed(obj: Record<string, unknown>, path: string): boolean {
+  const dot = path.lastIndexOf('.');
+  if (dot < 0) return true;
+  const group = path.slice(0, dot);
+  const kinds = indexSchema().kinds.get(group);
+  if (!kinds) return true;
+  const kind = getAtPath(obj, `${group}.kind`);
+  const fields = typeof kind === 'string' ? kinds.get(kind) : undefined;
+  return !!fields?.has(path.slice(dot + 1));
+}
+
+/** Upgrades an older setup version to the current one (a setup without `version` is current). */
 function migrateSetup(raw: unknown): unknown {
-  if (raw && typeof raw === 'object' && !Array.isArray(raw)) {
-    const v = (raw as { version?: unknown }).version;
-    if (typeof v === 'number' && v > SETUP_VERSION) {
-      throw new SetupError([
-        { path: 'version', message: `setup version ${v} is newer than this lab understands (${SETUP_VERSION}); update DirectPred Lab` },
-      ]);
+  if (!isRecord(raw)) return raw;
+  const v = raw.version;
+  if (typeof v === 'number' && v > SETUP_VERSION) {
+    throw new SetupError([
+      { path: 'version', message: `setup version ${v} is newer than this lab understands (${SETUP_VERSION}); update DirectPred Lab` },
+    ]);
+  }
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v === SETUP_VERSION) return raw;
+  let out: Record<string, unknown> = raw;
+  for (const m of MIGRATIONS) {
+    if (m.from < v) continue;
+    for (const { path, legacy } of m.added) {
+      if (getAtPath(out, path) !== undefined || !fieldAllowed(out, path)) continue;
+      const parent = path.includes('.') ? getAtPath(out, path.slice(0, path.lastIndexOf('.'))) : out;
+      // A group left out takes its defaults, which only hold for the new version: fill it in.
+      if (path.includes('.') && !isRecord(parent)) continue;
+      out = setAtPath(out, path, legacy);
     }
   }
-  return raw;
+  return { ...out, version: SETUP_VERSION };
+}
+
+/**
+ * The same setup as each earlier version wrote it (newest first), when it can be written there: the
+ * fields added since carry their legacy values. Checkpoints record the setup hash of the version that
+ * made them, so a run interrupted before an upgrade still resumes (`setupHashes` in spec/hash.ts).
+ */
+export function earlierSetupForms(setup: Setup): Record<string, unknown>[] {
+  const forms: Record<string, unknown>[] = [];
+  let cur: Record<string, unknown> = structuredClone(setup) as unknown as Record<string, unknown>;
+  for (let i = MIGRATIONS.length - 1; i >= 0; i--) {
+    const m = MIGRATIONS[i]!;
+    for (const { path, legacy } of m.added) {
+      const have = getAtPath(cur, path);
+      if (have === undefined) continue;
+      if (canonicalJson(have) !== canonicalJson(legacy)) return forms;
+      const dot = path.lastIndexOf('.');
+      const parent = dot < 0 ? cur : (getAtPath(cur, path.slice(0, dot)) as Record<string, unknown>);
+      delete parent[path.slice(dot + 1)];
+    }
+    cur = { ...cur, version: m.from };
+    forms.push(structuredClone(cur));
+  }
+  return forms;
 }
 
 /** Validates without throwing: either the full setup or the list of issues with field paths. */

@@ -10,7 +10,9 @@ test('defaults follow the paper STL-10 setup', () => {
   assert.equal(s.optim.weightDecay, 4e-4);
   assert.equal(s.emaMomentum, 0.996);
   assert.equal(s.optim.batchSize, 128);
-  assert.deepEqual(s.predictor, { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false });
+  assert.deepEqual(s.predictor, { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, freqPhase: 'last', bias: false });
+  // The official code sums the two symmetric loss terms; so do the defaults (lr and wd mean what they mean there).
+  assert.equal(s.lossReduction, 'sum');
   assert.equal(s.data.dataset, 'fashion-mnist-sample');
 });
 

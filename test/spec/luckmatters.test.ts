@@ -39,13 +39,56 @@ test('the lab’s DirectPred setup gives the official README command’s options
     },
     { seed: '1', method: 'byol', max: '100', bias: 'false', norm: 'no_normalization', hidden: 'null', reg: 'corr', freq: '1', lambda: '0.3', eps: '0.01', balance: 'boost_scale' },
   );
-  // Our averaged loss has half the official summed loss's gradient: lr/2, 2·weight decay, same dynamics.
-  assert.equal(o['optimizer.params.lr'], '0.015');
-  assert.equal(o['optimizer.params.weight_decay'], '0.0008');
+  // Both sum the two symmetric loss terms: lr and weight decay carry over unchanged.
+  assert.equal(o['optimizer.params.lr'], '0.03');
+  assert.equal(o['optimizer.params.weight_decay'], '0.0004');
+  assert.ok(!t.translated.some((x) => /optimizer\.params\.lr/.test(x)));
   assert.equal(o['trainer.m'], '0.996');
   assert.equal(o['network.name'], 'resnet18');
   assert.ok(!t.unmapped.some((u) => u.path === 'encoder'));
+});
+
+test('a setup with the averaged loss (every version-1 setup) is translated: lr/2, 2·weight decay, the predictor’s too', () => {
+  const s = parseSetup({ lossReduction: 'mean', optim: { predictorLrRatio: 10 } });
+  const t = luckmattersSetup(s);
+  const o = Object.fromEntries(t.overrides);
+  // Our averaged loss has half the official summed loss's gradient: lr/2, 2·weight decay, same dynamics.
+  assert.equal(o['optimizer.params.lr'], '0.015');
+  assert.equal(o['optimizer.params.weight_decay'], '0.0008');
+  assert.equal(o['predictor_optimizer.params.lr'], '0.15');
+  assert.equal(o['predictor_optimizer.params.weight_decay'], '0.0008');
   assert.ok(t.translated.some((x) => /averages the two symmetric loss terms/.test(x)));
+  const v1 = luckmattersSetup(parseSetup({ version: 1 }));
+  assert.equal(Object.fromEntries(v1.overrides)['optimizer.params.lr'], '0.015', 'a v1 setup keeps the meaning it was trained with');
+});
+
+test('reference-code options: official values map to the official defaults, ours are named where no option exists', () => {
+  const official = luckmattersSetup(parseSetup({
+    targetInit: 'random', projector: { bnAffine: false }, optim: { lastBatch: 'keep' },
+    predictor: { kind: 'directpred', freq: 5, freqPhase: 'first' }, encoder: { kind: 'resnet18' },
+  }));
+  const o = Object.fromEntries(official.overrides);
+  assert.equal(o['trainer.projector_params.has_bn_affine'], 'false');
+  assert.equal(o['trainer.predictor_freq'], '5');
+  const paths = official.unmapped.map((u) => u.path);
+  for (const p of ['targetInit', 'optim.lastBatch', 'predictor.freqPhase', 'projector.bnAffine']) assert.ok(!paths.includes(p), p);
+
+  const ours = luckmattersSetup(parseSetup({ predictor: { kind: 'directpred', freq: 5 } }));
+  assert.equal(Object.fromEntries(ours.overrides)['trainer.projector_params.has_bn_affine'], 'true');
+  const why = new Map(ours.unmapped.map((u) => [u.path, u.why]));
+  assert.match(why.get('targetInit')!, /initializes_target_network/);
+  assert.match(why.get('optim.lastBatch')!, /drop_last=False/);
+  assert.match(why.get('predictor.freqPhase')!, /niter % predictor_freq == 0/);
+  // freq = 1: both phases set W_p after every step, nothing to report.
+  assert.ok(!luckmattersSetup(parseSetup({})).unmapped.some((u) => u.path === 'predictor.freqPhase'));
+  // SimSiam has no separate target to initialise.
+  assert.ok(!luckmattersSetup(parseSetup({ method: 'simsiam' })).unmapped.some((u) => u.path === 'targetInit'));
+
+  const dc = (normalize: string) => luckmattersSetup(parseSetup({ predictor: { kind: 'directcopy', normalize } })).unmapped.some((u) => u.path === 'predictor.normalize');
+  assert.equal(dc('none'), false, 'F̂ + εI is the official DirectCopy');
+  assert.equal(dc('lambda-max'), true);
+  // Our 2-layer predictor's BN is affine; the export says so to the official code.
+  assert.equal(Object.fromEntries(luckmattersSetup(parseSetup({ predictor: { kind: 'mlp' } })).overrides)['trainer.predictor_params.has_bn_affine'], 'true');
 });
 
 test('predictor kinds, α_p, SimSiam and fields without a counterpart', () => {
@@ -58,7 +101,7 @@ test('predictor kinds, α_p, SimSiam and fields without a counterpart', () => {
   assert.deepEqual([dc['trainer.balance_type'], dc['trainer.dyn_convert'], dc['trainer.dyn_eps']], ['direct', '1', '0.2']);
   const ap = Object.fromEntries(luckmattersSetup(parseSetup({ optim: { predictorLrRatio: 10 } })).overrides);
   assert.equal(ap.predictor_optimizer_same, 'false');
-  assert.equal(ap['predictor_optimizer.params.lr'], '0.15');
+  assert.equal(ap['predictor_optimizer.params.lr'], '0.3');
   const sim = luckmattersSetup(parseSetup({ method: 'simsiam', stopGradient: false }));
   assert.equal(Object.fromEntries(sim.overrides)['trainer.m'], '0');
   const paths = sim.unmapped.map((u) => u.path);

@@ -137,7 +137,7 @@ test('a reopened run shows its real epoch; charts carry titles, hover values, tw
 
   const chart = (t: string) => page.locator(`figure[data-chart="${t}"]`);
   assert.equal(await chart('Probe and kNN accuracy').getAttribute('data-y-label'), 'accuracy (%)');
-  assert.equal(await chart('Loss').getAttribute('data-y-label'), 'loss (2 − 2cos)');
+  assert.equal(await chart('Loss').getAttribute('data-y-label'), 'loss (2 − 2cos, two terms summed: 0–8)');
   assert.equal(await chart('Final spectrum').getAttribute('data-y2-label'), 'p_j (W_p)', 'p_j has its own axis');
   await chart('Probe and kNN accuracy').getByText('measured once, at the end').waitFor();
   // The summary line and the charts agree on the format: percentages.

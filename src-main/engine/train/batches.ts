@@ -9,7 +9,10 @@ import { deriveSeed, permutation, Rng } from '../../math/seeds.ts';
 import { augmentView, gatherBatch, planAugment } from '../augment.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 
-/** The run's length in steps; an epoch is ⌊N/B⌋ full batches of the pre-training split. */
+/**
+ * The run's length in steps; an epoch is ⌊N/B⌋ full batches of the pre-training split, or ⌈N/B⌉
+ * with a smaller last batch when `optim.lastBatch` is 'keep' (the official code's DataLoader).
+ */
 export interface StepPlan {
   batchSize: number;
   stepsPerEpoch: number;
@@ -19,7 +22,7 @@ export interface StepPlan {
 /** Steps of a setup on a pre-training split of `poolCount` images (the caller checks N ≥ B). */
 export function stepPlan(setup: Setup, poolCount: number): StepPlan {
   const B = setup.optim.batchSize;
-  const stepsPerEpoch = Math.floor(poolCount / B);
+  const stepsPerEpoch = setup.optim.lastBatch === 'keep' ? Math.ceil(poolCount / B) : Math.floor(poolCount / B);
   const plannedSteps = Math.max(1, Math.ceil(setup.optim.epochs * stepsPerEpoch));
   const totalSteps = setup.optim.maxSteps ? Math.min(setup.optim.maxSteps, plannedSteps) : plannedSteps;
   return { batchSize: B, stepsPerEpoch, totalSteps };
@@ -48,7 +51,7 @@ export class BatchStream {
     this.ppi = g.pixelsPerImage;
   }
 
-  /** Indices into the pre-training split of step `step` (0-based); a view into the epoch's permutation. */
+  /** Indices into the pre-training split of step `step` (0-based); a view into the epoch's permutation (shorter for a kept last batch). */
   indices(step: number): Int32Array {
     const { stepsPerEpoch, batchSize: B } = this.plan;
     const epochIdx = Math.floor(step / stepsPerEpoch);
@@ -63,7 +66,7 @@ export class BatchStream {
   /** The two augmented views [v1, v2] of step `step`'s batch; the caller disposes them. */
   views(step: number): [tf.Tensor4D, tf.Tensor4D] {
     const idx = this.indices(step);
-    const B = this.plan.batchSize;
+    const B = idx.length;
     const rng = new Rng(deriveSeed(this.setup.seed, 'augment', step));
     const plan1 = planAugment(B, this.setup.augment, rng);
     const plan2 = planAugment(B, this.setup.augment, rng);

@@ -28,7 +28,12 @@ export interface Networks {
   d: number;
   /** Whether the target is an EMA copy (BYOL). */
   isEma: boolean;
+  /** Online weights SGD never updates (the projector BN's γ, β when `projector.bnAffine` is off). */
+  frozen: ReadonlySet<string>;
 }
+
+/** Seed stream of the target's own initialisation (`targetInit` 'random'), independent of the online one. */
+const TARGET_INIT_STREAM = 'target-init';
 
 /** Builds the networks of `setup` for images of shape `input`, seeded by the setup's root seed. */
 export function buildNetworks(setup: Setup, input: InputShape): Networks {
@@ -41,7 +46,14 @@ export function buildNetworks(setup: Setup, input: InputShape): Networks {
   const running: Params = new Map([...backbone.running, ...pb.running]);
   const isEma = setup.method === 'byol';
   const target: Params = new Map();
-  if (isEma) for (const [k, v] of backbone.params) target.set(k, tf.variable(v, false));
+  if (isEma && setup.targetInit === 'random') {
+    // The official code's target: a second network of the same architecture, initialised on its own.
+    const other = buildBackbone(setup, input, TARGET_INIT_STREAM);
+    for (const [k, v] of other.params) target.set(k, tf.variable(v, false));
+    tf.dispose([...other.params.values(), ...other.running.values()]);
+  } else if (isEma) for (const [k, v] of backbone.params) target.set(k, tf.variable(v, false));
+  // Without BN affine the projector's γ = 1 and β = 0 stay as built (kept as weights, so checkpoints keep their keys).
+  const frozen = new Set<string>(setup.projector.bnAffine ? [] : ['proj.bn.g', 'proj.bn.b']);
   const keyOfVar = new Map<string, string>();
   for (const [k, v] of online) keyOfVar.set(v.name, k);
   const momenta: Params = new Map();
@@ -50,14 +62,14 @@ export function buildNetworks(setup: Setup, input: InputShape): Networks {
     momenta.set(k, tf.variable(zero, false));
     zero.dispose();
   }
-  return { backbone, pred, predCfg, online, running, target, momenta, keyOfVar, d: backbone.outDim, isEma };
+  return { backbone, pred, predCfg, online, running, target, momenta, keyOfVar, d: backbone.outDim, isEma, frozen };
 }
 
-/** The online variables SGD updates at `step`: all, minus the predictor's while it is set in closed form. */
+/** The online variables SGD updates at `step`: all, minus the predictor's while it is set in closed form and the frozen ones. */
 export function trainableAt(nets: Networks, step: number): tf.Variable[] {
   const sgdPred = nets.pred.sgdAt(step, nets.predCfg);
   const trainable: tf.Variable[] = [];
-  for (const [k, v] of nets.online) if (!k.startsWith('pred.') || sgdPred) trainable.push(v);
+  for (const [k, v] of nets.online) if ((!k.startsWith('pred.') || sgdPred) && !nets.frozen.has(k)) trainable.push(v);
   return trainable;
 }
 

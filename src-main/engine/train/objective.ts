@@ -1,8 +1,8 @@
 /**
- * The training objective: the symmetrised loss ½[ℓ(p₁, t₂) + ℓ(p₂, t₁)] of the online predictions
- * p against the targets t (BYOL: EMA network; SimSiam: the online projections behind a
- * stop-gradient), its gradients, and the side statistics of the predictor input f the trainer
- * needs for F̂ and the collapse indicator.
+ * The training objective: the symmetrised loss ℓ(p₁, t₂) + ℓ(p₂, t₁) (setup `lossReduction`
+ * 'sum', as the official code; 'mean' halves it) of the online predictions p against the targets
+ * t (BYOL: EMA network; SimSiam: the online projections behind a stop-gradient), its gradients,
+ * and the side statistics of the predictor input f the trainer needs for F̂ and the collapse indicator.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Setup } from '../../spec/setup.ts';
@@ -62,7 +62,8 @@ export function lossAndGrads(
     if (targets) [t1, t2] = targets as [tf.Tensor2D, tf.Tensor2D];
     else if (setup.stopGradient) [t1, t2] = [stopGradient(z1), stopGradient(z2)];
     else [t1, t2] = [z1, z2];
-    const loss = pairLoss(p1, t2, setup.loss).add(pairLoss(p2, t1, setup.loss)).mul(0.5) as tf.Scalar;
+    const both = pairLoss(p1, t2, setup.loss).add(pairLoss(p2, t1, setup.loss)) as tf.Scalar;
+    const loss = setup.lossReduction === 'mean' ? (both.mul(0.5) as tf.Scalar) : both;
     const f = tf.concat([z1, z2], 0);
     const fT = tf.transpose(f);
     const corr = tf.matMul(fT, f).div(f.shape[0]);

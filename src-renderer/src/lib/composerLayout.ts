@@ -13,13 +13,13 @@ export const BLOCK_PATHS: Record<BlockId, string[]> = {
   encoder: ['encoder'],
   projector: ['projector'],
   predictor: ['predictor', 'optim.predictorWeightDecay', 'optim.predictorLrRatio'],
-  target: ['method', 'emaMomentum'],
+  target: ['method', 'emaMomentum', 'targetInit'],
   stopgrad: ['stopGradient'],
-  loss: ['loss', 'optim.lr', 'optim.momentum', 'optim.weightDecay'],
+  loss: ['loss', 'lossReduction', 'optim.lr', 'optim.momentum', 'optim.weightDecay'],
 };
 
 /** Fields of the Training section under the diagram. */
-export const TRAINING_FIELDS = ['optim.batchSize', 'optim.epochs', 'optim.maxSteps', 'seed'];
+export const TRAINING_FIELDS = ['optim.batchSize', 'optim.epochs', 'optim.maxSteps', 'optim.lastBatch', 'seed'];
 
 /** Evaluation fields (a folded section). */
 export const EVAL_FIELDS = ['eval.spectraEvery', 'eval.everyEpochs', 'eval.probeTrain', 'eval.probeTest', 'eval.knnK', 'eval.probeEpochs'];
@@ -29,9 +29,13 @@ export const FIELD_LABELS: Record<string, string> = {
   'predictor.rho': 'ρ — EMA rate of F̂',
   'predictor.eps': 'ε — boost of small eigenvalues',
   'predictor.freq': 'freq — steps between W_p updates',
+  'predictor.freqPhase': 'W_p set at the last / first step of each freq block',
+  'predictor.normalize': 'F̂ scale in W_p = F̂/c + εI',
   'predictor.bias': 'bias',
   'predictor.hidden': 'hidden size',
   emaMomentum: 'γ_a — EMA momentum',
+  targetInit: 'W_a(0): copy of the online net or random',
+  lossReduction: 'two symmetric terms: sum (official) or mean',
   stopGradient: 'stop-gradient on the target branch',
   'optim.lr': 'α — learning rate',
   'optim.momentum': 'SGD momentum',
@@ -41,12 +45,14 @@ export const FIELD_LABELS: Record<string, string> = {
   'optim.batchSize': 'batch size',
   'optim.epochs': 'epochs',
   'optim.maxSteps': 'max steps (cap)',
+  'optim.lastBatch': 'last partial batch: drop or keep',
   seed: 'seed',
   loss: 'loss',
   'encoder.widths': 'stage widths',
   'encoder.residual': 'residual blocks',
   'projector.hidden': 'hidden width',
   'projector.out': 'output width d (F̂ is d×d)',
+  'projector.bnAffine': 'BN affine (γ, β)',
   'data.dataset': 'dataset',
   'data.trainSize': 'pre-training images (cap)',
   'data.synthetic.size': 'image size',
