@@ -15,6 +15,7 @@ const COMMANDS: Record<string, { summary: string; load: () => Promise<Command> }
   archive: { summary: 'the archive file: dplab archive check|import OTHER.sqlite', load: async () => (await import('./archive.ts')).archiveCommand },
   export: { summary: 'the official code\'s command line for a setup or sweep: dplab export luckmatters <file>', load: async () => (await import('./export.ts')).exportCommand },
   backends: { summary: 'which training backends load here, why not, the GPU adapter, images/s: dplab backends [--json] [--quick]', load: async () => (await import('./backends.ts')).backendsCommand },
+  reproduce: { summary: "the paper's claims as experiments with verdicts: dplab reproduce list|run <claim…|all>|report", load: async () => (await import('./reproduce.ts')).reproduceCommand },
   serve: { summary: 'the lab in a browser: dplab serve [--port N] [--host H] [--archive FILE]', load: async () => (await import('./serve.ts')).serveCommand },
 };
 

@@ -1,0 +1,329 @@
+/**
+ * The paper's claims as runnable experiments (Tian, Chen & Ganguli, ICML 2021). A claim is data: the
+ * paper's statement and where it is made, and either
+ *  - an experiment: arms (setup patches over one lab-scale base), seeds, and tests, each a paired
+ *    comparison of a final metric between two arms (or an arm and its own random-init baseline); or
+ *  - a theory check: a computation with the theory module whose numbers decide the verdict.
+ * Arms are named once (ARMS) and shared by claims, so a run that two claims need trains once (the
+ * runner finds it by setup hash). Pure and browser-safe: the Paper view lists claims from here.
+ */
+import { FORBIDDEN_KEYS, parseSetup, type Setup, type SetupInput } from '../spec/setup.ts';
+import { QUICK_SETUP } from '../spec/presets.ts';
+
+/** A measured quantity of a finished run, by name (see `measureOf` in verdict.ts). */
+export type MeasureName = 'collapseStd' | 'effectiveRank' | 'probeAcc' | 'knnAcc' | 'finalLoss' | 'alignment';
+
+/** What the measure means, its units, and which way is "better" (for the reader of a report). */
+export const MEASURES: Record<MeasureName, { label: string; description: string }> = {
+  collapseStd: { label: 'output std × √d', description: 'per-dimension std of the l2-normalised projector output × √d: ≈ 1 spread out, 0 collapsed' },
+  effectiveRank: { label: 'effective rank', description: 'exp(entropy) of the normalised eigenvalues of the embeddings’ covariance: 1 collapsed … d' },
+  probeAcc: { label: 'linear probe acc.', description: 'linear probe accuracy on the held-out split (fraction)' },
+  knnAcc: { label: 'kNN acc.', description: 'k-nearest-neighbour accuracy on the held-out split (fraction)' },
+  finalLoss: { label: 'final loss', description: 'loss of the last step' },
+  alignment: {
+    label: 'eigenspace alignment',
+    description: 'Σ_j s_j cos(W_p u_j, u_j) / Σ_j s_j over the eigenpairs (s_j, u_j) of F̂ at the last spectra step: 1 when W_p shares F̂’s eigenvectors (Theorem 3)',
+  },
+};
+
+/**
+ * The base every experiment arm patches: the quick setup's data, encoder and projector, trained
+ * longer (300 steps ≈ 19 epochs of 512 images), with spectra every 10 steps. Chosen so the whole
+ * `dplab reproduce run all` fits in the time the issue allows on a 2-core machine; at this scale
+ * weight decay has little time to act, which the weight-decay claim's note says.
+ */
+export const LAB_BASE: SetupInput = {
+  ...QUICK_SETUP,
+  optim: { ...QUICK_SETUP.optim, epochs: 100, maxSteps: 300 },
+  eval: { ...QUICK_SETUP.eval, spectraEvery: 10 },
+};
+
+/** One arm: a setup patch over LAB_BASE (objects merge, everything else replaces). */
+export interface Arm {
+  label: string;
+  patch: SetupInput;
+}
+
+/** The arms, by id; claims refer to these ids. */
+export const ARMS = {
+  directpred: { label: 'DirectPred (ρ 0.3, ε 0.1, freq 1)', patch: { method: 'byol', predictor: { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false } } },
+  'directpred-eps0': { label: 'DirectPred, ε = 0', patch: { method: 'byol', predictor: { kind: 'directpred', rho: 0.3, eps: 0, freq: 1, bias: false } } },
+  directcopy: { label: 'DirectCopy (ρ 0.3, ε 0.1)', patch: { method: 'byol', predictor: { kind: 'directcopy', rho: 0.3, eps: 0.1, freq: 1 } } },
+  linear: { label: 'linear W_p by SGD, EMA', patch: { method: 'byol', predictor: { kind: 'linear', bias: false, symmetric: false } } },
+  'linear-wd0': { label: 'linear W_p by SGD, EMA, no weight decay', patch: { method: 'byol', predictor: { kind: 'linear', bias: false, symmetric: false }, optim: { weightDecay: 0, predictorWeightDecay: 0 } } },
+  none: { label: 'no predictor, EMA', patch: { method: 'byol', predictor: { kind: 'none' } } },
+  'simsiam-linear': { label: 'linear W_p, no EMA, stop-gradient', patch: { method: 'simsiam', stopGradient: true, predictor: { kind: 'linear', bias: false, symmetric: false } } },
+  'no-stop-gradient': { label: 'linear W_p, no EMA, no stop-gradient', patch: { method: 'simsiam', stopGradient: false, predictor: { kind: 'linear', bias: false, symmetric: false } } },
+  'symmetric-ema': { label: 'symmetric W_p, EMA', patch: { method: 'byol', predictor: { kind: 'linear', bias: false, symmetric: true } } },
+  'symmetric-no-ema': { label: 'symmetric W_p, no EMA', patch: { method: 'simsiam', predictor: { kind: 'linear', bias: false, symmetric: true } } },
+  'symmetric-no-ema-ap10': { label: 'symmetric W_p, no EMA, α_p = 10', patch: { method: 'simsiam', predictor: { kind: 'linear', bias: false, symmetric: true }, optim: { predictorLrRatio: 10 } } },
+} satisfies Record<string, Arm>;
+
+/** Id of an arm in ARMS. */
+export type ArmId = keyof typeof ARMS;
+
+/** Which arm a test compares against: another arm, or the same runs at step 0 (random init). */
+export type Reference = { arm: ArmId } | { baselineOf: ArmId };
+
+/**
+ * One paired test over seeds: d_i = measure(a, seed i) − measure(reference, seed i).
+ * - 'greater': the claim holds if d > 0 (CI above 0), fails if d < 0 (CI below 0);
+ * - 'less': the mirror image;
+ * - 'not-worse': a is no worse than the reference by more than `margin` (CI above −margin holds,
+ *   CI below −margin fails).
+ */
+export interface ClaimTest {
+  measure: MeasureName;
+  a: ArmId;
+  reference: Reference;
+  expect: 'greater' | 'less' | 'not-worse';
+  /** For 'not-worse': the tolerated shortfall, in the measure's units. */
+  margin?: number;
+}
+
+/** Where the paper says it, and what. */
+export interface PaperRef {
+  where: string;
+  statement: string;
+}
+
+/** A claim decided by training runs. */
+export interface ExperimentClaim {
+  kind: 'experiment';
+  id: string;
+  title: string;
+  paper: PaperRef;
+  arms: ArmId[];
+  tests: ClaimTest[];
+  /** What the lab's scale may hide, said before the verdict is known. */
+  scaleNote: string;
+}
+
+/** One number a theory check computed, with the condition it was held to. */
+export interface TheoryEvidence {
+  label: string;
+  value: number;
+  /** The condition, readable ("< 1e-6"), and whether the value meets it. */
+  condition: string;
+  holds: boolean;
+}
+
+/** A curve a theory check draws in the report. */
+export interface TheoryCurve {
+  label: string;
+  x: number[];
+  y: number[];
+}
+
+/** What a theory check returns. */
+export interface TheoryOutcome {
+  evidence: TheoryEvidence[];
+  curves: { title: string; xLabel: string; yLabel: string; log: boolean; lines: TheoryCurve[] }[];
+}
+
+/** A claim decided by an exact computation with the theory module. */
+export interface TheoryClaim {
+  kind: 'theory';
+  id: string;
+  title: string;
+  paper: PaperRef;
+  /** What is computed, in one sentence (settings included). */
+  method: string;
+  /** Name of the module in theory-claims.ts that computes it. */
+  compute: string;
+}
+
+/** Any claim. */
+export type Claim = ExperimentClaim | TheoryClaim;
+
+const experiments: ExperimentClaim[] = [
+  {
+    kind: 'experiment',
+    id: 'no-predictor-collapses',
+    title: 'Without a predictor, BYOL collapses',
+    paper: { where: 'Theorem 2; §3 ("no predictor")', statement: 'With W_p = I (no predictor) the weights decay to zero under weight decay: the representation collapses.' },
+    arms: ['none', 'linear'],
+    tests: [
+      { measure: 'collapseStd', a: 'none', reference: { baselineOf: 'none' }, expect: 'less' },
+      { measure: 'collapseStd', a: 'linear', reference: { arm: 'none' }, expect: 'greater' },
+    ],
+    scaleNote: 'collapse is a trend in the output spread; at 300 steps it shows as a fall below the random-init value, not as exact zero.',
+  },
+  {
+    kind: 'experiment',
+    id: 'no-stop-gradient-collapses',
+    title: 'Without stop-gradient, training collapses',
+    paper: { where: 'Theorem 2; §3', statement: 'Without the stop-gradient the target gradient pulls the online and target outputs together and every mode collapses.' },
+    arms: ['no-stop-gradient', 'simsiam-linear'],
+    tests: [
+      { measure: 'collapseStd', a: 'no-stop-gradient', reference: { baselineOf: 'no-stop-gradient' }, expect: 'less' },
+      { measure: 'collapseStd', a: 'simsiam-linear', reference: { arm: 'no-stop-gradient' }, expect: 'greater' },
+    ],
+    scaleNote: 'the quickest collapse in the paper; visible within a few hundred steps.',
+  },
+  {
+    kind: 'experiment',
+    id: 'symmetric-needs-ema',
+    title: 'A symmetric W_p without EMA fails; with EMA it trains',
+    paper: { where: 'Table 3; §3 Obs. #8–#10', statement: 'Symmetric W_p with EMA: 75.09% (STL-10); without EMA it collapses to 36.62% — while a regular W_p without EMA still reaches 72.85%.' },
+    arms: ['symmetric-ema', 'symmetric-no-ema'],
+    tests: [
+      { measure: 'knnAcc', a: 'symmetric-ema', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
+      { measure: 'collapseStd', a: 'symmetric-ema', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
+    ],
+    scaleNote: 'the paper’s gap opens over 100 epochs; at 300 steps the failing arm may not have fallen far yet.',
+  },
+  {
+    kind: 'experiment',
+    id: 'alpha-p-rescues-symmetric',
+    title: 'A larger predictor learning rate (α_p > 1) rescues symmetric W_p without EMA',
+    paper: { where: 'Fig. 6; Obs. #1', statement: 'Symmetric W_p without EMA works once the predictor’s relative learning rate α_p > 1 (it flattens the invariant parabola and shrinks the collapse basin).' },
+    arms: ['symmetric-no-ema-ap10', 'symmetric-no-ema'],
+    tests: [
+      { measure: 'knnAcc', a: 'symmetric-no-ema-ap10', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
+      { measure: 'collapseStd', a: 'symmetric-no-ema-ap10', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
+    ],
+    scaleNote: 'α_p = 10 against α_p = 1; the paper sweeps α_p over 100 epochs.',
+  },
+  {
+    kind: 'experiment',
+    id: 'weight-decay-aligns',
+    title: 'With weight decay, W_p aligns with the eigenspace of F',
+    paper: { where: 'Theorem 3; Fig. 2 (third panel)', statement: 'Weight decay makes the commutator [F, W_p] vanish: W_p’s eigenvectors align with F’s (cos(W_p u_j, u_j) → 1 for the leading u_j).' },
+    arms: ['linear', 'linear-wd0'],
+    tests: [{ measure: 'alignment', a: 'linear', reference: { arm: 'linear-wd0' }, expect: 'greater' }],
+    scaleNote: 'at the paper’s weight decay (4e-4 × lr) weights shrink by well under 1% in 300 steps, so the theorem’s mechanism has barely acted; an inconclusive verdict is expected here.',
+  },
+  {
+    kind: 'experiment',
+    id: 'directpred-matches-sgd',
+    title: 'DirectPred matches a linear predictor trained by SGD',
+    paper: { where: 'Table 8; §4', statement: 'Setting W_p directly from F̂’s eigendecomposition (ρ = 0.3, ε = 0.1) reaches 77.86% on STL-10 against 75.06% for the SGD-trained linear predictor.' },
+    arms: ['directpred', 'linear'],
+    tests: [
+      { measure: 'knnAcc', a: 'directpred', reference: { arm: 'linear' }, expect: 'not-worse', margin: 0.02 },
+      { measure: 'probeAcc', a: 'directpred', reference: { arm: 'linear' }, expect: 'not-worse', margin: 0.02 },
+    ],
+    scaleNote: 'tested as "no worse than 2 points below"; the paper’s 2.8-point lead needs 100 epochs.',
+  },
+  {
+    kind: 'experiment',
+    id: 'directpred-eps',
+    title: 'DirectPred’s ε boost helps',
+    paper: { where: 'Table 6', statement: 'ε = 0.1 (77.86%) beats ε = 0 (76.77%) at ρ = 0.3 on STL-10.' },
+    arms: ['directpred', 'directpred-eps0'],
+    tests: [{ measure: 'knnAcc', a: 'directpred', reference: { arm: 'directpred-eps0' }, expect: 'greater' }],
+    scaleNote: 'a 1.1-point effect in the paper; below the seed noise of a 300-step run unless it is larger here.',
+  },
+  {
+    kind: 'experiment',
+    id: 'directcopy-works',
+    title: 'DirectCopy (W_p = F̂ normalised + εI) trains without collapse',
+    paper: { where: 'DirectCopy, Wang et al. 2021 (the official code’s later variant)', statement: 'Copying F̂ into W_p, without an eigendecomposition, works as well as DirectPred.' },
+    arms: ['directcopy', 'directpred'],
+    tests: [
+      { measure: 'knnAcc', a: 'directcopy', reference: { arm: 'directpred' }, expect: 'not-worse', margin: 0.02 },
+      { measure: 'collapseStd', a: 'directcopy', reference: { baselineOf: 'directcopy' }, expect: 'not-worse', margin: 0.1 },
+    ],
+    scaleNote: 'tested as "no worse than DirectPred by 2 points" and "no collapse below the random-init spread by 0.1".',
+  },
+];
+
+const theory: TheoryClaim[] = [
+  {
+    kind: 'theory',
+    id: 'theorem1-conservation',
+    title: 'Theorem 1: W_pᵀW_p − α_p WWᵀ is conserved (up to the weight-decay factor)',
+    paper: { where: 'Theorem 1', statement: 'Under the gradient flow with stop-gradient and a linear predictor, W_pᵀW_p − α_p W Wᵀ = e^(−2ηt) C.' },
+    method: 'full-matrix BYOL flow (n1 = 20, n2 = 10, EMA β = 0.4, σ = 0.03), η ∈ {0, 0.01, 0.1}; the largest relative residual of Theorem 1 over time.',
+    compute: 'theorem1',
+  },
+  {
+    kind: 'theory',
+    id: 'eq14-parabola',
+    title: 'Eq. 14: each mode moves on an invariant parabola s_j = p_j²/α_p + e^(−2ηt)c_j',
+    paper: { where: 'Eq. 14; Fig. 3', statement: 'The decoupled per-mode dynamics conserve s_j − p_j²/α_p up to e^(−2ηt).' },
+    method: 'per-mode dynamics of Fig. 5 (8 modes, β = 0.4, τ(0) = 0), η ∈ {0, 0.01, 0.04, 0.1, 0.3}; the largest residual of Eq. 14 over all modes and times.',
+    compute: 'eq14',
+  },
+  {
+    kind: 'theory',
+    id: 'collapse-threshold',
+    title: 'Obs. #5: beyond η = τ²/(4(1+σ²)) every mode collapses',
+    paper: { where: 'Eq. 16; Fig. 4; Obs. #4, #5', statement: 'p*_± = [τ ± √(τ² − 4η(1+σ²))]/(2(1+σ²)); the collapse basin p < p*₋ grows with η and swallows everything past the threshold.' },
+    method: 'the phase line of Eq. 16 at τ = 1, σ² = 0 just below and above η = 0.25, and per-mode simulations of Fig. 5 across η: the number of collapsed modes.',
+    compute: 'threshold',
+  },
+  {
+    kind: 'theory',
+    id: 'theorem3-alignment',
+    title: 'Theorem 3: when K ≻ 0 the commutator [F, W_p] decays at least as e^(−2λ₀t)',
+    paper: { where: 'Theorem 3; Fig. 9', statement: 'If λ_min(K) ≥ λ₀ > 0, ‖[F, W_p](t)‖ ≤ e^(−2λ₀t)‖[F, W_p](0)‖: W_p and F come to share eigenvectors.' },
+    method: 'symmetric reduced dynamics (Eq. 7, n = 10) for τ ∈ {0.5, 1, 2} × η ∈ {0, 0.01, 0.1}; for settings with λ₀ > 0, the final commutator against the bound.',
+    compute: 'theorem3',
+  },
+  {
+    kind: 'theory',
+    id: 'antisymmetric-decays',
+    title: 'Fig. 8: with weight decay W_p becomes symmetric',
+    paper: { where: 'Appendix B; Fig. 8', statement: 'The antisymmetric part B of W_p decays under weight decay (F(0) = W_pᵀW_p), leaving a symmetric W_p.' },
+    method: 'non-symmetrised reduced dynamics at τ = 1, n = 10, η ∈ {0.001, 0.01, 0.05}; ‖B‖ at the end relative to its start.',
+    compute: 'antisym',
+  },
+  {
+    kind: 'theory',
+    id: 'assumption1-target',
+    title: 'Assumption 1: with EMA the target follows the online weights (W_a ∝ W)',
+    paper: { where: 'Assumption 1; Fig. 7', statement: 'The normalised correlation of W_a and W goes to 1 during training.' },
+    method: 'full-matrix BYOL flow (Fig. 7 preset), η ∈ {0, 0.01, 0.1}; the final corr(W_a, W).',
+    compute: 'assumption1',
+  },
+  {
+    kind: 'theory',
+    id: 'lowdim-predictor',
+    title: 'Appendix D.4: a predictor gives a stable non-collapsed fixed point; without one, only collapse',
+    paper: { where: 'Appendix D.4; Fig. 10', statement: 'Tied w = w_p: stable fixed point w = w_a = λ_d/λ_s. No predictor: the only fixed point is the collapsed one.' },
+    method: 'the (w, w_p, w_a) flows at λ_s = 1, λ_d ∈ {0.5, 1, 2}, α_p = β = 1: the fixed points and their stability.',
+    compute: 'lowdim',
+  },
+];
+
+/** Every claim, experiments first, in the order the report shows them. */
+export const CLAIMS: readonly Claim[] = [...experiments, ...theory];
+
+/** The claim with this id, or undefined. */
+export function claimById(id: string): Claim | undefined {
+  return CLAIMS.find((c) => c.id === id);
+}
+
+/** The arms a set of claims needs, each once, in first-use order. */
+export function armsOf(claims: readonly Claim[]): ArmId[] {
+  const out: ArmId[] = [];
+  for (const c of claims) if (c.kind === 'experiment') for (const a of c.arms) if (!out.includes(a)) out.push(a);
+  return out;
+}
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/** Objects merge key by key; arrays and scalars replace. Prototype keys are refused. */
+function merge(base: unknown, patch: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(patch)) return patch;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(patch)) {
+    if (FORBIDDEN_KEYS.has(k)) throw new Error(`setup patch: key '${k}' is not allowed`);
+    out[k] = k in base && k !== 'predictor' ? merge(base[k], v) : v;
+  }
+  return out;
+}
+
+/**
+ * The full setup of one arm at one root seed: LAB_BASE with the arm's patch (a predictor is
+ * replaced whole, so a kind's options never leak into another kind), named `reproduce/<arm>/<seed>`
+ * so the runner can find it again by setup hash.
+ */
+export function armSetup(arm: ArmId, seed: number, base: SetupInput = LAB_BASE): Setup {
+  const raw = merge(base, ARMS[arm].patch) as Record<string, unknown>;
+  return parseSetup({ ...raw, seed, name: `reproduce/${arm}/seed${seed}` });
+}

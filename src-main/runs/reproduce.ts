@@ -1,0 +1,153 @@
+/**
+ * Runs the paper's claims (reproduce/claims.ts) through the normal queue and archive: every
+ * (arm, seed) the chosen claims need is one run, found again by setup hash, so a second
+ * `dplab reproduce run` trains only what is missing (resumable), and a run that two claims share
+ * trains once. Missing runs are created as one sweep (`reproduce: …`) and trained by the local
+ * executor, like any sweep. Results are read back from the archive: final metrics from the run's
+ * summary, the alignment from its last spectra, the random-init baseline from its step-0 values.
+ */
+import type { Archive, RunRecord } from '../archive/archive.ts';
+import { armsOf, armSetup, CLAIMS, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
+import { evaluateExperiment, evaluateTheory, type ClaimResult, type RunResult } from '../reproduce/verdict.ts';
+import { setupHash } from '../spec/hash.ts';
+import type { Setup, SetupInput } from '../spec/setup.ts';
+import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
+import { createExecutor, type MemberState } from './executor.ts';
+import { thisProcess } from './process.ts';
+import { createSweepRuns } from './sweep.ts';
+
+/** Tag on every run the reproduction creates (the archive browser filters by it). */
+export const REPRODUCE_TAG = 'reproduce';
+
+/** One run the claims need. */
+export interface PlannedRun {
+  arm: ArmId;
+  seed: number;
+  setup: Setup;
+  hash: string;
+}
+
+/** The runs `claims` need at `seeds`, each (arm, seed) once. */
+export function planRuns(claims: readonly Claim[], seeds: readonly number[], base: SetupInput = LAB_BASE): PlannedRun[] {
+  return armsOf(claims).flatMap((arm) =>
+    seeds.map((seed) => {
+      const setup = armSetup(arm, seed, base);
+      return { arm, seed, setup, hash: setupHash(setup) };
+    }),
+  );
+}
+
+/** Newest completed run of each planned setup hash (older duplicates are kept but not used). */
+export function completedRuns(archive: Archive, plan: readonly PlannedRun[]): Map<string, RunRecord> {
+  const want = new Set(plan.map((p) => p.hash));
+  const out = new Map<string, RunRecord>();
+  for (const r of archive.listRuns({ status: 'completed' })) if (want.has(r.setupHash) && !out.has(r.setupHash)) out.set(r.setupHash, r);
+  return out;
+}
+
+/** The claims named by id (or all for 'all'); unknown ids are an error naming them and the known ones. */
+export function selectClaims(ids: readonly string[]): Claim[] {
+  if (ids.length === 0 || ids.includes('all')) return [...CLAIMS];
+  const unknown = ids.filter((id) => !CLAIMS.some((c) => c.id === id));
+  if (unknown.length) throw new Error(`unknown claim(s) ${unknown.map((u) => `'${u}'`).join(', ')} (known: ${CLAIMS.map((c) => c.id).join(', ')})`);
+  return CLAIMS.filter((c) => ids.includes(c.id));
+}
+
+/** What `train` reports as runs change state. */
+export interface ReproduceProgress {
+  total: number;
+  reused: number;
+  member?: MemberState;
+}
+
+/**
+ * Trains every planned run that has no completed run in the archive yet, as one local sweep.
+ * Returns the sweep's uuid (null when nothing was missing).
+ */
+export async function trainMissing(
+  archive: Archive,
+  plan: readonly PlannedRun[],
+  opts: { concurrency?: number; backend?: 'auto' | string; signal?: AbortSignal; onProgress?: (p: ReproduceProgress) => void } = {},
+): Promise<{ sweepUuid: string | null; states: MemberState[]; reused: number }> {
+  const done = completedRuns(archive, plan);
+  const missing = plan.filter((p) => !done.has(p.hash));
+  const reused = plan.length - missing.length;
+  opts.onProgress?.({ total: plan.length, reused });
+  if (missing.length === 0) return { sweepUuid: null, states: [], reused };
+  const def: SweepDefinition = { name: `reproduce: ${[...new Set(missing.map((m) => m.arm))].join(', ')}`, base: LAB_BASE as Record<string, unknown> };
+  const members: SweepMember[] = missing.map((m, idx) => ({ idx, combo: { arm: m.arm, seed: m.seed }, setup: m.setup, name: m.setup.name ?? `${m.arm}/seed${m.seed}` }));
+  const extra = opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {};
+  const executor = await createExecutor('local', archive, null, { backend: (opts.backend ?? 'auto') as 'auto', extra });
+  try {
+    const { sweepId, runIds } = createSweepRuns(archive, def, members, thisProcess());
+    for (const id of runIds) archive.addTags(id, [REPRODUCE_TAG]);
+    const stored = await executor.start({ sweepUuid: sweepId, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: runIds[i]!, name: m.name, combo: m.combo, setup: m.setup })) });
+    archive.setSweepDefinition(sweepId, { ...def, executor: stored });
+    const states = await executor.follow((member) => opts.onProgress?.({ total: plan.length, reused, member }), opts.signal);
+    return { sweepUuid: sweepId, states, reused };
+  } finally {
+    await executor.close();
+  }
+}
+
+/** Σ_j s_j⁺ cos(W_p u_j, u_j) / Σ_j s_j⁺ of one spectra row; null without a linear W_p. */
+export function weightedAlignment(fEig: ArrayLike<number>, alignment: ArrayLike<number>): number | null {
+  if (alignment.length === 0) return null;
+  let num = 0;
+  let den = 0;
+  for (let j = 0; j < alignment.length; j++) {
+    const s = Math.max(fEig[j] ?? 0, 0);
+    num += s * alignment[j]!;
+    den += s;
+  }
+  return den > 0 ? num / den : null;
+}
+
+function finalMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureName, number | null>> {
+  const s = r.summary;
+  const spectra = archive.getSpectra(r.uuid);
+  const last = spectra.at(-1);
+  return {
+    collapseStd: s?.collapseStd ?? null,
+    effectiveRank: s?.effectiveRank ?? null,
+    probeAcc: s?.probeAcc ?? null,
+    knnAcc: s?.knnAcc ?? null,
+    finalLoss: s?.finalLoss ?? null,
+    alignment: last ? weightedAlignment(last.fEig, last.alignment) : null,
+  };
+}
+
+/** The run's measures before any update (step 0), or null when the run recorded none. */
+function baselineMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureName, number | null>> | null {
+  const out: Partial<Record<MeasureName, number | null>> = {};
+  let any = false;
+  for (const e of archive.getEvals(r.uuid)) {
+    if (e.step !== 0) continue;
+    out.probeAcc = e.probeAcc;
+    out.knnAcc = e.knnAcc;
+    any = true;
+  }
+  for (const m of archive.getMetrics(r.uuid, ['collapseStd', 'effectiveRank'])) {
+    const i = m.steps.indexOf(0);
+    if (i >= 0) {
+      out[m.name as MeasureName] = m.values[i] ?? null;
+      any = true;
+    }
+  }
+  const first = archive.getSpectra(r.uuid)[0];
+  if (first && first.step === 0) out.alignment = weightedAlignment(first.fEig, first.alignment);
+  return any ? out : null;
+}
+
+/** Every claim's verdict from what the archive holds now (theory claims are computed). */
+export function collectResults(archive: Archive, claims: readonly Claim[], seeds: readonly number[], base: SetupInput = LAB_BASE): ClaimResult[] {
+  const plan = planRuns(claims, seeds, base);
+  const done = completedRuns(archive, plan);
+  const runs: RunResult[] = [];
+  for (const p of plan) {
+    const r = done.get(p.hash);
+    if (!r) continue;
+    runs.push({ arm: p.arm, seed: p.seed, uuid: r.uuid, status: r.status, final: finalMeasures(archive, r), baseline: baselineMeasures(archive, r) });
+  }
+  return claims.map((c) => (c.kind === 'theory' ? evaluateTheory(c) : evaluateExperiment(c, runs, seeds)));
+}
