@@ -7,12 +7,14 @@ import { parseArgs } from './args.ts';
 import { adapterLabel } from '../spec/backends.ts';
 import type { BackendsReport } from '../engine/backends-report.ts';
 
-const HELP = `usage: dplab backends [--json] [--quick]
+const HELP = `usage: dplab backends [--json] [--quick] [--progress]
 
 Tries every training backend (tfjs-node-gpu, webgpu, tfjs-node, wasm, cpu) in this process and
 tells whether it loads and, if not, why; webgpu's GPU adapter; which one --backend auto picks;
 and the images/s of the reference training step (B = 64, 32×32×3) for each backend that loads.
---quick skips the figures; --json prints the report as JSON.`;
+The cpu backend and a software GPU adapter (SwiftShader) are timed at B = 2 for one step: a
+correctness path, not a speed claim. --quick skips the figures; --json prints the report as JSON;
+--progress writes one line per stage to stderr ("progress: wasm: timing …"), for the app.`;
 
 /** The report as text, one block per backend. */
 export function formatReport(r: BackendsReport): string {
@@ -24,15 +26,18 @@ export function formatReport(r: BackendsReport): string {
     const pad = ' '.repeat(24);
     if (b.loads && b.reason) lines.push(`${pad}${b.reason}`);
     if (b.needs && !b.loads) lines.push(`${pad}needs: ${b.needs}`, `${pad}found: ${b.found}`);
-    if (b.rate) lines.push(`${pad}${b.rate.imagesPerSec.toFixed(1)} images/s (reference step, B = ${b.rate.batch}, median of ${b.rate.steps} steps)`);
-    else if (b.rateNote) lines.push(`${pad}images/s ${b.rateNote}`);
+    if (b.rate) {
+      const of = b.rate.steps === 1 ? 'one step' : `median of ${b.rate.steps} steps`;
+      lines.push(`${pad}${b.rate.imagesPerSec.toFixed(b.rate.imagesPerSec < 10 ? 2 : 1)} images/s (reference step, B = ${b.rate.batch}, ${of})`);
+      if (b.rateNote) lines.push(`${pad}${b.rateNote}`);
+    } else if (b.rateNote) lines.push(`${pad}images/s ${b.rateNote}`);
   }
   return lines.join('\n');
 }
 
 /** The `backends` sub-command. */
 export async function backendsCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { boolean: ['json', 'quick', 'help'] });
+  const a = parseArgs(args, { boolean: ['json', 'quick', 'progress', 'help'] });
   if (a.flags.help) {
     console.log(HELP);
     return 0;
@@ -44,9 +49,11 @@ export async function backendsCommand(args: string[]): Promise<number> {
   const { reportBackends } = await import('../engine/backends-report.ts');
   const report = await reportBackends({
     quick: !!a.flags.quick,
-    onProgress: a.flags.json ? undefined : (line) => process.stderr.isTTY && process.stderr.write(`\r${line.padEnd(60)}`),
+    onProgress: a.flags.progress
+      ? (line) => process.stderr.write(`progress: ${line}\n`)
+      : a.flags.json ? undefined : (line) => process.stderr.isTTY && process.stderr.write(`\r${line.padEnd(60)}`),
   });
-  if (!a.flags.json && process.stderr.isTTY) process.stderr.write(`\r${' '.repeat(60)}\r`);
+  if (!a.flags.json && !a.flags.progress && process.stderr.isTTY) process.stderr.write(`\r${' '.repeat(60)}\r`);
   console.log(a.flags.json ? JSON.stringify(report, null, 2) : formatReport(report));
   return 0;
 }

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { FORBIDDEN_KEYS, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
+import type { BackendsReport } from '../spec/backends.ts';
 import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
 import { CONTRACT_VERSION } from './names.ts';
@@ -65,13 +66,20 @@ export const Requests = {
   'theory.presets': z.object({}),
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
-  /** Stops a long job (theory.run, datasets.import) started with that `jobId`; its request answers with an error. */
+  /** Stops a long job (theory.run, datasets.import, backends.list) started with that `jobId`; its request answers with an error. */
   'jobs.cancel': z.object({ jobId }),
   'datasets.list': z.object({}),
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), jobId: jobId.optional() }),
   'archive.info': z.object({ check: z.boolean().default(false) }),
   'archive.open': z.object({ path: z.string().min(1).max(4096) }),
   'archive.import': z.object({ path: z.string().min(1).max(4096) }),
+  /**
+   * Every training backend as `dplab backends --json` tells it, run in a child process (the service
+   * never loads TensorFlow.js). Without `measure` the quick report, cached for the session (`refresh`
+   * runs it again); with `measure` the images/s figures too (seconds per backend; cancel it with
+   * jobs.cancel and its `jobId`; progress comes as `backends.progress` events).
+   */
+  'backends.list': z.object({ measure: z.boolean().default(false), refresh: z.boolean().default(false), jobId: jobId.optional() }),
 } as const;
 
 /** Names of all requests. */
@@ -157,6 +165,8 @@ export interface Results {
   'archive.info': { path: string; schemaVersion: number; sizeBytes: number; runs: number; integrity: string[] | null };
   'archive.open': { path: string };
   'archive.import': { added: number; skipped: number };
+  /** `cached`: the session's earlier quick report; `atMs`: when the report was made (epoch ms). */
+  'backends.list': { report: BackendsReport; measured: boolean; cached: boolean; atMs: number; tookMs: number };
 }
 
 /** Events from main to the renderer. */
@@ -167,7 +177,9 @@ export type LabEvent =
   | { type: 'run.metrics'; runId: string; events: (ScalarsEvent | SpectraEvent | EvalEvent)[] }
   | { type: 'sweep.progress'; sweepId: string; done: number; total: number }
   | { type: 'queue'; running: number; queued: number; concurrency: number }
-  | { type: 'archive.changed'; path: string };
+  | { type: 'archive.changed'; path: string }
+  /** A stage of a running `backends.list` ("wasm: timing the reference step (B = 64)…"). */
+  | { type: 'backends.progress'; jobId: string | null; line: string };
 
 /** Error reply of a request: a code and a message meant for a person. */
 export interface ContractError {

@@ -36,6 +36,7 @@ export const REQUEST_NAMES = [
   'archive.info',
   'archive.open',
   'archive.import',
+  'backends.list',
 ] as const;
 
 /** IPC channel of requests (renderer → main, invoke/handle). */

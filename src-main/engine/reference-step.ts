@@ -63,13 +63,14 @@ export interface StepRate {
 }
 
 /**
- * Times the reference step at batch `batch` on the current backend: one warm-up step, then steps
- * until `budgetMs` has passed (at least one, at most `maxSteps`); reports the median step.
+ * Times the reference step at batch `batch` on the current backend: one warm-up step (unless
+ * `warmup` is false: a backend with nothing to compile, where one step is already seconds' worth),
+ * then steps until `budgetMs` has passed (at least one, at most `maxSteps`); reports the median step.
  */
-export async function measureReferenceStep(batch: number, budgetMs = 3000, maxSteps = 50): Promise<StepRate> {
+export async function measureReferenceStep(batch: number, budgetMs = 3000, maxSteps = 50, warmup = true): Promise<StepRate> {
   const ref = new ReferenceStep(batch);
   try {
-    let loss = await ref.step();
+    let loss = warmup ? await ref.step() : NaN;
     const times: number[] = [];
     const t0 = performance.now();
     while (times.length < maxSteps && (times.length === 0 || performance.now() - t0 < budgetMs)) {

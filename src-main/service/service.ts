@@ -29,6 +29,7 @@ import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
 import { JobPool, type WorkerReply } from './jobs.ts';
+import { BackendsProbe, type ProbeLauncher } from './backends.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -56,6 +57,11 @@ export interface LabServiceOptions {
   /** Largest runs.export reply in characters (default 64 MiB); bigger exports go through exportStream. */
   exportReplyLimit?: number;
   jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
+  /**
+   * backends.list: how `dplab backends` is started (a Node child of bin/dplab.mjs by default, a
+   * utilityProcess under Electron) and its limits in ms.
+   */
+  backends?: { launch?: ProbeLauncher; quickTimeoutMs?: number; measureTimeoutMs?: number; queueLimit?: number };
 }
 
 /** A request failure that carries its contract error code. */
@@ -83,6 +89,8 @@ export class LabService {
   private closed = false;
   /** The one pool of long jobs (theory.run, datasets.import): bounded, cancellable, ended by close(). */
   private readonly jobs: JobPool;
+  /** `dplab backends` in child processes (backends.list): one at a time, cancellable, the quick report kept. */
+  private readonly backends: BackendsProbe;
 
   constructor(private readonly opts: LabServiceOptions) {
     this.archive = openArchive(opts.archivePath);
@@ -91,6 +99,13 @@ export class LabService {
       ...(opts.workerFile !== undefined ? { workerFile: opts.workerFile } : {}),
       ...(opts.jobs?.workers !== undefined ? { workers: opts.jobs.workers } : {}),
       ...(opts.jobs?.queueLimit !== undefined ? { queueLimit: opts.jobs.queueLimit } : {}),
+    });
+    this.backends = new BackendsProbe({
+      ...(opts.backends?.launch ? { launch: opts.backends.launch } : {}),
+      ...(opts.backends?.quickTimeoutMs !== undefined ? { quickTimeoutMs: opts.backends.quickTimeoutMs } : {}),
+      ...(opts.backends?.measureTimeoutMs !== undefined ? { measureTimeoutMs: opts.backends.measureTimeoutMs } : {}),
+      ...(opts.backends?.queueLimit !== undefined ? { queueLimit: opts.backends.queueLimit } : {}),
+      onProgress: (jobId, line) => this.emit({ type: 'backends.progress', jobId, line }),
     });
     this.followTimer = setInterval(() => void this.followClusterSweeps(), opts.followMs ?? 5000);
     this.followTimer.unref();
@@ -295,6 +310,7 @@ export class LabService {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.followTimer);
+    this.backends.close();
     await this.jobs.close();
     await this.manager.close();
     this.archive.close();
@@ -465,7 +481,7 @@ export class LabService {
       const r = await this.jobs.run(job, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000 });
       return jobResult('theory.run', r);
     },
-    'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) }),
+    'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) || this.backends.cancel(a.jobId) }),
     'datasets.list': async () => {
       const { listDatasets } = await import('../data/cache.ts');
       const out: Results['datasets.list'] = [];
@@ -513,6 +529,13 @@ export class LabService {
       const r = importArchive(this.archive, requestPath(a.path, 'archive', { mayCreate: false }));
       if (r.runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
       return { added: r.runsAdded, skipped: r.runsSkipped };
+    },
+    'backends.list': async (a) => {
+      try {
+        return await this.backends.list(a);
+      } catch (e) {
+        throw new ServiceError('failed', `backends.list: ${(e as Error).message}`);
+      }
     },
   };
 }

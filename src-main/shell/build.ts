@@ -1,7 +1,8 @@
 /**
  * `npm run build:main`: bundles the Electron code with esbuild into dist/electron — main.cjs,
  * preload.cjs (sandboxed, so one self-contained file), trainer.cjs (the trainer entry for
- * utility processes) and jobs-worker.cjs (the worker thread of theory.run and datasets.import). Native and heavy packages stay external and load from node_modules.
+ * utility processes) jobs-worker.cjs (the worker thread of theory.run and datasets.import) and backends.cjs (`dplab
+ * backends` for backends.list, run as a utility process). Native and heavy packages stay external and load from node_modules.
  */
 import { build, type BuildOptions } from 'esbuild';
 import { fileURLToPath } from 'node:url';
@@ -32,7 +33,7 @@ const common: BuildOptions = {
   banner: { js: banner },
 };
 
-/** Builds the three bundles; resolves with their paths. */
+/** Builds the bundles; resolves with their paths. */
 export async function buildElectron(): Promise<string[]> {
   mkdirSync(out, { recursive: true });
   const jobs: [string, string][] = [
@@ -40,6 +41,7 @@ export async function buildElectron(): Promise<string[]> {
     ['src-main/shell/preload.ts', 'preload.cjs'],
     ['src-main/runs/trainer-process.ts', 'trainer.cjs'],
     ['src-main/service/jobs-worker.ts', 'jobs-worker.cjs'],
+    ['src-main/cli/backends-process.ts', 'backends.cjs'],
   ];
   await Promise.all(
     jobs.map(([entry, file]) =>

@@ -6,6 +6,7 @@
 import { utilityProcess } from 'electron';
 import type { TrainerHandle, TrainerLauncher } from '../runs/manager.ts';
 import type { FromTrainer, ToTrainer } from '../runs/protocol.ts';
+import type { ProbeLauncher } from '../service/backends.ts';
 import { trainerEnv } from '../runs/env.ts';
 
 /** A launcher that forks the bundled trainer entry (dist/electron/trainer.cjs) as a utility process. */
@@ -41,6 +42,32 @@ export function utilityTrainerLauncher(entry: string, env: NodeJS.ProcessEnv = t
       },
       onExit: (h) => {
         child.once('exit', (code: number) => h(code, null, tail));
+      },
+    };
+  };
+}
+
+/**
+ * backends.list under Electron: `dplab backends` is the bundled dist/electron/backends.cjs in a
+ * utility process (the packaged app has no Node to spawn, and its fuses forbid ELECTRON_RUN_AS_NODE).
+ */
+export function utilityBackendsLauncher(entry: string, env: NodeJS.ProcessEnv = trainerEnv()): ProbeLauncher {
+  return (args) => {
+    const child = utilityProcess.fork(entry, args, { serviceName: 'DirectPred Lab backends', stdio: ['ignore', 'pipe', 'pipe'], env });
+    let exited = false;
+    child.stdout?.setEncoding('utf8');
+    child.stderr?.setEncoding('utf8');
+    return {
+      onStdout: (h) => child.stdout?.on('data', h),
+      onStderr: (h) => child.stderr?.on('data', h),
+      onExit: (h) => {
+        child.once('exit', (code: number) => {
+          exited = true;
+          h(code, null);
+        });
+      },
+      kill: () => {
+        if (!exited) child.kill();
       },
     };
   };

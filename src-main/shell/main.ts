@@ -11,7 +11,7 @@ import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { resolveArchivePath, userDataDir } from '../archive/paths.ts';
 import { LabService } from '../service/service.ts';
 import { isAppPage, makeIpcHandler } from './ipc.ts';
-import { utilityTrainerLauncher } from './launcher.ts';
+import { utilityBackendsLauncher, utilityTrainerLauncher } from './launcher.ts';
 import { denyPermissions, hardenContents, mainWindowOptions, parseBounds, type WindowBounds } from './window.ts';
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler } from './protocol.ts';
 
@@ -67,6 +67,7 @@ async function start(): Promise<void> {
       launch: utilityTrainerLauncher(join(HERE, 'trainer.cjs')),
       // Worker threads load their entry from disk, so the packaged app keeps it beside the asar.
       workerFile: join(HERE, 'jobs-worker.cjs').replace(`app.asar${sep}`, `app.asar.unpacked${sep}`),
+      backends: { launch: utilityBackendsLauncher(join(HERE, 'backends.cjs')) },
     });
   } catch (e) {
     return fatal(e);

@@ -1,7 +1,9 @@
 /**
  * The names of the training backends, apart from the code that loads them: the CLI and the web
- * server check `--backend` against this list without loading TensorFlow.js.
+ * server check `--backend` against this list without loading TensorFlow.js. Also the shape of the
+ * `dplab backends --json` report, which the service reads from a child process and validates here.
  */
+import { z } from 'zod';
 
 /** Which package provides the backend. */
 export type BackendKind = 'tfjs-node-gpu' | 'webgpu' | 'tfjs-node' | 'wasm' | 'cpu';
@@ -48,3 +50,53 @@ export function parseThreads(raw: string | number): number {
   }
   return n;
 }
+
+/** Every backend in the order of the `auto` ladder, fastest first. */
+export const BACKEND_KINDS = ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu'] as const satisfies readonly BackendKind[];
+
+const text = z.string().max(4000);
+
+/** A GPU adapter as the report carries it. */
+export const GpuAdapterSchema = z.object({ vendor: text, architecture: text, device: text, description: text, fallback: z.boolean() });
+
+/** The reference step's throughput on one backend (engine/reference-step.ts). */
+export const StepRateSchema = z.object({
+  batch: z.number().int().positive(),
+  /** Timed steps (after the warm-up step, where there is one). */
+  steps: z.number().int().positive(),
+  msPerStep: z.number().nonnegative(),
+  imagesPerSec: z.number().nonnegative(),
+  /** The last step's loss; null when not finite (JSON has no NaN). */
+  loss: z.number().nullable(),
+});
+
+/** One backend as `dplab backends` tells it. */
+export const BackendReportSchema = z.object({
+  kind: z.enum(BACKEND_KINDS),
+  loads: z.boolean(),
+  /** Why it does not load (or, for a loading one, a remark such as "software adapter"). */
+  reason: text.optional(),
+  /** tfjs-node-gpu: what it needs and what was found on this machine. */
+  needs: text.optional(),
+  found: text.optional(),
+  versions: z.record(z.string().max(200), z.string().max(200)).optional(),
+  adapter: GpuAdapterSchema.optional(),
+  /** The reference step's throughput; absent with --quick or when skipped (see `rateNote`). */
+  rate: StepRateSchema.optional(),
+  /** Why there is no figure, or what a figure is not (a software adapter's is no speed claim). */
+  rateNote: text.optional(),
+});
+
+/** The whole `dplab backends --json` report: one entry per backend in ladder order, and auto's choice. */
+export const BackendsReportSchema = z.object({
+  backends: z.array(BackendReportSchema).max(BACKEND_KINDS.length),
+  auto: z.enum(BACKEND_KINDS),
+  platform: z.string().max(100),
+});
+
+/** One backend of the report. */
+export type BackendReport = z.infer<typeof BackendReportSchema>;
+/** The `dplab backends` report. */
+export type BackendsReport = z.infer<typeof BackendsReportSchema>;
+/** A reference-step figure. */
+export type StepRate = z.infer<typeof StepRateSchema>;

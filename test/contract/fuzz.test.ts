@@ -91,7 +91,7 @@ function hostile(r: () => number): { name: string; text: string; poisoned: boole
   const name = REQUEST_NAMES[Math.floor(r() * REQUEST_NAMES.length)]!;
   const args = template(name, r);
   // Requests that would start work always carry a prototype key, so the fuzz stays bounded and each must be refused.
-  const starts = ['runs.start', 'sweeps.start', 'runs.resume', 'theory.run', 'datasets.import'].includes(name);
+  const starts = ['runs.start', 'sweeps.start', 'runs.resume', 'theory.run', 'datasets.import', 'backends.list'].includes(name);
   if (starts || r() < 0.6) plantKey(args, r);
   const text = JSON.stringify(args);
   return { name, text, poisoned: findForbiddenKey(JSON.parse(text)) !== null };

@@ -1,0 +1,271 @@
+/**
+ * `backends.list`: the service asks `dplab backends --json` in a child process, because telling
+ * whether a backend loads means loading TensorFlow.js, its native addons and the GPU driver, which
+ * the service (the Electron main process, the web server) must never do. The work is bounded like
+ * the other long jobs: one probe at a time (figures taken side by side would only measure each
+ * other), a short queue beyond which requests are refused, a timeout, cancel by job id; the child's
+ * output is size-limited and validated with the report's schema before anyone sees it. The quick
+ * report (no figures) does not change while the lab runs, so it is kept for the session.
+ */
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { BackendsReportSchema, type BackendsReport } from '../spec/backends.ts';
+import { trainerEnv } from '../runs/env.ts';
+
+/** A running `dplab backends` child, whatever started it (a Node child process, an Electron utilityProcess). */
+export interface ProbeChild {
+  /** The process id, where known (tests check that a stopped probe leaves no process behind). */
+  readonly pid?: number | undefined;
+  onStdout(h: (chunk: string) => void): void;
+  onStderr(h: (chunk: string) => void): void;
+  /** Called once when the process has ended; `error` when it could not be started at all. */
+  onExit(h: (code: number | null, signal: string | null, error?: Error) => void): void;
+  kill(): void;
+}
+
+/** Starts `dplab backends` with these arguments (`--json --progress [--quick]`). */
+export type ProbeLauncher = (args: string[]) => ProbeChild;
+
+const DPLAB_BIN = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
+
+/**
+ * Starts `command` plus the arguments as a Node child process: by default this Node running the
+ * checkout's `bin/dplab.mjs`. The child gets a null-prototype copy of this process's own
+ * environment (runs/env.ts), so VK_ICD_FILENAMES and friends reach Dawn there.
+ */
+export function nodeProbeLauncher(command: readonly string[] = [process.execPath, DPLAB_BIN, 'backends']): ProbeLauncher {
+  return (args) => {
+    const child = spawn(command[0]!, [...command.slice(1), ...args], { env: trainerEnv(), stdio: ['ignore', 'pipe', 'pipe'] });
+    child.stdout.setEncoding('utf8');
+    child.stderr.setEncoding('utf8');
+    return {
+      pid: child.pid,
+      onStdout: (h) => child.stdout.on('data', h),
+      onStderr: (h) => child.stderr.on('data', h),
+      onExit: (h) => {
+        let done = false;
+        child.once('error', (e) => {
+          if (!done) (done = true), h(null, null, e);
+        });
+        child.once('close', (code, signal) => {
+          if (!done) (done = true), h(code, signal);
+        });
+      },
+      kill: () => {
+        if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+      },
+    };
+  };
+}
+
+/** Options of the probe. */
+export interface BackendsProbeOptions {
+  launch?: ProbeLauncher;
+  /** Longest quick report, ms (default 60 s: loading every backend takes a few seconds). */
+  quickTimeoutMs?: number;
+  /** Longest measured report, ms (default 5 minutes: a few seconds per backend, more on a busy machine). */
+  measureTimeoutMs?: number;
+  /** Requests waiting behind the running probe; one more is refused (default 4). */
+  queueLimit?: number;
+  /** Largest stdout accepted from the child, in characters (default 1 MiB). */
+  maxOutput?: number;
+  /** A stage of the running probe, from the child's `--progress` lines. */
+  onProgress?: (jobId: string | null, line: string) => void;
+}
+
+/** A failed probe: `stopped` says the lab ended it (cancel, timeout, busy, closing) rather than the child failing. */
+export class ProbeError extends Error {
+  constructor(
+    message: string,
+    readonly stopped?: 'cancelled' | 'timeout' | 'busy' | 'closed',
+  ) {
+    super(message);
+  }
+}
+
+/** The reply of backends.list. */
+export interface ProbeResult {
+  report: BackendsReport;
+  measured: boolean;
+  cached: boolean;
+  atMs: number;
+  tookMs: number;
+}
+
+interface Job {
+  id: string | null;
+  measure: boolean;
+  promise: Promise<ProbeResult>;
+  resolve: (r: ProbeResult) => void;
+  reject: (e: Error) => void;
+  child?: ProbeChild;
+  timer?: NodeJS.Timeout;
+  settled: boolean;
+}
+
+/**
+ * The report as the child printed it: the JSON document on stdout (anything printed before its
+ * first line `{` is skipped: a native library may write there), validated field by field.
+ */
+export function parseReport(stdout: string): BackendsReport {
+  const text = stdout.trim();
+  if (!text) throw new Error('it printed nothing on stdout');
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (first) {
+    const start = text.search(/^\{\s*$/m);
+    try {
+      if (start <= 0) throw first;
+      data = JSON.parse(text.slice(start));
+    } catch (e) {
+      throw new Error(`its output is not JSON (${(e as Error).message}); it begins: ${JSON.stringify(text.slice(0, 120))}`);
+    }
+  }
+  const r = BackendsReportSchema.safeParse(data);
+  if (!r.success) {
+    const issues = r.error.issues.slice(0, 5).map((i) => `${i.path.map(String).join('.') || '(report)'}: ${i.message}`);
+    throw new Error(`its JSON is not a backends report: ${issues.join('; ')}`);
+  }
+  return r.data;
+}
+
+/** Runs `dplab backends` in child processes for the service: bounded, cancellable, the quick report cached. */
+export class BackendsProbe {
+  private readonly launch: ProbeLauncher;
+  private readonly queueLimit: number;
+  private running: Job | null = null;
+  private readonly waiting: Job[] = [];
+  private quick: ProbeResult | null = null;
+  private quickJob: Job | null = null;
+  private closed = false;
+
+  constructor(private readonly opts: BackendsProbeOptions = {}) {
+    this.launch = opts.launch ?? nodeProbeLauncher();
+    this.queueLimit = Math.max(0, opts.queueLimit ?? 4);
+  }
+
+  /**
+   * The report: quick (cached for the session unless `refresh`) or measured. Concurrent quick
+   * requests share one child. Rejects with a ProbeError naming why there is no report.
+   */
+  list(a: { measure: boolean; refresh: boolean; jobId?: string | undefined }): Promise<ProbeResult> {
+    if (this.closed) return Promise.reject(new ProbeError('the lab is shutting down', 'closed'));
+    if (!a.measure && !a.refresh && this.quick) return Promise.resolve({ ...this.quick, cached: true });
+    const id = a.jobId ?? null;
+    if (id !== null && (this.running?.id === id || this.waiting.some((j) => j.id === id))) {
+      return Promise.reject(new ProbeError(`a job with id '${id}' is already running or waiting`));
+    }
+    if (!a.measure && this.quickJob && !this.quickJob.settled && id === null) return this.quickJob.promise;
+    if (this.running && this.waiting.length >= this.queueLimit) {
+      return Promise.reject(new ProbeError(`dplab backends is already running with ${this.waiting.length} requests waiting (limit ${this.queueLimit}); try again when it has finished, or cancel one`, 'busy'));
+    }
+    let resolve!: (r: ProbeResult) => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<ProbeResult>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const job: Job = { id, measure: a.measure, promise, resolve, reject, settled: false };
+    if (!a.measure) this.quickJob = job;
+    this.waiting.push(job);
+    this.pump();
+    return promise;
+  }
+
+  /** Cancels a running or waiting probe by its job id; false when there is none. */
+  cancel(id: string): boolean {
+    const i = this.waiting.findIndex((j) => j.id === id);
+    if (i >= 0) {
+      const [j] = this.waiting.splice(i, 1);
+      this.fail(j!, new ProbeError(`backends.list job ${id} was cancelled`, 'cancelled'));
+      return true;
+    }
+    if (this.running?.id !== id) return false;
+    this.fail(this.running, new ProbeError(`backends.list job ${id} was cancelled`, 'cancelled'));
+    return true;
+  }
+
+  /** Ends every probe (kills the running child) and refuses new ones. */
+  close(): void {
+    this.closed = true;
+    const stop = () => new ProbeError('the lab is shutting down', 'closed');
+    for (const j of this.waiting.splice(0)) this.fail(j, stop());
+    if (this.running) this.fail(this.running, stop());
+  }
+
+  private pump(): void {
+    if (this.running || this.closed) return;
+    const job = this.waiting.shift();
+    if (job) this.start(job);
+  }
+
+  private start(job: Job): void {
+    this.running = job;
+    const t0 = Date.now();
+    const timeoutMs = job.measure ? (this.opts.measureTimeoutMs ?? 5 * 60_000) : (this.opts.quickTimeoutMs ?? 60_000);
+    const maxOutput = this.opts.maxOutput ?? 1 << 20;
+    const args = ['--json', '--progress', ...(job.measure ? [] : ['--quick'])];
+    let out = '';
+    let err = '';
+    let partial = '';
+    let child: ProbeChild;
+    try {
+      child = this.launch(args);
+    } catch (e) {
+      this.fail(job, new ProbeError(`cannot start dplab backends: ${(e as Error).message}`));
+      return;
+    }
+    job.child = child;
+    job.timer = setTimeout(() => {
+      this.fail(job, new ProbeError(`dplab backends ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped${partial ? ` (last stage: ${partial})` : ''}`, 'timeout'));
+    }, timeoutMs);
+    job.timer.unref();
+    child.onStdout((c) => {
+      out += c;
+      if (out.length > maxOutput) this.fail(job, new ProbeError(`dplab backends printed more than ${maxOutput} characters; that is not a report`));
+    });
+    child.onStderr((c) => {
+      err = (err + c).slice(-8000);
+      for (const m of c.matchAll(/^progress: (.+)$/gm)) {
+        partial = m[1]!.slice(0, 300);
+        try {
+          this.opts.onProgress?.(job.id, partial);
+        } catch {
+          // A failing listener must not end the probe.
+        }
+      }
+    });
+    child.onExit((code, signal, error) => {
+      if (job.settled) return;
+      const tail = err.replace(/^progress: .*$/gm, '').trim().split('\n').slice(-3).join(' | ').slice(0, 600);
+      if (error) return this.fail(job, new ProbeError(`cannot start dplab backends: ${error.message}`));
+      if (code !== 0) {
+        return this.fail(job, new ProbeError(`dplab backends ended with ${code === null ? `signal ${signal}` : `exit code ${code}`}${tail ? `: ${tail}` : ' and printed nothing on stderr'}`));
+      }
+      let report: BackendsReport;
+      try {
+        report = parseReport(out);
+      } catch (e) {
+        return this.fail(job, new ProbeError(`dplab backends --json gave no valid report: ${(e as Error).message}`));
+      }
+      const result: ProbeResult = { report, measured: job.measure, cached: false, atMs: Date.now(), tookMs: Date.now() - t0 };
+      if (!job.measure) this.quick = result;
+      this.finish(job, () => job.resolve(result));
+    });
+  }
+
+  private fail(job: Job, e: ProbeError): void {
+    this.finish(job, () => job.reject(e));
+  }
+
+  private finish(job: Job, settle: () => void): void {
+    if (job.settled) return;
+    job.settled = true;
+    if (job.timer) clearTimeout(job.timer);
+    job.child?.kill();
+    if (this.running === job) this.running = null;
+    settle();
+    this.pump();
+  }
+}
