@@ -2,8 +2,8 @@
 
 Written for this project (not copied): the same model, batch, loss, optimiser and EMA as
 src-main/engine (convnet 3x3 + BN + ReLU, 2x2 max-pool after all but the last stage, global
-average pool; projector Linear -> BN -> ReLU -> Linear(+bias); symmetric 0.5 * [l(p1,t2) + l(p2,t1)]
-with l = 2 - 2cos; SGD with momentum and weight decay; EMA target).
+average pool; projector Linear -> BN -> ReLU -> Linear(+bias); symmetric l(p1,t2) + l(p2,t1)
+with l = 2 - 2cos (summed, as the lab's default setup and the official code); SGD with momentum and weight decay; EMA target).
 
   python3 byol_torch.py step --threads N --steps S   one step, B=64, 32x32x3, linear predictor 128x128
   python3 byol_torch.py run  --threads N --steps S   the default `dplab run` loop: B=128, 28x28x1,
@@ -105,7 +105,7 @@ def main():
             t1, t2 = target(v1), target(v2)
         z1, z2 = online(v1), online(v2)
         p1, p2 = pred(z1), pred(z2)
-        loss = 0.5 * (pair_loss(p1, t2) + pair_loss(p2, t1))
+        loss = pair_loss(p1, t2) + pair_loss(p2, t1)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
