@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../spec/events.ts';
 import { csvLines } from '../spec/csv.ts';
-import { SetupSchema } from '../spec/setup.ts';
+import { migrateSetup, SetupSchema } from '../spec/setup.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 
@@ -32,14 +32,23 @@ export function runsTable(runs: RunRecord[], noteOf: (uuid: string) => string | 
     'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, 'error', 'tags', 'note',
     ...SETUP_COLUMNS.map((p) => `setup.${p}`), 'setup_json',
   ];
-  const rows = runs.map((r) => [
-    r.uuid, r.name, r.status, iso(r.createdAt), iso(r.startedAt), iso(r.endedAt), r.setupHash, r.seed, r.backend, r.appVersion,
-    r.dataset?.name ?? null, r.dataset?.hash ?? null, r.totalSteps, r.lastStep,
-    ...SUMMARY_COLUMNS.map((k) => (r.summary ? ((r.summary as unknown as Record<string, number | null>)[k] ?? null) : null)),
-    r.error, r.tags.join(';'), noteOf(r.uuid),
-    ...SETUP_COLUMNS.map((p) => setupCell(r.setup, p)),
-    JSON.stringify(r.setup),
-  ]);
+  const rows = runs.map((r) => {
+    // Columns show the setup in the current version (a version-1 run shows lossReduction "mean"); the JSON stays as stored.
+    let current: unknown = r.setup;
+    try {
+      current = migrateSetup(r.setup);
+    } catch {
+      // A setup from a newer lab: its columns as stored.
+    }
+    return [
+      r.uuid, r.name, r.status, iso(r.createdAt), iso(r.startedAt), iso(r.endedAt), r.setupHash, r.seed, r.backend, r.appVersion,
+      r.dataset?.name ?? null, r.dataset?.hash ?? null, r.totalSteps, r.lastStep,
+      ...SUMMARY_COLUMNS.map((k) => (r.summary ? ((r.summary as unknown as Record<string, number | null>)[k] ?? null) : null)),
+      r.error, r.tags.join(';'), noteOf(r.uuid),
+      ...SETUP_COLUMNS.map((p) => setupCell(current, p)),
+      JSON.stringify(r.setup),
+    ];
+  });
   return { columns, rows };
 }
 

@@ -19,7 +19,7 @@ import {
   type Series,
 } from '../contract/index.ts';
 import { openArchive, type Archive, type RunRecord, type RunStatus } from '../archive/archive.ts';
-import { checkSetup, defaultSetup, type Setup } from '../spec/setup.ts';
+import { checkSetup, defaultSetup, migrateSetup, type Setup } from '../spec/setup.ts';
 import { SETUP_PRESETS } from '../spec/presets.ts';
 import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
 import { APP_VERSION } from '../spec/version.ts';
@@ -460,7 +460,7 @@ export class LabService {
       const runs = this.archive.listRuns({ sweep: s.uuid, order: 'oldest' });
       const by = a.groupBy ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path);
       const rows = groupRuns(
-        runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary as unknown as Record<string, unknown> | null })),
+        runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: currentSetup(r.setup), summary: r.summary as unknown as Record<string, unknown> | null })),
         by,
         FINAL_METRICS,
       );
@@ -584,13 +584,25 @@ function gpuOf(host: Record<string, unknown> | null): string | null {
   return adapterLabel({ vendor: g.vendor, architecture: String(g.architecture ?? ''), device: String(g.device ?? ''), description: String(g.description ?? ''), fallback: g.fallback === true });
 }
 
+/**
+ * A stored setup in the current schema version (a version-1 run gets `lossReduction: "mean"`, as it
+ * was trained), so views group, label and duplicate it by what it meant; as stored if it is newer.
+ */
+function currentSetup(raw: Record<string, unknown>): Record<string, unknown> {
+  try {
+    return migrateSetup(raw) as Record<string, unknown>;
+  } catch {
+    return raw;
+  }
+}
+
 /** A run record as the contract lists it. */
 export function toRow(r: RunRecord): RunRow {
   return {
     id: r.uuid,
     name: r.name,
     status: r.status,
-    setup: r.setup as unknown as Setup,
+    setup: currentSetup(r.setup) as unknown as Setup,
     setupHash: r.setupHash,
     createdAt: r.createdAt,
     startedAt: r.startedAt,

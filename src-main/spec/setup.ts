@@ -275,8 +275,12 @@ function fieldAllowed(obj: Record<string, unknown>, path: string): boolean {
   return !!fields?.has(path.slice(dot + 1));
 }
 
-/** Upgrades an older setup version to the current one (a setup without `version` is current). */
-function migrateSetup(raw: unknown): unknown {
+/**
+ * Upgrades an older setup version to the current one (a setup without `version` is current): only
+ * the fields the versions since then added are written, no defaults. Throws `SetupError` for a
+ * version newer than this lab's.
+ */
+export function migrateSetup(raw: unknown): unknown {
   if (!isRecord(raw)) return raw;
   const v = raw.version;
   if (typeof v === 'number' && v > SETUP_VERSION) {

@@ -9,6 +9,7 @@ import { exportRunBundle, importRunBundle, metricsTable, runsTable, spectraTable
 import { metricsFromCsv, parseCsv } from './csv-read.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
 import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import { toRow } from '../../src-main/service/service.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-export-'));
 
@@ -56,6 +57,13 @@ test('metrics CSV export reads back to the stored values exactly', () => {
   assert.equal(line[header.indexOf('setup.seed')], '1');
   assert.ok(header.includes('setup.predictor.rho') && header.includes('setup.encoder.widths'), 'every field the schema knows has a column');
   assert.equal(line[header.indexOf('setup.predictor.rho')], '', 'a field this setup does not set stays empty');
+  // A run recorded with a version-1 setup averaged its two loss terms: its column says so (the JSON stays as stored).
+  const v1 = runsTable([{ ...a.getRun(uuid)!, setup: { version: 1, seed: 1 } }]);
+  assert.equal(v1.rows[0]![v1.columns.indexOf('setup.lossReduction')], 'mean');
+  assert.equal(v1.rows[0]![v1.columns.indexOf('setup.version')], 2);
+  assert.deepEqual(JSON.parse(v1.rows[0]![v1.columns.indexOf('setup_json')] as string), { version: 1, seed: 1 });
+  // The views get it the same way (Runs columns, Compare groups, the loss chart's scale, duplicate-and-edit).
+  assert.equal(toRow({ ...a.getRun(uuid)!, setup: { version: 1, seed: 1 } }).setup.lossReduction, 'mean');
   assert.deepEqual(parseCsv(toCsv(runsTable([])))[0], header, 'the header does not depend on the runs (a stream writes it first)');
   a.setNote(uuid, 'why: a, "b"');
   const withNote = parseCsv(toCsv(runsTable(a.listRuns(), (u) => a.getNote(u))));
