@@ -57,7 +57,9 @@ const directcopy = z
      * Scale of F̂ in W_p = F̂/c + εI: 'lambda-max' divides by λ_max(F̂) (ours, so ε is relative to
      * the top eigenvalue, as DirectPred's p_j are) or 'none' uses F̂ as estimated (official code:
      * luckmatters ssl/real-dataset/byol_trainer.py `compute_w_corr` with `balance_type=direct`,
-     * `dyn_convert=1`: `M + dyn_eps·I`, so ε is relative to F̂'s raw scale).
+     * `dyn_convert=1`: `M + dyn_eps·I`, so ε is relative to F̂'s raw scale). Which form the DirectCopy
+     * paper (Wang, Chen, Du & Tian 2021, arXiv 2110.04947) states was not checked against its text
+     * (none was at hand): 'lambda-max' is the lab's choice, not a claim about the paper.
      */
     normalize: z.enum(['lambda-max', 'none']).default('lambda-max'),
   })
