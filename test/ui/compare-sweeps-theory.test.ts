@@ -171,11 +171,16 @@ test('portrait: fixed points vanish past η = τ²/(4(1+σ²)), flow is zero at 
 
 test('linear-model bridge: applies only to a linear predictor; a stationary spectrum stays put', async () => {
   const { bridgeNotApplicable, bridgePrediction, mapSetup } = await import('../../src-renderer/src/lib/theory/bridge.ts');
-  const setup = { method: 'byol', emaMomentum: 0.996, predictor: { kind: 'linear' }, optim: { lr: 0.03, momentum: 0.9, weightDecay: 4e-4, predictorLrRatio: 1 } };
+  const setup = { method: 'byol', emaMomentum: 0.996, lossReduction: 'mean', predictor: { kind: 'linear' }, optim: { lr: 0.03, momentum: 0.9, weightDecay: 4e-4, predictorLrRatio: 1 } };
   const m = mapSetup(setup);
   assert.ok(Math.abs(m.eta - 4e-4 / 0.03) < 1e-12);
   assert.ok(Math.abs(m.beta - 0.004 / 0.03) < 1e-12);
   assert.ok(Math.abs(m.dtPerStep - 0.3) < 1e-12);
+  assert.equal(m.tau0, 1, 'the target starts as a copy');
+  // The summed loss (the default) has twice the gradient: twice the flow time per step; a random target starts at τ = 0.
+  const official = mapSetup({ ...setup, lossReduction: 'sum', targetInit: 'random' });
+  assert.ok(Math.abs(official.dtPerStep - 0.6) < 1e-12);
+  assert.equal(official.tau0, 0);
   assert.match(bridgeNotApplicable({ setup: { ...setup, predictor: { kind: 'directpred' } }, spectra: [] })!, /directpred/);
   // Modes at the stable fixed point p*₊, s = p²/α_p with τ = 1 (τ(0) = 1 and τ stays 1 there) do not move.
   const lambda = 1, eta = m.eta;

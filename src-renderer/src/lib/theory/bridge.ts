@@ -4,9 +4,11 @@
  * (the flow's W_p); DirectPred/DirectCopy set W_p from F̂ and an MLP is not linear, so for those
  * the bridge says why it does not apply instead of drawing a misleading curve.
  *
- * Mapping (paper §2): α = optim.lr; SGD with momentum μ follows the flow at time α/(1−μ) per step;
- * η = η̄/α (weightDecay); α_p = predictorLrRatio; β = (1 − γ_a)/α for BYOL (τ(0) = 1: the target
- * starts as a copy), τ ≡ 1 for SimSiam. σ² (augmentation strength in the isotropic model) is not
+ * Mapping (paper §2): α = optim.lr; SGD with momentum μ follows the flow at time α/(1−μ) per step
+ * for the loss averaged over its two terms, twice that for the summed loss (`lossReduction` 'sum',
+ * the default: twice the gradient); η = η̄/α (weightDecay); α_p = predictorLrRatio; β = (1 − γ_a)/α
+ * for BYOL (τ(0) = 1 when the target starts as a copy, 0 when it starts from its own random
+ * weights, `targetInit` 'random', as W_a(0) = 0 in the paper's Fig. 7), τ ≡ 1 for SimSiam. σ² (augmentation strength in the isotropic model) is not
  * measured: the playground's σ² slider sets it. Modes are paired by rank (s_j and p_j both sorted
  * descending), which is exact once W_p and F have aligned (Theorem 3).
  */
@@ -17,6 +19,9 @@ export interface BridgeRun {
   setup: {
     method: string;
     emaMomentum: number;
+    /** Absent: the current default ('sum', 'copy'). */
+    lossReduction?: string;
+    targetInit?: string;
     predictor: { kind: string };
     optim: { lr: number; momentum: number; weightDecay: number; predictorLrRatio: number };
   };
@@ -53,8 +58,8 @@ export function mapSetup(setup: BridgeRun['setup']): BridgeMapping {
     eta: setup.optim.weightDecay / a,
     beta: simsiam ? 0 : (1 - setup.emaMomentum) / a,
     target: simsiam ? 'simsiam' : 'ema',
-    tau0: 1,
-    dtPerStep: a / (1 - setup.optim.momentum),
+    tau0: !simsiam && setup.targetInit === 'random' ? 0 : 1,
+    dtPerStep: ((setup.lossReduction === 'mean' ? 1 : 2) * a) / (1 - setup.optim.momentum),
   };
 }
 
