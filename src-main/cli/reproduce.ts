@@ -144,6 +144,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
       const { reused, states } = await trainMissing(archive, plan, {
         concurrency,
         backend: a.strings.backend ?? 'auto',
+        base,
         signal: abort.signal,
         onProgress: (p) => {
           if (!p.member) {

@@ -11,6 +11,7 @@ import { SweepFields, refineSweep } from '../spec/sweep.ts';
 import type { BackendsReport } from '../spec/backends.ts';
 import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
+import type { ClaimResult } from '../reproduce/verdict.ts';
 import { CONTRACT_VERSION } from './names.ts';
 /** Version of the contract (defined in names.ts so the zod-free preload shares it). */
 export { CONTRACT_VERSION };
@@ -68,6 +69,12 @@ export const Requests = {
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
   /** Stops a long job (theory.run, datasets.import, backends.list) started with that `jobId`; its request answers with an error. */
   'jobs.cancel': z.object({ jobId }),
+  /** The paper's claims with their verdicts from the archive's runs (theory claims computed once). */
+  'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).default(3) }),
+  /** Queues the runs the named claims (or 'all') still need; runs already completed are reused. */
+  'reproduce.run': z.object({ claims: z.array(z.string().min(1).max(100)).min(1).max(100), seeds: z.number().int().min(1).max(20).default(3) }),
+  /** The report as one self-contained HTML file. */
+  'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).default(3) }),
   'datasets.list': z.object({}),
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), jobId: jobId.optional() }),
   'archive.info': z.object({ check: z.boolean().default(false) }),
@@ -160,6 +167,9 @@ export interface Results {
   'theory.presets': { name: string; description: string; figure: string }[];
   'theory.run': unknown;
   'jobs.cancel': { ok: boolean };
+  'reproduce.results': { seeds: number[]; results: ClaimResult[] };
+  'reproduce.run': { sweepId: string | null; queued: number; reused: number };
+  'reproduce.report': { filename: string; mime: string; content: string };
   'datasets.list': { name: string; format: string; height: number; width: number; channels: number; counts: Record<string, number>; classes: number; hash: string }[];
   'datasets.import': { name: string; hash: string };
   'archive.info': { path: string; schemaVersion: number; sizeBytes: number; runs: number; integrity: string[] | null };

@@ -67,15 +67,11 @@ export interface ReproduceProgress {
 export async function trainMissing(
   archive: Archive,
   plan: readonly PlannedRun[],
-  opts: { concurrency?: number; backend?: 'auto' | string; signal?: AbortSignal; onProgress?: (p: ReproduceProgress) => void } = {},
+  opts: { concurrency?: number; backend?: 'auto' | string; signal?: AbortSignal; onProgress?: (p: ReproduceProgress) => void; base?: SetupInput } = {},
 ): Promise<{ sweepUuid: string | null; states: MemberState[]; reused: number }> {
-  const done = completedRuns(archive, plan);
-  const missing = plan.filter((p) => !done.has(p.hash));
-  const reused = plan.length - missing.length;
+  const { def, members, reused } = missingSweep(archive, plan, opts.base);
   opts.onProgress?.({ total: plan.length, reused });
-  if (missing.length === 0) return { sweepUuid: null, states: [], reused };
-  const def: SweepDefinition = { name: `reproduce: ${[...new Set(missing.map((m) => m.arm))].join(', ')}`, base: LAB_BASE as Record<string, unknown> };
-  const members: SweepMember[] = missing.map((m, idx) => ({ idx, combo: { arm: m.arm, seed: m.seed }, setup: m.setup, name: m.setup.name ?? `${m.arm}/seed${m.seed}` }));
+  if (members.length === 0) return { sweepUuid: null, states: [], reused };
   const extra = opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {};
   const executor = await createExecutor('local', archive, null, { backend: (opts.backend ?? 'auto') as 'auto', extra });
   try {
@@ -88,6 +84,18 @@ export async function trainMissing(
   } finally {
     await executor.close();
   }
+}
+
+/**
+ * The sweep of the planned runs the archive does not hold completed yet (members empty when none),
+ * for the CLI's executor or the app's run manager (`submitSweep`) to train.
+ */
+export function missingSweep(archive: Archive, plan: readonly PlannedRun[], base: SetupInput = LAB_BASE): { def: SweepDefinition; members: SweepMember[]; reused: number } {
+  const done = completedRuns(archive, plan);
+  const missing = plan.filter((p) => !done.has(p.hash));
+  const def: SweepDefinition = { name: `reproduce: ${[...new Set(missing.map((m) => m.arm))].join(', ')}`, base: base as Record<string, unknown> };
+  const members: SweepMember[] = missing.map((m, idx) => ({ idx, combo: { arm: m.arm, seed: m.seed }, setup: m.setup, name: m.setup.name ?? `${m.arm}/seed${m.seed}` }));
+  return { def, members, reused: plan.length - missing.length };
 }
 
 /** Σ_j s_j⁺ cos(W_p u_j, u_j) / Σ_j s_j⁺ of one spectra row; null without a linear W_p. */

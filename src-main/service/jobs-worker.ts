@@ -1,5 +1,5 @@
 /**
- * Worker-thread entry for the service's long jobs (theory simulations, dataset imports), so they
+ * Worker-thread entry for the service's long jobs (theory simulations, the theory claims, dataset imports), so they
  * never block the main process (Electron's main thread or the web server). Posts the plain JSON
  * result, or the error flagged when the caller's input was at fault.
  */
@@ -11,6 +11,11 @@ async function run(job: WorkerJob): Promise<unknown> {
     const { importDataset } = await import('../data/cache.ts');
     const meta = await importDataset(job.path, job.options);
     return { name: meta.name, hash: meta.hash };
+  }
+  if (job.kind === 'reproduce.theory') {
+    const { CLAIMS } = await import('../reproduce/claims.ts');
+    const { evaluateTheory } = await import('../reproduce/verdict.ts');
+    return CLAIMS.filter((c) => c.kind === 'theory').map((c) => evaluateTheory(c));
   }
   const { runPreset, runSimulation } = await import('../theory/presets.ts');
   const { TheoryParamsError } = await import('../theory/params.ts');

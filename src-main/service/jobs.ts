@@ -21,7 +21,8 @@ export function theoryPresets(): { name: string; description: string; figure: st
 /** A job for the worker. */
 export type WorkerJob =
   | { kind: 'theory'; preset?: string; params?: Record<string, unknown> }
-  | { kind: 'datasets.import'; path: string; options: ImportOptions };
+  | { kind: 'datasets.import'; path: string; options: ImportOptions }
+  | { kind: 'reproduce.theory' };
 
 /**
  * What a worker answers: the result, or an error with whether the input was at fault. `stopped`

@@ -30,6 +30,10 @@ import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spe
 import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
 import { JobPool, type WorkerReply } from './jobs.ts';
 import { BackendsProbe, type ProbeLauncher } from './backends.ts';
+import { CLAIMS } from '../reproduce/claims.ts';
+import { htmlReport } from '../reproduce/report.ts';
+import type { ClaimResult } from '../reproduce/verdict.ts';
+import { collectResults, missingSweep, planRuns, REPRODUCE_TAG, selectClaims } from '../runs/reproduce.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -91,6 +95,8 @@ export class LabService {
   private readonly jobs: JobPool;
   /** `dplab backends` in child processes (backends.list): one at a time, cancellable, the quick report kept. */
   private readonly backends: BackendsProbe;
+  /** The theory claims' outcomes: exact and fixed, so computed once per service (in the job pool). */
+  private theoryClaims: Promise<ClaimResult[]> | null = null;
 
   constructor(private readonly opts: LabServiceOptions) {
     this.archive = openArchive(opts.archivePath);
@@ -317,6 +323,20 @@ export class LabService {
     this.listeners.clear();
   }
 
+  /** Every claim's result in registry order: experiments from the archive now, theory from the cache. */
+  private async claimResults(seeds: number[]): Promise<ClaimResult[]> {
+    if (!this.theoryClaims) {
+      const p = this.jobs.run({ kind: 'reproduce.theory' }, { timeoutMs: this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000 }).then((r) => jobResult('reproduce.theory', r) as ClaimResult[]);
+      this.theoryClaims = p;
+      p.catch(() => {
+        if (this.theoryClaims === p) this.theoryClaims = null; // a cancelled or failed computation is tried again next time
+      });
+    }
+    const theory = await this.theoryClaims;
+    const experiments = collectResults(this.archive, CLAIMS.filter((c) => c.kind === 'experiment'), seeds);
+    return CLAIMS.map((c) => (c.kind === 'theory' ? theory : experiments).find((r) => r.claim.id === c.id)!);
+  }
+
   private run(runId: string): RunRecord {
     const r = this.archive.getRun(runId);
     if (!r) throw new ServiceError('not-found', `no run ${runId} in ${this.archive.file}`);
@@ -482,6 +502,40 @@ export class LabService {
       return jobResult('theory.run', r);
     },
     'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) || this.backends.cancel(a.jobId) }),
+    'reproduce.results': async (a) => {
+      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+      return { seeds, results: await this.claimResults(seeds) };
+    },
+    'reproduce.run': (a) => {
+      let claims;
+      try {
+        claims = selectClaims(a.claims);
+      } catch (e) {
+        throw new ServiceError('invalid-args', (e as Error).message);
+      }
+      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+      const { def, members, reused } = missingSweep(this.archive, planRuns(claims, seeds));
+      if (members.length === 0) return { sweepId: null, queued: 0, reused };
+      const { sweepId, runIds } = this.manager.submitSweep(def, members);
+      for (const r of runIds) this.archive.addTags(r, [REPRODUCE_TAG]);
+      this.lastSweepProgress.set(sweepId, `0/${runIds.length}`);
+      this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
+      return { sweepId, queued: runIds.length, reused };
+    },
+    'reproduce.report': async (a) => {
+      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+      const results = await this.claimResults(seeds);
+      const any = this.archive.listRuns({ tag: REPRODUCE_TAG, status: 'completed', limit: 1 })[0];
+      const content = htmlReport(results, {
+        date: new Date().toISOString().slice(0, 10),
+        machine: `${process.platform}/${process.arch}, Node ${process.versions.node}`,
+        totalSec: null,
+        seeds,
+        backend: any?.summary?.backend ?? 'unknown',
+        appVersion: APP_VERSION,
+      });
+      return { filename: 'directpred-lab-reproduction.html', mime: 'text/html', content };
+    },
     'datasets.list': async () => {
       const { listDatasets } = await import('../data/cache.ts');
       const out: Results['datasets.list'] = [];

@@ -20,4 +20,5 @@ export const VIEWS: ViewEntry[] = [
   { id: 'sweeps', label: 'Sweeps', key: '5', load: () => import('./Sweeps.svelte') },
   { id: 'theory', label: 'Theory', key: '6', load: () => import('./Theory.svelte') },
   { id: 'archive', label: 'Archive', key: '7', load: () => import('./Archive.svelte') },
+  { id: 'paper', label: 'Paper', key: '8', load: () => import('./Paper.svelte') },
 ];

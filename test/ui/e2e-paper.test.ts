@@ -1,0 +1,107 @@
+// End to end in Debian Chromium against the real `dplab serve` (issue 13, "a Paper view"): every
+// claim is listed with its verdict; the theory claims are computed by the lab (reproduced); an
+// experiment claim's verdict comes from the archive's runs of its arms, found by setup hash (here
+// runs recorded in the archive beforehand with chosen final values, so the test knows the answer);
+// "Run this claim" queues exactly the runs the claim still needs; the report downloads as one HTML
+// file. Screenshot: test-artifacts/ui-paper/paper.png.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { type ChildProcess } from 'node:child_process';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { armSetup } from '../../src-main/reproduce/claims.ts';
+import { setupHash } from '../../src-main/spec/hash.ts';
+
+const ART = join(ROOT, 'test-artifacts', 'ui-paper');
+let tmp = '';
+let server: ChildProcess | null = null;
+let browser: Browser | null = null;
+let page: Page;
+const pageErrors: string[] = [];
+
+/** A finished run of one arm at one seed with the given final output spread. */
+function record(file: string, arm: 'none' | 'linear', seed: number, collapseStd: number): void {
+  const a = openArchive(file);
+  try {
+    const setup = armSetup(arm, seed);
+    const hash = setupHash(setup);
+    const r = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: hash, seed, status: 'running', name: setup.name ?? null });
+    a.appendEvents(r.uuid, [
+      {
+        type: 'finished',
+        outcome: 'completed',
+        summary: { outcome: 'completed', setupHash: hash, backend: 'wasm', steps: 300, epochs: 18.75, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 10 },
+      },
+    ]);
+  } finally {
+    a.close();
+  }
+}
+
+before(async () => {
+  mkdirSync(ART, { recursive: true });
+  tmp = mkdtempSync(join(tmpdir(), 'dplab-paper-'));
+  const file = join(tmp, 'lab.sqlite');
+  // Linear above none by 0.30 ± 0.01 on each of three seeds: the paired test must say reproduced.
+  [0.2, 0.5, 0.35].forEach((v, seed) => {
+    record(file, 'none', seed, v);
+    record(file, 'linear', seed, v + 0.3 + 0.01 * seed);
+  });
+  await ensureRendererBuild();
+  const lab = await serveLab(file);
+  server = lab.child;
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
+  page = await ctx.newPage();
+  page.on('pageerror', (e) => pageErrors.push(e.message));
+  await page.goto(lab.url);
+  await page.getByTestId('backend').waitFor({ timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  if (server && server.exitCode === null) {
+    const exited = new Promise((r) => server!.once('exit', r));
+    server.kill('SIGTERM');
+    await exited;
+  }
+  if (tmp) rmSync(tmp, { recursive: true, force: true });
+});
+
+test('Paper view: verdicts from the archive and from theory, run a claim, save the report', { timeout: 300_000 }, async () => {
+  await page.keyboard.press('Alt+8');
+  const claims = page.getByTestId('claims');
+  await claims.waitFor({ timeout: 120_000 });
+  // Theory claims are computed in the lab's job pool; all seven hold.
+  await page.locator('[data-claim="theorem3-alignment"] .v').filter({ hasText: 'reproduced' }).waitFor({ timeout: 120_000 });
+  assert.equal(await page.locator('[data-claim="eq14-parabola"] .v').textContent(), 'reproduced');
+  // The experiment with runs in the archive: linear > none on every seed.
+  await page.locator('[data-claim="no-predictor-collapses"]').click();
+  const detail = page.getByTestId('claim-detail');
+  await detail.getByRole('heading', { name: 'Without a predictor, BYOL collapses' }).waitFor();
+  const row = detail.getByTestId('tests').locator('tbody tr').filter({ hasText: 'collapseStd(linear) − collapseStd(none)' });
+  const cells = await row.locator('td').allTextContents();
+  assert.equal(cells[1], '3', 'three paired seeds');
+  assert.equal(cells[2], '0.310 ± 0.010', 'the paired difference of the recorded values');
+  assert.equal(cells[4], 'reproduced');
+  // The random-init test has no step-0 values in these runs: inconclusive, so the claim is too.
+  assert.equal(await detail.getByTestId('verdict').textContent(), 'inconclusive');
+  await page.screenshot({ path: join(ART, 'paper.png'), fullPage: true });
+
+  // Another claim: nothing in the archive, so Run queues its 2 arms × 3 seeds.
+  await page.locator('[data-claim="no-stop-gradient-collapses"]').click();
+  await detail.getByRole('heading', { name: 'Without stop-gradient, training collapses' }).waitFor();
+  await detail.getByTestId('run-claim').click();
+  await detail.getByText('6 run(s) queued, 0 already in the archive').waitFor({ timeout: 30_000 });
+
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save report' }).click()]);
+  const html = readFileSync(await download.path(), 'utf8');
+  assert.match(html, /<!doctype html>/);
+  assert.match(html, /Without a predictor, BYOL collapses/);
+  assert.doesNotMatch(html, /<script/);
+  assert.deepEqual(pageErrors, []);
+});
