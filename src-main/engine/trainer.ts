@@ -17,7 +17,7 @@ import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import { BatchStream, stepPlan } from './train/batches.ts';
+import { BatchStream, batchSizeAt, stepPlan } from './train/batches.ts';
 import { buildNetworks, disposeNetworks, trainableAt } from './train/networks.ts';
 import { lossAndGrads, targetOutputs } from './train/objective.ts';
 import { sgdHyper, sgdMomentumUpdate } from './train/sgd.ts';
@@ -183,7 +183,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       const epoch = done / stepsPerEpoch;
       const sec = (performance.now() - tStep) / 1000;
       avgStepSec = avgStepSec === null ? sec : 0.8 * avgStepSec + 0.2 * sec;
-      const ips = B / sec;
+      const ips = batchSizeAt(plan, pool.count, step) / sec;
       if (step - startStep >= 1) stepRates.push(ips);
       recentLoss.push(lossVal);
       recentStd.push(stdVal);

@@ -10,7 +10,7 @@ import { setupHash, setupHashes } from '../../src-main/spec/hash.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
 import type { Dataset } from '../../src-main/data/types.ts';
-import { BatchStream, stepPlan } from '../../src-main/engine/train/batches.ts';
+import { BatchStream, batchSizeAt, stepPlan } from '../../src-main/engine/train/batches.ts';
 import { buildNetworks, disposeNetworks, trainableAt } from '../../src-main/engine/train/networks.ts';
 import { lossAndGrads, targetOutputs } from '../../src-main/engine/train/objective.ts';
 import { sgdHyper } from '../../src-main/engine/train/sgd.ts';
@@ -175,6 +175,7 @@ test('optim.lastBatch "keep" (official): ⌈N/B⌉ steps per epoch, the last one
   for (let i = 0; i < keep.stepsPerEpoch; i++) for (const j of s.indices(i)) seen.add(j);
   assert.equal(seen.size, N, 'the last 4 images are trained on too');
   assert.equal(s.indices(6).length, 4);
+  assert.deepEqual([5, 6, 7, 13].map((t) => batchSizeAt(keep, N, t)), [16, 4, 16, 4]);
   const [v1, v2] = s.views(6);
   assert.deepEqual(v1.shape, [4, 16, 16, 1]);
   tf.dispose([v1, v2]);

@@ -28,6 +28,11 @@ export function stepPlan(setup: Setup, poolCount: number): StepPlan {
   return { batchSize: B, stepsPerEpoch, totalSteps };
 }
 
+/** Images in step `step`'s batch: B, or fewer for the kept last batch of an epoch. */
+export function batchSizeAt(plan: StepPlan, poolCount: number, step: number): number {
+  return Math.min(plan.batchSize, poolCount - (step % plan.stepsPerEpoch) * plan.batchSize);
+}
+
 /** Image geometry of a dataset as the tfjs helpers want it. */
 export function imageShape(data: Dataset): { shape: [number, number, number]; pixelsPerImage: number } {
   return { shape: [data.height, data.width, data.channels], pixelsPerImage: data.height * data.width * data.channels };
