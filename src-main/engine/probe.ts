@@ -1,10 +1,12 @@
 /**
  * Evaluation of frozen features: a linear probe (multinomial logistic regression) and kNN.
- * The probe is fitted on part of the labelled train split and its epoch chosen on the rest
- * (validation); the held-out test split is only reported on, never used for selection.
+ * By default the probe is fitted on part of the labelled train split and its epoch chosen on the
+ * rest (validation); the held-out test split is only reported on, never used for selection. The
+ * official code's protocol (best test epoch) is an option, named wherever results are reported.
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, permutation } from '../math/seeds.ts';
+import { KNN_TEMPERATURE } from '../spec/metrics.ts';
 
 /** Features of labelled images: n×dim row-major. */
 export interface FeatureSet {
@@ -54,6 +56,8 @@ export async function linearProbe(
     valFraction?: number;
     /** The dataset's own validation split; without it a seeded `valFraction` of `train` is held out. */
     validation?: FeatureSet;
+    /** 'best-test': fit on all of `train`, report the epoch best on `test` (the official code's protocol). */
+    select?: 'validation' | 'best-test';
   },
 ): Promise<ProbeResult> {
   const perm = permutation(train.n, opts.seed);
@@ -67,8 +71,10 @@ export async function linearProbe(
     });
     return { x, y, n: idx.length, dim: train.dim };
   };
-  const fit = opts.validation ? train : pick(perm.subarray(nVal));
-  const val = opts.validation ?? pick(perm.subarray(0, nVal));
+  const bestTest = opts.select === 'best-test';
+  const fit = opts.validation || bestTest ? train : pick(perm.subarray(nVal));
+  // Best-test selection: the "validation" set is the test set itself.
+  const val = bestTest ? test : (opts.validation ?? pick(perm.subarray(0, nVal)));
   const [xf, xv, xt] = standardize(fit, val, test);
   const yf = tf.tidy(() => tf.oneHot(tf.tensor1d(fit.y, 'int32'), classes).toFloat() as tf.Tensor2D);
   // Inside tidy the zero initial values are released; the variables keep their data.
@@ -108,8 +114,11 @@ export async function linearProbe(
   return best;
 }
 
-/** kNN accuracy with cosine similarity and similarity-weighted votes exp(sim/T), T = 0.07. */
-export async function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: number, k: number): Promise<number> {
+/**
+ * kNN accuracy with cosine similarity: 'weighted' votes exp(cos/T), T = 0.07; 'majority' one vote
+ * per neighbour, a tie going to the class with the larger summed cosine similarity.
+ */
+export async function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: number, k: number, vote: 'weighted' | 'majority' = 'weighted'): Promise<number> {
   const kk = Math.min(k, bank.n);
   const bankT = tf.tidy(() => {
     const bn = tf.tensor2d(bank.x, [bank.n, bank.dim]);
@@ -126,7 +135,9 @@ export async function knnAccuracy(bank: FeatureSet, query: FeatureSet, classes: 
         const sim = tf.matMul(q.div(q.norm('euclidean', 1, true).add(1e-12)), bankT);
         const { values, indices } = tf.topk(sim, kk);
         const labels = tf.gather(bankY, indices.reshape([-1])).reshape([m, kk]);
-        const votes = tf.oneHot(labels, classes).mul(values.div(0.07).exp().expandDims(2)).sum(1);
+        // Majority: a count, plus summed similarity scaled below one vote (|Σcos| ≤ k) to break ties.
+        const w = vote === 'weighted' ? values.div(KNN_TEMPERATURE).exp() : values.div(4 * kk).add(1);
+        const votes = tf.oneHot(labels, classes).mul(w.expandDims(2)).sum(1);
         return votes.argMax(1);
       });
       const p = await pred.data();

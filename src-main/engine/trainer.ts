@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus, platform, arch } from 'node:os';
 import type { Setup } from '../spec/setup.ts';
-import type { RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
+import type { RunBaseline, RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
 import { fHatRho } from './predictors.ts';
 import { APP_VERSION } from '../spec/version.ts';
 import { setupHash, setupHashes } from '../spec/hash.ts';
@@ -24,7 +24,8 @@ import { sgdHyper, sgdMomentumUpdate } from './train/sgd.ts';
 import { emaUpdate } from './train/ema.ts';
 import { readStep } from './train/step.ts';
 import { fHatStep } from './train/fhat.ts';
-import { createEvaluator, spectralReport } from './train/evaluate.ts';
+import { createEvaluator, spectralReport, type RepresentationStats } from './train/evaluate.ts';
+import { evalProtocolOf } from '../spec/metrics.ts';
 import { captureCheckpoint, restoreCheckpoint, TrainingError } from './train/state.ts';
 
 export type { Checkpoint } from './checkpoint.ts';
@@ -124,6 +125,24 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
     return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
   };
+  // Representation statistics on the fixed evaluation images, reused when asked twice at one step.
+  let lastStats: { step: number; stats: RepresentationStats } | null = null;
+  const statsAt = async (at: number): Promise<RepresentationStats> => {
+    if (lastStats?.step !== at) lastStats = { step: at, stats: await evaluator.representationStats() };
+    return lastStats.stats;
+  };
+
+  // The random-init baseline: every evaluation measured at step 0, before any update, so a result
+  // reads against the untrained network of the same setup. A resumed run carries it in its checkpoint.
+  let baseline: RunBaseline | null = null;
+  if (opts.resumeFrom) {
+    const b = opts.resumeFrom.state.baseline;
+    if (b && typeof b === 'object') baseline = b as RunBaseline;
+  } else {
+    const ev0 = await evaluate(0, 0);
+    const st0 = await statsAt(0);
+    baseline = { probeAcc: ev0?.probeAcc ?? null, knnAcc: ev0?.knnAcc ?? null, collapseStd: st0.collapseStd, effectiveRank: st0.effectiveRank };
+  }
 
   // The summary averages the last 10 steps; a resumed run takes those before its checkpoint from it.
   const window = (k: string) => {
@@ -135,6 +154,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const stepRates: number[] = [];
   let lastRank: number | null = null;
   let lastEval: { probeAcc: number; knnAcc: number } | null = null;
+  let finalStats: RepresentationStats | null = null;
   let outcome: RunOutcome = 'completed';
   let error: string | undefined;
   let divergedAtStep: number | undefined;
@@ -168,7 +188,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
         ahead = stepInputs(nets, batches, done);
         flushGpu();
       }
-      const { loss: lossVal, std: stdVal, mean: meanV, corr, wp: wpRead } = await reading;
+      const { loss: lossVal, std: stdVal, corr, wp: wpRead } = await reading;
 
       if (!Number.isFinite(lossVal)) {
         outcome = 'diverged';
@@ -192,9 +212,9 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       const values: Record<string, number> = { loss: lossVal, collapseStd: stdVal, imagesPerSec: ips, lr: hyper.lr };
 
       if (spectraNow) {
-        const report = spectralReport(nets, after.wp, fHat, corr, meanV);
+        const report = spectralReport(nets, after.wp, fHat);
         emit({ type: 'spectra', step: done, epoch, ...report.spectra });
-        lastRank = report.effectiveRank;
+        lastRank = (await statsAt(done)).effectiveRank;
         values.effectiveRank = lastRank;
         if (report.hasWp) values.asymmetry = report.spectra.asymmetry;
       }
@@ -213,13 +233,17 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
         const c = await captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash);
         c.state.recentLoss = [...recentLoss];
         c.state.recentStd = [...recentStd];
+        c.state.baseline = baseline;
         await opts.onCheckpoint(c);
       }
       // Let the event loop breathe: IPC messages, abort signals, progress output.
       await new Promise((r) => setImmediate(r));
     }
     if (outcome === 'completed' || outcome === 'cancelled') {
-      if (step > startStep || outcome === 'completed') lastEval = await evaluate(step, step / stepsPerEpoch);
+      if (step > startStep || outcome === 'completed') {
+        lastEval = await evaluate(step, step / stepsPerEpoch);
+        finalStats = await statsAt(step);
+      }
     }
   } catch (e) {
     outcome = 'failed';
@@ -239,13 +263,15 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     steps: step,
     epochs: step / stepsPerEpoch,
     finalLoss: mean(recentLoss),
-    collapseStd: mean(recentStd),
-    effectiveRank: lastRank,
+    collapseStd: finalStats?.collapseStd ?? mean(recentStd),
+    effectiveRank: finalStats?.effectiveRank ?? lastRank,
     probeAcc: lastEval?.probeAcc ?? null,
     knnAcc: lastEval?.knnAcc ?? null,
     imagesPerSec: sortedRates.length ? sortedRates[Math.floor(sortedRates.length / 2)]! : null,
     wallSec: (performance.now() - t0) / 1000,
     threads: backend.threads,
+    baseline,
+    evalProtocol: evalProtocolOf(setup.eval),
   };
   if (error) summary.error = error;
   if (divergedAtStep !== undefined) summary.divergedAtStep = divergedAtStep;

@@ -5,6 +5,7 @@
  */
 
 import type { GpuAdapterInfo } from './backends.ts';
+import type { EvalProtocol } from './metrics.ts';
 
 /**
  * Every status a run can have in the archive, in life order (the one list: the archive's schema, the
@@ -58,7 +59,10 @@ export interface SpectraEvent {
   asymmetry: number;
 }
 
-/** Linear-probe and kNN accuracy (fractions in [0,1]) on the held-out split. */
+/**
+ * Linear-probe and kNN accuracy (fractions in [0,1]) on the held-out split. Every run evaluates at
+ * step 0 (the random-init baseline) as well as at its evaluation epochs and its end.
+ */
 export interface EvalEvent {
   type: 'eval';
   step: number;
@@ -107,9 +111,13 @@ export interface RunSummary {
   steps: number;
   epochs: number;
   finalLoss: number | null;
-  /** Std of l2-normalised online outputs per dimension × sqrt(d): ≈1 healthy, 0 collapsed. */
+  /**
+   * Std of l2-normalised projector outputs per dimension × √d (≈1 healthy, 0 collapsed) on the
+   * evaluation images at the end (older records, and a run that ends without a final evaluation:
+   * the mean over its last 10 training batches).
+   */
   collapseStd: number | null;
-  /** exp(entropy of normalised singular values²) of the embeddings: 1 (collapsed) … d. */
+  /** exp(entropy of the normalised covariance eigenvalues) of the projector outputs on the evaluation images: 1 (collapsed) … d. */
   effectiveRank: number | null;
   probeAcc: number | null;
   knnAcc: number | null;
@@ -120,4 +128,19 @@ export interface RunSummary {
   /** Set when diverged or failed: what happened, with the step. */
   error?: string;
   divergedAtStep?: number;
+  /** The same measurements at step 0, before any update (random init). Absent in older records. */
+  baseline?: RunBaseline | null;
+  /** How the probe and kNN were measured. Absent in older records, which used the defaults. */
+  evalProtocol?: EvalProtocol;
+}
+
+/**
+ * A run's random-init baseline: its evaluation at step 0 (probe and kNN accuracy, null on an
+ * unlabelled dataset) and the representation statistics of the untrained network, measured as at the end.
+ */
+export interface RunBaseline {
+  probeAcc: number | null;
+  knnAcc: number | null;
+  collapseStd: number | null;
+  effectiveRank: number | null;
 }

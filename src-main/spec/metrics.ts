@@ -4,6 +4,7 @@
  */
 import { eigh } from '../math/eigh.ts';
 import { checkSetup } from './setup.ts';
+import type { Setup } from './setup.ts';
 
 /** Description of a logged scalar. */
 export interface MetricInfo {
@@ -33,11 +34,22 @@ export const METRICS: Record<string, MetricInfo> = {
   effectiveRank: {
     name: 'effectiveRank',
     label: 'effective rank',
-    description: 'exp(entropy) of the normalised eigenvalues of the embeddings\' covariance: 1 collapsed … d',
+    description:
+      'exp(Shannon entropy) of the normalised eigenvalues of the covariance of the projector outputs f over the fixed evaluation images (eval.statsImages, un-augmented): dimensionless, 1 collapsed … d (all directions equally used)',
     better: 'higher',
   },
-  probeAcc: { name: 'probeAcc', label: 'linear probe accuracy', description: 'linear probe accuracy on the held-out split', better: 'higher' },
-  knnAcc: { name: 'knnAcc', label: 'kNN accuracy', description: 'k-nearest-neighbour accuracy on the held-out split', better: 'higher' },
+  probeAcc: {
+    name: 'probeAcc',
+    label: 'linear probe accuracy',
+    description: 'linear probe accuracy on the held-out split; its epoch chosen on a validation split, or the best test epoch (eval.probeSelect)',
+    better: 'higher',
+  },
+  knnAcc: {
+    name: 'knnAcc',
+    label: 'kNN accuracy',
+    description: 'k-nearest-neighbour accuracy (cosine) on the held-out split; votes weighted exp(cos/0.07) or by majority (eval.knnVote)',
+    better: 'higher',
+  },
   asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none' },
 };
 
@@ -108,4 +120,42 @@ export function effectiveRank(eigenvalues: ArrayLike<number>): number {
     if (p > 0) h -= p * Math.log(p);
   }
   return Math.exp(h);
+}
+
+/** Temperature T of the weighted kNN vote exp(cos/T): instance discrimination's value, common in SSL codebases. */
+export const KNN_TEMPERATURE = 0.07;
+
+/** How a run's probe and kNN accuracies were measured (recorded in its summary). */
+export interface EvalProtocol {
+  /** 'validation': epoch chosen on held-out validation data (honest); 'best-test': best test epoch (the official code's). */
+  probeSelect: 'validation' | 'best-test';
+  knnVote: 'weighted' | 'majority';
+  knnK: number;
+  /** T of the weighted vote; null for a majority vote. */
+  knnTemperature: number | null;
+}
+
+/** The evaluation protocol of a setup's `eval` block; an older setup without the fields gets the defaults, which are what it ran. */
+export function evalProtocolOf(ev: Partial<Pick<Setup['eval'], 'probeSelect' | 'knnVote' | 'knnK'>> | undefined): EvalProtocol {
+  const knnVote = ev?.knnVote === 'majority' ? 'majority' : 'weighted';
+  return {
+    probeSelect: ev?.probeSelect === 'best-test' ? 'best-test' : 'validation',
+    knnVote,
+    knnK: typeof ev?.knnK === 'number' ? ev.knnK : 20,
+    knnTemperature: knnVote === 'weighted' ? KNN_TEMPERATURE : null,
+  };
+}
+
+/** One line naming an evaluation protocol, for every place results are reported. */
+export function describeEvalProtocol(p: EvalProtocol): string {
+  const probe = p.probeSelect === 'validation' ? 'probe epoch chosen on validation' : 'probe at best test epoch (official code; optimistic)';
+  const knn = p.knnVote === 'weighted' ? `kNN k=${p.knnK} weighted exp(cos/${p.knnTemperature ?? KNN_TEMPERATURE})` : `kNN k=${p.knnK} majority vote`;
+  return `${probe} · ${knn}`;
+}
+
+/** The protocol a stored run was evaluated with: its summary's record, else read off its setup. */
+export function runEvalProtocol(run: { setup: unknown; summary: { evalProtocol?: EvalProtocol } | null }): EvalProtocol {
+  if (run.summary?.evalProtocol) return run.summary.evalProtocol;
+  const ev = run.setup && typeof run.setup === 'object' ? (run.setup as { eval?: unknown }).eval : undefined;
+  return evalProtocolOf(ev && typeof ev === 'object' ? (ev as Partial<Setup['eval']>) : undefined);
 }

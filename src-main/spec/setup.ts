@@ -11,7 +11,8 @@ import { PredictorSchema } from './predictors.ts';
  * Version of the setup format; bump it and add an entry to `MIGRATIONS` when fields change.
  * v2: the symmetrised loss is summed over its two terms (v1 averaged them: `lossReduction`), and the
  * reference-code options `targetInit`, `projector.bnAffine`, `optim.lastBatch`, `predictor.freqPhase`,
- * `predictor.normalize` (DirectCopy).
+ * `predictor.normalize` (DirectCopy); the evaluation protocol `eval.knnVote`, `eval.probeSelect` and
+ * the evaluation images `eval.statsImages`.
  */
 export const SETUP_VERSION = 2;
 
@@ -118,6 +119,25 @@ export const EvalSchema = z.strictObject({
   probeTest: z.number().int().min(0).default(2000),
   knnK: z.number().int().min(1).max(500).default(20),
   probeEpochs: z.number().int().min(1).max(1000).default(50),
+  /**
+   * kNN vote. 'weighted' (ours, default): each of the k neighbours votes exp(cos/T) with T = 0.07,
+   * the weighted kNN of instance discrimination (Wu et al. 2018) as common SSL codebases run it;
+   * 'majority': one vote per neighbour, ties going to the larger summed cosine similarity.
+   */
+  knnVote: z.enum(['weighted', 'majority']).default('weighted'),
+  /**
+   * Which probe epoch is reported. 'validation' (ours, default, honest): the epoch best on a held-out
+   * validation split (the dataset's own, else a seeded fifth of the probe's train subset), the test
+   * split only reported on. 'best-test': fit on the whole train subset and report the best test
+   * accuracy over epochs, as the official code (luckmatters ssl/real-dataset) does: optimistic.
+   */
+  probeSelect: z.enum(['validation', 'best-test']).default('validation'),
+  /**
+   * Pre-training images (a fixed seeded subset, un-augmented, BN on batch statistics per chunk of
+   * ≤ 256) whose projector outputs f give the effective rank and the evaluation collapse std: the
+   * same images at step 0 (random-init baseline), at each spectra step and at the end.
+   */
+  statsImages: z.number().int().min(16).max(65536).default(512),
 });
 
 const BaseSetupSchema = z.strictObject({
@@ -181,6 +201,9 @@ const BaseSetupSchema = z.strictObject({
     probeTest: 2000,
     knnK: 20,
     probeEpochs: 50,
+    knnVote: 'weighted',
+    probeSelect: 'validation',
+    statsImages: 512,
   }),
 });
 
@@ -255,6 +278,11 @@ const MIGRATIONS: readonly Migration[] = [
       { path: 'optim.lastBatch', legacy: 'drop' },
       { path: 'predictor.freqPhase', legacy: 'last' },
       { path: 'predictor.normalize', legacy: 'lambda-max' },
+      // v1 ran the weighted kNN and chose the probe epoch on validation; its effective rank came
+      // from one batch, which no value of statsImages reproduces: the default stands in.
+      { path: 'eval.knnVote', legacy: 'weighted' },
+      { path: 'eval.probeSelect', legacy: 'validation' },
+      { path: 'eval.statsImages', legacy: 512 },
     ],
   },
 ];

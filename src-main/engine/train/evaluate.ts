@@ -1,7 +1,8 @@
 /**
  * Evaluation during and after training: a linear probe and k-NN on frozen backbone features, with
- * BN running statistics recomputed first ("precise BN"), and the spectral report (eigenvalues of
- * F̂ and W_p, their alignment, the effective rank of the embeddings).
+ * BN running statistics recomputed first ("precise BN"); the representation statistics (effective
+ * rank, collapse std) of the projector output f on a fixed set of images; and the spectral report
+ * (eigenvalues of F̂ and W_p, their alignment).
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Setup } from '../../spec/setup.ts';
@@ -33,12 +34,26 @@ export interface EvalResult {
   probeTrainAcc: number;
 }
 
+/**
+ * Statistics of the projector output f over the evaluation image set (`eval.statsImages` images):
+ * effective rank of its covariance (1 collapsed … d) and std(f/‖f‖) per dimension × √d (≈1
+ * healthy, 0 collapsed).
+ */
+export interface RepresentationStats {
+  effectiveRank: number;
+  collapseStd: number;
+  /** Images the statistics were computed on. */
+  images: number;
+}
+
 /** Evaluates the current online backbone; fixed probe subsets so evaluations compare over time. */
 export interface Evaluator {
   /** False for an unlabelled dataset (e.g. a folder of loose images): nothing to evaluate on. */
   readonly canEvaluate: boolean;
   /** Precise BN, then probe + k-NN; null when `canEvaluate` is false. */
   evaluate(): Promise<EvalResult | null>;
+  /** Effective rank and collapse std of f on the fixed evaluation images; changes no state. */
+  representationStats(): Promise<RepresentationStats>;
 }
 
 /** The evaluator of a run; its probe subsets are drawn once from the setup's seed. */
@@ -97,6 +112,14 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
     }
   };
 
+  // The fixed evaluation images of the representation statistics, in equal chunks of ≤ 256 so that
+  // every chunk's BN batch statistics rest on about as many images (a run with fewer pre-training
+  // images uses them all).
+  const statsIdx = permutation(pool.count, deriveSeed(setup.seed, 'eval', 1)).slice(0, Math.min(pool.count, setup.eval.statsImages));
+  const statsChunks = Math.ceil(statsIdx.length / 256);
+  const statsChunk = Math.ceil(statsIdx.length / statsChunks);
+  const TRAIN: ForwardMode = { training: true };
+
   const canEvaluate = probeTrainIdx.length >= 10 && probeTestIdx.length >= 1;
   return {
     canEvaluate,
@@ -106,25 +129,52 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
       const tr = await featuresOf(data.train, probeTrainIdx);
       const te = await featuresOf(data.test, probeTestIdx);
       const val = validation && probeValIdx.length > 0 ? await featuresOf(validation, probeValIdx) : undefined;
-      const probe = await linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, ...(val ? { validation: val } : {}) });
-      const knnAcc = await knnAccuracy(tr, te, classes, setup.eval.knnK);
+      const select = setup.eval.probeSelect;
+      const probe = await linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, select, ...(val ? { validation: val } : {}) });
+      const knnAcc = await knnAccuracy(tr, te, classes, setup.eval.knnK, setup.eval.knnVote);
       return { probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc };
+    },
+    async representationStats() {
+      const d = nets.d;
+      // Sums over the images of f fᵀ, f, u = f/‖f‖ and u², accumulated on the backend.
+      let sums: tf.Tensor[] = [tf.zeros([d, d]), tf.zeros([d]), tf.zeros([d]), tf.zeros([d])];
+      for (let s = 0; s < statsIdx.length; s += statsChunk) {
+        const part = statsIdx.subarray(s, Math.min(statsIdx.length, s + statsChunk));
+        const next = tf.tidy(() => {
+          const x = normalizeInput(gatherBatch(pool.images, ppi, part, shape));
+          const f = backbone.project(backbone.features(x, online, TRAIN), online, TRAIN);
+          const u = f.div(f.norm('euclidean', 1, true).add(1e-12));
+          const add = [tf.matMul(f, f, true, false), f.sum(0), u.sum(0), u.square().sum(0)];
+          return sums.map((t, i) => t.add(add[i]!));
+        });
+        tf.dispose(sums);
+        sums = next;
+      }
+      const [ffT, fSum, uSum, u2Sum] = await Promise.all(sums.map((t) => t.data()));
+      tf.dispose(sums);
+      const n = statsIdx.length;
+      // Covariance E[ffᵀ] − μμᵀ in float64, then exp(entropy) of its normalised eigenvalues.
+      const cov = new Float64Array(d * d);
+      for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] = ffT![a * d + b]! / n - (fSum![a]! / n) * (fSum![b]! / n);
+      let std = 0;
+      for (let a = 0; a < d; a++) std += Math.sqrt(Math.max(0, u2Sum![a]! / n - (uSum![a]! / n) ** 2));
+      return { effectiveRank: effectiveRank(eigh(cov, d).values), collapseStd: (std / d) * Math.sqrt(d), images: n };
     },
   };
 }
 
-/** The spectral report of a step: spectra of F̂ and W_p plus the effective rank of the batch covariance. */
-export function spectralReport(
-  nets: Networks,
-  wp: Float64Array | null,
-  fHat: Float64Array,
-  corr: ArrayLike<number>,
-  mean: ArrayLike<number>,
-): { spectra: ReturnType<typeof spectra>; effectiveRank: number; hasWp: boolean } {
-  const d = nets.d;
-  const sp = spectra(fHat, wp, d);
-  // Effective rank from the batch covariance E[ffᵀ] − μμᵀ of the embeddings.
+/**
+ * The one-batch effective rank (what each spectra step reported before the evaluation image set):
+ * exp(entropy) of the eigenvalues of E_B[ffᵀ] − μμᵀ over one training batch's two views. Kept to
+ * measure how much the image set steadies the estimate.
+ */
+export function batchEffectiveRank(corr: ArrayLike<number>, mean: ArrayLike<number>, d: number): number {
   const cov = new Float64Array(d * d);
   for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) cov[a * d + b] = corr[a * d + b]! - mean[a]! * mean[b]!;
-  return { spectra: sp, effectiveRank: effectiveRank(eigh(cov, d).values), hasWp: wp !== null };
+  return effectiveRank(eigh(cov, d).values);
+}
+
+/** The spectral report of a step: spectra of F̂ and W_p (the effective rank comes from `representationStats`). */
+export function spectralReport(nets: Networks, wp: Float64Array | null, fHat: Float64Array): { spectra: ReturnType<typeof spectra>; hasWp: boolean } {
+  return { spectra: spectra(fHat, wp, nets.d), hasWp: wp !== null };
 }

@@ -22,7 +22,7 @@ export const BLOCK_PATHS: Record<BlockId, string[]> = {
 export const TRAINING_FIELDS = ['optim.batchSize', 'optim.epochs', 'optim.maxSteps', 'optim.lastBatch', 'seed'];
 
 /** Evaluation fields (a folded section). */
-export const EVAL_FIELDS = ['eval.spectraEvery', 'eval.everyEpochs', 'eval.probeTrain', 'eval.probeTest', 'eval.knnK', 'eval.probeEpochs'];
+export const EVAL_FIELDS = ['eval.spectraEvery', 'eval.everyEpochs', 'eval.probeTrain', 'eval.probeTest', 'eval.knnK', 'eval.knnVote', 'eval.probeEpochs', 'eval.probeSelect', 'eval.statsImages'];
 
 /** Labels in the paper's notation; other fields show their last path segment. */
 export const FIELD_LABELS: Record<string, string> = {
@@ -66,6 +66,9 @@ export const FIELD_LABELS: Record<string, string> = {
   'eval.probeTest': 'probe test images',
   'eval.knnK': 'kNN k',
   'eval.probeEpochs': 'probe epochs',
+  'eval.knnVote': 'kNN vote (weighted exp(cos/0.07) or majority)',
+  'eval.probeSelect': 'probe epoch chosen on (validation: ours; best-test: official code)',
+  'eval.statsImages': 'images for effective rank / collapse std',
 };
 
 /** The label of a field. */
