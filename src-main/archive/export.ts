@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { RUN_STATUSES } from '../spec/events.ts';
 import { csvLines } from '../spec/csv.ts';
 import { migrateSetup, SetupSchema } from '../spec/setup.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type EvalProtocol } from '../spec/metrics.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 
@@ -25,11 +26,15 @@ const iso = (ms: number | null): string | null => (ms === null ? null : new Date
 
 const SUMMARY_COLUMNS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc', 'imagesPerSec', 'wallSec', 'steps'] as const;
 
-/** One line per run: identity, status, times (ISO), environment, final summary and the setup JSON. */
+/**
+ * One line per run: identity, status, times (ISO), environment, final summary, the same metrics at
+ * random init (`baseline.*`, step 0; empty for runs made before it was recorded), the evaluation
+ * protocol in words, and the setup JSON.
+ */
 export function runsTable(runs: RunRecord[], noteOf: (uuid: string) => string | null = () => null): Table {
   const columns = [
     'uuid', 'name', 'status', 'created_at', 'started_at', 'ended_at', 'setup_hash', 'seed', 'backend', 'app_version',
-    'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, 'error', 'tags', 'note',
+    'dataset', 'dataset_hash', 'total_steps', 'last_step', ...SUMMARY_COLUMNS, ...BASELINE_METRICS.map((m) => `baseline.${m}`), 'eval_protocol', 'error', 'tags', 'note',
     ...SETUP_COLUMNS.map((p) => `setup.${p}`), 'setup_json',
   ];
   const rows = runs.map((r) => {
@@ -44,6 +49,8 @@ export function runsTable(runs: RunRecord[], noteOf: (uuid: string) => string | 
       r.uuid, r.name, r.status, iso(r.createdAt), iso(r.startedAt), iso(r.endedAt), r.setupHash, r.seed, r.backend, r.appVersion,
       r.dataset?.name ?? null, r.dataset?.hash ?? null, r.totalSteps, r.lastStep,
       ...SUMMARY_COLUMNS.map((k) => (r.summary ? ((r.summary as unknown as Record<string, number | null>)[k] ?? null) : null)),
+      ...BASELINE_METRICS.map((m) => r.summary?.baseline?.[m] ?? null),
+      describeEvalProtocol(runEvalProtocol(r)),
       r.error, r.tags.join(';'), noteOf(r.uuid),
       ...SETUP_COLUMNS.map((p) => setupCell(current, p)),
       JSON.stringify(r.setup),
@@ -128,6 +135,8 @@ export interface RunBundle {
   metrics: MetricSeries[];
   spectra: SpectraRow[];
   evals: EvalRow[];
+  /** How the run's probe and kNN were measured (its summary's record, else read off its setup); ignored on import. */
+  evalProtocol: EvalProtocol & { description: string };
 }
 
 const num = z.number().nullable();
@@ -176,6 +185,7 @@ export function exportRunBundle(archive: Archive, uuid: string): RunBundle {
     metrics: archive.getMetrics(uuid),
     spectra: archive.getSpectra(uuid).map((s) => ({ ...s, fEig: clean(s.fEig), wpEig: clean(s.wpEig), alignment: clean(s.alignment) })),
     evals: archive.getEvals(uuid),
+    evalProtocol: { ...runEvalProtocol(r), description: describeEvalProtocol(runEvalProtocol(r)) },
   };
 }
 

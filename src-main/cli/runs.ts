@@ -8,11 +8,14 @@ import { openArchive, RUN_STATUSES, type Archive, type RunRecord, type RunStatus
 import { exportChunks, exportRunBundle, metricsTable, runsTable, spectraTable, toCsv, type Table } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs, formatDuration } from './args.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type BaselineMetric } from '../spec/metrics.ts';
 
 const HELP = `usage: dplab runs <sub-command> [--archive FILE]
 
   list   [--status S[,S]] [--tag T] [--sweep UUID] [--limit N] [--json]
   show   <run> [--json]
+  compare <run>... [--json]   final metrics beside each run's random-init baseline (step 0),
+         with the evaluation protocol of each run
   export <run>... | --all  [--format csv|json] [--what runs|metrics|spectra|bundle] [--out FILE|DIR]
          csv: runs (one line per run), metrics (one line per step) or spectra (long form);
          json: the full run bundle by default (re-importable with 'dplab archive import').
@@ -56,6 +59,9 @@ export async function runsCommand(args: string[]): Promise<number> {
         return list(archive, a.strings, a.flags.json === true);
       case 'show':
         return show(archive, one(rest, 'show'), a.flags.json === true);
+      case 'compare':
+        if (!rest.length) throw new UsageError('compare needs at least one run');
+        return compare(rest.map((r) => archive!.resolveRun(r)), a.flags.json === true);
       case 'export':
         return await exportRuns(archive, rest, a.flags.all === true, a.strings);
       case 'rm': {
@@ -137,6 +143,45 @@ function one(rest: string[], sub: string): string {
 }
 
 const fmtNum = (v: number | null | undefined, digits = 3) => (v === null || v === undefined ? '—' : v.toFixed(digits));
+const fmtDelta = (v: number | null | undefined, b: number | null | undefined, digits: number) =>
+  v === null || v === undefined || b === null || b === undefined ? '—' : `${v - b >= 0 ? '+' : '−'}${Math.abs(v - b).toFixed(digits)}`;
+const METRIC_SHORT: Record<BaselineMetric, string> = { probeAcc: 'probe', knnAcc: 'kNN', collapseStd: 'collapse std', effectiveRank: 'eff. rank' };
+const DIGITS: Record<BaselineMetric, number> = { probeAcc: 3, knnAcc: 3, collapseStd: 3, effectiveRank: 2 };
+
+/**
+ * `runs compare`: each run's final metrics beside its random-init baseline (step 0), and the
+ * protocol its probe and kNN were measured with, flagged when the runs differ in it.
+ */
+function compare(runs: RunRecord[], json: boolean): number {
+  const rows = runs.map((r) => {
+    const s = r.summary;
+    const protocol = runEvalProtocol(r);
+    const final = Object.fromEntries(BASELINE_METRICS.map((m) => [m, s?.[m] ?? null])) as Record<BaselineMetric, number | null>;
+    return { uuid: r.uuid, name: r.name, status: r.status, finalLoss: s?.finalLoss ?? null, final, baseline: s?.baseline ?? null, evalProtocol: protocol, protocol: describeEvalProtocol(protocol) };
+  });
+  if (json) {
+    console.log(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  console.log(
+    textTable({
+      columns: ['run', 'status', 'loss', ...BASELINE_METRICS.map((m) => `${METRIC_SHORT[m]} (init → final)`), 'name'],
+      rows: rows.map((x) => [
+        x.uuid.slice(0, 8), x.status, fmtNum(x.finalLoss, 4),
+        ...BASELINE_METRICS.map((m) => `${fmtNum(x.baseline?.[m], DIGITS[m])} → ${fmtNum(x.final[m], DIGITS[m])}`),
+        x.name ?? '',
+      ]),
+    }),
+  );
+  const protocols = [...new Set(rows.map((x) => x.protocol))];
+  if (protocols.length === 1) console.log(`protocol: ${protocols[0]}`);
+  else {
+    console.log('protocols differ, so probe and kNN accuracies are not comparable across these runs:');
+    for (const x of rows) console.log(`  ${x.uuid.slice(0, 8)}  ${x.protocol}`);
+  }
+  if (rows.some((x) => !x.baseline)) console.log('— as random init: the run recorded no step-0 evaluation (made before it was recorded, or not finished)');
+  return 0;
+}
 const fmtTime = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
 function textTable(t: Table): string {
@@ -194,8 +239,13 @@ function show(archive: Archive, ref: string, json: boolean): number {
   ];
   if (r.summary) {
     const s = r.summary;
-    lines.push(`summary   loss ${fmtNum(s.finalLoss, 4)} · collapse std ${fmtNum(s.collapseStd)} · eff. rank ${fmtNum(s.effectiveRank, 2)} · probe ${fmtNum(s.probeAcc)} · kNN ${fmtNum(s.knnAcc)} · ${fmtNum(s.imagesPerSec, 1)} img/s`);
+    lines.push(`summary   loss ${fmtNum(s.finalLoss, 4)} · ${fmtNum(s.imagesPerSec, 1)} img/s`);
+    const b = s.baseline ?? null;
+    lines.push(`final     ${BASELINE_METRICS.map((m) => `${METRIC_SHORT[m]} ${fmtNum(s[m], DIGITS[m])}`).join(' · ')}`);
+    lines.push(`random init ${b ? BASELINE_METRICS.map((m) => `${METRIC_SHORT[m]} ${fmtNum(b[m], DIGITS[m])}`).join(' · ') : '— (not recorded: run made before step-0 evaluation)'}`);
+    if (b) lines.push(`change    ${BASELINE_METRICS.map((m) => `${METRIC_SHORT[m]} ${fmtDelta(s[m], b[m], DIGITS[m])}`).join(' · ')}`);
   }
+  lines.push(`protocol  ${describeEvalProtocol(runEvalProtocol(r))}`);
   if (metrics.length) lines.push(`metrics   ${metrics.map((m) => `${m.name} (${m.steps.length})`).join(', ')}`);
   if (evals.length) lines.push(`evals     ${evals.map((e) => `step ${e.step}: probe ${fmtNum(e.probeAcc)} kNN ${fmtNum(e.knnAcc)}`).join(' · ')}`);
   if (r.tags.length) lines.push(`tags      ${r.tags.join(', ')}`);

@@ -129,6 +129,12 @@ function finalMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureNa
 function baselineMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureName, number | null>> | null {
   const out: Partial<Record<MeasureName, number | null>> = {};
   let any = false;
+  // The trainer records the baseline in the summary (probe, kNN, collapse std, effective rank at step 0).
+  const b = r.summary?.baseline;
+  if (b) {
+    for (const m of ['probeAcc', 'knnAcc', 'collapseStd', 'effectiveRank'] as const) out[m] = b[m];
+    any = true;
+  }
   for (const e of archive.getEvals(r.uuid)) {
     if (e.step !== 0) continue;
     out.probeAcc = e.probeAcc;
@@ -137,7 +143,7 @@ function baselineMeasures(archive: Archive, r: RunRecord): Partial<Record<Measur
   }
   for (const m of archive.getMetrics(r.uuid, ['collapseStd', 'effectiveRank'])) {
     const i = m.steps.indexOf(0);
-    if (i >= 0) {
+    if (i >= 0 && out[m.name as MeasureName] == null) {
       out[m.name as MeasureName] = m.values[i] ?? null;
       any = true;
     }

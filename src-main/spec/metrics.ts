@@ -159,3 +159,8 @@ export function runEvalProtocol(run: { setup: unknown; summary: { evalProtocol?:
   const ev = run.setup && typeof run.setup === 'object' ? (run.setup as { eval?: unknown }).eval : undefined;
   return evalProtocolOf(ev && typeof ev === 'object' ? (ev as Partial<Setup['eval']>) : undefined);
 }
+
+/** The final metrics every run also measures at step 0 (its random-init baseline), in report order. */
+export const BASELINE_METRICS = ['probeAcc', 'knnAcc', 'collapseStd', 'effectiveRank'] as const;
+/** One of `BASELINE_METRICS`. */
+export type BaselineMetric = (typeof BASELINE_METRICS)[number];
