@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { CACHE_VERSION, dataDir, findCached, importDataset, listDatasets, readCacheFolder, readMeta, removeDataset, type ImportOptions } from '../data/cache.ts';
 import '../data/formats/index.ts';
 import { listFormats } from '../data/formats/registry.ts';
-import { FASHION_MNIST_DIR, sampleDir } from '../data/index.ts';
+import { FASHION_MNIST_DIR, listGenerated, sampleDir } from '../data/index.ts';
 import { hashStored } from '../data/stored.ts';
 
 const USAGE = `usage:
@@ -51,7 +51,7 @@ function list(json: boolean): number {
     rows.push({ name: 'fashion-mnist-sample', kind: 'bundled', shape: [m.height, m.width, m.channels], classes: m.classNames.length, counts: m.counts, hash: m.hash });
   }
   rows.push({ name: 'fashion-mnist', kind: 'built-in', path: FASHION_MNIST_DIR, available: existsSync(FASHION_MNIST_DIR) });
-  rows.push({ name: 'synthetic', kind: 'built-in', note: 'generated from data.synthetic and the seed' });
+  for (const g of listGenerated()) rows.push({ name: g.name, kind: 'built-in', note: g.note });
   for (const e of listDatasets()) {
     if (e.meta) rows.push({ name: e.name, kind: 'imported', format: e.meta.format, shape: [e.meta.height, e.meta.width, e.meta.channels], classes: e.meta.classNames.length, counts: e.meta.counts, hash: e.meta.hash, bytes: e.bytes, source: e.meta.source });
     else rows.push({ name: e.name, kind: 'damaged', error: e.error });

@@ -32,9 +32,9 @@ export async function preflight(setup: Setup, backend: BackendPreference): Promi
   const refuse = (problems: { path: string; message: string }[]) => {
     if (problems.length) throw new SetupError(problems);
   };
-  const syn = setup.data.dataset === 'synthetic' ? setup.data.synthetic : undefined;
-  if (syn) refuse(footprintProblems(setup, { height: syn.size, width: syn.size, channels: syn.channels, images: syn.train + syn.test }, kind).filter((p) => p.path.startsWith('data.')));
-  const { loadDataset } = await import('../data/index.ts');
+  const { loadDataset, generatedDataset } = await import('../data/index.ts');
+  const gen = generatedDataset(setup.data.dataset)?.shape(setup.data);
+  if (gen) refuse(footprintProblems(setup, { height: gen.size, width: gen.size, channels: gen.channels, images: gen.images }, kind).filter((p) => p.path.startsWith('data.')));
   let data: Dataset;
   try {
     data = await loadDataset(setup.data, { seed: setup.seed, verify: true });

@@ -12,6 +12,7 @@ import { z } from 'zod';
 import { readBytes, readBytesInto, writeBytes } from './binio.ts';
 import './formats/index.ts';
 import { detectFormat, getFormat, type ReadOptions } from './formats/registry.ts';
+import { listGenerated } from './generated.ts';
 import { hashStored, imageBytes, labelBytes, labelsFromBytes, SPLIT_NAMES, type SplitName, type StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
 
@@ -61,7 +62,7 @@ const CacheMetaSchema = z.object({
 });
 
 /** Names the lab resolves itself; an import may not shadow them. */
-export const RESERVED_NAMES = ['synthetic', 'fashion-mnist', 'fashion-mnist-sample'];
+export const RESERVED_NAMES = [...listGenerated().map((g) => g.name), 'fashion-mnist', 'fashion-mnist-sample'];
 
 /**
  * The cache folder: $DPLAB_DATA_DIR, else the platform's user data folder

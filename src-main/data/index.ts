@@ -1,7 +1,7 @@
 /**
- * Dataset loading for the engine (main side only): the synthetic generator, Fashion-MNIST from its
- * IDX files, the bundled Fashion-MNIST sample, datasets imported into the cache, and any registered
- * format read directly from `data.path`.
+ * Dataset loading for the engine (main side only): the generated datasets (synthetic, invariance),
+ * Fashion-MNIST from its IDX files, the bundled Fashion-MNIST sample, datasets imported into the
+ * cache, and any registered format read directly from `data.path`.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -11,13 +11,14 @@ import './formats/index.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';
 import { getFormat, listFormats } from './formats/registry.ts';
 import { applyTrainSize, hashStored, toDataset } from './stored.ts';
-import { generateSynthetic } from './synthetic.ts';
+import { generatedDataset, listGenerated } from './generated.ts';
 import type { Dataset } from './types.ts';
 
 // Re-exported so the engine and the CLI need only this module.
 export type { Dataset, DatasetFamily, Split } from './types.ts';
 export { dataDir, importDataset, listDatasets, removeDataset } from './cache.ts';
 export { withValidation } from './stored.ts';
+export { generatedDataset, listGenerated } from './generated.ts';
 
 /** Where Debian's dataset-fashion-mnist package puts the IDX files. */
 export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
@@ -40,21 +41,20 @@ export interface LoadOptions {
 }
 
 /**
- * Loads the dataset a setup names. Resolution order: the built-in names ('synthetic',
- * 'fashion-mnist', 'fashion-mnist-sample'), then a dataset imported under that name, then a
- * registered format of that name reading `spec.path` directly. `spec.trainSize` then keeps a seeded
- * subset of the pre-training images.
+ * Loads the dataset a setup names. Resolution order: the generated datasets (data/generated.ts:
+ * 'synthetic', 'invariance'), the built-in names ('fashion-mnist', 'fashion-mnist-sample'), then a
+ * dataset imported under that name, then a registered format of that name reading `spec.path`
+ * directly. `spec.trainSize` then keeps a seeded subset of the pre-training images.
  */
 export async function loadDataset(spec: Setup['data'], opts: LoadOptions = {}): Promise<Dataset> {
   const seed = opts.seed ?? 0;
   let ds: Dataset;
+  const generated = generatedDataset(spec.dataset);
+  if (generated) {
+    const d = generated.generate(spec, seed);
+    return applyTrainSize(toDataset(d, hashStored(d)), spec.trainSize, seed);
+  }
   switch (spec.dataset) {
-    case 'synthetic': {
-      const p = spec.synthetic ?? { size: 28, channels: 1, classes: 10, train: 2000, test: 500 };
-      const d = generateSynthetic(p, seed);
-      ds = toDataset(d, hashStored(d));
-      break;
-    }
     case 'fashion-mnist': {
       const debianDir = opts.fashionMnistDir ?? FASHION_MNIST_DIR;
       const dir = spec.path ?? debianDir;
@@ -83,7 +83,7 @@ export async function loadDataset(spec: Setup['data'], opts: LoadOptions = {}): 
       } else {
         const imported = listDatasets(opts.cacheDir).map((e) => e.name);
         throw new Error(
-          `data.dataset '${spec.dataset}' is unknown: it is not built in (synthetic, fashion-mnist, fashion-mnist-sample), ` +
+          `data.dataset '${spec.dataset}' is unknown: it is not built in (${[...listGenerated().map((g) => g.name), 'fashion-mnist', 'fashion-mnist-sample'].join(', ')}), ` +
             `not imported (${imported.length ? `imported: ${imported.join(', ')}` : 'nothing imported yet'}; see dplab data import), ` +
             `and not a format read from data.path (formats: ${listFormats().map((f) => f.name).join(', ')})`,
         );

@@ -9,6 +9,7 @@ import { freemem, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Setup } from '../spec/setup.ts';
 import type { BackendKind } from '../spec/backends.ts';
+import { generatedDataset } from '../data/generated.ts';
 
 const GiB = 2 ** 30;
 /** WebAssembly's 32-bit memory: tfjs-backend-wasm's heap can never grow beyond 4 GiB. */
@@ -86,7 +87,7 @@ export function estimateFootprint(setup: Setup, shape: { height: number; width: 
   // F̂ and W_p in float64 and the eigendecomposition's workspace (a few d×d).
   const fhat = pk === 'directpred' || pk === 'directcopy' ? 8 * 6 * d * d : 0;
   const encoderPath = setup.encoder.kind === 'convnet' ? 'encoder.widths' : 'encoder.kind';
-  const dataPath = setup.data.dataset === 'synthetic' ? 'data.synthetic.train' : 'data.trainSize';
+  const dataPath = generatedDataset(setup.data.dataset)?.shape(setup.data).path ?? 'data.trainSize';
   return {
     tensors: [
       { path: 'optim.batchSize', bytes: activations, what: `activations of ${B} images × 2 views` },

@@ -5,7 +5,7 @@
  */
 
 /** Components that own a random stream. Adding one never shifts the others. */
-export type SeedComponent = 'init' | 'data-order' | 'augment' | 'probe' | 'synthetic-data' | 'subset' | 'eval';
+export type SeedComponent = 'init' | 'data-order' | 'augment' | 'probe' | 'synthetic-data' | 'invariance-data' | 'subset' | 'eval';
 
 /** 32-bit FNV-1a hash of a string. */
 function fnv1a(s: string): number {

@@ -86,9 +86,28 @@ export const AugmentSchema = z.strictObject({
   noise: nonNegative.max(1).default(0),
 });
 
+/** Generator parameters of the 'invariance' dataset (each is explained in data/invariance.ts). */
+export const InvarianceSchema = z.strictObject({
+  size: z.number().int().min(16).max(96).default(28),
+  channels: z.union([z.literal(1), z.literal(3)]).default(1),
+  /** K classes: grating orientations |θ| = k·90°/(K−1). */
+  classes: z.number().int().min(2).max(10).default(4),
+  train: z.number().int().min(16).max(200000).default(4096),
+  test: z.number().int().min(16).max(100000).default(1024),
+  /** Amplitude of the class grating relative to the clutter's levels (in [-1, 1]) before the image's contrast scales both. */
+  signal: unit.default(1),
+  /** Occluding objects per image (nuisance a crop resamples). */
+  clutter: z.number().int().min(0).max(16).default(3),
+  /** Scale of the brightness, illumination-gradient and contrast ranges (0: none). */
+  nuisance: z.number().finite().min(0).max(2).default(1),
+});
+/** Parameters of the 'invariance' generator. */
+export type InvarianceParams = z.infer<typeof InvarianceSchema>;
+
 export const DataSchema = z.strictObject({
   /**
    * 'fashion-mnist-sample' (bundled: 10k train / 2k test, no download), 'synthetic' (generated),
+   * 'invariance' (generated: class only in augmentation-invariant structure),
    * 'fashion-mnist' (Debian's IDX files), or the name of a dataset imported with `dplab data import`.
    */
   dataset: z.string().min(1).default('fashion-mnist-sample'),
@@ -106,6 +125,8 @@ export const DataSchema = z.strictObject({
       test: z.number().int().min(16).max(100000).default(500),
     })
     .default({ size: 28, channels: 1, classes: 10, train: 2000, test: 500 }),
+  /** 'invariance' generator parameters; absent: the defaults above. */
+  invariance: InvarianceSchema.optional(),
 });
 
 export const EvalSchema = z.strictObject({

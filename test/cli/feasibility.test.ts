@@ -54,6 +54,11 @@ test('a dataset larger than the process may hold is refused before it is generat
   assert.equal(r.code, 2, r.stderr);
   assert.match(r.stderr, /invalid setup: data\.synthetic\.train: the dataset needs about 0\.52 GiB \(20064 images of 96×96×3 in memory\), more than half of the 0\.19 GiB this process may use/);
   assert.equal(r.runs.length, 0);
+  // Every generated dataset is checked the same way, naming its own field.
+  const inv = run({ ...QUICK, data: { dataset: 'invariance', invariance: { size: 96, channels: 3, train: 20000, test: 64 } } }, [], { DPLAB_MEMORY_BYTES: String(200e6) });
+  assert.equal(inv.code, 2, inv.stderr);
+  assert.match(inv.stderr, /invalid setup: data\.invariance\.train: the dataset needs about 0\.52 GiB \(20064 images of 96×96×3 in memory\)/);
+  assert.equal(inv.runs.length, 0);
 });
 
 test('a batch larger than the data: exit 2 with optim.batchSize, and no failed run left behind', () => {

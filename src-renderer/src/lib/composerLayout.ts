@@ -86,4 +86,4 @@ export function blockOfPath(path: string): BlockId | null {
 }
 
 /** Datasets every lab knows without an import. */
-export const BUILTIN_DATASETS = ['fashion-mnist-sample', 'synthetic', 'fashion-mnist'];
+export const BUILTIN_DATASETS = ['fashion-mnist-sample', 'synthetic', 'invariance', 'fashion-mnist'];
