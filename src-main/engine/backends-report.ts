@@ -50,7 +50,7 @@ export function cudaDiagnosis(): { needs: string; found: string } {
 }
 
 /** How a backend's figure is taken: the reference batch and budget, or a small one labelled for what it is. */
-interface FigurePlan {
+export interface FigurePlan {
   batch: number;
   budgetMs?: number;
   maxSteps?: number;
@@ -64,12 +64,12 @@ interface FigurePlan {
  * cpu backend and a software GPU adapter (SwiftShader, llvmpipe). Those get B = 2 and one timed step
  * (a few seconds), so the report still shows they train, labelled as the correctness paths they are.
  */
-function figurePlan(kind: BackendKind, info: BackendInfo): FigurePlan {
+export function figurePlan(kind: BackendKind, info: BackendInfo): FigurePlan {
   if (kind === 'cpu') {
-    return { batch: 2, maxSteps: 1, warmup: false, note: 'pure-JS backend, B = 2, one step: a correctness path, not a speed claim' };
+    return { batch: 2, maxSteps: 1, warmup: false, note: 'pure-JS backend: a correctness path, not a speed claim' };
   }
   if (info.adapter?.fallback) {
-    return { batch: 2, maxSteps: 1, warmup: true, note: 'software adapter, B = 2, one step after a warm-up: a correctness path, not a speed claim' };
+    return { batch: 2, maxSteps: 1, warmup: true, note: 'software adapter: a correctness path, not a speed claim' };
   }
   return { batch: 64, warmup: true };
 }

@@ -61,9 +61,9 @@ export function nodeProbeLauncher(command: readonly string[] = [process.execPath
 /** Options of the probe. */
 export interface BackendsProbeOptions {
   launch?: ProbeLauncher;
-  /** Longest quick report, ms (default 60 s: loading every backend takes a few seconds). */
+  /** Longest quick report, ms (default 2 minutes: loading every backend takes seconds, more on a busy machine). */
   quickTimeoutMs?: number;
-  /** Longest measured report, ms (default 5 minutes: a few seconds per backend, more on a busy machine). */
+  /** Longest measured report, ms (default 10 minutes: seconds per backend, but minutes on a busy machine). */
   measureTimeoutMs?: number;
   /** Requests waiting behind the running probe; one more is refused (default 4). */
   queueLimit?: number;
@@ -203,7 +203,7 @@ export class BackendsProbe {
   private start(job: Job): void {
     this.running = job;
     const t0 = Date.now();
-    const timeoutMs = job.measure ? (this.opts.measureTimeoutMs ?? 5 * 60_000) : (this.opts.quickTimeoutMs ?? 60_000);
+    const timeoutMs = job.measure ? (this.opts.measureTimeoutMs ?? 10 * 60_000) : (this.opts.quickTimeoutMs ?? 120_000);
     const maxOutput = this.opts.maxOutput ?? 1 << 20;
     const args = ['--json', '--progress', ...(job.measure ? [] : ['--quick'])];
     let out = '';

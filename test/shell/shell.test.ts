@@ -3,7 +3,8 @@
  * web contents (driven through EventEmitters standing in for Electron's objects), the built preload
  * bundle run in a VM context exposing exactly the contract, the IPC handler's sender check and a
  * few hundred malformed messages through it against a real LabService, and the bundled trainer
- * (dist/electron/trainer.cjs) training a tiny run for the RunManager.
+ * (dist/electron/trainer.cjs) training a tiny run for the RunManager, and the bundled `dplab backends`
+ * (dist/electron/backends.cjs) answering backends.list.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,6 +19,7 @@ import { buildElectron } from '../../src-main/shell/build.ts';
 import { mainWindowOptions, hardenContents, denyPermissions, parseBounds, DEFAULT_BOUNDS } from '../../src-main/shell/window.ts';
 import { isAppPage, makeIpcHandler } from '../../src-main/shell/ipc.ts';
 import { LabService } from '../../src-main/service/service.ts';
+import { nodeProbeLauncher } from '../../src-main/service/backends.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { RunManager, type TrainerHandle } from '../../src-main/runs/manager.ts';
 import type { FromTrainer, ToTrainer } from '../../src-main/runs/protocol.ts';
@@ -245,5 +247,20 @@ test('the bundled trainer (dist/electron/trainer.cjs) trains a tiny run for the 
   } finally {
     await m.close();
     archive.close();
+  }
+});
+
+test('the bundled dplab backends (dist/electron/backends.cjs, a utility process under Electron) answers backends.list', async () => {
+  const entry = bundles.find((b) => b.endsWith('backends.cjs'))!;
+  // Electron's utilityProcess puts its own arguments before ours; the entry takes only the --flags.
+  const service = new LabService({ archivePath: join(dir, 'backends.sqlite'), transport: 'ipc', dataDir: join(dir, 'data'), backends: { launch: nodeProbeLauncher([process.execPath, entry, 'ignored-positional']) } });
+  try {
+    const r = await service.handle('backends.list', {});
+    assert.ok(r.ok, JSON.stringify(r));
+    const rep = (r.result as { report: { backends: { kind: string; loads: boolean }[]; auto: string } }).report;
+    assert.deepEqual(rep.backends.map((b) => b.kind), ['tfjs-node-gpu', 'webgpu', 'tfjs-node', 'wasm', 'cpu']);
+    assert.equal(rep.backends.find((b) => b.kind === 'wasm')!.loads, true, 'the bundle finds the wasm binaries');
+  } finally {
+    await service.close();
   }
 });

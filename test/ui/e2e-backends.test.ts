@@ -3,7 +3,7 @@
 // `dplab backends --json --quick` says on this machine, word for word — wasm loads, tfjs-node-gpu
 // names the CUDA it needs, webgpu shows its adapter (SwiftShader, a software adapter, when
 // VK_ICD_FILENAMES points at it) or why it does not load, and auto's pick is marked. Measure shows
-// progress and can be cancelled. The panel's screenshot goes to test-artifacts/ui-backends/.
+// progress and can be cancelled. Screenshots (light, dark, measuring) go to test-artifacts/ui-backends/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync, type ChildProcess } from 'node:child_process';
@@ -95,6 +95,9 @@ test('status bar → backend opens the Backends panel with the rows dplab backen
   assert.equal(await panel.getByTestId('backends-auto').innerText(), cli.auto);
 
   await page.screenshot({ path: join(ART, 'backends-panel.png') });
+  await page.keyboard.press('Alt+t');
+  await page.screenshot({ path: join(ART, 'backends-panel-dark.png') });
+  await page.keyboard.press('Alt+t');
   assert.deepEqual(pageErrors, []);
 });
 
@@ -104,6 +107,7 @@ test('Measure shows progress and Cancel stops it; Escape closes the panel', asyn
   await panel.getByTestId('backends-measuring').waitFor({ timeout: 10_000 });
   // The first stage line arrives from the child process (`progress: …` on its stderr).
   await panel.getByText(/tfjs-node-gpu: loading|: loading…|: timing/).first().waitFor({ timeout: 120_000 });
+  await page.waitForTimeout(500); // the bar's width transition
   await page.screenshot({ path: join(ART, 'backends-measuring.png') });
   await panel.getByTestId('backends-cancel').click();
   await panel.getByTestId('backends-error').waitFor({ timeout: 30_000 });
