@@ -110,6 +110,10 @@ export interface RunSummary {
   backend: string;
   steps: number;
   epochs: number;
+  /**
+   * Mean loss of the last 10 steps on the setup's scale: two 2 − 2cos terms summed, 0–8 (the
+   * official code's gradient scale), or averaged, 0–4, for `lossReduction` 'mean' (version-1 setups).
+   */
   finalLoss: number | null;
   /**
    * Std of l2-normalised projector outputs per dimension × √d (≈1 healthy, 0 collapsed) on the
