@@ -281,7 +281,9 @@ export function formatPath(path: ReadonlyArray<PropertyKey>): string {
 /**
  * One step of the setup format: the fields version `from` + 1 added, each with the value that keeps
  * a version-`from` setup meaning what it meant (the archive stores every run's full setup, so a
- * run trained before keeps its training). `legacy` is written only where it differs from the default.
+ * run trained before keeps its training). A field of a predictor or encoder kind is written only
+ * where the setup names that kind; a setup that leaves the group out gets today's default kind, so
+ * its legacy value must equal that default.
  */
 interface Migration {
   from: number;
@@ -312,7 +314,7 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return v !== null && typeof v === 'object' && !Array.isArray(v);
 }
 
-/** The value a field of `group`'s kind would take, or false when that kind has no such field. */
+/** Whether `path` can be set on `obj`: always outside a kind union, else when `obj`'s kind has that field. */
 function fieldAllowed(obj: Record<string, unknown>, path: string): boolean {
   const dot = path.lastIndexOf('.');
   if (dot < 0) return true;
@@ -343,9 +345,7 @@ export function migrateSetup(raw: unknown): unknown {
     if (m.from < v) continue;
     for (const { path, legacy } of m.added) {
       if (getAtPath(out, path) !== undefined || !fieldAllowed(out, path)) continue;
-      const parent = path.includes('.') ? getAtPath(out, path.slice(0, path.lastIndexOf('.'))) : out;
-      // A group left out takes its defaults, which only hold for the new version: fill it in.
-      if (path.includes('.') && !isRecord(parent)) continue;
+      // A group left out (projector, optim) is created with this one field; zod fills the rest.
       out = setAtPath(out, path, legacy);
     }
   }
