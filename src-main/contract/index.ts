@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { FORBIDDEN_KEYS, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
-import type { BackendsReport } from '../spec/backends.ts';
+import type { BackendsReport, GpuAdapterInfo } from '../spec/backends.ts';
 import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
 import type { ClaimResult } from '../reproduce/verdict.ts';
@@ -132,7 +132,12 @@ export interface Results {
     appVersion: string;
     archive: string;
     transport: 'ipc' | 'http';
+    /** The backend runs train on: what `auto` picks per the session's backends.list report once there is one, else judged from the installed packages. */
     backend: string;
+    /** What the lab was asked for (`auto` or a backend name). */
+    backendPreference: string;
+    /** webgpu's adapter when `backend` is webgpu and backends.list has seen it; else null. */
+    adapter: GpuAdapterInfo | null;
     queue: { running: number; queued: number; concurrency: number };
   };
   'setup.validate': { ok: true; setup: Setup } | { ok: false; issues: SetupIssue[] };

@@ -173,6 +173,11 @@ export class BackendsProbe {
     return promise;
   }
 
+  /** The session's quick report, once one was made (app.info tells auto's real pick from it). */
+  get cached(): ProbeResult | null {
+    return this.quick;
+  }
+
   /** Cancels a running or waiting probe by its job id; false when there is none. */
   cancel(id: string): boolean {
     const i = this.waiting.findIndex((j) => j.id === id);

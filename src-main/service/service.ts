@@ -337,6 +337,19 @@ export class LabService {
     return CLAIMS.map((c) => (c.kind === 'theory' ? theory : experiments).find((r) => r.claim.id === c.id)!);
   }
 
+  /**
+   * The backend runs train on, for the status bar: with `auto`, the pick of the session's
+   * `dplab backends` report once backends.list has made one (it tried each backend; the installed
+   * packages alone cannot tell whether a GPU adapter is there), else a guess from the packages.
+   */
+  private backendNow(): { backend: string; backendPreference: string; adapter: GpuAdapterInfo | null } {
+    const pref = this.opts.backend ?? 'auto';
+    const report = this.backends.cached?.report;
+    const backend = pref === 'auto' && report ? report.auto : likelyBackend(pref);
+    const adapter = backend === 'webgpu' ? (report?.backends.find((b) => b.kind === 'webgpu')?.adapter ?? null) : null;
+    return { backend, backendPreference: pref, adapter };
+  }
+
   private run(runId: string): RunRecord {
     const r = this.archive.getRun(runId);
     if (!r) throw new ServiceError('not-found', `no run ${runId} in ${this.archive.file}`);
@@ -349,7 +362,7 @@ export class LabService {
       appVersion: this.version,
       archive: this.archive.file,
       transport: this.opts.transport,
-      backend: likelyBackend(this.opts.backend ?? 'auto'),
+      ...this.backendNow(),
       queue: this.queueState(),
     }),
     'setup.validate': (a) => checkSetup(a.setup),

@@ -100,6 +100,14 @@ test('backends.list runs the real dplab backends --quick: every backend, the CLI
   assert.deepEqual(rep.backends.map((b) => [b.kind, b.loads, b.reason ?? null, b.needs ?? null, b.found ?? null]), cli.backends.map((b) => [b.kind, b.loads, b.reason ?? null, b.needs ?? null, b.found ?? null]));
   assert.equal(rep.auto, cli.auto);
 
+  // The status bar's backend (app.info) is now auto's real pick, with the adapter when it is webgpu.
+  const info = await s.handle('app.info', {});
+  assert.ok(info.ok);
+  const i = info.result as Results['app.info'];
+  assert.equal(i.backendPreference, 'auto');
+  assert.equal(i.backend, rep.auto);
+  assert.deepEqual(i.adapter, rep.auto === 'webgpu' ? by.webgpu!.adapter : null);
+
   const again = await s.handle('backends.list', {});
   assert.ok(again.ok);
   const res2 = again.result as Results['backends.list'];

@@ -93,6 +93,8 @@ test('status bar → backend opens the Backends panel with the rows dplab backen
   assert.match(await marked.innerText(), /auto/);
   assert.equal(await marked.getAttribute('data-loads'), 'true');
   assert.equal(await panel.getByTestId('backends-auto').innerText(), cli.auto);
+  // The status bar names the backend runs train on: auto's pick as the report found it.
+  assert.match(await page.getByTestId('backend').innerText(), new RegExp(`^backend: ${cli.auto}\\b`));
 
   await page.screenshot({ path: join(ART, 'backends-panel.png') });
   await page.keyboard.press('Alt+t');
