@@ -125,18 +125,20 @@ test('maxPool: 2×2 stride 2 (fast path) and other geometries (generic path)', a
   }
 });
 
-test('batch norm (training mode): dx, dγ, dβ and the batch statistics, 4-D and 2-D', async () => {
-  for (const shape of [[4, 6, 6, 5], [8, 12], [6, 3, 3, 7]]) {
+test('batch norm (training mode): dx, dγ, dβ and the batch statistics, 4-D and 2-D, small and large mean', async () => {
+  // The last case has a mean ~7 standard deviations from zero: a one-pass variance in float32
+  // would lose most of its digits there.
+  for (const [shape, shift] of [[[4, 6, 6, 5], 0.5], [[8, 12], 0.5], [[6, 3, 3, 7], 0.5], [[16, 8, 8, 16], 20]] as [number[], number][]) {
     const ch = shape[shape.length - 1]!;
     // Shift and scale the input so the statistics are non-trivial.
     const f = (x: tf.Tensor, g: tf.Tensor, b: tf.Tensor) =>
-      probe(batchNorm(x.mul(3).add(0.5), g as tf.Tensor1D, b as tf.Tensor1D, null).y);
+      probe(batchNorm(x.mul(3).add(shift), g as tf.Tensor1D, b as tf.Tensor1D, null).y);
     await assertSameGrads(`batchNorm ${shape}`, f,
       [{ shape, seed: 12 }, { shape: [ch], seed: 13 }, { shape: [ch], seed: 14 }], 2e-4);
     // Statistics for the running averages.
     const stats = async (backend: string) => {
       await tf.setBackend(backend);
-      const x = tf.tensor(values(shape, 12), shape).mul(3).add(0.5);
+      const x = tf.tensor(values(shape, 12), shape).mul(3).add(shift);
       const o = batchNorm(x, tf.ones([ch]) as tf.Tensor1D, tf.zeros([ch]) as tf.Tensor1D, null);
       const r = [o.mean.dataSync().slice(), o.variance.dataSync().slice()];
       tf.dispose([x, o.y, o.mean, o.variance]);

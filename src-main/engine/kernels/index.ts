@@ -10,13 +10,14 @@
  *  - MaxPoolGrad: for windows that tile the input, dx = upsample(dy) · [x = upsample(y)] from
  *    wasm's elementwise kernels, ~10x faster than its MaxPoolGrad; other geometries by a plain
  *    loop, since wasm's own kernel is wrong for some 'same' paddings.
- * Batch norm's fast gradient lives in layers.ts (a customGrad over wasm ops), gated by
- * trainingKernelsActive().
+ *  - batch norm in training mode: a forward and a backward kernel of two passes each
+ *    (batch-norm.ts), which layers.ts calls when trainingKernelsActive().
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';
+import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-norm.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -221,6 +222,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
     if (want('conv-input')) replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
     if (want('conv-filter')) replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
     if (want('max-pool')) replaceWasmKernel('MaxPoolGrad', maxPoolGradWasm);
+    if (want('batch-norm')) registerBatchNormKernels();
     for (const p of parts) installed.add(`${backend}:${p}`);
   }
 }
@@ -235,6 +237,7 @@ export function uninstallTrainingKernels(backend: string): void {
       if (old) tf.registerKernel(old);
       stockWasm.delete(name);
     }
+    unregisterBatchNormKernels();
   }
   for (const p of ALL_TRAINING_KERNEL_PARTS) installed.delete(`${backend}:${p}`);
 }
