@@ -13,6 +13,8 @@ const here = fileURLToPath(new URL('.', import.meta.url));
 /** The JSON line a measuring child prints last: images/s of each timed step. */
 export interface Measured {
   rates: number[];
+  /** Images per CPU-second of the measuring process, where it reports them. */
+  cpuRates?: number[];
 }
 
 /** Runs `cmd args` in the repository root and parses its last JSON line; stderr is passed on when `echo`. */

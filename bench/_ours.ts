@@ -1,7 +1,8 @@
 /**
  * Our side of bench/step.ts and bench/vs-pytorch.ts, one measurement per process (so a thread
  * count is a fresh backend): `node --import tsx bench/_ours.ts step|run --threads N --steps S
- * [--profile [--top K]]`. Prints one JSON line with images/s of each timed step (after a warm-up).
+ * [--profile [--top K]]`. Prints one JSON line with images/s of each timed step (after a warm-up)
+ * and, for step, images per CPU-second of this process (a figure other processes' load disturbs less).
  *   step: the trainer's own step (engine/train/step.ts through engine/reference-step.ts) on the
  *         reference model, B = 64, 32×32×3, linear predictor (platform.md's reference throughput);
  *   run:  the default setup's `dplab run` training loop on the bundled Fashion-MNIST sample
@@ -23,6 +24,8 @@ const opt = (name: string, fallback: number) => {
 };
 const threads = opt('threads', 1);
 const steps = opt('steps', 10);
+/** step mode: images per CPU-second of this process (all its threads) of each timed step. */
+const cpuRates: number[] = [];
 
 /**
  * Per-kernel CPU time of one step, by tfjs's profiler with this process's CPU time instead of wall
@@ -65,8 +68,13 @@ async function stepMode(): Promise<number[]> {
   const rates: number[] = [];
   for (let s = 0; s <= steps; s++) {
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     await ref.step();
-    if (s > 0) rates.push((ref.batch * 1000) / (performance.now() - t0));
+    const c = process.cpuUsage(c0);
+    if (s > 0) {
+      rates.push((ref.batch * 1000) / (performance.now() - t0));
+      cpuRates.push((ref.batch * 1e6) / (c.user + c.system));
+    }
   }
   if (args.includes('--profile')) await profileStep(ref, opt('top', 30));
   ref.dispose();
@@ -95,4 +103,4 @@ if (!rates) {
   console.error('usage: _ours.ts step|run --threads N --steps S [--profile [--top K]]');
   process.exit(2);
 }
-console.log(JSON.stringify({ engine: 'ours', backend: tf.getBackend(), mode, threads, rates }));
+console.log(JSON.stringify({ engine: 'ours', backend: tf.getBackend(), mode, threads, rates, cpuRates }));

@@ -51,6 +51,8 @@ interface Variant {
   root?: string;
   /** Median images/s of each round. */
   rates: number[];
+  /** Median images per CPU-second of each round (NaN where the checkout does not report them). */
+  cpu: number[];
 }
 
 async function sideBySide(): Promise<void> {
@@ -62,21 +64,25 @@ async function sideBySide(): Promise<void> {
   if (flag('profile')) await ours('step', 1, 1, ['--profile', '--top', String(num('top', 30))]);
 
   const threadCounts = cores > 1 ? [1, cores] : [1];
-  const variants: Variant[] = threadCounts.map((t) => ({ label: `ours, ${t} thread${t > 1 ? 's' : ''}`, threads: t, rates: [] }));
-  if (baseline) variants.push(...threadCounts.map((t) => ({ label: `baseline, ${t} thread${t > 1 ? 's' : ''}`, threads: t, root: baseline, rates: [] })));
+  const variants: Variant[] = threadCounts.map((t) => ({ label: `ours, ${t} thread${t > 1 ? 's' : ''}`, threads: t, rates: [], cpu: [] }));
+  if (baseline) variants.push(...threadCounts.map((t) => ({ label: `baseline, ${t} thread${t > 1 ? 's' : ''}`, threads: t, root: baseline, rates: [], cpu: [] })));
   const loads: number[] = [];
   for (let r = 0; r < rounds; r++) {
     // Alternate the order, so a drift in load does not favour one variant.
     const order = r % 2 === 0 ? variants : [...variants].reverse();
-    for (const v of order) v.rates.push(median((await ours('step', v.threads, steps, [], v.root)).rates));
+    for (const v of order) {
+      const got = await ours('step', v.threads, steps, [], v.root);
+      v.rates.push(median(got.rates));
+      v.cpu.push(got.cpuRates?.length ? median(got.cpuRates) : NaN);
+    }
     loads.push(loadavg()[0]!);
-    const cells = variants.map((v) => `${v.label} ${v.rates[r]!.toFixed(1).padStart(6)}`);
+    const cells = variants.map((v) => `${v.label} ${v.rates[r]!.toFixed(1).padStart(6)} (${v.cpu[r]!.toFixed(1)}/CPU-s)`);
     const ratios = ratioLines(variants, r).map(([l, x]) => `${l} ${x.toFixed(2)}×`);
     console.log(`round ${r + 1}: ${cells.join('  ')} images/s | ${ratios.join('  ')}  (load ${loads[r]!.toFixed(1)})`);
   }
   const med = (v: Variant) => median(v.rates);
   console.log('\nmedian over rounds:');
-  for (const v of variants) console.log(`  ${v.label.padEnd(24)} ${med(v).toFixed(1).padStart(6)} images/s`);
+  for (const v of variants) console.log(`  ${v.label.padEnd(24)} ${med(v).toFixed(1).padStart(6)} images/s  ${median(v.cpu).toFixed(1).padStart(6)} images/CPU-s`);
   const ratioMedians = ratioLines(variants, 0).map(([l], i) => [l, median(variants[0]!.rates.map((_, r) => ratioLines(variants, r)[i]![1]))] as const);
   for (const [l, x] of ratioMedians) console.log(`  ${l.padEnd(40)} ${x.toFixed(2)}× (median of the rounds' ratios)`);
 
@@ -87,15 +93,16 @@ async function sideBySide(): Promise<void> {
       '4 conv 3×3 32-64-128-256 + BN + ReLU, max-pool after the first three, GAP; projector 256→512 (BN,',
       'ReLU)→128; linear predictor 128×128; symmetric 2 − 2cos; SGD momentum; EMA target), B = 64, 32×32×3,',
       `random images, wasm. Each figure is the median images/s of ${steps} timed steps after a warm-up step in a`,
-      'fresh process; the variants alternate round by round, and each ratio is taken within a round.',
+      'fresh process; the variants alternate round by round, and each ratio is taken within a round. Images per',
+      "CPU-second divide by the process's CPU time (all its threads), which other processes' load disturbs less.",
       '',
       `- command: \`npm run bench -- step${extra.length ? ' ' + extra.join(' ') : ''}\``,
       `- machine: ${machine()}`,
       `- date: ${new Date().toISOString().slice(0, 16)}Z; load average (1 min) after each round: ${loads.map((l) => l.toFixed(1)).join(', ')}`,
       '',
-      `| variant | images/s per round | median |`,
-      '| --- | --- | ---: |',
-      ...variants.map((v) => `| ${v.label} | ${v.rates.map((x) => x.toFixed(1)).join('; ')} | ${med(v).toFixed(1)} |`),
+      `| variant | images/s per round | median | images/CPU-s per round | median |`,
+      '| --- | --- | ---: | --- | ---: |',
+      ...variants.map((v) => `| ${v.label} | ${v.rates.map((x) => x.toFixed(1)).join('; ')} | ${med(v).toFixed(1)} | ${v.cpu.map((x) => x.toFixed(1)).join('; ')} | ${median(v.cpu).toFixed(1)} |`),
       '',
       ...ratioMedians.map(([l, x]) => `- ${l}: ${x.toFixed(2)}× (median of the rounds' ratios)`),
     ]);
@@ -109,6 +116,7 @@ function ratioLines(variants: Variant[], r: number): [string, number][] {
   const o1 = find(false, false)!, oN = find(false, true), b1 = find(true, false), bN = find(true, true);
   if (oN) out.push([`ours ${oN.threads} threads / ours 1 thread`, oN.rates[r]! / o1.rates[r]!]);
   if (b1) out.push(['ours / baseline, 1 thread', o1.rates[r]! / b1.rates[r]!]);
+  if (b1 && !Number.isNaN(b1.cpu[r]!)) out.push(['ours / baseline, 1 thread, per CPU-second', o1.cpu[r]! / b1.cpu[r]!]);
   if (bN && oN) out.push([`ours / baseline, ${oN.threads} threads`, oN.rates[r]! / bN.rates[r]!]);
   return out;
 }
