@@ -230,9 +230,13 @@ export class BackendsProbe {
       out += c;
       if (out.length > maxOutput) this.fail(job, new ProbeError(`dplab backends printed more than ${maxOutput} characters; that is not a report`));
     });
+    let line = '';
     child.onStderr((c) => {
       err = (err + c).slice(-8000);
-      for (const m of c.matchAll(/^progress: (.+)$/gm)) {
+      // Whole lines only: a chunk may end inside one.
+      const lines = (line + c).split('\n');
+      line = lines.pop()!.slice(-1000);
+      for (const m of lines.join('\n').matchAll(/^progress: (.+)$/gm)) {
         partial = m[1]!.slice(0, 300);
         try {
           this.opts.onProgress?.(job.id, partial);

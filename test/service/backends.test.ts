@@ -2,7 +2,7 @@
  * backends.list (issue 11: "the app shows the same list"): the service runs the real
  * `dplab backends --json --quick` in a child process and answers with its validated report, the
  * same reasons the CLI prints, cached for the session; a child that prints something other than a
- * report, fails, hangs past the timeout or is cancelled gives an error naming that, and leaves no
+ * report (or floods stdout), fails, hangs past the timeout or is cancelled gives an error naming that, and leaves no
  * process behind. Passes with and without VK_ICD_FILENAMES (SwiftShader): without it, webgpu just
  * reports why it does not load.
  */
@@ -131,10 +131,14 @@ test('backends.list: malformed output of the child is an error naming what is wr
   const e3 = errorOf(await crashes.handle('backends.list', {}));
   assert.match(e3.message, /dplab backends ended with exit code 3: Error: Dawn exploded$/);
 
+  const flood = open({ launch: nodeScript('process.stdout.write("x".repeat(3_000_000)); setInterval(() => {}, 1000)', pids) });
+  const e5 = errorOf(await flood.handle('backends.list', {}));
+  assert.match(e5.message, /printed more than 1048576 characters; that is not a report/);
+
   // A failure is not cached: the next request runs the child again.
   const e4 = errorOf(await notJson.handle('backends.list', {}));
   assert.match(e4.message, /not JSON/);
-  assert.equal(pids.length, 4);
+  assert.equal(pids.length, 5);
   await gone(pids);
 });
 
