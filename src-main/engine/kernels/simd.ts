@@ -127,22 +127,25 @@ function moduleBytes(shared: boolean): Uint8Array {
   return Uint8Array.from(bytes);
 }
 
-const instances = new WeakMap<object, SimdLoops>();
+const instances = new WeakMap<object, SimdLoops | null>();
 
 /**
  * The loops on the memory of a wasm backend object (its emscripten module holds the Memory: the
  * single-threaded build exports it, the threaded build imports a shared one). Null when it cannot
- * be found, so callers fall back to JS loops.
+ * be found or the runtime lacks SIMD, so callers fall back to JS loops.
  */
 export function simdLoopsFor(backend: any): SimdLoops | null {
   const memory = backend?.wasm?.wasmMemory ?? backend?.wasm?.asm?.memory;
   if (!memory) return null;
-  let loops = instances.get(memory);
-  if (!loops) {
+  if (!instances.has(memory)) {
     const shared = memory.buffer.constructor.name === 'SharedArrayBuffer';
-    const instance = new WA.Instance(new WA.Module(moduleBytes(shared)), { env: { memory } });
-    loops = instance.exports as unknown as SimdLoops;
+    let loops: SimdLoops | null = null;
+    try {
+      loops = new WA.Instance(new WA.Module(moduleBytes(shared)), { env: { memory } }).exports as unknown as SimdLoops;
+    } catch {
+      // A runtime without WebAssembly SIMD: the JS loops serve (slower, same results).
+    }
     instances.set(memory, loops);
   }
-  return loops;
+  return instances.get(memory) ?? null;
 }
