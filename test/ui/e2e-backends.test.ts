@@ -6,22 +6,20 @@
 // progress and can be cancelled. Screenshots (light, dark, measuring) go to test-artifacts/ui-backends/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { openLab, ROOT, type LabPage } from './harness.ts';
 import { BackendsReportSchema, type BackendsReport } from '../../src-main/spec/backends.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-backends');
 
 let tmp = '';
-let server: ChildProcess | null = null;
-let browser: Browser | null = null;
+let lab: LabPage | null = null;
 let page: Page;
 let cli: BackendsReport;
-const pageErrors: string[] = [];
 
 before(async () => {
   mkdirSync(ART, { recursive: true });
@@ -30,24 +28,12 @@ before(async () => {
   const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'backends', '--json', '--quick'], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
   assert.equal(r.status, 0, r.stderr);
   cli = BackendsReportSchema.parse(JSON.parse(r.stdout));
-  await ensureRendererBuild();
-  const lab = await serveLab(join(tmp, 'lab.sqlite'));
-  server = lab.child;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 860 } });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(lab.url);
-  await page.getByTestId('backend').waitFor({ timeout: 30_000 });
+  lab = await openLab(join(tmp, 'lab.sqlite'), { width: 1280, height: 860 });
+  page = lab.page;
 });
 
 after(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await lab?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -100,7 +86,7 @@ test('status bar → backend opens the Backends panel with the rows dplab backen
   await page.keyboard.press('Alt+t');
   await page.screenshot({ path: join(ART, 'backends-panel-dark.png') });
   await page.keyboard.press('Alt+t');
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });
 
 test('Measure shows progress and Cancel stops it; Escape closes the panel', async () => {
@@ -119,5 +105,5 @@ test('Measure shows progress and Cancel stops it; Escape closes the panel', asyn
   assert.equal(await panel.getByTestId('backend-row').count(), 5);
   await page.keyboard.press('Escape');
   await panel.waitFor({ state: 'detached', timeout: 5_000 });
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });

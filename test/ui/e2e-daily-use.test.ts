@@ -8,12 +8,11 @@
 // screenshots of every view in both themes go to test-artifacts/ui-daily/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { openLab, ROOT, type LabPage } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-daily');
@@ -21,34 +20,20 @@ const ART = join(ROOT, 'test-artifacts', 'ui-daily');
 const short = (steps: number, extra: Record<string, unknown> = {}) => ({ ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: steps }, ...extra });
 
 let tmp = '';
-let server: ChildProcess | null = null;
+let lab: LabPage | null = null;
 let url = '';
-let browser: Browser | null = null;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-daily-'));
-  await ensureRendererBuild();
-  const lab = await serveLab(join(tmp, 'lab.sqlite'));
-  server = lab.child;
+  lab = await openLab(join(tmp, 'lab.sqlite'), { width: 1440, height: 900 });
+  page = lab.page;
   url = lab.url;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 900 }, acceptDownloads: true });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(url);
-  await page.getByTestId('backend').waitFor({ timeout: 30_000 });
 });
 
 after(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await lab?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -158,7 +143,7 @@ test('a reopened run shows its real epoch; charts carry titles, hover values, tw
   await chart('Eigenvalues p_j of W_p').getByText('No W_p for predictor none').waitFor();
   assert.ok((await chart('Asymmetry of W_p').locator('.u-legend .u-series').count()) <= 1, 'no asymmetry line (only the x row in the legend)');
   await shot('run-none');
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });
 
 test('runs details: final and best side by side, labelled; differing fields as chosen columns', { timeout: 60_000 }, async () => {
@@ -334,7 +319,7 @@ test('theory: β presets bring the per-mode chart into view; every CLI figure pr
   assert.ok(m.portrait.length > 0 && m.phase.length > 0, 'the portrait and the phase line redraw while η moves');
   // Once the hand stops, the refined portrait follows.
   await page.getByTestId('fixed-count').waitFor();
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });
 
 test('export: the runs CSV has a column per setup field and the note; choices that cannot apply say why', { timeout: 90_000 }, async () => {
@@ -387,5 +372,5 @@ test('screenshots of every view in both themes at 1440×900', { timeout: 180_000
       await shot(`${id}-${theme}`);
     }
   }
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });

@@ -6,25 +6,22 @@
 // file. Screenshot: test-artifacts/ui-paper/paper.png.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { openLab, ROOT, type LabPage } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { armSetup } from '../../src-main/reproduce/claims.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-paper');
 let tmp = '';
-let server: ChildProcess | null = null;
-let browser: Browser | null = null;
+let lab: LabPage | null = null;
 let page: Page;
-const pageErrors: string[] = [];
 
 /** A finished run of one arm at one seed with the given final output spread. */
-function record(file: string, arm: 'none' | 'linear', seed: number, collapseStd: number): void {
+function record(file: string, arm: 'none' | 'linear', seed: number, collapseStd: number, initStd: number): void {
   const a = openArchive(file);
   try {
     const setup = armSetup(arm, seed);
@@ -34,7 +31,7 @@ function record(file: string, arm: 'none' | 'linear', seed: number, collapseStd:
       {
         type: 'finished',
         outcome: 'completed',
-        summary: { outcome: 'completed', setupHash: hash, backend: 'wasm', steps: 300, epochs: 18.75, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 10 },
+        summary: { outcome: 'completed', setupHash: hash, backend: 'wasm', steps: 300, epochs: 18.75, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 10, baseline: { probeAcc: 0.25, knnAcc: 0.25, collapseStd: initStd, effectiveRank: 8 } },
       },
     ]);
   } finally {
@@ -46,29 +43,18 @@ before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-paper-'));
   const file = join(tmp, 'lab.sqlite');
-  // Linear above none by 0.30 ± 0.01 on each of three seeds: the paired test must say reproduced.
+  // Linear above none by 0.30 ± 0.01 on each of three seeds, and none below its own random-init
+  // spread on each: both paired tests, and so the claim, must say reproduced.
   [0.2, 0.5, 0.35].forEach((v, seed) => {
-    record(file, 'none', seed, v);
-    record(file, 'linear', seed, v + 0.3 + 0.01 * seed);
+    record(file, 'none', seed, v, v + 0.4 + 0.02 * seed);
+    record(file, 'linear', seed, v + 0.3 + 0.01 * seed, 0.8);
   });
-  await ensureRendererBuild();
-  const lab = await serveLab(file);
-  server = lab.child;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const ctx = await browser.newContext({ viewport: { width: 1440, height: 1000 }, acceptDownloads: true });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(lab.url);
-  await page.getByTestId('backend').waitFor({ timeout: 30_000 });
+  lab = await openLab(file, { width: 1440, height: 1000 });
+  page = lab.page;
 });
 
 after(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await lab?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -88,8 +74,11 @@ test('Paper view: verdicts from the archive and from theory, run a claim, save t
   assert.equal(cells[1], '3', 'three paired seeds');
   assert.equal(cells[2], '0.310 ± 0.010', 'the paired difference of the recorded values');
   assert.equal(cells[4], 'reproduced');
-  // The random-init test has no step-0 values in these runs: inconclusive, so the claim is too.
-  assert.equal(await detail.getByTestId('verdict').textContent(), 'inconclusive');
+  const fall = await detail.getByTestId('tests').locator('tbody tr').filter({ hasText: 'random init of none' }).locator('td').allTextContents();
+  assert.equal(fall[2], '-0.420 ± 0.020', 'final minus random init, per seed');
+  assert.equal(fall[4], 'reproduced');
+  assert.equal(await detail.getByTestId('verdict').textContent(), 'reproduced');
+  assert.equal(await page.locator('[data-claim="no-predictor-collapses"] .v').textContent(), 'reproduced');
   await page.screenshot({ path: join(ART, 'paper.png'), fullPage: true });
 
   // Another claim: nothing in the archive, so Run queues its 2 arms × 3 seeds.
@@ -103,5 +92,5 @@ test('Paper view: verdicts from the archive and from theory, run a claim, save t
   assert.match(html, /<!doctype html>/);
   assert.match(html, /Without a predictor, BYOL collapses/);
   assert.doesNotMatch(html, /<script/);
-  assert.deepEqual(pageErrors, []);
+  assert.deepEqual(lab!.pageErrors, []);
 });

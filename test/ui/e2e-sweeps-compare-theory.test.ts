@@ -6,41 +6,33 @@
 // test-artifacts/sweeps-compare-theory/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import type { Page } from 'playwright-core';
+import { openLab, ROOT, type LabPage } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'sweeps-compare-theory');
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };
 
 let tmp = '';
-let server: ChildProcess | null = null;
+let lab: LabPage | null = null;
 let url = '';
-let browser: Browser | null = null;
 let page: Page;
-const pageErrors: string[] = [];
 
 before(async () => {
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui-analysis-'));
-  await ensureRendererBuild();
   // An archive to import later: one run recorded by the CLI.
   const setupFile = join(tmp, 'other-run.json');
   writeFileSync(setupFile, JSON.stringify({ ...TINY, name: 'imported linear run', predictor: { kind: 'linear' } }));
   const rec = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', setupFile, '--quiet', '--archive', join(tmp, 'other.sqlite')], { cwd: ROOT, encoding: 'utf8' });
   assert.equal(rec.status, 0, `dplab run failed:\n${rec.stdout}\n${rec.stderr}`);
-  const lab = await serveLab(join(tmp, 'lab.sqlite'));
-  server = lab.child;
+  lab = await openLab(join(tmp, 'lab.sqlite'), { width: 1280, height: 800 });
+  page = lab.page;
   url = lab.url;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
-  const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
-  page = await ctx.newPage();
-  page.on('pageerror', (e) => pageErrors.push(e.message));
-  await page.goto(url);
   // Load every view of this part once, so their code is in the page before anything else happens.
   for (const v of ['Theory', 'Compare', 'Archive', 'Sweeps']) {
     await page.locator('nav button', { hasText: v }).click();
@@ -49,12 +41,7 @@ before(async () => {
 });
 
 after(async () => {
-  await browser?.close();
-  if (server && server.exitCode === null) {
-    const exited = new Promise((r) => server!.once('exit', r));
-    server.kill('SIGTERM');
-    await exited;
-  }
+  await lab?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
@@ -248,5 +235,5 @@ test('archive: health with integrity check, import another archive, export runs'
   await page.getByTestId('archive-path').filter({ hasText: 'other.sqlite' }).waitFor({ timeout: 30_000 });
   await page.getByTestId('archive-runs').filter({ hasText: '1' }).waitFor();
   await shot('archive-opened');
-  assert.deepEqual(pageErrors, [], 'no uncaught errors in the page');
+  assert.deepEqual(lab!.pageErrors, [], 'no uncaught errors in the page');
 });

@@ -8,13 +8,14 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type Page } from 'playwright-core';
 
 /** The checkout's root folder. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The built page every UI test loads. */
 export const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
 /** Everything the renderer bundles: a change in any of them makes the build stale. */
-const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math'];
+const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math', 'src-main/reproduce'];
 /** Headless Debian chromium without the background traffic this closed network refuses. */
 export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
 
@@ -72,4 +73,45 @@ export async function serveLab(archive: string): Promise<ServedLab> {
     child.once('exit', (code) => reject(new Error(`dplab serve exited (${code}): ${err}`)));
   });
   return { child, url, stderr: () => err };
+}
+
+/** A page on a running lab: close() ends the browser and the server (and waits for it to exit). */
+export interface LabPage {
+  page: Page;
+  browser: Browser;
+  /** The address `dplab serve` printed (with its token). */
+  url: string;
+  server: ServedLab;
+  /** Uncaught errors of the page, for the test to assert empty. */
+  pageErrors: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * The renderer built, `dplab serve` over `archive`, Chromium on it at `viewport` (downloads
+ * allowed), and the page loaded until its status bar shows the backend.
+ */
+export async function openLab(archive: string, viewport: { width: number; height: number }): Promise<LabPage> {
+  await ensureRendererBuild();
+  const server = await serveLab(archive);
+  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const pageErrors: string[] = [];
+  const close = async () => {
+    await browser.close();
+    if (server.child.exitCode === null) {
+      const exited = new Promise((r) => server.child.once('exit', r));
+      server.child.kill('SIGTERM');
+      await exited;
+    }
+  };
+  try {
+    const page = await (await browser.newContext({ viewport, acceptDownloads: true })).newPage();
+    page.on('pageerror', (e) => pageErrors.push(e.message));
+    await page.goto(server.url);
+    await page.getByTestId('backend').waitFor({ timeout: 30_000 });
+    return { page, browser, url: server.url, server, pageErrors, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
 }
