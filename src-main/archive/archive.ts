@@ -8,9 +8,9 @@
  * switched to WAL and migrated. One process (the run manager's) writes; trainers send it batches.
  */
 import Database from 'better-sqlite3';
-import { accessSync, closeSync, constants, existsSync, mkdirSync, openSync, readSync, rmSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, existsSync, linkSync, mkdirSync, openSync, readSync, renameSync, rmSync, statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ACTIVE_STATUSES, type RunSummary, type TrainerEvent } from '../spec/events.ts';
 import { APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, type RunStatus } from './schema.ts';
 import { decodeF32, encodeF32 } from './blobs.ts';
@@ -266,17 +266,42 @@ function newer(file: string, version: number): ArchiveError {
   return new ArchiveError('newer', file, `has archive schema version ${version}, newer than this DirectPred Lab understands (${SCHEMA_VERSION}); update the lab to open it. The file was not changed`);
 }
 
+/**
+ * Creates a complete archive at `file` unless one appears there first. The schema is written to a
+ * private file beside it, which is then hard-linked into place: another process never sees a
+ * half-made (empty) archive, and when several create the same path at once, one link wins and the
+ * others open the winner's file.
+ */
+function createArchiveFile(file: string): void {
+  const tmp = `${file}.creating-${process.pid}-${randomBytes(4).toString('hex')}`;
+  try {
+    const db = new Database(tmp);
+    // application_id goes into the main file before WAL is on, so the header always marks the file as ours.
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.pragma('journal_mode = WAL');
+    new Archive(db, tmp, false).close();
+    try {
+      linkSync(tmp, file);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EEXIST') return; // another process made it first: use theirs
+      if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV') throw e;
+      // A filesystem without hard links: rename, after checking that nobody made it meanwhile.
+      if (!existsSync(file)) renameSync(tmp, file);
+    }
+  } finally {
+    for (const f of [tmp, `${tmp}-wal`, `${tmp}-shm`]) rmSync(f, { force: true });
+  }
+}
+
 /** Opens (creating or migrating as needed) the archive at `file`; see the module comment for the checks. */
 export function openArchive(file: string, opts: OpenOptions = {}): Archive {
   const exists = existsSync(file);
   if (!exists) {
     if (opts.create === false || opts.readonly) throw new ArchiveError('missing', file, 'no archive at this path');
     mkdirSync(dirname(file), { recursive: true });
-    const db = new Database(file);
-    // application_id goes into the main file before WAL is on, so the header always marks the file as ours.
-    db.pragma(`application_id = ${APPLICATION_ID}`);
-    db.pragma('journal_mode = WAL');
-    return new Archive(db, file, false);
+    createArchiveFile(file);
+    return openArchive(file, opts);
   }
   const { schemaVersion } = verifyArchiveFile(file);
   const readonly = opts.readonly ?? !archiveWritable(file);
@@ -404,14 +429,19 @@ export class Archive {
   }
 
   private migrate(): void {
-    const from = this.schemaVersion;
-    if (from > SCHEMA_VERSION) throw newer(this.file, from);
-    if (from === SCHEMA_VERSION) return;
-    this.db.transaction(() => {
-      for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!.sql);
-      this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
-      this.db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)').run(`migrated_to_${SCHEMA_VERSION}`, new Date().toISOString());
-    })();
+    if (this.schemaVersion > SCHEMA_VERSION) throw newer(this.file, this.schemaVersion);
+    if (this.schemaVersion === SCHEMA_VERSION) return;
+    // The version is read again under the write lock: two processes opening an older archive at
+    // once would otherwise both run the same migration, and the second fail half-way.
+    this.db
+      .transaction(() => {
+        const from = this.schemaVersion;
+        if (from >= SCHEMA_VERSION) return;
+        for (let v = from; v < SCHEMA_VERSION; v++) this.db.exec(MIGRATIONS[v]!.sql);
+        this.db.pragma(`user_version = ${SCHEMA_VERSION}`);
+        this.db.prepare('INSERT OR REPLACE INTO meta(key, value) VALUES (?, ?)').run(`migrated_to_${SCHEMA_VERSION}`, new Date().toISOString());
+      })
+      .immediate();
   }
 
   private stmt(sql: string): Database.Statement {
