@@ -238,10 +238,15 @@ test('theory presets map onto the playground: Fig. 3/4 sliders, Fig. 5 modes, th
 });
 
 test('final-value bars for metrics measured once per run', async () => {
-  const { finalBars, singlePointLines, compareLines } = await import('../../src-renderer/src/lib/compare/compareSeries.ts');
+  const { finalBars, measuredOncePerRun } = await import('../../src-renderer/src/lib/compare/compareSeries.ts');
   const mk = (id: string, kind: string, v: number | null) => ({ id, label: id, setup: { predictor: { kind } }, series: { steps: [8], epochs: [1], values: [v] }, wall: { batchSize: 32 } });
   const runs = [mk('a', 'linear', 0.5), mk('b', 'linear', 0.7), mk('c', 'directpred', 0.6), mk('d', 'directpred', null)];
-  assert.equal(singlePointLines(compareLines(runs, 'step', '')), true);
+  assert.equal(measuredOncePerRun(runs), true);
+  // A random-init evaluation at step 0 beside the final one is still one trained value per run;
+  // a second evaluation during training makes it a curve.
+  const withInit = (steps: number[]) => [{ ...mk('e', 'linear', 0.5), series: { steps, epochs: steps.map((s) => s / 8), values: steps.map((_, i) => 0.25 + 0.1 * i) } }];
+  assert.equal(measuredOncePerRun(withInit([0, 8])), true);
+  assert.equal(measuredOncePerRun(withInit([0, 4, 8])), false);
   const bars = finalBars(runs, 'predictor.kind');
   assert.deepEqual(bars.map((b) => [b.label, b.n]), [['predictor.kind = linear', 2], ['predictor.kind = directpred', 1]]);
   assert.ok(Math.abs(bars[0]!.mean! - 0.6) < 1e-12 && Math.abs(bars[0]!.std! - Math.sqrt(0.02)) < 1e-12);

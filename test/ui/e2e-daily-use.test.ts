@@ -124,7 +124,7 @@ test('a reopened run shows its real epoch; charts carry titles, hover values, tw
   assert.equal(await chart('Probe and kNN accuracy').getAttribute('data-y-label'), 'accuracy (%)');
   assert.equal(await chart('Loss').getAttribute('data-y-label'), 'loss (2 − 2cos, two terms summed: 0–8)');
   assert.equal(await chart('Final spectrum').getAttribute('data-y2-label'), 'p_j (W_p)', 'p_j has its own axis');
-  await chart('Probe and kNN accuracy').getByText('measured once, at the end').waitFor();
+  await chart('Probe and kNN accuracy').getByText('measured at random init (step 0) and once, at the end').waitFor();
   // The summary line and the charts agree on the format: percentages.
   assert.match(await page.locator('.summary').innerText(), /probe \d+\.\d %/);
   // Per-mode chart: hovering shows the mode under the cursor and its value.

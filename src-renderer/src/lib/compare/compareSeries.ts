@@ -89,9 +89,14 @@ export function finalBars(runs: readonly CompareRun[], by: string): FinalBar[] {
   });
 }
 
-/** True when no line has more than one point (then bars of final values say more). */
-export function singlePointLines(lines: readonly Line[]): boolean {
-  return lines.length > 0 && lines.every((l) => l.y.filter((v) => v !== null).length <= 1);
+/**
+ * True when no run has more than one value after step 0 (then bars of final values say more). The
+ * random-init evaluation at step 0 does not count: a probe measured at init and at the end is still
+ * one trained value per run, and its init value is shown as the baseline, not as a line.
+ */
+export function measuredOncePerRun(runs: readonly CompareRun[]): boolean {
+  const withData = runs.filter((r) => r.series);
+  return withData.length > 0 && withData.every((r) => r.series!.values.filter((v, i) => v !== null && Number.isFinite(v) && r.series!.steps[i]! > 0).length <= 1);
 }
 
 /**
