@@ -8,7 +8,6 @@
  * runner finds it by setup hash). Pure and browser-safe: the Paper view lists claims from here.
  */
 import { FORBIDDEN_KEYS, parseSetup, type Setup, type SetupInput } from '../spec/setup.ts';
-import { QUICK_SETUP } from '../spec/presets.ts';
 
 /** A measured quantity of a finished run, by name (see `measureOf` in verdict.ts). */
 export type MeasureName = 'collapseStd' | 'effectiveRank' | 'probeAcc' | 'knnAcc' | 'finalLoss' | 'alignment';
@@ -27,15 +26,20 @@ export const MEASURES: Record<MeasureName, { label: string; description: string 
 };
 
 /**
- * The base every experiment arm patches: the quick setup's data, encoder and projector, trained
- * longer (300 steps ≈ 19 epochs of 512 images), with spectra every 10 steps. Chosen so the whole
- * `dplab reproduce run all` fits in the time the issue allows on a 2-core machine; at this scale
- * weight decay has little time to act, which the weight-decay claim's note says.
+ * The base every experiment arm patches: the invariance dataset (the class lives only in what the
+ * augmentations keep, so only an augmentation-invariant representation classifies; a random
+ * ConvNet sits near chance), a small two-stage ConvNet and projector, 600 steps of batch 32
+ * (≈ 9 epochs of 2,048 images). Every generator parameter is pinned here, so a later change of the
+ * generator's defaults cannot silently change what a stored run means. Chosen so the whole
+ * `dplab reproduce run all` (11 arms × 3 seeds) fits well inside the time the issue allows on a
+ * 2-core machine; at this scale weight decay has little time to act, which its claim's note says.
  */
 export const LAB_BASE: SetupInput = {
-  ...QUICK_SETUP,
-  optim: { ...QUICK_SETUP.optim, epochs: 100, maxSteps: 300 },
-  eval: { ...QUICK_SETUP.eval, spectraEvery: 10 },
+  data: { dataset: 'invariance', invariance: { size: 28, channels: 1, classes: 4, train: 2048, test: 512, signal: 1, clutter: 3, nuisance: 1 } },
+  encoder: { kind: 'convnet', widths: [8, 16], residual: false },
+  projector: { hidden: 32, out: 16 },
+  optim: { batchSize: 32, epochs: 100, maxSteps: 600 },
+  eval: { probeEpochs: 10, probeTrain: 1024, probeTest: 512, spectraEvery: 20 },
 };
 
 /** One arm: a setup patch over LAB_BASE (objects merge, everything else replaces). */
@@ -147,7 +151,7 @@ const experiments: ExperimentClaim[] = [
       { measure: 'collapseStd', a: 'none', reference: { baselineOf: 'none' }, expect: 'less' },
       { measure: 'collapseStd', a: 'linear', reference: { arm: 'none' }, expect: 'greater' },
     ],
-    scaleNote: 'collapse is a trend in the output spread; at 300 steps it shows as a fall below the random-init value, not as exact zero.',
+    scaleNote: 'collapse is a trend in the output spread; at 600 steps it shows as a fall below the random-init value, not as exact zero.',
   },
   {
     kind: 'experiment',
@@ -171,7 +175,7 @@ const experiments: ExperimentClaim[] = [
       { measure: 'knnAcc', a: 'symmetric-ema', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
       { measure: 'collapseStd', a: 'symmetric-ema', reference: { arm: 'symmetric-no-ema' }, expect: 'greater' },
     ],
-    scaleNote: 'the paper’s gap opens over 100 epochs; at 300 steps the failing arm may not have fallen far yet.',
+    scaleNote: 'the paper’s gap opens over 100 epochs; at 600 steps the failing arm may not have fallen far yet.',
   },
   {
     kind: 'experiment',
@@ -192,7 +196,7 @@ const experiments: ExperimentClaim[] = [
     paper: { where: 'Theorem 3; Fig. 2 (third panel)', statement: 'Weight decay makes the commutator [F, W_p] vanish: W_p’s eigenvectors align with F’s (cos(W_p u_j, u_j) → 1 for the leading u_j).' },
     arms: ['linear', 'linear-wd0'],
     tests: [{ measure: 'alignment', a: 'linear', reference: { arm: 'linear-wd0' }, expect: 'greater' }],
-    scaleNote: 'at the paper’s weight decay (4e-4 × lr) weights shrink by well under 1% in 300 steps, so the theorem’s mechanism has barely acted; an inconclusive verdict is expected here.',
+    scaleNote: 'at the paper’s weight decay (4e-4 × lr) weights shrink by under 1% in 600 steps, so the theorem’s mechanism has barely acted; an inconclusive verdict is expected here.',
   },
   {
     kind: 'experiment',
@@ -213,7 +217,7 @@ const experiments: ExperimentClaim[] = [
     paper: { where: 'Table 6', statement: 'ε = 0.1 (77.86%) beats ε = 0 (76.77%) at ρ = 0.3 on STL-10.' },
     arms: ['directpred', 'directpred-eps0'],
     tests: [{ measure: 'knnAcc', a: 'directpred', reference: { arm: 'directpred-eps0' }, expect: 'greater' }],
-    scaleNote: 'a 1.1-point effect in the paper; below the seed noise of a 300-step run unless it is larger here.',
+    scaleNote: 'a 1.1-point effect in the paper; below the seed noise of a 600-step run unless it is larger here.',
   },
   {
     kind: 'experiment',
