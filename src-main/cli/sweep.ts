@@ -12,6 +12,7 @@ import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
 import { thisProcess } from '../runs/process.ts';
 import { FINAL_METRICS, formatGroupTable, groupRuns } from '../runs/aggregate.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../spec/metrics.ts';
 import { createExecutor, EXECUTORS, isExecutorKind, membersFromArchive, storedExecutor, type MemberState, type SweepExecutor } from '../runs/executor.ts';
 import { SLURM_FLAGS, slurmOptions } from '../runs/executor-slurm.ts';
 import { readManifest } from '../runs/sweep-folder.ts';
@@ -293,6 +294,16 @@ async function taskCommand(args: string[]): Promise<number> {
 function printTable(archive: Archive, sweepUuid: string, by: string[], json: boolean): void {
   const runs = archive.listRuns({ sweep: sweepUuid, order: 'oldest' });
   const rows = groupRuns(runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary as unknown as Record<string, unknown> | null })), by);
-  if (json) console.log(JSON.stringify({ sweep: sweepUuid, by, groups: rows }, null, 2));
-  else console.log(formatGroupTable(rows, by, FINAL_METRICS));
+  // The same groups at random init (each run's step-0 evaluation), and the protocols measured with.
+  const withBaseline = runs.filter((r) => r.summary?.baseline);
+  const baseline = withBaseline.length
+    ? groupRuns(withBaseline.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary!.baseline as unknown as Record<string, unknown> })), by, BASELINE_METRICS)
+    : null;
+  const protocols = [...new Set(runs.map((r) => describeEvalProtocol(runEvalProtocol(r))))];
+  if (json) console.log(JSON.stringify({ sweep: sweepUuid, by, groups: rows, baseline, protocols }, null, 2));
+  else {
+    console.log(formatGroupTable(rows, by, FINAL_METRICS));
+    if (baseline) console.log(`\nrandom init (step 0, before any update), same groups:\n${formatGroupTable(baseline, by, BASELINE_METRICS)}`);
+    console.log(protocols.length === 1 ? `protocol: ${protocols[0]}` : `protocols differ (probe and kNN not comparable across them): ${protocols.join(' | ')}`);
+  }
 }

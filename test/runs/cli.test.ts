@@ -45,6 +45,12 @@ test('sweep → runs → export → import → check', { timeout: 110_000 }, () 
   assert.match(table[0]!, /^predictor\.kind\s+n\s+finalLoss/);
   assert.match(table[1]!, /^directpred\s+1\s+\d/);
   assert.match(table[2]!, /^linear\s+1\s+\d/);
+  // The same groups at random init (step 0) and the evaluation protocol follow (issue 13).
+  const init = table.indexOf('random init (step 0, before any update), same groups:');
+  assert.ok(init > 2, s.out);
+  assert.match(table[init + 1]!, /^predictor\.kind\s+n\s+probeAcc\s+knnAcc\s+collapseStd\s+effectiveRank$/);
+  assert.match(table[init + 2]!, /^directpred\s+1\s+0\.\d+\s+0\.\d+\s+\d/);
+  assert.match(table.at(-1)!, /^protocol: probe epoch chosen on validation · kNN k=\d+ weighted exp\(cos\/0\.07\)$/);
 
   const runs = JSON.parse(dplab('runs', 'list', '--json').out) as { uuid: string; status: string; lastStep: number }[];
   assert.equal(runs.length, 2);

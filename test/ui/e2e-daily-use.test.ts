@@ -124,12 +124,23 @@ test('a reopened run shows its real epoch; charts carry titles, hover values, tw
   assert.equal(await chart('Probe and kNN accuracy').getAttribute('data-y-label'), 'accuracy (%)');
   assert.equal(await chart('Loss').getAttribute('data-y-label'), 'loss (2 − 2cos, two terms summed: 0–8)');
   assert.equal(await chart('Final spectrum').getAttribute('data-y2-label'), 'p_j (W_p)', 'p_j has its own axis');
+  // Every run evaluates its untrained network at step 0 as well (issue 13): two points, named.
   await chart('Probe and kNN accuracy').getByText('measured at random init (step 0) and once, at the end').waitFor();
-  // The summary line and the charts agree on the format: percentages.
-  assert.match(await page.locator('.summary').innerText(), /probe \d+\.\d %/);
+  // Final beside random init and the change, in the charts' format (percentages), and the protocol.
+  const vsInit = page.getByTestId('run-baseline');
+  const rows = (await vsInit.locator('tbody tr').allInnerTexts()).map((t) => t.trim());
+  assert.match(rows[0]!, /^final\s+\d+\.\d %\s+\d+\.\d %\s+\d\.\d+\s+\d/);
+  assert.match(rows[1]!, /^random init\s+\d+\.\d %\s+\d+\.\d %\s+\d\.\d+\s+\d/);
+  assert.match(rows[2]!, /^change\s+[+−]\d+\.\d pts\s+[+−]\d+\.\d pts\s+[+−]\d\.\d{3}\s+[+−]\d/);
+  assert.match(await page.getByTestId('run-protocol').innerText(), /probe epoch chosen on validation · kNN k=\d+ weighted exp\(cos\/0\.07\)/);
+  // The effective-rank chart marks the untrained network's rank at step 0.
+  assert.match(await chart('Effective rank of the embeddings').locator('.u-legend').innerText(), /random init/);
+  await shot('run-vs-init');
   // Per-mode chart: hovering shows the mode under the cursor and its value.
   const sj = chart('Eigenvalues s_j of F̂');
   await sj.getByText('mode j by rank of s_j').waitFor();
+  // The random-init table above the charts pushes this chart below the fold at 900 px: bring it into view to hover.
+  await sj.locator('.u-over').scrollIntoViewIfNeeded();
   const box = (await sj.locator('.u-over').boundingBox())!;
   await page.mouse.move(box.x + box.width * 0.6, box.y + box.height * 0.5);
   await until(async () => /^step \d+ · mode \d+: [\d.e-]+$/.test((await sj.getByTestId('mode-readout').innerText()).trim()), 5000, 'the readout names a mode and its value');
@@ -153,6 +164,9 @@ test('runs details: final and best side by side, labelled; differing fields as c
   await fb.waitFor();
   assert.match(await fb.innerText(), /final\s+best/);
   await page.getByText('Accuracies measured once, at the end (best = final).').waitFor();
+  // Random init beside final and best; the protocol under the table.
+  assert.match(await page.getByTestId('init-knn').innerText(), /^\d+\.\d %$/);
+  assert.match(await page.getByTestId('runs-protocol').innerText(), /^probe epoch chosen on validation/);
   // Differing fields: predictor.kind and seed as columns; the chooser hides one.
   const head = page.locator('.vt .head');
   assert.match(await head.innerText(), /predictor/);

@@ -99,6 +99,23 @@ export function measuredOncePerRun(runs: readonly CompareRun[]): boolean {
   return withData.length > 0 && withData.every((r) => r.series!.values.filter((v, i) => v !== null && Number.isFinite(v) && r.series!.steps[i]! > 0).length <= 1);
 }
 
+/** The value of a series at step 0 (the random-init baseline), or null. */
+export function initValue(s: SeriesLike | null): number | null {
+  if (!s) return null;
+  const i = s.steps.indexOf(0);
+  const v = i >= 0 ? s.values[i] : null;
+  return typeof v === 'number' && Number.isFinite(v) ? v : null;
+}
+
+/** Mean random-init value of each bar's runs (same grouping and order as `finalBars`). */
+export function initBars(runs: readonly CompareRun[], by: string): (number | null)[] {
+  const groups = by ? groupBy(runs, (r) => fieldOf(r.setup, by) ?? null).map((g) => g.runs) : runs.map((r) => [r]);
+  return groups.map((rs) => {
+    const vals = rs.map((r) => initValue(r.series)).filter((v): v is number => v !== null);
+    return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
+  });
+}
+
 /**
  * The swatch colour of each run in a view: its own colour, or its group's colour when the view is
  * grouped by a setup field (so table swatches match the group's line and bar).
