@@ -113,7 +113,7 @@ export async function runCommand(args: string[]): Promise<number> {
       }
     } else if (e.type === 'eval') {
       if (tty) process.stderr.write('\n');
-      console.error(`eval at step ${e.step}: probe ${(100 * e.probeAcc).toFixed(1)}%  kNN ${(100 * e.knnAcc).toFixed(1)}%`);
+      console.error(`eval at step ${e.step}${e.step === 0 ? ' (random init)' : ''}: probe ${(100 * e.probeAcc).toFixed(1)}%  kNN ${(100 * e.knnAcc).toFixed(1)}%`);
     }
   };
   const controller = new AbortController();
