@@ -143,6 +143,11 @@ test('compare: overlay two runs, diff them, group the sweep by predictor kind', 
   await page.selectOption('[data-testid="metric"]', 'probeAcc');
   await page.getByText('final linear probe accuracy by predictor.kind (mean ± std)').waitFor();
   assert.equal(await page.locator('[data-testid="sweep-bars"] rect').count(), 2);
+  // Every run also evaluated its untrained network at step 0 (issue 13): the bars name those values,
+  // each table cell puts the final value beside it, and the one protocol is named.
+  assert.match(await page.getByTestId('bars-init').innerText(), /^Random init \(step 0, before any update\): predictor\.kind = directpred \d+\.\d % · predictor\.kind = linear \d+\.\d %\.$/);
+  assert.match(await page.locator('[data-testid="compare-table"] tbody tr').first().locator('td.vs').first().innerText(), /^\d+\.\d % \(\d+\.\d %\)$/);
+  assert.match(await page.getByTestId('compare-protocol').innerText(), /Evaluation: probe epoch chosen on validation · kNN k=\d+ weighted exp\(cos\/0\.07\)\.$/);
   await shot('compare-final-bars');
 });
 
