@@ -3,7 +3,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { baselineCells, protocolText } from '../../src-renderer/src/lib/baseline.ts';
-import { compareLines, finalBars, initBars, singlePointLines } from '../../src-renderer/src/lib/compare/compareSeries.ts';
+import { finalBars, initBars, measuredOncePerRun } from '../../src-renderer/src/lib/compare/compareSeries.ts';
 import type { RunSummary } from '../../src-main/spec/events.ts';
 
 const summary = (baseline: RunSummary['baseline']): RunSummary => ({
@@ -28,11 +28,11 @@ test('final beside random init, with the change in points (accuracies) or units'
 test('compare: step 0 plus one final evaluation still reads as "measured once" (bars), with the init values', () => {
   const mk = (id: string, kind: string, init: number, end: number) => ({ id, label: id, setup: { predictor: { kind } }, series: { steps: [0, 8], epochs: [0, 1], values: [init, end] }, wall: { batchSize: 32 } });
   const runs = [mk('a', 'linear', 0.7, 0.5), mk('b', 'linear', 0.74, 0.7), mk('c', 'directpred', 0.72, 0.6)];
-  assert.equal(singlePointLines(compareLines(runs, 'step', '')), true);
+  assert.equal(measuredOncePerRun(runs), true);
   assert.deepEqual(finalBars(runs, '').map((b) => b.mean), [0.5, 0.7, 0.6]);
   const inits = initBars(runs, 'predictor.kind');
   assert.ok(Math.abs(inits[0]! - 0.72) < 1e-12 && inits[1] === 0.72);
   // Two evaluations after step 0: a curve again.
   const curve = [{ ...runs[0]!, series: { steps: [0, 4, 8], epochs: [0, 0.5, 1], values: [0.7, 0.6, 0.5] } }];
-  assert.equal(singlePointLines(compareLines(curve, 'step', '')), false);
+  assert.equal(measuredOncePerRun(curve), false);
 });
