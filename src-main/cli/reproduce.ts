@@ -12,7 +12,7 @@ import { armSetup, CLAIMS, LAB_BASE, type Claim } from '../reproduce/claims.ts';
 import type { SetupInput } from '../spec/setup.ts';
 import { claimFigures, htmlReport, markdownReport, type ReportContext } from '../reproduce/report.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
-import { collectResults, planRuns, selectClaims, trainMissing } from '../runs/reproduce.ts';
+import { collectResults, planRuns, selectClaims, trainingTime, trainMissing } from '../runs/reproduce.ts';
 import { APP_VERSION } from '../spec/version.ts';
 import { parseArgs } from './args.ts';
 
@@ -67,11 +67,11 @@ function printVerdicts(results: readonly ClaimResult[]): void {
   }
 }
 
-function context(archive: Archive, seeds: number[], totalSec: number | null): ReportContext {
+function context(archive: Archive, claims: Claim[], seeds: number[], base: SetupInput): ReportContext {
   const runs = archive.listRuns({ tag: 'reproduce', limit: 1 });
   const backend = (runs[0]?.summary?.backend as string | undefined) ?? 'unknown';
   const c = cpus();
-  return { date: new Date().toISOString().slice(0, 10), machine: `${c.length} × ${c[0]?.model ?? 'cpu'}, ${process.platform}/${process.arch}, Node ${process.versions.node}`, totalSec, seeds, backend, appVersion: APP_VERSION };
+  return { date: new Date().toISOString().slice(0, 10), machine: `${c.length} × ${c[0]?.model ?? 'cpu'}, ${process.platform}/${process.arch}, Node ${process.versions.node}`, training: trainingTime(archive, claims, seeds, base), seeds, backend, appVersion: APP_VERSION };
 }
 
 /** Writes report.html, report.md and figures/ into `dir`; returns the files written. */
@@ -136,7 +136,6 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive));
-    let totalSec: number | null = null;
     if (sub === 'run') {
       const plan = planRuns(claims, seeds, base);
       const started = Date.now();
@@ -157,7 +156,6 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
           }
         },
       });
-      totalSec = states.length ? (Date.now() - started) / 1000 : null;
       if (reused < plan.length) console.error(`trained ${states.length} run(s) in ${((Date.now() - started) / 60000).toFixed(1)} min`);
       if (abort.signal.aborted) return 130;
     }
@@ -168,7 +166,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
       return 0;
     }
     const dir = resolve(a.strings.out ?? 'reproduction');
-    const files = writeReport(dir, results, { ...context(archive, seeds, totalSec), base: base === LAB_BASE ? null : a.strings.base! });
+    const files = writeReport(dir, results, { ...context(archive, claims, seeds, base), base: base === LAB_BASE ? null : a.strings.base! });
     console.error(`wrote ${files.length} file(s) to ${dir}: report.html, report.md, figures/`);
     printVerdicts(results);
     return 0;

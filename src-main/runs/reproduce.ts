@@ -165,3 +165,16 @@ export function collectResults(archive: Archive, claims: readonly Claim[], seeds
   }
   return claims.map((c) => (c.kind === 'theory' ? evaluateTheory(c) : evaluateExperiment(c, runs, seeds)));
 }
+
+/**
+ * How long the claims' runs took: the wall span from the first run's start to the last run's end
+ * (what a user waited, with runs in parallel) and the sum of the runs' own wall times.
+ */
+export function trainingTime(archive: Archive, claims: readonly Claim[], seeds: readonly number[], base: SetupInput = LAB_BASE): { spanSec: number; runSec: number; runs: number } | null {
+  const done = [...completedRuns(archive, planRuns(claims, seeds, base)).values()];
+  const starts = done.map((r) => r.startedAt).filter((t): t is number => t !== null);
+  const ends = done.map((r) => r.endedAt).filter((t): t is number => t !== null);
+  if (starts.length === 0 || ends.length === 0) return null;
+  const runSec = done.reduce((a, r) => a + (typeof r.summary?.wallSec === 'number' ? r.summary.wallSec : 0), 0);
+  return { spanSec: (Math.max(...ends) - Math.min(...starts)) / 1000, runSec, runs: done.length };
+}

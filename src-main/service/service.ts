@@ -33,7 +33,7 @@ import { BackendsProbe, type ProbeLauncher } from './backends.ts';
 import { CLAIMS } from '../reproduce/claims.ts';
 import { htmlReport } from '../reproduce/report.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
-import { collectResults, missingSweep, planRuns, REPRODUCE_TAG, selectClaims } from '../runs/reproduce.ts';
+import { collectResults, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime } from '../runs/reproduce.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -542,7 +542,7 @@ export class LabService {
       const content = htmlReport(results, {
         date: new Date().toISOString().slice(0, 10),
         machine: `${process.platform}/${process.arch}, Node ${process.versions.node}`,
-        totalSec: null,
+        training: trainingTime(this.archive, CLAIMS, seeds),
         seeds,
         backend: any?.summary?.backend ?? 'unknown',
         appVersion: APP_VERSION,

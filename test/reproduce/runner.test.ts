@@ -80,6 +80,7 @@ test('reproduce: trains each (arm, seed) once, resumes from the archive, verdict
     assert.doesNotMatch(html, /<script|src="http|href="http/, 'self-contained: no scripts, no external resources');
     const md = readFileSync(join(dir, 'rep', 'report.md'), 'utf8');
     assert.match(md, /\| claim \| paper \| verdict \|/);
+    assert.match(md, /training: 4 runs, [\d.]+ min from the first start to the last end \([\d.]+ min summed over runs\)/);
     assert.match(md, /eq14-parabola|Eq\. 14/);
     for (const f of readdirSync(join(dir, 'rep', 'figures'))) assert.ok(md.includes(`figures/${f}`), `${f} is referenced`);
     assert.ok(existsSync(join(dir, 'rep', 'figures', 'no-predictor-collapses-1.svg')));
