@@ -98,7 +98,7 @@ export const InvarianceSchema = z.strictObject({
   signal: unit.default(1),
   /** Occluding objects per image (nuisance a crop resamples). */
   clutter: z.number().int().min(0).max(16).default(3),
-  /** Scale of the brightness, illumination-gradient and contrast ranges (0: none). */
+  /** ν: scale of the images' level (0.5 ± 0.25ν) and contrast (an 8^ν range) variation; 0: none. */
   nuisance: z.number().finite().min(0).max(2).default(1),
 });
 /** Parameters of the 'invariance' generator. */
