@@ -5,9 +5,9 @@
  * linear probe and kNN accuracy (mean ± std over seeds) beside each variant's random-init baseline
  * (its own step-0 evaluation), and the collapse indicators.
  *
- *   npm run bench -- invariance [--seeds 1,2,3] [--steps N] [--archive FILE] [--table-only]
+ *   npm run bench -- invariance [--seeds 1,2,3] [--steps N] [--archive FILE] [--prefix inv] [--table-only]
  *
- * --table-only prints the table of the runs already in --archive (named inv-<variant>-s<seed>).
+ * --table-only prints the table of the runs already in --archive (named <prefix>-<variant>-s<seed>).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -23,6 +23,8 @@ const opt = (name: string, dflt: string): string => {
 const seeds = opt('--seeds', '1,2,3').split(',').map(Number);
 const steps = opt('--steps', '');
 const archive = opt('--archive', 'bench-invariance.sqlite');
+/** Runs are named <prefix>-<variant>-s<seed>; the table reads the same names. */
+const prefix = opt('--prefix', 'inv');
 
 /** The variants: `--set` overrides of the example setup. */
 const VARIANTS: Array<{ name: string; sets: string[] }> = [
@@ -37,10 +39,10 @@ const VARIANTS: Array<{ name: string; sets: string[] }> = [
 if (!args.includes('--table-only')) {
   for (const seed of seeds) {
     for (const v of VARIANTS) {
-      const sets = [`name=inv-${v.name}-s${seed}`, `seed=${seed}`, ...v.sets, ...(steps ? [`optim.maxSteps=${steps}`] : [])];
+      const sets = [`name=${prefix}-${v.name}-s${seed}`, `seed=${seed}`, ...v.sets, ...(steps ? [`optim.maxSteps=${steps}`] : [])];
       const t0 = Date.now();
       const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', 'examples/invariance-directpred.json', '--archive', archive, '--threads', '1', '--quiet', ...sets.flatMap((s) => ['--set', s])], { cwd: ROOT, encoding: 'utf8' });
-      console.log(`inv-${v.name}-s${seed}: exit ${r.status}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+      console.log(`${prefix}-${v.name}-s${seed}: exit ${r.status}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       if (r.status !== 0) console.log(r.stderr.split('\n').slice(-5).join('\n'));
     }
   }
@@ -64,7 +66,7 @@ const num = (xs: number[], digits: number) => {
 console.log('\n| variant | seeds | probe % | kNN % | random-init probe % | random-init kNN % | collapseStd | effective rank |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const v of VARIANTS) {
-  const mine = runs.filter((r) => r.name?.startsWith(`inv-${v.name}-s`) && r.summary);
+  const mine = runs.filter((r) => r.name?.startsWith(`${prefix}-${v.name}-s`) && r.summary);
   if (!mine.length) continue;
   const get = (f: (r: (typeof mine)[number]) => number | null | undefined) => mine.map(f).filter((x): x is number => typeof x === 'number');
   console.log(
