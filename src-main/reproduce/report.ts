@@ -133,7 +133,8 @@ export function linePlotSvg(plot: TheoryOutcome['curves'][number]): string {
 export function claimFigures(r: ClaimResult): ReportFigure[] {
   if (r.kind === 'theory') return r.outcome.curves.filter((c) => c.lines.length > 0).map((c, i) => ({ file: `${r.claim.id}-${i + 1}.svg`, svg: linePlotSvg(c) }));
   const measures = [...new Set(r.claim.tests.map((t) => t.measure))];
-  return measures.map((m, i) => ({ file: `${r.claim.id}-${i + 1}.svg`, svg: dotPlotSvg(`${r.claim.title}: ${MEASURES[m].label}`, m, r.arms) }));
+  // The claim's title is the section's heading; the plot names its measure (long titles would be cut at the plot's width).
+  return measures.map((m, i) => ({ file: `${r.claim.id}-${i + 1}.svg`, svg: dotPlotSvg(`${MEASURES[m].label} per seed: final and at random init`, m, r.arms) }));
 }
 
 function scaleLine(): string {
