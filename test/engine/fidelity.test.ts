@@ -5,10 +5,9 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { parseSetup, SETUP_VERSION, type SetupInput } from '../../src-main/spec/setup.ts';
+import { loadTiny, setupFrom, tinyBase } from './tiny.ts';
+import { parseSetup, SETUP_VERSION } from '../../src-main/spec/setup.ts';
 import { setupHash, setupHashes } from '../../src-main/spec/hash.ts';
-import { initBackend } from '../../src-main/engine/backend.ts';
-import { loadDataset } from '../../src-main/data/index.ts';
 import type { Dataset } from '../../src-main/data/types.ts';
 import { BatchStream, batchSizeAt, stepPlan } from '../../src-main/engine/train/batches.ts';
 import { buildNetworks, disposeNetworks, trainableAt } from '../../src-main/engine/train/networks.ts';
@@ -20,20 +19,12 @@ import { directCopyWeights, directPredWeights } from '../../src-main/engine/pred
 import { train, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../../src-main/engine/trainer.ts';
 import type { TrainerEvent } from '../../src-main/spec/events.ts';
 
-const base: SetupInput = {
-  seed: 5,
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 100, test: 64 } },
-  encoder: { kind: 'convnet', widths: [4, 8] },
-  projector: { hidden: 16, out: 8 },
-  optim: { batchSize: 16, epochs: 3 },
-  eval: { probeEpochs: 2, probeTrain: 64, probeTest: 32 },
-};
-const setupOf = (over: Record<string, unknown> = {}) => parseSetup({ ...base, ...over } as SetupInput);
+const base = tinyBase(100, { seed: 5 });
+const setupOf = (over: Record<string, unknown> = {}) => setupFrom(base, over);
 let data: Dataset;
 
 test.before(async () => {
-  await initBackend('wasm');
-  data = await loadDataset(setupOf().data, { seed: 0 });
+  data = await loadTiny(base);
 });
 
 const close = (a: ArrayLike<number>, b: ArrayLike<number>, tol: number, what = '') => {

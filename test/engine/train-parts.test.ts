@@ -2,9 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
-import { initBackend } from '../../src-main/engine/backend.ts';
-import { loadDataset } from '../../src-main/data/index.ts';
+import { loadTiny, setupFrom, tinyBase } from './tiny.ts';
 import type { Dataset, Split } from '../../src-main/data/types.ts';
 import { BatchStream, stepPlan } from '../../src-main/engine/train/batches.ts';
 import { buildNetworks, disposeNetworks, trainableAt } from '../../src-main/engine/train/networks.ts';
@@ -17,19 +15,12 @@ import { lossAndGrads, pairLoss, targetOutputs } from '../../src-main/engine/tra
 import { directPredWeights } from '../../src-main/engine/predictors.ts';
 import type { Params } from '../../src-main/engine/model.ts';
 
-const base: SetupInput = {
-  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 128, test: 64 } },
-  encoder: { kind: 'convnet', widths: [4, 8] },
-  projector: { hidden: 16, out: 8 },
-  optim: { batchSize: 16, epochs: 3 },
-  eval: { probeEpochs: 2, probeTrain: 64, probeTest: 32 },
-};
-const setupOf = (over: Record<string, unknown> = {}) => parseSetup({ ...base, ...over } as SetupInput);
+const base = tinyBase(128);
+const setupOf = (over: Record<string, unknown> = {}) => setupFrom(base, over);
 let data: Dataset;
 
 test.before(async () => {
-  await initBackend('wasm');
-  data = await loadDataset(setupOf().data, { seed: 0 });
+  data = await loadTiny(base);
 });
 
 const vals = (p: Params, k: string) => Array.from(p.get(k)!.dataSync());
