@@ -189,7 +189,12 @@ export function archiveWritable(file: string): boolean {
  */
 function openReadOnlyDb(file: string): Database.Database {
   const abs = resolve(file);
-  if (!existsSync(`${abs}-wal`)) {
+  // `immutable` reads without any lock. A WAL-mode file without its WAL file has no writer (a live
+  // WAL connection keeps the file), but a rollback-journal file — a Slurm task's shard — may be
+  // written right now with no side file at all; a lock-free read of it can see half a transaction
+  // and report sound pages as damaged, so it is read with SQLite's shared lock (which needs no
+  // side files in that mode).
+  if (!existsSync(`${abs}-wal`) && (readHeader(abs).wal || !archiveWritable(abs))) {
     try {
       return new Database(`file:${encodeURI(abs).replace(/\?/g, '%3F').replace(/#/g, '%23')}?mode=ro&immutable=1`, { readonly: true, fileMustExist: true });
     } catch {
@@ -207,7 +212,7 @@ function isCorruption(e: unknown): boolean {
 }
 
 /** Reads the 100-byte SQLite header: magic, user_version (offset 60) and application_id (offset 68). */
-function readHeader(file: string): { sqlite: boolean; userVersion: number; applicationId: number; size: number } {
+function readHeader(file: string): { sqlite: boolean; userVersion: number; applicationId: number; size: number; wal: boolean } {
   const size = statSync(file).size;
   const head = Buffer.alloc(100);
   const fd = openSync(file, 'r');
@@ -217,7 +222,8 @@ function readHeader(file: string): { sqlite: boolean; userVersion: number; appli
     closeSync(fd);
   }
   const sqlite = size >= 100 && head.subarray(0, 16).toString('latin1') === 'SQLite format 3\u0000';
-  return { sqlite, userVersion: head.readUInt32BE(60), applicationId: head.readUInt32BE(68), size };
+  // Bytes 18-19: file format write/read versions, 2 in WAL mode, 1 in rollback-journal mode.
+  return { sqlite, userVersion: head.readUInt32BE(60), applicationId: head.readUInt32BE(68), size, wal: sqlite && head[18] === 2 && head[19] === 2 };
 }
 
 /**

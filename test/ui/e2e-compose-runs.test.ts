@@ -187,7 +187,7 @@ test('compose, validate inline, run live, cancel, export', { timeout: 300_000 },
   await page.locator('.live .badge[data-status="completed"]').waitFor({ timeout: 180_000 });
   const seen = (await page.evaluate('window.__progress')) as number[];
   assert.ok(seen.some((v) => v > 0 && v < 100), `the progress bar moved through intermediate values: ${seen.join(', ')}`);
-  await page.locator('.summary').waitFor({ timeout: 30_000 });
+  await page.locator('p.summary', { hasText: 'final loss' }).waitFor({ timeout: 30_000 });
   // Synchronised cursors: hovering the loss chart moves the cursor (and legend values) of the others.
   const over = page.locator('figure[data-chart="Loss"] .u-over');
   const box = (await over.boundingBox())!;
