@@ -69,6 +69,11 @@ function template(name: string, r: () => number): Record<string, unknown> {
       return { tag: pick(PATHS), sweepId: pick(PATHS) };
     case 'jobs.cancel':
       return { jobId: pick(PATHS) };
+    case 'reproduce.run':
+      return { claims: [pick(PATHS), 'all'], seeds: 1 };
+    case 'reproduce.results':
+    case 'reproduce.report':
+      return { seeds: 2 };
     default:
       return { runId: pick(PATHS) };
   }
@@ -91,7 +96,7 @@ function hostile(r: () => number): { name: string; text: string; poisoned: boole
   const name = REQUEST_NAMES[Math.floor(r() * REQUEST_NAMES.length)]!;
   const args = template(name, r);
   // Requests that would start work always carry a prototype key, so the fuzz stays bounded and each must be refused.
-  const starts = ['runs.start', 'sweeps.start', 'runs.resume', 'theory.run', 'datasets.import', 'backends.list'].includes(name);
+  const starts = ['runs.start', 'sweeps.start', 'runs.resume', 'theory.run', 'datasets.import', 'backends.list', 'reproduce.run', 'reproduce.results', 'reproduce.report'].includes(name);
   if (starts || r() < 0.6) plantKey(args, r);
   const text = JSON.stringify(args);
   return { name, text, poisoned: findForbiddenKey(JSON.parse(text)) !== null };
