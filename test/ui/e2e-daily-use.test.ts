@@ -12,7 +12,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openLab, ROOT, type LabPage } from './harness.ts';
+import { openLab, ROOT, until, type LabPage } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-daily');
@@ -36,14 +36,6 @@ after(async () => {
   await lab?.close();
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
-
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const shot = (name: string) => page.screenshot({ path: join(ART, `${name}.png`) });
 const view = async (key: number) => {

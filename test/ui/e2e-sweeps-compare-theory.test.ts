@@ -11,7 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { openLab, ROOT, type LabPage } from './harness.ts';
+import { openLab, ROOT, until, type LabPage } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'sweeps-compare-theory');
@@ -48,15 +48,6 @@ after(async () => {
 /** The bits of the browser's window and canvas these checks touch (the tests compile without DOM types). */
 type Win = { getComputedStyle(e: unknown): { backgroundColor: string; borderColor: string } };
 type Canvas = { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
-
-/** Polls `check` until it holds; fails naming `what` after `ms`. */
-async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await check())) {
-    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const shot = (name: string) => page.screenshot({ path: join(ART, `${name}.png`) });
 const view = async (label: string, heading: string) => {

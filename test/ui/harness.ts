@@ -115,3 +115,12 @@ export async function openLab(archive: string, viewport: { width: number; height
     throw e;
   }
 }
+
+/** Polls `check` every 250 ms until it holds; fails naming `what` after `ms`. */
+export async function until(check: () => Promise<boolean>, ms: number, what: string): Promise<void> {
+  const end = Date.now() + ms;
+  while (!(await check())) {
+    if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
