@@ -86,20 +86,28 @@ export const AugmentSchema = z.strictObject({
   noise: nonNegative.max(1).default(0),
 });
 
-/** Generator parameters of the 'invariance' dataset (each is explained in data/invariance.ts). */
+/**
+ * Generator parameters of the 'invariance' dataset (each is explained in data/invariance.ts). Each
+ * field's doc is its `.describe()` text, which the composer shows as the field's help: a field added
+ * here appears in the app's form with its range, default and this text, without UI edits.
+ */
 export const InvarianceSchema = z.strictObject({
-  size: z.number().int().min(16).max(96).default(28),
-  channels: z.union([z.literal(1), z.literal(3)]).default(1),
-  /** K classes: grating orientations |θ| = k·90°/(K−1). */
-  classes: z.number().int().min(2).max(10).default(4),
-  train: z.number().int().min(16).max(200000).default(4096),
-  test: z.number().int().min(16).max(100000).default(1024),
-  /** Amplitude of the class grating relative to the clutter's levels (in [-1, 1]) before the image's contrast scales both. */
-  signal: unit.default(1),
-  /** Occluding objects per image (nuisance a crop resamples). */
-  clutter: z.number().int().min(0).max(16).default(3),
-  /** ν: scale of the images' level (0.5 ± 0.25ν) and contrast (an 8^ν range) variation; 0: none. */
-  nuisance: z.number().finite().min(0).max(2).default(1),
+  size: z.number().int().min(16).max(96).default(28).describe('image side in pixels'),
+  channels: z.union([z.literal(1), z.literal(3)]).default(1).describe('1: grayscale; 3: the background and each object get their own colour'),
+  classes: z.number().int().min(2).max(10).default(4).describe('K classes: grating orientations |θ| = k·90°/(K−1)'),
+  train: z.number().int().min(16).max(200000).default(4096).describe("train split: the pre-training images, also the probe's and kNN's labelled pool"),
+  test: z.number().int().min(16).max(100000).default(1024).describe('held-out images the probe and kNN report on'),
+  signal: unit
+    .default(1)
+    .describe("amplitude of the class grating relative to the clutter's levels (in [−1, 1]) before the image's contrast scales both"),
+  clutter: z.number().int().min(0).max(16).default(3).describe('occluding objects per image (nuisance a crop resamples)'),
+  nuisance: z
+    .number()
+    .finite()
+    .min(0)
+    .max(2)
+    .default(1)
+    .describe("ν: scale of the images' level (0.5 ± 0.25ν) and contrast (an 8^ν range) variation; 0: none"),
 });
 /** Parameters of the 'invariance' generator. */
 export type InvarianceParams = z.infer<typeof InvarianceSchema>;

@@ -6,10 +6,12 @@ import { formatDuration, formatNumber, formatPercent, progressFraction, formatVa
 import { differingFields, flatten, shortPath } from '../../src-renderer/src/lib/diff.ts';
 import {
   fieldInfo, rangeHint, uiPredictorKind, withPredictorKind, predictorKnobs, emaOn, withEma, quickTest, undoQuickTest, issuesByPath, validateDraft, parseNumberInput, parseListInput,
+  groupFields, datasetParamGroup, withDataset,
 } from '../../src-renderer/src/lib/setupModel.ts';
+import { blockOfPath } from '../../src-renderer/src/lib/composerLayout.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
 import { sortRuns, filterRuns, bestOf } from '../../src-renderer/src/lib/runsTable.ts';
-import { defaultSetup, parseSetup, checkSetup, setAtPath } from '../../src-main/spec/setup.ts';
+import { defaultSetup, parseSetup, checkSetup, setAtPath, canonicalJson, InvarianceSchema } from '../../src-main/spec/setup.ts';
 import type { RunRow } from '../../src-main/contract/index.ts';
 
 test('formatting of durations, numbers, percentages, values', () => {
@@ -73,6 +75,51 @@ test('field info comes from the schema: types, ranges, defaults, choices', () =>
   assert.equal(fieldInfo('optim.maxSteps')!.optional, true);
   assert.equal(fieldInfo('encoder.widths', 'convnet')!.type, 'array');
   assert.equal(fieldInfo('no.such'), null);
+});
+
+test('generated datasets: their parameter fields follow the schema, with its doc text; the block round-trips', () => {
+  // Whatever fields InvarianceSchema has (renamed, added) are the form's fields, in its order.
+  const keys = Object.keys(InvarianceSchema.shape);
+  assert.ok(keys.length >= 2);
+  assert.deepEqual(groupFields('data.invariance'), keys.map((k) => `data.invariance.${k}`));
+  for (const p of groupFields('data.invariance')) {
+    const f = fieldInfo(p);
+    assert.ok(f && f.type !== 'other', `${p} has an editor type`);
+    assert.ok(f.description && f.description.length > 3, `${p} has doc text in the schema (.describe()) to show as help`);
+  }
+  const signal = fieldInfo('data.invariance.signal');
+  if (signal) assert.equal(rangeHint(signal), '0 – 1');
+  assert.deepEqual(groupFields('data.synthetic'), ['size', 'channels', 'classes', 'train', 'test'].map((k) => `data.synthetic.${k}`));
+  assert.equal(datasetParamGroup('invariance'), 'data.invariance');
+  assert.equal(datasetParamGroup('synthetic'), 'data.synthetic');
+  for (const name of ['fashion-mnist', 'fashion-mnist-sample', 'my-import', 'path', 'trainSize', '__proto__', 'constructor', 'hasOwnProperty', 'toString', '', 'a.b']) {
+    assert.equal(datasetParamGroup(name), null, name);
+  }
+
+  // Choosing invariance writes out its parameters; an edit reaches the validated setup (what is run and saved).
+  const stash = new Map<string, unknown>();
+  let d: unknown = withDataset(defaultSetup(), 'invariance', stash);
+  assert.deepEqual((d as { data: { invariance: unknown } }).data.invariance, InvarianceSchema.parse({}));
+  const [first, second] = keys;
+  const f1 = fieldInfo(`data.invariance.${first}`)!;
+  const edited = f1.type === 'enum' ? Number(f1.options!.find((o) => String(o) !== String(f1.default))) : (f1.min ?? 0) + (f1.type === 'int' ? 1 : 0.5);
+  d = setAtPath(d, `data.invariance.${first}`, edited);
+  const v = validateDraft(d);
+  assert.ok(v.setup, JSON.stringify(v.issues));
+  assert.equal((v.setup.data.invariance as Record<string, unknown>)[first!], edited);
+  assert.equal(v.setup.data.dataset, 'invariance');
+  assert.ok(canonicalJson(v.setup).includes(`"${first}":${edited}`));
+  // Another dataset carries no invariance parameters; coming back restores the edit.
+  d = withDataset(d, 'fashion-mnist-sample', stash);
+  assert.equal((d as { data: Record<string, unknown> }).data.invariance, undefined);
+  assert.equal(validateDraft(d).setup!.data.invariance, undefined);
+  d = withDataset(d, 'invariance', stash);
+  assert.equal(validateDraft(d).setup!.data.invariance![first as keyof typeof InvarianceSchema.shape], edited);
+  // Validated like every field: an out-of-range value is named by its path, on the data block.
+  const f2 = fieldInfo(`data.invariance.${second}`)!;
+  const bad = issuesByPath(validateDraft(setAtPath(d, `data.invariance.${second}`, f2.type === 'enum' ? 2 : -5)).issues);
+  assert.ok(bad.has(`data.invariance.${second}`), [...bad.keys()].join(', '));
+  assert.equal(blockOfPath(`data.invariance.${second}`), 'data');
 });
 
 test('UI predictor kinds: symmetric linear, knobs kept across switches, EMA through method', () => {

@@ -5,7 +5,7 @@
  * Pure TS over `spec/setup.ts` (browser-safe), imported by node:test too.
  */
 import { z } from 'zod';
-import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, type Setup, type SetupIssue } from '../../../src-main/spec/setup.ts';
+import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue } from '../../../src-main/spec/setup.ts';
 import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
 import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/spec/predictors.ts';
 
@@ -21,6 +21,8 @@ export interface FieldInfo {
   options?: string[];
   default?: unknown;
   optional: boolean;
+  /** The field's `.describe()` text in the schema (shown as its help), when it has one. */
+  description?: string;
 }
 
 /** The setup schema as JSON Schema (zod's public export, not its internals), as a user writes a setup. */
@@ -37,6 +39,7 @@ interface JsonNode {
   maximum?: number;
   exclusiveMinimum?: number;
   exclusiveMaximum?: number;
+  description?: string;
 }
 let jsonSchema: JsonNode | null = null;
 function setupJsonSchema(): JsonNode {
@@ -55,7 +58,8 @@ function nodeAt(path: string, kind: string): { node: JsonNode; required: boolean
       if (!hit) return null;
       cur = hit;
     }
-    const next = cur.properties?.[key];
+    // Own keys only: a path from a dataset name must not reach Object.prototype's members.
+    const next = cur.properties && Object.hasOwn(cur.properties, key) ? cur.properties[key] : undefined;
     if (!next) return null;
     required = cur.required?.includes(key) ?? false;
     cur = next;
@@ -75,6 +79,8 @@ export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo
   const nullable = !!node.anyOf && alternatives!.length < node.anyOf.length;
   const inner = nullable && alternatives!.length === 1 ? { ...alternatives![0]!, default: node.default } : node;
   const info: FieldInfo = { path, type: 'other', default: inner.default, optional: nullable || (!hit.required && inner.default === undefined) };
+  const description = node.description ?? inner.description;
+  if (description) info.description = description;
   if (inner.type === 'number' || inner.type === 'integer') {
     info.type = inner.type === 'integer' ? 'int' : 'number';
     if (bounded(inner.exclusiveMinimum)) {
@@ -97,6 +103,52 @@ export function fieldInfo(path: string, predictorKind = 'directpred'): FieldInfo
     info.options = inner.anyOf.map((o) => String(o.const));
   }
   return info;
+}
+
+/** The fields of an object group (`data.invariance`) in schema order, read off the schema so a new field needs no UI edit. */
+export function groupFields(group: string): string[] {
+  const hit = nodeAt(group, '');
+  const props = hit?.node.properties ?? hit?.node.anyOf?.find((b) => b.properties)?.properties;
+  return props ? Object.keys(props).map((k) => `${group}.${k}`) : [];
+}
+
+/**
+ * The parameter group of a generated dataset: `data.<name>` when the setup schema has such a block
+ * (`data.synthetic`, `data.invariance`), else null (imported and file datasets have none).
+ */
+export function datasetParamGroup(dataset: string): string | null {
+  if (!/^[A-Za-z_]\w*$/.test(dataset) || isForbiddenPath(dataset)) return null;
+  const group = `data.${dataset}`;
+  return groupFields(group).length > 0 ? group : null;
+}
+
+/**
+ * Chooses the dataset. The new dataset's parameter block is written out (what the user typed before,
+ * kept in `stash`, else the schema's defaults), so the setup that is shown, saved and run records
+ * the generator's parameters; the old dataset's block is moved to `stash`, so a run on another
+ * dataset carries no parameters it does not use and flipping back loses nothing.
+ */
+export function withDataset<T>(draft: T, dataset: string, stash: Map<string, unknown>): T {
+  const old = getAtPath(draft, 'data.dataset');
+  let d = setAtPath(draft, 'data.dataset', dataset);
+  const oldGroup = typeof old === 'string' && old !== dataset ? datasetParamGroup(old) : null;
+  if (oldGroup) {
+    const v = getAtPath(d, oldGroup);
+    if (v !== undefined) {
+      stash.set(oldGroup, structuredClone(v));
+      delete (getAtPath(d, 'data') as Record<string, unknown>)[oldGroup.slice('data.'.length)];
+    }
+  }
+  const group = datasetParamGroup(dataset);
+  if (group && getAtPath(d, group) === undefined) {
+    const defaults: Record<string, unknown> = {};
+    for (const p of groupFields(group)) {
+      const v = fieldInfo(p)?.default;
+      if (v !== undefined) defaults[p.slice(group.length + 1)] = v;
+    }
+    d = setAtPath(d, group, structuredClone(stash.get(group) ?? defaults));
+  }
+  return d;
 }
 
 /** A hint such as "0 – 1" or "> 0, ≤ 10" for a numeric field. */

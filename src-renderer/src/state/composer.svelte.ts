@@ -5,7 +5,7 @@
  */
 import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/spec/setup.ts';
 import type { SetupPreset } from '../../../src-main/spec/presets.ts';
-import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, type UiPredictorKind } from '../lib/setupModel.ts';
+import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, withDataset, type UiPredictorKind } from '../lib/setupModel.ts';
 import { defaultRunName } from '../lib/runName.ts';
 import { lab } from './lab.svelte.ts';
 import { toasts } from './toasts.svelte.ts';
@@ -38,6 +38,8 @@ export class ComposerState {
   starting = $state(false);
   presetsError = $state<string | null>(null);
   private beforeQuick: Draft | null = null;
+  /** Parameter blocks of generated datasets switched away from (`data.invariance` → its values), restored on switching back. */
+  private datasetStash = new Map<string, unknown>();
 
   readonly validation = $derived(validateDraft(this.draft));
   readonly issues = $derived<SetupIssue[]>(this.validation.issues);
@@ -80,6 +82,12 @@ export class ComposerState {
     this.presetId = null;
   }
 
+  /** Chooses the dataset; a generated one gets its parameter block (see `withDataset`). */
+  setDataset(name: string): void {
+    this.draft = withDataset(this.draft, name, this.datasetStash);
+    this.presetId = null;
+  }
+
   setEma(on: boolean): void {
     this.draft = withEma(this.draft, on);
     this.presetId = null;
@@ -98,6 +106,7 @@ export class ComposerState {
     this.draft = d;
     this.base = structuredClone(full) as unknown as Draft;
     this.presetId = id;
+    this.datasetStash.clear();
   }
 
   /** Turns the quick-test shrink on (remembering what it replaces) or off (restoring it). */
@@ -128,6 +137,7 @@ export class ComposerState {
     this.presetId = null;
     this.quick = false;
     this.beforeQuick = null;
+    this.datasetStash.clear();
     this.runName = own || name;
   }
 
