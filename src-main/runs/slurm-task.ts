@@ -28,7 +28,8 @@ export async function runSweepTask(folder: string, idx: number): Promise<number>
   const manifest = readManifest(folder);
   const member = manifest.members.find((m) => m.idx === idx);
   if (!member) throw new Error(`the sweep in ${folder} has no member ${idx}`);
-  const setup = parseSetup(JSON.parse(readFileSync(p.setup(idx), 'utf8')));
+  // Written (validated) when the sweep was made, perhaps by an older lab.
+  const setup = parseSetup(JSON.parse(readFileSync(p.setup(idx), 'utf8')), { stored: true });
   const restarts = Number(process.env.SLURM_RESTART_COUNT ?? 0) || 0;
   const jobId = process.env.SLURM_ARRAY_JOB_ID ? `${process.env.SLURM_ARRAY_JOB_ID}_${idx}` : (process.env.SLURM_JOB_ID ?? null);
   const t0 = Math.round(performance.timeOrigin); // the process start: node and the CLI's loading count too

@@ -58,7 +58,7 @@ export const METRICS: Record<string, MetricInfo> = {
  * two symmetric terms are summed (0–8 for 2 − 2cos, the official code's scale) or averaged (0–4).
  */
 export function lossScaleLabel(setup: unknown): string {
-  const r = checkSetup(setup ?? {});
+  const r = checkSetup(setup ?? {}, { stored: true });
   const kind = r.ok ? r.setup.loss : 'cosine';
   const sum = !r.ok || r.setup.lossReduction === 'sum';
   if (kind === 'mse') return sum ? 'squared error, two terms summed' : 'squared error, mean of two terms';

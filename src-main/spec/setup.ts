@@ -196,7 +196,8 @@ const BaseSetupSchema = z.strictObject({
    * The BYOL target's initial weights W_a(0): a 'copy' of the online network (ours, BYOL's paper) or
    * an independent 'random' initialisation (official code: luckmatters ssl/real-dataset/main.py builds
    * `target_network` as a second ResNet18 and byol_trainer.py's `train` has
-   * `# self.initializes_target_network()` commented out). SimSiam has no separate target: ignored.
+   * `# self.initializes_target_network()` commented out). SimSiam has no separate target: 'random' is
+   * refused for method 'simsiam' (see `inputRules`).
    */
   targetInit: z.enum(['copy', 'random']).default('copy'),
   optim: OptimSchema.default({
@@ -236,8 +237,10 @@ const BaseSetupSchema = z.strictObject({
   }),
 });
 
-/** The full setup schema with cross-field rules. */
-export const SetupSchema = BaseSetupSchema.superRefine((s, ctx) => {
+type ParsedSetup = z.infer<typeof BaseSetupSchema>;
+
+/** Rules every setup obeys, stored ones too (the archive never held a setup that broke them). */
+function storedRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): void {
   if (!s.stopGradient && s.method === 'byol') {
     ctx.addIssue({
       code: 'custom',
@@ -255,7 +258,33 @@ export const SetupSchema = BaseSetupSchema.superRefine((s, ctx) => {
   if (s.augment.cropRatio[0] > s.augment.cropRatio[1]) {
     ctx.addIssue({ code: 'custom', path: ['augment', 'cropRatio'], message: 'the lower bound exceeds the upper bound' });
   }
+}
+
+/**
+ * Rules added after setups that break them were stored: new input is refused, the archive's runs
+ * still load as they were accepted (`checkSetup(raw, { stored: true })`).
+ * - A SimSiam target is the online network itself, so `targetInit` 'random' cannot apply (labs before
+ *   this rule accepted and ignored it). 'copy', the default, describes the SimSiam target truthfully
+ *   and is accepted; an explicit 'copy' is not told apart from the default.
+ */
+function inputRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): void {
+  if (s.method === 'simsiam' && s.targetInit !== 'copy') {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['targetInit'],
+      message: `method "simsiam" has no separate target network (its target is the online network itself), so targetInit "${s.targetInit}" cannot apply: set targetInit to "copy" (or leave it out) or use method "byol"`,
+    });
+  }
+}
+
+/** The full setup schema with cross-field rules: what the CLI, the composer, sweeps and runs.start accept. */
+export const SetupSchema = BaseSetupSchema.superRefine((s, ctx) => {
+  storedRules(s, ctx);
+  inputRules(s, ctx);
 });
+
+/** The schema of a setup the archive (or a sweep folder) already stored: the rules added since are not applied. */
+const StoredSetupSchema = BaseSetupSchema.superRefine(storedRules);
 
 /** A complete, validated setup (all defaults filled in). */
 export type Setup = z.infer<typeof SetupSchema>;
@@ -384,8 +413,17 @@ export function earlierSetupForms(setup: Setup): Record<string, unknown>[] {
   return forms;
 }
 
-/** Validates without throwing: either the full setup or the list of issues with field paths. */
-export function checkSetup(raw: unknown): { ok: true; setup: Setup } | { ok: false; issues: SetupIssue[] } {
+/** How a setup is read: `stored` for one the archive or a sweep folder holds (see `inputRules`). */
+export interface SetupReadOptions {
+  stored?: boolean;
+}
+
+/**
+ * Validates without throwing: either the full setup or the list of issues with field paths. A
+ * `stored` setup (a run's, as archived) is not held to the rules added after it was accepted, so
+ * every archived run still loads, resumes and hashes as it did.
+ */
+export function checkSetup(raw: unknown, opts: SetupReadOptions = {}): { ok: true; setup: Setup } | { ok: false; issues: SetupIssue[] } {
   let migrated: unknown;
   try {
     migrated = migrateSetup(raw);
@@ -393,7 +431,7 @@ export function checkSetup(raw: unknown): { ok: true; setup: Setup } | { ok: fal
     if (e instanceof SetupError) return { ok: false, issues: e.issues };
     throw e;
   }
-  const r = SetupSchema.safeParse(migrated ?? {});
+  const r = (opts.stored ? StoredSetupSchema : SetupSchema).safeParse(migrated ?? {});
   if (r.success) return { ok: true, setup: r.data };
   return { ok: false, issues: r.error.issues.flatMap(toSetupIssues) };
 }
@@ -406,9 +444,9 @@ function toSetupIssues(i: z.core.$ZodIssue): SetupIssue[] {
   return [{ path: formatPath(i.path), message: i.message }];
 }
 
-/** Validates and fills defaults; throws `SetupError` naming each bad field. */
-export function parseSetup(raw: unknown): Setup {
-  const r = checkSetup(raw);
+/** Validates and fills defaults; throws `SetupError` naming each bad field (`stored`: see `checkSetup`). */
+export function parseSetup(raw: unknown, opts: SetupReadOptions = {}): Setup {
+  const r = checkSetup(raw, opts);
   if (!r.ok) throw new SetupError(r.issues);
   return r.setup;
 }

@@ -29,6 +29,29 @@ test('invalid setups are rejected with field paths', () => {
   assert.throws(() => parseSetup({ augment: { cropScale: [0.9, 0.1] } }), /augment\.cropScale/);
 });
 
+test('targetInit "random" with method "simsiam" (no separate target) is refused naming the field; archived setups still load', () => {
+  const r = checkSetup({ method: 'simsiam', targetInit: 'random' });
+  assert.equal(r.ok, false);
+  if (r.ok) return;
+  assert.deepEqual(r.issues.map((i) => i.path), ['targetInit']);
+  assert.match(r.issues[0]!.message, /simsiam/);
+  assert.match(r.issues[0]!.message, /"random"/);
+  assert.throws(() => parseSetup({ method: 'simsiam', targetInit: 'random', predictor: { kind: 'mlp' } }), (e: unknown) => e instanceof SetupError && /^targetInit: /.test(e.message));
+  // 'copy' (the default) describes the SimSiam target, the online network itself: accepted, written or not.
+  assert.equal(parseSetup({ method: 'simsiam' }).targetInit, 'copy');
+  assert.equal(parseSetup({ method: 'simsiam', targetInit: 'copy' }).targetInit, 'copy');
+  assert.equal(parseSetup({ method: 'byol', targetInit: 'random' }).targetInit, 'random');
+  // A run an older lab accepted (and trained, ignoring the field) still loads as stored, with the same hash.
+  const stored = { ...parseSetup({ method: 'simsiam', predictor: { kind: 'mlp' } }), targetInit: 'random' };
+  const back = parseSetup(stored, { stored: true });
+  assert.equal(back.targetInit, 'random');
+  assert.equal(canonicalJson(back), canonicalJson(stored));
+  // The rules every setup obeys still hold for stored ones.
+  assert.throws(() => parseSetup({ ...stored, method: 'byol', stopGradient: false }, { stored: true }), /stopGradient/);
+  // A version-1 SimSiam setup (no targetInit then) migrates to 'copy' and loads either way.
+  for (const opts of [{}, { stored: true }]) assert.equal(parseSetup({ version: 1, method: 'simsiam', predictor: { kind: 'mlp' } }, opts).targetInit, 'copy');
+});
+
 test('canonical JSON ignores key order', () => {
   assert.equal(canonicalJson({ b: 1, a: { d: 2, c: 3 } }), canonicalJson({ a: { c: 3, d: 2 }, b: 1 }));
 });

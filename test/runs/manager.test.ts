@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
 import { RunManager } from '../../src-main/runs/manager.ts';
+import { setupHash } from '../../src-main/spec/hash.ts';
 import { processAlive } from '../../src-main/runs/process.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
@@ -116,6 +117,21 @@ test('a diverging run is marked diverged', { timeout: 100_000 }, async () => {
   assert.match(r.error ?? '', /step/);
   // Resuming a diverged run is refused (it would diverge again).
   assert.throws(() => new RunManager(archive).resume(u), /only interrupted, cancelled or failed/);
+  archive.close();
+});
+
+test('an archived SimSiam run with targetInit "random" (accepted before the rule refusing it) still resumes to completion', { timeout: 100_000 }, async () => {
+  const archive = openArchive(join(dir, 'stored-rule.sqlite'));
+  const setup = { ...tiny(4, { method: 'simsiam', predictor: { kind: 'linear' } }), targetInit: 'random' as const };
+  assert.throws(() => parseSetup(setup), /targetInit/); // new input is refused …
+  const uuid = archive.createRun({ name: 'old simsiam', setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, status: 'interrupted' }).uuid;
+  const m = new RunManager(archive, { concurrency: 1, backend: 'wasm' });
+  m.resume(uuid); // … the stored run is not
+  const r = await m.waitFor(uuid);
+  await m.close();
+  assert.equal(r.status, 'completed', r.error ?? '');
+  assert.equal(r.lastStep, 4);
+  assert.equal((r.setup as { targetInit: string }).targetInit, 'random');
   archive.close();
 });
 

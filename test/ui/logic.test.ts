@@ -139,6 +139,13 @@ test('UI predictor kinds: symmetric linear, knobs kept across switches, EMA thro
   const off = withEma(defaultSetup(), false);
   assert.equal(off.method, 'simsiam');
   assert.equal(emaOn(off), false);
+  // EMA off from the official preset's random target: SimSiam refuses 'random', so it goes back to 'copy'.
+  const official = parseSetup({ method: 'byol', targetInit: 'random' });
+  const simsiam = withEma(official, false);
+  assert.equal(simsiam.targetInit, 'copy');
+  assert.deepEqual(validateDraft(simsiam).issues, []);
+  assert.equal(withEma(simsiam, true).targetInit, 'copy');
+  assert.deepEqual(issuesByPath(validateDraft({ ...official, method: 'simsiam' }).issues).has('targetInit'), true);
 });
 
 test('inline validation: issues by field path, stop-gradient rule, quick test stays valid', () => {

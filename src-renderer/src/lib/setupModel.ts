@@ -205,9 +205,13 @@ export function emaOn(setup: unknown): boolean {
   return getAtPath(setup, 'method') !== 'simsiam';
 }
 
-/** Sets EMA on/off through the method field. */
+/**
+ * Sets EMA on/off through the method field. Off, the target is the online network itself, so a
+ * 'random' target initialisation (which SimSiam refuses) goes back to 'copy'.
+ */
 export function withEma<T>(setup: T, on: boolean): T {
-  return setAtPath(setup, 'method', on ? 'byol' : 'simsiam');
+  const s = setAtPath(setup, 'method', on ? 'byol' : 'simsiam');
+  return !on && getAtPath(s, 'targetInit') !== undefined && getAtPath(s, 'targetInit') !== 'copy' ? setAtPath(s, 'targetInit', 'copy') : s;
 }
 
 /**
