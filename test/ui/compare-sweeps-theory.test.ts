@@ -9,6 +9,7 @@ import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/compar
 import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/sweepGrid.ts';
 import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/theory/portrait.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
+import { lossScale, lossReductionOf } from '../../src-renderer/src/lib/compare/lossScale.ts';
 
 test('run colours: a pure function of the id, in the palette, spread over it', () => {
   const ids = Array.from({ length: 600 }, (_, i) => `3f2a${i.toString(16).padStart(4, '0')}-run-${i * 7919}`);
@@ -252,4 +253,29 @@ test('final-value bars for metrics measured once per run', async () => {
   assert.ok(Math.abs(bars[0]!.mean! - 0.6) < 1e-12 && Math.abs(bars[0]!.std! - Math.sqrt(0.02)) < 1e-12);
   assert.equal(bars[1]!.std, null);
   assert.deepEqual(finalBars(runs, '').map((b) => b.mean), [0.5, 0.7, 0.6, null]);
+});
+
+test('compare loss scale: v1 (mean, 0–4) runs beside v2 (sum, 0–8) ones are shown ×2 with a note; one reduction is labelled as logged', () => {
+  const v1 = { id: 'a1', label: 'old run', setup: { version: 1, seed: 0 } };
+  const v2 = { id: 'b2', label: 'new run', setup: parseSetup({}) };
+  assert.equal(lossReductionOf(v1.setup), 'mean');
+  assert.equal(lossReductionOf(v2.setup), 'sum');
+  assert.equal(lossReductionOf({ version: 2, lossReduction: 'mean' }), 'mean');
+  const mixed = lossScale([v1, v2]);
+  assert.equal(mixed.factors.get('a1'), 2);
+  assert.equal(mixed.factors.get('b2'), 1);
+  assert.equal(mixed.label, '2 − 2cos, two terms summed: 0–8');
+  assert.match(mixed.note!, /1 of 2 runs averaged/);
+  assert.match(mixed.note!, /×2: old run\.$/);
+  // Runs sharing a reduction: as logged, on their own scale, nothing to note.
+  const old = lossScale([v1, { ...v1, id: 'a2' }]);
+  assert.deepEqual([...old.factors.values()], [1, 1]);
+  assert.equal(old.label, '2 − 2cos, mean of two terms: 0–4');
+  assert.equal(old.note, null);
+  assert.equal(lossScale([v2]).label, '2 − 2cos, two terms summed: 0–8');
+  assert.equal(lossScale([]).note, null);
+  // Different losses do not compare, whatever the scale.
+  const kinds = lossScale([v2, { id: 'c3', setup: parseSetup({ loss: 'mse' }) }]);
+  assert.match(kinds.note!, /different losses/);
+  assert.deepEqual([...kinds.factors.values()], [1, 1]);
 });
