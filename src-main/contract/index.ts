@@ -167,7 +167,13 @@ export interface Results {
     executor: { kind: string; jobId: string | null; folder: string | null } | null;
     runs: RunRow[];
     /** Rows grouped by `groupBy` (default: the swept fields), mean ± std across seeds of final metrics. */
-    groups: { key: Record<string, unknown>; n: number; metrics: Record<string, { mean: number | null; std: number | null; n: number }> }[];
+    groups: {
+      key: Record<string, unknown>;
+      n: number;
+      metrics: Record<string, { mean: number | null; std: number | null; n: number }>;
+      /** The same at random init (each run's step-0 evaluation), for the metrics evaluated then (`BASELINE_METRICS`); n counts the runs that recorded one. */
+      baseline: Record<string, { mean: number | null; std: number | null; n: number }>;
+    }[];
   };
   'theory.presets': { name: string; description: string; figure: string }[];
   'theory.run': unknown;

@@ -85,6 +85,25 @@ export function groupRuns(runs: readonly RunForGrouping[], by: readonly string[]
   return rows;
 }
 
+/**
+ * Each group's random-init baseline: mean ± std of `metrics` over its runs' step-0 evaluation
+ * (`summary.baseline`), runs that recorded none not counting; one entry per row of `rows`, in order.
+ */
+export function groupBaselines(rows: readonly GroupRow[], runs: readonly RunForGrouping[], metrics: readonly string[]): Record<string, Stat>[] {
+  const byId = new Map(runs.map((r) => [r.uuid, r]));
+  return rows.map((g) => {
+    const out: Record<string, Stat> = {};
+    for (const name of metrics) {
+      const vals = g.runs.map((u) => {
+        const b = byId.get(u)?.summary?.baseline;
+        return b !== null && typeof b === 'object' && Object.hasOwn(b, name) ? (b as Record<string, unknown>)[name] : undefined;
+      });
+      out[name] = meanStd(vals.filter((v): v is number => typeof v === 'number'));
+    }
+    return out;
+  });
+}
+
 /** Formats `mean ± std` with 4 significant digits ('—' when absent). */
 export function formatStat(s: Stat): string {
   if (s.mean === null) return '—';

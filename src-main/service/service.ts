@@ -23,11 +23,12 @@ import { checkSetup, defaultSetup, migrateSetup, type Setup } from '../spec/setu
 import { SETUP_PRESETS } from '../spec/presets.ts';
 import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
 import { APP_VERSION } from '../spec/version.ts';
+import { BASELINE_METRICS } from '../spec/metrics.ts';
 import { adapterLabel, type BackendPreference, type GpuAdapterInfo } from '../spec/backends.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
-import { FINAL_METRICS, groupRuns } from '../runs/aggregate.ts';
+import { FINAL_METRICS, groupBaselines, groupRuns } from '../runs/aggregate.ts';
 import { JobPool, type WorkerReply } from './jobs.ts';
 import { BackendsProbe, type ProbeLauncher } from './backends.ts';
 import { CLAIMS } from '../reproduce/claims.ts';
@@ -492,11 +493,9 @@ export class LabService {
       if (!s) throw new ServiceError('not-found', `no sweep ${a.sweepId} in ${this.archive.file}`);
       const runs = this.archive.listRuns({ sweep: s.uuid, order: 'oldest' });
       const by = a.groupBy ?? sweepAxes(s.definition as SweepDefinition).map((x) => x.path);
-      const rows = groupRuns(
-        runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: currentSetup(r.setup), summary: r.summary as unknown as Record<string, unknown> | null })),
-        by,
-        FINAL_METRICS,
-      );
+      const grouped = runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: currentSetup(r.setup), summary: r.summary as unknown as Record<string, unknown> | null }));
+      const rows = groupRuns(grouped, by, FINAL_METRICS);
+      const baselines = groupBaselines(rows, grouped, BASELINE_METRICS);
       const ex = (s.definition as { executor?: { kind?: unknown; jobId?: unknown; folder?: unknown } } | null)?.executor;
       return {
         id: s.uuid,
@@ -504,7 +503,7 @@ export class LabService {
         definition: s.definition,
         executor: ex && typeof ex.kind === 'string' ? { kind: ex.kind, jobId: typeof ex.jobId === 'string' ? ex.jobId : null, folder: typeof ex.folder === 'string' ? ex.folder : null } : null,
         runs: runs.map(toRow),
-        groups: rows.map((g) => ({ key: g.key, n: g.runs.length, metrics: g.metrics })),
+        groups: rows.map((g, i) => ({ key: g.key, n: g.runs.length, metrics: g.metrics, baseline: baselines[i]! })),
       };
     },
     'theory.presets': async () => (await import('./jobs.ts')).theoryPresets(),

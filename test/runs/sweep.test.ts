@@ -7,7 +7,7 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { formatGroupTable, groupRuns, meanStd } from '../../src-main/runs/aggregate.ts';
+import { formatGroupTable, groupBaselines, groupRuns, meanStd } from '../../src-main/runs/aggregate.ts';
 
 const base = { optim: { batchSize: 32, epochs: 1 }, predictor: { kind: 'directpred', rho: 0.3 } };
 
@@ -154,4 +154,29 @@ test('sweep creation is atomic: a failure while recording the sweep leaves no me
     archive.close();
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('sweep groups carry their random-init baseline: mean ± std over the runs that recorded step 0, same order', () => {
+  const run = (uuid: string, kind: string, baseline: Record<string, number> | null | undefined) => ({
+    uuid, status: 'completed', setup: { predictor: { kind } }, summary: { probeAcc: 0.9, ...(baseline !== undefined ? { baseline } : {}) },
+  });
+  const runs = [
+    run('a', 'none', { probeAcc: 0.2, knnAcc: 0.3 }),
+    run('b', 'none', { probeAcc: 0.4, knnAcc: 0.5 }),
+    run('c', 'linear', { probeAcc: 0.25, knnAcc: 0.1 }),
+    run('d', 'linear', undefined), // made before runs evaluated at step 0
+    run('e', 'linear', null),
+  ];
+  const rows = groupRuns(runs, ['predictor.kind'], ['probeAcc']);
+  const base = groupBaselines(rows, runs, ['probeAcc', 'knnAcc', 'effectiveRank']);
+  assert.equal(base.length, rows.length);
+  const at = (kind: string) => base[rows.findIndex((r) => r.key['predictor.kind'] === kind)]!;
+  assert.ok(Math.abs(at('none').probeAcc!.mean! - 0.3) < 1e-12);
+  assert.ok(Math.abs(at('none').probeAcc!.std! - Math.SQRT2 / 10) < 1e-12);
+  assert.equal(at('none').knnAcc!.n, 2);
+  assert.deepEqual(at('linear').probeAcc, { mean: 0.25, std: null, n: 1 });
+  assert.deepEqual(at('linear').effectiveRank, { mean: null, std: null, n: 0 });
+  // A baseline's own keys only: a planted prototype key is not a metric.
+  const odd = [{ ...run('f', 'none', null), summary: { baseline: JSON.parse('{"__proto__": {"probeAcc": 5}}') } }];
+  assert.deepEqual(groupBaselines(groupRuns(odd, ['predictor.kind'], []), odd, ['probeAcc'])[0]!.probeAcc, { mean: null, std: null, n: 0 });
 });
