@@ -1,11 +1,12 @@
 /**
  * The invariance dataset's ablation at lab scale: DirectPred, an SGD-trained linear predictor (α_p
  * = 1 and 10), no predictor (BYOL) and no stop-gradient (SimSiam), each over seeds, one `dplab run` at a time
- * (examples/invariance-directpred.json, one wasm thread), into an archive; then a table of the
+ * (--setup, default examples/invariance-lab.json: the reproduce claims' lab-scale base with the
+ * DirectPred arm; one wasm thread), into an archive; then a table of the
  * linear probe and kNN accuracy (mean ± std over seeds) beside each variant's random-init baseline
  * (its own step-0 evaluation), and the collapse indicators.
  *
- *   npm run bench -- invariance [--seeds 1,2,3] [--steps N] [--archive FILE] [--prefix inv] [--table-only]
+ *   npm run bench -- invariance [--setup FILE] [--seeds 1,2,3] [--steps N] [--archive FILE] [--prefix inv] [--table-only]
  *
  * --table-only prints the table of the runs already in --archive (named <prefix>-<variant>-s<seed>).
  */
@@ -22,17 +23,18 @@ const opt = (name: string, dflt: string): string => {
 };
 const seeds = opt('--seeds', '1,2,3').split(',').map(Number);
 const steps = opt('--steps', '');
+const setupFile = opt('--setup', 'examples/invariance-lab.json');
 const archive = opt('--archive', 'bench-invariance.sqlite');
 /** Runs are named <prefix>-<variant>-s<seed>; the table reads the same names. */
 const prefix = opt('--prefix', 'inv');
 
-/** The variants: `--set` overrides of the example setup. */
+/** The variants: `--set` overrides of the setup, as the claims' arms of the same names patch it. */
 const VARIANTS: Array<{ name: string; sets: string[] }> = [
-  { name: 'nosg', sets: ['method=simsiam', 'stopGradient=false'] },
+  { name: 'nosg', sets: ['method=simsiam', 'stopGradient=false', 'predictor={"kind":"linear","bias":false}'] },
   { name: 'none', sets: ['predictor={"kind":"none"}'] },
-  { name: 'linear', sets: ['predictor={"kind":"linear"}'] },
+  { name: 'linear', sets: ['predictor={"kind":"linear","bias":false}'] },
   // The same linear predictor learning 10× faster (α_p = 10), as the paper's Fig. 5 favours.
-  { name: 'linear10', sets: ['predictor={"kind":"linear"}', 'optim.predictorLrRatio=10'] },
+  { name: 'linear10', sets: ['predictor={"kind":"linear","bias":false}', 'optim.predictorLrRatio=10'] },
   { name: 'directpred', sets: [] },
 ];
 
@@ -41,7 +43,7 @@ if (!args.includes('--table-only')) {
     for (const v of VARIANTS) {
       const sets = [`name=${prefix}-${v.name}-s${seed}`, `seed=${seed}`, ...v.sets, ...(steps ? [`optim.maxSteps=${steps}`] : [])];
       const t0 = Date.now();
-      const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', 'examples/invariance-directpred.json', '--archive', archive, '--threads', '1', '--quiet', ...sets.flatMap((s) => ['--set', s])], { cwd: ROOT, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', setupFile, '--archive', archive, '--threads', '1', '--quiet', ...sets.flatMap((s) => ['--set', s])], { cwd: ROOT, encoding: 'utf8' });
       console.log(`${prefix}-${v.name}-s${seed}: exit ${r.status}, ${((Date.now() - t0) / 1000).toFixed(0)} s`);
       if (r.status !== 0) console.log(r.stderr.split('\n').slice(-5).join('\n'));
     }

@@ -4,7 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CLAIMS, armsOf, claimById, type ExperimentClaim, type TheoryClaim } from '../../src-main/reproduce/claims.ts';
+import { readFileSync } from 'node:fs';
+import { parseSetup } from '../../src-main/spec/setup.ts';
+import { setupHash } from '../../src-main/spec/hash.ts';
+import { CLAIMS, armSetup, armsOf, claimById, type ExperimentClaim, type TheoryClaim } from '../../src-main/reproduce/claims.ts';
 import { combine, evaluateExperiment, evaluateTest, evaluateTheory, registryProblems, type RunResult } from '../../src-main/reproduce/verdict.ts';
 
 test('registry: ids unique, tests use the claim’s arms, theory computations exist', () => {
@@ -75,4 +78,9 @@ test('theory claims compute their evidence from the simulations', () => {
     for (const e of r.outcome.evidence) assert.ok(Number.isFinite(e.value), `${c.id}: ${e.label} = ${e.value}`);
     console.log(`${c.id}: ${r.verdict}`, r.outcome.evidence.filter((e) => !e.holds).map((e) => `${e.label} = ${e.value}`));
   }
+});
+
+test('the README’s first experiment is the lab scale: examples/invariance-lab.json trains what the DirectPred arm trains', () => {
+  const example = parseSetup(JSON.parse(readFileSync(new URL('../../examples/invariance-lab.json', import.meta.url), 'utf8')));
+  assert.equal(setupHash(example), setupHash(armSetup('directpred', example.seed)));
 });
