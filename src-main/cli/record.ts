@@ -26,15 +26,15 @@ export interface RecordOptions {
  * path → exit 2). Returns the loaded dataset, which the training then uses.
  */
 export async function preflight(setup: Setup, backend: BackendPreference): Promise<Dataset> {
-  const { footprintProblems } = await import('../engine/footprint.ts');
+  const { footprintProblems, setupFootprintProblems } = await import('../runs/footprint.ts');
   const { likelyBackend } = await import('../runs/backend-probe.ts');
   const kind = likelyBackend(backend);
   const refuse = (problems: { path: string; message: string }[]) => {
     if (problems.length) throw new SetupError(problems);
   };
-  const { loadDataset, generatedDataset } = await import('../data/index.ts');
-  const gen = generatedDataset(setup.data.dataset)?.shape(setup.data);
-  if (gen) refuse(footprintProblems(setup, { height: gen.size, width: gen.size, channels: gen.channels, images: gen.images }, kind).filter((p) => p.path.startsWith('data.')));
+  // The check the service applies to runs.start and sweeps, before anything is generated or read.
+  refuse(setupFootprintProblems(setup, kind));
+  const { loadDataset } = await import('../data/index.ts');
   let data: Dataset;
   try {
     data = await loadDataset(setup.data, { seed: setup.seed, verify: true });

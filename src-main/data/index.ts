@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Setup } from '../spec/setup.ts';
-import { findCached, listDatasets, readCacheFolder } from './cache.ts';
+import { findCached, listDatasets, readCacheFolder, readMeta } from './cache.ts';
 import './formats/index.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';
 import { getFormat, listFormats } from './formats/registry.ts';
@@ -26,6 +26,38 @@ export const FASHION_MNIST_DIR = '/usr/share/datasets/fashion-mnist';
 /** The bundled sample (resources/datasets/fashion-mnist-sample); $DPLAB_SAMPLE_DIR overrides it for packaged builds. */
 export function sampleDir(): string {
   return process.env.DPLAB_SAMPLE_DIR ?? fileURLToPath(new URL('../../resources/datasets/fashion-mnist-sample', import.meta.url));
+}
+
+/** Image shape and count of a dataset, as the memory preflight needs them. */
+export interface DatasetShape {
+  height: number;
+  width: number;
+  channels: number;
+  /** Images held in memory: every stored split. */
+  images: number;
+}
+
+/**
+ * The shape of the dataset a setup names, told without reading any pixels (the generated datasets
+ * from their parameters, Fashion-MNIST by its fixed size, the sample and imported datasets from
+ * meta.json), so a run can be refused before a trainer allocates anything. undefined when only
+ * reading the data would tell (a format read from `data.path`) or meta.json is damaged (loading
+ * then reports that itself).
+ */
+export function datasetShape(spec: Setup['data'], cacheDir?: string): DatasetShape | undefined {
+  const gen = generatedDataset(spec.dataset)?.shape(spec);
+  if (gen) return { height: gen.size, width: gen.size, channels: gen.channels, images: gen.images };
+  // The IDX files of Fashion-MNIST: 60,000 train + 10,000 test images of 28×28×1.
+  if (spec.dataset === 'fashion-mnist') return { height: 28, width: 28, channels: 1, images: 70_000 };
+  const dir = spec.dataset === 'fashion-mnist-sample' ? sampleDir() : findCached(spec.dataset, cacheDir);
+  if (!dir) return undefined;
+  try {
+    const m = readMeta(dir);
+    const images = Object.values(m.counts).reduce((a: number, n) => a + (n ?? 0), 0);
+    return { height: m.height, width: m.width, channels: m.channels, images };
+  } catch {
+    return undefined;
+  }
 }
 
 /** Options of `loadDataset`. */

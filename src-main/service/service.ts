@@ -24,8 +24,9 @@ import { SETUP_PRESETS } from '../spec/presets.ts';
 import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
 import { APP_VERSION } from '../spec/version.ts';
 import { BASELINE_METRICS } from '../spec/metrics.ts';
-import { adapterLabel, type BackendPreference, type GpuAdapterInfo } from '../spec/backends.ts';
+import { adapterLabel, type BackendKind, type BackendPreference, type GpuAdapterInfo } from '../spec/backends.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
+import { setupFootprintProblems } from '../runs/footprint.ts';
 import { RunManager, type TrainerLauncher } from '../runs/manager.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../spec/sweep.ts';
 import { FINAL_METRICS, groupBaselines, groupRuns } from '../runs/aggregate.ts';
@@ -351,6 +352,28 @@ export class LabService {
     return { backend, backendPreference: pref, adapter };
   }
 
+  /**
+   * The memory preflight of `dplab run`, for every run a request would start (one run, or each
+   * member of a sweep): a setup whose training step or dataset cannot fit in the memory of the
+   * backend the trainers will use is refused before any run row exists, naming the member, the
+   * field, the estimate and the limit, so a hostile or mistaken request cannot make a trainer
+   * allocate until it dies or the machine swaps.
+   */
+  private refuseUnfit(members: { setup: Setup; combo?: Record<string, unknown> }[]): void {
+    const backend = this.backendNow().backend as BackendKind;
+    const problems: string[] = [];
+    for (const m of members) {
+      const p = setupFootprintProblems(m.setup, backend, this.opts.dataDir);
+      if (!p.length) continue;
+      const who = m.combo ? `sweep member ${JSON.stringify(m.combo)}: ` : '';
+      problems.push(...p.map((i) => `${who}${i.path}: ${i.message}`));
+    }
+    if (problems.length) {
+      const more = problems.length > 5 ? ` (and ${problems.length - 5} more)` : '';
+      throw new ServiceError('invalid-args', `this machine cannot run the setup; nothing was started: ${problems.slice(0, 5).join('; ')}${more}`);
+    }
+  }
+
   private run(runId: string): RunRecord {
     const r = this.archive.getRun(runId);
     if (!r) throw new ServiceError('not-found', `no run ${runId} in ${this.archive.file}`);
@@ -374,6 +397,7 @@ export class LabService {
       if (!c.ok) {
         throw new ServiceError('invalid-args', `invalid setup: ${c.issues.map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
+      this.refuseUnfit([{ setup: c.setup }]);
       return { runId: this.manager.submit(c.setup, a.name !== undefined ? { name: a.name } : {}) };
     },
     'runs.cancel': (a) => {
@@ -482,6 +506,7 @@ export class LabService {
       if (issues.length) {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
+      this.refuseUnfit(members);
       const { sweepId, runIds } = this.manager.submitSweep(def, members);
       this.lastSweepProgress.set(sweepId, `0/${runIds.length}`);
       this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
@@ -528,6 +553,7 @@ export class LabService {
       const seeds = Array.from({ length: a.seeds }, (_, i) => i);
       const { def, members, reused } = missingSweep(this.archive, planRuns(claims, seeds));
       if (members.length === 0) return { sweepId: null, queued: 0, reused };
+      this.refuseUnfit(members);
       const { sweepId, runIds } = this.manager.submitSweep(def, members);
       for (const r of runIds) this.archive.addTags(r, [REPRODUCE_TAG]);
       this.lastSweepProgress.set(sweepId, `0/${runIds.length}`);

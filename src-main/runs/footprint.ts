@@ -3,13 +3,16 @@
  * accepts but the machine cannot hold is refused at once with the field that makes it too big
  * (instead of an out-of-memory crash minutes in, or a wasm "memory access out of bounds"). Pure
  * arithmetic: no tfjs. The estimates are deliberately coarse upper bounds (a factor ~2), enough to
- * tell "fits" from "cannot fit", not a profiler.
+ * tell "fits" from "cannot fit", not a profiler. It lives with the run manager, not the engine, so
+ * every way a run starts (`dplab run`, the service's runs.start and sweeps) applies the same check
+ * without loading TensorFlow.js.
  */
 import { freemem, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Setup } from '../spec/setup.ts';
 import type { BackendKind } from '../spec/backends.ts';
 import { generatedDataset } from '../data/generated.ts';
+import { datasetShape } from '../data/index.ts';
 
 const GiB = 2 ** 30;
 /** WebAssembly's 32-bit memory: tfjs-backend-wasm's heap can never grow beyond 4 GiB. */
@@ -126,4 +129,15 @@ export function footprintProblems(setup: Setup, shape: { height: number; width: 
     });
   }
   return out;
+}
+
+/**
+ * The memory preflight every way of starting a run shares: the setup's dataset shape read from its
+ * parameters or meta.json (no pixels loaded), then `footprintProblems`. [] when it fits, or when
+ * the shape is only known by reading the data (a format read from `data.path`): `dplab run` checks
+ * those again once loaded.
+ */
+export function setupFootprintProblems(setup: Setup, backend: BackendKind, cacheDir?: string): { path: string; message: string }[] {
+  const shape = datasetShape(setup.data, cacheDir);
+  return shape ? footprintProblems(setup, shape, backend) : [];
 }

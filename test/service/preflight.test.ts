@@ -1,0 +1,102 @@
+/**
+ * The memory preflight of runs started through the service (runs.start, sweeps.start): the same
+ * check `dplab run` makes, so a request for a setup whose training step or dataset cannot fit is
+ * refused at once with the estimate and the limit, and leaves no run or sweep behind; a tiny setup
+ * still starts. Real LabService, real archive, real trainer process (cancelled at once).
+ */
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
+import { TINY_SETUP } from '../server/helpers.ts';
+
+let dir: string;
+let service: LabService;
+
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'dplab-preflight-'));
+  // wasm: its 4 GiB heap is the limit whatever this machine's memory is.
+  service = new LabService({ archivePath: join(dir, 'a.sqlite'), transport: 'http', backend: 'wasm', concurrency: 1, dataDir: join(dir, 'data') });
+});
+
+after(async () => {
+  await service.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** A training step of ~10 GiB: 4096 images of 32×32×3 through widths up to 256. */
+const HUGE = {
+  ...TINY_SETUP,
+  data: { dataset: 'synthetic', synthetic: { size: 32, channels: 3, classes: 4, train: 4200, test: 64 } },
+  encoder: { kind: 'convnet', widths: [32, 64, 128, 256], residual: false },
+  optim: { ...TINY_SETUP.optim, batchSize: 4096 },
+};
+
+function errorOf(r: ServiceReply): { code: string; message: string } {
+  assert.equal(r.ok, false, `expected an error, got ${JSON.stringify(r).slice(0, 300)}`);
+  return (r as { error: { code: string; message: string } }).error;
+}
+
+async function runs(): Promise<{ id: string; status: string }[]> {
+  const r = await service.handle('runs.list', {});
+  assert.equal(r.ok, true);
+  return (r as { result: { id: string; status: string }[] }).result;
+}
+
+test('runs.start refuses a training step beyond the backend memory, naming estimate and limit; no run row', async () => {
+  const e = errorOf(await service.handle('runs.start', { setup: HUGE }));
+  assert.equal(e.code, 'invalid-args');
+  assert.match(e.message, /nothing was started: optim\.batchSize: a training step needs about \d+(\.\d)? GiB, more than the wasm backend's heap \(at most 4\.0 GiB\)/);
+  assert.deepEqual(await runs(), []);
+});
+
+test('runs.start refuses an imported dataset too large to hold, read from its meta.json alone', async () => {
+  // A cached dataset whose meta.json announces 100,000 images of 2048×2048×3 (~1.1 TiB): its
+  // shape is known without reading a pixel, so no trainer is started to find out.
+  const folder = join(dir, 'data', 'vast');
+  mkdirSync(folder, { recursive: true });
+  const meta = {
+    kind: 'dplab-dataset',
+    version: 1,
+    name: 'vast',
+    height: 2048,
+    width: 2048,
+    channels: 3,
+    classNames: ['a', 'b'],
+    counts: { train: 100_000, test: 10 },
+    files: { train: { images: 'train.images.u8', labels: 'train.labels.i32' }, test: { images: 'test.images.u8', labels: 'test.labels.i32' } },
+    hash: 'x',
+    source: 'planted by the test',
+    format: 'idx',
+    importedAt: new Date(0).toISOString(),
+  };
+  writeFileSync(join(folder, 'meta.json'), JSON.stringify(meta));
+  const e = errorOf(await service.handle('runs.start', { setup: { ...TINY_SETUP, data: { dataset: 'vast' } } }));
+  assert.equal(e.code, 'invalid-args');
+  assert.match(e.message, /data\.trainSize: the dataset needs about \d+(\.\d)? GiB \(100010 images of 2048×2048×3 in memory\), more than half of the [\d.]+ GiB this process may use/);
+  assert.deepEqual(await runs(), []);
+});
+
+test('sweeps.start checks each member: one member too big refuses the sweep, naming it; nothing is created', async () => {
+  const def = { name: 'too big', base: HUGE, axes: { 'optim.batchSize': [32, 4096] } };
+  const e = errorOf(await service.handle('sweeps.start', { definition: def }));
+  assert.equal(e.code, 'invalid-args');
+  assert.match(e.message, /sweep member \{"optim\.batchSize":4096,"seed":\d+\}: optim\.batchSize: a training step needs about/);
+  assert.doesNotMatch(e.message, /"optim\.batchSize":32,/);
+  assert.deepEqual(await runs(), []);
+  const sweeps = await service.handle('sweeps.list', {});
+  assert.deepEqual(sweeps, { ok: true, result: [] });
+});
+
+test('a tiny setup still starts (then is cancelled)', async () => {
+  const r = await service.handle('runs.start', { setup: TINY_SETUP });
+  assert.equal(r.ok, true, JSON.stringify(r));
+  const { runId } = (r as { result: { runId: string } }).result;
+  const listed = await runs();
+  assert.equal(listed.length, 1);
+  assert.equal(listed[0]!.id, runId);
+  assert.ok(['queued', 'running'].includes(listed[0]!.status), listed[0]!.status);
+  assert.deepEqual(await service.handle('runs.cancel', { runId }), { ok: true, result: { ok: true } });
+});
