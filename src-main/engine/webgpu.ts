@@ -6,7 +6,10 @@
  * `dataSync()` needs `OffscreenCanvas`, which Node lacks (results are read with `await data()`).
  */
 import * as tf from '@tensorflow/tfjs';
+import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { adapterLabel, type GpuAdapterInfo } from '../spec/backends.ts';
 
 /** The GPU adapter a webgpu backend runs on (the shared definition, under the engine's name). */
@@ -84,10 +87,37 @@ function describe(a: GpuAdapterLike): GpuAdapter {
 }
 
 /**
+ * On Linux, the Vulkan ICD manifests the Vulkan loader would find (its documented search: the
+ * VK_ICD_FILENAMES / VK_DRIVER_FILES override, else vulkan/icd.d under the XDG config and data
+ * directories and /etc). Empty means no Vulkan driver is installed: Dawn would then only print the
+ * loader's "Found no drivers!" warnings on stderr, so the lab says why without loading it.
+ */
+export function vulkanDrivers(env: NodeJS.ProcessEnv = process.env, exists: (dir: string) => string[] = listJson): string[] {
+  const override = env.VK_DRIVER_FILES || env.VK_ICD_FILENAMES;
+  if (override) return override.split(':').filter(Boolean);
+  const home = env.HOME || homedir();
+  const config = [env.XDG_CONFIG_HOME || join(home, '.config'), ...(env.XDG_CONFIG_DIRS || '/etc/xdg').split(':'), '/etc'];
+  const data = [env.XDG_DATA_HOME || join(home, '.local/share'), ...(env.XDG_DATA_DIRS || '/usr/local/share:/usr/share').split(':')];
+  const dirs = [...config, ...data].filter(Boolean).map((d) => join(d, 'vulkan', 'icd.d'));
+  return [...new Set(dirs)].flatMap(exists);
+}
+
+function listJson(dir: string): string[] {
+  try {
+    return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => join(dir, f)) : [];
+  } catch {
+    return [];
+  }
+}
+
+/**
  * Dawn's high-performance adapter. Software adapters are returned too, flagged `fallback`, so
  * the caller decides (auto refuses them; an explicit `--backend webgpu` takes them).
  */
 async function requestAdapter(): Promise<GpuAdapterLike | { error: string }> {
+  if (process.platform === 'linux' && !dawn && vulkanDrivers().length === 0) {
+    return { error: 'no Vulkan driver is installed (no ICD manifest in vulkan/icd.d under /etc, /usr/share or the XDG folders; install your GPU vendor\'s Vulkan driver, or set VK_ICD_FILENAMES)' };
+  }
   let gpu: GpuLike;
   try {
     gpu = await loadDawn();
