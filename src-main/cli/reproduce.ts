@@ -12,7 +12,7 @@ import { armSetup, CLAIMS, LAB_BASE, type Claim } from '../reproduce/claims.ts';
 import type { SetupInput } from '../spec/setup.ts';
 import { claimFigures, htmlReport, markdownReport, type ReportContext } from '../reproduce/report.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
-import { collectResults, planRuns, selectClaims, trainingTime, trainMissing } from '../runs/reproduce.ts';
+import { collectResults, defaultSeeds, MAX_SEEDS, planRuns, selectClaims, trainingTime, trainMissing } from '../runs/reproduce.ts';
 import { APP_VERSION } from '../spec/version.ts';
 import { parseArgs } from './args.ts';
 
@@ -26,14 +26,12 @@ run resumes), then prints each claim's verdict: reproduced / not reproduced / in
 paired differences over seeds with a 95% t interval. Theory claims are computed exactly.
 'report' writes report.html (self-contained), report.md and figures/*.svg to --out (default
 ./reproduction).
---seeds N: root seeds 0 … N−1 (default 3, at least 2 for an interval).
+--seeds N: root seeds 0 … N−1 (at least 2 for an interval). Default: every seed the archive holds\ncomplete for these claims, at least 3, so a verdict never leaves out runs it has.
 --base FILE: a (partial) setup to run the arms on instead of the lab-scale base, e.g. a bigger
 model and more steps on a GPU; each arm's own fields (method, predictor, …) still apply.`;
 
-const MAX_SEEDS = 20;
-
-function seedsOf(v: string | undefined): number[] {
-  const n = v === undefined ? 3 : Number(v);
+function seedsOf(v: string): number[] {
+  const n = Number(v);
   if (!Number.isInteger(n) || n < 1 || n > MAX_SEEDS) throw new Error(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got '${v}'`);
   return Array.from({ length: n }, (_, i) => i);
 }
@@ -111,14 +109,14 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     return 2;
   }
   let claims: Claim[];
-  let seeds: number[];
+  let seeds: number[] | undefined;
   let concurrency: number | undefined;
   let base: SetupInput = LAB_BASE;
   try {
     if (a.strings.base !== undefined) base = readBase(a.strings.base);
     if (sub === 'run' && ids.length === 0) throw new Error("name the claims to run, or 'all' (dplab reproduce list shows them)");
     claims = selectClaims(ids);
-    seeds = seedsOf(a.strings.seeds);
+    if (a.strings.seeds !== undefined) seeds = seedsOf(a.strings.seeds);
     if (a.strings.concurrency !== undefined) {
       concurrency = Number(a.strings.concurrency);
       if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error(`--concurrency must be an integer from 1 to 64, got '${a.strings.concurrency}'`);
@@ -136,6 +134,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive));
+    seeds ??= defaultSeeds(archive, claims, base);
     if (sub === 'run') {
       const plan = planRuns(claims, seeds, base);
       const started = Date.now();

@@ -69,12 +69,12 @@ export const Requests = {
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
   /** Stops a long job (theory.run, datasets.import, backends.list) started with that `jobId`; its request answers with an error. */
   'jobs.cancel': z.object({ jobId }),
-  /** The paper's claims with their verdicts from the archive's runs (theory claims computed once). */
-  'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).default(3) }),
+  /** The paper's claims with their verdicts from the archive's runs (theory claims computed once); without `seeds`, over every seed the archive holds complete (at least 3). */
+  'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
   /** Queues the runs the named claims (or 'all') still need; runs already completed are reused. */
   'reproduce.run': z.object({ claims: z.array(z.string().min(1).max(100)).min(1).max(100), seeds: z.number().int().min(1).max(20).default(3) }),
-  /** The report as one self-contained HTML file. */
-  'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).default(3) }),
+  /** The report as one self-contained HTML file (seeds as in reproduce.results). */
+  'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
   'datasets.list': z.object({}),
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), jobId: jobId.optional() }),
   'archive.info': z.object({ check: z.boolean().default(false) }),

@@ -45,6 +45,25 @@ export function completedRuns(archive: Archive, plan: readonly PlannedRun[]): Ma
   return out;
 }
 
+/** Fewest seeds a verdict is read over when none are named (the floor: ≥ 3). */
+export const MIN_DEFAULT_SEEDS = 3;
+/** Most seeds a request or the CLI may name. */
+export const MAX_SEEDS = 20;
+
+/**
+ * The seeds a verdict is read over when the user names none: 0 … N−1 for the largest N whose every
+ * (arm, seed) the archive holds completed, at least MIN_DEFAULT_SEEDS. Reading fewer seeds than the
+ * archive holds would quietly drop runs from a verdict (a 3-seed reading of a 5-seed reproduction
+ * can call "reproduced" what all five call inconclusive).
+ */
+export function defaultSeeds(archive: Archive, claims: readonly Claim[] = CLAIMS, base: SetupInput = LAB_BASE): number[] {
+  const held = new Set<string>();
+  for (const r of archive.listRuns({ status: 'completed' })) held.add(r.setupHash);
+  let n = 0;
+  while (n < MAX_SEEDS && planRuns(claims, [n], base).every((p) => held.has(p.hash))) n++;
+  return Array.from({ length: Math.max(n, MIN_DEFAULT_SEEDS) }, (_, i) => i);
+}
+
 /** The claims named by id (or all for 'all'); unknown ids are an error naming them and the known ones. */
 export function selectClaims(ids: readonly string[]): Claim[] {
   if (ids.length === 0 || ids.includes('all')) return [...CLAIMS];

@@ -35,7 +35,7 @@ import { BackendsProbe, type ProbeLauncher } from './backends.ts';
 import { CLAIMS } from '../reproduce/claims.ts';
 import { htmlReport } from '../reproduce/report.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
-import { collectResults, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime } from '../runs/reproduce.ts';
+import { collectResults, defaultSeeds, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime } from '../runs/reproduce.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -540,7 +540,7 @@ export class LabService {
     },
     'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) || this.backends.cancel(a.jobId) }),
     'reproduce.results': async (a) => {
-      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+      const seeds = a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
       return { seeds, results: await this.claimResults(seeds) };
     },
     'reproduce.run': (a) => {
@@ -561,7 +561,7 @@ export class LabService {
       return { sweepId, queued: runIds.length, reused };
     },
     'reproduce.report': async (a) => {
-      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
+      const seeds = a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
       const results = await this.claimResults(seeds);
       const any = this.archive.listRuns({ tag: REPRODUCE_TAG, status: 'completed', limit: 1 })[0];
       const content = htmlReport(results, {

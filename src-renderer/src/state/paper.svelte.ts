@@ -11,7 +11,9 @@ import { lab } from './lab.svelte.ts';
 
 /** Paper view state. */
 export class PaperState {
+  /** Seeds 0 … seeds−1 the verdicts are read over: the service's default (every seed the archive holds, at least 3) until the user picks a count. */
   seeds = $state(3);
+  #chosen = false;
   results = $state.raw<ClaimResult[]>([]);
   loading = $state(false);
   error = $state<string | null>(null);
@@ -29,14 +31,21 @@ export class PaperState {
   async load(): Promise<void> {
     this.loading = true;
     try {
-      const r = await lab.request('reproduce.results', { seeds: this.seeds });
+      const r = await lab.request('reproduce.results', this.#chosen ? { seeds: this.seeds } : {});
       this.results = r.results;
+      this.seeds = r.seeds.length;
       this.error = null;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
     } finally {
       this.loading = false;
     }
+  }
+
+  /** The user set the seed count: read the verdicts over exactly that many from now on. */
+  async choose(): Promise<void> {
+    this.#chosen = true;
+    await this.load();
   }
 
   /** Queues the runs `ids` still need (the claim ids, or ['all']). */
