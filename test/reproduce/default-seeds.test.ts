@@ -24,7 +24,7 @@ function record(file: string, arm: ArmId, seed: number, collapseStd: number): vo
     const setup = armSetup(arm, seed);
     const hash = setupHash(setup);
     const r = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: hash, seed, status: 'running', name: setup.name ?? null });
-    const summary = { outcome: 'completed', setupHash: hash, backend: 'wasm', steps: 10, epochs: 1, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 1, baseline: { probeAcc: 0.25, knnAcc: 0.25, collapseStd: 0.8, effectiveRank: 8 } };
+    const summary = { outcome: 'completed' as const, setupHash: hash, backend: 'wasm', steps: 10, epochs: 1, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 1, baseline: { probeAcc: 0.25, knnAcc: 0.25, collapseStd: 0.8, effectiveRank: 8 } };
     a.appendEvents(r.uuid, [{ type: 'finished', outcome: 'completed', summary }]);
   } finally {
     a.close();
