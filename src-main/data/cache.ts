@@ -5,7 +5,8 @@
  * to the target and renamed into place only when complete.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
+import { createHash } from 'node:crypto';
+import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { z } from 'zod';
@@ -212,11 +213,96 @@ export interface ImportOptions {
   force?: boolean;
   /** Cache root; `dataDir()` when absent. */
   cacheDir?: string;
+  /**
+   * Digits that end the temporary folder's name (default: the time in ms); a caller that may
+   * terminate the import (the service's worker pool) picks a unique one so it can remove the
+   * folder afterwards with `removeImportTemp`.
+   */
+  stamp?: string;
+}
+
+/**
+ * Temporary folders of imports: `.import-<name>-<pid>-<stamp>-h<host>`, plus `.old` for the
+ * replaced dataset during a forced swap. The host tag keeps a cache on a filesystem shared by
+ * several machines (a cluster's home) from judging another machine's live import by a local pid;
+ * names without it (older imports) are judged as this machine's.
+ */
+const IMPORT_TEMP = /^\.import-(.+)-(\d+)-(\d+)(?:-h([0-9a-f]{8}))?(\.old)?$/;
+
+interface ImportTemp {
+  entry: string;
+  name: string;
+  pid: number;
+  stamp: string;
+  host: string | undefined;
+  old: boolean;
+}
+
+function parseImportTemp(entry: string): ImportTemp | undefined {
+  const m = IMPORT_TEMP.exec(entry);
+  if (!m) return undefined;
+  return { entry, name: m[1]!, pid: Number(m[2]), stamp: m[3]!, host: m[4], old: m[5] !== undefined };
+}
+
+let hostTagValue: string | undefined;
+function hostTag(): string {
+  return (hostTagValue ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8));
+}
+
+/** Whether process `pid` of this machine still runs (EPERM: it does, as another user). */
+function processAlive(pid: number): boolean {
+  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes the temporary folders `which` picks, losing nothing: a `.old` folder whose dataset is
+ * missing (the import stopped between its two renames) is renamed back into place. Best effort:
+ * a folder that cannot be removed stays for the next listing. Returns the entries handled.
+ */
+function dropImportTemps(root: string, which: (t: ImportTemp) => boolean): string[] {
+  if (!existsSync(root)) return [];
+  const temps = readdirSync(root)
+    .map(parseImportTemp)
+    .filter((t): t is ImportTemp => t !== undefined && which(t));
+  const done: string[] = [];
+  for (const t of [...temps.filter((t) => t.old), ...temps.filter((t) => !t.old)]) {
+    const dir = join(root, t.entry);
+    try {
+      const target = join(root, t.name);
+      if (t.old && /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(t.name) && !existsSync(target)) renameSync(dir, target);
+      else rmSync(dir, { recursive: true, force: true });
+      done.push(t.entry);
+    } catch {
+      // Left for the next listing; listing and importing never fail over a leftover.
+    }
+  }
+  return done;
+}
+
+/**
+ * Removes what imports that crashed left in the cache (their process, on this machine, is gone);
+ * a live import's folder, this process's included, is never touched. Listing and importing call it.
+ */
+export function cleanStaleImports(cacheDir?: string): string[] {
+  return dropImportTemps(cacheDir ?? dataDir(), (t) => (t.host === undefined || t.host === hostTag()) && !processAlive(t.pid));
+}
+
+/** Removes the temporary folders of this process's import `stamp`, once that import has stopped (cancelled, timed out, failed). */
+export function removeImportTemp(stamp: string, cacheDir?: string): string[] {
+  return dropImportTemps(cacheDir ?? dataDir(), (t) => t.pid === process.pid && t.stamp === stamp && (t.host === undefined || t.host === hostTag()));
 }
 
 /**
  * Reads `path` with a registered format and stores it in the cache under its name. Nothing is left
- * behind on failure: the data go to a temporary sibling folder that is renamed at the very end.
+ * behind on failure: the data go to a temporary sibling folder that is renamed at the very end,
+ * removed when the import throws, by `removeImportTemp` when its worker is terminated, and by
+ * `cleanStaleImports` when its process died.
  */
 export async function importDataset(path: string, opts: ImportOptions = {}): Promise<CacheMeta> {
   if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
@@ -234,7 +320,9 @@ export async function importDataset(path: string, opts: ImportOptions = {}): Pro
   if (opts.channels !== undefined) ro.channels = opts.channels;
   const data = await format.read(path, ro);
   mkdirSync(root, { recursive: true });
-  const tmp = join(root, `.import-${name}-${process.pid}-${Date.now()}`);
+  cleanStaleImports(root);
+  const stamp = opts.stamp !== undefined && /^\d{1,30}$/.test(opts.stamp) ? opts.stamp : String(Date.now());
+  const tmp = join(root, `.import-${name}-${process.pid}-${stamp}-h${hostTag()}`);
   try {
     const meta = writeCacheFolder(tmp, data, format.name);
     if (existsSync(target)) {
@@ -262,6 +350,7 @@ function defaultName(path: string): string {
 export function listDatasets(cacheDir?: string): Array<{ name: string; meta?: CacheMeta; error?: string; bytes: number }> {
   const root = cacheDir ?? dataDir();
   if (!existsSync(root)) return [];
+  cleanStaleImports(root);
   const out: Array<{ name: string; meta?: CacheMeta; error?: string; bytes: number }> = [];
   for (const entry of readdirSync(root).sort()) {
     if (entry.startsWith('.')) continue;

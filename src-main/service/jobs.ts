@@ -157,8 +157,10 @@ export class JobPool {
     p.settled = true;
     if (p.timer) clearTimeout(p.timer);
     this.running.delete(p.id);
-    if (p.worker) void p.worker.terminate().catch(() => undefined);
-    p.resolve(r);
+    // The reply waits until the worker has stopped, so nothing a job does follows its answer (the
+    // service then removes what a terminated import was writing).
+    const stopped = p.worker ? p.worker.terminate().catch(() => undefined) : Promise.resolve();
+    void stopped.then(() => p.resolve(r));
     this.pump();
   }
 }

@@ -97,6 +97,8 @@ export class LabService {
   private readonly jobs: JobPool;
   /** `dplab backends` in child processes (backends.list): one at a time, cancellable, the quick report kept. */
   private readonly backends: BackendsProbe;
+  /** Imports started, for their temporary folders' unique stamps. */
+  private importSeq = 0;
   /** The theory claims' outcomes: exact and fixed, so computed once per service (in the job pool). */
   private theoryClaims: Promise<ClaimResult[]> | null = null;
 
@@ -585,12 +587,17 @@ export class LabService {
       return out;
     },
     'datasets.import': async (a) => {
+      // A stamp of our own names the import's temporary folder, so that when the worker is
+      // terminated mid-write (cancel, timeout, close) or dies, the folder it left is removed.
+      const stamp = `${Date.now()}${String(++this.importSeq).padStart(6, '0')}`;
       const options = {
         ...(a.format !== undefined ? { format: a.format } : {}),
         ...(a.name !== undefined ? { name: a.name } : {}),
         ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
+        stamp,
       };
       const r = await this.jobs.run({ kind: 'datasets.import', path: requestPath(a.path, 'dataset', { mayCreate: false }), options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });
+      if (!r.ok) (await import('../data/cache.ts')).removeImportTemp(stamp, this.opts.dataDir);
       return jobResult('datasets.import', r) as Results['datasets.import'];
     },
     'archive.info': (a) => ({
