@@ -17,6 +17,9 @@ import { createExecutor, EXECUTORS, isExecutorKind, membersFromArchive, storedEx
 import { SLURM_FLAGS, slurmOptions } from '../runs/executor-slurm.ts';
 import { readManifest } from '../runs/sweep-folder.ts';
 import { parseArgs } from './args.ts';
+import { likelyBackend } from '../runs/backend-probe.ts';
+import { setupFootprintProblems } from '../runs/footprint.ts';
+import type { BackendPreference } from '../spec/backends.ts';
 
 const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--executor local|slurm] [--backend NAME]
                    [--checkpoint-every N] [--by path,path] [--archive FILE] [--quiet]
@@ -111,6 +114,18 @@ export async function sweepCommand(args: string[]): Promise<number> {
     }
     if (issues.length > 50) console.error(`  … ${issues.length - 50} more`);
     return 2;
+  }
+  if (kind === 'local') {
+    // dplab run's memory preflight for each member this machine would train (a Slurm node's
+    // memory is its own, so cluster sweeps are not judged here).
+    const backend = likelyBackend((a.strings.backend ?? 'auto') as BackendPreference);
+    const unfit = members.flatMap((m) => setupFootprintProblems(m.setup, backend).map((p) => ({ m, p })));
+    if (unfit.length) {
+      console.error(`dplab sweep: ${file} has ${unfit.length} member(s) this machine cannot run; nothing was started:`);
+      for (const { m, p } of unfit.slice(0, 50)) console.error(`  run ${m.idx} (${Object.entries(m.combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}): ${p.path}: ${p.message}`);
+      if (unfit.length > 50) console.error(`  … ${unfit.length - 50} more`);
+      return 2;
+    }
   }
   const def = definition!;
   const axes = sweepAxes(def).map((x) => x.path);

@@ -100,3 +100,15 @@ test('a damaged cached dataset: exit 3 naming the file, no run recorded; a sound
   assert.ok(cut.stderr.includes(images), cut.stderr);
   assert.deepEqual(cut.runs, []);
 });
+
+test('dplab sweep (local) refuses a member whose training step cannot fit, naming it, exit 2, nothing recorded', () => {
+  const file = join(dir, 'sweep-too-big.json');
+  const base = { ...QUICK, data: { dataset: 'synthetic', synthetic: { size: 32, channels: 3, classes: 4, train: 4200, test: 64 } }, encoder: { kind: 'convnet', widths: [32, 64, 128, 256], residual: false } };
+  writeFileSync(file, JSON.stringify({ name: 'too big', base, axes: { 'optim.batchSize': [32, 4096] } }));
+  const archive = join(dir, 'sweep-too-big.sqlite');
+  const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'sweep', file, '--backend', 'wasm', '--quiet', '--archive', archive], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, DPLAB_DATA_DIR: join(dir, 'data') } });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /has 1 member\(s\) this machine cannot run; nothing was started:\n {2}run 1 \(optim\.batchSize=4096, seed=\d+\): optim\.batchSize: a training step needs about \d+(\.\d)? GiB, more than the wasm backend's heap/);
+  const runs = existsSync(archive) ? openArchive(archive, { readonly: true }).listRuns({}) : [];
+  assert.deepEqual(runs, []);
+});
