@@ -321,7 +321,8 @@ export async function importDataset(path: string, opts: ImportOptions = {}): Pro
   const data = await format.read(path, ro);
   mkdirSync(root, { recursive: true });
   cleanStaleImports(root);
-  const stamp = opts.stamp !== undefined && /^\d{1,30}$/.test(opts.stamp) ? opts.stamp : String(Date.now());
+  if (opts.stamp !== undefined && !/^\d{1,30}$/.test(opts.stamp)) throw new Error(`import stamp '${opts.stamp}' must be 1-30 digits (it ends the temporary folder's name)`);
+  const stamp = opts.stamp ?? String(Date.now());
   const tmp = join(root, `.import-${name}-${process.pid}-${stamp}-h${hostTag()}`);
   try {
     const meta = writeCacheFolder(tmp, data, format.name);
