@@ -408,6 +408,9 @@ export class LabService {
     },
     'runs.resume': (a) => {
       const r = this.run(a.runId);
+      // A run archived elsewhere (a bigger machine, an imported archive) is checked like a new one.
+      const stored = checkSetup(r.setup, { stored: true });
+      if (stored.ok) this.refuseUnfit([{ setup: stored.setup }]);
       // The run continues from its newest checkpoint: say which, so a rewind is never silent.
       const fromStep = this.archive.listCheckpoints(a.runId).reduce((m, c) => Math.max(m, c.step), 0);
       this.manager.resume(a.runId);

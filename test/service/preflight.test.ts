@@ -1,7 +1,8 @@
 /**
  * The memory preflight of runs started through the service (runs.start, sweeps.start): the same
  * check `dplab run` makes, so a request for a setup whose training step or dataset cannot fit is
- * refused at once with the estimate and the limit, and leaves no run or sweep behind; a tiny setup
+ * refused at once with the estimate and the limit, and leaves no run or sweep behind (runs.resume of
+ * an archived run made elsewhere is checked the same way); a tiny setup
  * still starts. Real LabService, real archive, real trainer process (cancelled at once).
  */
 import { test, before, after } from 'node:test';
@@ -9,7 +10,10 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openArchive } from '../../src-main/archive/archive.ts';
 import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
+import { setupHash } from '../../src-main/spec/hash.ts';
+import { parseSetup } from '../../src-main/spec/setup.ts';
 import { TINY_SETUP } from '../server/helpers.ts';
 
 let dir: string;
@@ -88,6 +92,22 @@ test('sweeps.start checks each member: one member too big refuses the sweep, nam
   assert.deepEqual(await runs(), []);
   const sweeps = await service.handle('sweeps.list', {});
   assert.deepEqual(sweeps, { ok: true, result: [] });
+});
+
+test('runs.resume refuses an archived run too big for this machine (made elsewhere); the run is left as it was', async () => {
+  const a = openArchive(join(dir, 'a.sqlite'));
+  let runId: string;
+  try {
+    const setup = parseSetup(HUGE);
+    runId = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, status: 'interrupted', name: 'from a bigger machine' }).uuid;
+  } finally {
+    a.close();
+  }
+  const e = errorOf(await service.handle('runs.resume', { runId }));
+  assert.equal(e.code, 'invalid-args');
+  assert.match(e.message, /nothing was started: optim\.batchSize: a training step needs about/);
+  assert.deepEqual((await runs()).map((r) => [r.id, r.status]), [[runId, 'interrupted']]);
+  assert.equal((await service.handle('runs.delete', { runId })).ok, true);
 });
 
 test('a tiny setup still starts (then is cancelled)', async () => {
