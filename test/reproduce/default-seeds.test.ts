@@ -11,25 +11,11 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { armSetup, claimById, type ArmId } from '../../src-main/reproduce/claims.ts';
+import { claimById } from '../../src-main/reproduce/claims.ts';
 import { defaultSeeds } from '../../src-main/runs/reproduce.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { recordArmRun } from './arm-run.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-/** A finished run of `arm` at `seed` (final values chosen, as a trainer would record them). */
-function record(file: string, arm: ArmId, seed: number, collapseStd: number): void {
-  const a = openArchive(file);
-  try {
-    const setup = armSetup(arm, seed);
-    const hash = setupHash(setup);
-    const r = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: hash, seed, status: 'running', name: setup.name ?? null });
-    const summary = { outcome: 'completed' as const, setupHash: hash, backend: 'wasm', steps: 10, epochs: 1, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 1, baseline: { probeAcc: 0.25, knnAcc: 0.25, collapseStd: 0.8, effectiveRank: 8 } };
-    a.appendEvents(r.uuid, [{ type: 'finished', outcome: 'completed', summary }]);
-  } finally {
-    a.close();
-  }
-}
 
 test('default seeds: every seed held complete, contiguous from 0, at least 3; the CLI report uses them', { timeout: 120_000 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'dplab-seeds-'));
@@ -44,15 +30,15 @@ test('default seeds: every seed held complete, contiguous from 0, at least 3; th
         a.close();
       }
     };
-    record(file, 'none', 0, 0.1);
-    record(file, 'linear', 0, 0.5);
+    recordArmRun(file, 'none', 0, 0.1);
+    recordArmRun(file, 'linear', 0, 0.5);
     assert.deepEqual(seedsOf(), [0, 1, 2], 'one seed held: the floor of 3');
     for (const s of [1, 2, 3, 4]) {
-      record(file, 'none', s, 0.1 + 0.01 * s);
-      if (s !== 3) record(file, 'linear', s, 0.5 + 0.01 * s);
+      recordArmRun(file, 'none', s, 0.1 + 0.01 * s);
+      if (s !== 3) recordArmRun(file, 'linear', s, 0.5 + 0.01 * s);
     }
     assert.deepEqual(seedsOf(), [0, 1, 2], 'seed 3 lacks an arm: seeds stop before it');
-    record(file, 'linear', 3, 0.53);
+    recordArmRun(file, 'linear', 3, 0.53);
     assert.deepEqual(seedsOf(), [0, 1, 2, 3, 4]);
     const out = join(dir, 'report');
     const r = spawnSync(process.execPath, [join(ROOT, 'bin/dplab.mjs'), 'reproduce', 'report', 'no-predictor-collapses', '--archive', file, '--out', out], { encoding: 'utf8', timeout: 100_000 });

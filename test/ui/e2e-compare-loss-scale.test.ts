@@ -4,20 +4,14 @@
 // names the summed scale, a note says which runs were doubled, and the table's final loss agrees.
 // The runs are recorded in the archive beforehand with known losses (no training).
 // Screenshot: test-artifacts/ui-compare-loss/compare-loss-scale.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { openLab, ROOT, until, type LabPage } from './harness.ts';
+import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-compare-loss');
-let tmp = '';
-let lab: LabPage | null = null;
-let page: Page;
 
 /** A finished run with a constant logged loss over 10 steps. */
 function record(file: string, name: string, setup: Record<string, unknown>, loss: number): void {
@@ -33,43 +27,38 @@ function record(file: string, name: string, setup: Record<string, unknown>, loss
   }
 }
 
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-loss-scale-'));
-  const file = join(tmp, 'lab.sqlite');
-  // As a version-1 lab stored it: no lossReduction (it averaged the two terms).
-  record(file, 'v1 mean run', { version: 1, seed: 0 }, 1.5);
-  record(file, 'v2 sum run', parseSetup({}) as unknown as Record<string, unknown>, 3.2);
-  lab = await openLab(file, { width: 1280, height: 900 });
-  page = lab.page;
-});
-
-after(async () => {
-  await lab?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+const fx = labPerFile({
+  prefix: 'dplab-loss-scale-',
+  art: ART,
+  viewport: { width: 1280, height: 900 },
+  prepare: (file) => {
+    // As a version-1 lab stored it: no lossReduction (it averaged the two terms).
+    record(file, 'v1 mean run', { version: 1, seed: 0 }, 1.5);
+    record(file, 'v2 sum run', parseSetup({}) as unknown as Record<string, unknown>, 3.2);
+  },
 });
 
 test('compare: a v1 (mean) and a v2 (summed) run share one loss scale, and the view says so', { timeout: 120_000 }, async () => {
-  await page.locator('nav button', { hasText: 'Compare' }).click();
-  await page.locator('h1', { hasText: 'Compare runs' }).waitFor({ timeout: 30_000 });
-  const labels = page.locator('ul[aria-label="Runs"] label');
+  await fx.page.locator('nav button', { hasText: 'Compare' }).click();
+  await fx.page.locator('h1', { hasText: 'Compare runs' }).waitFor({ timeout: 30_000 });
+  const labels = fx.page.locator('ul[aria-label="Runs"] label');
   await labels.first().waitFor({ timeout: 30_000 });
   await labels.filter({ hasText: 'v1 mean run' }).locator('input').check();
   await labels.filter({ hasText: 'v2 sum run' }).locator('input').check();
-  const chart = page.locator('figure[data-chart="loss vs step"]');
+  const chart = fx.page.locator('figure[data-chart="loss vs step"]');
   await chart.waitFor();
   await until(async () => (await chart.locator('.u-legend .u-series').count()) === 3, 30_000, 'the legend lists x and two runs');
 
   // The axis names the one scale; the note names the doubled run.
   assert.match((await chart.getAttribute('data-y-label')) ?? '', /two terms summed: 0–8/);
-  const note = page.getByTestId('loss-scale-note');
+  const note = fx.page.getByTestId('loss-scale-note');
   await note.waitFor();
   assert.match(await note.innerText(), /1 of 2 runs averaged them .*shown ×2: v1 mean run\.$/);
 
   // The plotted values: the v1 run at 2 × 1.5 = 3, the v2 run as logged (3.2).
   const over = chart.locator('.u-over');
   const box = (await over.boundingBox())!;
-  await page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
+  await fx.page.mouse.move(box.x + box.width * 0.5, box.y + box.height / 2);
   const series = chart.locator('.u-legend .u-series');
   const valueOf = async (name: string) => Number((await series.filter({ hasText: name }).locator('.u-value').innerText()).replace(/[^\d.eE+-]/g, ''));
   await until(async () => Number.isFinite(await valueOf('v1 mean run')) && (await valueOf('v1 mean run')) > 0, 10_000, 'the hover shows the runs\' values');
@@ -77,17 +66,17 @@ test('compare: a v1 (mean) and a v2 (summed) run share one loss scale, and the v
   assert.ok(Math.abs((await valueOf('v2 sum run')) - 3.2) < 1e-6, `v2 loss as logged: ${await valueOf('v2 sum run')}`);
 
   // The table's final loss is on the same scale, the converted cell marked.
-  const rows = page.locator('[data-testid="compare-table"] tbody tr');
+  const rows = fx.page.locator('[data-testid="compare-table"] tbody tr');
   const cell = async (name: string) => (await rows.filter({ hasText: name }).getByTestId('final-loss').innerText()).trim();
   assert.match(await cell('v1 mean run'), /^3(\.0+)?\s*×2$/);
   assert.match(await cell('v2 sum run'), /^3\.20*$/);
-  assert.match(await page.getByTestId('compare-protocol').innerText(), /^Final loss: 2 − 2cos, two terms summed: 0–8\./);
-  await page.screenshot({ path: join(ART, 'compare-loss-scale.png'), fullPage: true });
+  assert.match(await fx.page.getByTestId('compare-protocol').innerText(), /^Final loss: 2 − 2cos, two terms summed: 0–8\./);
+  await fx.page.screenshot({ path: join(ART, 'compare-loss-scale.png'), fullPage: true });
 
   // One run alone: as logged, on its own (mean) scale, no note.
   await labels.filter({ hasText: 'v2 sum run' }).locator('input').uncheck();
   await until(async () => /mean of two terms: 0–4/.test((await chart.getAttribute('data-y-label')) ?? ''), 10_000, 'the axis names the v1 run\'s own scale');
   assert.equal(await note.count(), 0);
   assert.match(await cell('v1 mean run'), /^1\.50*$/);
-  assert.deepEqual(lab!.pageErrors, []);
+  assert.deepEqual(fx.lab.pageErrors, []);
 });

@@ -4,13 +4,10 @@
 // the schema's doc text as help; an out-of-range value is refused inline; an edited parameter reaches
 // the JSON preview, a saved-and-loaded setup and the archived setup of the run it starts.
 // Screenshot: test-artifacts/ui-invariance/compose-invariance.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { openLab, ROOT, until, type LabPage } from './harness.ts';
+import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { InvarianceSchema } from '../../src-main/spec/setup.ts';
 import { FINAL_STATUSES, type RunStatus } from '../../src-main/spec/events.ts';
@@ -18,36 +15,22 @@ import { fieldInfo } from '../../src-renderer/src/lib/setupModel.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-invariance');
 
-let tmp = '';
-let lab: LabPage | null = null;
-let page: Page;
+const fx = labPerFile({ prefix: 'dplab-inv-', art: ART, viewport: { width: 1280, height: 900 } });
 
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-inv-'));
-  lab = await openLab(join(tmp, 'lab.sqlite'), { width: 1280, height: 900 });
-  page = lab.page;
-});
-
-after(async () => {
-  await lab?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
-});
-
-const field = (path: string) => page.locator(`.field[data-path="${path}"]`);
+const field = (path: string) => fx.page.locator(`.field[data-path="${path}"]`);
 
 test('invariance: its generator parameters are fields from the schema, validated, and reach the JSON, saved setups and the run', { timeout: 240_000 }, async () => {
   const keys = Object.keys(InvarianceSchema.shape) as (keyof typeof InvarianceSchema.shape)[];
-  await page.keyboard.press('Alt+1');
-  await page.locator('select[aria-label="Preset"] option[value="simsiam"]').waitFor({ state: 'attached', timeout: 30_000 });
+  await fx.page.keyboard.press('Alt+1');
+  await fx.page.locator('select[aria-label="Preset"] option[value="simsiam"]').waitFor({ state: 'attached', timeout: 30_000 });
   // Quick test first (small encoder, few steps), then the dataset: the run below stays seconds long.
-  await page.locator('label.quick input').check();
-  await page.locator('[data-block="data"]').first().click();
+  await fx.page.locator('label.quick input').check();
+  await fx.page.locator('[data-block="data"]').first().click();
   await field('data.synthetic.size').waitFor(); // the quick setup's synthetic data shows its parameters
   await field('data.dataset').locator('select').selectOption('invariance');
 
   // One field per schema key, in schema order, each with the schema's doc text as its help.
-  const params = page.getByTestId('dataset-params');
+  const params = fx.page.getByTestId('dataset-params');
   await params.locator('.field[data-path="data.invariance.' + keys[0] + '"]').waitFor();
   const paths = await params.locator('.field').evaluateAll((els) => els.map((e) => e.getAttribute('data-path')));
   assert.deepEqual(paths, keys.map((k) => `data.invariance.${k}`));
@@ -64,8 +47,8 @@ test('invariance: its generator parameters are fields from the schema, validated
   const err = field(`data.invariance.${intKey}`).locator('.err');
   await err.waitFor();
   assert.match((await err.textContent()) ?? '', new RegExp(String(intInfo.max)));
-  assert.equal(await page.getByRole('button', { name: 'Start run' }).isDisabled(), true);
-  assert.equal(await page.locator('[data-block="data"].bad').count(), 2, 'both data blocks of the diagram are flagged');
+  assert.equal(await fx.page.getByRole('button', { name: 'Start run' }).isDisabled(), true);
+  assert.equal(await fx.page.locator('[data-block="data"].bad').count(), 2, 'both data blocks of the diagram are flagged');
   await field(`data.invariance.${intKey}`).locator('input').fill(String(intInfo.default));
   await err.waitFor({ state: 'detached' });
 
@@ -79,37 +62,37 @@ test('invariance: its generator parameters are fields from the schema, validated
   for (const [k, v] of [['size', 16], ['train', 64], ['test', 16]] as const) {
     if (fieldInfo(`data.invariance.${k}`)) await field(`data.invariance.${k}`).locator('input').fill(String(v));
   }
-  await page.screenshot({ path: join(ART, 'compose-invariance.png') });
+  await fx.page.screenshot({ path: join(ART, 'compose-invariance.png') });
 
   // The JSON preview holds the dataset and the edited parameter.
-  await page.getByRole('button', { name: 'Edit JSON…' }).click();
-  const json = JSON.parse(await page.getByRole('textbox', { name: 'Setup JSON' }).inputValue()) as { data: { dataset: string; invariance: Record<string, unknown> } };
+  await fx.page.getByRole('button', { name: 'Edit JSON…' }).click();
+  const json = JSON.parse(await fx.page.getByRole('textbox', { name: 'Setup JSON' }).inputValue()) as { data: { dataset: string; invariance: Record<string, unknown> } };
   assert.equal(json.data.dataset, 'invariance');
   assert.equal(json.data.invariance[numKey], value);
   assert.deepEqual(Object.keys(json.data.invariance).sort(), [...keys].sort());
-  await page.getByRole('button', { name: 'Close' }).click();
+  await fx.page.getByRole('button', { name: 'Close' }).click();
 
   // Saved in the browser, replaced by a preset, loaded back: the parameter comes back with it.
-  await page.getByRole('textbox', { name: 'Save as' }).fill('invariance edit');
-  await page.getByRole('button', { name: 'Save', exact: true }).click();
-  await page.selectOption('select[aria-label="Preset"]', 'simsiam');
-  await page.locator('[data-block="data"]').first().click();
+  await fx.page.getByRole('textbox', { name: 'Save as' }).fill('invariance edit');
+  await fx.page.getByRole('button', { name: 'Save', exact: true }).click();
+  await fx.page.selectOption('select[aria-label="Preset"]', 'simsiam');
+  await fx.page.locator('[data-block="data"]').first().click();
   assert.equal(await field(`data.invariance.${numKey}`).count(), 0);
-  await page.selectOption('select[aria-label="Load a saved setup"]', 'invariance edit');
+  await fx.page.selectOption('select[aria-label="Load a saved setup"]', 'invariance edit');
   assert.equal(await field('data.dataset').locator('select').inputValue(), 'invariance');
   assert.equal(Number(await field(`data.invariance.${numKey}`).locator('input').inputValue()), value);
 
   // The run it starts records the parameter in its archived setup.
   await field('optim.maxSteps').locator('input').fill('2');
-  const before = page.url();
-  await page.getByRole('button', { name: 'Start run' }).click();
-  await until(async () => /#\/run\/[\w-]+/.test(page.url()) && page.url() !== before, 30_000, 'the live view of the new run opens');
-  const id = /#\/run\/([\w-]+)/.exec(page.url())![1]!;
-  const badge = page.locator('.live .badge');
+  const before = fx.page.url();
+  await fx.page.getByRole('button', { name: 'Start run' }).click();
+  await until(async () => /#\/run\/[\w-]+/.test(fx.page.url()) && fx.page.url() !== before, 30_000, 'the live view of the new run opens');
+  const id = /#\/run\/([\w-]+)/.exec(fx.page.url())![1]!;
+  const badge = fx.page.locator('.live .badge');
   await until(async () => FINAL_STATUSES.has((await badge.getAttribute('data-status')) as RunStatus), 180_000, 'the run ends');
-  const error = await page.locator('.live p.err').allTextContents();
+  const error = await fx.page.locator('.live p.err').allTextContents();
   assert.equal(await badge.getAttribute('data-status'), 'completed', `the run failed: ${error.join(' ')}`);
-  const archive = openArchive(join(tmp, 'lab.sqlite'), { readonly: true });
+  const archive = openArchive(fx.file, { readonly: true });
   try {
     const run = archive.getRun(id)!;
     const data = run.setup.data as { dataset: string; invariance: Record<string, unknown> };
@@ -119,5 +102,5 @@ test('invariance: its generator parameters are fields from the schema, validated
   } finally {
     archive.close();
   }
-  assert.deepEqual(lab!.pageErrors, []);
+  assert.deepEqual(fx.lab.pageErrors, []);
 });

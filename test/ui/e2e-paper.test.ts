@@ -4,70 +4,39 @@
 // runs recorded in the archive beforehand with chosen final values, so the test knows the answer);
 // "Run this claim" queues exactly the runs the claim still needs; the report downloads as one HTML
 // file. Screenshot: test-artifacts/ui-paper/paper.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { openLab, ROOT, type LabPage } from './harness.ts';
-import { openArchive } from '../../src-main/archive/archive.ts';
-import { armSetup } from '../../src-main/reproduce/claims.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { labPerFile, ROOT } from './harness.ts';
+import { recordArmRun } from '../reproduce/arm-run.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-paper');
-let tmp = '';
-let lab: LabPage | null = null;
-let page: Page;
 
-/** A finished run of one arm at one seed with the given final output spread. */
-function record(file: string, arm: 'none' | 'linear', seed: number, collapseStd: number, initStd: number): void {
-  const a = openArchive(file);
-  try {
-    const setup = armSetup(arm, seed);
-    const hash = setupHash(setup);
-    const r = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: hash, seed, status: 'running', name: setup.name ?? null });
-    a.appendEvents(r.uuid, [
-      {
-        type: 'finished',
-        outcome: 'completed',
-        summary: { outcome: 'completed', setupHash: hash, backend: 'wasm', steps: 300, epochs: 18.75, finalLoss: 0.5, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 10, baseline: { probeAcc: 0.25, knnAcc: 0.25, collapseStd: initStd, effectiveRank: 8 } },
-      },
-    ]);
-  } finally {
-    a.close();
-  }
-}
-
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-paper-'));
-  const file = join(tmp, 'lab.sqlite');
-  // Linear above none by 0.30 ± 0.01 on each of three seeds, and none below its own random-init
-  // spread on each: both paired tests, and so the claim, must say reproduced.
-  [0.2, 0.5, 0.35].forEach((v, seed) => {
-    record(file, 'none', seed, v, v + 0.4 + 0.02 * seed);
-    record(file, 'linear', seed, v + 0.3 + 0.01 * seed, 0.8);
-  });
-  lab = await openLab(file, { width: 1440, height: 1000 });
-  page = lab.page;
-});
-
-after(async () => {
-  await lab?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+const fx = labPerFile({
+  prefix: 'dplab-paper-',
+  art: ART,
+  viewport: { width: 1440, height: 1000 },
+  prepare: (file) => {
+    // Linear above none by 0.30 ± 0.01 on each of three seeds, and none below its own random-init
+    // spread on each: both paired tests, and so the claim, must say reproduced.
+    [0.2, 0.5, 0.35].forEach((v, seed) => {
+      recordArmRun(file, 'none', seed, v, v + 0.4 + 0.02 * seed);
+      recordArmRun(file, 'linear', seed, v + 0.3 + 0.01 * seed, 0.8);
+    });
+  },
 });
 
 test('Paper view: verdicts from the archive and from theory, run a claim, save the report', { timeout: 300_000 }, async () => {
-  await page.keyboard.press('Alt+8');
-  const claims = page.getByTestId('claims');
+  await fx.page.keyboard.press('Alt+8');
+  const claims = fx.page.getByTestId('claims');
   await claims.waitFor({ timeout: 120_000 });
   // Theory claims are computed in the lab's job pool; all seven hold.
-  await page.locator('[data-claim="theorem3-alignment"] .v').filter({ hasText: 'reproduced' }).waitFor({ timeout: 120_000 });
-  assert.equal(await page.locator('[data-claim="eq14-parabola"] .v').textContent(), 'reproduced');
+  await fx.page.locator('[data-claim="theorem3-alignment"] .v').filter({ hasText: 'reproduced' }).waitFor({ timeout: 120_000 });
+  assert.equal(await fx.page.locator('[data-claim="eq14-parabola"] .v').textContent(), 'reproduced');
   // The experiment with runs in the archive: linear > none on every seed.
-  await page.locator('[data-claim="no-predictor-collapses"]').click();
-  const detail = page.getByTestId('claim-detail');
+  await fx.page.locator('[data-claim="no-predictor-collapses"]').click();
+  const detail = fx.page.getByTestId('claim-detail');
   await detail.getByRole('heading', { name: 'Without a predictor, BYOL collapses' }).waitFor();
   const row = detail.getByTestId('tests').locator('tbody tr').filter({ hasText: 'collapseStd(linear) − collapseStd(none)' });
   const cells = await row.locator('td').allTextContents();
@@ -78,19 +47,19 @@ test('Paper view: verdicts from the archive and from theory, run a claim, save t
   assert.equal(fall[2], '-0.420 ± 0.020', 'final minus random init, per seed');
   assert.equal(fall[4], 'reproduced');
   assert.equal(await detail.getByTestId('verdict').textContent(), 'reproduced');
-  assert.equal(await page.locator('[data-claim="no-predictor-collapses"] .v').textContent(), 'reproduced');
-  await page.screenshot({ path: join(ART, 'paper.png'), fullPage: true });
+  assert.equal(await fx.page.locator('[data-claim="no-predictor-collapses"] .v').textContent(), 'reproduced');
+  await fx.page.screenshot({ path: join(ART, 'paper.png'), fullPage: true });
 
   // Another claim: nothing in the archive, so Run queues its 2 arms × 3 seeds.
-  await page.locator('[data-claim="no-stop-gradient-collapses"]').click();
+  await fx.page.locator('[data-claim="no-stop-gradient-collapses"]').click();
   await detail.getByRole('heading', { name: 'Without stop-gradient, training collapses' }).waitFor();
   await detail.getByTestId('run-claim').click();
   await detail.getByText('6 run(s) queued, 0 already in the archive').waitFor({ timeout: 30_000 });
 
-  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Save report' }).click()]);
+  const [download] = await Promise.all([fx.page.waitForEvent('download'), fx.page.getByRole('button', { name: 'Save report' }).click()]);
   const html = readFileSync(await download.path(), 'utf8');
   assert.match(html, /<!doctype html>/);
   assert.match(html, /Without a predictor, BYOL collapses/);
   assert.doesNotMatch(html, /<script/);
-  assert.deepEqual(lab!.pageErrors, []);
+  assert.deepEqual(fx.lab.pageErrors, []);
 });

@@ -3,67 +3,56 @@
 // group's runs, as `dplab sweep` prints in its second table), "—" where no run recorded one. The
 // sweep's runs are recorded in the archive beforehand with known values (no training).
 // Screenshot: test-artifacts/ui-sweeps-baseline/sweep-baseline.png.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Page } from 'playwright-core';
-import { openLab, ROOT, until, type LabPage } from './harness.ts';
+import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { expandSweep } from '../../src-main/spec/sweep.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-sweeps-baseline');
-let tmp = '';
-let lab: LabPage | null = null;
-let page: Page;
 
-before(async () => {
-  mkdirSync(ART, { recursive: true });
-  tmp = mkdtempSync(join(tmpdir(), 'dplab-sweep-base-'));
-  const file = join(tmp, 'lab.sqlite');
-  const { members, issues, definition } = expandSweep({ name: 'baseline sweep', base: QUICK_SETUP, axes: { 'predictor.kind': ['none', 'linear'] }, seeds: 2 });
-  assert.deepEqual(issues, []);
-  const a = openArchive(file);
-  try {
-    const { runIds } = a.createSweepWithRuns({
-      name: 'baseline sweep',
-      definition,
-      members: members.map((m) => ({ run: { name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed, status: 'running' as const }, idx: m.idx, combo: m.combo })),
-    });
-    members.forEach((m, i) => {
-      const kind = m.setup.predictor.kind;
-      const seed = m.setup.seed;
-      // none: probe 0.5 / 0.6 after training, 0.2 / 0.4 at init. linear: the seed-1 run has no baseline.
-      const final = kind === 'none' ? 0.5 + 0.1 * seed : 0.8;
-      const baseline = kind === 'none' ? { probeAcc: 0.2 + 0.2 * seed, knnAcc: 0.3, collapseStd: 0.78, effectiveRank: 12 } : seed === 0 ? { probeAcc: 0.25, knnAcc: 0.25, collapseStd: 0.7, effectiveRank: 11 } : undefined;
-      a.appendEvents(runIds[i]!, [
-        {
-          type: 'finished',
-          outcome: 'completed',
-          summary: { outcome: 'completed', setupHash: setupHash(m.setup), backend: 'wasm', steps: 48, epochs: 3, finalLoss: 1, collapseStd: 0.5, effectiveRank: 4, probeAcc: final, knnAcc: final, imagesPerSec: 100, wallSec: 10, ...(baseline ? { baseline } : {}) },
-        },
-      ]);
-    });
-  } finally {
-    a.close();
-  }
-  lab = await openLab(file, { width: 1440, height: 900 });
-  page = lab.page;
-});
-
-after(async () => {
-  await lab?.close();
-  if (tmp) rmSync(tmp, { recursive: true, force: true });
+const fx = labPerFile({
+  prefix: 'dplab-sweep-base-',
+  art: ART,
+  viewport: { width: 1440, height: 900 },
+  prepare: (file) => {
+    const { members, issues, definition } = expandSweep({ name: 'baseline sweep', base: QUICK_SETUP, axes: { 'predictor.kind': ['none', 'linear'] }, seeds: 2 });
+    assert.deepEqual(issues, []);
+    const a = openArchive(file);
+    try {
+      const { runIds } = a.createSweepWithRuns({
+        name: 'baseline sweep',
+        definition,
+        members: members.map((m) => ({ run: { name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed, status: 'running' as const }, idx: m.idx, combo: m.combo })),
+      });
+      members.forEach((m, i) => {
+        const kind = m.setup.predictor.kind;
+        const seed = m.setup.seed;
+        // none: probe 0.5 / 0.6 after training, 0.2 / 0.4 at init. linear: the seed-1 run has no baseline.
+        const final = kind === 'none' ? 0.5 + 0.1 * seed : 0.8;
+        const baseline = kind === 'none' ? { probeAcc: 0.2 + 0.2 * seed, knnAcc: 0.3, collapseStd: 0.78, effectiveRank: 12 } : seed === 0 ? { probeAcc: 0.25, knnAcc: 0.25, collapseStd: 0.7, effectiveRank: 11 } : undefined;
+        a.appendEvents(runIds[i]!, [
+          {
+            type: 'finished',
+            outcome: 'completed',
+            summary: { outcome: 'completed', setupHash: setupHash(m.setup), backend: 'wasm', steps: 48, epochs: 3, finalLoss: 1, collapseStd: 0.5, effectiveRank: 4, probeAcc: final, knnAcc: final, imagesPerSec: 100, wallSec: 10, ...(baseline ? { baseline } : {}) },
+          },
+        ]);
+      });
+    } finally {
+      a.close();
+    }
+  },
 });
 
 test('sweeps: the result table puts each group\'s random-init baseline beside its final values', { timeout: 120_000 }, async () => {
-  await page.locator('nav button', { hasText: 'Sweeps' }).click();
-  await page.locator('h1', { hasText: 'Sweeps' }).waitFor({ timeout: 30_000 });
-  await page.getByTestId('sweep-list').getByRole('button', { name: 'baseline sweep' }).click();
-  const table = page.getByTestId('sweep-table');
+  await fx.page.locator('nav button', { hasText: 'Sweeps' }).click();
+  await fx.page.locator('h1', { hasText: 'Sweeps' }).waitFor({ timeout: 30_000 });
+  await fx.page.getByTestId('sweep-list').getByRole('button', { name: 'baseline sweep' }).click();
+  const table = fx.page.getByTestId('sweep-table');
   await until(async () => (await table.locator('tbody tr').count()) === 2, 30_000, 'two result rows');
   const heads = (await table.locator('thead th').allInnerTexts()).map((h) => h.trim());
   // Each metric measured at step 0 is followed by its "at init" column; the loss is not.
@@ -79,6 +68,6 @@ test('sweeps: the result table puts each group\'s random-init baseline beside it
   assert.equal(await init('linear', 'collapseStd'), '0.7');
   // The finals beside them, unchanged.
   assert.match(await row('none').innerText(), /55\.0 ± 7\.1 %\s+30\.0 ± 14\.1 %/);
-  await page.getByTestId('sweep-result').screenshot({ path: join(ART, 'sweep-baseline.png') });
-  assert.deepEqual(lab!.pageErrors, []);
+  await fx.page.getByTestId('sweep-result').screenshot({ path: join(ART, 'sweep-baseline.png') });
+  assert.deepEqual(fx.lab.pageErrors, []);
 });

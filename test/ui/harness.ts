@@ -5,7 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -123,4 +125,34 @@ export async function until(check: () => Promise<boolean>, ms: number, what: str
     if (Date.now() > end) assert.fail(`timed out waiting until ${what}`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+/** One test file's lab: its temporary folder and archive, the served lab and its page (set in `before`). */
+export interface LabFixture {
+  dir: string;
+  file: string;
+  lab: LabPage;
+  page: Page;
+}
+
+/**
+ * Registers the file's before/after hooks: a fresh folder with `lab.sqlite` (filled by `prepare`,
+ * if given), `art` created for screenshots, the lab opened on it at `viewport`; afterwards closed
+ * and the folder removed. Read the fixture's fields inside tests, once `before` has run.
+ */
+export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void> }): LabFixture {
+  const fx = {} as LabFixture;
+  before(async () => {
+    mkdirSync(opts.art, { recursive: true });
+    fx.dir = mkdtempSync(join(tmpdir(), opts.prefix));
+    fx.file = join(fx.dir, 'lab.sqlite');
+    await opts.prepare?.(fx.file);
+    fx.lab = await openLab(fx.file, opts.viewport);
+    fx.page = fx.lab.page;
+  });
+  after(async () => {
+    await fx.lab?.close();
+    if (fx.dir) rmSync(fx.dir, { recursive: true, force: true });
+  });
+  return fx;
 }
