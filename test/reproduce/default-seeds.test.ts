@@ -14,6 +14,7 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { claimById } from '../../src-main/reproduce/claims.ts';
 import { defaultSeeds } from '../../src-main/runs/reproduce.ts';
 import { recordArmRun } from './arm-run.ts';
+import { LabService } from '../../src-main/service/service.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -47,6 +48,28 @@ test('default seeds: every seed held complete, contiguous from 0, at least 3; th
     assert.match(md, /seeds 0, 1, 2, 3, 4/);
     assert.match(md, /\| no predictor, EMA \| 5 \|/);
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('reproduce.results: without seeds, every seed the archive holds; seeds out of range or of the wrong type refused', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-seeds-svc-'));
+  const service = new LabService({ archivePath: join(dir, 'lab.sqlite'), transport: 'http', backend: 'wasm', concurrency: 1, dataDir: join(dir, 'data') });
+  try {
+    const seedsOf = async (args: Record<string, unknown>) => {
+      const r = await service.handle('reproduce.results', args);
+      assert.equal(r.ok, true, JSON.stringify(r).slice(0, 300));
+      return (r as { result: { seeds: number[] } }).result.seeds;
+    };
+    assert.deepEqual(await seedsOf({}), [0, 1, 2], 'an empty archive: the floor of 3');
+    assert.deepEqual(await seedsOf({ seeds: 4 }), [0, 1, 2, 3]);
+    for (const seeds of [0, 21, 2.5, '3', null]) {
+      const r = await service.handle('reproduce.results', { seeds });
+      assert.equal(r.ok, false, `seeds ${JSON.stringify(seeds)} accepted`);
+      assert.equal((r as { error: { code: string } }).error.code, 'invalid-args');
+    }
+  } finally {
+    await service.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });
