@@ -28,6 +28,8 @@ test('invariance: its generator parameters are fields from the schema, validated
   await fx.page.locator('[data-block="data"]').first().click();
   await field('data.synthetic.size').waitFor(); // the quick setup's synthetic data shows its parameters
   await field('data.dataset').locator('select').selectOption('invariance');
+  // The quick-test tag names the data it will run on, not the quick setup's synthetic shapes.
+  await until(async () => /quick test: dataset invariance/.test((await fx.page.locator('span.tag', { hasText: 'quick test' }).textContent()) ?? ''), 10_000, 'the quick-test tag names the invariance dataset');
 
   // One field per schema key, in schema order, each with the schema's doc text as its help.
   const params = fx.page.getByTestId('dataset-params');
