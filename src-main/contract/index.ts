@@ -5,7 +5,7 @@
  * schemas where they enter main. Browser-safe: zod and types only.
  */
 import { z } from 'zod';
-import { FORBIDDEN_KEYS, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
+import { findForbiddenKey, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
 import type { BackendsReport, GpuAdapterInfo } from '../spec/backends.ts';
@@ -232,21 +232,8 @@ export interface LabClient {
 /** A change of the client's connection to the lab. */
 export type ConnectionChange = { state: 'lost'; reason: string } | { state: 'restored' };
 
-/**
- * The first own key anywhere in `value` that names a prototype (`__proto__`, `constructor`,
- * `prototype`), with its path. JSON turns `"__proto__"` into an ordinary own key, harmless until some
- * code assigns through it: such requests are refused whole rather than silently stripped.
- */
-export function findForbiddenKey(value: unknown, path = '', depth = 0): { key: string; path: string } | null {
-  if (value === null || typeof value !== 'object' || depth > 64) return null;
-  for (const key of Object.keys(value)) {
-    const p = path ? `${path}.${key}` : key;
-    if (FORBIDDEN_KEYS.has(key)) return { key, path: p };
-    const inner = findForbiddenKey((value as Record<string, unknown>)[key], p, depth + 1);
-    if (inner) return inner;
-  }
-  return null;
-}
+/** Re-exported from spec/setup.ts, where the CLI's file readers share it. */
+export { findForbiddenKey };
 
 /** Validates a request's arguments; returns the parsed args or a ContractError naming each field. */
 export function validateRequest(name: string, args: unknown): { ok: true; name: RequestName; args: unknown } | { ok: false; error: ContractError } {

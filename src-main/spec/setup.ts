@@ -480,6 +480,23 @@ function sortKeys(v: unknown): unknown {
  */
 export const FORBIDDEN_KEYS: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
 
+/**
+ * The first own key anywhere in `value` that names a prototype (`__proto__`, `constructor`,
+ * `prototype`), with its path. JSON turns `"__proto__"` into an ordinary own key, harmless until some
+ * code assigns through it (zod's records drop it): requests and sweep files are refused whole
+ * rather than silently stripped.
+ */
+export function findForbiddenKey(value: unknown, path = '', depth = 0): { key: string; path: string } | null {
+  if (value === null || typeof value !== 'object' || depth > 64) return null;
+  for (const key of Object.keys(value)) {
+    const p = path ? `${path}.${key}` : key;
+    if (FORBIDDEN_KEYS.has(key)) return { key, path: p };
+    const inner = findForbiddenKey((value as Record<string, unknown>)[key], p, depth + 1);
+    if (inner) return inner;
+  }
+  return null;
+}
+
 interface SchemaIndex {
   /** Every dotted path of a field or group of fields. */
   paths: ReadonlySet<string>;

@@ -6,7 +6,7 @@
  * sweep file is, for the CLI, the service and the contract alike. Browser-safe.
  */
 import { z } from 'zod';
-import { canonicalJson, checkSetup, formatPath, isForbiddenPath, setAtPath, setSetupField, setupPathIssue, type Setup } from './setup.ts';
+import { canonicalJson, checkSetup, findForbiddenKey, formatPath, isForbiddenPath, setAtPath, setSetupField, setupPathIssue, type Setup } from './setup.ts';
 
 /** Most members a sweep may expand to (a typo in an axis should not queue a million runs). */
 export const MAX_SWEEP_RUNS = 10000;
@@ -121,6 +121,13 @@ export interface SweepExpansion {
 export function expandSweep(raw: unknown): SweepExpansion {
   const issues: SweepIssue[] = [];
   const defIssue = (path: string, message: string) => issues.push({ idx: -1, combo: {}, path, message });
+  // The raw JSON is scanned first, as every request is: zod's records would drop a `__proto__` key
+  // of `base` silently (and read it through the prototype), where `dplab run` refuses it.
+  const forbidden = findForbiddenKey(raw);
+  if (forbidden) {
+    defIssue(forbidden.path, `'${forbidden.key}' may not be a key of a sweep`);
+    return { members: [], issues };
+  }
   const parsed = SweepDefinitionSchema.safeParse(raw);
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
