@@ -546,6 +546,16 @@ export class Archive {
     return this.toRecord(r, tags);
   }
 
+  /**
+   * Which of `uuids` are runs of this archive, in one query: a request naming thousands of runs is
+   * checked in batches of this, not one full record read per id.
+   */
+  existingRuns(uuids: readonly string[]): Set<string> {
+    if (uuids.length === 0) return new Set();
+    const rows = this.db.prepare(`SELECT uuid FROM runs WHERE uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
+    return new Set(rows.map((r) => r.uuid));
+  }
+
   /** Finds a run by full uuid or a unique uuid prefix (≥ 4 characters), as the CLI accepts. */
   resolveRun(ref: string): RunRecord {
     const exact = this.getRun(ref);

@@ -59,9 +59,13 @@ export interface LabServiceOptions {
   workerFile?: string;
   /** Milliseconds between polls of sweeps running on another executor (Slurm); default 5000. */
   followMs?: number;
-  /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
-  /** Largest runs.export reply in characters (default 64 MiB); bigger exports go through exportStream. */
+  /**
+   * Largest runs.export reply in characters (default 16 MiB): the transports serialise a reply in
+   * one piece (about 4 ms per MiB here), so this bounds how long one reply holds the loop; bigger
+   * exports go through exportStream.
+   */
   exportReplyLimit?: number;
+  /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
   jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
   /**
    * backends.list: how `dplab backends` is started (a Node child of bin/dplab.mjs by default, a
@@ -285,13 +289,15 @@ export class LabService {
   /**
    * The export of runs as a lazy stream of text chunks (one run per chunk), validated like the
    * runs.export request: the HTTP download and the desktop's "Export All Runs…" write it chunk by
-   * chunk, so memory stays that of one run however many are exported.
+   * chunk, so memory stays that of one run however many are exported. The ids are checked in
+   * batches with a loop turn between them, so an unknown id is still refused before the first
+   * byte while 10,000 of them never hold the loop at once.
    */
   async exportStream(rawArgs: unknown): Promise<{ filename: string; mime: string; runs: number; chunks: Iterable<string> }> {
     const v = validateRequest('runs.export', rawArgs);
     if (!v.ok) throw new ServiceError('invalid-args', v.error.message);
     const a = v.args as ParsedArgs<'runs.export'>;
-    const runs = a.runIds.map((id) => this.run(id).uuid);
+    const runs = await this.knownRuns(a.runIds);
     const ex = await import('../archive/export.ts');
     const stamp = new Date().toISOString().slice(0, 10);
     const one = runs.length === 1 ? `run-${runs[0]!.slice(0, 8)}` : `runs-${stamp}`;
@@ -306,6 +312,18 @@ export class LabService {
     const u = runs[0]!;
     const table = a.what === 'metrics' ? ex.metricsTable(this.archive.getMetrics(u)) : ex.spectraTable(this.archive.getSpectra(u));
     return { filename: `run-${u.slice(0, 8)}-${a.what}.csv`, mime: 'text/csv', runs: 1, chunks: [ex.toCsv(table)] };
+  }
+
+  /** `ids` when every one is a run of the archive (checked EXPORT_BATCH at a time, a loop turn between); else not-found naming the first missing one. */
+  private async knownRuns(ids: readonly string[]): Promise<string[]> {
+    for (let i = 0; i < ids.length; i += EXPORT_BATCH) {
+      if (i > 0) await loopTurn();
+      const batch = ids.slice(i, i + EXPORT_BATCH);
+      const have = this.archive.existingRuns(batch);
+      const missing = batch.find((id) => !have.has(id));
+      if (missing !== undefined) throw new ServiceError('not-found', `no run ${missing} in ${this.archive.file}`);
+    }
+    return [...ids];
   }
 
   /** Writes the export to `file` chunk by chunk (all or nothing); the desktop's "Export All Runs…". */
@@ -466,11 +484,19 @@ export class LabService {
     'runs.export': async (a) => {
       // One reply is one string: assembled from the streamed chunks up to a limit, beyond which
       // the caller is told to use the streamed export (which has no limit and bounded memory).
+      // The chunks are read in slices of a few ms with a loop turn between, so other requests,
+      // heartbeats and trainer events are served while a large reply is put together.
       const ex = await this.exportStream(a);
-      const limit = this.opts.exportReplyLimit ?? 64 * 1024 * 1024;
+      const limit = this.opts.exportReplyLimit ?? 16 * 1024 * 1024;
       const parts: string[] = [];
       let size = 0;
+      let slice = performance.now();
       for (const c of ex.chunks) {
+        if (this.closed) throw new ServiceError('failed', 'runs.export: the lab is shutting down');
+        if (performance.now() - slice > SLICE_MS) {
+          await loopTurn();
+          slice = performance.now();
+        }
         size += c.length;
         if (size > limit) {
           throw new ServiceError(
@@ -640,6 +666,17 @@ export class LabService {
       }
     },
   };
+}
+
+/** Runs checked per query when a request names many (exports): one query, then a loop turn. */
+const EXPORT_BATCH = 500;
+
+/** Longest stretch, in ms, that assembling a runs.export reply holds the loop before giving others a turn. */
+const SLICE_MS = 8;
+
+/** Resolves after the loop has served what was waiting (I/O, timers): the yield between slices of long work. */
+function loopTurn(): Promise<void> {
+  return new Promise((ok) => setImmediate(ok));
 }
 
 /**
