@@ -3,7 +3,9 @@
  * `ssl/real-dataset/main.py`, so an ablation composed in the lab runs at full scale unchanged. Option
  * names and defaults are those of its `config/byol_config.yaml`; the mapping of paper settings to
  * options follows the paper's Appendix and the code (DirectPred: `predictor_reg=corr
- * balance_type=boost_scale`; DirectCopy: `balance_type=direct dyn_convert=1`). Browser-safe.
+ * balance_type=boost_scale`; DirectCopy: `balance_type=direct dyn_convert=1`; no predictor: one held
+ * at I). Every emitted key is one of `luckmatters-official.json` (the official config's keys and the
+ * values its code accepts, with the commit they were read from), which the tests hold it to. Browser-safe.
  */
 import type { Setup } from './setup.ts';
 import { canonicalJson } from './setup.ts';
@@ -39,6 +41,10 @@ function num(v: number): string {
   return String(Number(v.toPrecision(12)));
 }
 
+/** Why a setup without a predictor exports as one held at the identity. */
+export const NO_PREDICTOR_WHY =
+  'predictor "none" runs as a bias-free linear predictor held at W_p = I: the official code cannot train without a predictor (trainer.has_predictor=false leaves predictor_optimizer unbound in main.py, and byol_trainer.py reads the predictor\'s layers), and predictor_reg=onehalfeig with predictor_eig=0, predictor_eps=1 sets W_p = I before the first step (init_rand_pred=true) and after every step (predictor_freq=1), so every forward pass sees the identity';
+
 function phaseWhy(phase: string): Unmapped {
   return { path: 'predictor.freqPhase', value: phase, why: 'the official code sets W_p after steps 0, freq, 2·freq, … (niter % predictor_freq == 0; predictor.freqPhase "first")' };
 }
@@ -66,7 +72,18 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
   const p = s.predictor;
   switch (p.kind) {
     case 'none':
-      set('trainer.has_predictor', false);
+      // The official code cannot train without a predictor (main.py binds predictor_optimizer only
+      // when one exists, byol_trainer.py reads its layers), so it keeps one held at exactly I:
+      // onehalfeig writes W_p = predictor_eig·(…) + predictor_eps·I = I before the first step
+      // (init_rand_pred) and after every step (predictor_freq = 1), so every forward sees f itself.
+      linear();
+      set('trainer.predictor_params.has_bias', false);
+      set('trainer.predictor_reg', 'onehalfeig');
+      set('trainer.predictor_eig', 0);
+      set('trainer.predictor_eps', 1);
+      set('trainer.predictor_freq', 1);
+      set('trainer.init_rand_pred', true);
+      translated.push(NO_PREDICTOR_WHY);
       break;
     case 'linear':
       linear();
@@ -114,7 +131,8 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
   if (s.method === 'byol' && s.targetInit === 'copy') {
     unmapped.push({ path: 'targetInit', value: 'copy', why: 'the official target starts from its own random initialisation (byol_trainer.py: `# self.initializes_target_network()`); no option copies the online weights' });
   }
-  if (p.kind === 'mlp') set('network.predictor_head.projection_size', s.projector.out);
+  // Every head maps d → d: the official default (128) would not match the targets' d.
+  set('network.predictor_head.projection_size', s.projector.out);
   set('trainer.use_l2_normalization', s.loss === 'cosine');
 
   const k = OUR_LOSS_PER_OFFICIAL[s.lossReduction];
