@@ -593,6 +593,12 @@ export class Archive {
     return (this.stmt(sql).all(...params) as Row[]).map((r) => this.toRecord(r, r.tag_list ? String(r.tag_list).split('\u001f') : []));
   }
 
+  /** How many runs have one of `statuses` (the run manager's bound on queued runs counts them without reading them). */
+  countRuns(statuses: readonly RunStatus[]): number {
+    if (!statuses.length) return 0;
+    return (this.db.prepare(`SELECT count(*) AS n FROM runs WHERE status IN (${statuses.map(() => '?').join(',')})`).get(...statuses) as { n: number }).n;
+  }
+
   /**
    * Sets a run's status and, optionally, other columns. A final status always clears the owner and
    * trainer pid (the run belongs to nobody once it has ended).

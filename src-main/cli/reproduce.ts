@@ -146,7 +146,8 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
         signal: abort.signal,
         onProgress: (p) => {
           if (!p.member) {
-            console.error(`${plan.length} run(s) needed, ${p.reused} already in the archive, ${plan.length - p.reused} to train`);
+            const elsewhere = p.inFlight ? ` (${p.inFlight} of them queued or training in another process, waited for)` : '';
+            console.error(`${plan.length} run(s) needed, ${p.reused} already in the archive${elsewhere}, ${plan.length - p.reused} to train`);
             return;
           }
           if (p.member.status === 'completed' || p.member.status === 'failed' || p.member.status === 'diverged' || p.member.status === 'cancelled') {

@@ -11,9 +11,10 @@ import { parseArgs } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
 import { processAlive } from '../runs/process.ts';
+import { DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
-                   [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu]
+                   [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--max-queued N]
 
 Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
 archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts;
@@ -21,14 +22,15 @@ archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the s
 127.0.0.1 (this machine only); on a remote server keep it and tunnel:
   ssh -L 8765:127.0.0.1:8765 server   then   dplab serve --port 8765 --no-open
 --host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
---port 0 (default) picks a free port.`;
+--port 0 (default) picks a free port. --max-queued bounds the runs queued or running in the archive
+(default ${DEFAULT_MAX_QUEUED}): a run, sweep or reproduction that would pass it is refused whole.`;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend'], boolean: ['help', 'no-open', 'open', 'new-token'] });
+  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued'], boolean: ['help', 'no-open', 'open', 'new-token'] });
   if (a.flags.help) {
     console.log(HELP);
     return 0;
@@ -45,6 +47,11 @@ export async function serveCommand(args: string[]): Promise<number> {
   const concurrency = a.strings.concurrency !== undefined ? Number(a.strings.concurrency) : undefined;
   if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
     console.error(`dplab serve: --concurrency must be a positive integer, got '${a.strings.concurrency}'`);
+    return 2;
+  }
+  const maxQueued = a.strings['max-queued'] !== undefined ? Number(a.strings['max-queued']) : undefined;
+  if (maxQueued !== undefined && !(Number.isInteger(maxQueued) && maxQueued > 0)) {
+    console.error(`dplab serve: --max-queued must be a positive integer, got '${a.strings['max-queued']}'`);
     return 2;
   }
   const backend = (a.strings.backend ?? 'auto') as BackendPreference;
@@ -68,6 +75,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       transport: 'http',
       backend,
       ...(concurrency !== undefined ? { concurrency } : {}),
+      ...(maxQueued !== undefined ? { maxQueued } : {}),
     });
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);

@@ -19,11 +19,12 @@ import { readManifest } from '../runs/sweep-folder.ts';
 import { parseArgs } from './args.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
 import { setupFootprintProblems } from '../runs/footprint.ts';
+import { DEFAULT_MAX_QUEUED, queueRoomProblem } from '../runs/manager.ts';
 import type { BackendPreference } from '../spec/backends.ts';
 
 const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--executor local|slurm] [--backend NAME]
                    [--checkpoint-every N] [--by path,path] [--archive FILE] [--quiet]
-         local:  [--concurrency N]
+         local:  [--concurrency N] [--max-queued N]
          slurm:  [--partition P] [--gpus-per-task N] [--cpus-per-task N] [--mem 8G] [--time 1-00:00:00]
                  [--max-parallel N] [--account A] [--qos Q] [--sbatch-arg=--opt=value ...]
                  [--folder DIR] [--signal-sec S] [--max-requeues N] [--detach]
@@ -33,7 +34,8 @@ const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--executor local|slur
 sweep.json: { "name": "...", "base": { setup }, "axes": { "optim.lr": [0.01, 0.1], ... }, "seeds": 3,
               "slurm": { "partition": "gpu", "time": "12:00:00", "gpusPerTask": 1, ... } }
 (axes may also be a list of { "path": ..., "values": [...] }; seeds a count or a list of seeds).
---executor local (default) trains the members here, --concurrency at a time. --executor slurm writes
+--executor local (default) trains the members here, --concurrency at a time; a sweep that would pass
+--max-queued runs queued or running in the archive (default ${DEFAULT_MAX_QUEUED}) is refused whole. --executor slurm writes
 a sweep folder (default ./dplab-sweeps/<name>-<id>; it must be on a filesystem the compute nodes see),
 submits ONE job array (task i trains member i into its own shard, requeued and resumed from its
 checkpoint when preempted or near its time limit), then follows it, merging each finished shard into
@@ -44,7 +46,7 @@ The result table groups runs by the axes (or --by fields) with mean ± std acros
 export async function sweepCommand(args: string[]): Promise<number> {
   if (args[0] === 'task') return taskCommand(args.slice(1));
   const a = parseArgs(args, {
-    string: ['archive', 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', ...SLURM_FLAGS.filter((f) => f !== 'sbatch-arg')],
+    string: ['archive', 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', 'max-queued', ...SLURM_FLAGS.filter((f) => f !== 'sbatch-arg')],
     multi: ['sbatch-arg'],
     boolean: ['help', 'dry-run', 'json', 'quiet', 'detach'],
   });
@@ -95,6 +97,15 @@ export async function sweepCommand(args: string[]): Promise<number> {
   }
   if (kind !== 'local' && a.strings.concurrency !== undefined) {
     console.error('dplab sweep: --concurrency applies to --executor local (with slurm use --max-parallel)');
+    return 2;
+  }
+  const maxQueued = a.strings['max-queued'] !== undefined ? Number(a.strings['max-queued']) : DEFAULT_MAX_QUEUED;
+  if (kind !== 'local' && a.strings['max-queued'] !== undefined) {
+    console.error("dplab sweep: --max-queued applies to --executor local (a cluster's queue is its own)");
+    return 2;
+  }
+  if (!(Number.isInteger(maxQueued) && maxQueued > 0)) {
+    console.error(`dplab sweep: --max-queued must be a positive integer, got '${a.strings['max-queued']}'`);
     return 2;
   }
   const file = a.positional[0]!;
@@ -160,6 +171,15 @@ export async function sweepCommand(args: string[]): Promise<number> {
     archive = openArchive(resolveArchivePath(a.strings.archive));
     const arc = archive;
     executor = await createExecutor(kind, arc, null, { backend: (a.strings.backend ?? 'auto') as 'auto', checkpointEvery: every, extra });
+    if (kind === 'local') {
+      // The served lab's bound, checked after the executor recovered runs of dead processes and
+      // before any row is written: the whole sweep is queued or none of it.
+      const full = queueRoomProblem(arc, members.length, maxQueued);
+      if (full) {
+        console.error(`dplab sweep: ${full}`);
+        return 2;
+      }
+    }
     // A local sweep's runs are owned by this process from the start; Slurm placeholders by their watcher.
     const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined);
     const launch = { sweepUuid, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup })) };

@@ -98,6 +98,33 @@ export interface RunManagerOptions {
   /** Seconds a cancelled trainer gets to stop by itself before it is killed. */
   cancelGraceMs?: number;
   launch?: TrainerLauncher;
+  /**
+   * Most runs queued or running in the archive at once, whatever process queued them (default
+   * DEFAULT_MAX_QUEUED): a submit, sweep or resume that would pass it is refused whole, naming the count.
+   */
+  maxQueued?: number;
+}
+
+/** Default bound on the runs queued or running in one archive (a sweep may expand to 10,000). */
+export const DEFAULT_MAX_QUEUED = 500;
+
+/** A request refused because the archive's queue is full (nothing was recorded). */
+export class QueueFullError extends Error {
+  override name = 'QueueFullError';
+}
+
+/**
+ * Why queueing `adding` more runs in `archive` would pass `limit` queued-or-running runs, or null
+ * when there is room. Counts every process's runs (the archive is one queue to the machine), so the
+ * CLI's local sweeps and the served lab share the bound.
+ */
+export function queueRoomProblem(archive: Archive, adding: number, limit: number): string | null {
+  const have = archive.countRuns([...ACTIVE_STATUSES]);
+  if (have + adding <= limit) return null;
+  const what = adding === 1 ? 'one more run' : `${adding} more runs`;
+  return have >= limit
+    ? `the archive ${archive.file} already has ${have} queued or running runs (limit ${limit}); wait for some to finish or cancel some`
+    : `${what} would pass the limit of ${limit} queued or running runs in the archive ${archive.file} (it has ${have}); nothing was queued: wait, cancel some, or queue fewer`;
 }
 
 /** Default concurrency from the core count. */
@@ -149,6 +176,8 @@ export class RunManager extends EventEmitter {
   /** Most trainer processes at once; `setConcurrency` changes it. */
   concurrency: number;
   private readonly opts: Required<Omit<RunManagerOptions, 'concurrency' | 'threads'>> & { threads?: number };
+  /** The bound on queued-or-running runs in the archive (`maxQueued`). */
+  readonly maxQueued: number;
   private readonly queue: string[] = [];
   private readonly active = new Map<string, Active>();
   private readonly waiters = new Map<string, { resolve: (r: RunRecord) => void; reject: (e: Error) => void }[]>();
@@ -164,6 +193,7 @@ export class RunManager extends EventEmitter {
   ) {
     super();
     this.concurrency = Math.max(1, Math.floor(opts.concurrency ?? defaultConcurrency()));
+    this.maxQueued = Math.max(1, Math.floor(opts.maxQueued ?? DEFAULT_MAX_QUEUED));
     this.opts = {
       backend: opts.backend ?? 'auto',
       threads: opts.threads,
@@ -175,6 +205,7 @@ export class RunManager extends EventEmitter {
       batchMax: opts.batchMax ?? 2000,
       cancelGraceMs: opts.cancelGraceMs ?? 15_000,
       launch: opts.launch ?? forkTrainer,
+      maxQueued: this.maxQueued,
     };
     this.timer = setInterval(() => this.tick(), this.opts.heartbeatMs);
     this.timer.unref();
@@ -214,9 +245,22 @@ export class RunManager extends EventEmitter {
     return out;
   }
 
+  /**
+   * Throws QueueFullError when `adding` more runs would pass `maxQueued` queued-or-running runs in
+   * the archive. Runs whose owner died still count as queued until recovered, so a full queue is
+   * recovered once before it is judged.
+   */
+  checkRoom(adding: number): void {
+    if (queueRoomProblem(this.archive, adding, this.maxQueued) === null) return;
+    if (!this.archive.readonly) this.recover();
+    const why = queueRoomProblem(this.archive, adding, this.maxQueued);
+    if (why !== null) throw new QueueFullError(why);
+  }
+
   /** Adds a run for `setup` to the archive and the queue; returns its uuid. */
   submit(setup: Setup, opts: { name?: string } = {}): string {
     if (this.closed) throw new Error('the run manager is closed');
+    this.checkRoom(1);
     const run = this.archive.createRun({ name: opts.name ?? setup.name ?? null, setup: setup as unknown as Record<string, unknown>, setupHash: setupHash(setup), seed: setup.seed, owner: thisProcess() });
     this.push(run.uuid);
     return run.uuid;
@@ -228,6 +272,7 @@ export class RunManager extends EventEmitter {
    */
   submitSweep(def: SweepDefinition, members: SweepMember[]): { sweepId: string; runIds: string[] } {
     if (this.closed) throw new Error('the run manager is closed');
+    this.checkRoom(members.length); // all or nothing: no run is recorded when the sweep does not fit
     const out = createSweepRuns(this.archive, def, members, thisProcess());
     for (const u of out.runIds) this.push(u, false);
     this.pump();
@@ -276,6 +321,7 @@ export class RunManager extends EventEmitter {
       this.recover();
       r = this.archive.getRun(uuid) ?? r;
     }
+    if (RESUMABLE_STATUSES.has(r.status)) this.checkRoom(1);
     if (!RESUMABLE_STATUSES.has(r.status) || !this.archive.queueRun(uuid, thisProcess(), [...RESUMABLE_STATUSES])) {
       const now = this.archive.getRun(uuid)?.status ?? r.status;
       throw new Error(`run ${uuid} is ${now}; only interrupted, cancelled or failed runs can be resumed`);

@@ -13,7 +13,9 @@ import { setupHash } from '../spec/hash.ts';
 import type { Setup, SetupInput } from '../spec/setup.ts';
 import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
 import { createExecutor, type MemberState } from './executor.ts';
-import { thisProcess } from './process.ts';
+import { ownerLives, thisProcess } from './process.ts';
+import { DEFAULT_MAX_QUEUED, queueRoomProblem } from './manager.ts';
+import { ACTIVE_STATUSES, FINAL_STATUSES } from '../spec/events.ts';
 import { createSweepRuns } from './sweep.ts';
 
 /** Tag on every run the reproduction creates (the archive browser filters by it). */
@@ -35,6 +37,19 @@ export function planRuns(claims: readonly Claim[], seeds: readonly number[], bas
       return { arm, seed, setup, hash: setupHash(setup) };
     }),
   );
+}
+
+/**
+ * Queued or running runs of each planned setup hash whose owner process lives: a reproduction that
+ * another client (or another `dplab reproduce run`) already queued is not queued a second time.
+ */
+export function inFlightRuns(archive: Archive, plan: readonly PlannedRun[]): Map<string, RunRecord> {
+  const want = new Set(plan.map((p) => p.hash));
+  const out = new Map<string, RunRecord>();
+  for (const r of archive.listRuns({ status: [...ACTIVE_STATUSES] })) {
+    if (want.has(r.setupHash) && !out.has(r.setupHash) && ownerLives(r.ownerPid, r.ownerStart)) out.set(r.setupHash, r);
+  }
+  return out;
 }
 
 /** Newest completed run of each planned setup hash (older duplicates are kept but not used). */
@@ -75,7 +90,9 @@ export function selectClaims(ids: readonly string[]): Claim[] {
 /** What `train` reports as runs change state. */
 export interface ReproduceProgress {
   total: number;
+  /** Planned runs already in the archive: completed, or queued/running in a live process (`inFlight` of them). */
   reused: number;
+  inFlight?: number;
   member?: MemberState;
 }
 
@@ -86,35 +103,58 @@ export interface ReproduceProgress {
 export async function trainMissing(
   archive: Archive,
   plan: readonly PlannedRun[],
-  opts: { concurrency?: number; backend?: 'auto' | string; signal?: AbortSignal; onProgress?: (p: ReproduceProgress) => void; base?: SetupInput } = {},
+  opts: { concurrency?: number; backend?: 'auto' | string; signal?: AbortSignal; onProgress?: (p: ReproduceProgress) => void; base?: SetupInput; maxQueued?: number; pollMs?: number } = {},
 ): Promise<{ sweepUuid: string | null; states: MemberState[]; reused: number }> {
-  const { def, members, reused } = missingSweep(archive, plan, opts.base);
-  opts.onProgress?.({ total: plan.length, reused });
-  if (members.length === 0) return { sweepUuid: null, states: [], reused };
+  const { def, members, reused, inFlight } = missingSweep(archive, plan, opts.base);
+  opts.onProgress?.({ total: plan.length, reused, inFlight: inFlight.length });
+  if (members.length === 0) {
+    await waitFinal(archive, inFlight, opts.signal, opts.pollMs);
+    return { sweepUuid: null, states: [], reused };
+  }
   const extra = opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {};
   const executor = await createExecutor('local', archive, null, { backend: (opts.backend ?? 'auto') as 'auto', extra });
   try {
+    const full = queueRoomProblem(archive, members.length, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
+    if (full) throw new Error(full);
     const { sweepId, runIds } = createSweepRuns(archive, def, members, thisProcess());
     for (const id of runIds) archive.addTags(id, [REPRODUCE_TAG]);
     const stored = await executor.start({ sweepUuid: sweepId, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: runIds[i]!, name: m.name, combo: m.combo, setup: m.setup })) });
     archive.setSweepDefinition(sweepId, { ...def, executor: stored });
     const states = await executor.follow((member) => opts.onProgress?.({ total: plan.length, reused, member }), opts.signal);
+    await waitFinal(archive, inFlight, opts.signal, opts.pollMs);
     return { sweepUuid: sweepId, states, reused };
   } finally {
     await executor.close();
   }
 }
 
+/** Waits (polling the archive) until runs another process trains are final, or `signal` aborts. */
+async function waitFinal(archive: Archive, uuids: readonly string[], signal?: AbortSignal, pollMs = 2000): Promise<void> {
+  const open = new Set(uuids);
+  while (open.size && !signal?.aborted) {
+    for (const u of [...open]) {
+      const r = archive.getRun(u);
+      if (!r || FINAL_STATUSES.has(r.status) || !ownerLives(r.ownerPid, r.ownerStart)) open.delete(u);
+    }
+    if (open.size) await new Promise((ok) => setTimeout(ok, pollMs));
+  }
+}
+
 /**
- * The sweep of the planned runs the archive does not hold completed yet (members empty when none),
- * for the CLI's executor or the app's run manager (`submitSweep`) to train.
+ * The sweep of the planned runs the archive holds neither completed nor queued/running in a live
+ * process (members empty when none), for the CLI's executor or the app's run manager
+ * (`submitSweep`) to train. Runs are matched by setup hash whatever their state, so two clients
+ * asking for the same claims at once queue each run once; `inFlight` names the runs reused while
+ * they still train.
  */
-export function missingSweep(archive: Archive, plan: readonly PlannedRun[], base: SetupInput = LAB_BASE): { def: SweepDefinition; members: SweepMember[]; reused: number } {
+export function missingSweep(archive: Archive, plan: readonly PlannedRun[], base: SetupInput = LAB_BASE): { def: SweepDefinition; members: SweepMember[]; reused: number; inFlight: string[] } {
   const done = completedRuns(archive, plan);
-  const missing = plan.filter((p) => !done.has(p.hash));
+  const active = inFlightRuns(archive, plan);
+  const inFlight = [...new Set(plan.filter((p) => !done.has(p.hash) && active.has(p.hash)).map((p) => active.get(p.hash)!.uuid))];
+  const missing = plan.filter((p) => !done.has(p.hash) && !active.has(p.hash));
   const def: SweepDefinition = { name: `reproduce: ${[...new Set(missing.map((m) => m.arm))].join(', ')}`, base: base as Record<string, unknown> };
   const members: SweepMember[] = missing.map((m, idx) => ({ idx, combo: { arm: m.arm, seed: m.seed }, setup: m.setup, name: m.setup.name ?? `${m.arm}/seed${m.seed}` }));
-  return { def, members, reused: plan.length - missing.length };
+  return { def, members, reused: plan.length - missing.length, inFlight };
 }
 
 /** Σ_j s_j⁺ cos(W_p u_j, u_j) / Σ_j s_j⁺ of one spectra row; null without a linear W_p. */

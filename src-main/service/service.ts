@@ -53,6 +53,8 @@ export interface LabServiceOptions {
   launch?: TrainerLauncher;
   /** Steps between checkpoints (the manager's default when absent). */
   checkpointEvery?: number;
+  /** Most runs queued or running in the archive (runs.start, sweeps.start, reproduce.run, runs.resume); default DEFAULT_MAX_QUEUED (500). */
+  maxQueued?: number;
   /** Dataset cache folder (the user data folder's when absent). */
   dataDir?: string;
   /** Worker file of the long jobs (theory.run, datasets.import): the bundled .cjs under Electron. */
@@ -189,6 +191,7 @@ export class LabService {
       ...(this.opts.backend ? { backend: this.opts.backend } : {}),
       ...(this.opts.launch ? { launch: this.opts.launch } : {}),
       ...(this.opts.checkpointEvery !== undefined ? { checkpointEvery: this.opts.checkpointEvery } : {}),
+      ...(this.opts.maxQueued !== undefined ? { maxQueued: this.opts.maxQueued } : {}),
     });
     m.on('status', (uuid: string, status: RunStatus) => this.onStatus(m, uuid, status));
     m.on('event', (uuid: string, e: TrainerEvent) => this.onTrainerEvent(uuid, e));

@@ -3,7 +3,8 @@
  * key of `base` was dropped silently (zod's record left it out, and `base.seed` was then read
  * through the prototype it set) while `dplab run` refused the same key in a setup file. Every
  * prototype key anywhere in the file — base, axes, slurm — is now refused with its path, exit 2,
- * and nothing is recorded.
+ * and nothing is recorded. A local sweep that would pass the archive's bound on queued runs
+ * (issue 21, item 6) is refused whole too.
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { openArchive } from '../../src-main/archive/archive.ts';
+import { thisProcess } from '../../src-main/runs/process.ts';
 import { ROOT, TINY_SETUP } from '../server/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-sweepfile-'));
@@ -67,4 +69,24 @@ test('constructor and prototype keys, and prototype keys in axes and slurm, are 
     assert.match(r.stderr, want, text);
     assert.equal(r.stdout, '', text);
   }
+});
+
+test('dplab sweep (local) is refused whole when it would pass --max-queued queued runs in the archive', () => {
+  const archive = join(dir, 'full.sqlite');
+  // Two runs queued by a live process (this one) already wait in the archive.
+  const a = openArchive(archive, { create: true });
+  for (let i = 0; i < 2; i++) a.createRun({ name: `waiting ${i}`, setup: TINY_SETUP, setupHash: `h${i}`, seed: 0, owner: thisProcess() });
+  a.close();
+  const file = join(dir, 'two.json');
+  writeFileSync(file, JSON.stringify({ name: 'two', base: TINY_SETUP, axes: { 'optim.lr': [0.01, 0.02] } }));
+  const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'sweep', file, '--quiet', '--archive', archive, '--max-queued', '3'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /dplab sweep: 2 more runs would pass the limit of 3 queued or running runs in the archive .*\(it has 2\); nothing was queued/);
+  const after = openArchive(archive, { readonly: true });
+  assert.equal(after.listRuns({}).length, 2);
+  assert.equal(after.listSweeps().length, 0);
+  after.close();
+  const bad = spawnSync(process.execPath, ['bin/dplab.mjs', 'sweep', file, '--archive', archive, '--max-queued', '0'], { cwd: ROOT, encoding: 'utf8', timeout: 90_000 });
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /--max-queued must be a positive integer, got '0'/);
 });

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { REQUEST_NAMES, findForbiddenKey } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
+import type { TrainerHandle } from '../../src-main/runs/manager.ts';
 import { rng, startServe, TINY_SETUP } from '../server/helpers.ts';
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
@@ -217,4 +218,61 @@ test('file paths in requests: absolute only, never a new folder, nothing created
   } finally {
     await service.close();
   }
+});
+
+/** A stand-in trainer that never speaks and ends only when killed: runs stay queued or running, nothing trains. */
+function silentTrainer(): TrainerHandle {
+  let onExit: (code: number | null, signal: string | null, tail: string) => void = () => {};
+  let dead = false;
+  return {
+    pid: 999_999,
+    port: { send: async () => {}, onMessage: () => {}, onClose: () => {}, close: () => {} },
+    kill: () => {
+      if (dead) return;
+      dead = true;
+      setImmediate(() => onExit(null, 'SIGKILL', ''));
+    },
+    onExit: (h) => (onExit = h),
+  } as TrainerHandle;
+}
+
+test('queue bound: 400 valid start/cancel/resume requests never hold more than maxQueued runs; a refused start records nothing', async () => {
+  const LIMIT = 12;
+  const service = new LabService({ archivePath: join(dir, 'bound.sqlite'), transport: 'ipc', backend: 'wasm', concurrency: 1, dataDir: join(dir, 'bound-data'), launch: silentTrainer, maxQueued: LIMIT });
+  const r = rng(20261207);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  const list = async () => {
+    const l = await service.handle('runs.list', {});
+    assert.ok(l.ok);
+    return l.result as { id: string; status: string; setupHash: string; tags: string[] }[];
+  };
+  let refused = 0;
+  let started = 0;
+  try {
+    for (let i = 0; i < 400; i++) {
+      const before = await list();
+      const kind = pick(['runs.start', 'sweeps.start', 'sweeps.start', 'reproduce.run', 'runs.cancel', 'runs.resume']);
+      let args: Record<string, unknown>;
+      if (kind === 'runs.start') args = { setup: { ...structuredClone(TINY_SETUP), seed: Math.floor(r() * 1000) } };
+      else if (kind === 'sweeps.start') args = { definition: { base: structuredClone(TINY_SETUP), axes: { 'optim.lr': Array.from({ length: 1 + Math.floor(r() * 5) }, (_, k) => 0.01 * (k + 1)) }, seeds: 1 + Math.floor(r() * 3) } };
+      else if (kind === 'reproduce.run') args = { claims: [pick(['no-predictor-collapses', 'directpred-eps', 'weight-decay-aligns'])], seeds: 1 + Math.floor(r() * 3) };
+      else args = { runId: before.length ? pick(before).id : 'none' };
+      const reply = await service.handle(kind, args);
+      const after = await list();
+      const active = after.filter((x) => x.status === 'queued' || x.status === 'running');
+      assert.ok(active.length <= LIMIT, `${kind} ${JSON.stringify(args).slice(0, 120)}: ${active.length} runs queued or running, limit ${LIMIT}`);
+      if (!reply.ok && /queued or running runs/.test(reply.error.message)) {
+        refused++;
+        // All or nothing: a refused start leaves the archive as it was, and says how many there are.
+        assert.equal(after.length, before.length, `${kind} was refused but recorded runs`);
+        assert.match(reply.error.message, new RegExp(`limit (of )?${LIMIT}`));
+      } else if (reply.ok && kind !== 'runs.cancel') started++;
+      // Reproduction runs are merged by setup hash: never two unfinished runs of one reproduction setup.
+      const hashes = active.filter((x) => x.tags.includes('reproduce')).map((x) => x.setupHash);
+      assert.equal(new Set(hashes).size, hashes.length, `${kind}: a reproduction setup is queued twice`);
+    }
+  } finally {
+    await service.close();
+  }
+  assert.ok(refused > 20 && started > 20, `the fuzz reached the bound (${refused} refused, ${started} started)`);
 });
