@@ -16,6 +16,7 @@ import type { LabService } from '../service/service.ts';
 import { FileCache, mimeType, staticPath } from './static.ts';
 import { cookieValue, newToken, secretMatches, Sessions } from './token.ts';
 import { handleExportRequest } from './export.ts';
+import { encodeReply } from './encode.ts';
 
 /** Options of the lab's HTTP server. */
 export interface LabServerOptions {
@@ -211,8 +212,9 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     const reply = await answer(text);
     const code = reply.error?.code;
     const status = reply.ok ? 200 : code === 'invalid-args' || code === 'unknown-request' ? 400 : code === 'not-found' ? 404 : 500;
+    const body = await encodeReply(reply);
     res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store' });
-    res.end(JSON.stringify(reply));
+    res.end(body);
   };
 
   /** Parses one request message and runs it; every failure becomes an error reply. */
@@ -301,7 +303,12 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
       if (isBinary) return ws.close(CLOSE.unsupportedData, 'binary messages are not part of the contract');
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
       answer(text)
-        .then(send)
+        .then(encodeReply)
+        .then((data) => {
+          if (ws.readyState !== WebSocket.OPEN) return;
+          if (ws.bufferedAmount > MAX_BUFFERED) return ws.terminate();
+          ws.send(data, { binary: false });
+        })
         .catch((e: unknown) => {
           record('a WebSocket request', e);
           send(errorReply(-1, { code: 'failed', message: `internal error: ${e instanceof Error ? e.message : String(e)}` }));

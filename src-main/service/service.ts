@@ -675,7 +675,7 @@ export class LabService {
 const EXPORT_BATCH = 500;
 
 /** Longest stretch, in ms, that assembling a runs.export reply holds the loop before giving others a turn. */
-const SLICE_MS = 8;
+const SLICE_MS = 4;
 
 /** Resolves after the loop has served what was waiting (I/O, timers): the yield between slices of long work. */
 function loopTurn(): Promise<void> {
