@@ -182,9 +182,9 @@ function summarize(o: SimulationOutput): string[] {
     case 'low-dim-flow': {
       const r = o.result;
       out.push(`field ${r.gridX.length}×${r.gridY.length}, ${r.trajectories.length} trajectories`);
-      for (const f of r.fixedPoints) out.push(`fixed point ${f.label} at (${fmt(f.x)}, ${fmt(f.y)}): ${f.stability}`);
+      for (const f of r.fixedPoints) out.push(`fixed point ${f.label} at (${fmt(f.x)}, ${fmt(f.y)}): ${f.stability}${f.kind ? ` (${f.kind})` : ''}`);
       for (const l of r.fixedLines) out.push(`line of fixed points ${l.label}`);
-      if (o.kind === 'low-dim-flow' && o.result.fixedCurve) out.push(`hyperbola of fixed points w_p·w = λ_d/λ_s = ${fmt(o.result.params.lambdaD / o.result.params.lambdaS)}`);
+      if (o.kind === 'low-dim-flow') for (const c of o.result.fixedCurve ?? []) out.push(c.label);
       break;
     }
     case 'phase-line': {

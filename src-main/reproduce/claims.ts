@@ -312,9 +312,9 @@ const theory: TheoryClaim[] = [
   {
     kind: 'theory',
     id: 'lowdim-predictor',
-    title: 'Appendix D.4: a predictor gives a stable non-collapsed fixed point; without one, only collapse',
-    paper: { where: 'Appendix D.4; Fig. 10', statement: 'Tied w = w_p: stable fixed point w = w_a = λ_d/λ_s. No predictor: the only fixed point is the collapsed one.' },
-    method: 'the (w, w_p, w_a) flows at λ_s = 1, λ_d ∈ {0.5, 1, 2}, α_p = β = 1: the fixed points and their stability.',
+    title: 'Appendix D.4: a predictor gives a stable non-collapsed fixed point; without one, only collapse (λ_d < λ_s)',
+    paper: { where: 'Appendix D.3–D.4; Fig. 10', statement: 'Tied w = w_p: stable fixed point w = w_a = λ_d/λ_s. No predictor: the only fixed point is the collapsed one.' },
+    method: 'the tied and no-predictor (w, w_a) flows at λ_s = 1, α_p = β = 1, λ_d ∈ {0.25, 0.5, 0.8, 1}: fixed points found numerically in [−2, 2]² (Newton from a 15×15 grid, curves of fixed points traced) and classified by their Jacobian\'s eigenvalues. Judged where the model lives, λ_d ≤ λ_s (λ_d, λ_s are eigenvalues of Σ^d = X and Σ^s = X + X\', so λ_d ≤ λ_s): at λ_d = λ_s the no-predictor flow has a line of fixed points w = w_a, as Appendix D.3 says (an eigenvalue exactly 1 of Σ^d(Σ^s)⁻¹); λ_d > λ_s, where its origin is a saddle and the flow diverges, is outside the model and not judged.',
     compute: 'lowdim',
   },
 ];

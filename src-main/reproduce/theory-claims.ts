@@ -4,7 +4,7 @@
  * thresholds are numerical tolerances of the integrators (dopri5 at rtol 1e-8, rk4 at dt 0.01), not
  * fitted to the outcome.
  */
-import { fixedPoints, lowDimFlow, phaseLine, runPreset, type PresetResult } from '../theory/index.ts';
+import { findPlanarFixedPoints, fixedPoints, lowDimField, phaseLine, runPreset, type LowDimVariantParams, type PlanarField, type PresetResult } from '../theory/index.ts';
 import type { TheoryCurve, TheoryEvidence, TheoryOutcome } from './claims.ts';
 
 type Series = { t: number[]; series: Record<string, number[]> };
@@ -93,18 +93,63 @@ function assumption1(): TheoryOutcome {
   return { evidence, curves: [{ title: 'corr(W_a, W)', xLabel: 't', yLabel: 'correlation', log: false, lines: runs.map((r) => curve(r.label, timelineOf(r), 'targetCorrelation')) }] };
 }
 
-function lowdim(): TheoryOutcome {
+/** Where the low-dimensional flows come from: the theory module's, or (in a test) altered dynamics. */
+export type LowDimFieldSource = (p: LowDimVariantParams) => PlanarField;
+
+const LOWDIM_WINDOW: [number, number] = [-2, 2];
+
+/**
+ * Appendix D.4 computed from the flows: fixed points found numerically in [−2, 2]² (Newton from a
+ * grid, Jacobian eigenvalues; curves of fixed points traced) at λ_s = 1, α_p = β = 1. The paper's
+ * statement is held where the model lives, λ_d < λ_s (λ_d, λ_s are eigenvalues of Σ^d = X and
+ * Σ^s = X + X', so λ_d ≤ λ_s); at the edge λ_d = λ_s the no-predictor flow must show the line of
+ * fixed points w = w_a (Appendix D.3: a non-collapsed fixed point needs an eigenvalue exactly 1 of
+ * Σ^d(Σ^s)⁻¹); λ_d > λ_s (origin a saddle, the flow diverges) is outside the model and not judged.
+ */
+export function lowdimOutcome(fieldOf: LowDimFieldSource = (p) => lowDimField(p).field): TheoryOutcome {
   const evidence: TheoryEvidence[] = [];
-  for (const lambdaD of [0.5, 1, 2]) {
-    const tied = lowDimFlow({ variant: 'tied', lambdaS: 1, lambdaD, alphaP: 1, beta: 1 });
-    const stable = tied.fixedPoints.filter((f) => f.stability === 'stable');
-    const at = stable.find((f) => Math.abs(f.x - lambdaD) < 1e-9 && Math.abs(f.y - lambdaD) < 1e-9);
-    evidence.push({ label: `tied, λ_d = ${lambdaD}: stable fixed point at w = w_a = λ_d/λ_s`, value: at ? at.x : NaN, condition: `= ${lambdaD}`, holds: at !== undefined });
-    const none = lowDimFlow({ variant: 'no-predictor', lambdaS: 1, lambdaD, alphaP: 1, beta: 1 });
-    const nonZero = none.fixedPoints.filter((f) => Math.hypot(f.x, f.y) > 1e-9);
-    evidence.push({ label: `no predictor, λ_d = ${lambdaD}: fixed points other than the collapsed one`, value: nonZero.length, condition: '= 0', holds: nonZero.length === 0 });
+  const lambdaS = 1, alphaP = 1, beta = 1;
+  const search = (variant: LowDimVariantParams['variant'], lambdaD: number) => findPlanarFixedPoints(fieldOf({ variant, lambdaS, lambdaD, alphaP, beta }), { x: LOWDIM_WINDOW, y: LOWDIM_WINDOW });
+  const atOrigin = (f: { x: number; y: number }) => Math.hypot(f.x, f.y) < 1e-8;
+  for (const lambdaD of [0.25, 0.5, 0.8, 1]) {
+    const k = lambdaD / lambdaS;
+    const tied = search('tied', lambdaD);
+    const stable = tied.points.filter((f) => !atOrigin(f) && f.stability === 'stable');
+    const others = tied.points.filter((f) => !atOrigin(f) && f.stability !== 'stable').length + tied.curves.length;
+    const at = stable.length === 1 && Math.abs(stable[0]!.x - k) < 1e-8 && Math.abs(stable[0]!.y - k) < 1e-8;
+    evidence.push({
+      label: `tied w = w_p, λ_d = ${lambdaD}: stable non-collapsed fixed points found (${stable.map((f) => `${f.kind} at (${f.x.toPrecision(6)}, ${f.y.toPrecision(6)})`).join('; ') || 'none'})`,
+      value: stable.length,
+      condition: `= 1, at w = w_a = λ_d/λ_s = ${k} (within 1e-8), no other non-collapsed fixed point`,
+      holds: at && others === 0,
+    });
+    const none = search('no-predictor', lambdaD);
+    const origin = none.points.find(atOrigin);
+    const nonZero = none.points.filter((f) => !atOrigin(f)).length;
+    if (lambdaD < lambdaS) {
+      evidence.push({
+        label: `no predictor, λ_d = ${lambdaD}: fixed points other than the collapsed one (collapse: ${origin ? origin.kind : 'not found'})`,
+        value: nonZero + none.curves.length,
+        condition: '= 0, and (0, 0) a stable node or focus',
+        holds: nonZero === 0 && none.curves.length === 0 && origin?.stability === 'stable',
+      });
+    } else {
+      const line = none.curves.length === 1 ? none.curves[0]! : undefined;
+      const onDiagonal = line !== undefined && line.x.every((x, i) => Math.abs(x - line.y[i]!) < 1e-8);
+      const spans = line !== undefined && Math.min(...line.x) <= LOWDIM_WINDOW[0] && Math.max(...line.x) >= LOWDIM_WINDOW[1];
+      evidence.push({
+        label: `no predictor, λ_d = λ_s = ${lambdaD} (edge of the model): curves of fixed points found (${line ? line.kind : 'none'})`,
+        value: none.curves.length,
+        condition: '= 1: the whole line w = w_a (within 1e-8, across the window), attracting, no isolated fixed point (Appendix D.3)',
+        holds: onDiagonal && spans && line.kind === 'attracting' && none.points.length === 0,
+      });
+    }
   }
   return { evidence, curves: [] };
+}
+
+function lowdim(): TheoryOutcome {
+  return lowdimOutcome();
 }
 
 /** The theory computations by the key a TheoryClaim names. */

@@ -10,7 +10,8 @@ export { fixedPoints, invariantParabola, modeInvariantS, pDotOnParabola, balance
 export { simulateModes, type ModesResult } from './modes.ts';
 export { simulateFullMatrix, dataMatrices, initialWeights, type FullMatrixResult } from './fullMatrix.ts';
 export { simulateReduced, theorem3K, type ReducedResult } from './reduced.ts';
-export { phasePortrait, phaseLine, lowDimFlow, classify2x2, type PlanarFlow, type PlanarFixedPoint, type Stability } from './portrait.ts';
+export { phasePortrait, phaseLine, lowDimFlow, lowDimField, classify2x2, type PlanarFlow, type PlanarFixedPoint, type Stability, type LowDimVariantParams } from './portrait.ts';
+export { findPlanarFixedPoints, classifyJacobian, type PlanarField, type FoundFixedPoint, type FixedCurve, type FixedPointKind, type FixedPointSearch } from './fixedpoints.ts';
 export { collapseDiagram, axisValues, expandInitial, type CollapseDiagram } from './collapse.ts';
 export { sgdBridge, type SgdBridgeResult } from './sgd.ts';
 export { PRESETS, SIMULATIONS, runPreset, runSimulation, type Preset, type PresetResult, type SimulationKind, type SimulationOutput, type SimulationSpec } from './presets.ts';

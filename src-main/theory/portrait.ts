@@ -4,10 +4,10 @@
  * (w, w_p, w_a) flows of Appendix D.4 (Eqs. 104–106, Fig. 10). Returns numbers only; the UI draws.
  */
 import { fixedPoints, invariantParabola, pDotOnParabola } from './closedForms.ts';
+import { findPlanarFixedPoints, type FixedCurve, type FixedPointKind, type PlanarField, type Stability } from './fixedpoints.ts';
 import { LowDimFlowParamsSchema, PhaseLineParamsSchema, PhasePortraitParamsSchema, parseParams, type LowDimFlowParams, type PhaseLineParams, type PhasePortraitParams } from './params.ts';
 
-/** Stability of a fixed point from the eigenvalues of its Jacobian. */
-export type Stability = 'stable' | 'unstable' | 'saddle' | 'marginal';
+export type { Stability } from './fixedpoints.ts';
 
 /** A fixed point of a planar flow. */
 export interface PlanarFixedPoint {
@@ -17,6 +17,8 @@ export interface PlanarFixedPoint {
   /** Real parts of the Jacobian eigenvalues. */
   eigenvalues: [number, number];
   label: string;
+  /** The linearisation's finer verdict, where the point was found numerically (low-dim flows). */
+  kind?: FixedPointKind;
 }
 
 /** A vector field sampled on a grid plus trajectories. */
@@ -150,46 +152,57 @@ export function phaseLine(input: Partial<PhaseLineParams> | PhaseLineParams): { 
   return { params, p, pDot, fixedPoints: list, etaThreshold: fp.etaThreshold, collapseCertain: fp.collapseCertain };
 }
 
+/** The low-dimensional flows' parameters (Appendix D.4). */
+export type LowDimVariantParams = Pick<LowDimFlowParams, 'variant' | 'lambdaS' | 'lambdaD' | 'alphaP' | 'beta'>;
+
+/**
+ * The planar field of one Appendix D.4 flow (ẇ_p = α_p(w_a λ_d − w_p w λ_s) w,
+ * ẇ = w_p(w_a λ_d − w_p w λ_s), ẇ_a = β(w − w_a)) restricted to its plane: 'fixed-target' (w, w_p)
+ * with w_a ≡ 1, 'tied' (w, w_a) with w_p = w, 'no-predictor' (w, w_a) with w_p ≡ 1.
+ */
+export function lowDimField(p: LowDimVariantParams): { field: PlanarField; axes: [string, string] } {
+  const { lambdaS, lambdaD, alphaP, beta } = p;
+  if (p.variant === 'fixed-target') {
+    return {
+      axes: ['w', 'w_p'],
+      field: (w, wp) => {
+        const r = lambdaD - wp * w * lambdaS;
+        return [wp * r, alphaP * r * w];
+      },
+    };
+  }
+  if (p.variant === 'tied') return { axes: ['w', 'w_a'], field: (w, wa) => [w * (wa * lambdaD - w * w * lambdaS), beta * (w - wa)] };
+  return { axes: ['w', 'w_a'], field: (w, wa) => [wa * lambdaD - w * lambdaS, beta * (w - wa)] };
+}
+
 /**
  * Planar flows of Appendix D.4 (ẇ_p = α_p(w_a λ_d − w_p w λ_s) w, ẇ = w_p(w_a λ_d − w_p w λ_s),
  * ẇ_a = β(w − w_a)): 'fixed-target' is (w, w_p) with w_a ≡ 1 (a hyperbola of fixed points
  * w_p w = λ_d/λ_s); 'tied' is (w, w_a) with w_p = w; 'no-predictor' is (w, w_a) with w_p ≡ 1.
  */
-export function lowDimFlow(input: LowDimFlowParams | { variant: LowDimFlowParams['variant'] } & Partial<LowDimFlowParams>): PlanarFlow & { params: LowDimFlowParams; axes: [string, string]; fixedCurve?: { x: number[]; y: number[] }[] } {
+export function lowDimFlow(input: LowDimFlowParams | { variant: LowDimFlowParams['variant'] } & Partial<LowDimFlowParams>): PlanarFlow & { params: LowDimFlowParams; axes: [string, string]; fixedCurve?: (FixedCurve & { label: string })[] } {
   const params = parseParams(LowDimFlowParamsSchema, input, 'low-dim-flow');
-  const { lambdaS, lambdaD, alphaP, beta, range } = params;
-  let field: Field;
-  let axes: [string, string];
-  const fps: PlanarFixedPoint[] = [];
-  let fixedCurve: { x: number[]; y: number[] }[] | undefined;
-  if (params.variant === 'fixed-target') {
-    axes = ['w', 'w_p'];
-    field = (w, wp) => {
-      const r = lambdaD - wp * w * lambdaS;
-      return [wp * r, alphaP * r * w];
-    };
-    const k = lambdaD / lambdaS;
-    const ws = linspace(range[0], range[1], 401).filter((w) => Math.abs(w) > 1e-9 && Math.abs(k / w) <= Math.max(Math.abs(range[0]), Math.abs(range[1])));
-    fixedCurve = [{ x: ws.filter((w) => w < 0), y: ws.filter((w) => w < 0).map((w) => k / w) }, { x: ws.filter((w) => w > 0), y: ws.filter((w) => w > 0).map((w) => k / w) }];
-    fps.push({ x: 0, y: 0, ...classify2x2(0, lambdaD, alphaP * lambdaD, 0), label: 'origin' });
-  } else if (params.variant === 'tied') {
-    axes = ['w', 'w_a'];
-    field = (w, wa) => [w * (wa * lambdaD - w * w * lambdaS), beta * (w - wa)];
-    fps.push({ x: 0, y: 0, ...classify2x2(0, 0, beta, -beta), label: 'collapse' });
-    const w = lambdaD / lambdaS;
-    // Jacobian at w = w_a = λ_d/λ_s: ∂ẇ/∂w = w_a λ_d − 3 w² λ_s, ∂ẇ/∂w_a = w λ_d.
-    // w = w_a and w(w λ_d − w² λ_s) = 0 leave only the origin and w = λ_d/λ_s: the flow is not odd in
-    // (w, w_a), so −λ_d/λ_s is not a fixed point (ẇ = −(λ_d/λ_s)(−λ_d − λ_d) ≠ 0 there).
-    fps.push({ x: w, y: w, ...classify2x2(w * lambdaD - 3 * w * w * lambdaS, w * lambdaD, beta, -beta), label: 'w = w_a = λ_d/λ_s' });
-  } else {
-    axes = ['w', 'w_a'];
-    field = (w, wa) => [wa * lambdaD - w * lambdaS, beta * (w - wa)];
-    fps.push({ x: 0, y: 0, ...classify2x2(-lambdaS, lambdaD, beta, -beta), label: 'collapse' });
-  }
+  const { range } = params;
+  const { field, axes } = lowDimField(params);
+  // Fixed points from the flow itself (Newton from a grid, Jacobian eigenvalues), so every regime
+  // shows as it is: λ_d = λ_s turns the no-predictor origin into a line of fixed points w = w_a,
+  // λ_d > λ_s into a saddle; the fixed-target flow has a hyperbola w_p·w = λ_d/λ_s.
+  const found = findPlanarFixedPoints(field, { x: range, y: range });
+  const fmt = (v: number) => String(Number(v.toPrecision(4)));
+  const small = 1e-6 * (range[1] - range[0]);
+  const fps: PlanarFixedPoint[] = found.points.map((f) => ({
+    x: f.x,
+    y: f.y,
+    stability: f.stability,
+    kind: f.kind,
+    eigenvalues: [f.eigenvalues[0].re, f.eigenvalues[1].re],
+    label: Math.hypot(f.x, f.y) < small ? (params.variant === 'fixed-target' ? 'origin' : 'collapse') : `${axes[0]} = ${fmt(f.x)}, ${axes[1]} = ${fmt(f.y)}`,
+  }));
+  const fixedCurve = found.curves.map((c) => ({ ...c, label: `curve of fixed points from (${fmt(c.x[0]!)}, ${fmt(c.y[0]!)}) to (${fmt(c.x.at(-1)!)}, ${fmt(c.y.at(-1)!)}), ${c.kind}` }));
   const gridX = linspace(range[0], range[1], params.grid);
   const gridY = gridX.slice();
   const { u, v } = sampleField(field, gridX, gridY);
   const starts = params.starts ?? defaultStarts(range, range);
   const trajectories = starts.map(([x, y]) => trace(field, x, y, params.t1, params.dt, [range[0], range[1], range[0], range[1]]));
-  return { params, gridX, gridY, u, v, trajectories, fixedPoints: fps, fixedLines: [], axes, ...(fixedCurve ? { fixedCurve } : {}) };
+  return { params, gridX, gridY, u, v, trajectories, fixedPoints: fps, fixedLines: [], axes, ...(fixedCurve.length ? { fixedCurve } : {}) };
 }

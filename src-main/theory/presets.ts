@@ -142,7 +142,7 @@ const presetList: Preset[] = [
     [
       ['fig10-fixed-target', 'fixed-target', 'w_a ≡ 1: a hyperbola of fixed points w_p w = λ_d/λ_s'],
       ['fig10-tied', 'tied', 'w = w_p: stable fixed point w = w_a = λ_d/λ_s'],
-      ['fig10-no-predictor', 'no-predictor', 'w_p ≡ 1: only the collapsed fixed point'],
+      ['fig10-no-predictor', 'no-predictor', 'w_p ≡ 1: only the collapsed fixed point (λ_d < λ_s; a line w = w_a at λ_d = λ_s)'],
     ] as const
   ).map(
     ([name, variant, what]): Preset => ({

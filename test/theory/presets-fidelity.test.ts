@@ -1,6 +1,7 @@
 /**
  * What the theory presets report must be true of the equations they simulate: every fixed point
- * of the low-dimensional flows (Appendix D.4) is a zero of the flow, computed here independently;
+ * of the low-dimensional flows (Appendix D.4), isolated or on a curve of fixed points, is a zero of
+ * the flow, computed here independently;
  * Fig. 3 at η = 0.01 runs long enough that trajectories reach the invariant parabola s = p²/α_p
  * (Eq. 14); and the per-mode summary places Eq. 16's fixed points at the τ of a mode that survived.
  */
@@ -19,8 +20,10 @@ test('low-dim flows (Fig. 10): every reported fixed point is a zero of the Appen
   for (const variant of ['fixed-target', 'tied', 'no-predictor'] as const) {
     for (const lambdaD of [0.5, 1, 2]) {
       const f = lowDimFlow({ variant, lambdaD, lambdaS: 1, alphaP: 1, beta: 1 });
-      assert.ok(f.fixedPoints.length > 0, variant);
-      for (const fp of f.fixedPoints) {
+      // At λ_d = λ_s the no-predictor flow has a line of fixed points and no isolated one.
+      const curvePoints = (f.fixedCurve ?? []).flatMap((c) => c.x.map((x, i) => ({ x, y: c.y[i]!, label: 'curve point' })));
+      assert.ok(f.fixedPoints.length + curvePoints.length > 0, variant);
+      for (const fp of [...f.fixedPoints, ...curvePoints]) {
         const [x, y] = [fp.x, fp.y];
         // Axes: fixed-target (w, w_p) at w_a ≡ 1; tied (w, w_a) with w_p = w; no-predictor (w, w_a) with w_p ≡ 1.
         const [dw, dwp, dwa] = variant === 'fixed-target' ? d4(x, y, 1, f.params) : variant === 'tied' ? d4(x, x, y, f.params) : d4(x, 1, y, f.params);
