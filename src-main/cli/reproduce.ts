@@ -22,8 +22,10 @@ const HELP = `usage: dplab reproduce list
 
 The paper's claims (Tian, Chen & Ganguli, ICML 2021) as runnable experiments with verdicts at lab
 scale. 'run' trains each (arm, seed) a claim needs that the archive does not hold yet (so a second
-run resumes), then prints each claim's verdict: reproduced / not reproduced / inconclusive, from
-paired differences over seeds with a 95% t interval. Theory claims are computed exactly.
+run resumes), then prints each claim's verdict: reproduced / not reproduced / inconclusive / not
+run, from paired differences over seeds against each test's margin (its protocol: superiority,
+non-inferiority or equivalence), read with a group-sequential repeated confidence interval that
+stays valid after every round of seeds. Theory claims are computed exactly.
 'report' writes report.html (self-contained), report.md and figures/*.svg to --out (default
 ./reproduction).
 --seeds N: root seeds 0 … N−1 (at least 2 for an interval). Default: every seed the archive holds\ncomplete for these claims, at least 3, so a verdict never leaves out runs it has.
@@ -161,7 +163,7 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     }
     const results = collectResults(archive, claims, seeds, base);
     if (sub === 'run') {
-      if (a.flags.json) console.log(JSON.stringify(results.map((r) => ({ id: r.claim.id, verdict: r.verdict, ...(r.kind === 'experiment' ? { tests: r.tests.map((t) => ({ test: t.description, seeds: t.seeds, difference: t.difference, verdict: t.verdict, reason: t.reason })), missing: r.missing } : { evidence: r.outcome.evidence }) })), null, 2));
+      if (a.flags.json) console.log(JSON.stringify(results.map((r) => ({ id: r.claim.id, verdict: r.verdict, ...(r.kind === 'experiment' ? { tests: r.tests.map((t) => ({ test: t.description, protocol: t.protocol, margin: t.test.margin, rationale: t.test.rationale, seeds: t.seeds, pairs: t.pairs, difference: t.difference, verdict: t.verdict, reason: t.reason })), missing: r.missing } : { evidence: r.outcome.evidence }) })), null, 2));
       else printVerdicts(results);
       return 0;
     }

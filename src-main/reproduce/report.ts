@@ -1,11 +1,13 @@
 /**
- * The reproduction report: per claim the paper's statement, our table (mean ± std over seeds, the
- * random-init baseline, paired differences with their 95% interval), the plots, the verdict and the
+ * The reproduction report: per claim the paper's statement, its protocol (each test's kind, margin
+ * and why), the verdict, our tables (mean ± std over seeds, the random-init baseline, paired
+ * differences with their repeated confidence interval, every seed's values), the plots and the
  * scale it ran at. Rendered as one self-contained HTML file (inline SVG, no scripts, no external
  * resources) and as Markdown with the same plots as SVG files beside it. Pure string building.
  */
-import { ARMS, LAB_BASE, MEASURES, type MeasureName, type TheoryOutcome } from './claims.ts';
-import type { ArmSummary, ClaimResult, Verdict } from './verdict.ts';
+import { looksAt } from '../math/sequential.ts';
+import { ARMS, DEVELOPMENT_SEEDS, EVAL_SEED_BASE, LAB_BASE, MEASURES, type MeasureName, type TheoryOutcome } from './claims.ts';
+import { ALPHA, DEFAULT_MAX_SEEDS, type ArmSummary, type ClaimResult, type Verdict } from './verdict.ts';
 
 /** Where and how the claims were run, printed at the top of the report. */
 export interface ReportContext {
@@ -18,6 +20,8 @@ export interface ReportContext {
   appVersion: string;
   /** The base setup file when not the lab-scale base (its name goes into the report). */
   base?: string | null;
+  /** The N of the sequential design the verdicts were read under (default DEFAULT_MAX_SEEDS). */
+  maxSeeds?: number;
 }
 
 /** One plot of the report: a file name (for Markdown) and its SVG. */
@@ -29,7 +33,7 @@ export interface ReportFigure {
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (x: number | null | undefined, digits = 3) => (x === null || x === undefined || !Number.isFinite(x) ? '—' : Math.abs(x) >= 1e4 || (Math.abs(x) < 1e-3 && x !== 0) ? x.toExponential(2) : x.toFixed(digits));
 // Plain words: emoji fonts are missing on many Linux desktops (seen as empty boxes in Chromium).
-const VERDICT_MARK: Record<Verdict, string> = { reproduced: 'reproduced', 'not reproduced': 'NOT reproduced', inconclusive: 'inconclusive' };
+const VERDICT_MARK: Record<Verdict, string> = { reproduced: 'reproduced', 'not reproduced': 'NOT reproduced', inconclusive: 'inconclusive', 'not run': 'not run' };
 const COLORS = ['#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2', '#7f7f7f'];
 
 function meanStd(s: { mean: number; std: number; n: number } | null | undefined): string {
@@ -153,10 +157,35 @@ function armsTable(r: Extract<ClaimResult, { kind: 'experiment' }>): string[] {
 
 function testsTable(r: Extract<ClaimResult, { kind: 'experiment' }>): string[] {
   return [
-    '| test | seeds | paired difference (mean ± std) | 95% CI | verdict | why |',
-    '| --- | --- | --- | --- | --- | --- |',
-    ...r.tests.map((t) => `| \`${t.description}\` | ${t.seeds.length} | ${t.difference ? meanStd(t.difference) : '—'} | ${t.difference?.ci ? `[${num(t.difference.ci[0])}, ${num(t.difference.ci[1])}]` : '—'} | ${t.verdict} | ${t.reason} |`),
+    '| # | test | seeds | paired difference (mean ± std) | repeated CI | verdict | why |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...r.tests.map(
+      (t, i) =>
+        `| ${i + 1} | \`${t.description}\` | ${t.seeds.length} | ${t.difference ? meanStd(t.difference) : '—'} | ${t.difference?.ci ? `${Math.round(t.difference.level * 100)}% [${num(t.difference.ci[0])}, ${num(t.difference.ci[1])}]` : '—'} | ${t.verdict} | ${t.reason} |`,
+    ),
   ];
+}
+
+/** The claim's protocol, fixed before the runs: per test its kind, margin and why. */
+function protocolTable(r: Extract<ClaimResult, { kind: 'experiment' }>): string[] {
+  return ['| # | test | protocol | margin | why this margin |', '| --- | --- | --- | --- | --- |', ...r.tests.map((t, i) => `| ${i + 1} | \`${t.description}\` | ${t.protocol} | ${num(t.test.margin, 3)} ${MEASURES[t.test.measure].label} | ${t.test.rationale} |`)];
+}
+
+/** Every seed of every test: a's value and random init, the reference's value, their difference. */
+function perSeedTable(r: Extract<ClaimResult, { kind: 'experiment' }>): string[] {
+  const rows = r.tests.flatMap((t, i) => {
+    const ref = 'arm' in t.test.reference ? `${t.test.reference.arm} (final)` : `${t.test.reference.baselineOf} (random init)`;
+    return t.pairs.map((p) => `| ${i + 1} | ${p.seed} | ${t.test.measure} | ${t.test.a} | ${num(p.a)} | ${num(p.aInit)} | ${ref} | ${num(p.reference)} | ${num(p.difference)} |`);
+  });
+  if (rows.length === 0) return [];
+  return ['| # | seed | measure | arm | value | random init | reference | reference value | paired difference |', '| --- | --- | --- | --- | --- | --- | --- | --- | --- |', ...rows];
+}
+
+/** The seed range words: which seeds were judged, and whether they lie apart from the tuning seeds. */
+function seedsLine(seeds: readonly number[]): string {
+  const dev = seeds.filter((s) => s >= DEVELOPMENT_SEEDS.from && s <= DEVELOPMENT_SEEDS.to);
+  const where = seeds.length === 0 ? '' : dev.length === 0 ? (seeds.every((s) => s >= EVAL_SEED_BASE) ? ' (evaluation seeds: no tuning touched them)' : '') : ` (${dev.length} of them development seeds, which tuned the lab scale: read these verdicts as on tuning data)`;
+  return `seeds judged: ${seeds.length ? seeds.join(', ') : 'none'}${where}; development seeds ${DEVELOPMENT_SEEDS.from}–${DEVELOPMENT_SEEDS.to} tuned the dataset, the step count and the α_p = 10 arm; evaluation seeds start at ${EVAL_SEED_BASE}`;
 }
 
 /** The Markdown report; figures are referenced as `<dir>/<file>` (write them with `claimFigures`). */
@@ -167,8 +196,11 @@ export function markdownReport(results: readonly ClaimResult[], ctx: ReportConte
   out.push('Tian, Chen & Ganguli, “Understanding Self-Supervised Learning Dynamics without Contrastive Pairs” (ICML 2021). Generated by `dplab reproduce report`.');
   out.push('');
   out.push(`- date: ${ctx.date}; machine: ${ctx.machine}; backend: ${ctx.backend}; lab version ${ctx.appVersion}`);
+  out.push(`- ${seedsLine(ctx.seeds)}`);
   out.push(`- experiments: ${ctx.base ? `base setup ${ctx.base}` : scaleLine()}; seeds ${ctx.seeds.join(', ')}; training: ${ctx.training ? `${ctx.training.runs} runs, ${(ctx.training.spanSec / 60).toFixed(1)} min from the first start to the last end (${(ctx.training.runSec / 60).toFixed(1)} min summed over runs)` : 'no runs yet'}`);
-  out.push('- verdict rule (fixed before the runs): paired differences over seeds with a 95% t interval; reproduced when the whole interval lies on the claimed side, not reproduced when it lies wholly on the other side, inconclusive otherwise. Theory claims: reproduced when every computed condition holds.');
+  out.push(
+    `- verdict rule (fixed before the runs, each test's protocol below): paired differences over seeds with a group-sequential repeated confidence interval (Lan & DeMets 1983 α-spending, Pocock-type, on t statistics with boundaries from their simulated null law; repeated intervals of Jennison & Turnbull 1989), looks at ${looksAt(ctx.maxSeeds ?? DEFAULT_MAX_SEEDS, ctx.maxSeeds ?? DEFAULT_MAX_SEEDS).join(', ')} seeds (N = ${ctx.maxSeeds ?? DEFAULT_MAX_SEEDS}), so a verdict may be read after every round of seeds; α = ${ALPHA} two-sided. Superiority: reproduced when the 95% interval lies beyond the margin on the claimed side, not reproduced when it lies short of it; non-inferiority: reproduced when it lies above −margin, not reproduced below; equivalence: two one-sided tests (Schuirmann 1987), reproduced when the 90% interval lies inside ±margin, not reproduced when wholly outside; inconclusive otherwise (and below 3 seeds); not run without a seed with values on both sides. A claim holds when all its tests hold (intersection-union, Berger 1982). Theory claims: reproduced when every computed condition holds.`,
+  );
   out.push('');
   out.push('| claim | paper | verdict |');
   out.push('| --- | --- | --- |');
@@ -180,6 +212,12 @@ export function markdownReport(results: readonly ClaimResult[], ctx: ReportConte
     out.push('');
     out.push(`**Paper** (${r.claim.paper.where}): ${r.claim.paper.statement}`);
     out.push('');
+    if (r.kind === 'experiment') {
+      out.push('**Protocol**');
+      out.push('');
+      out.push(...protocolTable(r));
+      out.push('');
+    }
     out.push(`**Verdict: ${VERDICT_MARK[r.verdict]}**`);
     out.push('');
     if (r.kind === 'experiment') {
@@ -188,6 +226,8 @@ export function markdownReport(results: readonly ClaimResult[], ctx: ReportConte
       out.push(...armsTable(r));
       out.push('');
       out.push(...testsTable(r));
+      const perSeed = perSeedTable(r);
+      if (perSeed.length) out.push('', 'Per seed:', '', ...perSeed);
       if (r.missing.length) out.push('', `Runs missing or not completed: ${r.missing.join('; ')}.`);
     } else {
       out.push(`Computed: ${r.claim.method}`);
@@ -214,7 +254,7 @@ export function htmlReport(results: readonly ClaimResult[], ctx: ReportContext):
       .replace(/\*\*(.+?)\*\*/g, '<strong>$1</strong>')
       .replace(/`(.+?)`/g, '<code>$1</code>')
       .replace(/\[(.+?)\]\(#(.+?)\)/g, '<a href="#$2">$1</a>');
-  const verdictClass: Record<string, string> = { reproduced: 'v-yes', 'NOT reproduced': 'v-no', 'not reproduced': 'v-no', inconclusive: 'v-maybe' };
+  const verdictClass: Record<string, string> = { reproduced: 'v-yes', 'NOT reproduced': 'v-no', 'not reproduced': 'v-no', inconclusive: 'v-maybe', 'not run': 'v-none' };
   const cell = (c: string) => (verdictClass[c] ? `<span class="${verdictClass[c]}">${esc(c)}</span>` : inline(c));
   const flush = () => {
     if (!table) return;
@@ -242,6 +282,6 @@ export function htmlReport(results: readonly ClaimResult[], ctx: ReportContext):
   }
   flush();
   const style =
-    'body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.6em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#f4f4f4}h2{margin-top:2em;border-top:1px solid #ddd;padding-top:1em}.meta{margin:.2em 0;color:#444}code{font-size:12px}figure{margin:.5em 0}.v-yes{color:#176f2c;font-weight:600}.v-no{color:#b00020;font-weight:600}.v-maybe{color:#8a6d00;font-weight:600}';
+    'body{font-family:system-ui,sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}table{border-collapse:collapse;margin:.6em 0;font-size:13px}td,th{border:1px solid #ccc;padding:3px 7px;text-align:left}th{background:#f4f4f4}h2{margin-top:2em;border-top:1px solid #ddd;padding-top:1em}.meta{margin:.2em 0;color:#444}code{font-size:12px}figure{margin:.5em 0}.v-yes{color:#176f2c;font-weight:600}.v-no{color:#b00020;font-weight:600}.v-maybe{color:#8a6d00;font-weight:600}.v-none{color:#666;font-weight:600}';
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'"><title>DirectPred Lab: the paper’s claims at lab scale</title><style>${style}</style></head><body>${html.join('\n')}</body></html>`;
 }

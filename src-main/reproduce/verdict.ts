@@ -1,17 +1,42 @@
 /**
  * Verdicts: from the finished runs of a claim's arms to "reproduced / not reproduced /
- * inconclusive", by paired differences over seeds and their 95% t interval (math/stats.ts). The
- * rule is fixed before any run: a test is reproduced when the whole interval lies on the claimed
- * side, not reproduced when the whole interval lies on the other side, and inconclusive otherwise
- * (including when fewer than two seeds finished). A claim is reproduced when all its tests are,
- * not reproduced when any is not, and inconclusive otherwise.
+ * inconclusive / not run". Each test pairs the arms' values by seed and reads a group-sequential
+ * repeated confidence interval of the mean difference (math/sequential.ts: Lan & DeMets α-spending,
+ * Pocock-type, on t statistics; Jennison & Turnbull's repeated intervals), so the verdict may be read
+ * after every round of added seeds. The rule is the test's protocol (claims.ts), fixed before any run:
+ * - superiority: reproduced when the 95% interval lies beyond the margin on the claimed side, not
+ *   reproduced when it lies short of the margin (the effect, if any, is smaller than what matters);
+ * - non-inferiority: reproduced when the interval lies above −margin (on the claimed side), not
+ *   reproduced when it lies below;
+ * - equivalence: two one-sided tests (Schuirmann 1987) with the 90% interval: reproduced when it
+ *   lies inside (−margin, +margin), not reproduced when it lies wholly outside;
+ * inconclusive otherwise, or below 3 seeds. A claim is reproduced when all its tests are (the
+ * intersection-union principle keeps its error rate at each test's: Berger 1982), not reproduced
+ * when any is not, not run when no test has a seed with values on both sides.
  */
-import { meanInterval, pairedDifference, type MeanInterval } from '../math/stats.ts';
+import { sequentialInterval, type SequentialDesign, type SequentialInterval } from '../math/sequential.ts';
+import { meanInterval, type MeanInterval } from '../math/stats.ts';
 import { ARMS, CLAIMS, MEASURES, type ArmId, type ClaimTest, type ExperimentClaim, type MeasureName, type TheoryClaim, type TheoryOutcome } from './claims.ts';
 import { THEORY_CHECKS } from './theory-claims.ts';
 
 /** The verdict of a test or a claim. */
-export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive';
+export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive' | 'not run';
+
+/** Two-sided error rate of a test's repeated intervals (equivalence uses 2α: two one-sided tests at α each). */
+export const ALPHA = 0.05;
+
+/** Seeds a claim may be run to when none is named (`--max-seeds`): the last planned look. */
+export const DEFAULT_MAX_SEEDS = 12;
+
+/** The design a test with at most `maxSeeds` seeds is read under, at error rate `alpha`. */
+export function designOf(maxSeeds: number, alpha = ALPHA): SequentialDesign {
+  return { maxSeeds, alpha, spending: 'pocock' };
+}
+
+/** How verdicts are read: up to how many seeds the rounds may go (the α-spending's N). */
+export interface VerdictOptions {
+  maxSeeds?: number;
+}
 
 /** What the verdict needs of one finished run. */
 export interface RunResult {
@@ -25,16 +50,31 @@ export interface RunResult {
   baseline: Partial<Record<MeasureName, number | null>> | null;
 }
 
+/** One seed of a test: a's value, the reference's (another arm's final value or a's own at random init), their difference. */
+export interface TestPair {
+  seed: number;
+  a: number;
+  /** a's own random-init value (null where not recorded). */
+  aInit: number | null;
+  reference: number;
+  difference: number;
+}
+
 /** One test's numbers and verdict. */
 export interface TestResult {
   test: ClaimTest;
-  /** Readable form: "collapseStd(none) − random init(none)". */
+  /** Readable form: "collapseStd(none) − collapseStd(random init of none) < −0.1". */
   description: string;
+  /** The protocol in words: kind, side, margin. */
+  protocol: string;
   /** Seeds with a value in both a and the reference. */
   seeds: number[];
-  difference: MeanInterval | null;
+  /** Per seed (seed order), for the report's tables. */
+  pairs: TestPair[];
+  /** The repeated confidence interval of the mean difference (null without seeds). */
+  difference: SequentialInterval | null;
   verdict: Verdict;
-  /** Why, in words (which side of the threshold the interval lies). */
+  /** Why, in words (where the interval lies against the margin). */
   reason: string;
 }
 
@@ -59,62 +99,87 @@ function valueOf(r: RunResult, m: MeasureName, baseline: boolean): number | null
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-/** Interval side → verdict for one test. */
-function decide(test: ClaimTest, d: MeanInterval | null): { verdict: Verdict; reason: string } {
-  if (!d || !d.ci) return { verdict: 'inconclusive', reason: 'fewer than two seeds with values on both sides' };
+const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
+const signed = (x: number) => (x > 0 ? `+${fmt(x)}` : x < 0 ? `−${fmt(-x)}` : '0');
+
+/** The threshold(s) of a test on the difference d, and the claimed relation in symbols. */
+function relation(t: ClaimTest): string {
+  const m = t.margin;
+  if (t.kind === 'equivalence') return `within ±${fmt(m)}`;
+  const up = t.direction !== 'less';
+  const edge = t.kind === 'superiority' ? (up ? m : -m) : up ? -m : m;
+  return `${up ? '>' : '<'} ${signed(edge)}`;
+}
+
+/** The test's protocol in words. */
+export function protocolOf(t: ClaimTest): string {
+  const side = t.direction === 'less' ? 'lower' : 'higher';
+  if (t.kind === 'equivalence') return `equivalence: |d| < ${fmt(t.margin)} (two one-sided tests, 90% interval)`;
+  if (t.kind === 'superiority') return `superiority: ${side} by more than ${fmt(t.margin)} (95% interval)`;
+  return `non-inferiority: not ${side === 'higher' ? 'lower' : 'higher'} by ${fmt(t.margin)} or more (95% interval)`;
+}
+
+/** Interval position against the protocol's margin → verdict for one test. */
+function decide(test: ClaimTest, d: SequentialInterval | null): { verdict: Verdict; reason: string } {
+  if (!d) return { verdict: 'not run', reason: 'no seed with values on both sides' };
+  if (!d.ci) return { verdict: 'inconclusive', reason: `${d.n} seed(s): the first look is at 3` };
   const [lo, hi] = d.ci;
-  const fmt = (x: number) => x.toPrecision(3);
-  const ci = `95% CI [${fmt(lo)}, ${fmt(hi)}]`;
-  if (test.expect === 'greater') {
-    if (lo > 0) return { verdict: 'reproduced', reason: `${ci} lies above 0` };
-    if (hi < 0) return { verdict: 'not reproduced', reason: `${ci} lies below 0: the opposite of the claim` };
-    return { verdict: 'inconclusive', reason: `${ci} contains 0` };
+  const ci = `${Math.round(d.level * 100)}% repeated CI [${fmt(lo)}, ${fmt(hi)}]`;
+  const m = test.margin;
+  if (test.kind === 'equivalence') {
+    if (lo > -m && hi < m) return { verdict: 'reproduced', reason: `${ci} lies inside ±${fmt(m)}` };
+    if (lo > m || hi < -m) return { verdict: 'not reproduced', reason: `${ci} lies outside ±${fmt(m)}: they differ by more than the margin` };
+    return { verdict: 'inconclusive', reason: `${ci} crosses ${lo <= -m ? `−${fmt(m)}` : `+${fmt(m)}`}` };
   }
-  if (test.expect === 'less') {
-    if (hi < 0) return { verdict: 'reproduced', reason: `${ci} lies below 0` };
-    if (lo > 0) return { verdict: 'not reproduced', reason: `${ci} lies above 0: the opposite of the claim` };
-    return { verdict: 'inconclusive', reason: `${ci} contains 0` };
-  }
-  const m = test.margin ?? 0;
-  if (lo > -m) return { verdict: 'reproduced', reason: `${ci} lies above −${m} (no worse than the margin)` };
-  if (hi < -m) return { verdict: 'not reproduced', reason: `${ci} lies below −${m}: worse by more than the margin` };
-  return { verdict: 'inconclusive', reason: `${ci} contains −${m}` };
+  // Flip a "less" claim so the claimed side is always up.
+  const up = test.direction !== 'less';
+  const [l, h] = up ? [lo, hi] : [-hi, -lo];
+  const edge = test.kind === 'superiority' ? m : -m;
+  const edgeText = signed(up ? edge : -edge);
+  const beyond = up ? 'above' : 'below';
+  const short = up ? 'below' : 'above';
+  if (l > edge) return { verdict: 'reproduced', reason: `${ci} lies ${beyond} ${edgeText}` };
+  if (h < edge)
+    return {
+      verdict: 'not reproduced',
+      reason: `${ci} lies ${short} ${edgeText}: ${test.kind === 'superiority' ? (h < 0 ? 'the opposite of the claim' : 'an effect smaller than the margin, if any') : 'worse by more than the margin'}`,
+    };
+  return { verdict: 'inconclusive', reason: `${ci} contains ${edgeText}` };
 }
 
 function describe(t: ClaimTest): string {
   const ref = 'arm' in t.reference ? t.reference.arm : `random init of ${t.reference.baselineOf}`;
-  const rel = t.expect === 'greater' ? '> 0' : t.expect === 'less' ? '< 0' : `> −${t.margin ?? 0}`;
-  return `${t.measure}(${t.a}) − ${t.measure}(${ref}) ${rel}`;
+  return `${t.measure}(${t.a}) − ${t.measure}(${ref}) ${relation(t)}`;
 }
 
 /** The test's verdict from the runs (paired by seed; a seed missing on either side is left out). */
-export function evaluateTest(test: ClaimTest, runs: readonly RunResult[]): TestResult {
+export function evaluateTest(test: ClaimTest, runs: readonly RunResult[], opts: VerdictOptions = {}): TestResult {
   const bySeed = (arm: ArmId) => new Map(runs.filter((r) => r.arm === arm && r.status === 'completed').map((r) => [r.seed, r]));
   const a = bySeed(test.a);
   const refArm = 'arm' in test.reference ? test.reference.arm : test.reference.baselineOf;
   const useBaseline = 'baselineOf' in test.reference;
   const b = bySeed(refArm);
-  const seeds: number[] = [];
-  const xa: number[] = [];
-  const xb: number[] = [];
+  const pairs: TestPair[] = [];
   for (const [seed, ra] of [...a].sort((p, q) => p[0] - q[0])) {
     const rb = b.get(seed);
     if (!rb) continue;
     const va = valueOf(ra, test.measure, false);
     const vb = valueOf(rb, test.measure, useBaseline);
     if (va === null || vb === null) continue;
-    seeds.push(seed);
-    xa.push(va);
-    xb.push(vb);
+    pairs.push({ seed, a: va, aInit: valueOf(ra, test.measure, true), reference: vb, difference: va - vb });
   }
-  const difference = seeds.length > 0 ? pairedDifference(xa, xb) : null;
-  return { test, description: describe(test), seeds, difference, ...decide(test, difference) };
+  const n = pairs.length;
+  // Equivalence is two one-sided tests at α each: the (1 − 2α) interval.
+  const design = designOf(Math.max(opts.maxSeeds ?? DEFAULT_MAX_SEEDS, n), test.kind === 'equivalence' ? 2 * ALPHA : ALPHA);
+  const difference = n > 0 ? sequentialInterval(pairs.map((p) => p.difference), design) : null;
+  return { test, description: describe(test), protocol: protocolOf(test), seeds: pairs.map((p) => p.seed), pairs, difference, ...decide(test, difference) };
 }
 
-/** Combines test verdicts: all reproduced → reproduced; any not reproduced → not reproduced. */
+/** Combines test verdicts: all reproduced → reproduced; any not reproduced → not reproduced; none run (or no tests) → not run. */
 export function combine(verdicts: readonly Verdict[]): Verdict {
   if (verdicts.length > 0 && verdicts.every((v) => v === 'reproduced')) return 'reproduced';
   if (verdicts.some((v) => v === 'not reproduced')) return 'not reproduced';
+  if (verdicts.every((v) => v === 'not run')) return 'not run';
   return 'inconclusive';
 }
 
@@ -137,8 +202,8 @@ function summarise(arm: ArmId, runs: readonly RunResult[], measures: readonly Me
 }
 
 /** An experiment claim's verdict from the runs of its arms. */
-export function evaluateExperiment(claim: ExperimentClaim, runs: readonly RunResult[], seeds: readonly number[]): ClaimResult {
-  const tests = claim.tests.map((t) => evaluateTest(t, runs));
+export function evaluateExperiment(claim: ExperimentClaim, runs: readonly RunResult[], seeds: readonly number[], opts: VerdictOptions = {}): ClaimResult {
+  const tests = claim.tests.map((t) => evaluateTest(t, runs, opts));
   const measures = [...new Set(claim.tests.map((t) => t.measure))];
   const missing: string[] = [];
   for (const arm of claim.arms) {
@@ -175,7 +240,10 @@ export function registryProblems(): string[] {
       const ref = 'arm' in t.reference ? t.reference.arm : t.reference.baselineOf;
       for (const a of [t.a, ref]) if (!c.arms.includes(a)) out.push(`${c.id}: test uses arm '${a}' that the claim does not run`);
       if (!(t.measure in MEASURES)) out.push(`${c.id}: unknown measure '${t.measure}'`);
-      if (t.expect === 'not-worse' && !(typeof t.margin === 'number' && t.margin >= 0)) out.push(`${c.id}: a 'not-worse' test needs a margin ≥ 0`);
+      if (!(typeof t.margin === 'number' && Number.isFinite(t.margin) && t.margin >= 0)) out.push(`${c.id}: ${t.measure}(${t.a}): the margin must be a number ≥ 0, got ${t.margin}`);
+      if (t.kind === 'equivalence' && !(t.margin > 0)) out.push(`${c.id}: ${t.measure}(${t.a}): an equivalence test needs a margin > 0`);
+      if (t.kind !== 'equivalence' && t.direction !== 'greater' && t.direction !== 'less') out.push(`${c.id}: ${t.measure}(${t.a}): a ${t.kind} test needs a direction ('greater' or 'less')`);
+      if (!(typeof t.rationale === 'string' && t.rationale.trim().length >= 10)) out.push(`${c.id}: ${t.measure}(${t.a}): the margin needs its rationale`);
     }
   }
   return out;

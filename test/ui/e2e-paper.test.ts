@@ -10,6 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labPerFile, ROOT } from './harness.ts';
 import { recordArmRun } from '../reproduce/arm-run.ts';
+import { CLAIMS } from '../../src-main/reproduce/claims.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-paper');
 
@@ -48,6 +49,20 @@ test('Paper view: verdicts from the archive and from theory, run a claim, save t
   assert.equal(fall[4], 'reproduced');
   assert.equal(await detail.getByTestId('verdict').textContent(), 'reproduced');
   assert.equal(await fx.page.locator('[data-claim="no-predictor-collapses"] .v').textContent(), 'reproduced');
+  // The protocol is shown before the verdict, every seed's values beside the plots.
+  const protocol = await detail.getByTestId('protocol').locator('tbody tr').allTextContents();
+  assert.equal(protocol.length, 2);
+  assert.match(protocol[0]!, /superiority: lower by more than 0\.100/);
+  assert.match(protocol[0]!, /tenth of the fully spread value/);
+  const perSeed = detail.getByTestId('per-seed').locator('tbody tr');
+  assert.equal(await perSeed.count(), 6, '2 tests × 3 seeds');
+  assert.deepEqual((await perSeed.nth(3).locator('td').allTextContents()).slice(1), ['0', 'linear', '0.500', '0.800', 'none', '0.200', '0.300']);
+  // A claim without runs is "not run", not "inconclusive" (issue 22), and the tally counts it so.
+  assert.equal(await fx.page.locator('[data-claim="no-stop-gradient-collapses"] .v').textContent(), 'not run');
+  // Only no-predictor-collapses and accuracy-ranking (through the none and linear arms) have runs.
+  const notRun = CLAIMS.filter((c) => c.kind === 'experiment' && !['no-predictor-collapses', 'accuracy-ranking'].includes(c.id));
+  for (const c of notRun) assert.equal(await fx.page.locator(`[data-claim="${c.id}"] .v`).textContent(), 'not run', c.id);
+  assert.match((await fx.page.getByTestId('tally').textContent()) ?? '', new RegExp(`0 inconclusive · ${notRun.length} not run`));
   await fx.page.screenshot({ path: join(ART, 'paper.png'), fullPage: true });
 
   // Another claim: nothing in the archive, so Run queues its 2 arms × 3 seeds.

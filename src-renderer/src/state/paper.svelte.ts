@@ -1,7 +1,7 @@
 /**
  * Paper view state: every claim of the paper with its verdict (experiments from the archive's runs,
  * theory claims computed by the lab), the claim shown in detail, and the runs a "Run" queued. The
- * verdicts refresh when a reproduction run finishes, so a claim turns from inconclusive to its
+ * verdicts refresh when a reproduction run finishes, so a claim turns from "not run" to its
  * verdict while the user watches.
  */
 import type { LabEvent } from '../../../src-main/contract/index.ts';
