@@ -9,6 +9,7 @@ import { exportChunks, exportRunBundle, metricsTable, runsTable, spectraTable, t
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs, formatDuration } from './args.ts';
 import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type BaselineMetric } from '../spec/metrics.ts';
+import { controlCharIssue, printable } from '../spec/text.ts';
 
 const HELP = `usage: dplab runs <sub-command> [--archive FILE]
 
@@ -73,7 +74,7 @@ export async function runsCommand(args: string[]): Promise<number> {
         try {
           for (const r of runs) {
             m.delete(r.uuid);
-            console.log(`removed ${r.uuid}${r.name ? ` (${r.name})` : ''}`);
+            console.log(`removed ${r.uuid}${r.name ? ` (${printable(r.name)})` : ''}`);
           }
         } finally {
           await m.close();
@@ -83,9 +84,13 @@ export async function runsCommand(args: string[]): Promise<number> {
       case 'tag': {
         if (!rest.length) throw new UsageError('tag needs a run');
         const r = archive.resolveRun(rest[0]!);
+        for (const t of rest.slice(1)) {
+          const why = controlCharIssue(t);
+          if (why) throw new UsageError(`tag '${printable(t)}' ${why}`);
+        }
         archive.addTags(r.uuid, rest.slice(1));
         archive.removeTags(r.uuid, a.multi.remove ?? []);
-        console.log(`${r.uuid}: ${archive.getRun(r.uuid)!.tags.join(', ') || '(no tags)'}`);
+        console.log(`${r.uuid}: ${printable(archive.getRun(r.uuid)!.tags.join(', ')) || '(no tags)'}`);
         return 0;
       }
       case 'note': {
@@ -185,7 +190,8 @@ function compare(runs: RunRecord[], json: boolean): number {
 const fmtTime = (ms: number | null) => (ms === null ? '—' : new Date(ms).toISOString().replace('T', ' ').slice(0, 19));
 
 function textTable(t: Table): string {
-  const cells = [t.columns, ...t.rows.map((r) => r.map((c) => (c === null ? '—' : String(c))))];
+  // Names archived before control characters were refused may hold a line break: escaped, one row stays one line.
+  const cells = [t.columns, ...t.rows.map((r) => r.map((c) => (c === null ? '—' : printable(String(c)))))];
   const w = t.columns.map((_, i) => Math.max(...cells.map((r) => r[i]!.length)));
   return cells.map((r) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd()).join('\n');
 }
@@ -228,7 +234,7 @@ function show(archive: Archive, ref: string, json: boolean): number {
     return 0;
   }
   const lines = [
-    `run       ${r.uuid}${r.name ? `  ${r.name}` : ''}`,
+    `run       ${r.uuid}${r.name ? `  ${printable(r.name)}` : ''}`,
     `status    ${r.status}${r.error ? `  (${r.error})` : ''}`,
     `times     created ${fmtTime(r.createdAt)} · started ${fmtTime(r.startedAt)} · ended ${fmtTime(r.endedAt)}` +
       (r.startedAt && r.endedAt ? ` · ${formatDuration((r.endedAt - r.startedAt) / 1000)}` : ''),
@@ -248,7 +254,7 @@ function show(archive: Archive, ref: string, json: boolean): number {
   lines.push(`protocol  ${describeEvalProtocol(runEvalProtocol(r))}`);
   if (metrics.length) lines.push(`metrics   ${metrics.map((m) => `${m.name} (${m.steps.length})`).join(', ')}`);
   if (evals.length) lines.push(`evals     ${evals.map((e) => `step ${e.step}: probe ${fmtNum(e.probeAcc)} kNN ${fmtNum(e.knnAcc)}`).join(' · ')}`);
-  if (r.tags.length) lines.push(`tags      ${r.tags.join(', ')}`);
+  if (r.tags.length) lines.push(`tags      ${printable(r.tags.join(', '))}`);
   if (note) lines.push('', note);
   lines.push('', JSON.stringify(r.setup, null, 2));
   console.log(lines.join('\n'));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { openArchive, RUN_STATUSES, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { expandSweep, sweepAxes, type SweepDefinition } from '../spec/sweep.ts';
+import { printable } from '../spec/text.ts';
 import { createSweepRuns } from '../runs/sweep.ts';
 import { thisProcess } from '../runs/process.ts';
 import { FINAL_METRICS, formatGroupTable, groupRuns } from '../runs/aggregate.ts';
@@ -151,7 +152,7 @@ export async function sweepCommand(args: string[]): Promise<number> {
     }
   }
   if (a.flags['dry-run']) {
-    for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${m.name}`);
+    for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${printable(m.name)}`);
     console.log(`${members.length} run(s)`);
     return 0;
   }
@@ -282,13 +283,13 @@ async function followWith(archive: Archive, executor: SweepExecutor, sweepUuid: 
     const states = await executor.follow((m) => {
       if (quiet) return;
       if (['queued', 'running'].includes(m.status)) {
-        if (executor.kind !== 'local' && m.detail) console.error(`          ${m.detail.split('\n')[0]}  ${m.name ?? m.runUuid}${m.step !== null && m.totalSteps ? ` ${m.step}/${m.totalSteps}` : ''}`);
+        if (executor.kind !== 'local' && m.detail) console.error(`          ${m.detail.split('\n')[0]}  ${printable(m.name ?? m.runUuid)}${m.step !== null && m.totalSteps ? ` ${m.step}/${m.totalSteps}` : ''}`);
         return;
       }
       if (done.has(m.runUuid)) return;
       done.add(m.runUuid);
       finished++;
-      console.error(`[${finished}/${total}] ${m.status.padEnd(11)} ${m.name ?? m.runUuid}${m.status !== 'completed' && m.detail ? `\n${m.detail}` : ''}`);
+      console.error(`[${finished}/${total}] ${m.status.padEnd(11)} ${printable(m.name ?? m.runUuid)}${m.status !== 'completed' && m.detail ? `\n${m.detail}` : ''}`);
     }, controller.signal);
     if (controller.signal.aborted) return 130;
     printTable(archive, sweepUuid, by, json);
@@ -305,7 +306,7 @@ function printStates(states: MemberState[], json: boolean): void {
   }
   for (const m of states) {
     const prog = m.step !== null && m.totalSteps ? `${m.step}/${m.totalSteps}` : '';
-    console.log(`${String(m.idx).padStart(4)}  ${m.status.padEnd(10)} ${prog.padEnd(11)} ${m.name ?? m.runUuid}${m.detail ? `  ${m.detail.replace(/\n/g, '\n        ')}` : ''}`);
+    console.log(`${String(m.idx).padStart(4)}  ${m.status.padEnd(10)} ${prog.padEnd(11)} ${printable(m.name ?? m.runUuid)}${m.detail ? `  ${m.detail.replace(/\n/g, '\n        ')}` : ''}`);
   }
   const count = (st: string) => states.filter((m) => m.status === st).length;
   console.log(RUN_STATUSES.filter((x) => count(x)).map((x) => `${count(x)} ${x}`).join(' · '));

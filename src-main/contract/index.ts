@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { findForbiddenKey, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
+import { nameSchema } from '../spec/text.ts';
 import type { BackendsReport, GpuAdapterInfo } from '../spec/backends.ts';
 import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
@@ -41,7 +42,7 @@ export const Requests = {
   'setup.validate': z.object({ setup: z.unknown() }),
   'setup.defaults': z.object({}),
   'presets.list': z.object({}),
-  'runs.start': z.object({ setup: setupJson, name: z.string().max(200).optional() }),
+  'runs.start': z.object({ setup: setupJson, name: nameSchema(200).optional() }),
   'runs.cancel': z.object({ runId: id }),
   'runs.resume': z.object({ runId: id }),
   'runs.delete': z.object({ runId: id }),
@@ -56,7 +57,7 @@ export const Requests = {
   'runs.metrics': z.object({ runId: id, names: z.array(z.string().max(100)).max(100).optional() }),
   'runs.spectra': z.object({ runId: id }),
   'runs.evals': z.object({ runId: id }),
-  'runs.tag': z.object({ runId: id, add: z.array(z.string().min(1).max(100)).max(50).default([]), remove: z.array(z.string().min(1).max(100)).max(50).default([]) }),
+  'runs.tag': z.object({ runId: id, add: z.array(nameSchema(100).min(1)).max(50).default([]), remove: z.array(z.string().min(1).max(100)).max(50).default([]) }),
   'runs.note': z.object({ runId: id, markdown: z.string().max(1_000_000) }),
   /** 'json' = run bundles (one, or an array), 'ndjson' = one bundle per line, 'csv' = a table. */
   'runs.export': z.object({ runIds: z.array(id).min(1).max(10000), format: z.enum(['csv', 'json', 'ndjson']), what: z.enum(['runs', 'metrics', 'spectra']).default('runs') }),

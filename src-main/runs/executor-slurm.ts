@@ -7,7 +7,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
-import { resolve, join } from 'node:path';
+import { isAbsolute, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FINAL_STATUSES, type Archive, type RunStatus } from '../archive/archive.ts';
 import { mergeShard } from '../archive/merge.ts';
@@ -56,6 +56,43 @@ const KEYS: Record<string, { key: keyof SlurmOptions; kind: 'name' | 'int' | 'me
 /** Command-line flags of the Slurm executor (each also a camelCase key of the sweep file's `slurm` block). */
 export const SLURM_FLAGS = Object.keys(KEYS);
 
+/**
+ * A folder as it may appear in the job script: in an `#SBATCH --output=` line (sbatch splits those
+ * lines itself: a space, quote, backslash or `#` would end or change the value, `%` is a file-name
+ * pattern) and, single-quoted, in the shell part. Letters of any script are fine.
+ */
+const SAFE_PATH = /^[\p{L}\p{N}_.\/+,@=:~-]+$/u;
+
+/**
+ * The sbatch options `sbatchArgs` may add: resource and scheduling choices only. Left out on
+ * purpose: what the lab's own lines set (--output, --error, --array, --job-name, --open-mode,
+ * --signal, --requeue), options that name files or run code on the node (--input, --chdir,
+ * --export, --export-file, --wrap, --get-user-env, --container, --bb, --bbf, --propagate) and
+ * anything else: a sweep file shared by a colleague must not be able to
+ * run a command (`--export=BASH_ENV=…`) or write over a file (`--output=~/.bashrc`).
+ */
+const SBATCH_ALLOWED = new Set([
+  'account', 'acctg-freq', 'begin', 'cluster-constraint', 'clusters', 'comment', 'constraint', 'contiguous', 'core-spec',
+  'cores-per-socket', 'cpu-freq', 'cpus-per-gpu', 'deadline', 'dependency', 'distribution', 'exclude', 'exclusive',
+  'extra-node-info', 'gpu-bind', 'gpu-freq', 'gpus', 'gpus-per-node', 'gpus-per-socket', 'gres', 'gres-flags', 'hint',
+  'hold', 'kill-on-invalid-dep', 'licenses', 'mail-type', 'mail-user', 'mcs-label', 'mem-bind', 'mem-per-cpu',
+  'mem-per-gpu', 'mincpus', 'nice', 'nodelist', 'nodes', 'ntasks', 'ntasks-per-core', 'ntasks-per-gpu',
+  'ntasks-per-node', 'ntasks-per-socket', 'oversubscribe', 'partition', 'power', 'priority', 'qos', 'reservation',
+  'sockets-per-node', 'spread-job', 'switches', 'threads-per-core', 'time-min', 'tmp', 'use-min-nodes', 'wckey',
+]);
+
+/** Why `a` is not one allowed sbatch option token (`--flag` or `--flag=value`), or null. */
+function sbatchArgIssue(a: string): string | null {
+  const m = /^--([a-z][a-z-]*)(?:=(.*))?$/s.exec(a);
+  if (!m) return 'one token, --flag or --flag=value, long form';
+  if (!SBATCH_ALLOWED.has(m[1]!)) return `--${m[1]} is not one of the options a sweep may add: ${[...SBATCH_ALLOWED].map((o) => `--${o}`).join(', ')}`;
+  const value = m[2];
+  if (value !== undefined && !/^[\w.,:+@=/|&*\[\]!%-]{1,200}$/.test(value)) {
+    return 'its value may hold letters, digits and _ . , : + @ = / | & * [ ] ! % - only (no spaces, quotes, $, #, backslashes or control characters)';
+  }
+  return null;
+}
+
 function check(kind: string, flag: string, v: unknown): unknown {
   const bad = (why: string) => new SlurmError(`slurm option ${flag}: ${why}, got ${JSON.stringify(v)}`);
   switch (kind) {
@@ -74,11 +111,16 @@ function check(kind: string, flag: string, v: unknown): unknown {
       if (typeof v !== 'string' || !/^(\d+-)?\d+(:\d+){0,2}$/.test(v)) throw bad('expected a Slurm time: minutes, MM:SS, HH:MM:SS or D-HH[:MM[:SS]]');
       return v;
     case 'path':
-      if (typeof v !== 'string' || v.length === 0 || /[\s%'"\\]/.test(v)) throw bad('expected a folder path without spaces, quotes, backslashes or %');
+      if (typeof v !== 'string' || v.length === 0 || v.length > 1024 || !SAFE_PATH.test(v)) {
+        throw bad('expected a folder path of letters, digits and _ . / + , @ = : ~ - (it is written into the job script; no spaces, quotes, $, #, % or control characters)');
+      }
       return v;
     case 'list': {
       const list = Array.isArray(v) ? v : [v];
-      for (const a of list) if (typeof a !== 'string' || !/^--?[A-Za-z]/.test(a) || /[\n\r]/.test(a)) throw new SlurmError(`slurm option ${flag}: each value must be one sbatch option like --constraint=a100, got ${JSON.stringify(a)}`);
+      for (const a of list) {
+        const why = typeof a === 'string' ? sbatchArgIssue(a) : 'not a string';
+        if (why) throw new SlurmError(`slurm option ${flag}: each value must be one sbatch option like --constraint=a100 (${why}), got ${JSON.stringify(a)}`);
+      }
       return list;
     }
   }
@@ -118,14 +160,55 @@ export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number } 
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-/** The job array's script: self-contained (absolute paths to node, dplab and the folder). */
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/**
+ * Text for a comment line of the job script: a JSON string literal with every character outside
+ * printable ASCII escaped, so no line feed, carriage return, NUL or Unicode line separator in a
+ * name can end the comment (what follows a line break is run as a command, and sbatch stops
+ * reading `#SBATCH` lines at the first line that is not a comment).
+ */
+export function scriptComment(s: string): string {
+  return JSON.stringify(s).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/** Checks every option again where the script is written, so options that skipped `slurmOptions` cannot reach it unchecked. */
+function recheck(o: SlurmOptions): void {
+  for (const spec of Object.values(KEYS)) {
+    const v = o[spec.key];
+    if (v === undefined) continue;
+    // slurmOptions turns "4" into 4; the writer takes only what it would have produced.
+    if (spec.kind === 'int' && typeof v !== 'number') throw new SlurmError(`slurm option ${spec.key}: expected a non-negative integer, got ${JSON.stringify(v)}`);
+    check(spec.kind, spec.key, v);
+  }
+}
+
+/** A path of this installation (node, bin/dplab.mjs) for the script's `exec` line: single-quoted; one holding a control character is refused. */
+function installPath(what: string, p: string): string {
+  if (/[\u0000-\u001f\u007f]/.test(p)) throw new SlurmError(`the ${what} path ${JSON.stringify(p)} holds a control character: it cannot be written into a job script`);
+  return shq(p);
+}
+
+/**
+ * The job array's script: self-contained (absolute paths to node, dplab and the folder). Nothing
+ * user-supplied reaches it unchecked: the sweep's name only as an escaped comment and (letters,
+ * digits, _ . - only) in the job name; every option checked again here (`check`), the folder an
+ * absolute path of a safe character set and single-quoted in the shell part; so a hostile name or
+ * option can neither run a command nor drop an `#SBATCH` line.
+ */
 export function jobScript(m: SweepManifest, folder: string, o: SlurmOptions): string {
   const dplab = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
   const n = m.members.length;
+  if (!UUID.test(m.sweepUuid)) throw new SlurmError(`sweep id ${JSON.stringify(m.sweepUuid)} is not a uuid`);
+  if (n < 1) throw new SlurmError('a Slurm sweep needs at least one member');
+  check('path', 'folder', folder);
+  if (!isAbsolute(folder)) throw new SlurmError(`the sweep folder ${JSON.stringify(folder)} must be an absolute path in the job script`);
+  recheck(o);
+  const name = typeof m.name === 'string' ? m.name : null;
   const lines = [
     '#!/bin/bash',
-    `# DirectPred Lab sweep ${m.name ?? ''} (${m.sweepUuid}): task i trains member i (setups/i.json) into shards/i.sqlite.`,
-    `#SBATCH --job-name=dplab-${(m.name ?? 'sweep').replace(/[^\w.-]/g, '_').slice(0, 40)}`,
+    `# DirectPred Lab sweep ${name === null ? '(no name)' : scriptComment(name)} (${m.sweepUuid}): task i trains member i (setups/i.json) into shards/i.sqlite.`,
+    `#SBATCH --job-name=dplab-${(name ?? 'sweep').replace(/[^\w.-]/g, '_').slice(0, 40)}`,
     `#SBATCH --array=0-${n - 1}${o.maxParallel ? `%${o.maxParallel}` : ''}`,
     `#SBATCH --output=${folder}/logs/%a.log`,
     '#SBATCH --open-mode=append',
@@ -149,7 +232,7 @@ export function jobScript(m: SweepManifest, folder: string, o: SlurmOptions): st
     '  echo "dplab-task: cannot find the setup $folder/setups/$i.json on $(hostname): the sweep folder must be on a filesystem the compute nodes see (a shared home or project folder), not a local disk of the login node" >&2',
     '  exit 66',
     'fi',
-    `exec ${shq(process.execPath)} ${shq(dplab)} sweep task "$folder" "$i"`,
+    `exec ${installPath('node', process.execPath)} ${installPath('dplab', dplab)} sweep task "$folder" "$i"`,
     '',
   );
   return lines.join('\n');

@@ -6,6 +6,7 @@
  */
 import { z } from 'zod';
 import { PredictorSchema } from './predictors.ts';
+import { controlCharIssue } from './text.ts';
 
 /**
  * Version of the setup format; bump it and add an entry to `MIGRATIONS` when fields change.
@@ -266,8 +267,12 @@ function storedRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): v
  * - A SimSiam target is the online network itself, so `targetInit` 'random' cannot apply (labs before
  *   this rule accepted and ignored it). 'copy', the default, describes the SimSiam target truthfully
  *   and is accepted; an explicit 'copy' is not told apart from the default.
+ * - A `name` holds no control character (a line feed in it ran commands through a Slurm job script
+ *   and breaks the CLI's tables); older runs' names are shown escaped (`printable` in spec/text.ts).
  */
 function inputRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): void {
+  const nameIssue = s.name === undefined ? null : controlCharIssue(s.name);
+  if (nameIssue) ctx.addIssue({ code: 'custom', path: ['name'], message: nameIssue });
   if (s.method === 'simsiam' && s.targetInit !== 'copy') {
     ctx.addIssue({
       code: 'custom',

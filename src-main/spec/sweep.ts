@@ -6,6 +6,7 @@
  * sweep file is, for the CLI, the service and the contract alike. Browser-safe.
  */
 import { z } from 'zod';
+import { printable, nameSchema } from './text.ts';
 import { canonicalJson, checkSetup, findForbiddenKey, formatPath, isForbiddenPath, setAtPath, setSetupField, setupPathIssue, type Setup } from './setup.ts';
 
 /** Most members a sweep may expand to (a typo in an axis should not queue a million runs). */
@@ -27,7 +28,8 @@ const AxisRecord = z.record(z.string(), axisValues);
  * its own `concurrency`); validate with `SweepDefinitionSchema` or `refineSweep`.
  */
 export const SweepFields = z.strictObject({
-  name: z.string().max(200).optional(),
+  /** One line of text (no control characters: it is printed in tables and a Slurm job script's comment). */
+  name: nameSchema(200).optional(),
   /** Base setup (any field may be left out and takes its default). */
   base: z.record(z.string(), z.unknown()).optional(),
   /** Axes as a list of {path, values}, or as an object from field path to values. */
@@ -178,7 +180,8 @@ export function expandSweep(raw: unknown): SweepExpansion {
     });
     combo.seed = seed;
     raw = setAtPath(raw, 'seed', seed);
-    const name = [prefix, ...axes.map((a, i) => `${a.path}=${fmt(picks[i])}`), `seed=${seed}`].join(' ');
+    // An axis value's control characters are escaped here, so a bad value is refused by its own field, not as the name.
+    const name = printable([prefix, ...axes.map((a, i) => `${a.path}=${fmt(picks[i])}`), `seed=${seed}`].join(' '));
     raw = setAtPath(raw, 'name', name.slice(0, 200));
     const r = checkSetup(raw);
     if (!r.ok) {
