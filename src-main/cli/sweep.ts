@@ -34,6 +34,8 @@ const HELP = `usage: dplab sweep <sweep.json> [--dry-run] [--executor local|slur
 
 sweep.json: { "name": "...", "base": { setup }, "axes": { "optim.lr": [0.01, 0.1], ... }, "seeds": 3,
               "slurm": { "partition": "gpu", "time": "12:00:00", "gpusPerTask": 1, ... } }
+(--sbatch-arg / "sbatchArgs": one --flag[=value] each, resource and scheduling options only; options
+that name files or run code on the node, such as --export, --output or --chdir, are refused.)
 (axes may also be a list of { "path": ..., "values": [...] }; seeds a count or a list of seeds).
 --executor local (default) trains the members here, --concurrency at a time; a sweep that would pass
 --max-queued runs queued or running in the archive (default ${DEFAULT_MAX_QUEUED}) is refused whole. --executor slurm writes
