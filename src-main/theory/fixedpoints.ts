@@ -128,6 +128,42 @@ function newton(field: PlanarField, x0: Vec, L: number, tolF: number, maxIter: n
   return fn <= tolF && Number.isFinite(x[0]) && Number.isFinite(x[1]) ? x : null;
 }
 
+/**
+ * Corrector of the curve tracing: Gauss–Newton in u alone for f(q + u·n) = 0 with |u| ≤ maxU, so
+ * the point found lies on the line through q along n (the normal to the tangent, as in
+ * pseudo-arclength continuation) and the trace cannot jump to another curve nearby.
+ */
+function correctAlong(field: PlanarField, q: Vec, n: Vec, maxU: number, tolF: number): Vec | null {
+  let u = 0;
+  let f = field(q[0], q[1]);
+  let fn = norm(f);
+  const e = 1e-7 * maxU;
+  for (let it = 0; it < 50 && fn > tolF * 1e-3; it++) {
+    const [a1, b1] = field(q[0] + (u + e) * n[0], q[1] + (u + e) * n[1]);
+    const [a0, b0] = field(q[0] + (u - e) * n[0], q[1] + (u - e) * n[1]);
+    const d: Vec = [(a1 - a0) / (2 * e), (b1 - b0) / (2 * e)];
+    const dd = d[0] * d[0] + d[1] * d[1];
+    if (!(dd > 0)) break;
+    const step = -(d[0] * f[0] + d[1] * f[1]) / dd;
+    let alpha = 1, moved = false;
+    for (let k = 0; k < 30; k++, alpha /= 2) {
+      const un = u + alpha * step;
+      if (Math.abs(un) > maxU) continue;
+      const fNew = field(q[0] + un * n[0], q[1] + un * n[1]);
+      const fnNew = norm(fNew);
+      if (Number.isFinite(fnNew) && fnNew < fn) {
+        u = un;
+        f = fNew;
+        fn = fnNew;
+        moved = true;
+        break;
+      }
+    }
+    if (!moved) break;
+  }
+  return fn <= tolF ? [q[0] + u * n[0], q[1] + u * n[1]] : null;
+}
+
 /** Eigenvalues of [[a, b], [c, d]] and the kind of fixed point they make. */
 export function classifyJacobian(J: [number, number, number, number], zeroTol: number): { eigenvalues: FoundFixedPoint['eigenvalues']; kind: FixedPointKind; stability: Stability } {
   const [a, b, c, d] = J;
@@ -177,10 +213,16 @@ export function findPlanarFixedPoints(field: PlanarField, window: { x: [number, 
   const curves: FixedCurve[] = [];
   const points: FoundFixedPoint[] = [];
   const onCurve = (p: Vec) => curves.some((c) => c.x.some((x, i) => Math.hypot(x - p[0], c.y[i]! - p[1]) < 1.5 * h));
-  const nullDir = (p: Vec): { v: Vec; zero: boolean; tr: number } => {
+  // Curves of fixed points can cross (η = 0 in Eqs. 11–12: s = 0 and p = τ/(1+σ²)); there J
+  // vanishes, so the transverse eigenvalue tr J changes sign along each curve. Newton from the grid
+  // may only ever land on one of them, so where tr J changes sign the neighbourhood is searched for
+  // further branches after tracing.
+  const branchPoints: Vec[] = [];
+  const nullDir = (p: Vec): { v: Vec; zero: boolean; flat: boolean; tr: number } => {
     const J = jacobianAt(field, p[0], p[1], L);
     const { s, v } = svd2(J);
-    return { v: v[1], zero: s[1] <= zeroTol(J), tr: J[0] + J[3] };
+    const tol = 1e-6 * (fScale / L);
+    return { v: v[1], zero: s[1] <= zeroTol(J), flat: s[0] <= tol, tr: J[0] + J[3] };
   };
   // Does Newton from a small step along the null direction land a step away (a curve), or come back?
   const continues = (p: Vec, v: Vec): boolean =>
@@ -199,7 +241,7 @@ export function findPlanarFixedPoints(field: PlanarField, window: { x: [number, 
       if (closed) break; // the first direction came round to the start: nothing left to trace
       let x = p, t: Vec = [sgn * v0[0], sgn * v0[1]];
       for (let k = 0; k < maxSteps; k++) {
-        const r = newton(field, [x[0] + h * t[0], x[1] + h * t[1]], L, tolF, 50, centre);
+        const r = correctAlong(field, [x[0] + h * t[0], x[1] + h * t[1]], [-t[1], t[0]], h, tolF);
         if (!r || Math.hypot(r[0] - x[0], r[1] - x[1]) < h / 4) break;
         pts.push(r);
         if (!inside(r, 0.05 * L)) break;
@@ -209,12 +251,14 @@ export function findPlanarFixedPoints(field: PlanarField, window: { x: [number, 
         }
         const nd = nullDir(r);
         if (!nd.zero) break;
-        t = nd.v[0] * t[0] + nd.v[1] * t[1] >= 0 ? nd.v : [-nd.v[0], -nd.v[1]];
+        // At a crossing J ≈ 0 and its null direction is noise: keep going straight.
+        if (!nd.flat) t = nd.v[0] * t[0] + nd.v[1] * t[1] >= 0 ? nd.v : [-nd.v[0], -nd.v[1]];
         x = r;
       }
     }
     const all = [...sides[1]!.reverse(), p, ...sides[0]!];
     const trs = all.map((q) => nullDir(q).tr);
+    for (let i = 1; i < all.length; i++) if (trs[i - 1]! * trs[i]! < 0) branchPoints.push(all[i]!);
     const min = Math.min(...trs), max = Math.max(...trs);
     const tol = 1e-6 * Math.max(1, ...trs.map(Math.abs));
     return { x: all.map((q) => q[0]), y: all.map((q) => q[1]), transverse: { min, max }, kind: max < -tol ? 'attracting' : min > tol ? 'repelling' : 'mixed' };
@@ -232,6 +276,17 @@ export function findPlanarFixedPoints(field: PlanarField, window: { x: [number, 
     }
     const J = jacobianAt(field, r[0], r[1], L);
     points.push({ x: r[0], y: r[1], residual: res, jacobian: J, ...classifyJacobian(J, zeroTol(J)) });
+  }
+  for (let i = 0; i < branchPoints.length && curves.length < 64; i++) {
+    const b = branchPoints[i]!;
+    for (let k = 0; k < 16; k++) {
+      // 3h out, so a point of another branch is clear of onCurve's 1.5h around the traced one.
+      const d: Vec = [Math.cos((k * Math.PI) / 8), Math.sin((k * Math.PI) / 8)];
+      const r = correctAlong(field, [b[0] + 3 * h * d[0], b[1] + 3 * h * d[1]], [-d[1], d[0]], 1.5 * h, tolF);
+      if (!r || !inside(r) || onCurve(r)) continue;
+      const nd = nullDir(r);
+      if (nd.zero && !nd.flat) curves.push(trace(r, nd.v));
+    }
   }
   // A degenerate root is approached linearly: Newton runs from different starts stop at slightly
   // different points; keep one per cluster (the loop above keeps the most exact).

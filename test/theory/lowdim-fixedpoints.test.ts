@@ -1,13 +1,14 @@
 /**
  * Fixed points found from the flow (theory/fixedpoints.ts) against closed forms, in every regime
  * of the Appendix D.4 flows (λ_d < λ_s, the line of fixed points at λ_d = λ_s, the saddle at
- * λ_d > λ_s), on fields with foci, a center and a closed curve of fixed points; and the
+ * λ_d > λ_s), on the (p, s) flow of Eqs. 11–12 (its closed-form fixed points; two crossing lines of
+ * fixed points at η = 0), on fields with foci, a center and a closed curve of fixed points; and the
  * `lowdim-predictor` claim computed from those flows: reproduced on the paper's dynamics, not
  * reproduced when the dynamics are altered.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { findPlanarFixedPoints, lowDimField, lowDimFlow, type LowDimVariantParams, type PlanarField } from '../../src-main/theory/index.ts';
+import { findPlanarFixedPoints, lowDimField, lowDimFlow, phasePortrait, type LowDimVariantParams, type PlanarField } from '../../src-main/theory/index.ts';
 import { lowdimOutcome, THEORY_CHECKS } from '../../src-main/reproduce/theory-claims.ts';
 import { claimById, type TheoryClaim } from '../../src-main/reproduce/claims.ts';
 import { evaluateTheory } from '../../src-main/reproduce/verdict.ts';
@@ -114,6 +115,36 @@ test('classification on fields with known linearisations: foci, a center, an uns
   assert.ok(circle.x.length > 150 && circle.x.length < 400, `closed curve traced once: ${circle.x.length} points`);
   assert.equal(circle.kind, 'repelling');
   close(circle.transverse.min, 2, 1e-5, 'tr J on the circle');
+});
+
+test('Eqs. 11–12 at fixed τ: the points found are the closed forms’ (0, p*₋, p*₊ on s = p²/α_p); at η = 0 both crossing lines', () => {
+  for (const [tau, sigma2, eta, alphaP] of [[1, 0, 0.01, 1], [1, 0.5, 0.1, 2], [0.8, 0.2, 0.1, 0.5]] as const) {
+    const lambda = 1 + sigma2;
+    const field: PlanarField = (p, s) => {
+      const g = tau - lambda * p;
+      return [alphaP * s * g - eta * p, 2 * p * s * g - 2 * eta * s];
+    };
+    const r = findPlanarFixedPoints(field, { x: [-0.5, 1.5], y: [-0.5, 1.5] });
+    const closed = phasePortrait({ tau, sigma2, eta, alphaP, pRange: [-0.5, 1.5], sRange: [0, 1.5] });
+    const what = `τ ${tau} σ² ${sigma2} η ${eta} α_p ${alphaP}`;
+    assert.equal(r.curves.length, 0, what);
+    assert.deepEqual(r.points.map((f) => f.stability), closed.fixedPoints.map((f) => f.stability), what);
+    r.points.forEach((f, i) => {
+      close(f.x, closed.fixedPoints[i]!.x, 1e-9, `${what} p`);
+      close(f.y, closed.fixedPoints[i]!.y, 1e-9, `${what} s`);
+    });
+  }
+  // η = 0: every point of s = 0 and of p = τ/(1+σ²) is fixed; Newton lands only on s = 0 (the
+  // field is linear in s), so the second line is found from where tr J changes sign on the first.
+  const tau = 1, lambda = 1.25;
+  const r = findPlanarFixedPoints((p, s) => [s * (tau - lambda * p), 2 * p * s * (tau - lambda * p)], { x: [-0.5, 1.5], y: [-0.5, 1.5] });
+  assert.equal(r.points.length, 0);
+  assert.equal(r.curves.length, 2);
+  const horizontal = r.curves.find((c) => c.y.every((y) => Math.abs(y) < 1e-9));
+  const vertical = r.curves.find((c) => c.x.every((x) => Math.abs(x - tau / lambda) < 1e-9));
+  assert.ok(horizontal && vertical, JSON.stringify(r.curves.map((c) => [c.x[0], c.y[0], c.x.at(-1), c.y.at(-1)])));
+  for (const c of [horizontal, vertical]) assert.ok(c.x.length > 150, 'across the window');
+  assert.equal(horizontal.kind, 'mixed', 'tr J = 2p(τ − λp) changes sign along s = 0');
 });
 
 test('the lowdim-predictor claim is computed from the flow: reproduced on the paper’s dynamics, not on altered ones', () => {
