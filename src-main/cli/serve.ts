@@ -17,8 +17,9 @@ const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] 
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--max-queued N]
 
 Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
-archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts;
---new-token replaces it (every open tab and printed URL stops working). The default host is
+archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts; for
+a read-only archive it is kept in $XDG_RUNTIME_DIR/dplab/ (else TMPDIR/dplab-UID/) instead, never
+beside it. --new-token replaces it (every open tab and printed URL stops working). The default host is
 127.0.0.1 (this machine only); on a remote server keep it and tunnel:
   ssh -L 8765:127.0.0.1:8765 server   then   dplab serve --port 8765 --no-open
 --host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
@@ -81,8 +82,10 @@ export async function serveCommand(args: string[]): Promise<number> {
     console.error(`dplab serve: ${(e as Error).message}`);
     return 1;
   }
-  const access = archiveToken(service.archivePath, !!a.flags['new-token']);
+  const readOnly = service.archiveReadOnly;
+  const access = archiveToken(service.archivePath, !!a.flags['new-token'], { readOnly });
   if (access.warning) console.error(`dplab serve: ${access.warning}`);
+  else if (readOnly) console.error(`dplab serve: the archive is read-only: its access token is kept in ${access.file} (owner-only), not beside it`);
   else if (access.created) console.error(`dplab serve: new access token saved in ${access.file} (owner-only; --new-token replaces it)`);
   let server: Awaited<ReturnType<typeof startLabServer>>;
   try {

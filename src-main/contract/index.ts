@@ -283,5 +283,16 @@ export const HEARTBEAT_MS = 500;
 /** Silence after which the page shows "disconnected", in ms (within the 2 s users are promised). */
 export const HEARTBEAT_TIMEOUT_MS = 1500;
 
+/**
+ * The WebSocket subprotocol of `dplab serve`; a client offers it together with
+ * `WS_TOKEN_PREFIX + token`, which carries the access token in the upgrade's
+ * Sec-WebSocket-Protocol header: a browser can set no other header on a socket, and a URL (query)
+ * gets logged. The server selects `WS_PROTOCOL`, never the token.
+ */
+export const WS_PROTOCOL = 'dplab';
+
+/** Prefix of the subprotocol that carries the access token (see WS_PROTOCOL). */
+export const WS_TOKEN_PREFIX = 'dplab-token.';
+
 /** Anything the server sends over the WebSocket. */
 export type ServerMessage = ReplyEnvelope | EventEnvelope | HeartbeatEnvelope;

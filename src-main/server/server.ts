@@ -1,20 +1,24 @@
 /**
  * `dplab serve`'s HTTP server: the built renderer as static files and the contract over a
  * WebSocket (`/ws`, the `ws` package: requests → replies, events pushed, a heartbeat) and plain
- * HTTP (`POST /api/request`; `POST /api/export`, the streamed download of runs). Every request and
- * socket needs the token of the printed URL, or the session cookie a page load with it set (the
- * token never goes into a cookie); a foreign Origin is
- * refused, and while bound to loopback a Host header other than a loopback name is refused too
- * (DNS rebinding). These checks run before the WebSocket upgrade.
+ * HTTP (`POST /api/request`; `POST /api/export`, the streamed download of runs).
+ *
+ * Access is bound to this server: the page takes the token out of the printed URL and sends it with
+ * every request as `Authorization: Bearer TOKEN`, and on the socket's upgrade as the subprotocol
+ * `dplab-token.TOKEN` (the one header a browser lets a page set there). There is no cookie: cookies
+ * ignore ports, so every other server on this host would receive one and could replay it. The
+ * static files (the built renderer: code, no data) are public, since a page load cannot carry a
+ * header. A foreign Origin is refused, and while bound to loopback a Host header other than a
+ * loopback name is refused too (DNS rebinding). These checks run before the WebSocket upgrade.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
-import { HEARTBEAT_MS, RequestEnvelope, type ContractError, type ReplyEnvelope, type ServerMessage } from '../contract/index.ts';
+import { HEARTBEAT_MS, RequestEnvelope, WS_PROTOCOL, WS_TOKEN_PREFIX, type ContractError, type ReplyEnvelope, type ServerMessage } from '../contract/index.ts';
 import type { LabService } from '../service/service.ts';
 import { FileCache, mimeType, staticPath } from './static.ts';
-import { cookieValue, newToken, secretMatches, Sessions } from './token.ts';
+import { newToken, secretMatches } from './token.ts';
 import { handleExportRequest } from './export.ts';
 import { encodeReply } from './encode.ts';
 
@@ -37,6 +41,8 @@ export interface LabServerOptions {
   heartbeatMs?: number;
   /** Where a failed request or socket handler is recorded (stderr by default); the server goes on. */
   onError?: (what: string, error: unknown) => void;
+  /** Where ordinary happenings that are no failure (a client abandoning its upload) are told, one line each (stderr by default). */
+  onNotice?: (line: string) => void;
 }
 
 /** A running server. */
@@ -67,9 +73,20 @@ export function isLoopback(host: string): boolean {
 export const CSP =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
-/** The session cookie's name: bound to the port, so two labs on one host never read each other's. */
-export function sessionCookieName(port: number): string {
-  return `dplab_${port}`;
+/** The credential a request carries: the Bearer token of its Authorization header. */
+export function bearerToken(req: IncomingMessage): string | null {
+  const m = /^Bearer +(\S+) *$/i.exec(req.headers.authorization ?? '');
+  return m ? m[1]! : null;
+}
+
+/** The credential a WebSocket upgrade carries: the first offered subprotocol `dplab-token.…`. */
+export function socketToken(req: IncomingMessage): string | null {
+  const offered = String(req.headers['sec-websocket-protocol'] ?? '').split(',');
+  for (const p of offered) {
+    const t = p.trim();
+    if (t.startsWith(WS_TOKEN_PREFIX)) return t.slice(WS_TOKEN_PREFIX.length);
+  }
+  return null;
 }
 
 /** Close codes the lab sends (RFC 6455 §7.4.1). */
@@ -90,7 +107,6 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
   const heartbeatMs = opts.heartbeatMs ?? HEARTBEAT_MS;
   const service = opts.service;
   const files = new FileCache();
-  const sessions = new Sessions();
   /** Open sockets, each with whether it answered our last protocol ping. */
   const sockets = new Map<WebSocket, { alive: boolean }>();
   let failures = 0;
@@ -104,28 +120,31 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     }
   };
 
-  /** How the request proves access: the URL's token, a session cookie, or nothing. */
-  const access = (req: IncomingMessage, url: URL): 'token' | 'session' | null => {
-    if (secretMatches(token, url.searchParams.get('token'))) return 'token';
-    if (sessions.has(cookieValue(req.headers.cookie, sessionCookieName(port)))) return 'session';
-    return null;
+  const notice = (line: string) => {
+    try {
+      (opts.onNotice ?? ((l) => console.error(`dplab serve: ${l}`)))(line);
+    } catch {
+      // as for record
+    }
   };
 
-  /** Why a request is refused, or null when it may proceed. */
-  const refusal = (req: IncomingMessage, url: URL): { status: number; why: string } | null => {
+  /**
+   * Why a request is refused, or null when it may proceed. `credential` is what the request carries
+   * (its Bearer token, or the socket's token subprotocol); undefined for the public static files.
+   */
+  const refusal = (req: IncomingMessage, credential?: string | null): { status: number; why: string } | null => {
     const hostHeader = req.headers.host ?? '';
     const hostName = hostHeader.replace(/:\d+$/, '');
     if (isLoopback(host) && !isLoopback(hostName)) return { status: 403, why: `Host '${hostHeader.slice(0, 100)}' is not this machine` };
     const origin = req.headers.origin;
     if (origin !== undefined && origin !== `http://${hostHeader}`) return { status: 403, why: `Origin '${String(origin).slice(0, 100)}' is not this lab's` };
-    if (!access(req, url)) return { status: 401, why: 'missing or wrong token: open the URL dplab serve printed (with its ?token=…)' };
+    if (credential !== undefined && !secretMatches(token, credential)) {
+      return {
+        status: 401,
+        why: `missing or wrong token: open the URL dplab serve printed (with its ?token=…); its page sends the token as 'Authorization: Bearer TOKEN', and on the socket as the subprotocol '${WS_TOKEN_PREFIX}TOKEN'`,
+      };
+    }
     return null;
-  };
-
-  /** A Set-Cookie value opening a session, when the request came with the token and no live session. */
-  const sessionCookie = (req: IncomingMessage, url: URL): string | null => {
-    if (access(req, url) !== 'token' || sessions.has(cookieValue(req.headers.cookie, sessionCookieName(port)))) return null;
-    return `${sessionCookieName(port)}=${sessions.open()}; HttpOnly; SameSite=Strict; Path=/`;
   };
 
   const security = (res: ServerResponse) => {
@@ -199,10 +218,21 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
       req.on('end', () => {
         if (!over) done(Buffer.concat(chunks).toString('utf8'));
       });
-      req.on('close', () => {
-        if (!over && !req.complete) done(null);
+      // A client that goes away mid-upload (a closed tab, a cancelled import) is no server failure:
+      // one line says so, and there is no one left to answer.
+      let told = false;
+      const abandoned = () => {
+        if (over || told || req.complete) return false;
+        told = true;
+        notice(`upload aborted by client (${req.method} ${rawPathOf(req)} after ${size} of ${Number.isFinite(declared) ? declared : '?'} bytes)`);
+        done(null);
+        return true;
+      };
+      req.on('close', abandoned);
+      req.on('error', (e) => {
+        if (over || told) return;
+        if (!abandoned()) fail(e);
       });
-      req.on('error', (e) => (over ? undefined : fail(e)));
     });
 
   const handleApi = async (req: IncomingMessage, res: ServerResponse) => {
@@ -244,16 +274,9 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     const q = target.indexOf('?');
     const rawPath = q < 0 ? target : target.slice(0, q);
     if (!rawPath.startsWith('/')) return plain(res, 400, 'bad request target');
-    let url: URL;
-    try {
-      url = new URL(`http://localhost/${q < 0 ? '' : target.slice(q)}`);
-    } catch {
-      return plain(res, 400, 'bad URL');
-    }
-    const no = refusal(req, url);
+    const api = rawPath === '/api/request' || rawPath === '/api/export';
+    const no = refusal(req, api ? bearerToken(req) : undefined);
     if (no) return plain(res, no.status, no.why);
-    const cookie = sessionCookie(req, url);
-    if (cookie) res.setHeader('Set-Cookie', cookie);
     if (rawPath === '/api/request') return handleApi(req, res);
     if (rawPath === '/api/export') return handleExportRequest(service, req, res, maxMessage);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
@@ -268,13 +291,13 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     });
   });
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: maxMessage, perMessageDeflate: false, clientTracking: false });
-  const upgradeCookies = new WeakMap<IncomingMessage, string>();
-  // A socket opened with the token (a tab reconnecting to a restarted server) gets a session too,
-  // so the page can load its remaining assets.
-  wss.on('headers', (headers, req) => {
-    const c = upgradeCookies.get(req);
-    if (c) headers.push(`Set-Cookie: ${c}`);
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload: maxMessage,
+    perMessageDeflate: false,
+    clientTracking: false,
+    // Select our protocol, never the token's: the reply then does not echo the token.
+    handleProtocols: (offered) => (offered.has(WS_PROTOCOL) ? WS_PROTOCOL : false),
   });
 
   const rejectUpgrade = (socket: Duplex, status: number, reason: string, body: string) => {
@@ -329,11 +352,8 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
       const q = target.indexOf('?');
       const rawPath = q < 0 ? target : target.slice(0, q);
       if (rawPath !== '/ws') return rejectUpgrade(socket, 404, 'Not Found', 'the contract socket is /ws');
-      const url = new URL(`http://localhost/${q < 0 ? '' : target.slice(q)}`);
-      const no = refusal(req, url);
+      const no = refusal(req, socketToken(req));
       if (no) return rejectUpgrade(socket, no.status, no.status === 401 ? 'Unauthorized' : 'Forbidden', no.why);
-      const cookie = sessionCookie(req, url);
-      if (cookie) upgradeCookies.set(req, cookie);
       wss.handleUpgrade(req, socket, head, accept);
     } catch (e) {
       record('a WebSocket upgrade', e);
@@ -402,6 +422,13 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
       });
     },
   };
+}
+
+/** The request's path without its query (where a token may sit), cut short, for log lines. */
+function rawPathOf(req: IncomingMessage): string {
+  const target = req.url ?? '';
+  const q = target.indexOf('?');
+  return (q < 0 ? target : target.slice(0, q)).slice(0, 200);
 }
 
 function errorReply(id: number, error: ContractError): ReplyEnvelope & { error: ContractError } {

@@ -1,26 +1,84 @@
 /**
- * Access for `dplab serve`: the token of the printed URL, kept beside the archive (mode 600) so a
- * restarted server accepts the tabs that were open, and the browser sessions it is exchanged for.
- * The token itself never goes into a cookie: cookies are not port-scoped, so every other server on
- * this host would receive it. A session id is random, lives in this process only and dies with it.
+ * The access token of `dplab serve`: the one of the printed URL, kept in a file (mode 600) so a
+ * restarted server accepts the tabs that were open. The file lies beside the archive, except for an
+ * archive the lab treats as read-only: nothing is written beside that, and its token goes to a
+ * per-user folder instead (`runtimeDir`). The token never goes into a cookie (see server.ts).
  */
-import { randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { chmodSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir, userInfo } from 'node:os';
+import { basename, isAbsolute, join, resolve } from 'node:path';
 
 const TOKEN = /^[0-9a-f]{32}$/;
 
-/** The file the token of an archive is kept in. */
+/** The file the token of a writable archive is kept in: beside it. */
 export function tokenFile(archivePath: string): string {
   return `${archivePath}.token`;
 }
 
 /**
- * The archive's token: the stored one, or a new one written beside the archive (owner-only) when
- * there is none, it is malformed, or `rotate` asks for a fresh one (`dplab serve --new-token`). Where
- * the folder is not writable the token is new and held for this run only; `warning` says so.
+ * The per-user folder for token files of read-only archives: `$XDG_RUNTIME_DIR/dplab` (a folder
+ * only this user can enter, emptied at logout), else `<tmpdir>/dplab-<uid>`.
  */
-export function archiveToken(archivePath: string, rotate = false): { token: string; file: string; created: boolean; warning?: string } {
-  const file = tokenFile(archivePath);
+export function runtimeDir(env: NodeJS.ProcessEnv = process.env): string {
+  const xdg = env.XDG_RUNTIME_DIR;
+  if (xdg && isAbsolute(xdg)) return join(xdg, 'dplab');
+  return join(tmpdir(), `dplab-${typeof process.getuid === 'function' ? process.getuid() : userInfo().username}`);
+}
+
+/**
+ * The token file of a read-only archive: in `runtimeDir`, named after the archive's file name and a
+ * hash of its absolute path (two archives of one name in different folders keep different tokens).
+ */
+export function runtimeTokenFile(archivePath: string, env: NodeJS.ProcessEnv = process.env): string {
+  const abs = resolve(archivePath);
+  const hash = createHash('sha256').update(abs).digest('hex').slice(0, 16);
+  const name = basename(abs).replace(/[^\w.-]/g, '_').slice(0, 60);
+  return join(runtimeDir(env), `${name}-${hash}.token`);
+}
+
+/**
+ * Makes `dir` (one level) and checks it is this user's own: a real folder, not a link, owned by
+ * us, closed to others. A shared temp folder lets anyone create `dplab-<uid>` first, so a folder we
+ * do not own is refused, never used; one we own with loose modes is tightened.
+ */
+function ensurePrivateDir(dir: string): void {
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  const st = lstatSync(dir);
+  if (!st.isDirectory()) throw new Error(`${dir} is not a folder (a link or a file)`);
+  if (process.platform === 'win32') return;
+  const uid = process.getuid?.();
+  if (uid !== undefined && st.uid !== uid) throw new Error(`${dir} belongs to user ${st.uid}, not to you (${uid})`);
+  if ((st.mode & 0o077) !== 0) chmodSync(dir, 0o700);
+}
+
+/** Where the token was kept (or why it could not be) and whether it is new. */
+export interface ArchiveToken {
+  token: string;
+  file: string;
+  created: boolean;
+  warning?: string;
+}
+
+/**
+ * The archive's token: the stored one, or a new one written (owner-only) when there is none, it is
+ * malformed, or `rotate` asks for a fresh one (`dplab serve --new-token`). The file is beside the
+ * archive, or in `runtimeDir` when `readOnly` (nothing is written beside a read-only archive). Where
+ * the file cannot be written the token is new and held for this run only; `warning` says so.
+ */
+export function archiveToken(archivePath: string, rotate = false, opts: { readOnly?: boolean; env?: NodeJS.ProcessEnv } = {}): ArchiveToken {
+  const file = opts.readOnly ? runtimeTokenFile(archivePath, opts.env) : tokenFile(archivePath);
+  if (opts.readOnly) {
+    try {
+      ensurePrivateDir(runtimeDir(opts.env));
+    } catch (e) {
+      return { token: newToken(), file, created: true, warning: `cannot keep the token of this read-only archive in ${runtimeDir(opts.env)}: ${(e as Error).message}; the token holds for this run only` };
+    }
+  }
   if (!rotate) {
     try {
       const st = statSync(file);
@@ -59,45 +117,4 @@ export function secretMatches(expected: string, given: string | undefined | null
   const a = Buffer.from(expected, 'utf8');
   const b = Buffer.from(given, 'utf8');
   return a.length === b.length && timingSafeEqual(a, b);
-}
-
-/**
- * Browser sessions of one server process: a valid `?token=` is exchanged for a random id sent back
- * as a cookie. At most `max` live at once (the oldest go first), so requests cannot grow the set.
- */
-export class Sessions {
-  private readonly ids = new Set<string>();
-
-  constructor(private readonly max = 256) {}
-
-  /** A new session id. */
-  open(): string {
-    const id = randomBytes(24).toString('base64url');
-    this.ids.add(id);
-    for (const old of this.ids) {
-      if (this.ids.size <= this.max) break;
-      this.ids.delete(old);
-    }
-    return id;
-  }
-
-  /** True when `id` is a live session of this process. */
-  has(id: string | undefined): boolean {
-    // Set lookup by a string key: a hostile cookie value cannot reach any prototype.
-    return typeof id === 'string' && id.length === 32 && this.ids.has(id);
-  }
-
-  get size(): number {
-    return this.ids.size;
-  }
-}
-
-/** The value of cookie `name` in a Cookie header (the first one when repeated). */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(';')) {
-    const i = part.indexOf('=');
-    if (i > 0 && part.slice(0, i).trim() === name) return part.slice(i + 1).trim();
-  }
-  return undefined;
 }

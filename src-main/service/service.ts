@@ -185,6 +185,11 @@ export class LabService {
     return this.archive.file;
   }
 
+  /** True when the archive in use is open read-only (nothing may be written beside it either). */
+  get archiveReadOnly(): boolean {
+    return this.archive.readonly;
+  }
+
   private makeManager(archive: Archive): RunManager {
     const m = new RunManager(archive, {
       ...(this.opts.concurrency !== undefined ? { concurrency: this.opts.concurrency } : {}),

@@ -119,8 +119,10 @@ test('HTTP /api/export streams an attachment; without the token it is refused', 
     const denied = await fetch(api, { method: 'POST', body: JSON.stringify({ runIds: uuids, format: 'json' }) });
     assert.equal(denied.status, 401);
     await denied.arrayBuffer();
-    api.searchParams.set('token', server.token);
-    const res = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ args: JSON.stringify({ runIds: uuids, format: 'ndjson' }) }) });
+    const inUrl = await fetch(`${api.href}?token=${server.token}`, { method: 'POST', body: JSON.stringify({ runIds: uuids, format: 'json' }) });
+    assert.equal(inUrl.status, 401, 'the token goes in the Authorization header, not the URL');
+    await inUrl.arrayBuffer();
+    const res = await fetch(api, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Bearer ${server.token}` }, body: new URLSearchParams({ args: JSON.stringify({ runIds: uuids, format: 'ndjson' }) }) });
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-disposition') ?? '', /^attachment; filename="runs-\d{4}-\d\d-\d\d\.ndjson"$/);
     let lines = 0;

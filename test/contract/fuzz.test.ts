@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { REQUEST_NAMES, findForbiddenKey } from '../../src-main/contract/index.ts';
+import { REQUEST_NAMES, WS_PROTOCOL, WS_TOKEN_PREFIX, findForbiddenKey } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import type { TrainerHandle } from '../../src-main/runs/manager.ts';
 import { rng, startServe, TINY_SETUP } from '../server/helpers.ts';
@@ -154,9 +154,9 @@ test('LabService: 1,500 hostile requests, each answered; prototype keys refused;
 test('dplab serve WebSocket: 300 hostile requests answered, prototype keys refused, server up and unchanged', async () => {
   const served = await startServe(['--archive', join(dir, 'serve.sqlite'), '--concurrency', '1'], { DPLAB_DATA_DIR: join(dir, 'serve-data') });
   try {
-    const wsUrl = new URL(`/ws?token=${served.token}`, served.url);
+    const wsUrl = new URL('/ws', served.url);
     wsUrl.protocol = 'ws:';
-    const ws = new WebSocket(wsUrl, { headers: { Origin: served.url.origin } });
+    const ws = new WebSocket(wsUrl, [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${served.token}`], { headers: { Origin: served.url.origin } });
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);

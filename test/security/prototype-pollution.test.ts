@@ -13,6 +13,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import { makeIpcHandler } from '../../src-main/shell/ipc.ts';
 import { ROOT, startServe, TINY_SETUP, type Served } from '../server/helpers.ts';
@@ -79,12 +80,12 @@ test('IPC handler (LabService in this process): refused, prototype untouched, tr
   }
 });
 
-/** A request over `POST /api/request` with the session the page's URL token opens. */
-async function viaHttp(served: Served, cookie: string, name: string, args: unknown): Promise<{ ok: boolean; error?: { code: string } }> {
+/** A request over `POST /api/request` with the token as the page sends it. */
+async function viaHttp(served: Served, name: string, args: unknown): Promise<{ ok: boolean; error?: { code: string } }> {
   const body = JSON.stringify({ id: 1, name, args });
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: served.url.hostname, port: served.url.port, path: '/api/request', method: 'POST', headers: { Cookie: cookie, 'Content-Type': 'application/json', Origin: served.url.origin } },
+      { host: served.url.hostname, port: served.url.port, path: '/api/request', method: 'POST', headers: { Authorization: `Bearer ${served.token}`, 'Content-Type': 'application/json', Origin: served.url.origin } },
       (res) => {
         let text = '';
         res.on('data', (d: Buffer) => (text += d.toString()));
@@ -102,31 +103,17 @@ async function viaHttp(served: Served, cookie: string, name: string, args: unkno
   });
 }
 
-/** The cookie the page load sets in exchange for the URL token. */
-function pageCookie(served: Served): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: served.url.hostname, port: served.url.port, path: `/?token=${served.token}`, method: 'GET' }, (res) => {
-      res.resume();
-      const set = res.headers['set-cookie'] ?? [];
-      resolve(set.map((c) => c.split(';')[0]).join('; '));
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
 test('dplab serve over HTTP and WebSocket: refused, the server unpolluted, a run afterwards trains clean', async () => {
   const served = await startServe(['--archive', join(dir, 'serve.sqlite'), '--concurrency', '1'], { DPLAB_DATA_DIR: join(dir, 'data') });
   try {
-    const cookie = await pageCookie(served);
     for (const a of attacks()) {
-      const r = await viaHttp(served, cookie, a.name, a.args);
+      const r = await viaHttp(served, a.name, a.args);
       assert.equal(r.ok, false, `HTTP ${a.name}`);
       assert.equal(r.error?.code, 'invalid-args');
     }
-    const wsUrl = new URL(`/ws?token=${served.token}`, served.url);
+    const wsUrl = new URL('/ws', served.url);
     wsUrl.protocol = 'ws:';
-    const ws = new WebSocket(wsUrl, { headers: { Cookie: cookie, Origin: served.url.origin } });
+    const ws = new WebSocket(wsUrl, [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${served.token}`], { headers: { Origin: served.url.origin } });
     await new Promise<void>((res, rej) => {
       ws.once('open', () => res());
       ws.once('error', rej);

@@ -1,10 +1,12 @@
 /**
  * A seeded fuzz of what `dplab serve` takes before the contract: raw request paths (encoded dots,
  * slashes and backslashes, NUL, overlong UTF-8, prototype names as segments), token parameters,
- * Cookie headers (prototype keys, the token as a cookie, repeated and foreign names), Host and
- * Origin, methods, and the same on the WebSocket upgrade. Every request is answered with a 2xx/4xx
- * (never a 500, never a hang), only a valid token or live session opens anything, nothing outside
- * the renderer folder is served, no failure is recorded and Object.prototype stays clean.
+ * Cookie headers (prototype keys, the token as a cookie), Authorization headers and token
+ * subprotocols (wrong, repeated, other schemes), Host and Origin, methods, and the same on the
+ * WebSocket upgrade. Every request is answered with a 2xx/4xx (never a 500, never a hang), only the
+ * token in its header (Bearer over HTTP, the subprotocol on the socket) opens the API or a socket,
+ * the public static files are all that opens without it, no cookie is ever set, nothing outside the
+ * renderer folder is served, no failure is recorded and Object.prototype stays clean.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,7 +15,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService } from '../../src-main/service/service.ts';
-import { sessionCookieName, startLabServer, type LabServer } from '../../src-main/server/server.ts';
+import { startLabServer, type LabServer } from '../../src-main/server/server.ts';
 import { rng } from './helpers.ts';
 
 const SEED = 20261201;
@@ -21,7 +23,6 @@ const SECRET = 'FUZZ-SECRET-OUTSIDE';
 let dir: string;
 let service: LabService;
 let server: LabServer;
-let session: string;
 const recorded: string[] = [];
 
 before(async () => {
@@ -33,8 +34,6 @@ before(async () => {
   writeFileSync(join(dir, 'secret.txt'), SECRET);
   service = new LabService({ archivePath: join(dir, 'a.sqlite'), transport: 'http', dataDir: join(dir, 'data') });
   server = await startLabServer({ service, rootDir: www, maxMessageBytes: 16 * 1024, onError: (w, e) => recorded.push(`${w}: ${String(e)}`) });
-  const first = await send(`GET /?token=${server.token} HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\nConnection: close\r\n\r\n`);
-  session = /Set-Cookie: [^=]+=([^;]+)/i.exec(first)![1]!;
 });
 
 after(async () => {
@@ -70,54 +69,61 @@ function fuzzPath(r: () => number): string {
   return '/' + Array.from({ length: n }, () => pick(r, SEGMENTS)).join(pick(r, ['/', '/', '/', '%2f', '\\', '//']));
 }
 
-type Auth = 'token' | 'session' | 'none';
-
-function fuzzAuth(r: () => number): { query: string; cookie: string | null; auth: Auth } {
-  const name = sessionCookieName(server.port);
-  const tokenParam = pick(r, [
-    { q: `token=${server.token}`, ok: true },
-    { q: `token=${server.token}x`, ok: false },
-    { q: `token=${server.token.toUpperCase()}`, ok: server.token === server.token.toUpperCase() },
-    { q: `token=wrong&token=${server.token}`, ok: false },
-    { q: `__proto__[token]=${server.token}`, ok: false },
-    { q: `token[]=${server.token}`, ok: false },
-    { q: `constructor=${server.token}`, ok: false },
-    { q: '', ok: false },
-    { q: `token=${'%'.repeat(3)}`, ok: false },
+/**
+ * Credentials as a request may carry them: a query, a cookie, an Authorization header, offered
+ * subprotocols. `http`/`socket`: whether they are the right token in the one place that transport
+ * takes it (a Bearer header; a `dplab-token.` subprotocol, the first one offered).
+ */
+function fuzzAuth(r: () => number): { query: string; headers: string[]; http: boolean; socket: boolean } {
+  const t = server.token;
+  const query = pick(r, [`token=${t}`, `token=${t}x`, `token=wrong&token=${t}`, `__proto__[token]=${t}`, `token[]=${t}`, `constructor=${t}`, '', `token=${'%'.repeat(3)}`]);
+  const cookie = pick(r, [null, null, `dplab_${server.port}=${t}`, `token=${t}`, `__proto__=${t}`, `constructor=${t}; toString=${t}`, ';;;=;=']);
+  const authorization = pick(r, [
+    { h: null, ok: false },
+    { h: `Bearer ${t}`, ok: true },
+    { h: `bearer ${t}`, ok: true },
+    { h: `Bearer ${t}x`, ok: false },
+    { h: `Bearer ${t.toUpperCase()}`, ok: t === t.toUpperCase() },
+    { h: `Basic ${t}`, ok: false },
+    { h: `Bearer ${t}, Bearer ${t}`, ok: false },
+    { h: 'Bearer __proto__', ok: false },
+    { h: t, ok: false },
+    { h: 'Bearer ', ok: false },
   ]);
-  const cookie = pick(r, [
-    { c: null, ok: false },
-    { c: `${name}=${session}`, ok: true },
-    { c: `${name}=${server.token}`, ok: false },
-    { c: `dplab_token_${server.port}=${server.token}`, ok: false },
-    { c: `${name}=x; ${name}=${session}`, ok: false },
-    { c: `${name}=${session}; ${name}=x`, ok: true },
-    { c: `__proto__=${session}`, ok: false },
-    { c: `constructor=${session}; toString=${session}; hasOwnProperty=1`, ok: false },
-    { c: `${name}=${session.slice(1)}`, ok: false },
-    { c: `dplab_1=${session}`, ok: false },
-    { c: ';;;=;=', ok: false },
+  const protocol = pick(r, [
+    { h: null, ok: false },
+    { h: `dplab, dplab-token.${t}`, ok: true },
+    { h: `dplab-token.${t}, dplab`, ok: true },
+    { h: `dplab, dplab-token.${t}x`, ok: false },
+    { h: `dplab, dplab-token.x, dplab-token.${t}`, ok: false },
+    { h: 'dplab', ok: false },
+    { h: `dplab, ${t}`, ok: false },
+    { h: `dplab, dplab-token.__proto__`, ok: false },
   ]);
-  const auth: Auth = tokenParam.ok ? 'token' : cookie.ok ? 'session' : 'none';
-  return { query: tokenParam.q, cookie: cookie.c, auth };
+  const headers: string[] = [];
+  if (cookie) headers.push(`Cookie: ${cookie}`);
+  if (authorization.h !== null) headers.push(`Authorization: ${authorization.h}`);
+  if (protocol.h !== null) headers.push(`Sec-WebSocket-Protocol: ${protocol.h}`);
+  return { query, headers, http: authorization.ok, socket: protocol.ok };
 }
 
-test(`600 fuzzed raw HTTP requests (seed ${SEED}): answered 2xx/4xx, opened only with the token or a live session, nothing outside served`, async () => {
+test(`600 fuzzed raw HTTP requests (seed ${SEED}): answered 2xx/4xx, the API opened only with the Bearer token, no cookie, nothing outside served`, async () => {
   const r = rng(SEED);
   const protoKeys = Object.getOwnPropertyNames(Object.prototype).sort().join();
   const failuresBefore = server.failures;
   let opened = 0;
   for (let i = 0; i < 600; i++) {
-    const { query, cookie, auth } = fuzzAuth(r);
-    const method = pick(r, ['GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
+    const { query, headers, http: auth } = fuzzAuth(r);
     const dice = r();
-    const path = dice < 0.1 ? '/api/request' : dice < 0.35 ? pick(r, ['/', '/index.html', '/assets/a.js', '/assets/../index.html', '/assets/%2e%2e/index.html']) : fuzzPath(r);
+    const path = dice < 0.3 ? pick(r, ['/api/request', '/api/request', '/api/export']) : dice < 0.45 ? pick(r, ['/', '/index.html', '/assets/a.js', '/assets/../index.html', '/assets/%2e%2e/index.html']) : fuzzPath(r);
+    const method = path.startsWith('/api/') && r() < 0.7 ? 'POST' : pick(r, ['GET', 'GET', 'GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS']);
     const host = pick(r, [`127.0.0.1:${server.port}`, `127.0.0.1:${server.port}`, `localhost:${server.port}`, `evil.example:${server.port}`, '']);
     const origin = pick(r, [null, null, `http://${host}`, 'http://evil.example', 'null']);
-    const body = method === 'POST' ? pick(r, ['{"id":1,"name":"app.info","args":{}}', '{"id":1,"name":"__proto__","args":{}}', '{"__proto__":{"x":1}}', 'x'.repeat(20_000)]) : '';
+    const body = method === 'POST' ? pick(r, ['{"id":1,"name":"app.info","args":{}}', '{"id":1,"name":"app.info","args":{}}', '{"id":1,"name":"app.info","args":{}}', '{"id":1,"name":"__proto__","args":{}}', '{"__proto__":{"x":1}}', 'x'.repeat(20_000)]) : '';
+    const api = path === '/api/request' || path === '/api/export';
     const lines = [`${method} ${path}${query ? `?${query}` : ''} HTTP/1.1`, `Host: ${host}`, 'Connection: close'];
     if (origin) lines.push(`Origin: ${origin}`);
-    if (cookie) lines.push(`Cookie: ${cookie}`);
+    lines.push(...headers);
     if (body) lines.push(`Content-Length: ${body.length}`);
     const what = `#${i} ${lines.join(' | ')}`;
     const res = await send(`${lines.join('\r\n')}\r\n\r\n${body}`);
@@ -126,25 +132,28 @@ test(`600 fuzzed raw HTTP requests (seed ${SEED}): answered 2xx/4xx, opened only
     const originOk = origin === null || origin === `http://${host}`;
     assert.ok([200, 400, 401, 403, 404, 405, 413].includes(status), `${what} → ${res.slice(0, 120)}`);
     assert.ok(!res.includes(SECRET), `${what} served a file outside the renderer folder`);
+    assert.doesNotMatch(res.slice(0, res.indexOf('\r\n\r\n')), /Set-Cookie/i, `${what} set a cookie`);
     if (!hostOk || !originOk) assert.equal(status, 403, `${what} → ${status}, expected 403`);
-    else if (auth === 'none') assert.equal(status, 401, `${what} → ${status}, expected 401`);
-    if (status === 200) {
+    else if (api && !auth) assert.equal(status, 401, `${what} → ${status}, expected 401`);
+    if (api && status !== 401 && status !== 403) {
+      // Past the gate (answered, refused as malformed, or too large): only ever with the token.
       opened++;
-      assert.notEqual(auth, 'none', what);
-      if (method === 'POST') assert.match(res, /"ok":true/, what);
+      assert.ok(auth, what);
     }
+    if (api && status === 200 && path === '/api/request') assert.match(res, /"ok":true/, what);
+    if (!auth) assert.doesNotMatch(res, /"ok":true/, `${what} answered a request without the token`);
   }
-  assert.ok(opened > 5, `some requests were let in (${opened}), so the check was exercised both ways`);
+  assert.ok(opened > 5, `some API requests got past the gate (${opened}), so the check was exercised both ways`);
   assert.equal(server.failures, failuresBefore, recorded.join('\n'));
   assert.equal(Object.getOwnPropertyNames(Object.prototype).sort().join(), protoKeys, 'Object.prototype untouched');
   assert.equal(({} as Record<string, unknown>).token, undefined);
 });
 
-test(`200 fuzzed WebSocket upgrades (seed ${SEED + 1}): 101 only with the token or a live session and our own Origin/Host`, async () => {
+test(`200 fuzzed WebSocket upgrades (seed ${SEED + 1}): 101 only with the token subprotocol and our own Origin/Host, never echoing the token`, async () => {
   const r = rng(SEED + 1);
   let upgraded = 0;
   for (let i = 0; i < 200; i++) {
-    const { query, cookie, auth } = fuzzAuth(r);
+    const { query, headers, socket: auth } = fuzzAuth(r);
     const path = r() < 0.8 ? '/ws' : pick(r, ['/ws/', '/WS', '/ws%2f', '/../ws', '/__proto__', '/ws/..']);
     const origin = pick(r, [null, `http://127.0.0.1:${server.port}`, 'http://evil.example']);
     const version = pick(r, ['13', '13', '13', '8', '']);
@@ -153,7 +162,7 @@ test(`200 fuzzed WebSocket upgrades (seed ${SEED + 1}): 101 only with the token 
     if (key) lines.push(`Sec-WebSocket-Key: ${key}`);
     if (version) lines.push(`Sec-WebSocket-Version: ${version}`);
     if (origin) lines.push(`Origin: ${origin}`);
-    if (cookie) lines.push(`Cookie: ${cookie}`);
+    lines.push(...headers);
     const what = `#${i} ${lines.join(' | ')}`;
     const res = await new Promise<string>((resolve) => {
       const s = connect(server.port, '127.0.0.1');
@@ -173,7 +182,8 @@ test(`200 fuzzed WebSocket upgrades (seed ${SEED + 1}): 101 only with the token 
     if (status === 101) {
       upgraded++;
       assert.equal(path, '/ws', what);
-      assert.notEqual(auth, 'none', what);
+      assert.ok(auth, what);
+      assert.ok(!res.includes(server.token), `${what}: the token was echoed`);
       assert.ok(origin === null || origin === `http://127.0.0.1:${server.port}`, what);
     }
   }

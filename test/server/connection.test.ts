@@ -3,7 +3,7 @@
  * the real `dplab serve`: the token leaves the address bar; a frozen server (SIGSTOP: sockets stay
  * open, only the heartbeat stops) and a stopped one (SIGTERM) each show "disconnected" within 2 s;
  * runs added to the archive during the gap appear once the server is back, without a reload —
- * after a full restart too, since the token is kept beside the archive. Screenshots go to
+ * after a full restart too, since the token is kept beside the archive and by the tab. Screenshots go to
  * test-artifacts/.
  */
 import { test, before, after } from 'node:test';
@@ -64,6 +64,7 @@ const connection = () => page.getByTestId('connection');
 // Page-side code inside page.evaluate runs in Chromium; the Node tsconfig has no DOM types.
 declare const window: unknown;
 declare const location: { href: string };
+declare const sessionStorage: { getItem(key: string): string | null };
 
 /** Waits until the status bar says `state`; resolves with the milliseconds it took. */
 async function waitState(state: 'connected' | 'disconnected', timeout: number): Promise<number> {
@@ -108,11 +109,11 @@ test('a stopped server shows "disconnected" within 2 s; restarted on the same ar
   assert.equal(served.token, token, 'the same archive keeps its token');
   await waitState('connected', 20_000);
   await page.getByText('added while the server was down').first().waitFor({ timeout: 15_000 });
-  // A view not loaded before the restart still loads its code (the reconnect renewed the session).
+  // A view not loaded before the restart still loads its code.
   await page.getByRole('button', { name: /Theory/ }).first().click();
   await page.getByTestId('fixed-readout').waitFor({ timeout: 15_000 });
   assert.equal(await page.locator('.fatal').count(), 0, 'the Theory view loaded');
-  // A reload works too, with the session the reconnect opened.
+  // A reload works too: the tab kept its token (sessionStorage), though the address bar no longer has it.
   const again = await page.reload();
   assert.equal(again?.status(), 200);
   await waitState('connected', 30_000);
@@ -139,7 +140,7 @@ test('the transport itself: a stall past the timeout is announced but keeps requ
   };
   await page.evaluate(async () => {
     const w = window as unknown as W;
-    const c = await w.DplabWs.wsClient(location.href, { deadMs: 4000 });
+    const c = await w.DplabWs.wsClient(location.href, { deadMs: 4000, token: sessionStorage.getItem('dplab.token') });
     w.conn = [];
     w.client = c;
     c.onConnection((ch) => w.conn.push(ch.state));

@@ -18,6 +18,7 @@ import { ROOT, startServe, TINY_SETUP, type Served } from './helpers.ts';
 // Page-side code inside page.evaluate/waitForFunction runs in Chromium; the Node tsconfig has no DOM types.
 declare const window: unknown;
 declare const location: { href: string };
+declare const sessionStorage: { getItem(key: string): string | null };
 
 let dir: string;
 let served: Served;
@@ -76,8 +77,9 @@ test('the page loads from dplab serve without errors', async () => {
 test('a tiny run started through the renderer\'s WebSocket client streams progress to the page and lands in the archive', async () => {
   await injectTransport();
   const started = await page.evaluate(async (setup) => {
-    const w = window as unknown as { DplabWs: { wsClient(u: string): Promise<{ transport: string; request(n: string, a: unknown): Promise<unknown>; onEvent(l: (e: unknown) => void): () => void }> }; events: unknown[] };
-    const client = await w.DplabWs.wsClient(location.href);
+    const w = window as unknown as { DplabWs: { wsClient(u: string, o: unknown): Promise<{ transport: string; request(n: string, a: unknown): Promise<unknown>; onEvent(l: (e: unknown) => void): () => void }> }; events: unknown[] };
+    // The token the page took out of its address bar and keeps for this tab.
+    const client = await w.DplabWs.wsClient(location.href, { token: sessionStorage.getItem('dplab.token') });
     w.events = [];
     client.onEvent((e) => w.events.push(e));
     const info = (await client.request('app.info', {})) as { transport: string; contractVersion: number };
@@ -126,8 +128,8 @@ test('a tiny run started through the renderer\'s WebSocket client streams progre
 test('when the server stops, the page\'s requests fail with a clear error instead of hanging', async () => {
   await injectTransport();
   await page.evaluate(async () => {
-    const w = window as unknown as { DplabWs: { wsClient(u: string): Promise<unknown> }; client2: unknown };
-    w.client2 = await w.DplabWs.wsClient(location.href);
+    const w = window as unknown as { DplabWs: { wsClient(u: string, o: unknown): Promise<unknown> }; client2: unknown };
+    w.client2 = await w.DplabWs.wsClient(location.href, { token: sessionStorage.getItem('dplab.token') });
   });
   assert.equal(await served.stop(), 0);
   const message = await page.evaluate(async () => {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
-import { Requests, validateRequest, type RequestName } from '../../src-main/contract/index.ts';
+import { Requests, validateRequest, WS_PROTOCOL, WS_TOKEN_PREFIX, type RequestName } from '../../src-main/contract/index.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,6 +60,16 @@ export async function startServe(args: string[], env: NodeJS.ProcessEnv = {}, no
         child.kill('SIGTERM');
       }),
   };
+}
+
+/** The header that carries the access token on an HTTP request, as the page sends it. */
+export function bearer(token: string): Record<string, string> {
+  return { Authorization: `Bearer ${token}` };
+}
+
+/** The header that carries the access token on a WebSocket upgrade, as the page's socket sends it. */
+export function wsAuth(token: string): Record<string, string> {
+  return { 'Sec-WebSocket-Protocol': `${WS_PROTOCOL}, ${WS_TOKEN_PREFIX}${token}` };
 }
 
 /** Encodes a client frame (masked unless told otherwise). */

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ROOT, RawSocket, startServe } from './helpers.ts';
+import { ROOT, RawSocket, startServe, wsAuth } from './helpers.ts';
 
 test("serve's module graph does not include @tensorflow", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dplab-graph-'));
@@ -19,7 +19,7 @@ test("serve's module graph does not include @tensorflow", async () => {
     join(ROOT, 'test/server/fixtures/module-log.mjs'),
   ]);
   try {
-    const ws = await RawSocket.open(s.url, {}, `/ws?token=${s.token}`);
+    const ws = await RawSocket.open(s.url, wsAuth(s.token));
     assert.ok(ws instanceof RawSocket);
     let id = 1;
     for (const name of ['app.info', 'runs.list', 'presets.list', 'theory.presets', 'datasets.list']) {

@@ -1,24 +1,29 @@
 /**
  * `dplab serve` options: another interface only with an explicit --host and a printed warning (the
- * token still required), and malformed options refused with exit code 2 before anything starts.
+ * token still required), malformed options refused with exit code 2 before anything starts, and
+ * where the token is kept (beside a writable archive; in the per-user folder for a read-only one).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
+import { openArchive } from '../../src-main/archive/archive.ts';
 import { ROOT, startServe } from './helpers.ts';
 
-function status(port: string, path: string, host: string): Promise<number> {
+/** The status of an app.info request to the lab's API, sent with `token` (if any) as the page sends it. */
+function status(port: string, token: string | null, host: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { Host: host } }, (res) => {
+    const headers: Record<string, string> = { Host: host, 'Content-Type': 'application/json' };
+    if (token) headers.Authorization = `Bearer ${token}`;
+    const req = request({ host: '127.0.0.1', port, path: '/api/request', method: 'POST', headers }, (res) => {
       res.resume();
       resolve(res.statusCode!);
     });
     req.on('error', reject);
-    req.end();
+    req.end('{"id":1,"name":"app.info","args":{}}');
   });
 }
 
@@ -27,8 +32,8 @@ test('--host 0.0.0.0 warns, still needs the token, and accepts the machine\'s ot
   const s = await startServe(['--host', '0.0.0.0', '--archive', join(dir, 'a.sqlite')]);
   try {
     assert.match(s.stderr(), /WARNING: listening on 0\.0\.0\.0, not loopback/);
-    assert.equal(await status(s.url.port, '/', `gpu-box:${s.url.port}`), 401);
-    assert.equal(await status(s.url.port, `/?token=${s.token}`, `gpu-box:${s.url.port}`), 200);
+    assert.equal(await status(s.url.port, null, `gpu-box:${s.url.port}`), 401);
+    assert.equal(await status(s.url.port, s.token, `gpu-box:${s.url.port}`), 200);
   } finally {
     assert.equal(await s.stop(), 0);
     rmSync(dir, { recursive: true, force: true });
@@ -65,19 +70,57 @@ test('the token survives a restart on the same archive (kept beside it, mode 600
     const again = await startServe(['--archive', archive]);
     try {
       assert.equal(again.token, first.token, 'a tab with the old URL reconnects');
-      assert.equal(await status(again.url.port, `/?token=${first.token}`, `127.0.0.1:${again.url.port}`), 200);
+      assert.equal(await status(again.url.port, first.token, `127.0.0.1:${again.url.port}`), 200);
     } finally {
       assert.equal(await again.stop(), 0, again.stderr());
     }
     const rotated = await startServe(['--archive', archive, '--new-token']);
     try {
       assert.notEqual(rotated.token, first.token);
-      assert.equal(await status(rotated.url.port, `/?token=${first.token}`, `127.0.0.1:${rotated.url.port}`), 401, 'the old URL no longer opens the lab');
-      assert.equal(await status(rotated.url.port, `/?token=${rotated.token}`, `127.0.0.1:${rotated.url.port}`), 200);
+      assert.equal(await status(rotated.url.port, first.token, `127.0.0.1:${rotated.url.port}`), 401, 'the old URL no longer opens the lab');
+      assert.equal(await status(rotated.url.port, rotated.token, `127.0.0.1:${rotated.url.port}`), 200);
     } finally {
       assert.equal(await rotated.stop(), 0, rotated.stderr());
     }
     assert.equal(readFileSync(`${archive}.token`, 'utf8').trim(), rotated.token);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a read-only archive: nothing written beside it; the token is kept owner-only in the per-user runtime folder, which stderr names, and survives a restart', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-ro-token-'));
+  const archive = join(dir, 'shared', 'lab.sqlite');
+  const runtime = join(dir, 'run');
+  mkdirSync(runtime, { mode: 0o700 });
+  try {
+    mkdirSync(join(dir, 'shared'));
+    openArchive(archive).close();
+    // The archive file itself is read-only (its folder is writable, so a token file there would succeed).
+    chmodSync(archive, 0o444);
+    const before = readdirSync(join(dir, 'shared')).sort();
+    const env = { XDG_RUNTIME_DIR: runtime };
+    const first = await startServe(['--archive', archive], env);
+    let file: string;
+    try {
+      const m = /the archive is read-only: its access token is kept in (\S+) \(owner-only\), not beside it/.exec(first.stderr());
+      assert.ok(m, first.stderr());
+      file = m[1]!;
+      assert.ok(file.startsWith(join(runtime, 'dplab') + '/'), file);
+      assert.equal(readFileSync(file, 'utf8').trim(), first.token);
+      if (process.platform !== 'win32') assert.equal(statSync(file).mode & 0o777, 0o600);
+      assert.equal(await status(first.url.port, first.token, `127.0.0.1:${first.url.port}`), 200);
+    } finally {
+      assert.equal(await first.stop(), 0, first.stderr());
+    }
+    assert.equal(existsSync(`${archive}.token`), false, 'no token file beside the read-only archive');
+    assert.deepEqual(readdirSync(join(dir, 'shared')).sort(), before, 'nothing at all written beside it');
+    const again = await startServe(['--archive', archive], env);
+    try {
+      assert.equal(again.token, first.token, 'open tabs reconnect after a restart');
+    } finally {
+      assert.equal(await again.stop(), 0, again.stderr());
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

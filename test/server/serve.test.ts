@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { clientFrame, malformedMessage, RawSocket, rng, startServe, TINY_SETUP, type Served } from './helpers.ts';
+import { bearer, clientFrame, malformedMessage, RawSocket, rng, startServe, TINY_SETUP, wsAuth, type Served } from './helpers.ts';
 
 let dir: string;
 let served: Served;
@@ -57,43 +57,48 @@ test('binds to loopback by default and prints a URL with a token', () => {
   assert.match(served.token, /^[0-9a-f]{32}$/);
 });
 
-test('HTTP: no token or a wrong token is refused; the right one serves the page and sets a cookie', async () => {
-  assert.equal((await http('/')).status, 401);
-  assert.equal((await http('/?token=0000')).status, 401);
-  assert.equal((await http(`/?token=${'0'.repeat(32)}`)).status, 401);
-  assert.equal((await http('/index.html')).status, 401);
-  assert.equal((await http('/api/request', { method: 'POST', body: '{"id":1,"name":"app.info","args":{}}' })).status, 401);
-  const ok = await http(`/?token=${served.token}`);
-  assert.equal(ok.status, 200);
-  assert.match(ok.body, /<div id="app">/);
-  assert.match(String(ok.headers['content-security-policy']), /default-src 'self'/);
-  assert.match(String(ok.headers['content-security-policy']), /frame-ancestors 'none'/);
-  const cookie = String(ok.headers['set-cookie']).split(';')[0]!;
-  assert.match(cookie, new RegExp(`^dplab_${served.url.port}=`));
-  assert.ok(!cookie.includes(served.token), 'the token never goes into a cookie');
-  // Assets are fetched without the query: the session cookie opens them.
-  assert.equal((await http('/index.html', { headers: { Cookie: cookie } })).status, 200);
-  assert.equal((await http('/index.html', { headers: { Cookie: cookie.replace(/=.*/, '=wrong') } })).status, 401);
+test('HTTP: the API needs the token as a Bearer header (not in the URL); the page is public and sets no cookie', async () => {
+  const body = '{"id":1,"name":"app.info","args":{}}';
+  assert.equal((await http('/api/request', { method: 'POST', body })).status, 401);
+  assert.equal((await http(`/api/request?token=${served.token}`, { method: 'POST', body })).status, 401, 'a token in the URL opens nothing');
+  assert.equal((await http('/api/request', { method: 'POST', body, headers: bearer('0'.repeat(32)) })).status, 401);
+  const api = await http('/api/request', { method: 'POST', body, headers: bearer(served.token) });
+  assert.equal(api.status, 200);
+  assert.equal((JSON.parse(api.body) as { ok: boolean }).ok, true);
+  // The page and its assets carry no data: served to anyone on this machine, with or without the token.
+  for (const path of ['/', `/?token=${served.token}`, '/index.html']) {
+    const ok = await http(path);
+    assert.equal(ok.status, 200, path);
+    assert.match(ok.body, /<div id="app">/);
+    assert.match(String(ok.headers['content-security-policy']), /default-src 'self'/);
+    assert.match(String(ok.headers['content-security-policy']), /frame-ancestors 'none'/);
+    assert.equal(ok.headers['set-cookie'], undefined, 'no cookie');
+  }
   // No way out of the renderer folder (raw paths: see http.test.ts).
-  assert.equal((await http(`/..%2fpackage.json?token=${served.token}`)).status, 404);
+  assert.equal((await http('/..%2fpackage.json')).status, 404);
 });
 
 test('HTTP: a foreign Origin or a non-loopback Host is refused even with the token', async () => {
   const t = `?token=${served.token}`;
+  const body = '{"id":1,"name":"app.info","args":{}}';
   assert.equal((await http(`/${t}`, { headers: { Origin: 'http://evil.example' } })).status, 403);
-  assert.equal((await http(`/api/request${t}`, { method: 'POST', headers: { Origin: 'http://evil.example' }, body: '{"id":1,"name":"app.info","args":{}}' })).status, 403);
+  assert.equal((await http('/api/request', { method: 'POST', headers: { ...bearer(served.token), Origin: 'http://evil.example' }, body })).status, 403);
+  assert.equal((await http('/api/request', { method: 'POST', headers: { ...bearer(served.token), Host: `evil.example:${served.url.port}` }, body })).status, 403);
   assert.equal((await http(`/${t}`, { headers: { Host: `evil.example:${served.url.port}` } })).status, 403);
   assert.equal((await http(`/${t}`, { headers: { Origin: `http://${served.url.host}` } })).status, 200);
+  assert.equal((await http('/api/request', { method: 'POST', headers: { ...bearer(served.token), Origin: `http://${served.url.host}` }, body })).status, 200);
 });
 
 test('WebSocket: refused without the token, with a wrong one, or from a foreign Origin', async () => {
   const none = await RawSocket.open(served.url);
   assert.ok('refused' in none && /^HTTP\/1.1 401/.test(none.refused), 'no token');
-  const wrong = await RawSocket.open(served.url, {}, `/ws?token=${'f'.repeat(32)}`);
+  const wrong = await RawSocket.open(served.url, wsAuth('f'.repeat(32)));
   assert.ok('refused' in wrong && /^HTTP\/1.1 401/.test(wrong.refused), 'wrong token');
-  const foreign = await RawSocket.open(served.url, { Origin: 'http://evil.example' }, `/ws?token=${served.token}`);
+  const inUrl = await RawSocket.open(served.url, {}, `/ws?token=${served.token}`);
+  assert.ok('refused' in inUrl && /^HTTP\/1.1 401/.test(inUrl.refused), 'a token in the URL opens nothing');
+  const foreign = await RawSocket.open(served.url, { ...wsAuth(served.token), Origin: 'http://evil.example' });
   assert.ok('refused' in foreign && /^HTTP\/1.1 403/.test(foreign.refused), 'foreign origin');
-  const good = await RawSocket.open(served.url, { Origin: `http://${served.url.host}` }, `/ws?token=${served.token}`);
+  const good = await RawSocket.open(served.url, { ...wsAuth(served.token), Origin: `http://${served.url.host}` });
   assert.ok(good instanceof RawSocket);
   good.sendText(JSON.stringify({ id: 7, name: 'app.info', args: {} }));
   const r = await good.reply(7);
@@ -103,7 +108,7 @@ test('WebSocket: refused without the token, with a wrong one, or from a foreign 
 });
 
 test('400 malformed messages over the WebSocket and 100 over HTTP: each gets an error reply; the server stays up; the archive is unchanged', async () => {
-  const ws = await RawSocket.open(served.url, {}, `/ws?token=${served.token}`);
+  const ws = await RawSocket.open(served.url, wsAuth(served.token));
   assert.ok(ws instanceof RawSocket);
   // Something stored first, so "unchanged" means something.
   ws.sendText(JSON.stringify({ id: 1, name: 'runs.list', args: {} }));
@@ -121,7 +126,7 @@ test('400 malformed messages over the WebSocket and 100 over HTTP: each gets an 
   }
   for (let i = 0; i < 100; i++) {
     const m = malformedMessage(r, 5000 + i);
-    const res = await http(`/api/request?token=${served.token}`, { method: 'POST', body: m.text });
+    const res = await http('/api/request', { method: 'POST', body: m.text, headers: bearer(served.token) });
     assert.equal(res.status, 400, m.text.slice(0, 120));
     const reply = JSON.parse(res.body) as { ok: boolean; id: number };
     assert.equal(reply.ok, false);
@@ -146,14 +151,14 @@ test('protocol violations close only the offending socket with the right code', 
     ['message over the size limit', (ws) => ws.write(clientFrame(0x1, Buffer.alloc(5 * 1024 * 1024, 0x20))), 1009],
   ];
   for (const [what, send, code] of cases) {
-    const ws = await RawSocket.open(served.url, {}, `/ws?token=${served.token}`);
+    const ws = await RawSocket.open(served.url, wsAuth(served.token));
     assert.ok(ws instanceof RawSocket);
     send(ws);
     assert.equal(await ws.closeCode(), code, what);
     ws.end();
   }
   // Fragments, interleaved ping and a clean close on a well-behaved socket.
-  const ws = await RawSocket.open(served.url, {}, `/ws?token=${served.token}`);
+  const ws = await RawSocket.open(served.url, wsAuth(served.token));
   assert.ok(ws instanceof RawSocket);
   const msg = Buffer.from(JSON.stringify({ id: 9, name: 'presets.list', args: {} }));
   ws.write(clientFrame(0x1, msg.subarray(0, 10), { fin: false }));
@@ -174,7 +179,7 @@ test('protocol violations close only the offending socket with the right code', 
 });
 
 test('a tiny run started over the socket streams status, progress and metrics, and lands in the archive', async () => {
-  const ws = await RawSocket.open(served.url, {}, `/ws?token=${served.token}`);
+  const ws = await RawSocket.open(served.url, wsAuth(served.token));
   assert.ok(ws instanceof RawSocket);
   ws.sendText(JSON.stringify({ id: 1, name: 'runs.start', args: { setup: TINY_SETUP, name: 'tiny over ws' } }));
   const start = await ws.reply(1);

@@ -132,8 +132,7 @@ test('a real `dplab serve` obeys SIGTERM while a long theory job runs', async ()
       });
     });
     const api = new URL('/api/request', url);
-    api.searchParams.set('token', url.searchParams.get('token')!);
-    const reply = fetch(api, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ id: 1, name: 'theory.run', args: { params: LONG } }) }).then(
+    const reply = fetch(api, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${url.searchParams.get('token')}` }, body: JSON.stringify({ id: 1, name: 'theory.run', args: { params: LONG } }) }).then(
       (r) => r.json() as Promise<{ ok: boolean; error?: { message: string } }>,
       (e: Error) => ({ ok: false, error: { message: `connection: ${e.message}` } }),
     );

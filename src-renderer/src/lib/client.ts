@@ -26,10 +26,15 @@ async function connect(): Promise<LabClient> {
   return wsClient(location.href, { token: pageToken });
 }
 
+/** Where the tab keeps its token across reloads: this origin's (host and port's) own storage. */
+const TOKEN_KEY = 'dplab.token';
+
 /**
  * The access token of a page opened from `dplab serve`'s printed URL, taken out of the address bar
- * at start (so it is not left in history, bookmarks or screenshots) and kept in memory to reconnect;
- * the page's own requests use the session cookie the server set.
+ * at start (so it is not left in history, bookmarks or screenshots) and kept by this tab only: in
+ * memory, and in sessionStorage so a reload keeps it. Unlike a cookie, which the browser would send
+ * to every server on this host whatever its port, sessionStorage belongs to this origin alone, and
+ * the token leaves the page only in the headers the transport sets.
  */
 const pageToken = takeToken();
 
@@ -42,5 +47,10 @@ function takeToken(): string | null {
     url.searchParams.delete('token');
     history.replaceState(history.state, '', `${url.pathname}${url.search}${url.hash}`);
   }
-  return token;
+  try {
+    if (token) sessionStorage.setItem(TOKEN_KEY, token);
+    return token ?? sessionStorage.getItem(TOKEN_KEY);
+  } catch {
+    return token; // storage refused (a sandboxed frame): memory only
+  }
 }

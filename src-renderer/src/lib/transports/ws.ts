@@ -6,12 +6,15 @@
  * it speaks again). A close, or silence past `deadMs`, ends the socket: requests in flight fail with
  * a clear error and the client reconnects until the server is back, then announces 'restored'
  * (events of the gap are gone: listeners refetch). The token is held in memory, so a tab
- * reconnects to a restarted server that kept it.
+ * reconnects to a restarted server that kept it; it goes out only in the upgrade's
+ * Sec-WebSocket-Protocol header (never in the socket's URL, which gets logged).
  */
 import { RequestError } from './error.ts';
 import {
   CONTRACT_VERSION,
   HEARTBEAT_TIMEOUT_MS,
+  WS_PROTOCOL,
+  WS_TOKEN_PREFIX,
   type ConnectionChange,
   type LabClient,
   type LabEvent,
@@ -26,19 +29,22 @@ interface Pending {
   reject(e: Error): void;
 }
 
-/** The socket URL for a page served by `dplab serve` (same host, /ws, the token when known). */
-export function socketUrl(pageUrl: string, token?: string | null): string {
+/** The socket URL for a page served by `dplab serve` (same host, /ws; no token: see socketProtocols). */
+export function socketUrl(pageUrl: string): string {
   const page = new URL(pageUrl);
   const ws = new URL('/ws', page);
   ws.protocol = page.protocol === 'https:' ? 'wss:' : 'ws:';
-  const t = token ?? page.searchParams.get('token');
-  if (t) ws.searchParams.set('token', t);
   return ws.toString();
+}
+
+/** The subprotocols a socket offers: the lab's, and the one that carries the token. */
+export function socketProtocols(token: string): string[] {
+  return [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${token}`];
 }
 
 /** Options of the WebSocket client. */
 export interface WsClientOptions {
-  /** The access token (taken from the address bar at start); without it the session cookie is used. */
+  /** The access token (taken from the address bar at start); without it the lab refuses the page. */
   token?: string | null;
   /** Silence after which the connection is announced lost, in ms. */
   timeoutMs?: number;
@@ -48,7 +54,12 @@ export interface WsClientOptions {
 
 /** Connects to the server that served `pageUrl`; resolves once the contract versions agree. */
 export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Promise<LabClient> {
-  const url = socketUrl(pageUrl, opts.token);
+  const url = socketUrl(pageUrl);
+  const token = opts.token ?? new URL(pageUrl).searchParams.get('token');
+  if (!token) {
+    throw new RequestError({ code: 'disconnected', message: "this page has no access token: open the address dplab serve printed (it ends in ?token=…)" });
+  }
+  const protocols = socketProtocols(token);
   const timeoutMs = opts.timeoutMs ?? HEARTBEAT_TIMEOUT_MS;
   const deadMs = opts.deadMs ?? 10_000;
   const listeners = new Set<(e: LabEvent) => void>();
@@ -125,7 +136,15 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
   const open = (): Promise<WebSocket> => {
     if (socket && socket.readyState === WebSocket.OPEN) return Promise.resolve(socket);
     opening ??= new Promise<WebSocket>((resolve, reject) => {
-      const ws = new WebSocket(url);
+      let ws: WebSocket;
+      try {
+        ws = new WebSocket(url, protocols);
+      } catch (e) {
+        // A token with characters no header may carry (an edited address): no socket at all.
+        opening = null;
+        reject(new RequestError({ code: 'disconnected', message: `cannot connect to the lab: ${(e as Error).message} (is the ?token= in this page's address right?)` }));
+        return;
+      }
       let opened = false;
       ws.onopen = () => {
         opened = true;
