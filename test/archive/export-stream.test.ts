@@ -141,7 +141,7 @@ test('HTTP /api/export streams an attachment; without the token it is refused', 
     assert.equal(lines, RUNS);
     // Each back-pressure wait cleans up after itself: no listener piles up on the response.
     assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
-    const bad = await fetch(api, { method: 'POST', body: JSON.stringify({ runIds: ['no-such-run'], format: 'json' }) });
+    const bad = await fetch(api, { method: 'POST', headers: { authorization: `Bearer ${server.token}` }, body: JSON.stringify({ runIds: ['no-such-run'], format: 'json' }) });
     assert.equal(bad.status, 404);
     assert.match(await bad.text(), /no run no-such-run in /);
   } finally {

@@ -10,8 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { WS_PROTOCOL, WS_TOKEN_PREFIX } from '../../src-main/contract/index.ts';
 import type { RunBundle } from '../../src-main/archive/export.ts';
-import { startServe, type Served } from './helpers.ts';
+import { bearer, startServe, type Served } from './helpers.ts';
 import { fillManyRuns } from './many-runs.ts';
 
 const RUNS = 10_000;
@@ -49,9 +50,9 @@ type Reply = { ok: boolean; result?: unknown; error?: { message: string } };
  * are being timed.
  */
 async function socket(): Promise<{ ask: (name: string, args: unknown) => Promise<() => Reply>; close: () => void }> {
-  const url = new URL(`/ws?token=${served.token}`, served.url);
+  const url = new URL('/ws', served.url);
   url.protocol = 'ws:';
-  const ws = new WebSocket(url, { headers: { Origin: served.url.origin }, maxPayload: 256 * 1024 * 1024 });
+  const ws = new WebSocket(url, [WS_PROTOCOL, `${WS_TOKEN_PREFIX}${served.token}`], { headers: { Origin: served.url.origin }, maxPayload: 256 * 1024 * 1024 });
   await new Promise<void>((ok, fail) => {
     ws.once('open', () => ok());
     ws.once('error', fail);
@@ -76,7 +77,7 @@ async function socket(): Promise<{ ask: (name: string, args: unknown) => Promise
 
 /** app.info over plain HTTP. */
 async function httpPing(): Promise<void> {
-  const res = await fetch(new URL(`/api/request?token=${served.token}`, served.url), { method: 'POST', body: JSON.stringify({ id: 1, name: 'app.info', args: {} }) });
+  const res = await fetch(new URL('/api/request', served.url), { method: 'POST', headers: bearer(served.token), body: JSON.stringify({ id: 1, name: 'app.info', args: {} }) });
   assert.equal(res.status, 200);
   await res.arrayBuffer();
 }
@@ -111,7 +112,7 @@ test('pings answer promptly over HTTP and WebSocket while 10,000 runs are export
 
     // The streamed download, kept as bytes while timing (parsed after, so the test's own loop stays free).
     const download = (async () => {
-      const res = await fetch(new URL(`/api/export?token=${served.token}`, served.url), { method: 'POST', body: JSON.stringify({ runIds: uuids, format: 'ndjson' }) });
+      const res = await fetch(new URL('/api/export', served.url), { method: 'POST', headers: bearer(served.token), body: JSON.stringify({ runIds: uuids, format: 'ndjson' }) });
       assert.equal(res.status, 200);
       const parts: Uint8Array[] = [];
       for await (const p of res.body as unknown as AsyncIterable<Uint8Array>) parts.push(p);
@@ -156,14 +157,14 @@ test('pings answer promptly over HTTP and WebSocket while 10,000 runs are export
 
 test('a download abandoned by its client stops: the server keeps answering and exports again', async () => {
   const ac = new AbortController();
-  const res = await fetch(new URL(`/api/export?token=${served.token}`, served.url), { method: 'POST', body: JSON.stringify({ runIds: uuids, format: 'json' }), signal: ac.signal });
+  const res = await fetch(new URL('/api/export', served.url), { method: 'POST', headers: bearer(served.token), body: JSON.stringify({ runIds: uuids, format: 'json' }), signal: ac.signal });
   assert.equal(res.status, 200);
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   await reader.read();
   ac.abort();
   await reader.read().catch(() => undefined);
   await httpPing();
-  const again = await fetch(new URL(`/api/export?token=${served.token}`, served.url), { method: 'POST', body: JSON.stringify({ runIds: uuids.slice(0, 3), format: 'ndjson' }) });
+  const again = await fetch(new URL('/api/export', served.url), { method: 'POST', headers: bearer(served.token), body: JSON.stringify({ runIds: uuids.slice(0, 3), format: 'ndjson' }) });
   assert.equal((await again.text()).trimEnd().split('\n').length, 3);
   assert.doesNotMatch(served.stderr(), /failed/, 'an abandoned download is not a server failure');
 });
