@@ -43,7 +43,7 @@ function num(v: number): string {
 
 /** Why a setup without a predictor exports as one held at the identity. */
 export const NO_PREDICTOR_WHY =
-  'predictor "none" runs as a bias-free linear predictor held at W_p = I: the official code cannot train without a predictor (trainer.has_predictor=false leaves predictor_optimizer unbound in main.py, and byol_trainer.py reads the predictor\'s layers), and predictor_reg=onehalfeig with predictor_eig=0, predictor_eps=1 sets W_p = I before the first step (init_rand_pred=true) and after every step (predictor_freq=1), so every forward pass sees the identity';
+  'predictor "none" runs as a bias-free linear predictor held at W_p = I: the official code cannot train without a predictor (trainer.has_predictor=false leaves predictor_optimizer unbound in main.py, and byol_trainer.py reads the predictor\'s layers); predictor_reg=onehalfeig with predictor_eig=0, predictor_eps=1 sets W_p = I before the first step (init_rand_pred=true), the predictor\'s SGD has lr 0 and weight decay 0 so no step moves it, and predictor_freq=0 leaves only the symmetrisation, which keeps I';
 
 function phaseWhy(phase: string): Unmapped {
   return { path: 'predictor.freqPhase', value: phase, why: 'the official code sets W_p after steps 0, freq, 2·freq, … (niter % predictor_freq == 0; predictor.freqPhase "first")' };
@@ -74,14 +74,16 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
     case 'none':
       // The official code cannot train without a predictor (main.py binds predictor_optimizer only
       // when one exists, byol_trainer.py reads its layers), so it keeps one held at exactly I:
-      // onehalfeig writes W_p = predictor_eig·(…) + predictor_eps·I = I before the first step
-      // (init_rand_pred) and after every step (predictor_freq = 1), so every forward sees f itself.
+      // onehalfeig writes W_p = predictor_eig·(…) + predictor_eps·I = I once before the first step
+      // (init_rand_pred), and a predictor SGD with lr 0 never moves it. Resetting after every step
+      // (predictor_freq = 1) would also hold it, at the cost of a random d×d orthonormal matrix
+      // (O(d⁴) in numpy) per step.
       linear();
       set('trainer.predictor_params.has_bias', false);
       set('trainer.predictor_reg', 'onehalfeig');
       set('trainer.predictor_eig', 0);
       set('trainer.predictor_eps', 1);
-      set('trainer.predictor_freq', 1);
+      set('trainer.predictor_freq', 0);
       set('trainer.init_rand_pred', true);
       translated.push(NO_PREDICTOR_WHY);
       break;
@@ -144,7 +146,12 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
     translated.push(`optimizer.params.lr = lr/2 and weight_decay = 2·weightDecay: this setup averages the two symmetric loss terms (lossReduction "mean"), the official code sums them (${num(s.optim.lr)} → ${num(s.optim.lr * k)}, ${num(s.optim.weightDecay)} → ${num(wd)})`);
   }
   const alphaP = s.optim.predictorLrRatio;
-  if (alphaP !== 1 || s.optim.predictorWeightDecay !== s.optim.weightDecay) {
+  if (p.kind === 'none') {
+    set('predictor_optimizer_same', false);
+    set('predictor_optimizer.params.lr', 0);
+    set('predictor_optimizer.params.momentum', s.optim.momentum);
+    set('predictor_optimizer.params.weight_decay', 0);
+  } else if (alphaP !== 1 || s.optim.predictorWeightDecay !== s.optim.weightDecay) {
     set('predictor_optimizer_same', false);
     set('predictor_optimizer.params.lr', s.optim.lr * alphaP * k);
     set('predictor_optimizer.params.momentum', s.optim.momentum);

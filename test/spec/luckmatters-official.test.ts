@@ -86,9 +86,12 @@ function problems(overrides: readonly Override[], s: Setup): string[] {
   else if (p.kind === 'mlp') expectReg(null);
   else {
     // No predictor: W_p held at exactly I. onehalfeig writes W = eig·(…) + eps·I, here 0·(…) + 1·I,
-    // at the start (init_rand_pred) and after every step (predictor_freq = 1), before any forward.
+    // at the start (init_rand_pred, before any forward); after that either it is written again
+    // after every step (predictor_freq = 1), or nothing moves it: a predictor SGD with lr 0 and
+    // no weight decay, no predictor_wd, and with predictor_freq = 0 only the symmetrisation.
     expectReg('onehalfeig');
-    const held = get('trainer.predictor_eig') === 0 && get('trainer.predictor_eps') === 1 && get('trainer.predictor_freq') === 1 && get('trainer.init_rand_pred') === true && get('trainer.predictor_wd') === null;
+    const frozen = get('predictor_optimizer_same') === false && get('predictor_optimizer.params.lr') === 0 && get('predictor_optimizer.params.weight_decay') === 0;
+    const held = get('trainer.predictor_eig') === 0 && get('trainer.predictor_eps') === 1 && get('trainer.init_rand_pred') === true && get('trainer.predictor_wd') === null && (get('trainer.predictor_freq') === 1 || (get('trainer.predictor_freq') === 0 && frozen));
     if (!held) out.push('none: W_p is not held at I from the first step');
   }
   return out;
@@ -156,6 +159,7 @@ test('the check refuses what the official code would: an unknown key, a 16 → 1
   const none = parseSetup({ predictor: { kind: 'none' } });
   assert.match(problems([...luckmattersSetup(none).overrides.filter(([k]) => k !== 'trainer.has_predictor'), ['trainer.has_predictor', 'false']], none).join('\n'), /trainer\.has_predictor=false is not accepted/);
   assert.match(problems(luckmattersSetup(none).overrides.map(([k, v]): Override => [k, k === 'trainer.predictor_eig' ? '0.5' : v]), none).join('\n'), /not held at I/);
+  assert.match(problems(luckmattersSetup(none).overrides.map(([k, v]): Override => [k, k === 'predictor_optimizer.params.lr' ? '0.03' : v]), none).join('\n'), /not held at I/);
   assert.match(problems([...good, ['trainer.predictor_reg', 'directpred']], s).join('\n'), /given twice|not accepted/);
 });
 

@@ -96,9 +96,9 @@ test('predictor kinds, α_p, SimSiam and fields without a counterpart', () => {
   // No predictor: the official code needs one (main.py), so it is held at W_p = I; said so.
   const none = kinds({ kind: 'none' });
   assert.equal(none['trainer.has_predictor'], undefined);
-  assert.deepEqual([none['trainer.predictor_reg'], none['trainer.predictor_eig'], none['trainer.predictor_eps'], none['trainer.predictor_freq']], ['onehalfeig', '0', '1', '1']);
+  assert.deepEqual([none['trainer.predictor_reg'], none['trainer.predictor_eig'], none['trainer.predictor_eps'], none['trainer.predictor_freq'], none['predictor_optimizer.params.lr']], ['onehalfeig', '0', '1', '0', '0']);
   assert.ok(luckmattersSetup(parseSetup({ predictor: { kind: 'none' } })).translated.some((x) => /held at W_p = I/.test(x)));
-  assert.ok(luckmattersSweep(expandSweep({ axes: { 'predictor.kind': ['none', 'linear'] } }).members).translated.some((x) => /held at W_p = I: .*every forward pass/.test(x)));
+  assert.ok(luckmattersSweep(expandSweep({ axes: { 'predictor.kind': ['none', 'linear'] } }).members).translated.some((x) => /held at W_p = I: .*which keeps I$/.test(x)));
   assert.equal(kinds({ kind: 'linear', symmetric: true })['trainer.predictor_reg'], 'symmetric');
   assert.equal(kinds({ kind: 'linear' })['trainer.predictor_reg'], 'null');
   assert.equal(kinds({ kind: 'mlp', hidden: 256 })['network.predictor_head.mlp_hidden_size'], '256');
