@@ -33,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
     console.log(usage());
     return name ? 0 : 2;
   }
-  const cmd = COMMANDS[name];
+  const cmd = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined; // 'constructor' is no command
   if (!cmd) {
     console.error(`dplab: unknown command '${name}'\n\n${usage()}`);
     return 2;

@@ -5,7 +5,7 @@
  */
 import { parseArgs } from './args.ts';
 import { existsSync, readFileSync } from 'node:fs';
-import { PRESETS, TheoryParamsError, fixedPoints, runPreset, runSimulation, type PresetResult, type SimulationOutput } from '../theory/index.ts';
+import { PRESETS, TheoryParamsError, fixedPoints, presetNamed, runPreset, runSimulation, type PresetResult, type SimulationOutput } from '../theory/index.ts';
 
 const USAGE = `usage:
   dplab theory presets                      list the presets (one line each)
@@ -57,7 +57,7 @@ function run(args: string[]): number {
   if (head === 'fixed-points') return fixedPointsCommand(tail, json);
   if (tail.length) throw new UsageError(`unexpected argument(s) after '${head}': ${tail.join(' ')}\n${USAGE}`);
   let result: PresetResult;
-  if (PRESETS[head]) result = runPreset(head);
+  if (presetNamed(head)) result = runPreset(head);
   else if (head.endsWith('.json') || existsSync(head)) result = runFile(head);
   else throw new UsageError(`'${head}' is neither a preset (see: dplab theory presets) nor an existing params file`);
   if (json) console.log(JSON.stringify(result));

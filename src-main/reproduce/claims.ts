@@ -421,6 +421,7 @@ function merge(base: unknown, patch: unknown): unknown {
  * so the runner can find it again by setup hash.
  */
 export function armSetup(arm: ArmId, seed: number, base: SetupInput = LAB_BASE): Setup {
+  if (!Object.hasOwn(ARMS, arm)) throw new Error(`unknown arm '${String(arm)}' (known: ${Object.keys(ARMS).join(', ')})`);
   const raw = merge(base, ARMS[arm].patch) as Record<string, unknown>;
   return parseSetup({ ...raw, seed, name: `reproduce/${arm}/seed${seed}` });
 }

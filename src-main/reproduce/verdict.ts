@@ -218,7 +218,7 @@ export function evaluateExperiment(claim: ExperimentClaim, runs: readonly RunRes
 
 /** A theory claim's verdict: reproduced when every computed condition holds, else not reproduced. */
 export function evaluateTheory(claim: TheoryClaim): ClaimResult {
-  const check = THEORY_CHECKS[claim.compute];
+  const check = Object.hasOwn(THEORY_CHECKS, claim.compute) ? THEORY_CHECKS[claim.compute] : undefined;
   if (!check) throw new Error(`theory claim ${claim.id}: no computation '${claim.compute}'`);
   const outcome = check();
   const verdict: Verdict = outcome.evidence.length > 0 && outcome.evidence.every((e) => e.holds) ? 'reproduced' : 'not reproduced';
@@ -233,13 +233,13 @@ export function registryProblems(): string[] {
     if (ids.has(c.id)) out.push(`claim id '${c.id}' is used twice`);
     ids.add(c.id);
     if (c.kind === 'theory') {
-      if (!THEORY_CHECKS[c.compute]) out.push(`${c.id}: no theory computation '${c.compute}'`);
+      if (!Object.hasOwn(THEORY_CHECKS, c.compute)) out.push(`${c.id}: no theory computation '${c.compute}'`);
       continue;
     }
     for (const t of c.tests) {
       const ref = 'arm' in t.reference ? t.reference.arm : t.reference.baselineOf;
       for (const a of [t.a, ref]) if (!c.arms.includes(a)) out.push(`${c.id}: test uses arm '${a}' that the claim does not run`);
-      if (!(t.measure in MEASURES)) out.push(`${c.id}: unknown measure '${t.measure}'`);
+      if (!Object.hasOwn(MEASURES, t.measure)) out.push(`${c.id}: unknown measure '${t.measure}'`);
       if (!(typeof t.margin === 'number' && Number.isFinite(t.margin) && t.margin >= 0)) out.push(`${c.id}: ${t.measure}(${t.a}): the margin must be a number ≥ 0, got ${t.margin}`);
       if (t.kind === 'equivalence' && !(t.margin > 0)) out.push(`${c.id}: ${t.measure}(${t.a}): an equivalence test needs a margin > 0`);
       if (t.kind !== 'equivalence' && t.direction !== 'greater' && t.direction !== 'less') out.push(`${c.id}: ${t.measure}(${t.a}): a ${t.kind} test needs a direction ('greater' or 'less')`);

@@ -14,4 +14,4 @@ export { phasePortrait, phaseLine, lowDimFlow, lowDimField, classify2x2, type Pl
 export { findPlanarFixedPoints, classifyJacobian, type PlanarField, type FoundFixedPoint, type FixedCurve, type FixedPointKind, type FixedPointSearch } from './fixedpoints.ts';
 export { collapseDiagram, axisValues, expandInitial, type CollapseDiagram } from './collapse.ts';
 export { sgdBridge, type SgdBridgeResult } from './sgd.ts';
-export { PRESETS, SIMULATIONS, runPreset, runSimulation, type Preset, type PresetResult, type SimulationKind, type SimulationOutput, type SimulationSpec } from './presets.ts';
+export { PRESETS, SIMULATIONS, presetNamed, runPreset, runSimulation, type Preset, type PresetResult, type SimulationKind, type SimulationOutput, type SimulationSpec } from './presets.ts';

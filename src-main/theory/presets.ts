@@ -40,7 +40,8 @@ export type SimulationOutput = { [K in SimulationKind]: { kind: K; result: Retur
 /** Runs one spec; unknown kinds and bad params throw TheoryParamsError. */
 export function runSimulation(spec: SimulationSpec): SimulationOutput {
   if (!spec || typeof spec !== 'object') throw new TheoryParamsError('simulation: expected an object { kind, params }');
-  const runner = (SIMULATIONS as Record<string, (p: unknown) => unknown>)[spec.kind];
+  // Own keys only: a kind such as 'toString' must not find Object.prototype's method.
+  const runner = typeof spec.kind === 'string' && Object.hasOwn(SIMULATIONS, spec.kind) ? (SIMULATIONS as Record<string, (p: unknown) => unknown>)[spec.kind] : undefined;
   if (!runner) throw new TheoryParamsError(`simulation: unknown kind ${JSON.stringify(spec.kind)} (known: ${Object.keys(SIMULATIONS).join(', ')})`);
   return { kind: spec.kind, result: runner(spec.params ?? {}) } as SimulationOutput;
 }
@@ -169,8 +170,13 @@ const presetList: Preset[] = [
 export const PRESETS: Readonly<Record<string, Preset>> = Object.freeze(Object.fromEntries(presetList.map((p) => [p.name, p])));
 
 /** Runs a preset by name (throws TheoryParamsError naming the known presets if absent). */
+/** The preset called `name` (an own key of PRESETS: 'constructor' names none), or undefined. */
+export function presetNamed(name: string): Preset | undefined {
+  return typeof name === 'string' && Object.hasOwn(PRESETS, name) ? PRESETS[name] : undefined;
+}
+
 export function runPreset(name: string): PresetResult {
-  const preset = PRESETS[name];
+  const preset = presetNamed(name);
   if (!preset) throw new TheoryParamsError(`unknown preset '${name}' (known: ${Object.keys(PRESETS).join(', ')})`);
   return { name: preset.name, figure: preset.figure, description: preset.description, runs: preset.runs.map((r) => ({ label: r.label, output: runSimulation(r.spec) })) };
 }
