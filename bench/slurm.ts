@@ -16,7 +16,8 @@ import { fileURLToPath } from 'node:url';
 import { openArchive } from '../src-main/archive/archive.ts';
 import { mergeShard } from '../src-main/archive/merge.ts';
 import { RunManager } from '../src-main/runs/manager.ts';
-import { readManifest, readTaskStatus, folderPaths } from '../src-main/runs/sweep-folder.ts';
+import { memberShard, readManifest, readTaskStatus } from '../src-main/runs/sweep-folder.ts';
+import { setupHash } from '../src-main/spec/hash.ts';
 import { QUICK_SETUP } from '../src-main/spec/presets.ts';
 import { parseSetup } from '../src-main/spec/setup.ts';
 import type { TrainerEvent } from '../src-main/spec/events.ts';
@@ -86,14 +87,17 @@ const mergeMs: number[] = [];
 for (const folder of folders) {
   for (const x of readManifest(folder).members) {
     const a = performance.now();
-    mergeShard(target, folderPaths(folder).shard(x.idx));
+    const { file, member } = memberShard(folder, x.idx);
+    mergeShard(target, file, member);
     mergeMs.push(performance.now() - a);
   }
 }
 const big = openArchive(join(dir, 'big-shard.sqlite'));
 big.useRollbackJournal();
-const run = big.createRun({ name: 'big', setup: {}, setupHash: 'x', seed: 0, status: 'running' });
-big.createSweep({ name: 'big', definition: {}, members: [{ runUuid: run.uuid, idx: 0, combo: {} }] });
+const bigSetup = parseSetup({});
+const run = big.createRun({ name: 'big', setup: bigSetup as unknown as Record<string, unknown>, setupHash: setupHash(bigSetup), seed: 0, status: 'running' });
+const bigSweep = big.createSweep({ name: 'big', definition: {}, members: [{ runUuid: run.uuid, idx: 0, combo: {} }] });
+const bigMember = { sweepUuid: bigSweep, idx: 0, runUuid: run.uuid, setupHash: setupHash(bigSetup), combo: {}, sweep: { name: 'big', definition: { executor: { kind: 'slurm' } }, createdAt: Date.now() } };
 const STEPS = 10_000;
 for (let s0 = 1; s0 <= STEPS; s0 += 1000) {
   const ev: TrainerEvent[] = [];
@@ -108,10 +112,10 @@ big.setStatus(run.uuid, 'completed');
 big.close();
 const bigTarget = openArchive(join(dir, 'merged-big.sqlite'));
 const a = performance.now();
-mergeShard(bigTarget, join(dir, 'big-shard.sqlite'));
+mergeShard(bigTarget, join(dir, 'big-shard.sqlite'), bigMember);
 const bigMs = performance.now() - a;
 const b = performance.now();
-const again = mergeShard(bigTarget, join(dir, 'big-shard.sqlite')).result;
+const again = mergeShard(bigTarget, join(dir, 'big-shard.sqlite'), bigMember).result;
 const againMs = performance.now() - b;
 target.close();
 bigTarget.close();

@@ -3,7 +3,10 @@
  * skipped whole, so importing the same file twice adds nothing. The source is checked like any
  * archive (foreign, newer or damaged files are refused) and only read.
  */
+import { lstatSync } from 'node:fs';
 import { type Archive, openArchive } from './archive.ts';
+import { parseSetup } from '../spec/setup.ts';
+import { setupHashes } from '../spec/hash.ts';
 
 /** What an import added. */
 export interface ImportResult {
@@ -14,6 +17,24 @@ export interface ImportResult {
 
 const RUN_COLUMNS =
   'uuid, name, setup_json, setup_hash, status, created_at, started_at, ended_at, heartbeat_at, pid, owner_pid, cancel_requested, backend, versions_json, app_version, host_json, seed, dataset_name, dataset_hash, dataset_json, total_steps, last_step, summary_json, error';
+
+/**
+ * A sweep definition as it enters from another archive: its executor record (a cluster folder, a job
+ * id) is marked `imported`, so this lab never follows a folder or job that another archive named;
+ * it follows only what it recorded itself when it started the sweep. Parsed and rewritten whole (a
+ * duplicate key would otherwise hide a second executor block from SQL's json_set).
+ */
+function importedDefinition(json: string): string {
+  let def: unknown;
+  try {
+    def = JSON.parse(json);
+  } catch {
+    return json;
+  }
+  if (!def || typeof def !== 'object' || Array.isArray(def) || !Object.prototype.hasOwnProperty.call(def, 'executor')) return JSON.stringify(def);
+  const e = (def as { executor: unknown }).executor;
+  return JSON.stringify({ ...def, executor: e && typeof e === 'object' && !Array.isArray(e) ? { ...e, imported: true } : { kind: 'local', imported: true } });
+}
 
 /** Copies every run and sweep of the archive at `otherFile` that `target` lacks. */
 export function importArchive(target: Archive, otherFile: string): ImportResult {
@@ -49,9 +70,10 @@ export function importArchive(target: Archive, otherFile: string): ImportResult 
         INSERT INTO main.tags(run_id, tag) SELECT rm.dst_id, t.tag FROM src.tags t JOIN temp.run_map rm ON rm.src_id = t.run_id;
         INSERT INTO main.notes(run_id, markdown, updated_at) SELECT rm.dst_id, n.markdown, n.updated_at FROM src.notes n JOIN temp.run_map rm ON rm.src_id = n.run_id;
       `);
-      const sweepsAdded = db
-        .prepare('INSERT INTO main.sweeps(uuid, name, definition_json, created_at) SELECT uuid, name, definition_json, created_at FROM src.sweeps WHERE uuid NOT IN (SELECT uuid FROM main.sweeps)')
-        .run().changes;
+      const newSweeps = db.prepare('SELECT uuid, name, definition_json, created_at FROM src.sweeps WHERE uuid NOT IN (SELECT uuid FROM main.sweeps) ORDER BY id').all() as { uuid: string; name: string | null; definition_json: string; created_at: number }[];
+      const insSweep = db.prepare('INSERT INTO main.sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)');
+      for (const s of newSweeps) insSweep.run(s.uuid, s.name, importedDefinition(s.definition_json), s.created_at);
+      const sweepsAdded = newSweeps.length;
       // Membership is keyed by (sweep uuid, run uuid), so links of runs added now join sweeps old or new.
       db.exec(`
         INSERT OR IGNORE INTO main.sweep_runs(sweep_id, run_id, idx, combo_json)
@@ -67,36 +89,130 @@ export function importArchive(target: Archive, otherFile: string): ImportResult 
   }
 }
 
-/** What merging one shard did: the run was added (or replaced its placeholder), already there, or not finished. */
+/** What merging one shard did: its member run was added (or replaced its placeholder), was already there, or is not finished. */
 export type ShardMerge = 'added' | 'present' | 'unfinished';
 
-const FINAL = "('completed','failed','diverged','cancelled','interrupted')";
+/** A shard refused: it does not hold what the sweep's record says its member is, or sits where no shard may. */
+export class ShardRefused extends Error {
+  override name = 'ShardRefused';
+}
 
 /**
- * Merges a sweep shard (an archive written by one task of a cluster sweep, holding one run and its
- * sweep link) once its run is final. The lab keeps a placeholder row for each member while the task
- * runs (queued/running, no metrics of its own): that row is replaced by the shard's run. A run already
- * merged (final, with metrics) is left alone, so merging the same shard twice adds nothing.
+ * Member `idx` of a cluster sweep as the lab recorded it (the sweep folder's manifest and setup file),
+ * the only thing a shard may bring. `sweep` creates the sweep when the archive lacks it (a folder
+ * merged on another machine after rsync).
  */
-export function mergeShard(target: Archive, shardFile: string): { result: ShardMerge; runUuid: string | null } {
-  const shard = openArchive(shardFile, { readonly: true, create: false });
-  let run: { uuid: string; status: string; last_step: number | null } | undefined;
+export interface ShardMember {
+  sweepUuid: string;
+  idx: number;
+  runUuid: string;
+  setupHash: string;
+  combo: Record<string, unknown>;
+  sweep: { name: string | null; definition: unknown; createdAt: number };
+}
+
+const FINAL = "('completed','failed','diverged','cancelled','interrupted')";
+const isFinal = (status: string) => FINAL.includes(`'${status}'`);
+
+/** The sweep's recorded executor kind ('local' when none): only a cluster sweep's members come from shards. */
+function executorKind(definitionJson: string): string {
   try {
-    run = shard.db.prepare('SELECT uuid, status, last_step FROM runs ORDER BY id LIMIT 1').get() as typeof run;
+    const e = (JSON.parse(definitionJson) as { executor?: { kind?: unknown } } | null)?.executor;
+    return e && typeof e === 'object' && typeof e.kind === 'string' ? e.kind : 'local';
+  } catch {
+    return 'local';
+  }
+}
+
+/**
+ * Merges the shard of one member of a cluster sweep (the archive its task wrote) once that member's
+ * run is final. Nothing in the shard is trusted: only the run with the member's uuid AND setup hash is
+ * read, with its metrics, spectra, evals, checkpoints, tags and note; other runs and every sweep link
+ * of the shard are ignored, and the run is linked into the recorded sweep at the recorded index.
+ * A row of the archive is replaced only when it is that member's own placeholder (same uuid, linked
+ * to that sweep at that index, same setup hash, and either not final or never trained: no backend,
+ * no metrics, no checkpoint), in the same transaction as the insert; a trained run stays as it is,
+ * so merging the same shard twice adds nothing. Throws ShardRefused naming what did not match.
+ */
+export function mergeShard(target: Archive, shardFile: string, member: ShardMember): { result: ShardMerge; runUuid: string; ignoredRuns: number } {
+  const where = `shard ${shardFile} (member ${member.idx} of sweep ${member.sweepUuid})`;
+  const st = lstatSync(shardFile, { throwIfNoEntry: false });
+  if (!st) throw new ShardRefused(`${where}: no such file`);
+  if (!st.isFile()) throw new ShardRefused(`${where}: not a regular file${st.isSymbolicLink() ? ' (a symbolic link)' : ''}`);
+  if (target.readonly) throw new Error(`${target.file} is open read-only; cannot merge into it`);
+  const shard = openArchive(shardFile, { readonly: true, create: false });
+  let run: { uuid: string; status: string; last_step: number | null; setup_hash: string; setup_json: string } | undefined;
+  let total: number;
+  try {
+    total = (shard.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    run = shard.db.prepare('SELECT uuid, status, last_step, setup_hash, setup_json FROM runs WHERE uuid = ?').get(member.runUuid) as typeof run;
   } finally {
     shard.close();
   }
-  if (!run) return { result: 'unfinished', runUuid: null };
-  if (!FINAL.includes(`'${run.status}'`)) return { result: 'unfinished', runUuid: run.uuid };
+  const ignoredRuns = total - (run ? 1 : 0);
+  if (!run) {
+    // A task creates its run first thing: an empty shard is one that has not got that far.
+    if (total === 0) return { result: 'unfinished', runUuid: member.runUuid, ignoredRuns };
+    throw new ShardRefused(`${where}: holds ${total} run(s) but not the member's run ${member.runUuid}`);
+  }
+  if (run.setup_hash !== member.setupHash) throw new ShardRefused(`${where}: run ${run.uuid} has setup hash ${run.setup_hash}, the sweep recorded ${member.setupHash}`);
+  let hashes: string[];
+  try {
+    hashes = setupHashes(parseSetup(JSON.parse(run.setup_json), { stored: true }));
+  } catch (e) {
+    throw new ShardRefused(`${where}: run ${run.uuid} has an unreadable setup: ${(e as Error).message}`);
+  }
+  if (!hashes.includes(member.setupHash)) throw new ShardRefused(`${where}: run ${run.uuid}'s setup does not hash to its recorded setup hash ${member.setupHash}`);
+  if (!isFinal(run.status)) return { result: 'unfinished', runUuid: run.uuid, ignoredRuns };
+
   const db = target.db;
-  const mine = db.prepare(`SELECT id, status IN ${FINAL} AS final, EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = runs.id) AS has FROM runs WHERE uuid = ?`).get(run.uuid) as
-    | { id: number; final: number; has: number }
-    | undefined;
-  // Already merged: final and with data, or final without data in the shard either (a member that failed at start).
-  if (mine && mine.final && (mine.has || run.last_step === null)) return { result: 'present', runUuid: run.uuid };
-  // The placeholder goes (its sweep link with it, by cascade); SQLite cannot ATTACH inside a
-  // transaction, so a failure in between leaves the member absent, and the next merge adds it.
-  if (mine) db.prepare('DELETE FROM runs WHERE id = ?').run(mine.id);
-  importArchive(target, shardFile);
-  return { result: 'added', runUuid: run.uuid };
+  const sweep = db.prepare('SELECT id, definition_json FROM sweeps WHERE uuid = ?').get(member.sweepUuid) as { id: number; definition_json: string } | undefined;
+  if (sweep && executorKind(sweep.definition_json) === 'local') throw new ShardRefused(`${where}: sweep ${member.sweepUuid} in ${target.file} is not a cluster sweep; its runs never come from shards`);
+  const atIdx = sweep
+    ? (db.prepare('SELECT r.uuid FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id WHERE sr.sweep_id = ? AND sr.idx = ?').get(sweep.id, member.idx) as { uuid: string } | undefined)
+    : undefined;
+  if (atIdx && atIdx.uuid !== member.runUuid) throw new ShardRefused(`${where}: member ${member.idx} of the sweep in ${target.file} is run ${atIdx.uuid}, not ${member.runUuid}`);
+  const mine = db
+    .prepare(
+      `SELECT id, status, backend, setup_hash, EXISTS (SELECT 1 FROM metrics m WHERE m.run_id = runs.id) AS has,
+         EXISTS (SELECT 1 FROM checkpoints c WHERE c.run_id = runs.id) AS ckpt FROM runs WHERE uuid = ?`,
+    )
+    .get(member.runUuid) as { id: number; status: string; backend: string | null; setup_hash: string; has: number; ckpt: number } | undefined;
+  if (mine) {
+    if (!atIdx) throw new ShardRefused(`${where}: run ${member.runUuid} is in ${target.file} but not as member ${member.idx} of that sweep; it is left alone`);
+    if (mine.setup_hash !== member.setupHash) throw new ShardRefused(`${where}: run ${member.runUuid} in ${target.file} has setup hash ${mine.setup_hash}, not ${member.setupHash}`);
+    const placeholder = mine.backend === null && !mine.has && !mine.ckpt;
+    // Already merged (a trained run, or a final one that has no more data in the shard either).
+    if (!placeholder || (isFinal(mine.status) && run.last_step === null)) return { result: 'present', runUuid: run.uuid, ignoredRuns };
+  }
+  // SQLite cannot ATTACH inside a transaction: attach first, then swap placeholder for run in one.
+  db.prepare('ATTACH DATABASE ? AS src').run(shardFile);
+  try {
+    db.transaction(() => {
+      let sweepId = sweep?.id;
+      if (sweepId === undefined) {
+        sweepId = Number(
+          db.prepare('INSERT INTO main.sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)').run(member.sweepUuid, member.sweep.name, JSON.stringify(member.sweep.definition), member.sweep.createdAt).lastInsertRowid,
+        );
+      }
+      const combo = mine
+        ? (db.prepare('SELECT combo_json FROM main.sweep_runs WHERE run_id = ?').get(mine.id) as { combo_json: string }).combo_json
+        : JSON.stringify(member.combo);
+      if (mine) db.prepare('DELETE FROM main.runs WHERE id = ?').run(mine.id); // its link and any rows go with it (cascade)
+      const srcId = (db.prepare('SELECT id FROM src.runs WHERE uuid = ?').get(member.runUuid) as { id: number }).id;
+      // Owner and trainer pids name processes of the node the task ran on: not carried over.
+      const dst = Number(db.prepare(`INSERT INTO main.runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS.replace(/\b(pid|owner_pid)\b/g, 'NULL')} FROM src.runs WHERE id = ?`).run(srcId).lastInsertRowid);
+      db.prepare('INSERT INTO main.metric_names(name) SELECT DISTINCT n.name FROM src.metric_names n JOIN src.metrics m ON m.name_id = n.id WHERE m.run_id = ? AND n.name NOT IN (SELECT name FROM main.metric_names)').run(srcId);
+      db.prepare('INSERT INTO main.metrics(run_id, name_id, step, epoch, value) SELECT ?, d.id, m.step, m.epoch, m.value FROM src.metrics m JOIN src.metric_names s ON s.id = m.name_id JOIN main.metric_names d ON d.name = s.name WHERE m.run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry) SELECT ?, step, epoch, f_eig, wp_eig, alignment, asymmetry FROM src.spectra WHERE run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc) SELECT ?, step, epoch, probe_acc, knn_acc, probe_train_acc FROM src.evals WHERE run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.checkpoints(run_id, step, created_at, size, data) SELECT ?, step, created_at, size, data FROM src.checkpoints WHERE run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.tags(run_id, tag) SELECT ?, tag FROM src.tags WHERE run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.notes(run_id, markdown, updated_at) SELECT ?, markdown, updated_at FROM src.notes WHERE run_id = ?').run(dst, srcId);
+      db.prepare('INSERT INTO main.sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(sweepId, dst, member.idx, combo);
+    })();
+  } finally {
+    db.exec('DETACH DATABASE src');
+  }
+  return { result: 'added', runUuid: run.uuid, ignoredRuns };
 }

@@ -2,10 +2,10 @@
  * `dplab archive check|import|path`: the archive file itself — its integrity and schema version,
  * merging another archive (or JSON run bundles) into it, and where it lives.
  */
-import { readFileSync, statSync } from 'node:fs';
+import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { ArchiveError, openArchive, SCHEMA_VERSION, verifyArchiveFile } from '../archive/archive.ts';
 import { importArchive, mergeShard } from '../archive/merge.ts';
-import { folderPaths, readManifest, shardIndices } from '../runs/sweep-folder.ts';
+import { folderPaths, memberShard, readManifest } from '../runs/sweep-folder.ts';
 import { importRunBundle, type RunBundle } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs } from './args.ts';
@@ -104,29 +104,41 @@ function check(file: string, json: boolean): number {
   }
 }
 
-/** Merges every finished shard of a cluster sweep's folder (copied here with rsync, say); unfinished ones are named. */
+/**
+ * Merges every finished shard of a cluster sweep's folder (copied here with rsync, say): for each
+ * member of the manifest, only that member's run (see mergeShard); unfinished and refused shards are
+ * named, and the counts are what was actually merged.
+ */
 function importFolder(file: string, folder: string): number {
-  readManifest(folder); // says plainly when this is not a sweep folder
+  const manifest = readManifest(folder); // says plainly when this is not a sweep folder
   const archive = openArchive(file);
   try {
     let added = 0;
     let present = 0;
+    let ignored = 0;
     const unfinished: number[] = [];
-    const unreadable: string[] = [];
-    for (const i of shardIndices(folder)) {
+    const refused: string[] = [];
+    for (const m of manifest.members) {
+      if (!lstatSync(folderPaths(folder).shard(m.idx), { throwIfNoEntry: false })) continue; // the task has not started
       try {
-        const r = mergeShard(archive, folderPaths(folder).shard(i));
+        const { file: shard, member } = memberShard(folder, m.idx, manifest);
+        const r = mergeShard(archive, shard, member);
+        ignored += r.ignoredRuns;
         if (r.result === 'added') added++;
         else if (r.result === 'present') present++;
-        else unfinished.push(i);
+        else unfinished.push(m.idx);
       } catch (e) {
-        // A shard copied while its task was writing it, or damaged: the others still come in.
-        unreadable.push(`member ${i}: ${(e as Error).message}`);
+        // A crafted or damaged shard, or one copied while its task was writing it: the others still come in.
+        refused.push(`member ${m.idx}: ${(e as Error).message}`);
       }
     }
-    console.log(`imported ${added} run(s) from the sweep folder ${folder}; ${present} already present${unfinished.length ? `; ${unfinished.length} not finished (members ${unfinished.join(', ')}): import again once they are` : ''}`);
-    for (const u of unreadable) console.error(`dplab archive import: could not read the shard of ${u}`);
-    return unreadable.length ? 1 : 0;
+    console.log(
+      `imported ${added} run(s) from the sweep folder ${folder}; ${present} already present` +
+        `${unfinished.length ? `; ${unfinished.length} not finished (members ${unfinished.join(', ')}): import again once they are` : ''}` +
+        `${refused.length ? `; ${refused.length} shard(s) refused` : ''}${ignored ? `; ${ignored} other run(s) found in the shards ignored (a shard brings only its member's run)` : ''}`,
+    );
+    for (const u of refused) console.error(`dplab archive import: refused the shard of ${u}`);
+    return refused.length ? 1 : 0;
   } finally {
     archive.close();
   }

@@ -5,14 +5,14 @@
  * The archive holds a placeholder row per member meanwhile (queued/running, Slurm's state in its
  * error column), so the Sweeps view and `dplab runs list` show the sweep like a local one.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { isAbsolute, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FINAL_STATUSES, type Archive, type RunStatus } from '../archive/archive.ts';
 import { mergeShard } from '../archive/merge.ts';
 import type { ExecutorFactory, MemberState, SweepExecutor, SweepLaunch } from './executor.ts';
-import { folderPaths, logTail, readManifest, readTaskStatus, updateManifest, writeAtomic, writeSweepFolder, FINAL_TASK_STATES, type SweepManifest } from './sweep-folder.ts';
+import { folderPaths, logTail, memberShard, readManifest, readTaskStatus, updateManifest, writeAtomic, writeSweepFolder, FINAL_TASK_STATES, type SweepManifest } from './sweep-folder.ts';
 
 /** A Slurm command failed; `message` says what the user can do. */
 export class SlurmError extends Error {
@@ -146,16 +146,29 @@ export function slurmOptions(block: unknown, flags: Record<string, string | stri
   return out;
 }
 
-/** Runs a Slurm client command; ENOENT becomes the "not on PATH" message users need. */
-export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): { code: number; out: string; err: string } {
-  const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: opts.timeoutMs ?? 60_000 });
-  if (r.error) {
-    if ((r.error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new SlurmError(`'${cmd}' is not on PATH: run this on the cluster's login node (where Slurm's client commands are installed), or use --executor local`);
-    }
-    throw new SlurmError(`${cmd} did not run: ${r.error.message}`);
-  }
-  return { code: r.status ?? 1, out: r.stdout, err: r.stderr };
+/** Most bytes of output kept from one Slurm command (squeue of a large array is a few hundred KB). */
+const SLURM_MAX_OUTPUT = 8 * 2 ** 20;
+
+/**
+ * Runs a Slurm client command without blocking the event loop (the service's loop is Electron's
+ * main process): a slow login node delays only this promise. Bounded in time (default 60 s, then
+ * killed) and in output; ENOENT becomes the "not on PATH" message users need.
+ */
+export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<{ code: number; out: string; err: string }> {
+  const timeout = opts.timeoutMs ?? 60_000;
+  return new Promise((res, rej) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout, maxBuffer: SLURM_MAX_OUTPUT, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+      if (!error) return res({ code: 0, out: stdout, err: stderr });
+      const e = error as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
+      if (e.code === 'ENOENT') {
+        return rej(new SlurmError(`'${cmd}' is not on PATH: run this on the cluster's login node (where Slurm's client commands are installed), or use --executor local`));
+      }
+      if (e.code === 'ERR_CHILD_PROCESS_STDIO_MAXBUFFER') return rej(new SlurmError(`${cmd} ${args.join(' ')} wrote more than ${SLURM_MAX_OUTPUT} bytes; stopped`));
+      if (e.killed || e.signal) return rej(new SlurmError(`${cmd} ${args.join(' ')} did not answer within ${Math.round(timeout / 1000)} s (${e.signal ?? 'killed'}); is the Slurm controller reachable?`));
+      if (typeof e.code === 'number') return res({ code: e.code, out: stdout, err: stderr });
+      rej(new SlurmError(`${cmd} did not run: ${e.message}`));
+    });
+  });
 }
 
 const shq = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -245,8 +258,8 @@ interface QueueRow {
 }
 
 /** squeue's view of the array: task index → state and reason (pending and running tasks only). */
-function queue(jobId: string): Map<number, QueueRow> {
-  const r = slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%K|%T|%r']);
+async function queue(jobId: string): Promise<Map<number, QueueRow>> {
+  const r = await slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%K|%T|%r']);
   const out = new Map<number, QueueRow>();
   if (r.code !== 0) {
     if (/Invalid job id/i.test(r.err)) return out; // the whole array left Slurm's memory
@@ -261,15 +274,21 @@ function queue(jobId: string): Map<number, QueueRow> {
 }
 
 /** Builds the Slurm executor; for an existing sweep, `stored` holds its folder. */
-export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored): SweepExecutor => {
+export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored): SweepExecutor => {
   let folder = typeof stored?.folder === 'string' ? stored.folder : null;
+  // The job id the lab recorded when sbatch accepted the array: the one scontrol may act on.
+  const recordedJob = typeof stored?.jobId === 'string' && /^\d+$/.test(stored.jobId) ? stored.jobId : null;
   const requeued = new Map<number, number>();
   const released = new Set<string>();
   const seen = new Map<string, string>();
 
   const manifest = () => {
     if (!folder) throw new SlurmError('this sweep has no folder yet');
-    return readManifest(folder);
+    const m = readManifest(folder);
+    // A folder holding another sweep (moved, or named by something other than this lab) is not followed.
+    if (sweepUuid && m.sweepUuid !== sweepUuid) throw new SlurmError(`${folder} holds sweep ${m.sweepUuid}, not ${sweepUuid}; it is not followed`);
+    if (recordedJob && m.jobId !== recordedJob) throw new SlurmError(`${folder}/manifest.json names job ${String(m.jobId)}, the lab recorded ${recordedJob}; it is not followed`);
+    return m;
   };
 
   /** Brings the placeholder row of a member to `status` (only when it changes; never over a merged run). */
@@ -295,7 +314,7 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
     const m = manifest();
     const f = folder!;
     const p = folderPaths(f);
-    const q = m.jobId ? queue(m.jobId) : new Map<number, QueueRow>();
+    const q = m.jobId ? await queue(m.jobId) : new Map<number, QueueRow>();
     const cancelled = existsSync(p.cancelled);
     const states: MemberState[] = [];
     for (const mem of m.members) {
@@ -306,10 +325,16 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
       let st: MemberState = { idx: i, runUuid: mem.runUuid, name: mem.name, status: 'queued', step: ts?.step ?? null, totalSteps: ts?.totalSteps ?? null, detail: null };
       if (ts && FINAL_TASK_STATES.has(ts.state) && existsSync(p.shard(i))) {
         let mergeError: string | null = null;
-        try {
-          mergeShard(archive, p.shard(i));
-        } catch (e) {
-          mergeError = `its shard ${p.shard(i)} could not be merged: ${(e as Error).message}`;
+        const had = archive.getRun(mem.runUuid);
+        if (!(had && had.backend !== null && FINAL_STATUSES.has(had.status))) {
+          try {
+            // Only member i's own run, checked against what the lab recorded; one small transaction.
+            const { file, member } = memberShard(f, i, m);
+            mergeShard(archive, file, member);
+          } catch (e) {
+            mergeError = `its shard ${p.shard(i)} could not be merged: ${(e as Error).message}`;
+          }
+          await new Promise((res) => setImmediate(res)); // requests waiting on the loop go between two merges
         }
         const r = archive.getRun(mem.runUuid);
         if (mergeError) {
@@ -324,7 +349,7 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
         if (row.state === 'PENDING' && row.reason === 'BeginTime' && ts?.state === 'requeued' && !released.has(`${i}:${ts.restarts}`)) {
           // The task requeued itself to resume (time limit near, trainer died); Slurm would hold it ~2 min.
           released.add(`${i}:${ts.restarts}`);
-          slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']);
+          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']);
         }
         const running = row.state === 'RUNNING' || row.state === 'COMPLETING';
         const detail = `${job} ${row.state}${row.reason && row.reason !== 'None' ? ` (${row.reason})` : ''}${ts?.restarts ? ` · attempt ${ts.restarts + 1}` : ''}`;
@@ -336,9 +361,9 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
       } else if (ts && ts.state !== 'starting' && (ts.restarts + (requeued.get(i) ?? 0)) < m.maxRequeues && m.jobId) {
         // The task ended without finishing and without being cancelled by the lab (scancel, node
         // lost, killed): requeue it; the next attempt resumes from the shard's newest checkpoint.
-        const r = slurm('scontrol', ['requeue', job]);
+        const r = await slurm('scontrol', ['requeue', job]);
         if (r.code === 0) {
-          slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']); // Slurm otherwise holds a requeued job back ~2 min
+          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']); // Slurm otherwise holds a requeued job back ~2 min
           requeued.set(i, (requeued.get(i) ?? 0) + 1);
         }
         st = { ...st, status: 'queued', detail: `${job} REQUEUED after it ended at step ${ts.step ?? 0}${r.code === 0 ? '' : ` (scontrol requeue failed: ${r.err.trim()})`}` };
@@ -377,13 +402,14 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
         backend: opts.backend ?? 'auto',
         checkpointEvery: opts.checkpointEvery ?? 100,
         maxRequeues: o.maxRequeues ?? 3,
-        members: launch.members.map((m) => ({ idx: m.idx, runUuid: m.runUuid, name: m.name, combo: m.combo })),
+        // The setup hash the archive recorded: a shard's run must carry it to be merged.
+        members: launch.members.map((m) => ({ idx: m.idx, runUuid: m.runUuid, name: m.name, combo: m.combo, setupHash: archive.getRun(m.runUuid)?.setupHash ?? '' })),
       };
       writeSweepFolder(folder, manifest, launch.members.map((m) => m.setup));
       const script = folderPaths(folder).jobScript;
       writeFileSync(script, jobScript(manifest, folder, o));
       chmodSync(script, 0o755);
-      const r = slurm('sbatch', ['--parsable', script]);
+      const r = await slurm('sbatch', ['--parsable', script]);
       const jobId = r.out.trim().split(';')[0] ?? '';
       if (r.code !== 0 || !/^\d+$/.test(jobId)) {
         const words = (r.err || r.out).trim().split('\n').filter(Boolean).join(' · ');
@@ -417,7 +443,7 @@ export const slurmExecutor: ExecutorFactory = (archive, _sweepUuid, opts, stored
       const m = manifest();
       writeAtomic(folderPaths(folder!).cancelled, `${new Date().toISOString()}\n`);
       if (m.jobId) {
-        const r = slurm('scancel', [m.jobId]);
+        const r = await slurm('scancel', [m.jobId]);
         if (r.code !== 0 && !/Invalid job id|already completing or completed/i.test(r.err)) throw new SlurmError(`scancel ${m.jobId} failed: ${r.err.trim()}`);
       }
     },

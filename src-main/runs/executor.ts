@@ -70,13 +70,17 @@ export function isExecutorKind(k: unknown): k is ExecutorKind {
   return typeof k === 'string' && Object.prototype.hasOwnProperty.call(EXECUTORS, k);
 }
 
-/** The executor a sweep was started with, from its stored definition (`local` when none is recorded). */
-export function storedExecutor(definition: unknown): { kind: ExecutorKind; stored: Record<string, unknown> } {
+/**
+ * The executor a sweep was started with, from its stored definition (`local` when none is recorded).
+ * `imported`: the record came from another archive (archive/merge.ts marks it), so its folder and job
+ * are another lab's, never followed by this one.
+ */
+export function storedExecutor(definition: unknown): { kind: ExecutorKind; stored: Record<string, unknown>; imported: boolean } {
   const e = (definition as { executor?: unknown } | null)?.executor;
   if (e && typeof e === 'object' && isExecutorKind((e as { kind?: unknown }).kind)) {
-    return { kind: (e as { kind: ExecutorKind }).kind, stored: e as Record<string, unknown> };
+    return { kind: (e as { kind: ExecutorKind }).kind, stored: e as Record<string, unknown>, imported: (e as { imported?: unknown }).imported === true };
   }
-  return { kind: 'local', stored: {} };
+  return { kind: 'local', stored: {}, imported: false };
 }
 
 /** Builds the executor of kind `kind`. */

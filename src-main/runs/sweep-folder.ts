@@ -10,9 +10,12 @@
  *   status/<i>.json   task i's progress and outcome (plain files: no SQLite locking over NFS)
  *   CANCELLED         written by `dplab sweep cancel` before it calls scancel
  */
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { SweepDefinition } from '../spec/sweep.ts';
+import { parseSetup } from '../spec/setup.ts';
+import { setupHash } from '../spec/hash.ts';
+import { ShardRefused, type ShardMember } from '../archive/merge.ts';
 
 /** The manifest of a sweep folder. */
 export interface SweepManifest {
@@ -27,7 +30,8 @@ export interface SweepManifest {
   checkpointEvery: number;
   /** Times a member is requeued after its task ended without finishing, before it counts as failed. */
   maxRequeues: number;
-  members: { idx: number; runUuid: string; name: string; combo: Record<string, unknown> }[];
+  /** `setupHash` is written since the lab checks shards against it (older folders: hashed from setups/<i>.json). */
+  members: { idx: number; runUuid: string; name: string; combo: Record<string, unknown>; setupHash?: string }[];
 }
 
 /** What task i reports in status/<i>.json. */
@@ -113,15 +117,37 @@ export function logTail(folder: string, i: number, n = 5): string {
   }
 }
 
-/** Indices of the shards present in a folder. */
-export function shardIndices(folder: string): number[] {
-  try {
-    return readdirSync(join(folder, 'shards'))
-      .map((f) => /^(\d+)\.sqlite$/.exec(f)?.[1])
-      .filter((x): x is string => x !== undefined)
-      .map(Number)
-      .sort((a, b) => a - b);
-  } catch {
-    return [];
+/**
+ * Member `idx` of the folder's sweep and the path of its shard, checked to be a regular file in the
+ * folder's own shards/ folder (neither the file nor shards/ a symbolic link, the real path inside the
+ * folder's real path): a shard is opened only where its task wrote it. What the shard must hold comes
+ * from the manifest and the member's setup file, which the lab wrote. Throws ShardRefused.
+ */
+export function memberShard(folder: string, idx: number, manifest: SweepManifest = readManifest(folder)): { file: string; member: ShardMember } {
+  const m = manifest.members.find((x) => x.idx === idx);
+  if (!m || typeof m.runUuid !== 'string') throw new ShardRefused(`the sweep in ${folder} has no member ${idx}`);
+  const root = realpathSync(folder);
+  const dir = join(folder, 'shards');
+  const file = folderPaths(folder).shard(idx);
+  const d = lstatSync(dir, { throwIfNoEntry: false });
+  if (!d || !d.isDirectory()) throw new ShardRefused(`${dir} is not a folder${d?.isSymbolicLink() ? ' (a symbolic link)' : ''}; shards are read only from the sweep folder itself`);
+  const f = lstatSync(file, { throwIfNoEntry: false });
+  if (!f) throw new ShardRefused(`${file}: no such file`);
+  if (!f.isFile()) throw new ShardRefused(`${file} is not a regular file${f.isSymbolicLink() ? ' (a symbolic link)' : ''}; shards are read only from the sweep folder itself`);
+  const real = realpathSync(file);
+  if (real !== join(root, 'shards', `${idx}.sqlite`)) throw new ShardRefused(`${file} resolves to ${real}, outside the sweep folder ${root}`);
+  let hash = m.setupHash;
+  if (typeof hash !== 'string') {
+    // Folders written before the manifest recorded hashes: the setup file the task trains from.
+    try {
+      hash = setupHash(parseSetup(JSON.parse(readFileSync(folderPaths(folder).setup(idx), 'utf8')), { stored: true }));
+    } catch (e) {
+      throw new ShardRefused(`${folderPaths(folder).setup(idx)}: cannot read member ${idx}'s setup: ${(e as Error).message}`);
+    }
   }
+  const definition = { ...manifest.definition, executor: { kind: 'slurm', folder: root, jobId: manifest.jobId, imported: true } };
+  return {
+    file,
+    member: { sweepUuid: manifest.sweepUuid, idx, runUuid: m.runUuid, setupHash: hash, combo: m.combo ?? {}, sweep: { name: manifest.name ?? null, definition, createdAt: manifest.createdAt ?? Date.now() } },
+  };
 }

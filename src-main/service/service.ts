@@ -123,36 +123,56 @@ export class LabService {
       ...(opts.backends?.queueLimit !== undefined ? { queueLimit: opts.backends.queueLimit } : {}),
       onProgress: (jobId, line) => this.emit({ type: 'backends.progress', jobId, line }),
     });
-    this.followTimer = setInterval(() => void this.followClusterSweeps(), opts.followMs ?? 5000);
-    this.followTimer.unref();
+    this.wakeFollow();
   }
 
   /** Sweeps of another executor (Slurm) that still have members to finish; finished ones are not polled again. */
   private readonly clusterDone = new Set<string>();
   /** The last `done/total` sent per sweep, so progress events only ever move forward. */
   private readonly lastSweepProgress = new Map<string, string>();
-  private readonly followTimer: NodeJS.Timeout;
+  /** The next follow pass, when one is due; null while a pass runs or while no cluster sweep is unfinished. */
+  private followTimer: NodeJS.Timeout | null = null;
   private following = false;
+
+  /**
+   * Schedules a follow pass unless one is due or running (passes never overlap). Called when the
+   * archive opens and when a client looks at sweeps or runs (a sweep submitted from the CLI meanwhile
+   * is found then); a pass schedules the next only while some cluster sweep is unfinished, so a lab
+   * without one polls nothing.
+   */
+  private wakeFollow(delayMs = 0): void {
+    if (this.closed || this.following || this.followTimer) return;
+    this.followTimer = setTimeout(() => {
+      this.followTimer = null;
+      void this.followClusterSweeps();
+    }, delayMs);
+    this.followTimer.unref();
+  }
 
   /**
    * Follows the sweeps that run elsewhere (a Slurm job array) while the lab is served on the
    * cluster's login node: their placeholder rows take Slurm's states and every finished shard is
    * merged as it lands, so the Sweeps view shows them like local ones. A failing poll (squeue
-   * unreachable) is kept as the members' detail and retried on the next tick.
+   * unreachable) is kept as the members' detail and retried on the next tick. Only folders this lab
+   * recorded when it started the sweep are followed: never one a client sent (sweeps.start refuses
+   * it) nor one an imported archive named (marked `imported` on import). Slurm's commands run as
+   * child processes awaited here, so a slow login node never holds the event loop.
    */
   private async followClusterSweeps(): Promise<void> {
     if (this.following || this.closed) return;
     this.following = true;
+    let unfinished = false;
     try {
       const { storedExecutor, createExecutor } = await import('../runs/executor.ts');
       for (const sw of this.archive.listSweeps()) {
         if (this.clusterDone.has(sw.uuid)) continue;
         const rec = this.archive.getSweep(sw.uuid);
-        const { kind, stored } = storedExecutor(rec?.definition);
-        if (!rec || kind === 'local') {
+        const { kind, stored, imported } = storedExecutor(rec?.definition);
+        if (!rec || kind === 'local' || imported) {
           this.clusterDone.add(sw.uuid);
           continue;
         }
+        unfinished = true;
         const before = new Map(this.archive.listRuns({ sweep: sw.uuid }).map((r) => [r.uuid, `${r.status}|${r.lastStep}|${r.error}`]));
         const ex = await createExecutor(kind, this.archive, sw.uuid, {}, stored);
         let states;
@@ -177,6 +197,7 @@ export class LabService {
       // Following is a convenience; `dplab sweep status` says what is wrong.
     } finally {
       this.following = false;
+      if (unfinished) this.wakeFollow(this.opts.followMs ?? 5000);
     }
   }
 
@@ -345,7 +366,7 @@ export class LabService {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    clearInterval(this.followTimer);
+    if (this.followTimer) clearTimeout(this.followTimer);
     this.backends.close();
     await this.jobs.close();
     await this.manager.close();
@@ -535,6 +556,11 @@ export class LabService {
       };
     },
     'sweeps.start': (a) => {
+      if (Object.prototype.hasOwnProperty.call(a.definition, 'executor')) {
+        // The executor record names a folder and a Slurm job for the lab to follow and act on: only
+        // the lab writes it, when its own executor accepted the sweep (the app trains on its queue).
+        throw new ServiceError('invalid-args', `sweeps.start: definition.executor is recorded by the lab when it starts a sweep, never sent by a client; remove the field (got ${JSON.stringify(a.definition.executor).slice(0, 200)})`);
+      }
       // `concurrency` belongs to the queue, not to the grid: it sets how many runs train at once.
       const { concurrency, ...def } = a.definition as SweepDefinition & { concurrency?: number };
       if (concurrency !== undefined) {
@@ -551,8 +577,12 @@ export class LabService {
       this.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
       return { sweepId, runIds };
     },
-    'sweeps.list': () => this.archive.listSweeps().map((s) => ({ id: s.uuid, name: s.name, createdAt: s.createdAt, runs: s.runs })),
+    'sweeps.list': () => {
+      this.wakeFollow(); // a sweep submitted from the CLI since is followed from now on
+      return this.archive.listSweeps().map((s) => ({ id: s.uuid, name: s.name, createdAt: s.createdAt, runs: s.runs }));
+    },
     'sweeps.get': (a) => {
+      this.wakeFollow();
       const s = this.archive.getSweep(a.sweepId);
       if (!s) throw new ServiceError('not-found', `no sweep ${a.sweepId} in ${this.archive.file}`);
       const runs = this.archive.listRuns({ sweep: s.uuid, order: 'oldest' });
@@ -658,6 +688,8 @@ export class LabService {
       old.close();
       this.emit({ type: 'archive.changed', path: next.file });
       this.emit({ type: 'queue', ...this.queueState() });
+      this.clusterDone.clear();
+      this.wakeFollow();
       return { path: next.file };
     },
     'archive.import': async (a) => {

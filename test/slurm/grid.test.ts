@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { mergeShard } from '../../src-main/archive/merge.ts';
-import { readManifest, folderPaths } from '../../src-main/runs/sweep-folder.ts';
+import { memberShard, readManifest, folderPaths } from '../../src-main/runs/sweep-folder.ts';
 import { problem, skip, dir, dplab, tiny, sweepFile, squeueTasks, sameRuns } from './helpers.ts';
 
 
@@ -41,7 +41,10 @@ test('a 2 × 2 grid through one job array: each run once, the same metrics as --
 
   // Merging the same shards again adds nothing.
   const before = a.counts();
-  for (let i = 0; i < 4; i++) assert.equal(mergeShard(a, folderPaths(folder).shard(i)).result, 'present');
+  for (let i = 0; i < 4; i++) {
+    const { file, member } = memberShard(folder, i);
+    assert.equal(mergeShard(a, file, member).result, 'present');
+  }
   assert.deepEqual(a.counts(), before);
   a.close();
   b.close();
