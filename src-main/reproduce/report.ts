@@ -22,6 +22,8 @@ export interface ReportContext {
   base?: string | null;
   /** The N of the sequential design the verdicts were read under (default DEFAULT_MAX_SEEDS). */
   maxSeeds?: number;
+  /** Per claim, the seeds it was judged on when rounds of seeds stopped at different looks (`--until-decided`). */
+  seedsByClaim?: Record<string, number[]>;
 }
 
 /** One plot of the report: a file name (for Markdown) and its SVG. */
@@ -221,6 +223,8 @@ export function markdownReport(results: readonly ClaimResult[], ctx: ReportConte
     out.push(`**Verdict: ${VERDICT_MARK[r.verdict]}**`);
     out.push('');
     if (r.kind === 'experiment') {
+      const own = ctx.seedsByClaim?.[r.claim.id];
+      if (ctx.seedsByClaim) out.push(own?.length ? `Seeds: ${own.length} (${own[0]}–${own.at(-1)}), added in rounds until every test was decided or N was reached.` : 'Seeds: none.', '');
       out.push(`Arms: ${r.claim.arms.map((a) => ARMS[a].label).join('; ')}. Scale: ${r.claim.scaleNote}`);
       out.push('');
       out.push(...armsTable(r));

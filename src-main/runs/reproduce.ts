@@ -7,8 +7,9 @@
  * summary, the alignment from its last spectra, the random-init baseline from its step-0 values.
  */
 import type { Archive, RunRecord } from '../archive/archive.ts';
-import { armsOf, armSetup, CLAIMS, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
-import { evaluateExperiment, evaluateTheory, type ClaimResult, type RunResult } from '../reproduce/verdict.ts';
+import { nextLook } from '../math/sequential.ts';
+import { armsOf, armSetup, CLAIMS, EVAL_SEED_BASE, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
+import { combine, evaluateExperiment, evaluateTheory, type ClaimResult, type RunResult, type TestResult, type VerdictOptions } from '../reproduce/verdict.ts';
 import { setupHash } from '../spec/hash.ts';
 import type { Setup, SetupInput } from '../spec/setup.ts';
 import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
@@ -213,7 +214,7 @@ function baselineMeasures(archive: Archive, r: RunRecord): Partial<Record<Measur
 }
 
 /** Every claim's verdict from what the archive holds now (theory claims are computed). */
-export function collectResults(archive: Archive, claims: readonly Claim[], seeds: readonly number[], base: SetupInput = LAB_BASE): ClaimResult[] {
+export function collectResults(archive: Archive, claims: readonly Claim[], seeds: readonly number[], base: SetupInput = LAB_BASE, opts: VerdictOptions = {}): ClaimResult[] {
   const plan = planRuns(claims, seeds, base);
   const done = completedRuns(archive, plan);
   const runs: RunResult[] = [];
@@ -222,7 +223,7 @@ export function collectResults(archive: Archive, claims: readonly Claim[], seeds
     if (!r) continue;
     runs.push({ arm: p.arm, seed: p.seed, uuid: r.uuid, status: r.status, final: finalMeasures(archive, r), baseline: baselineMeasures(archive, r) });
   }
-  return claims.map((c) => (c.kind === 'theory' ? evaluateTheory(c) : evaluateExperiment(c, runs, seeds)));
+  return claims.map((c) => (c.kind === 'theory' ? evaluateTheory(c) : evaluateExperiment(c, runs, seeds, opts)));
 }
 
 /**
@@ -236,4 +237,98 @@ export function trainingTime(archive: Archive, claims: readonly Claim[], seeds: 
   if (starts.length === 0 || ends.length === 0) return null;
   const runSec = done.reduce((a, r) => a + (typeof r.summary?.wallSec === 'number' ? r.summary.wallSec : 0), 0);
   return { spanSec: (Math.max(...ends) - Math.min(...starts)) / 1000, runSec, runs: done.length };
+}
+
+/** The first `n` evaluation seeds: EVAL_SEED_BASE, EVAL_SEED_BASE + 1, … (no tuning touched them). */
+export function evalSeeds(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => EVAL_SEED_BASE + i);
+}
+
+/** One round of `untilDecided`: the look it filled up to, the claims it ran and those it decided. */
+export interface DecideRound {
+  look: number;
+  seeds: number[];
+  running: string[];
+  decided: string[];
+}
+
+/** What `untilDecided` returns: every claim's result, and the evaluation seeds each was judged on. */
+export interface DecideOutcome {
+  results: ClaimResult[];
+  seeds: Record<string, number[]>;
+  /** Experiment claims still undecided when the rounds stopped. */
+  undecided: string[];
+  /** Why the rounds stopped: every claim decided, the maximum reached, runs missing (replay), or cancelled. */
+  stopped: 'decided' | 'max-seeds' | 'runs-missing' | 'cancelled';
+}
+
+const decidedVerdict = (t: TestResult) => t.verdict === 'reproduced' || t.verdict === 'not reproduced';
+
+/**
+ * Adds evaluation seeds in rounds, up to the looks of the sequential design (3, 5, 8, 12, … ≤
+ * maxSeeds), until every test of each claim is decided. A test's verdict is kept from the look that
+ * decided it (the repeated intervals allow stopping there); a claim leaves the rounds when all its
+ * tests are decided, so later rounds train only the arms of claims still open. `train` trains the
+ * runs of a round (the CLI passes `trainMissing`); without it the rounds replay what the archive
+ * holds and stop at the first look whose runs are not all there — a report of an earlier
+ * `--until-decided` run reads the same seeds the run stopped at.
+ */
+export async function untilDecided(
+  archive: Archive,
+  claims: readonly Claim[],
+  opts: { maxSeeds: number; base?: SetupInput; train?: (plan: PlannedRun[]) => Promise<void>; signal?: AbortSignal; onRound?: (r: DecideRound) => void },
+): Promise<DecideOutcome> {
+  const base = opts.base ?? LAB_BASE;
+  const frozen = new Map<string, (TestResult | null)[]>();
+  const last = new Map<string, ClaimResult>();
+  const seedsOf: Record<string, number[]> = {};
+  let open = claims.filter((c) => c.kind === 'experiment');
+  for (const c of open) if (c.kind === 'experiment') frozen.set(c.id, c.tests.map(() => null));
+  let n = 0;
+  let stopped: DecideOutcome['stopped'] = 'decided';
+  while (open.length > 0) {
+    const look = nextLook(n, opts.maxSeeds);
+    if (look === null) {
+      stopped = 'max-seeds';
+      break;
+    }
+    if (opts.signal?.aborted) {
+      stopped = 'cancelled';
+      break;
+    }
+    const seeds = evalSeeds(look);
+    const plan = planRuns(open, seeds, base);
+    if (opts.train) await opts.train(plan);
+    if (opts.signal?.aborted) {
+      stopped = 'cancelled';
+      break;
+    }
+    if (!opts.train && completedRuns(archive, plan).size < new Set(plan.map((p) => p.hash)).size) {
+      stopped = 'runs-missing';
+      break;
+    }
+    const decided: string[] = [];
+    for (const r of collectResults(archive, open, seeds, base, { maxSeeds: opts.maxSeeds })) {
+      if (r.kind !== 'experiment') continue;
+      const keep = frozen.get(r.claim.id)!;
+      r.tests.forEach((t, i) => {
+        if (!keep[i] && decidedVerdict(t)) keep[i] = t;
+      });
+      seedsOf[r.claim.id] = seeds;
+      last.set(r.claim.id, r);
+      if (keep.every((t) => t !== null)) decided.push(r.claim.id);
+    }
+    opts.onRound?.({ look, seeds, running: open.map((c) => c.id), decided });
+    open = open.filter((c) => !decided.includes(c.id));
+    n = look;
+  }
+  const results = claims.map((c): ClaimResult => {
+    if (c.kind === 'theory') return evaluateTheory(c);
+    const r = last.get(c.id) ?? collectResults(archive, [c], [], base, { maxSeeds: opts.maxSeeds })[0]!;
+    if (r.kind !== 'experiment') return r;
+    const keep = frozen.get(c.id)!;
+    const tests = r.tests.map((t, i) => keep[i] ?? t);
+    return { ...r, tests, verdict: combine(tests.map((t) => t.verdict)) };
+  });
+  return { results, seeds: seedsOf, undecided: open.map((c) => c.id), stopped };
 }
