@@ -9,11 +9,16 @@ import '../data/formats/index.ts';
 import { listFormats } from '../data/formats/registry.ts';
 import { FASHION_MNIST_DIR, listGenerated, sampleDir } from '../data/index.ts';
 import { hashStored } from '../data/stored.ts';
+import { DEFAULT_IMPORT_LIMITS, IMPORT_LIMIT_MAX } from '../spec/import-limits.ts';
 
 const USAGE = `usage:
   dplab data list [--json]                 built-in and imported datasets
   dplab data import PATH [--format F] [--name N] [--size N] [--channels 1|3] [--force]
-                                           read PATH once into the cache (all or nothing)
+                    [--max-image-pixels N|WxH] [--max-dataset-bytes N[K|M|G]]
+                                           read PATH once into the cache (all or nothing);
+                                           files declaring more than the limits (default
+                                           ${DEFAULT_IMPORT_LIMITS.maxImagePixels} pixels = 4096x4096 per image,
+                                           4G per dataset) are refused before decoding
   dplab data rm NAME                       delete an imported dataset
   dplab data verify NAME                   recompute an imported dataset's content hash
   dplab data formats                       the formats import understands
@@ -36,6 +41,29 @@ function intFlag(v: string | true | undefined, name: string, min: number, max: n
   if (v === undefined) return undefined;
   const n = Number(v);
   if (v === true || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max} (got ${String(v)})`);
+  return n;
+}
+
+/** --max-image-pixels: a pixel count or WxH, up to IMPORT_LIMIT_MAX. */
+function pixelsFlag(v: string | true | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = v === true ? null : /^(\d+)(?:[x×](\d+))?$/.exec(v.trim());
+  const n = m ? Number(m[1]) * (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > IMPORT_LIMIT_MAX.maxImagePixels) {
+    throw new UsageError(`--max-image-pixels must be a pixel count or WxH, 1..${IMPORT_LIMIT_MAX.maxImagePixels} pixels (16384x16384) (got ${String(v)})`);
+  }
+  return n;
+}
+
+/** --max-dataset-bytes: bytes, with an optional binary suffix (K, M, G: KiB, MiB, GiB), up to IMPORT_LIMIT_MAX. */
+function bytesFlag(v: string | true | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const m = v === true ? null : /^(\d+)([KMG])?(?:i?B)?$/i.exec(v.trim());
+  const scale = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 } as const;
+  const n = m ? Number(m[1]) * (m[2] ? scale[m[2].toUpperCase() as keyof typeof scale] : 1) : NaN;
+  if (!Number.isSafeInteger(n) || n < 1 || n > IMPORT_LIMIT_MAX.maxDatasetBytes) {
+    throw new UsageError(`--max-dataset-bytes must be bytes with an optional K, M or G suffix, 1..${IMPORT_LIMIT_MAX.maxDatasetBytes} (64G) (got ${String(v)})`);
+  }
   return n;
 }
 
@@ -76,7 +104,7 @@ function list(json: boolean): number {
 }
 
 async function runImport(args: string[]): Promise<number> {
-  const { pos, flags } = parseArgs(args, ['format', 'name', 'size', 'channels'], ['force']);
+  const { pos, flags } = parseArgs(args, ['format', 'name', 'size', 'channels', 'max-image-pixels', 'max-dataset-bytes'], ['force']);
   if (pos.length !== 1) throw new UsageError('data import needs exactly one PATH');
   const opts: ImportOptions = {};
   if (typeof flags.format === 'string') opts.format = flags.format;
@@ -89,6 +117,9 @@ async function runImport(args: string[]): Promise<number> {
     opts.channels = ch as 1 | 3;
   }
   if (flags.force) opts.force = true;
+  const maxImagePixels = pixelsFlag(flags['max-image-pixels']);
+  const maxDatasetBytes = bytesFlag(flags['max-dataset-bytes']);
+  opts.limits = { ...(maxImagePixels !== undefined ? { maxImagePixels } : {}), ...(maxDatasetBytes !== undefined ? { maxDatasetBytes } : {}) };
   const t0 = performance.now();
   const meta = await importDataset(pos[0]!, opts);
   const secs = (performance.now() - t0) / 1000;

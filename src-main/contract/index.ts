@@ -9,6 +9,7 @@ import { findForbiddenKey, setupPathIssue, type SetupIssue, type Setup, type Set
 import type { SetupPreset } from '../spec/presets.ts';
 import { SweepFields, refineSweep } from '../spec/sweep.ts';
 import { nameSchema } from '../spec/text.ts';
+import { importLimitFields } from '../spec/import-limits.ts';
 import type { BackendsReport, GpuAdapterInfo } from '../spec/backends.ts';
 import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
 
@@ -77,7 +78,8 @@ export const Requests = {
   /** The report as one self-contained HTML file (seeds as in reproduce.results). */
   'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
   'datasets.list': z.object({}),
-  'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), jobId: jobId.optional() }),
+  /** Imports a dataset; files declaring more than `maxImagePixels` per image or `maxDatasetBytes` in all (defaults in spec/import-limits.ts) are refused before decoding. */
+  'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), ...importLimitFields, jobId: jobId.optional() }),
   'archive.info': z.object({ check: z.boolean().default(false) }),
   'archive.open': z.object({ path: z.string().min(1).max(4096) }),
   'archive.import': z.object({ path: z.string().min(1).max(4096) }),

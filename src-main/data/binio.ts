@@ -3,22 +3,79 @@
  * unlabeled_X.bin is 2.76 GB, so reads go through a file descriptor in chunks.
  */
 import { closeSync, fstatSync, openSync, readSync, statSync, writeSync } from 'node:fs';
-import { gunzipSync } from 'node:zlib';
+import { constants as zlibConstants, gunzipSync } from 'node:zlib';
 
 const CHUNK = 64 * 1024 * 1024;
 
-/** The whole file as bytes; gzip-compressed files (magic 1f 8b) are inflated. */
-export function readBytes(path: string): Uint8Array {
+const isGzip = (b: Uint8Array) => b.length >= 2 && b[0] === 0x1f && b[1] === 0x8b;
+
+/**
+ * The whole file as bytes; gzip-compressed files (magic 1f 8b) are inflated. `maxBytes` bounds
+ * the result, checked before reading a raw file and as gunzip's `maxOutputLength` for a gzip one,
+ * so a few megabytes of gzip can never inflate past what the caller expects; `expected` says in
+ * the error where the bound comes from (e.g. "its header declares").
+ */
+export function readBytes(path: string, maxBytes: number, expected = 'expected'): Uint8Array {
+  const size = fileSize(path);
+  const head = readRawHead(path, 2);
+  if (!isGzip(head)) {
+    if (size > maxBytes) throw new Error(`${path}: the file holds ${size} bytes, more than the ${maxBytes} ${expected}`);
+    return readRaw(path);
+  }
   const raw = readRaw(path);
-  if (raw.length >= 2 && raw[0] === 0x1f && raw[1] === 0x8b) {
+  try {
+    const b = gunzipSync(raw, { maxOutputLength: Math.max(1, maxBytes) });
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new Error(`${path}: the gzip stream inflates to more than the ${maxBytes} bytes ${expected}; inflating stopped there (the file is too long or not what it claims)`);
+    }
+    throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`);
+  }
+}
+
+/** The first `n` bytes as stored (fewer when the file is shorter). */
+function readRawHead(path: string, n: number): Uint8Array {
+  const fd = openSync(path, 'r');
+  try {
+    const out = new Uint8Array(Math.min(n, fstatSync(fd).size));
+    let off = 0;
+    while (off < out.length) {
+      const r = readSync(fd, out, off, out.length - off, off);
+      if (r <= 0) break;
+      off += r;
+    }
+    return out.subarray(0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Deflate's largest expansion: one compressed byte yields at most ~1032 bytes (258-byte matches in 2 bits). */
+const DEFLATE_MAX_RATIO = 1032;
+/** Compressed prefixes tried for a header: the second covers long gzip name or comment fields. */
+const HEAD_PREFIXES = [4096, 65536];
+
+/**
+ * The first `n` bytes of a file's content (gzip inflated), fewer when it is shorter, without
+ * inflating the rest: a header is read from a compressed prefix (flushed, not finished), whose
+ * output is bounded by deflate's maximum ratio, so a bomb costs a few MB here at most.
+ */
+export function readHead(path: string, n: number): Uint8Array {
+  const size = fileSize(path);
+  const first = readRawHead(path, 2);
+  if (!isGzip(first)) return readRawHead(path, n);
+  for (const k of HEAD_PREFIXES) {
+    const prefix = readRawHead(path, Math.min(k, size));
+    let out: Buffer;
     try {
-      const b = gunzipSync(raw);
-      return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+      out = gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: DEFLATE_MAX_RATIO * prefix.length + 65536 });
     } catch (e) {
       throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`);
     }
+    if (out.length >= n || prefix.length === size) return new Uint8Array(out.buffer, out.byteOffset, Math.min(n, out.length));
   }
-  return raw;
+  throw new Error(`${path}: the first ${HEAD_PREFIXES.at(-1)} bytes of the gzip stream do not inflate to the ${n}-byte header: damaged or not this format`);
 }
 
 /**
@@ -32,7 +89,7 @@ export function readBytesInto(path: string, target: Uint8Array, offset: number):
     const size = fstatSync(fd).size;
     readSync(fd, head, 0, Math.min(2, size), 0);
     if (size >= 2 && head[0] === 0x1f && head[1] === 0x8b) {
-      const b = readBytes(path);
+      const b = readBytes(path, target.length - offset, 'that fit');
       if (offset + b.length > target.length) throw new Error(`${path}: ${b.length} bytes do not fit the ${target.length - offset} expected`);
       target.set(b, offset);
       return b.length;

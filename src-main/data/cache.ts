@@ -5,6 +5,7 @@
  * to the target and renamed into place only when complete.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { kMaxLength } from 'node:buffer';
 import { createHash } from 'node:crypto';
 import { homedir, hostname } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { readBytes, readBytesInto, writeBytes } from './binio.ts';
 import './formats/index.ts';
 import { detectFormat, getFormat, type ReadOptions } from './formats/registry.ts';
 import { listGenerated } from './generated.ts';
+import type { ImportLimits } from './limits.ts';
 import { hashStored, imageBytes, labelBytes, labelsFromBytes, SPLIT_NAMES, type SplitName, type StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
 
@@ -162,7 +164,15 @@ export function readCacheFolder(dir: string, opts: { verify?: boolean } = {}): {
   };
   // train and unlabeled share one buffer (train first) so pretrain = train ∪ unlabeled is a view, not
   // a second copy: STL-10's pool is 2.76 GB at 96×96.
-  const shared = meta.files.train && meta.files.unlabeled ? new Uint8Array(((meta.counts.train ?? 0) + (meta.counts.unlabeled ?? 0)) * per) : undefined;
+  const sharing = meta.files.train !== undefined && meta.files.unlabeled !== undefined;
+  const buffers = sharing ? [(meta.counts.train ?? 0) + (meta.counts.unlabeled ?? 0)] : [];
+  for (const name of SPLIT_NAMES) if (meta.files[name] && !(sharing && (name === 'train' || name === 'unlabeled'))) buffers.push(meta.counts[name] ?? 0);
+  for (const images of buffers) {
+    if (images * per > kMaxLength) {
+      throw new Error(`${join(dir, 'meta.json')}: ${images} images of ${meta.height}×${meta.width}×${meta.channels} make one buffer of ${images * per} bytes, more than the ${kMaxLength} a typed array may hold here; re-import the dataset smaller (--size)`);
+    }
+  }
+  const shared = sharing ? new Uint8Array(buffers[0]! * per) : undefined;
   for (const name of SPLIT_NAMES) {
     const files = meta.files[name];
     if (!files) continue;
@@ -172,22 +182,28 @@ export function readCacheFolder(dir: string, opts: { verify?: boolean } = {}): {
     if (!existsSync(ip)) throw new Error(`${ip} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
     if (!existsSync(lp)) throw new Error(`${lp} is missing (dataset '${meta.name}' is damaged: remove and re-import it)`);
     let images: Uint8Array;
-    const bad = (n: number) => new Error(`${ip}: expected ${count * per} bytes (${count} images of ${per}), found ${n}`);
+    const bad = (found: number | string) => new Error(`${ip}: expected ${count * per} bytes (${count} images of ${per}), found ${found}`);
+    // Never more than meta.json declares: a gzip file (the bundled sample's) inflates only that far.
+    const tooMany = (e: unknown) => bad(`more (${(e as Error).message})`);
     if (shared && (name === 'train' || name === 'unlabeled')) {
       const at = name === 'train' ? 0 : (meta.counts.train ?? 0) * per;
       let n: number;
       try {
         n = readBytesInto(ip, shared, at);
-      } catch {
-        throw bad(readBytes(ip).length);
+      } catch (e) {
+        throw tooMany(e);
       }
       if (n !== count * per) throw bad(n);
       images = shared.subarray(at, at + n);
     } else {
-      images = readBytes(ip);
+      try {
+        images = readBytes(ip, count * per, `meta.json declares`);
+      } catch (e) {
+        throw tooMany(e);
+      }
       if (images.length !== count * per) throw bad(images.length);
     }
-    const lbytes = readBytes(lp);
+    const lbytes = readBytes(lp, count * 4, `meta.json declares (${count} int32 labels)`);
     if (lbytes.length !== count * 4) throw new Error(`${lp}: expected ${count * 4} bytes (${count} int32 labels), found ${lbytes.length}`);
     const split: Split = { images, labels: labelsFromBytes(lbytes), count };
     d[name] = split;
@@ -211,6 +227,8 @@ export interface ImportOptions {
   channels?: 1 | 3;
   /** Replace an existing dataset of the same name. */
   force?: boolean;
+  /** Bounds on the sizes the files declare (per image, per dataset), checked before decoding; the defaults where absent. */
+  limits?: Partial<ImportLimits>;
   /** Cache root; `dataDir()` when absent. */
   cacheDir?: string;
   /**
@@ -318,6 +336,7 @@ export async function importDataset(path: string, opts: ImportOptions = {}): Pro
   const ro: ReadOptions = { name };
   if (opts.size !== undefined) ro.size = opts.size;
   if (opts.channels !== undefined) ro.channels = opts.channels;
+  if (opts.limits !== undefined) ro.limits = opts.limits;
   const data = await format.read(path, ro);
   mkdirSync(root, { recursive: true });
   cleanStaleImports(root);

@@ -661,6 +661,7 @@ export class LabService {
         ...(a.format !== undefined ? { format: a.format } : {}),
         ...(a.name !== undefined ? { name: a.name } : {}),
         ...(this.opts.dataDir !== undefined ? { cacheDir: this.opts.dataDir } : {}),
+        limits: { ...(a.maxImagePixels !== undefined ? { maxImagePixels: a.maxImagePixels } : {}), ...(a.maxDatasetBytes !== undefined ? { maxDatasetBytes: a.maxDatasetBytes } : {}) },
         stamp,
       };
       const r = await this.jobs.run({ kind: 'datasets.import', path: requestPath(a.path, 'dataset', { mayCreate: false }), options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });

@@ -9,6 +9,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSize, forEachRecord } from '../binio.ts';
+import { checkDatasetBytes, importLimits } from '../limits.ts';
 import { resizeBatch } from '../resize.ts';
 import type { StoredDataset } from '../stored.ts';
 import type { Split } from '../types.ts';
@@ -20,7 +21,8 @@ const PLANE = 32 * 32;
 export const CIFAR10_CLASSES = ['airplane', 'automobile', 'bird', 'cat', 'deer', 'dog', 'frog', 'horse', 'ship', 'truck'];
 
 /** Reads CIFAR records from several files into one split (planar RGB → channels last). */
-function readRecords(paths: string[], labelBytes: number, labelIndex: number, classes: number): Split {
+/** Images (32×32×3) the files hold, by their lengths: known before any record is read. */
+function countRecords(paths: string[], labelBytes: number): number {
   const recordSize = labelBytes + 3 * PLANE;
   let total = 0;
   for (const p of paths) {
@@ -30,6 +32,19 @@ function readRecords(paths: string[], labelBytes: number, labelIndex: number, cl
     }
     total += size / recordSize;
   }
+  return total;
+}
+
+/** Refuses, before reading, a CIFAR folder whose files hold more image bytes than the limit (with the --size copies). */
+function checkCifarBytes(dir: string, images: number, opts: ReadOptions): void {
+  const limits = importLimits(opts.limits);
+  checkDatasetBytes(dir, images * 3 * PLANE, `its files hold ${images} images of 32×32×3,`, limits);
+  if (opts.size !== undefined) checkDatasetBytes(dir, images * opts.size * opts.size * 3, `${images} images resized to ${opts.size}×${opts.size} (--size) take`, limits);
+}
+
+function readRecords(paths: string[], labelBytes: number, labelIndex: number, classes: number): Split {
+  const recordSize = labelBytes + 3 * PLANE;
+  const total = countRecords(paths, labelBytes);
   const images = new Uint8Array(total * 3 * PLANE);
   const labels = new Int32Array(total);
   let at = 0;
@@ -87,6 +102,7 @@ registerFormat({
     if (!existsSync(testPath)) throw new Error(`${testPath} is missing: a CIFAR-10 folder needs data_batch_*.bin and test_batch.bin`);
     const names = opts.classNames ?? readNames(join(dir, 'batches.meta.txt')) ?? CIFAR10_CLASSES;
     if (names.length < 10) throw new Error(`${join(dir, 'batches.meta.txt')}: ${names.length} class names, CIFAR-10 has 10`);
+    checkCifarBytes(dir, countRecords(batches, 1) + countRecords([testPath], 1), opts);
     const train = readRecords(batches, 1, 0, 10);
     const test = readRecords([testPath], 1, 0, 10);
     return finish({ name: opts.name, height: 32, width: 32, channels: 3, classNames: names.slice(0, 10), train, test, source: dir }, opts);
@@ -103,6 +119,7 @@ registerFormat({
     }
     const names = opts.classNames ?? readNames(join(dir, 'fine_label_names.txt')) ?? Array.from({ length: 100 }, (_, k) => String(k));
     if (names.length < 100) throw new Error(`${join(dir, 'fine_label_names.txt')}: ${names.length} class names, CIFAR-100 has 100`);
+    checkCifarBytes(dir, countRecords([join(dir, 'train.bin'), join(dir, 'test.bin')], 2), opts);
     const train = readRecords([join(dir, 'train.bin')], 2, 1, 100);
     const test = readRecords([join(dir, 'test.bin')], 2, 1, 100);
     return finish({ name: opts.name, height: 32, width: 32, channels: 3, classNames: names.slice(0, 100), train, test, source: dir }, opts);

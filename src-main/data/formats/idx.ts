@@ -5,7 +5,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { readBytes } from '../binio.ts';
+import { readBytes, readHead } from '../binio.ts';
+import { checkDatasetBytes, checkImagePixels, importLimits, type ImportLimits } from '../limits.ts';
 import { resizeBatch } from '../resize.ts';
 import type { StoredDataset } from '../stored.ts';
 import type { Split } from '../types.ts';
@@ -50,48 +51,105 @@ export function idxFiles(dir: string, hint = ''): Record<Role, string> {
   return out;
 }
 
-/** Parses one IDX file of unsigned bytes; checks the magic number and the exact length. */
-export function parseIdx(path: string, bytes: Uint8Array): { dims: number[]; data: Uint8Array } {
-  if (bytes.length < 4) throw new Error(`${path}: too short for an IDX file (${bytes.length} bytes)`);
-  if (bytes[0] !== 0 || bytes[1] !== 0) throw new Error(`${path}: not an IDX file (magic ${hex(bytes.subarray(0, 4))})`);
-  if (bytes[2] !== 0x08) throw new Error(`${path}: IDX element type 0x${bytes[2]!.toString(16)} is not unsigned byte (0x08)`);
-  const ndim = bytes[3]!;
+/** An IDX file's header: its dimensions and the exact file length they declare. */
+export interface IdxHeader {
+  dims: number[];
+  /** Bytes of the header (4 + 4·ndim). */
+  header: number;
+  /** Bytes of the data, dims multiplied exactly (a bigint: uint32 dimensions overflow 2^53). */
+  declared: bigint;
+}
+
+/** Most dimensions an IDX header may declare (ndim is one byte). */
+const IDX_MAX_HEADER = 4 + 4 * 255;
+
+/** Parses an IDX header of unsigned bytes from the file's first bytes; checks the magic number and element type. */
+export function parseIdxHeader(path: string, head: Uint8Array): IdxHeader {
+  if (head.length < 4) throw new Error(`${path}: too short for an IDX file (${head.length} bytes)`);
+  if (head[0] !== 0 || head[1] !== 0) throw new Error(`${path}: not an IDX file (magic ${hex(head.subarray(0, 4))})`);
+  if (head[2] !== 0x08) throw new Error(`${path}: IDX element type 0x${head[2]!.toString(16)} is not unsigned byte (0x08)`);
+  const ndim = head[3]!;
   const header = 4 + 4 * ndim;
-  if (ndim < 1 || bytes.length < header) throw new Error(`${path}: IDX header declares ${ndim} dimensions but the file has ${bytes.length} bytes`);
-  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  if (ndim < 1 || head.length < header) throw new Error(`${path}: IDX header declares ${ndim} dimensions but the file has ${head.length} bytes`);
+  const dv = new DataView(head.buffer, head.byteOffset, head.byteLength);
   const dims: number[] = [];
   for (let i = 0; i < ndim; i++) dims.push(dv.getUint32(4 + 4 * i, false));
-  const expected = header + dims.reduce((a, b) => a * b, 1);
+  // One byte per element (type 0x08), so the data's length is the product of the dimensions.
+  const declared = dims.reduce((a, d) => a * BigInt(d), 1n);
+  return { dims, header, declared };
+}
+
+/** Reads an IDX file's header alone (a gzip one inflated only as far as the header). */
+export function readIdxHeader(path: string): IdxHeader {
+  return parseIdxHeader(path, readHead(path, IDX_MAX_HEADER));
+}
+
+/**
+ * Reads the data of an IDX file whose header was checked: never more than the header declares
+ * (raw: the file's length is compared first; gzip: inflating stops there).
+ */
+function readIdxData(path: string, h: IdxHeader): Uint8Array {
+  const expected = h.header + Number(h.declared);
+  const what = `(header ${h.header} + ${h.dims.join('×')})`;
+  const bytes = readBytes(path, expected, `its header declares ${what}: the file is too long`);
   if (bytes.length !== expected) {
-    throw new Error(`${path}: expected ${expected} bytes (header ${header} + ${dims.join('×')}), found ${bytes.length}: the file is ${bytes.length < expected ? 'truncated' : 'too long'}`);
+    throw new Error(`${path}: expected ${expected} bytes ${what}, found ${bytes.length}: the file is ${bytes.length < expected ? 'truncated' : 'too long'}`);
   }
-  return { dims, data: bytes.subarray(header) };
+  return bytes.subarray(h.header);
+}
+
+/** Parses one whole IDX file of unsigned bytes; checks the magic number and the exact length. */
+export function parseIdx(path: string, bytes: Uint8Array): { dims: number[]; data: Uint8Array } {
+  const h = parseIdxHeader(path, bytes);
+  const expected = BigInt(h.header) + h.declared;
+  if (BigInt(bytes.length) !== expected) {
+    throw new Error(`${path}: expected ${expected} bytes (header ${h.header} + ${h.dims.join('×')}), found ${bytes.length}: the file is ${BigInt(bytes.length) < expected ? 'truncated' : 'too long'}`);
+  }
+  return { dims: h.dims, data: bytes.subarray(h.header) };
 }
 
 function hex(b: Uint8Array): string {
   return Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 }
 
-function readPair(imagesPath: string, labelsPath: string): { split: Split; height: number; width: number; maxLabel: number } {
-  const im = parseIdx(imagesPath, readBytes(imagesPath));
+/** The headers of one images + labels pair, checked against each other before any data is read. */
+function pairHeaders(imagesPath: string, labelsPath: string, limits: ImportLimits): { im: IdxHeader; lb: IdxHeader } {
+  const im = readIdxHeader(imagesPath);
   if (im.dims.length !== 3) throw new Error(`${imagesPath}: expected 3 dimensions (N×H×W), found ${im.dims.length}`);
-  const lb = parseIdx(labelsPath, readBytes(labelsPath));
+  checkImagePixels(imagesPath, im.dims[2]!, im.dims[1]!, limits);
+  checkDatasetBytes(imagesPath, im.declared, `its header declares ${im.dims.join('×')} =`, limits);
+  const lb = readIdxHeader(labelsPath);
   if (lb.dims.length !== 1) throw new Error(`${labelsPath}: expected 1 dimension (N), found ${lb.dims.length}`);
   if (lb.dims[0] !== im.dims[0]) throw new Error(`${labelsPath}: ${lb.dims[0]} labels for ${im.dims[0]} images in ${imagesPath}`);
-  const labels = Int32Array.from(lb.data);
-  let maxLabel = 0;
-  for (const l of labels) if (l > maxLabel) maxLabel = l;
-  return { split: { images: im.data, labels, count: im.dims[0]! }, height: im.dims[1]!, width: im.dims[2]!, maxLabel };
+  return { im, lb };
 }
 
-/** Reads an IDX folder; class names are Fashion-MNIST's when the folder name says fashion, else the digits. */
+function readPair(imagesPath: string, labelsPath: string, h: { im: IdxHeader; lb: IdxHeader }): { split: Split; height: number; width: number; maxLabel: number } {
+  const images = readIdxData(imagesPath, h.im);
+  const labels = Int32Array.from(readIdxData(labelsPath, h.lb));
+  let maxLabel = 0;
+  for (const l of labels) if (l > maxLabel) maxLabel = l;
+  return { split: { images, labels, count: h.im.dims[0]! }, height: h.im.dims[1]!, width: h.im.dims[2]!, maxLabel };
+}
+
+/**
+ * Reads an IDX folder; class names are Fashion-MNIST's when the folder name says fashion, else the
+ * digits. Every header is read and checked against the limits (and the others) before any data.
+ */
 export async function readIdxFolder(dir: string, opts: ReadOptions, hint = ''): Promise<StoredDataset> {
   const f = idxFiles(dir, hint);
-  const train = readPair(f.trainImages, f.trainLabels);
-  const test = readPair(f.testImages, f.testLabels);
-  if (train.height !== test.height || train.width !== test.width) {
-    throw new Error(`${f.testImages}: images are ${test.height}×${test.width} but ${f.trainImages} has ${train.height}×${train.width}`);
+  const limits = importLimits(opts.limits);
+  const trainH = pairHeaders(f.trainImages, f.trainLabels, limits);
+  const testH = pairHeaders(f.testImages, f.testLabels, limits);
+  const [th, tw] = [trainH.im.dims[1]!, trainH.im.dims[2]!];
+  if (testH.im.dims[1] !== th || testH.im.dims[2] !== tw) {
+    throw new Error(`${f.testImages}: images are ${testH.im.dims[1]}×${testH.im.dims[2]} but ${f.trainImages} has ${th}×${tw}`);
   }
+  const count = trainH.im.dims[0]! + testH.im.dims[0]!;
+  checkDatasetBytes(dir, trainH.im.declared + testH.im.declared, `the train and test images files declare ${count} images of ${th}×${tw} together,`, limits);
+  if (opts.size !== undefined) checkDatasetBytes(dir, BigInt(count) * BigInt(opts.size * opts.size), `${count} images resized to ${opts.size}×${opts.size} (--size) take`, limits);
+  const train = readPair(f.trainImages, f.trainLabels, trainH);
+  const test = readPair(f.testImages, f.testLabels, testH);
   if (opts.channels === 3) throw new Error(`${f.trainImages}: IDX images are gray; leave --channels out`);
   const classes = Math.max(train.maxLabel, test.maxLabel) + 1;
   let classNames = opts.classNames;

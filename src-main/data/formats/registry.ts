@@ -2,6 +2,7 @@
  * Dataset formats as registered blocks: each reader file calls `registerFormat` once, and import,
  * detection and the CLI's format list all read this registry.
  */
+import type { ImportLimits } from '../limits.ts';
 import type { StoredDataset } from '../stored.ts';
 
 /** What a reader may be told at import time. */
@@ -14,6 +15,8 @@ export interface ReadOptions {
   channels?: 1 | 3;
   /** Override the class names a format would infer. */
   classNames?: string[];
+  /** Bounds on the sizes files declare, checked before decoding (spec/import-limits.ts defaults where absent). */
+  limits?: Partial<ImportLimits>;
 }
 
 /** A dataset format: recognises a path and reads it, all at once, into a StoredDataset. */

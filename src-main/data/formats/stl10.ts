@@ -9,6 +9,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileSize, forEachRecord, readBytes } from '../binio.ts';
+import { checkDatasetBytes, importLimits } from '../limits.ts';
 import { resizeSquare } from '../resize.ts';
 import type { StoredDataset } from '../stored.ts';
 import type { Split } from '../types.ts';
@@ -27,7 +28,7 @@ function readSplit(xPath: string, yPath: string | undefined, size: number): Spli
   if (!Number.isInteger(n) || n === 0) throw new Error(`${xPath}: ${fileSize(xPath)} bytes is not a whole number of ${RECORD}-byte 3×96×96 images: the file is truncated or not STL-10`);
   const labels = new Int32Array(n).fill(-1);
   if (yPath) {
-    const y = readBytes(yPath);
+    const y = readBytes(yPath, n, `for ${n} images in ${xPath}`);
     if (y.length !== n) throw new Error(`${yPath}: ${y.length} labels for ${n} images in ${xPath}`);
     for (let i = 0; i < n; i++) {
       if (y[i]! < 1 || y[i]! > 10) throw new Error(`${yPath}: label ${y[i]} of image ${i} is outside 1..10`);
@@ -64,10 +65,14 @@ async function readStl10(dir: string, opts: ReadOptions): Promise<StoredDataset>
   for (const f of need) {
     if (!existsSync(join(dir, f))) throw new Error(`${join(dir, f)} is missing: an STL-10 folder needs ${need.join(', ')} (and optionally unlabeled_X.bin)`);
   }
+  // The files' lengths tell the image counts: the dataset's size is checked before any is read.
+  const u = join(dir, 'unlabeled_X.bin');
+  const xs = [join(dir, 'train_X.bin'), join(dir, 'test_X.bin'), ...(existsSync(u) ? [u] : [])];
+  const images = xs.reduce((a, p) => a + Math.floor(fileSize(p) / RECORD), 0);
+  checkDatasetBytes(dir, images * size * size * 3, `its X files hold ${images} images, at ${size}×${size}×3,`, importLimits(opts.limits));
   const train = readSplit(join(dir, 'train_X.bin'), join(dir, 'train_y.bin'), size);
   const test = readSplit(join(dir, 'test_X.bin'), join(dir, 'test_y.bin'), size);
   const d: StoredDataset = { name: opts.name, height: size, width: size, channels: 3, classNames: opts.classNames ?? readNames(dir), train, test, source: dir };
-  const u = join(dir, 'unlabeled_X.bin');
   if (existsSync(u)) d.unlabeled = readSplit(u, undefined, size);
   return d;
 }
