@@ -3,6 +3,7 @@
  * (normally across seeds) of each final metric. Pure, so the CLI, the server and tests share it.
  */
 import { assertSetupPath, canonicalJson, getAtPath } from '../spec/setup.ts';
+import { printable } from '../spec/text.ts';
 
 /** Final metrics taken from a run's summary (names as in RunSummary). */
 export const FINAL_METRICS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc'] as const;
@@ -114,7 +115,8 @@ export function formatStat(s: Stat): string {
 /** The result table as aligned text: one line per group, `n` runs, then each metric. */
 export function formatGroupTable(rows: readonly GroupRow[], by: readonly string[], metrics: readonly string[] = FINAL_METRICS): string {
   const header = [...by, 'n', ...metrics];
-  const body = rows.map((r) => [...by.map((p) => (typeof r.key[p] === 'string' ? (r.key[p] as string) : canonicalJson(r.key[p]))), String(r.runs.length), ...metrics.map((m) => formatStat(r.metrics[m]!))]);
+  // A string key (`--by name`) may be an archived name with a line break: escaped, one group stays one line.
+  const body = rows.map((r) => [...by.map((p) => (typeof r.key[p] === 'string' ? printable(r.key[p] as string) : canonicalJson(r.key[p]))), String(r.runs.length), ...metrics.map((m) => formatStat(r.metrics[m]!))]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   return [line(header), ...body.map(line)].join('\n');

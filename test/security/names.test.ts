@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { Requests } from '../../src-main/contract/index.ts';
+import { formatGroupTable, groupRuns } from '../../src-main/runs/aggregate.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';
 import { checkSetup, parseSetup } from '../../src-main/spec/setup.ts';
 import { expandSweep } from '../../src-main/spec/sweep.ts';
@@ -115,4 +116,13 @@ test('dplab runs list/show print an archived name or tag with a line break escap
   const sw = dplab(file, 'sweep', sweep, '--dry-run');
   assert.equal(sw.code, 2, sw.err);
   assert.match(sw.err, /name: contains a control character U\+000A \(line feed\) at position 2/);
+});
+
+test('a sweep table grouped by name (--by name) keeps each group on one line when an archived name holds a line break', () => {
+  const setup = (name: string) => parseSetup({ ...QUICK_SETUP, name }, { stored: true });
+  const runs = ['old\nrun', 'plain'].map((name, i) => ({ uuid: `r${i}`, status: 'completed', setup: setup(name), summary: { finalLoss: 1 + i } }));
+  const table = formatGroupTable(groupRuns(runs, ['name'], ['finalLoss']), ['name'], ['finalLoss']);
+  const lines = table.split('\n');
+  assert.equal(lines.length, 3, table);
+  assert.match(lines[1]!, /^old\\nrun +1 /);
 });
