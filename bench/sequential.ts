@@ -9,7 +9,8 @@
  *  - group-sequential t, Lan–DeMets Pocock-type spending (src-main/math/sequential.ts);
  *  - group-sequential t, Lan–DeMets O'Brien–Fleming-type spending;
  *  - Robbins' two-sided normal-mixture confidence sequence (Howard et al. 2021), given the true σ
- *    (an oracle: in practice σ is unknown, so this is its best case);
+ *    (an oracle: in practice σ is unknown, so this is its best case), and given a bound of twice
+ *    the true σ (what a safe bound on an unknown seed noise may cost);
  *  - the betting confidence sequence of Waudby-Smith & Ramdas (2024, hedged capital, predictable
  *    plug-in bets) over the metric's known range.
  * Run: npm run bench -- sequential [-- --trials 4000 --max 12]
@@ -109,6 +110,7 @@ for (const sc of SCENARIOS) {
     ['GSD t, Pocock-type spending', gsd('pocock')],
     ["GSD t, O'Brien–Fleming-type spending", gsd('obrien-fleming')],
     ['normal-mixture CS, σ known (oracle)', robbins(sc.std)],
+    ['normal-mixture CS, σ bounded at 2× the true σ', robbins(2 * sc.std)],
     [`betting CS on [${sc.range.join(', ')}]`, betting(sc.range[0], sc.range[1])],
   ];
   for (const [name, interval] of candidates) {

@@ -103,7 +103,7 @@ const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >=
 const signed = (x: number) => (x > 0 ? `+${fmt(x)}` : x < 0 ? `−${fmt(-x)}` : '0');
 
 /** The threshold(s) of a test on the difference d, and the claimed relation in symbols. */
-function relation(t: ClaimTest): string {
+function relation(t: Protocol): string {
   const m = t.margin;
   if (t.kind === 'equivalence') return `within ±${fmt(m)}`;
   const up = t.direction !== 'less';
@@ -112,7 +112,7 @@ function relation(t: ClaimTest): string {
 }
 
 /** The test's protocol in words. */
-export function protocolOf(t: ClaimTest): string {
+export function protocolOf(t: Protocol): string {
   const side = t.direction === 'less' ? 'lower' : 'higher';
   if (t.kind === 'equivalence') return `equivalence: |d| < ${fmt(t.margin)} (two one-sided tests, 90% interval)`;
   if (t.kind === 'superiority') return `superiority: ${side} by more than ${fmt(t.margin)} (95% interval)`;
@@ -120,7 +120,7 @@ export function protocolOf(t: ClaimTest): string {
 }
 
 /** Interval position against the protocol's margin → verdict for one test. */
-function decide(test: ClaimTest, d: SequentialInterval | null): { verdict: Verdict; reason: string } {
+function decide(test: Protocol, d: SequentialInterval | null): { verdict: Verdict; reason: string } {
   if (!d) return { verdict: 'not run', reason: 'no seed with values on both sides' };
   if (!d.ci) return { verdict: 'inconclusive', reason: `${d.n} seed(s): the first look is at 3` };
   const [lo, hi] = d.ci;
@@ -152,6 +152,22 @@ function describe(t: ClaimTest): string {
   return `${t.measure}(${t.a}) − ${t.measure}(${ref}) ${relation(t)}`;
 }
 
+/** What a paired comparison is judged by: the kind, the claimed side and the margin (a claim test's, or a sweep group's against its baseline). */
+export type Protocol = Pick<ClaimTest, 'kind' | 'direction' | 'margin'>;
+
+/**
+ * The one judgement of paired differences (seed order) under a protocol: their repeated
+ * confidence interval (the α-spending design up to opts.maxSeeds) and the verdict with its reason.
+ * Claims and sweeps share it, so a group against a sweep's baseline is judged as a claim's test is.
+ */
+export function judge(differences: readonly number[], protocol: Protocol, opts: VerdictOptions = {}): { difference: SequentialInterval | null; verdict: Verdict; reason: string } {
+  const n = differences.length;
+  // Equivalence is two one-sided tests at α each: the (1 − 2α) interval.
+  const design = designOf(Math.max(opts.maxSeeds ?? DEFAULT_MAX_SEEDS, n), protocol.kind === 'equivalence' ? 2 * ALPHA : ALPHA);
+  const difference = n > 0 ? sequentialInterval(differences, design) : null;
+  return { difference, ...decide(protocol, difference) };
+}
+
 /** The test's verdict from the runs (paired by seed; a seed missing on either side is left out). */
 export function evaluateTest(test: ClaimTest, runs: readonly RunResult[], opts: VerdictOptions = {}): TestResult {
   const bySeed = (arm: ArmId) => new Map(runs.filter((r) => r.arm === arm && r.status === 'completed').map((r) => [r.seed, r]));
@@ -168,11 +184,7 @@ export function evaluateTest(test: ClaimTest, runs: readonly RunResult[], opts: 
     if (va === null || vb === null) continue;
     pairs.push({ seed, a: va, aInit: valueOf(ra, test.measure, true), reference: vb, difference: va - vb });
   }
-  const n = pairs.length;
-  // Equivalence is two one-sided tests at α each: the (1 − 2α) interval.
-  const design = designOf(Math.max(opts.maxSeeds ?? DEFAULT_MAX_SEEDS, n), test.kind === 'equivalence' ? 2 * ALPHA : ALPHA);
-  const difference = n > 0 ? sequentialInterval(pairs.map((p) => p.difference), design) : null;
-  return { test, description: describe(test), protocol: protocolOf(test), seeds: pairs.map((p) => p.seed), pairs, difference, ...decide(test, difference) };
+  return { test, description: describe(test), protocol: protocolOf(test), seeds: pairs.map((p) => p.seed), pairs, ...judge(pairs.map((p) => p.difference), test, opts) };
 }
 
 /** Combines test verdicts: all reproduced → reproduced; any not reproduced → not reproduced; none run (or no tests) → not run. */

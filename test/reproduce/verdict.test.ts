@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';
 import { CLAIMS, armSetup, armsOf, claimById, type ExperimentClaim, type TheoryClaim } from '../../src-main/reproduce/claims.ts';
-import { combine, evaluateExperiment, evaluateTest, evaluateTheory, registryProblems, type RunResult } from '../../src-main/reproduce/verdict.ts';
+import { combine, evaluateExperiment, evaluateTest, evaluateTheory, judge, registryProblems, type RunResult } from '../../src-main/reproduce/verdict.ts';
 
 test('registry: ids unique, tests use the claim’s arms, every test has a protocol (kind, side, margin, rationale), theory computations exist', () => {
   assert.deepEqual(registryProblems(), []);
@@ -64,6 +64,8 @@ test('superiority: reproduced beyond the margin, not reproduced short of it (or 
   assert.equal(f.verdict, 'inconclusive');
   assert.deepEqual(f.seeds, [0]);
   assert.equal(evaluateTest(greater, []).verdict, 'not run');
+  // The judgement alone (what a sweep group against its baseline uses) agrees with the claim test's.
+  assert.deepEqual(judge(r.pairs.map((p) => p.difference), greater), { difference: r.difference, verdict: r.verdict, reason: r.reason });
   assert.equal(evaluateTest(greater, clear.filter((x) => x.arm === 'none')).verdict, 'not run');
 });
 
