@@ -1,8 +1,10 @@
 /**
  * The streamed export download of `dplab serve` (POST /api/export): the runs.export arguments as a
- * JSON body, or as a form field `args` (so a plain form submit saves the file natively), answered
- * as an attachment written one run at a time with back-pressure, so the server's memory stays that
- * of one run however many are exported, and the other requests keep being served in between.
+ * JSON body, or as a form field `args`, answered as an attachment written one run at a time with
+ * back-pressure, so the server's memory stays that of one run however many are exported, and the
+ * other requests keep being served in between. Like every API request it needs the token in an
+ * `Authorization: Bearer` header (no cookie, no query), so a page cannot start it with a plain link
+ * or form: it fetches with the header and saves the blob (lib/download.ts).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LabService } from '../service/service.ts';
