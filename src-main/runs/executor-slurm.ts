@@ -152,14 +152,16 @@ const SLURM_MAX_OUTPUT = 8 * 2 ** 20;
 /**
  * Runs a Slurm client command without blocking the event loop (the service's loop is Electron's
  * main process): a slow login node delays only this promise. Bounded in time (default 60 s, then
- * killed) and in output; ENOENT becomes the "not on PATH" message users need.
+ * killed) and in output, and killed when `signal` aborts (the service closing); ENOENT becomes the
+ * "not on PATH" message users need.
  */
-export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number } = {}): Promise<{ code: number; out: string; err: string }> {
+export function slurm(cmd: string, args: string[], opts: { timeoutMs?: number; signal?: AbortSignal } = {}): Promise<{ code: number; out: string; err: string }> {
   const timeout = opts.timeoutMs ?? 60_000;
   return new Promise((res, rej) => {
-    execFile(cmd, args, { encoding: 'utf8', timeout, maxBuffer: SLURM_MAX_OUTPUT, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    execFile(cmd, args, { encoding: 'utf8', timeout, maxBuffer: SLURM_MAX_OUTPUT, killSignal: 'SIGKILL', ...(opts.signal ? { signal: opts.signal } : {}) }, (error, stdout, stderr) => {
       if (!error) return res({ code: 0, out: stdout, err: stderr });
       const e = error as NodeJS.ErrnoException & { code?: unknown; killed?: boolean; signal?: string | null };
+      if (e.code === 'ABORT_ERR') return rej(new SlurmError(`${cmd} ${args.join(' ')} was stopped: the lab is closing`));
       if (e.code === 'ENOENT') {
         return rej(new SlurmError(`'${cmd}' is not on PATH: run this on the cluster's login node (where Slurm's client commands are installed), or use --executor local`));
       }
@@ -258,8 +260,8 @@ interface QueueRow {
 }
 
 /** squeue's view of the array: task index → state and reason (pending and running tasks only). */
-async function queue(jobId: string): Promise<Map<number, QueueRow>> {
-  const r = await slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%K|%T|%r']);
+async function queue(jobId: string, signal?: AbortSignal): Promise<Map<number, QueueRow>> {
+  const r = await slurm('squeue', ['-h', '-r', '-j', jobId, '-o', '%K|%T|%r'], signal ? { signal } : {});
   const out = new Map<number, QueueRow>();
   if (r.code !== 0) {
     if (/Invalid job id/i.test(r.err)) return out; // the whole array left Slurm's memory
@@ -279,6 +281,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
   // The job id the lab recorded when sbatch accepted the array: the one scontrol may act on.
   const recordedJob = typeof stored?.jobId === 'string' && /^\d+$/.test(stored.jobId) ? stored.jobId : null;
   const requeued = new Map<number, number>();
+  const sig = opts.signal ? { signal: opts.signal } : {};
   const released = new Set<string>();
   const seen = new Map<string, string>();
 
@@ -314,7 +317,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
     const m = manifest();
     const f = folder!;
     const p = folderPaths(f);
-    const q = m.jobId ? await queue(m.jobId) : new Map<number, QueueRow>();
+    const q = m.jobId ? await queue(m.jobId, opts.signal) : new Map<number, QueueRow>();
     const cancelled = existsSync(p.cancelled);
     const states: MemberState[] = [];
     for (const mem of m.members) {
@@ -349,7 +352,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
         if (row.state === 'PENDING' && row.reason === 'BeginTime' && ts?.state === 'requeued' && !released.has(`${i}:${ts.restarts}`)) {
           // The task requeued itself to resume (time limit near, trainer died); Slurm would hold it ~2 min.
           released.add(`${i}:${ts.restarts}`);
-          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']);
+          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now'], sig);
         }
         const running = row.state === 'RUNNING' || row.state === 'COMPLETING';
         const detail = `${job} ${row.state}${row.reason && row.reason !== 'None' ? ` (${row.reason})` : ''}${ts?.restarts ? ` · attempt ${ts.restarts + 1}` : ''}`;
@@ -361,9 +364,9 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
       } else if (ts && ts.state !== 'starting' && (ts.restarts + (requeued.get(i) ?? 0)) < m.maxRequeues && m.jobId) {
         // The task ended without finishing and without being cancelled by the lab (scancel, node
         // lost, killed): requeue it; the next attempt resumes from the shard's newest checkpoint.
-        const r = await slurm('scontrol', ['requeue', job]);
+        const r = await slurm('scontrol', ['requeue', job], sig);
         if (r.code === 0) {
-          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now']); // Slurm otherwise holds a requeued job back ~2 min
+          await slurm('scontrol', ['update', `jobid=${job}`, 'StartTime=now'], sig); // Slurm otherwise holds a requeued job back ~2 min
           requeued.set(i, (requeued.get(i) ?? 0) + 1);
         }
         st = { ...st, status: 'queued', detail: `${job} REQUEUED after it ended at step ${ts.step ?? 0}${r.code === 0 ? '' : ` (scontrol requeue failed: ${r.err.trim()})`}` };
@@ -409,7 +412,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
       const script = folderPaths(folder).jobScript;
       writeFileSync(script, jobScript(manifest, folder, o));
       chmodSync(script, 0o755);
-      const r = await slurm('sbatch', ['--parsable', script]);
+      const r = await slurm('sbatch', ['--parsable', script], sig);
       const jobId = r.out.trim().split(';')[0] ?? '';
       if (r.code !== 0 || !/^\d+$/.test(jobId)) {
         const words = (r.err || r.out).trim().split('\n').filter(Boolean).join(' · ');
@@ -443,7 +446,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
       const m = manifest();
       writeAtomic(folderPaths(folder!).cancelled, `${new Date().toISOString()}\n`);
       if (m.jobId) {
-        const r = await slurm('scancel', [m.jobId]);
+        const r = await slurm('scancel', [m.jobId], sig);
         if (r.code !== 0 && !/Invalid job id|already completing or completed/i.test(r.err)) throw new SlurmError(`scancel ${m.jobId} failed: ${r.err.trim()}`);
       }
     },

@@ -33,6 +33,8 @@ export interface ExecutorOptions {
   checkpointEvery?: number;
   /** Executor-specific options as given on the command line (`--partition gpu` → partition: 'gpu'). */
   extra?: Record<string, string | string[] | undefined>;
+  /** Aborted when the owner closes (the service): commands in flight (squeue, scontrol) are killed. */
+  signal?: AbortSignal;
 }
 
 /** One way of running a sweep's members. */

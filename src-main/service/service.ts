@@ -133,6 +133,8 @@ export class LabService {
   /** The next follow pass, when one is due; null while a pass runs or while no cluster sweep is unfinished. */
   private followTimer: NodeJS.Timeout | null = null;
   private following = false;
+  /** Aborted by close(): a Slurm command of a follow pass still in flight is killed, not waited for. */
+  private readonly followAbort = new AbortController();
 
   /**
    * Schedules a follow pass unless one is due or running (passes never overlap). Called when the
@@ -174,7 +176,7 @@ export class LabService {
         }
         unfinished = true;
         const before = new Map(this.archive.listRuns({ sweep: sw.uuid }).map((r) => [r.uuid, `${r.status}|${r.lastStep}|${r.error}`]));
-        const ex = await createExecutor(kind, this.archive, sw.uuid, {}, stored);
+        const ex = await createExecutor(kind, this.archive, sw.uuid, { signal: this.followAbort.signal }, stored);
         let states;
         try {
           states = await ex.poll();
@@ -367,6 +369,7 @@ export class LabService {
     if (this.closed) return;
     this.closed = true;
     if (this.followTimer) clearTimeout(this.followTimer);
+    this.followAbort.abort();
     this.backends.close();
     await this.jobs.close();
     await this.manager.close();

@@ -12,7 +12,7 @@ import { clusterFixture } from '../archive/shard-fixture.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-test('a squeue that takes 5 s does not delay app.info: the follow loop awaits Slurm off the event loop', { timeout: 60_000 }, async () => {
+test('a squeue that takes 5 s does not delay app.info: the follow loop awaits Slurm off the event loop, and close() stops it', { timeout: 60_000 }, async () => {
   const f = clusterFixture();
   const a = openArchive(f.labFile);
   a.setSweepDefinition(f.sweep, { name: 'cluster', executor: { kind: 'slurm', folder: f.folder, jobId: '4242' } });
@@ -22,7 +22,7 @@ test('a squeue that takes 5 s does not delay app.info: the follow loop awaits Sl
   mkdirSync(bin);
   const calls = join(f.dir, 'squeue-calls');
   // Both members still in Slurm's queue, so the sweep stays unfinished and is polled again and again.
-  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\necho "$*" >> '${calls}'\nsleep 5\necho '0|RUNNING|None'\necho '1|PENDING|Priority'\n`);
+  writeFileSync(join(bin, 'squeue'), `#!/bin/sh\necho "$$ $*" >> '${calls}'\nsleep 5\necho '0|RUNNING|None'\necho '1|PENDING|Priority'\n`);
   chmodSync(join(bin, 'squeue'), 0o755);
   process.env.PATH = `${bin}:${process.env.PATH}`;
 
@@ -46,7 +46,24 @@ test('a squeue that takes 5 s does not delay app.info: the follow loop awaits Sl
     }
     // Generous for a loaded 2-core machine; a blocking squeue makes this ~5000 ms.
     assert.ok(Math.max(...lags) < 400, `app.info waited ${lags.map((l) => Math.round(l)).join(', ')} ms`);
-    assert.equal(readFileSync(calls, 'utf8').trim().split('\n').length, 1, 'one squeue at a time: the follow passes never overlap');
+    const lines = readFileSync(calls, 'utf8').trim().split('\n');
+    assert.equal(lines.length, 1, 'one squeue at a time: the follow passes never overlap');
+    // Closing the lab kills the squeue in flight instead of waiting out its 5 s (or its 60 s limit).
+    const pid = Number(lines[0]!.split(' ')[0]);
+    await service.close();
+    const closed = Date.now();
+    const alive = () => {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    while (alive()) {
+      assert.ok(Date.now() - closed < 2000, `squeue (pid ${pid}) still runs after close()`);
+      await sleep(20);
+    }
   } finally {
     await service.close();
   }
