@@ -4,6 +4,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { pngBomb } from './bombs.ts';
 import { writeClassFolder, writeIdx } from './fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
@@ -70,6 +71,34 @@ describe('dplab data', () => {
     assert.equal(u.code, 2);
     assert.match(u.err, /unknown sub-command 'frobnicate'/);
     assert.equal(dplab('--help').code, 0);
+  });
+
+  test('--max-image-pixels and --max-dataset-bytes: a bomb is refused naming the flag; the limits lower and raise; bad values are usage errors', () => {
+    const bomb = join(root, 'bomb');
+    writeClassFolder(bomb, ['a'], 2, 8, 8);
+    writeFileSync(join(bomb, 'a', 'zz.png'), pngBomb(20000, 20000));
+    const b = dplab('import', bomb);
+    assert.equal(b.code, 1);
+    assert.ok(b.err.includes(join(bomb, 'a', 'zz.png')), b.err);
+    assert.match(b.err, /20000×20000 = 400000000 pixels, more than the limit of 16777216 pixels per image; nothing was decoded \(raise it with dplab data import --max-image-pixels N/);
+
+    const src = join(root, 'sixteen');
+    writeClassFolder(src, ['a', 'b'], 5, 16, 16);
+    const low = dplab('import', src, '--max-image-pixels', '10x10');
+    assert.equal(low.code, 1);
+    assert.match(low.err, /16×16 = 256 pixels, more than the limit of 100 pixels per image/);
+    const bytes = dplab('import', src, '--max-dataset-bytes', '5000');
+    assert.equal(bytes.code, 1);
+    assert.match(bytes.err, /take 7680 bytes .* more than the limit of 5000 bytes .* --max-dataset-bytes/);
+    const ok = dplab('import', src, '--max-image-pixels', '16x16', '--max-dataset-bytes', '1M');
+    assert.equal(ok.code, 0, ok.err);
+    assert.match(ok.out, /imported 'sixteen'/);
+
+    for (const bad of [['--max-image-pixels', 'big'], ['--max-image-pixels', '0'], ['--max-image-pixels', '16385x16384'], ['--max-dataset-bytes', '65G'], ['--max-dataset-bytes', '1.5G']]) {
+      const r = dplab('import', src, '--name', 'never', ...bad);
+      assert.equal(r.code, 2, `${bad.join(' ')}: ${r.err}`);
+      assert.ok(r.err.includes(bad[0]!), r.err);
+    }
   });
 
   test('formats lists every registered reader', () => {
