@@ -3,7 +3,8 @@
  * first (runs 'queued', linked to the sweep); an executor hands them to something that trains them
  * and reports their state until every one is final. `local` is the lab's own queue of trainer
  * processes; `slurm` submits one job array to a cluster. A new kind (Kubernetes Jobs, …) is one new
- * file and one line in EXECUTORS.
+ * file, one name in ExecutorKind and one line in EXECUTORS (`executor-registry.ts`). This file holds
+ * only the interface, so an executor's module imports it without importing the registry that loads it.
  */
 import type { Archive, RunStatus } from '../archive/archive.ts';
 import type { BackendPreference } from '../spec/backends.ts';
@@ -58,38 +59,8 @@ export interface SweepExecutor {
 /** Builds an executor for a sweep in `archive`; `stored` is what `start` returned for an existing sweep. */
 export type ExecutorFactory = (archive: Archive, sweepUuid: string | null, opts: ExecutorOptions, stored?: Record<string, unknown>) => SweepExecutor;
 
-/** The executors, by name; each loads its module only when used. */
-export const EXECUTORS = {
-  local: async (): Promise<ExecutorFactory> => (await import('./executor-local.ts')).localExecutor,
-  slurm: async (): Promise<ExecutorFactory> => (await import('./executor-slurm.ts')).slurmExecutor,
-} as const;
-
-/** Name of an executor. */
-export type ExecutorKind = keyof typeof EXECUTORS;
-
-/** True when `k` names an executor (own keys only: a user string never walks into the prototype). */
-export function isExecutorKind(k: unknown): k is ExecutorKind {
-  return typeof k === 'string' && Object.prototype.hasOwnProperty.call(EXECUTORS, k);
-}
-
-/**
- * The executor a sweep was started with, from its stored definition (`local` when none is recorded).
- * `imported`: the record came from another archive (archive/merge.ts marks it), so its folder and job
- * are another lab's, never followed by this one.
- */
-export function storedExecutor(definition: unknown): { kind: ExecutorKind; stored: Record<string, unknown>; imported: boolean } {
-  const e = (definition as { executor?: unknown } | null)?.executor;
-  if (e && typeof e === 'object' && isExecutorKind((e as { kind?: unknown }).kind)) {
-    return { kind: (e as { kind: ExecutorKind }).kind, stored: e as Record<string, unknown>, imported: (e as { imported?: unknown }).imported === true };
-  }
-  return { kind: 'local', stored: {}, imported: false };
-}
-
-/** Builds the executor of kind `kind`. */
-export async function createExecutor(kind: ExecutorKind, archive: Archive, sweepUuid: string | null, opts: ExecutorOptions = {}, stored?: Record<string, unknown>): Promise<SweepExecutor> {
-  const factory = await EXECUTORS[kind]();
-  return factory(archive, sweepUuid, opts, stored);
-}
+/** Name of an executor; `executor-registry.ts` holds one factory per name (a name without one does not compile). */
+export type ExecutorKind = 'local' | 'slurm';
 
 /** Member states from the archive alone (what the local executor knows). */
 export function membersFromArchive(archive: Archive, sweepUuid: string): MemberState[] {

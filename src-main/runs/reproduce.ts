@@ -13,7 +13,8 @@ import { combine, evaluateExperiment, evaluateTheory, type ClaimResult, type Run
 import { setupHash } from '../spec/hash.ts';
 import type { Setup, SetupInput } from '../spec/setup.ts';
 import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
-import { createExecutor, type MemberState } from './executor.ts';
+import type { MemberState } from './executor.ts';
+import { createExecutor } from './executor-registry.ts';
 import { ownerLives, thisProcess } from './process.ts';
 import { DEFAULT_MAX_QUEUED, queueRoomProblem } from './manager.ts';
 import { ACTIVE_STATUSES, FINAL_STATUSES } from '../spec/events.ts';

@@ -165,7 +165,7 @@ export class LabService {
     this.following = true;
     let unfinished = false;
     try {
-      const { storedExecutor, createExecutor } = await import('../runs/executor.ts');
+      const { storedExecutor, createExecutor } = await import('../runs/executor-registry.ts');
       for (const sw of this.archive.listSweeps()) {
         if (this.clusterDone.has(sw.uuid)) continue;
         const rec = this.archive.getSweep(sw.uuid);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { archiveCommand } from '../../src-main/cli/archive.ts';
-import { createExecutor } from '../../src-main/runs/executor.ts';
+import { createExecutor } from '../../src-main/runs/executor-registry.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
 import { folderPaths, writeSweepFolder, type SweepManifest } from '../../src-main/runs/sweep-folder.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';

@@ -20,7 +20,7 @@ import { selectClaims } from '../../src-main/runs/reproduce.ts';
 import '../../src-main/data/formats/index.ts';
 import { getFormat } from '../../src-main/data/formats/registry.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
-import { isExecutorKind } from '../../src-main/runs/executor.ts';
+import { isExecutorKind } from '../../src-main/runs/executor-registry.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 import { ROOT, TINY_SETUP } from '../server/helpers.ts';
 
