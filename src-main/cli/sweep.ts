@@ -234,7 +234,18 @@ function findSweep(archive: Archive, ref: string) {
 /** `status`, `watch` and `cancel` of a sweep already started, with the executor it was started with. */
 async function follow(archive: Archive, sweepUuid: string, sub: 'status' | 'watch' | 'cancel', json: boolean, by?: string[]): Promise<number> {
   const s = archive.getSweep(sweepUuid)!;
-  const { kind, stored } = storedExecutor(s.definition);
+  const { kind, stored, imported } = storedExecutor(s.definition);
+  if (imported) {
+    // Another archive's record: its folder and job are not this lab's to read, requeue or cancel.
+    if (sub !== 'status') {
+      console.error(
+        `dplab sweep ${sub}: sweep ${sweepUuid} came from another archive; its folder ${String(stored.folder ?? '(none)')} and Slurm job ${String(stored.jobId ?? '(none)')} are not followed or cancelled from here (merge its finished shards with 'dplab archive import FOLDER')`,
+      );
+      return 1;
+    }
+    printStates(membersFromArchive(archive, sweepUuid), json);
+    return 0;
+  }
   if (kind === 'local' && sub !== 'status') {
     // A local sweep's trainers belong to the process that started it (`dplab sweep` or `dplab serve`).
     if (sub === 'cancel') {

@@ -4,10 +4,13 @@
 // followed: its member stays a placeholder although a finished shard waits in that folder.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { LabService } from '../../src-main/service/service.ts';
 import type { Results } from '../../src-main/contract/index.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
+import { importArchive } from '../../src-main/archive/merge.ts';
+import { sweepCommand } from '../../src-main/cli/sweep.ts';
 import { folderPaths } from '../../src-main/runs/sweep-folder.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 import { clusterFixture, writeShard } from '../archive/shard-fixture.ts';
@@ -67,4 +70,35 @@ test('a sweep imported from another archive is not followed: its folder is never
   } finally {
     a.close();
   }
+});
+
+test('dplab sweep cancel/status of an imported sweep touch neither its folder nor its job', async () => {
+  const f = clusterFixture();
+  const other = join(f.dir, 'other.sqlite');
+  const a = openArchive(other);
+  try {
+    importArchive(a, f.labFile);
+  } finally {
+    a.close();
+  }
+  const error = console.error;
+  const log = console.log;
+  let err = '';
+  let out = '';
+  console.error = (...x: unknown[]) => void (err += `${x.join(' ')}\n`);
+  console.log = (...x: unknown[]) => void (out += `${x.join(' ')}\n`);
+  let cancel: number;
+  let status: number;
+  try {
+    cancel = await sweepCommand(['cancel', f.sweep, '--archive', other]);
+    status = await sweepCommand(['status', f.sweep, '--archive', other, '--json']);
+  } finally {
+    console.error = error;
+    console.log = log;
+  }
+  assert.equal(cancel, 1, err);
+  assert.match(err, /came from another archive; its folder .*sweep-folder and Slurm job \(none\) are not followed or cancelled from here/);
+  assert.equal(existsSync(folderPaths(f.folder).cancelled), false, 'the other lab\'s folder was marked cancelled');
+  assert.equal(status, 0, err);
+  assert.deepEqual((JSON.parse(out) as { status: string }[]).map((m) => m.status), ['queued', 'queued'], 'the archive\'s own view');
 });
