@@ -212,8 +212,8 @@ export interface SequentialInterval {
   std: number;
   /** The looks the interval assumes (seed counts, the last is n). */
   looks: number[];
-  /** The t multiplier at this look (the interval is mean ± multiplier · std/√n). */
-  multiplier: number;
+  /** The t multiplier at this look (the interval is mean ± multiplier · std/√n); null below MIN_LOOK seeds. */
+  multiplier: number | null;
   /** Simultaneous coverage of the repeated intervals, 1 − α. */
   level: number;
   /** [lower, upper]; null below MIN_LOOK seeds. */
@@ -231,8 +231,9 @@ export function sequentialInterval(xs: readonly number[], design: SequentialDesi
   const mean = xs.reduce((a, b) => a + b, 0) / n;
   const std = n > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - mean) ** 2, 0) / (n - 1)) : 0;
   const looks = looksAt(n, design.maxSeeds);
-  if (n < MIN_LOOK) return { n, mean, std, looks, multiplier: Infinity, level: 1 - design.alpha, ci: null };
+  if (n < MIN_LOOK) return { n, mean, std, looks, multiplier: null, level: 1 - design.alpha, ci: null };
   const multiplier = tBoundaries(looks, design).at(-1)!;
   const half = multiplier * (std / Math.sqrt(n));
-  return { n, mean, std, looks, multiplier, level: 1 - design.alpha, ci: Number.isFinite(half) ? [mean - half, mean + half] : null };
+  // null, not Infinity, where a look spends nothing: the interval travels as JSON (Infinity would arrive as null anyway).
+  return { n, mean, std, looks, multiplier: Number.isFinite(multiplier) ? multiplier : null, level: 1 - design.alpha, ci: Number.isFinite(half) ? [mean - half, mean + half] : null };
 }

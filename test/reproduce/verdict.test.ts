@@ -37,7 +37,7 @@ test('superiority: reproduced beyond the margin, not reproduced short of it (or 
   assert.deepEqual(r.difference!.looks, [3]);
   assert.equal(r.difference!.level, 0.95);
   // The sequential interval is wider than the fixed-n one it replaces (t₀.₉₇₅,₂ = 4.30).
-  assert.ok(r.difference!.multiplier > 4.303, `multiplier ${r.difference!.multiplier}`);
+  assert.ok(r.difference!.multiplier! > 4.303, `multiplier ${r.difference!.multiplier}`);
   assert.deepEqual(
     r.pairs.map((p) => [p.seed, p.a, p.reference, Number(p.difference.toFixed(12))]),
     [
@@ -63,6 +63,7 @@ test('superiority: reproduced beyond the margin, not reproduced short of it (or 
   const f = evaluateTest(greater, failed);
   assert.equal(f.verdict, 'inconclusive');
   assert.deepEqual(f.seeds, [0]);
+  assert.equal(f.difference!.multiplier, null, 'no boundary below the first look (and no Infinity to travel as JSON)');
   assert.equal(evaluateTest(greater, []).verdict, 'not run');
   // The judgement alone (what a sweep group against its baseline uses) agrees with the claim test's.
   assert.deepEqual(judge(r.pairs.map((p) => p.difference), greater), { difference: r.difference, verdict: r.verdict, reason: r.reason });
