@@ -19,7 +19,11 @@ import { CONTRACT_VERSION } from './names.ts';
 export { CONTRACT_VERSION };
 
 const id = z.string().min(1).max(200);
-/** A caller-chosen id of a long job, so the caller can cancel it with jobs.cancel. */
+/**
+ * A caller's label for a long job, so it can cancel it with jobs.cancel. It is scoped to the caller's
+ * connection (another connection's job of the same label is out of reach); the job's own id is made
+ * by the lab and sent to the caller in a `job.started` event.
+ */
 const jobId = z.string().min(1).max(100);
 const runStatus = z.enum(RUN_STATUSES);
 /** A setup field path from the caller (`optim.lr`): a field of the schema, never a prototype key. */
@@ -69,7 +73,11 @@ export const Requests = {
   'theory.presets': z.object({}),
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
-  /** Stops a long job (theory.run, datasets.import, backends.list) started with that `jobId`; its request answers with an error. */
+  /**
+   * Stops a long job (theory.run, datasets.import, backends.list) that this connection started, named
+   * by the id of its `job.started` event or by the caller's label; its request answers with an error.
+   * Closing the connection (WebSocket, HTTP request, app window) cancels its jobs the same way.
+   */
   'jobs.cancel': z.object({ jobId }),
   /** The paper's claims with their verdicts from the archive's runs (theory claims computed once); without `seeds`, over every seed the archive holds complete (at least 3). */
   'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
@@ -203,7 +211,12 @@ export type LabEvent =
   | { type: 'queue'; running: number; queued: number; concurrency: number }
   | { type: 'archive.changed'; path: string }
   /** A stage of a running `backends.list` ("wasm: timing the reference step (B = 64)…"). */
-  | { type: 'backends.progress'; jobId: string | null; line: string };
+  | { type: 'backends.progress'; jobId: string | null; line: string }
+  /**
+   * A long job started for this connection (sent to it alone): the lab's id of the job, the
+   * caller's label if it gave one, and the request. jobs.cancel takes either.
+   */
+  | { type: 'job.started'; jobId: string; label: string | null; request: 'theory.run' | 'datasets.import' | 'backends.list' };
 
 /** Error reply of a request: a code and a message meant for a person. */
 export interface ContractError {

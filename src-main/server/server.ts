@@ -16,7 +16,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket } from 'ws';
 import { HEARTBEAT_MS, RequestEnvelope, WS_PROTOCOL, WS_TOKEN_PREFIX, type ContractError, type ReplyEnvelope, type ServerMessage } from '../contract/index.ts';
-import type { LabService } from '../service/service.ts';
+import type { LabConnection, LabService } from '../service/service.ts';
 import { FileCache, mimeType, staticPath } from './static.ts';
 import { newToken, secretMatches } from './token.ts';
 import { handleExportRequest } from './export.ts';
@@ -239,7 +239,10 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     if (req.method !== 'POST') return plain(res, 405, 'POST a JSON {name, args} here');
     const text = await readBody(req);
     if (text === null) return;
-    const reply = await answer(text);
+    // The request is its own connection: a client that goes away before the reply cancels its job.
+    const conn = service.connect();
+    res.once('close', () => conn.close());
+    const reply = await answer(text, conn);
     const code = reply.error?.code;
     const status = reply.ok ? 200 : code === 'invalid-args' || code === 'unknown-request' ? 400 : code === 'not-found' ? 404 : 500;
     const body = await encodeReply(reply);
@@ -248,7 +251,7 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
   };
 
   /** Parses one request message and runs it; every failure becomes an error reply. */
-  const answer = async (text: string): Promise<ReplyEnvelope & { error?: ContractError }> => {
+  const answer = async (text: string, conn: LabConnection): Promise<ReplyEnvelope & { error?: ContractError }> => {
     let raw: unknown;
     try {
       raw = JSON.parse(text);
@@ -263,7 +266,7 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
         message: `not a request envelope {id, name, args}: ${env.error.issues.map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`).join('; ')}`,
       });
     }
-    const reply = await service.handle(env.data.name, env.data.args);
+    const reply = await conn.handle(env.data.name, env.data.args);
     return reply.ok ? { id: env.data.id, ok: true, result: reply.result } : { id: env.data.id, ok: false, error: reply.error };
   };
 
@@ -322,10 +325,12 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
         record('sending an event', e);
       }
     });
+    // The socket's jobs are its own: cancelled when it closes, out of reach of other sockets.
+    const conn = service.connect((event) => send({ event }));
     ws.on('message', (data, isBinary) => {
       if (isBinary) return ws.close(CLOSE.unsupportedData, 'binary messages are not part of the contract');
       const text = Buffer.isBuffer(data) ? data.toString('utf8') : Buffer.concat(data as Buffer[]).toString('utf8');
-      answer(text)
+      answer(text, conn)
         .then(encodeReply)
         .then((data) => {
           if (ws.readyState !== WebSocket.OPEN) return;
@@ -341,6 +346,7 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     ws.on('error', () => {});
     ws.on('close', () => {
       off();
+      conn.close();
       sockets.delete(ws);
     });
   };

@@ -94,6 +94,8 @@ export interface ProbeResult {
 
 interface Job {
   id: string | null;
+  /** How messages name the job (the caller's label, else the id). */
+  label: string | null;
   measure: boolean;
   promise: Promise<ProbeResult>;
   resolve: (r: ProbeResult) => void;
@@ -149,7 +151,7 @@ export class BackendsProbe {
    * The report: quick (cached for the session unless `refresh`) or measured. Concurrent quick
    * requests share one child. Rejects with a ProbeError naming why there is no report.
    */
-  list(a: { measure: boolean; refresh: boolean; jobId?: string | undefined }): Promise<ProbeResult> {
+  list(a: { measure: boolean; refresh: boolean; jobId?: string | undefined; label?: string | undefined }): Promise<ProbeResult> {
     if (this.closed) return Promise.reject(new ProbeError('the lab is shutting down', 'closed'));
     if (!a.measure && !a.refresh && this.quick) return Promise.resolve({ ...this.quick, cached: true });
     const id = a.jobId ?? null;
@@ -166,7 +168,7 @@ export class BackendsProbe {
       resolve = res;
       reject = rej;
     });
-    const job: Job = { id, measure: a.measure, promise, resolve, reject, settled: false };
+    const job: Job = { id, label: a.label ?? id, measure: a.measure, promise, resolve, reject, settled: false };
     if (!a.measure) this.quickJob = job;
     this.waiting.push(job);
     this.pump();
@@ -183,11 +185,11 @@ export class BackendsProbe {
     const i = this.waiting.findIndex((j) => j.id === id);
     if (i >= 0) {
       const [j] = this.waiting.splice(i, 1);
-      this.fail(j!, new ProbeError(`backends.list job ${id} was cancelled`, 'cancelled'));
+      this.fail(j!, new ProbeError(`backends.list job ${j!.label ?? id} was cancelled`, 'cancelled'));
       return true;
     }
     if (this.running?.id !== id) return false;
-    this.fail(this.running, new ProbeError(`backends.list job ${id} was cancelled`, 'cancelled'));
+    this.fail(this.running, new ProbeError(`backends.list job ${this.running.label ?? id} was cancelled`, 'cancelled'));
     return true;
   }
 

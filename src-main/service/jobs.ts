@@ -46,6 +46,8 @@ export interface JobPoolOptions {
 
 interface Pending {
   id: string;
+  /** How messages name the job (the caller's label, else the id). */
+  label: string;
   job: WorkerJob;
   timeoutMs: number;
   resolve: (r: WorkerReply) => void;
@@ -79,9 +81,10 @@ export class JobPool {
 
   /**
    * Runs `job` (now or when a worker frees up). Never rejects: a full queue, a cancel, a timeout or
-   * the pool closing resolve with `ok: false` and `stopped` set. `id` lets `cancel` reach the job.
+   * the pool closing resolve with `ok: false` and `stopped` set. `id` lets `cancel` reach the job;
+   * `label` is how messages name it (the caller's own word for it; the id by default).
    */
-  run(job: WorkerJob, opts: { id?: string; timeoutMs?: number } = {}): Promise<WorkerReply> {
+  run(job: WorkerJob, opts: { id?: string; label?: string; timeoutMs?: number } = {}): Promise<WorkerReply> {
     const id = opts.id ?? `job-${++this.seq}`;
     if (this.closed) return Promise.resolve({ ok: false, message: 'the lab is shutting down', badInput: false, stopped: 'closed' });
     if (this.running.has(id) || this.waiting.some((p) => p.id === id)) {
@@ -96,7 +99,7 @@ export class JobPool {
       });
     }
     return new Promise((resolve) => {
-      const p: Pending = { id, job, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve, settled: false };
+      const p: Pending = { id, label: opts.label ?? id, job, timeoutMs: opts.timeoutMs ?? this.timeoutMs, resolve, settled: false };
       this.waiting.push(p);
       this.pump();
     });
@@ -107,12 +110,12 @@ export class JobPool {
     const i = this.waiting.findIndex((p) => p.id === id);
     if (i >= 0) {
       const [p] = this.waiting.splice(i, 1);
-      this.settle(p!, { ok: false, message: `job ${id} was cancelled`, badInput: false, stopped: 'cancelled' });
+      this.settle(p!, { ok: false, message: `job ${p!.label} was cancelled`, badInput: false, stopped: 'cancelled' });
       return true;
     }
     const p = this.running.get(id);
     if (!p) return false;
-    this.settle(p, { ok: false, message: `job ${id} was cancelled`, badInput: false, stopped: 'cancelled' });
+    this.settle(p, { ok: false, message: `job ${p.label} was cancelled`, badInput: false, stopped: 'cancelled' });
     return true;
   }
 

@@ -87,7 +87,50 @@ export class ServiceError extends Error {
 }
 
 type MetricEvent = ScalarsEvent | SpectraEvent | EvalEvent;
-type Handler<N extends RequestName> = (args: ParsedArgs<N>) => Results[N] | Promise<Results[N]>;
+type Handler<N extends RequestName> = (args: ParsedArgs<N>, conn: LabConnection) => Results[N] | Promise<Results[N]>;
+
+/** A long job a connection started: the caller's label and how to stop it. */
+interface OwnedJob {
+  label: string | null;
+  cancel: () => boolean;
+}
+
+/**
+ * One client's connection to the service (a WebSocket, one HTTP request, an app window, or the
+ * in-process caller): the long jobs it starts belong to it. Their ids are made by the service;
+ * the caller's `jobId` is only a label within this connection, so one connection can never cancel
+ * another's job, and closing the connection cancels every job it started (a job no longer outlives
+ * its socket, holding the worker until its timeout).
+ */
+export class LabConnection {
+  /** Jobs running for this connection, by the service's id. */
+  readonly jobs = new Map<string, OwnedJob>();
+  private open = true;
+
+  constructor(
+    private readonly service: LabService,
+    /** Where events for this connection alone go (`job.started`, its `backends.progress`). */
+    readonly send: (e: LabEvent) => void,
+  ) {}
+
+  /** Whether the connection still takes requests. */
+  get isOpen(): boolean {
+    return this.open;
+  }
+
+  /** Runs one request on behalf of this connection (see LabService.handle). */
+  handle(name: string, rawArgs: unknown): Promise<ServiceReply> {
+    return this.service.handle(name, rawArgs, this);
+  }
+
+  /** Cancels every job this connection started and refuses its later requests; returns how many were cancelled. */
+  close(): number {
+    this.open = false;
+    let n = 0;
+    for (const j of [...this.jobs.values()]) if (j.cancel()) n++;
+    return n;
+  }
+}
 
 /** The service: open it with an archive path, call `handle`, listen with `onEvent`, `close` at exit. */
 export class LabService {
@@ -105,6 +148,12 @@ export class LabService {
   private readonly backends: BackendsProbe;
   /** Imports started, for their temporary folders' unique stamps. */
   private importSeq = 0;
+  /** Long jobs started, for their ids (made here, never taken from a request). */
+  private jobSeq = 0;
+  /** The connection of each running job, by job id (its progress events go there alone). */
+  private readonly jobOwners = new Map<string, LabConnection>();
+  /** The in-process caller's connection (`handle` without one): its events go to every listener. */
+  private readonly local = new LabConnection(this, (e) => this.emit(e));
   /** The theory claims' outcomes: exact and fixed, so computed once per service (in the job pool). */
   private theoryClaims: Promise<ClaimResult[]> | null = null;
 
@@ -121,7 +170,12 @@ export class LabService {
       ...(opts.backends?.quickTimeoutMs !== undefined ? { quickTimeoutMs: opts.backends.quickTimeoutMs } : {}),
       ...(opts.backends?.measureTimeoutMs !== undefined ? { measureTimeoutMs: opts.backends.measureTimeoutMs } : {}),
       ...(opts.backends?.queueLimit !== undefined ? { queueLimit: opts.backends.queueLimit } : {}),
-      onProgress: (jobId, line) => this.emit({ type: 'backends.progress', jobId, line }),
+      onProgress: (jobId, line) => {
+        // A job's progress goes to the connection that started it, under its label; the shared quick probe's to all.
+        const owner = jobId === null ? undefined : this.jobOwners.get(jobId);
+        if (!owner) return this.emit({ type: 'backends.progress', jobId, line });
+        owner.send({ type: 'backends.progress', jobId: owner.jobs.get(jobId!)?.label ?? jobId, line });
+      },
     });
     this.wakeFollow();
   }
@@ -297,16 +351,50 @@ export class LabService {
   }
 
   /**
+   * A new client connection: its long jobs are its own (see LabConnection). `send` receives the
+   * events meant for it alone; the transport still subscribes with `onEvent` for the rest.
+   */
+  connect(send: (e: LabEvent) => void = () => {}): LabConnection {
+    return new LabConnection(this, send);
+  }
+
+  /**
+   * Runs a long job for `conn` under an id made here: announces it to the connection
+   * (`job.started`), keeps it cancellable by that id or the caller's label within the connection,
+   * and forgets it when it ends. A label already running on the connection is refused.
+   */
+  private async ownedJob<T>(conn: LabConnection, request: 'theory.run' | 'datasets.import' | 'backends.list', label: string | undefined, run: (id: string) => Promise<T>, cancel: (id: string) => boolean): Promise<T> {
+    if (label !== undefined && [...conn.jobs.values()].some((j) => j.label === label)) {
+      throw new ServiceError('invalid-args', `a job labelled '${label}' is already running on this connection`);
+    }
+    const id = `job-${++this.jobSeq}`;
+    conn.jobs.set(id, { label: label ?? null, cancel: () => cancel(id) });
+    this.jobOwners.set(id, conn);
+    try {
+      conn.send({ type: 'job.started', jobId: id, label: label ?? null, request });
+    } catch {
+      // A connection that cannot take the event still owns the job.
+    }
+    try {
+      return await run(id);
+    } finally {
+      conn.jobs.delete(id);
+      this.jobOwners.delete(id);
+    }
+  }
+
+  /**
    * Validates and runs one request. Never throws: every failure becomes an error reply naming the
    * problem, and a request that fails validation touches nothing.
    */
-  async handle(name: string, rawArgs: unknown): Promise<ServiceReply> {
+  async handle(name: string, rawArgs: unknown, conn: LabConnection = this.local): Promise<ServiceReply> {
     if (this.closed) return { ok: false, error: { code: 'failed', message: 'the lab is shutting down' } };
+    if (!conn.isOpen) return { ok: false, error: { code: 'failed', message: 'the connection is closed' } };
     const v = validateRequest(name, rawArgs);
     if (!v.ok) return { ok: false, error: v.error };
     const h = this.handlers[v.name] as Handler<RequestName>;
     try {
-      const result = await h(v.args as never);
+      const result = await h(v.args as never, conn);
       return { ok: true, result };
     } catch (e) {
       if (e instanceof ServiceError) return { ok: false, error: { code: e.code, message: e.message } };
@@ -604,13 +692,18 @@ export class LabService {
       };
     },
     'theory.presets': async () => (await import('./jobs.ts')).theoryPresets(),
-    'theory.run': async (a) => {
+    'theory.run': async (a, conn) => {
       if (a.preset === undefined && a.params === undefined) throw new ServiceError('invalid-args', 'theory.run needs a preset name or params {kind, params}');
       const job = { kind: 'theory' as const, ...(a.preset !== undefined ? { preset: a.preset } : {}), ...(a.params !== undefined ? { params: a.params } : {}) };
-      const r = await this.jobs.run(job, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000 });
+      const timeoutMs = this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000;
+      const r = await this.ownedJob(conn, 'theory.run', a.jobId, (id) => this.jobs.run(job, { id, label: a.jobId ?? id, timeoutMs }), (id) => this.jobs.cancel(id));
       return jobResult('theory.run', r);
     },
-    'jobs.cancel': (a) => ({ ok: this.jobs.cancel(a.jobId) || this.backends.cancel(a.jobId) }),
+    'jobs.cancel': (a, conn) => {
+      // Only this connection's jobs, by the lab's id or the caller's label.
+      for (const [id, j] of conn.jobs) if (id === a.jobId || j.label === a.jobId) return { ok: j.cancel() };
+      return { ok: false };
+    },
     'reproduce.results': async (a) => {
       const seeds = a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
       return { seeds, results: await this.claimResults(seeds) };
@@ -656,7 +749,7 @@ export class LabService {
       }
       return out;
     },
-    'datasets.import': async (a) => {
+    'datasets.import': async (a, conn) => {
       // A stamp of our own names the import's temporary folder, so that when the worker is
       // terminated mid-write (cancel, timeout, close) or dies, the folder it left is removed.
       const stamp = `${Date.now()}${String(++this.importSeq).padStart(6, '0')}`;
@@ -667,7 +760,9 @@ export class LabService {
         limits: { ...(a.maxImagePixels !== undefined ? { maxImagePixels: a.maxImagePixels } : {}), ...(a.maxDatasetBytes !== undefined ? { maxDatasetBytes: a.maxDatasetBytes } : {}) },
         stamp,
       };
-      const r = await this.jobs.run({ kind: 'datasets.import', path: requestPath(a.path, 'dataset', { mayCreate: false }), options }, { ...(a.jobId !== undefined ? { id: a.jobId } : {}), timeoutMs: this.opts.jobs?.importTimeoutMs ?? 60 * 60_000 });
+      const job = { kind: 'datasets.import' as const, path: requestPath(a.path, 'dataset', { mayCreate: false }), options };
+      const timeoutMs = this.opts.jobs?.importTimeoutMs ?? 60 * 60_000;
+      const r = await this.ownedJob(conn, 'datasets.import', a.jobId, (id) => this.jobs.run(job, { id, label: a.jobId ?? id, timeoutMs }), (id) => this.jobs.cancel(id));
       if (!r.ok) (await import('../data/cache.ts')).removeImportTemp(stamp, this.opts.dataDir);
       return jobResult('datasets.import', r) as Results['datasets.import'];
     },
@@ -702,12 +797,14 @@ export class LabService {
       if (r.runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
       return { added: r.runsAdded, skipped: r.runsSkipped };
     },
-    'backends.list': async (a) => {
-      try {
-        return await this.backends.list(a);
-      } catch (e) {
-        throw new ServiceError('failed', `backends.list: ${(e as Error).message}`);
-      }
+    'backends.list': async (a, conn) => {
+      const list = (id?: string) =>
+        this.backends.list({ measure: a.measure, refresh: a.refresh, ...(id !== undefined ? { jobId: id, label: a.jobId ?? id } : {}) }).catch((e: unknown) => {
+          throw new ServiceError('failed', `backends.list: ${(e as Error).message}`);
+        });
+      // The quick report is one child shared by every caller (then cached): nobody's own job.
+      if (!a.measure && !a.refresh && a.jobId === undefined) return list();
+      return this.ownedJob(conn, 'backends.list', a.jobId, (id) => list(id), (id) => this.backends.cancel(id));
     },
   };
 }

@@ -10,7 +10,7 @@ import { join, sep } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { resolveArchivePath, userDataDir } from '../archive/paths.ts';
 import { LabService } from '../service/service.ts';
-import { isAppPage, makeIpcHandler } from './ipc.ts';
+import { isAppPage, makeIpcHandler, SenderConnections } from './ipc.ts';
 import { utilityBackendsLauncher, utilityTrainerLauncher } from './launcher.ts';
 import { denyPermissions, hardenContents, mainWindowOptions, parseBounds, type WindowBounds } from './window.ts';
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler } from './protocol.ts';
@@ -24,6 +24,8 @@ const STATE_FILE = join(userDataDir(), 'window.json');
 
 let win: BrowserWindow | null = null;
 let service: LabService | null = null;
+/** The service connection of each window's page: closing, reloading or losing the page cancels its jobs. */
+let connections: SenderConnections | null = null;
 let quitting = false;
 
 if (!app.requestSingleInstanceLock()) {
@@ -72,7 +74,12 @@ async function start(): Promise<void> {
   } catch (e) {
     return fatal(e);
   }
-  const handler = makeIpcHandler(service, (e) => !!win && e.sender.id === win.webContents.id && isAppPage(e.senderFrame?.url, INDEX_URL));
+  const svc = service;
+  // The window's own events (job.started, its jobs' progress) go to it alone.
+  connections = new SenderConnections((id) => svc.connect((event) => {
+    if (win && !win.isDestroyed() && win.webContents.id === id) win.webContents.send(IPC_EVENT_CHANNEL, event);
+  }));
+  const handler = makeIpcHandler(service, (e) => !!win && e.sender.id === win.webContents.id && isAppPage(e.senderFrame?.url, INDEX_URL), connections);
   ipcMain.handle(IPC_REQUEST_CHANNEL, (e, name: unknown, args: unknown) => handler(e, name, args));
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, event);
@@ -107,7 +114,14 @@ function createWindow(): void {
   if (bounds.maximized) w.maximize();
   w.once('ready-to-show', () => w.show());
   w.on('close', () => saveBounds(w));
+  const contentsId = w.webContents.id;
+  const dropJobs = () => connections?.close(contentsId);
+  // A new document in the window (a reload) is a new page: the old page's jobs go with it.
+  w.webContents.on('did-navigate', dropJobs);
+  w.webContents.on('render-process-gone', dropJobs);
+  w.webContents.once('destroyed', dropJobs);
   w.on('closed', () => {
+    dropJobs();
     win = null;
   });
   void w.loadURL(INDEX_URL);

@@ -13,7 +13,7 @@ import { mkdtempSync, readdirSync, rmSync, statSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
-import { REQUEST_NAMES, WS_PROTOCOL, WS_TOKEN_PREFIX, findForbiddenKey } from '../../src-main/contract/index.ts';
+import { REQUEST_NAMES, WS_PROTOCOL, WS_TOKEN_PREFIX, findForbiddenKey, type LabEvent } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import type { TrainerHandle } from '../../src-main/runs/manager.ts';
 import { rng, startServe, TINY_SETUP } from '../server/helpers.ts';
@@ -275,4 +275,70 @@ test('queue bound: 400 valid start/cancel/resume requests never hold more than m
     await service.close();
   }
   assert.ok(refused > 20 && started > 20, `the fuzz reached the bound (${refused} refused, ${started} started)`);
+});
+
+test('jobs: 200 random starts, cancels and closes over 4 connections; a cancel reaches only its own connection, nothing outlives a close', async () => {
+  const LONG = { kind: 'full-matrix', params: { n1: 300, n2: 200, t1: 1000, integrator: { method: 'rk4', dt: 0.01 } } };
+  const service = new LabService({ archivePath: join(dir, 'jobs.sqlite'), transport: 'http', jobs: { workers: 1, queueLimit: 6 } });
+  const r = rng(20261208);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
+  type Job = { id: string; label: string | null; done: boolean; cancelled: boolean; reply: Promise<unknown> };
+  const conns = Array.from({ length: 4 }, () => {
+    const c = { events: [] as LabEvent[], jobs: [] as Job[], conn: null as unknown as ReturnType<LabService['connect']> };
+    c.conn = service.connect((e) => c.events.push(e));
+    return c;
+  });
+  const LABELS = ['a', 'b', 'measure', 'job-1', 'job-2'];
+  let cancelled = 0;
+  try {
+    for (let i = 0; i < 200; i++) {
+      const c = pick(conns);
+      const op = r();
+      if (op < 0.45) {
+        const label = r() < 0.5 ? pick(LABELS) : undefined;
+        const before = c.events.length;
+        const reply = c.conn.handle('theory.run', { params: LONG, ...(label !== undefined ? { jobId: label } : {}) });
+        await new Promise((res) => setImmediate(res));
+        const ev = c.events.slice(before).find((e) => e.type === 'job.started') as Extract<LabEvent, { type: 'job.started' }> | undefined;
+        if (!ev) {
+          const rep = (await reply) as { ok: boolean; error?: { message: string } };
+          assert.equal(rep.ok, false, 'a job that was not announced must have been refused');
+          continue;
+        }
+        assert.equal(ev.label, label ?? null);
+        const job: Job = { id: ev.jobId, label: ev.label, done: false, cancelled: false, reply };
+        void reply.then(() => (job.done = true));
+        c.jobs.push(job);
+      } else if (op < 0.9) {
+        // A key: one of this connection's, another connection's, or a guess.
+        const other = pick(conns);
+        const target = other.jobs.length ? pick(other.jobs) : undefined;
+        const key = target && r() < 0.7 ? (r() < 0.5 || target.label === null ? target.id : target.label) : pick(LABELS);
+        const rep = (await c.conn.handle('jobs.cancel', { jobId: key })) as { ok: boolean; result: { ok: boolean } };
+        assert.equal(rep.ok, true);
+        const mine = c.jobs.filter((j) => !j.done && (j.id === key || j.label === key));
+        if (rep.result.ok) {
+          assert.ok(mine.length > 0, `a cancel of '${key}' succeeded on a connection that has no such job`);
+          mine.forEach((j) => (j.cancelled = true));
+          cancelled++;
+        } else assert.ok(mine.every((j) => j.cancelled || j.done), `a live job '${key}' of this connection was not cancelled`);
+      } else {
+        const open = c.jobs.filter((j) => !j.done);
+        c.conn.close();
+        // Every job of the closed connection answers (cancelled); the connection is replaced.
+        await Promise.all(open.map((j) => j.reply));
+        c.jobs = [];
+        c.conn = service.connect((e) => c.events.push(e));
+      }
+    }
+    const pending = conns.flatMap((c) => c.jobs.filter((j) => !j.done).map((j) => j.reply));
+    for (const c of conns) c.conn.close();
+    await Promise.all(pending);
+    const fresh = service.connect();
+    const quick = (await fresh.handle('theory.run', { preset: 'fig4a' })) as { ok: boolean };
+    assert.equal(quick.ok, true, 'the worker is free once every connection closed');
+  } finally {
+    await service.close();
+  }
+  assert.ok(cancelled > 10, `the fuzz cancelled jobs (${cancelled})`);
 });
