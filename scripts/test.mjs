@@ -1,10 +1,24 @@
 #!/usr/bin/env node
 // The test command of the README: `npm run check`, then every test/**/*.test.ts file under node's
 // test runner, through tsx (`npm test -- <substring>` runs only matching files, without the check).
-// Files run as separate processes, two at a time (the machines have two cores).
-import { readdirSync, statSync } from 'node:fs';
+//
+// Files run as separate processes, two at a time (the machines have two cores), in one queue with
+// the check and the renderer build so no core idles while those single-threaded steps run:
+// - the renderer (dist/renderer) is built here once, before any file that loads it starts; the UI
+//   harness only checks that it is fresh, so parallel files never race to build the same folder;
+// - each file's wall time is recorded in test-durations.json (gitignored), the slowest ten are
+//   printed at the end, and the next run starts the slowest files first (the longest jobs first
+//   keeps the two lanes evenly loaded to the end).
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { rendererBuildProblem } from './renderer-build.mjs';
+
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const DURATIONS = join(ROOT, 'test-durations.json');
+const LANES = 2;
+const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function collect(dir) {
   const out = [];
@@ -16,24 +30,110 @@ function collect(dir) {
   return out;
 }
 
-const filter = process.argv.slice(2);
-// The whole suite starts with the type checks (tsx strips types, so only these catch a type error):
-// tsc over main, shell, tests and benches, and svelte-check over the renderer, 0 errors, 0 warnings.
-if (filter.length === 0) {
-  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const c = spawnSync(npm, ['run', '--silent', 'check'], { stdio: 'inherit', shell: process.platform === 'win32' });
-  if (c.status !== 0) {
-    console.error('npm run check failed: fix the type errors and warnings above first');
-    process.exit(c.status ?? 1);
+/** Seconds each file took last time it ran ({} when there is no record or it cannot be read). */
+function readDurations() {
+  try {
+    const d = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+    return d && typeof d === 'object' && !Array.isArray(d) ? d : {};
+  } catch {
+    return {};
   }
 }
-let files = collect('test');
+
+const filter = process.argv.slice(2);
+let files = collect(join(ROOT, 'test')).map((f) => f.slice(ROOT.length));
 if (filter.length) files = files.filter((f) => filter.some((s) => f.includes(s)));
 if (files.length === 0) {
   console.error('no test files matched');
   process.exit(1);
 }
-const r = spawnSync(process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=2', ...files], {
-  stdio: 'inherit',
+const previous = readDurations();
+// Files never timed first (they may be long), then the slowest first.
+files.sort((a, b) => (previous[b]?.seconds ?? Infinity) - (previous[a]?.seconds ?? Infinity) || a.localeCompare(b));
+/**
+ * A file loads the built renderer when it uses the UI harness or starts `dplab serve` (which serves
+ * dist/renderer, and would build it itself, racing this build, were it missing).
+ */
+const usesRenderer = (f) => /harness\.ts['"]|startServe\(|['"]serve['"]/.test(readFileSync(join(ROOT, f), 'utf8'));
+
+/** @type {{ name: string, cmd: string, args: string[], gate?: string, needs?: string, file?: string }[]} */
+const tasks = [];
+// The whole suite starts with the type checks (tsx strips types, so only these catch a type error):
+// tsc over main, shell, tests and benches, and svelte-check over the renderer, 0 errors, 0 warnings.
+if (filter.length === 0) tasks.push({ name: 'npm run check', cmd: npm, args: ['run', '--silent', 'check'], gate: 'check' });
+const renderer = files.some(usesRenderer) ? rendererBuildProblem() : null;
+if (renderer) tasks.push({ name: `npm run build:renderer (${renderer})`, cmd: npm, args: ['run', '--silent', 'build:renderer'], gate: 'renderer' });
+for (const f of files) {
+  tasks.push({ name: f, file: f, cmd: process.execPath, args: ['--import', 'tsx', '--test-reporter=spec', f], ...(renderer && usesRenderer(f) ? { needs: 'renderer' } : {}) });
+}
+
+const single = tasks.length === 1;
+const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}) };
+/** Gates done: name → null when it passed, else why it failed. */
+const gates = new Map();
+const results = [];
+let running = 0;
+let stopped = null;
+const t0 = Date.now();
+
+function run(task) {
+  return new Promise((resolve) => {
+    const start = Date.now();
+    const child = spawn(task.cmd, task.args, { cwd: ROOT, env, stdio: single ? 'inherit' : ['ignore', 'pipe', 'pipe'], shell: process.platform === 'win32' && task.cmd === npm });
+    let out = '';
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (out += d));
+    child.on('error', (e) => (out += `\ncould not start ${task.cmd}: ${e.message}\n`));
+    child.on('close', (code, signal) => {
+      const seconds = (Date.now() - start) / 1000;
+      const ok = code === 0;
+      if (!single) process.stdout.write(`\n── ${ok ? 'ok' : 'FAILED'} ${task.name} (${seconds.toFixed(1)} s) ──\n${out}`);
+      resolve({ task, ok, seconds, why: ok ? null : `${task.name} exited ${code ?? signal}` });
+    });
+  });
+}
+
+await new Promise((done) => {
+  const next = () => {
+    if (stopped && running === 0) return done();
+    while (!stopped && running < LANES) {
+      // The first task whose gate is open; a file that needs the renderer waits for its build.
+      const i = tasks.findIndex((t) => !t.needs || gates.has(t.needs));
+      if (i < 0) break;
+      const [task] = tasks.splice(i, 1);
+      const blocked = task.needs ? gates.get(task.needs) : null;
+      if (blocked) {
+        results.push({ task, ok: false, seconds: 0, why: `${task.name} not run: ${blocked}` });
+        continue;
+      }
+      running++;
+      run(task).then((r) => {
+        running--;
+        results.push(r);
+        if (r.task.gate) gates.set(r.task.gate, r.ok ? null : r.why);
+        if (r.task.gate === 'check' && !r.ok) stopped = 'npm run check failed: fix the type errors and warnings above first';
+        next();
+      });
+    }
+    if (running === 0 && (stopped || tasks.length === 0)) done();
+  };
+  next();
 });
-process.exit(r.status ?? 1);
+
+const timed = results.filter((r) => r.task.file && r.seconds > 0);
+if (timed.length) {
+  const record = readDurations();
+  const at = new Date().toISOString();
+  for (const r of timed) record[r.task.file] = { seconds: Math.round(r.seconds * 10) / 10, ok: r.ok, at };
+  writeFileSync(DURATIONS, JSON.stringify(record, null, 2) + '\n');
+}
+const failed = results.filter((r) => !r.ok);
+const wall = (Date.now() - t0) / 1000;
+console.log(`\n${results.length} of ${results.length + tasks.length} tasks run in ${wall.toFixed(0)} s (${LANES} at a time); slowest files (all times in ${DURATIONS}):`);
+for (const r of [...timed].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) console.log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.task.file}${r.ok ? '' : '  (failed)'}`);
+if (stopped) console.error(stopped);
+if (failed.length) {
+  console.error(`\n${failed.length} failed:`);
+  for (const r of failed) console.error(`  ${r.why}`);
+}
+process.exit(stopped || failed.length ? 1 : 0);
