@@ -6,15 +6,16 @@
  * server the user visits could: each replay must be refused (401 over HTTP, the socket not opened),
  * and the token must appear nowhere in what the other server received.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild } from '../ui/harness.ts';
+import type { Browser } from 'playwright-core';
+import { ensureRendererBuild } from '../ui/harness.ts';
 import { RawSocket, startServe, wsAuth, type Served } from '../server/helpers.ts';
 
 let dir: string;
@@ -26,7 +27,8 @@ let browser: Browser;
 const seen: { line: string; headers: IncomingHttpHeaders }[] = [];
 
 before(async () => {
-  await ensureRendererBuild();
+  if (CHROMIUM.skip) return;
+  ensureRendererBuild();
   dir = mkdtempSync(join(tmpdir(), 'dplab-port-'));
   lab = await startServe(['--archive', join(dir, 'archive.sqlite')], { DPLAB_DATA_DIR: join(dir, 'data') });
   other = createServer((req, res) => {
@@ -43,14 +45,14 @@ before(async () => {
   });
   await new Promise<void>((ok) => other.listen(0, '127.0.0.1', ok));
   otherPort = (other.address() as AddressInfo).port;
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchChromium();
 });
 
 after(async () => {
   await browser?.close();
-  await new Promise((ok) => other?.close(ok));
+  if (other) await new Promise((ok) => other.close(ok));
   await lab?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** True in the other server's page once its credentialed fetch came back (runs in the browser). */

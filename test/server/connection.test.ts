@@ -6,13 +6,14 @@
  * after a full restart too, since the token is kept beside the archive and by the tab. Screenshots go to
  * test-artifacts/.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 import { ROOT, startServe, TINY_SETUP, type Served } from './helpers.ts';
@@ -26,14 +27,12 @@ const pageErrors: string[] = [];
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 before(async () => {
+  if (CHROMIUM.skip) return;
   dir = mkdtempSync(join(tmpdir(), 'dplab-conn-'));
   archiveFile = join(dir, 'archive.sqlite');
   mkdirSync(ARTIFACTS, { recursive: true });
   served = await startServe(['--archive', archiveFile, '--concurrency', '1'], { DPLAB_DATA_DIR: join(dir, 'data') });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('console', (m) => {
@@ -46,7 +45,7 @@ after(async () => {
   await browser?.close();
   if (served?.child.exitCode === null) served.child.kill('SIGCONT');
   await served?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Adds a finished run straight into the archive file (the server does not know of it). */

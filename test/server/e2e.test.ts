@@ -5,13 +5,14 @@
  * contract streams its progress to the page and lands in the archive. Screenshots go to
  * test-artifacts/.
  */
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { ROOT, startServe, TINY_SETUP, type Served } from './helpers.ts';
 
@@ -28,13 +29,11 @@ const pageErrors: string[] = [];
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 
 before(async () => {
+  if (CHROMIUM.skip) return;
   dir = mkdtempSync(join(tmpdir(), 'dplab-e2e-'));
   mkdirSync(ARTIFACTS, { recursive: true });
   served = await startServe(['--archive', join(dir, 'archive.sqlite'), '--concurrency', '1'], { DPLAB_DATA_DIR: join(dir, 'data') });
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on('pageerror', (e) => pageErrors.push(e.message));
   page.on('response', (r) => {
@@ -49,7 +48,7 @@ before(async () => {
 after(async () => {
   await browser?.close();
   await served?.stop();
-  rmSync(dir, { recursive: true, force: true });
+  if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
 /** Puts the renderer's WebSocket transport, exactly as written, into the page as window.DplabWs. */

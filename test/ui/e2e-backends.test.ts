@@ -4,7 +4,8 @@
 // names the CUDA it needs, webgpu shows its adapter (SwiftShader, a software adapter, when
 // VK_ICD_FILENAMES points at it) or why it does not load, and auto's pick is marked. Measure shows
 // progress and can be cancelled. Screenshots (light, dark, measuring) go to test-artifacts/ui-backends/.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM } from '../system.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
@@ -22,6 +23,7 @@ let page: Page;
 let cli: BackendsReport;
 
 before(async () => {
+  if (CHROMIUM.skip) return;
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-backends-ui-'));
   // What the command line says here, in the same environment the server (and its child) gets.

@@ -3,14 +3,15 @@
 // stop-gradient off with an EMA target), start a short run and watch its progress bar move and its
 // eigenvalue chart fill, cancel another run from the runs table, export a chart's CSV and PNG.
 // Screenshots of each screen go to test-artifacts/ui/.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { CHROMIUM_ARGS, ensureRendererBuild, ROOT, serveLab } from './harness.ts';
+import type { Browser, Page } from 'playwright-core';
+import { ensureRendererBuild, ROOT, serveLab } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/spec/setup.ts';
 
@@ -29,10 +30,11 @@ async function serve(archive: string): Promise<string> {
 }
 
 before(async () => {
+  if (CHROMIUM.skip) return;
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui1-'));
-  await ensureRendererBuild();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  ensureRendererBuild();
+  browser = await launchChromium();
   const ctx = await browser.newContext({ viewport: { width: 1280, height: 800 }, acceptDownloads: true });
   page = await ctx.newPage();
   page.on('pageerror', (e) => console.error('page error:', e.message));

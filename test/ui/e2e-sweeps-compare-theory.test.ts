@@ -4,7 +4,8 @@
 // threshold and see the portrait's fixed points vanish (counted in the canvas pixels); import
 // another archive (made with `dplab run --archive`) and export runs. Screenshots go to
 // test-artifacts/sweeps-compare-theory/.
-import { test, before, after } from 'node:test';
+import { before, after } from 'node:test';
+import { browserTest as test, CHROMIUM } from '../system.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -23,6 +24,7 @@ let url = '';
 let page: Page;
 
 before(async () => {
+  if (CHROMIUM.skip) return;
   mkdirSync(ART, { recursive: true });
   tmp = mkdtempSync(join(tmpdir(), 'dplab-ui-analysis-'));
   // An archive to import later: one run recorded by the CLI.

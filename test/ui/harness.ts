@@ -1,52 +1,30 @@
 /**
- * What every Chromium end-to-end test of the UI needs: the renderer built from this checkout (and
- * rebuilt only when a source is newer), Debian chromium's headless flags, and a real `dplab serve`
- * over an archive of the test's own.
+ * What every Chromium end-to-end test of the UI needs: the renderer built from this checkout (by
+ * `npm test`, before the UI files start), this machine's Chromium (test/system.ts; the tests skip
+ * without one, except under CI) with headless flags, and a real `dplab serve` over an archive of
+ * the test's own. UI files import `browserTest as test` from test/system.ts.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { after, before } from 'node:test';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { rendererBuildProblem } from '../../scripts/renderer-build.mjs';
+import { CHROMIUM, launchChromium } from '../system.ts';
 
 /** The checkout's root folder. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-/** The built page every UI test loads. */
-export const DIST = join(ROOT, 'dist', 'renderer', 'index.html');
-/** Everything the renderer bundles: a change in any of them makes the build stale. */
-const RENDERER_SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/spec', 'src-main/math', 'src-main/reproduce'];
-/** Headless Debian chromium without the background traffic this closed network refuses. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** Latest modification time of a file or of any file under a folder. */
-function newest(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let t = st.mtimeMs;
-  for (const e of readdirSync(path)) t = Math.max(t, newest(join(path, e)));
-  return t;
-}
 
 /**
- * Builds the renderer when a source is newer than the build. Test files run in parallel and build
- * the same folder, so: wait out a concurrent build (vite refuses a second one), then wait until the
- * folder has settled (a build empties it first).
+ * Fails, saying what to run, unless dist/renderer is built from the current sources. It never builds:
+ * UI test files run in parallel, and `npm test` builds the renderer once before any of them starts.
  */
-export async function ensureRendererBuild(): Promise<void> {
-  const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-  for (let attempt = 0; attempt < 60; attempt++) {
-    const srcTime = Math.max(...RENDERER_SOURCES.map((p) => newest(join(ROOT, p))));
-    if (existsSync(DIST) && statSync(DIST).mtimeMs >= srcTime) break;
-    const build = spawnSync('npm', ['run', 'build:renderer'], { cwd: ROOT, encoding: 'utf8' });
-    if (build.status === 0) break;
-    if (!/another Vite build process/i.test(build.stderr + build.stdout)) assert.fail(`renderer build failed:\n${build.stdout}\n${build.stderr}`);
-    await sleep(2000);
-  }
-  for (let i = 0; i < 120 && !(existsSync(DIST) && Date.now() - statSync(DIST).mtimeMs > 2000); i++) await sleep(500);
-  assert.ok(existsSync(DIST), 'the renderer build is missing');
+export function ensureRendererBuild(): void {
+  const problem = rendererBuildProblem();
+  assert.equal(problem, null, `${problem}: run \`npm run build:renderer\` (\`npm test\` builds it before the UI test files)`);
 }
 
 /** A running `dplab serve`: its process, its tokenised URL and what it wrote to stderr so far. */
@@ -94,9 +72,9 @@ export interface LabPage {
  * allowed), and the page loaded until its status bar shows the backend.
  */
 export async function openLab(archive: string, viewport: { width: number; height: number }): Promise<LabPage> {
-  await ensureRendererBuild();
+  ensureRendererBuild();
   const server = await serveLab(archive);
-  const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await launchChromium();
   const pageErrors: string[] = [];
   const close = async () => {
     await browser.close();
@@ -138,11 +116,13 @@ export interface LabFixture {
 /**
  * Registers the file's before/after hooks: a fresh folder with `lab.sqlite` (filled by `prepare`,
  * if given), `art` created for screenshots, the lab opened on it at `viewport`; afterwards closed
- * and the folder removed. Read the fixture's fields inside tests, once `before` has run.
+ * and the folder removed (nothing, where the tests skip for want of Chromium). Read the fixture's
+ * fields inside tests, once `before` has run.
  */
 export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void> }): LabFixture {
   const fx = {} as LabFixture;
   before(async () => {
+    if (CHROMIUM.skip) return;
     mkdirSync(opts.art, { recursive: true });
     fx.dir = mkdtempSync(join(tmpdir(), opts.prefix));
     fx.file = join(fx.dir, 'lab.sqlite');
