@@ -92,6 +92,11 @@ export interface RunManagerOptions {
   heartbeatMs?: number;
   /** A running trainer silent this long is killed and its run marked interrupted. */
   staleMs?: number;
+  /**
+   * The clock (ms) trainers' silences are measured on (default Date.now): tests inject one to judge
+   * staleness at exact times instead of sleeping through real ones.
+   */
+  now?: () => number;
   /** Event batches: at most this many ms apart / this many events. */
   batchMs?: number;
   batchMax?: number;
@@ -201,6 +206,7 @@ export class RunManager extends EventEmitter {
       keepCheckpoints: opts.keepCheckpoints ?? 3,
       heartbeatMs: opts.heartbeatMs ?? 1000,
       staleMs: opts.staleMs ?? 120_000,
+      now: opts.now ?? Date.now,
       batchMs: opts.batchMs ?? 250,
       batchMax: opts.batchMax ?? 2000,
       cancelGraceMs: opts.cancelGraceMs ?? 15_000,
@@ -450,7 +456,7 @@ export class RunManager extends EventEmitter {
     const run = this.archive.getRun(uuid)!;
     const ckpt = this.archive.latestCheckpoint(uuid);
     const handle = this.opts.launch();
-    const a: Active = { uuid, handle, lastBeat: Date.now(), longestGap: 0, stepped: false, lastStep: ckpt?.step ?? 0, cancelling: false, done: false };
+    const a: Active = { uuid, handle, lastBeat: this.opts.now(), longestGap: 0, stepped: false, lastStep: ckpt?.step ?? 0, cancelling: false, done: false };
     this.active.set(uuid, a);
     this.archive.setTrainerPid(uuid, handle.pid);
     this.emitStatus(uuid, 'running');
@@ -473,7 +479,7 @@ export class RunManager extends EventEmitter {
   }
 
   private onMessage(a: Active, m: FromTrainer): void {
-    const now = Date.now();
+    const now = this.opts.now();
     a.longestGap = Math.max(a.longestGap, now - a.lastBeat);
     a.lastBeat = now;
     if (m.type === 'events' && m.events.some((e) => e.type === 'progress')) a.stepped = true;
@@ -597,7 +603,7 @@ export class RunManager extends EventEmitter {
   }
 
   private checkTrainers(): void {
-    const now = Date.now();
+    const now = this.opts.now();
     for (const a of this.active.values()) {
       // Silent past its allowance: treat as dead. Before the first step: start-up, data loading and a
       // first (possibly very long) step get 10× staleMs; after it, 4× the longest silence seen so far.
