@@ -16,6 +16,17 @@ export interface GeneratedShape {
   images: number;
   /** Setup field that sets the image count, named when the data would not fit. */
   path: string;
+  /** The image buffers the generator allocates, one per split, with the field that sets each count. */
+  buffers: DatasetBuffer[];
+}
+
+/** One typed array of a dataset's images: a split, or splits held together. */
+export interface DatasetBuffer {
+  images: number;
+  /** Setup field that sets its image count (or names the dataset, when only re-importing shrinks it). */
+  path: string;
+  /** Which split(s) it holds, for messages. */
+  what: string;
 }
 
 /** A generated dataset: `data.dataset` names it; its parameters live in the setup's `data` block. */
@@ -35,7 +46,11 @@ const GENERATED: readonly GeneratedDataset[] = [
     note: 'generated from data.synthetic and the seed: shape prototypes under pose, clutter and noise',
     shape: (d) => {
       const p = d.synthetic ?? SYNTHETIC_DEFAULTS;
-      return { size: p.size, channels: p.channels, images: p.train + p.test, path: 'data.synthetic.train' };
+      const buffers = [
+        { images: p.train, path: 'data.synthetic.train', what: 'train' },
+        { images: p.test, path: 'data.synthetic.test', what: 'test' },
+      ];
+      return { size: p.size, channels: p.channels, images: p.train + p.test, path: 'data.synthetic.train', buffers };
     },
     generate: (d, seed) => generateSynthetic(d.synthetic ?? SYNTHETIC_DEFAULTS, seed),
   },
@@ -44,7 +59,11 @@ const GENERATED: readonly GeneratedDataset[] = [
     note: 'generated from data.invariance and the seed: class = grating orientation |θ| under nuisance the augmentations resample',
     shape: (d) => {
       const p = { ...INVARIANCE_DEFAULTS, ...d.invariance };
-      return { size: p.size, channels: p.channels, images: p.train + p.test, path: 'data.invariance.train' };
+      const buffers = [
+        { images: p.train, path: 'data.invariance.train', what: 'train' },
+        { images: p.test, path: 'data.invariance.test', what: 'test' },
+      ];
+      return { size: p.size, channels: p.channels, images: p.train + p.test, path: 'data.invariance.train', buffers };
     },
     generate: (d, seed) => generateInvariance(d.invariance, seed),
   },

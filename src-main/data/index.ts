@@ -6,12 +6,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Setup } from '../spec/setup.ts';
-import { findCached, listDatasets, readCacheFolder, readMeta } from './cache.ts';
+import { findCached, listDatasets, readCacheFolder, readMeta, type CacheMeta } from './cache.ts';
 import './formats/index.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';
 import { getFormat, listFormats } from './formats/registry.ts';
-import { applyTrainSize, hashStored, toDataset } from './stored.ts';
-import { generatedDataset, listGenerated } from './generated.ts';
+import { applyTrainSize, hashStored, SPLIT_NAMES, toDataset } from './stored.ts';
+import { generatedDataset, listGenerated, type DatasetBuffer } from './generated.ts';
 import type { Dataset } from './types.ts';
 
 // Re-exported so the engine and the CLI need only this module.
@@ -35,6 +35,8 @@ export interface DatasetShape {
   channels: number;
   /** Images held in memory: every stored split. */
   images: number;
+  /** The typed arrays holding them (each must stay under the engine's typed-array length). */
+  buffers: DatasetBuffer[];
 }
 
 /**
@@ -46,18 +48,32 @@ export interface DatasetShape {
  */
 export function datasetShape(spec: Setup['data'], cacheDir?: string): DatasetShape | undefined {
   const gen = generatedDataset(spec.dataset)?.shape(spec);
-  if (gen) return { height: gen.size, width: gen.size, channels: gen.channels, images: gen.images };
+  if (gen) return { height: gen.size, width: gen.size, channels: gen.channels, images: gen.images, buffers: gen.buffers };
   // The IDX files of Fashion-MNIST: 60,000 train + 10,000 test images of 28×28×1.
-  if (spec.dataset === 'fashion-mnist') return { height: 28, width: 28, channels: 1, images: 70_000 };
+  if (spec.dataset === 'fashion-mnist') {
+    return { height: 28, width: 28, channels: 1, images: 70_000, buffers: [{ images: 60_000, path: 'data.dataset', what: 'train' }, { images: 10_000, path: 'data.dataset', what: 'test' }] };
+  }
   const dir = spec.dataset === 'fashion-mnist-sample' ? sampleDir() : findCached(spec.dataset, cacheDir);
   if (!dir) return undefined;
   try {
     const m = readMeta(dir);
     const images = Object.values(m.counts).reduce((a: number, n) => a + (n ?? 0), 0);
-    return { height: m.height, width: m.width, channels: m.channels, images };
+    return { height: m.height, width: m.width, channels: m.channels, images, buffers: cachedBuffers(m) };
   } catch {
     return undefined;
   }
+}
+
+/** The typed arrays the cache reads a dataset into: train and the unlabelled pool share one (see readCacheFolder). */
+function cachedBuffers(m: CacheMeta): DatasetBuffer[] {
+  const shared = m.files.train !== undefined && m.files.unlabeled !== undefined;
+  const out: DatasetBuffer[] = [];
+  if (shared) out.push({ images: (m.counts.train ?? 0) + (m.counts.unlabeled ?? 0), path: 'data.dataset', what: 'train and unlabeled' });
+  for (const name of SPLIT_NAMES) {
+    if (!m.files[name] || (shared && (name === 'train' || name === 'unlabeled'))) continue;
+    out.push({ images: m.counts[name] ?? 0, path: 'data.dataset', what: name });
+  }
+  return out;
 }
 
 /** Options of `loadDataset`. */

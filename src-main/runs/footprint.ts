@@ -7,16 +7,24 @@
  * every way a run starts (`dplab run`, the service's runs.start and sweeps) applies the same check
  * without loading TensorFlow.js.
  */
+import { constants as bufferConstants } from 'node:buffer';
 import { freemem, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Setup } from '../spec/setup.ts';
 import type { BackendKind } from '../spec/backends.ts';
-import { generatedDataset } from '../data/generated.ts';
+import { generatedDataset, type DatasetBuffer } from '../data/generated.ts';
 import { datasetShape } from '../data/index.ts';
 
 const GiB = 2 ** 30;
 /** WebAssembly's 32-bit memory: tfjs-backend-wasm's heap can never grow beyond 4 GiB. */
 export const WASM_HEAP_BYTES = 4 * GiB;
+
+/**
+ * Most elements one typed array may hold in this JavaScript engine (Node 20's V8: 2^32), whatever
+ * the memory: a dataset split of more uint8 values cannot be allocated at all ("Invalid typed
+ * array length"), so the preflight refuses it as it refuses a dataset that does not fit.
+ */
+export const TYPED_ARRAY_MAX_LENGTH = bufferConstants.MAX_LENGTH;
 
 /** One part of the estimate, with the setup field that drives it. */
 export interface FootprintPart {
@@ -106,12 +114,29 @@ const gib = (n: number) => `${(n / GiB).toFixed(n < GiB ? 2 : 1)} GiB`;
 /**
  * Problems (field path and message) when the setup cannot fit: the tensor parts against the
  * backend's memory (wasm: 4 GiB heap; native: half of the process limit), the dataset against half
- * of the process limit. [] when it fits. GPU backends are not judged (their memory is not known here).
+ * of the process limit, and each of its buffers (when `shape.buffers` lists them) against the
+ * typed-array length, on every backend. [] when it fits. GPU memory is not judged (not known here).
  */
-export function footprintProblems(setup: Setup, shape: { height: number; width: number; channels: number; images: number }, backend: BackendKind): { path: string; message: string }[] {
+export function footprintProblems(
+  setup: Setup,
+  shape: { height: number; width: number; channels: number; images: number; buffers?: DatasetBuffer[] },
+  backend: BackendKind,
+): { path: string; message: string }[] {
   const { tensors, data } = estimateFootprint(setup, shape);
   const limit = memoryLimit();
   const out: { path: string; message: string }[] = [];
+  const per = shape.height * shape.width * shape.channels;
+  for (const b of shape.buffers ?? []) {
+    if (b.images * per <= TYPED_ARRAY_MAX_LENGTH) continue;
+    const most = Math.floor(TYPED_ARRAY_MAX_LENGTH / per);
+    out.push({
+      path: b.path,
+      message:
+        `the dataset's ${b.what} images would be one array of ${b.images * per} bytes (${b.images} images of ${shape.height}×${shape.width}×${shape.channels}), ` +
+        `more than the ${TYPED_ARRAY_MAX_LENGTH} elements a typed array may hold in Node ${process.versions.node}; ` +
+        (b.path === 'data.dataset' ? `re-import the dataset with fewer or smaller images (--size)` : `use at most ${most} images of this size (${b.path}) or smaller ones`),
+    });
+  }
   const half = limit / 2;
   if (data.bytes > half) {
     out.push({ path: data.path, message: `the dataset needs about ${gib(data.bytes)} (${data.what}), more than half of the ${gib(limit)} this process may use; use fewer images (data.trainSize) or smaller ones` });

@@ -110,6 +110,57 @@ test('runs.resume refuses an archived run too big for this machine (made elsewhe
   assert.equal((await service.handle('runs.delete', { runId })).ok, true);
 });
 
+test('a dataset split beyond the typed-array length is refused whatever the memory, naming its field; no run or sweep row', async () => {
+  // 200,000 + 100,000 synthetic images of 96×96×3: the train split alone is 5.5 GB, one typed
+  // array longer than Node allows. With memory to spare (1 TiB declared) only that limit refuses it.
+  const saved = process.env.DPLAB_MEMORY_BYTES;
+  process.env.DPLAB_MEMORY_BYTES = String(2 ** 40);
+  try {
+    const big = { ...TINY_SETUP, data: { dataset: 'synthetic', synthetic: { size: 96, channels: 3, classes: 10, train: 200_000, test: 100_000 } } };
+    const e = errorOf(await service.handle('runs.start', { setup: big }));
+    assert.equal(e.code, 'invalid-args');
+    assert.match(
+      e.message,
+      /nothing was started: data\.synthetic\.train: the dataset's train images would be one array of 5529600000 bytes \(200000 images of 96×96×3\), more than the 4294967296 elements a typed array may hold in Node [\d.]+; use at most 155344 images of this size \(data\.synthetic\.train\)/,
+    );
+    // The test split (2.8 GB) fits, so it is not named.
+    assert.doesNotMatch(e.message, /data\.synthetic\.test/);
+    const sweep = { name: 'split too long', base: big, axes: { 'data.synthetic.train': [150_000, 200_000] } };
+    const s = errorOf(await service.handle('sweeps.start', { definition: sweep }));
+    assert.match(s.message, /sweep member \{"data\.synthetic\.train":200000,"seed":\d+\}: data\.synthetic\.train: the dataset's train images would be one array/);
+    assert.doesNotMatch(s.message, /"data\.synthetic\.train":150000/);
+    assert.deepEqual(await runs(), []);
+    assert.deepEqual(await service.handle('sweeps.list', {}), { ok: true, result: [] });
+  } finally {
+    if (saved === undefined) delete process.env.DPLAB_MEMORY_BYTES;
+    else process.env.DPLAB_MEMORY_BYTES = saved;
+  }
+});
+
+test('a cached dataset whose train and unlabelled pool together pass the typed-array length is refused from meta.json', async () => {
+  const saved = process.env.DPLAB_MEMORY_BYTES;
+  process.env.DPLAB_MEMORY_BYTES = String(2 ** 40);
+  try {
+    // STL-10-like at 96×96×3: 100,000 train + 60,000 unlabelled share one 4.4 GB array on load; 8,000 test alone fit.
+    const folder = join(dir, 'data', 'pooled');
+    mkdirSync(folder, { recursive: true });
+    const meta = {
+      kind: 'dplab-dataset', version: 1, name: 'pooled', height: 96, width: 96, channels: 3, classNames: ['a', 'b'],
+      counts: { train: 100_000, test: 8_000, unlabeled: 60_000 },
+      files: { train: { images: 'train.images.u8', labels: 'train.labels.i32' }, test: { images: 'test.images.u8', labels: 'test.labels.i32' }, unlabeled: { images: 'unlabeled.images.u8', labels: 'unlabeled.labels.i32' } },
+      hash: 'x', source: 'planted by the test', format: 'stl10', importedAt: new Date(0).toISOString(),
+    };
+    writeFileSync(join(folder, 'meta.json'), JSON.stringify(meta));
+    const e = errorOf(await service.handle('runs.start', { setup: { ...TINY_SETUP, data: { dataset: 'pooled' } } }));
+    assert.equal(e.code, 'invalid-args');
+    assert.match(e.message, /data\.dataset: the dataset's train and unlabeled images would be one array of 4423680000 bytes \(160000 images of 96×96×3\), more than the 4294967296 elements .*; re-import the dataset with fewer or smaller images \(--size\)/);
+    assert.deepEqual(await runs(), []);
+  } finally {
+    if (saved === undefined) delete process.env.DPLAB_MEMORY_BYTES;
+    else process.env.DPLAB_MEMORY_BYTES = saved;
+  }
+});
+
 test('a tiny setup still starts (then is cancelled)', async () => {
   const r = await service.handle('runs.start', { setup: TINY_SETUP });
   assert.equal(r.ok, true, JSON.stringify(r));
