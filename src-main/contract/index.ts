@@ -81,7 +81,12 @@ export const Requests = {
   'jobs.cancel': z.object({ jobId }),
   /** The paper's claims with their verdicts from the archive's runs (theory claims computed once); without `seeds`, over every seed the archive holds complete (at least 3). */
   'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
-  /** Queues the runs the named claims (or 'all') still need; runs already completed are reused. */
+  /**
+   * Queues the runs the named claims (or 'all') still need; runs of the same setup hash already
+   * completed, queued or running are reused (`reused` counts them), so two callers queue each once.
+   * Refused whole, like runs.start and sweeps.start, when it would pass the archive's bound on
+   * queued-or-running runs (500 by default), naming the count.
+   */
   'reproduce.run': z.object({ claims: z.array(z.string().min(1).max(100)).min(1).max(100), seeds: z.number().int().min(1).max(20).default(3) }),
   /** The report as one self-contained HTML file (seeds as in reproduce.results). */
   'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
