@@ -63,6 +63,19 @@ function baseVersions(): Record<string, string> {
   return v;
 }
 
+/**
+ * How to get a native backend working. Its install script downloads libtensorflow, and npm 11 runs
+ * no dependency's install script unless package.json's allowScripts lists the package, so a bare
+ * `npm install` of it leaves a package that cannot load: the advice names the entry, the npm
+ * command that writes it, and the command that then runs the script.
+ */
+export function nativeInstallAdvice(kind: 'tfjs-node-gpu' | 'tfjs-node'): string {
+  const pkg = `@tensorflow/${kind}`;
+  return `Allow its install script (it downloads libtensorflow, so it needs internet access): add "${pkg}": true to allowScripts in package.json ` +
+    `(npm 11 skips the install scripts of packages not listed there; \`npm install-scripts approve ${pkg}\` writes the entry once it is installed), ` +
+    `then run \`npm install ${pkg}@4.22.0\`, or \`npm rebuild ${pkg}\` where it is installed already`;
+}
+
 /** Loads a native tfjs-node package; returns null (quietly) when it is not installed or cannot load. */
 async function tryNative(kind: 'tfjs-node-gpu' | 'tfjs-node'): Promise<{ info: BackendInfo } | { error: string }> {
   const pkg = `@tensorflow/${kind}`;
@@ -177,8 +190,7 @@ export async function initBackend(pref: BackendPreference = 'auto', opts: Backen
   if (pref === 'tfjs-node-gpu' || pref === 'tfjs-node') {
     const r = await tryNative(pref);
     if ('error' in r) {
-      throw new Error(`backend '${pref}' requested but ${r.error}. Install it with \`npm install @tensorflow/${pref}@4.22.0\` ` +
-        '(it downloads libtensorflow at install time, so it needs internet access), or choose --backend wasm.');
+      throw new Error(`backend '${pref}' requested but ${r.error}. ${nativeInstallAdvice(pref)}, or choose --backend wasm.`);
     }
     info = r.info;
   } else if (pref === 'webgpu') {

@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { initBackend, type BackendInfo } from './backend.ts';
+import { initBackend, nativeInstallAdvice, type BackendInfo } from './backend.ts';
 import { measureReferenceStep } from './reference-step.ts';
 import { BACKEND_KINDS, type BackendKind, type BackendReport, type BackendsReport } from '../spec/backends.ts';
 
@@ -32,7 +32,7 @@ function ldLibraries(): string[] {
 /** What tfjs-node-gpu 4.22 needs and what this machine has (driver, CUDA runtime, cuDNN). */
 export function cudaDiagnosis(): { needs: string; found: string } {
   const needs = 'Linux x64, an NVIDIA driver, CUDA 11.2 (libcudart.so.11.0) and cuDNN 8.1 (libcudnn.so.8), ' +
-    'and libtensorflow, which `npm install @tensorflow/tfjs-node-gpu@4.22.0` downloads at install time';
+    `and libtensorflow, which its install script downloads. ${nativeInstallAdvice('tfjs-node-gpu')}`;
   if (process.platform !== 'linux' || process.arch !== 'x64') {
     return { needs, found: `${process.platform}-${process.arch}: tfjs-node-gpu does not run here (use webgpu for the GPU)` };
   }

@@ -6,8 +6,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { figurePlan } from '../../src-main/engine/backends-report.ts';
-import type { BackendInfo } from '../../src-main/engine/backend.ts';
+import { readFileSync } from 'node:fs';
+import { cudaDiagnosis, figurePlan } from '../../src-main/engine/backends-report.ts';
+import { initBackend, nativeInstallAdvice, type BackendInfo } from '../../src-main/engine/backend.ts';
 import { formatReport } from '../../src-main/cli/backends.ts';
 
 const info = (kind: BackendInfo['kind'], fallback?: boolean): BackendInfo => ({
@@ -44,4 +45,21 @@ test('the text report gives a labelled figure its label on the next line', () =>
   });
   assert.match(text, /0\.40 images\/s \(reference step, B = 2, one step\)\n\s+software adapter: a correctness path, not a speed claim/);
   assert.match(text, /64\.0 images\/s \(reference step, B = 64, median of 9 steps\)/);
+});
+
+test('install advice for tfjs-node and tfjs-node-gpu works under npm 11\'s install-script policy: it names the allowScripts entry, the approve command and the command that runs the script', async () => {
+  for (const kind of ['tfjs-node', 'tfjs-node-gpu'] as const) {
+    const pkg = `@tensorflow/${kind}`;
+    const advice = nativeInstallAdvice(kind);
+    assert.ok(advice.includes(`add "${pkg}": true to allowScripts in package.json`), advice);
+    assert.ok(advice.includes(`\`npm install-scripts approve ${pkg}\``), advice);
+    assert.ok(advice.includes(`\`npm install ${pkg}@4.22.0\``) && advice.includes(`\`npm rebuild ${pkg}\``), advice);
+    // npm's approve never overrides a recorded denial, so package.json must not deny them.
+    const allow = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { allowScripts?: Record<string, boolean> }).allowScripts ?? {};
+    assert.notEqual(allow[pkg], false, `package.json denies ${pkg}'s install script`);
+  }
+  assert.ok(cudaDiagnosis().needs.includes(nativeInstallAdvice('tfjs-node-gpu')));
+  // What `dplab backends` prints for a native backend that does not load here is that advice.
+  const failed = await initBackend('tfjs-node').then(() => null, (e: Error) => e.message);
+  if (failed !== null) assert.ok(failed.includes(nativeInstallAdvice('tfjs-node')), failed);
 });
