@@ -111,6 +111,15 @@ describe('inflation stops at the declared size', () => {
     assert.ok((await read('folder', ok, { size: 8 })).train.count >= 1);
   });
 
+  test('a PNG declaring 8×8, then 64×64 in a second IHDR (pngjs decodes the last one) is refused under a 100-pixel limit', async () => {
+    const small = pngBomb(8, 8, { depth: 8 });
+    const big = pngBomb(64, 64, { depth: 8 });
+    // The small image's signature and IHDR, then the big one's IHDR, IDAT and IEND: valid CRCs throughout.
+    const dir = folderWith('two-ihdr', 'zz.png', Buffer.concat([small.subarray(0, 33), big.subarray(8)]));
+    const opts = { size: 8, limits: { maxImagePixels: 100 } };
+    await assert.rejects(read('folder', dir, opts), (e: Error) => e.message.includes(join(dir, 'a', 'zz.png')) && /a second IHDR chunk at byte 33/.test(e.message));
+  });
+
   test('a gzip IDX file longer than its header declares stops inflating there', async () => {
     const dir = fresh('idx-long');
     writeIdx(dir, { n: 10, m: 4, h: 8, w: 8 });

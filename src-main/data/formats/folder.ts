@@ -110,18 +110,26 @@ function interlacedBound(h: ImageHeader): number {
   return Math.ceil((h.width * h.height * h.bitsPerPixel) / 8) + 14 * h.height + 1024;
 }
 
-/** Inflates an interlaced PNG's IDAT chunks under `bound`, so a stream that inflates past its declared size is refused before pngjs reads it. */
-function checkInterlacedPng(path: string, buf: Buffer, bound: number): void {
+/**
+ * Walks a PNG's chunks: refuses a second IHDR (pngjs would decode the size the last one declares,
+ * not the one checked), and for an interlaced image inflates its IDAT data under `bound`, so a
+ * stream that inflates past its declared size is refused before pngjs reads it.
+ */
+function checkPngChunks(path: string, buf: Buffer, head: ImageHeader): void {
   const parts: Buffer[] = [];
+  let headers = 0;
   let pos = 8;
   while (pos + 8 <= buf.length) {
     const len = buf.readUInt32BE(pos);
     const type = buf.toString('latin1', pos + 4, pos + 8);
+    if (type === 'IHDR' && ++headers > 1) throw new Error(`${path}: unreadable image (a second IHDR chunk at byte ${pos}: a PNG declares its size once)`);
     if (pos + 12 + len > buf.length) break;
     if (type === 'IDAT') parts.push(buf.subarray(pos + 8, pos + 8 + len));
     if (type === 'IEND') break;
     pos += 12 + len;
   }
+  if (!head.interlaced) return;
+  const bound = interlacedBound(head);
   try {
     inflateSync(Buffer.concat(parts), { maxOutputLength: bound });
   } catch (e) {
@@ -142,7 +150,7 @@ export function decodeImage(path: string, limits: ImportLimits = importLimits())
   const buf = readFileSync(path);
   try {
     if (head.kind === 'png') {
-      if (head.interlaced) checkInterlacedPng(path, buf, interlacedBound(head));
+      checkPngChunks(path, buf, head);
       const png = PNG.sync.read(buf);
       return { width: png.width, height: png.height, rgba: new Uint8Array(png.data.buffer, png.data.byteOffset, png.data.byteLength) };
     }
