@@ -87,7 +87,7 @@ test('through the real CLI: commands, theory presets and kinds, executors, backe
       [['theory', k], new RegExp(`'${k}' is neither a preset`)],
       [['theory', params], new RegExp(`unknown kind "${k}"`)],
       [['sweep', sweep, '--executor', k, '--dry-run'], new RegExp(`unknown executor '${k}'`)],
-      [['run', setup, '--backend', k, '--no-archive'], new RegExp(`${k}`)],
+      [['run', setup, '--backend', k, '--no-archive'], new RegExp(`unknown backend '${k}'`)],
       [['export', k, sweep], new RegExp(`unknown target '${k}'`)],
       [['reproduce', 'run', k], new RegExp(`unknown claim\\(s\\) '${k}'`)],
       [['data', 'import', join(dir, 'folder'), '--format', k], new RegExp(`unknown dataset format '${k}'`)],
