@@ -17,14 +17,14 @@ import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import { BatchStream, batchSizeAt, stepPlan } from './train/batches.ts';
-import { buildNetworks, disposeNetworks, trainableAt } from './train/networks.ts';
+import { BatchStream, batchSizeAt, stepPlan, type StepPlan } from './train/batches.ts';
+import { buildNetworks, disposeNetworks, trainableAt, type Networks } from './train/networks.ts';
 import { lossAndGrads, targetOutputs } from './train/objective.ts';
-import { sgdHyper, sgdMomentumUpdate } from './train/sgd.ts';
+import { sgdHyper, sgdMomentumUpdate, type SgdHyper } from './train/sgd.ts';
 import { emaUpdate } from './train/ema.ts';
 import { readStep } from './train/step.ts';
 import { fHatStep } from './train/fhat.ts';
-import { createEvaluator, spectralReport, type RepresentationStats } from './train/evaluate.ts';
+import { createEvaluator, spectralReport, type Evaluator, type RepresentationStats } from './train/evaluate.ts';
 import { evalProtocolOf } from '../spec/metrics.ts';
 import { captureCheckpoint, restoreCheckpoint, TrainingError } from './train/state.ts';
 
@@ -57,7 +57,7 @@ interface StepInputs {
   targets: tf.Tensor2D[] | null;
 }
 
-function stepInputs(nets: ReturnType<typeof buildNetworks>, batches: BatchStream, step: number): StepInputs {
+function stepInputs(nets: Networks, batches: BatchStream, step: number): StepInputs {
   const [v1, v2] = batches.views(step);
   return { v1, v2, targets: targetOutputs(nets, v1, v2) };
 }
@@ -70,6 +70,216 @@ function flushGpu(): void {
   b.ensureCommandEncoderReady?.();
   b.endComputePassEncoder?.();
   b.submitQueue?.();
+}
+
+/** What a run holds fixed while it trains: its setup, data, networks and the means to report. */
+interface RunContext {
+  setup: Setup;
+  opts: TrainOptions;
+  emit: (e: TrainerEvent) => void;
+  hash: string;
+  nets: Networks;
+  plan: StepPlan;
+  poolCount: number;
+  hyper: SgdHyper;
+  batches: BatchStream;
+  /** F̂'s moving-average rate ρ (Eq. 19). */
+  rho: number;
+  /** Probe and k-NN now (also emitted as an 'eval' event); null on an unlabelled dataset. */
+  evaluate: (step: number, epoch: number) => Promise<Accuracies | null>;
+  /** Representation statistics at a step, computed once per step however often asked. */
+  statsAt: (step: number) => Promise<RepresentationStats>;
+}
+
+type Accuracies = { probeAcc: number; knnAcc: number };
+
+/**
+ * Everything the loop changes as it goes, and all the summary is made from. A resumed run starts
+ * from its checkpoint's step, F̂, baseline and last losses, so its summary matches an unbroken run.
+ */
+class LoopState {
+  /** Steps done so far (the step being trained, inside the loop). */
+  step: number;
+  /** Last 10 losses and collapse stds: the summary averages them. */
+  readonly recentLoss: number[];
+  readonly recentStd: number[];
+  /** Images/s of each step after the first of this process (the summary takes the median). */
+  readonly stepRates: number[] = [];
+  /** Exponential average of the seconds per step, for the ETA. */
+  avgStepSec: number | null = null;
+  lastRank: number | null = null;
+  lastEval: Accuracies | null = null;
+  finalStats: RepresentationStats | null = null;
+  outcome: RunOutcome = 'completed';
+  error: string | undefined;
+  divergedAtStep: number | undefined;
+  /** The next step's inputs, queued ahead: on a GPU they compute while the CPU updates F̂ and W_p. */
+  ahead: StepInputs | null = null;
+
+  constructor(
+    readonly startStep: number,
+    public fHat: Float64Array | null,
+    public baseline: RunBaseline | null,
+    resumed: Checkpoint['state'] | undefined,
+  ) {
+    this.step = startStep;
+    const window = (k: string) => {
+      const v = resumed?.[k];
+      return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number').slice(-10) : [];
+    };
+    this.recentLoss = window('recentLoss');
+    this.recentStd = window('recentStd');
+  }
+
+  /** Books one finished step's loss, collapse std and timing. */
+  record(loss: number, std: number, sec: number, imagesPerSec: number): void {
+    this.avgStepSec = this.avgStepSec === null ? sec : 0.8 * this.avgStepSec + 0.2 * sec;
+    if (this.step - this.startStep >= 1) this.stepRates.push(imagesPerSec);
+    this.recentLoss.push(loss);
+    this.recentStd.push(std);
+    if (this.recentLoss.length > 10) this.recentLoss.shift();
+    if (this.recentStd.length > 10) this.recentStd.shift();
+  }
+}
+
+/** The 'started' event: where the run trains (backend, versions, host), on what, and from which step. */
+function startedEvent(hash: string, backend: Awaited<ReturnType<typeof initBackend>>, data: Dataset, plan: StepPlan, startStep: number): TrainerEvent {
+  return {
+    type: 'started',
+    setupHash: hash,
+    env: {
+      backend: backend.kind,
+      versions: backend.versions,
+      appVersion: APP_VERSION,
+      host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.versions.node },
+      ...(backend.adapter ? { adapter: backend.adapter } : {}),
+      threads: backend.threads,
+    },
+    dataset: { name: data.name, hash: data.hash, source: data.source, pretrainCount: data.pretrain.count },
+    totalSteps: plan.totalSteps,
+    stepsPerEpoch: plan.stepsPerEpoch,
+    startStep,
+  };
+}
+
+/** The run's evaluations: each emitted as it is made; representation statistics reused when asked twice at one step. */
+function evaluations(evaluator: Evaluator, emit: (e: TrainerEvent) => void): Pick<RunContext, 'evaluate' | 'statsAt'> {
+  let lastStats: { step: number; stats: RepresentationStats } | null = null;
+  return {
+    evaluate: async (step, epoch) => {
+      const r = await evaluator.evaluate();
+      if (!r) return null;
+      emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
+      return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
+    },
+    statsAt: async (at) => {
+      if (lastStats?.step !== at) lastStats = { step: at, stats: await evaluator.representationStats() };
+      return lastStats.stats;
+    },
+  };
+}
+
+/**
+ * The random-init baseline: every evaluation measured at step 0, before any update, so a result
+ * reads against the untrained network of the same setup. A resumed run carries it in its checkpoint.
+ */
+async function baselineOf(ctx: RunContext, resumeFrom: Checkpoint | undefined): Promise<RunBaseline | null> {
+  if (resumeFrom) {
+    const b = resumeFrom.state.baseline;
+    return b && typeof b === 'object' ? (b as RunBaseline) : null;
+  }
+  const ev0 = await ctx.evaluate(0, 0);
+  const st0 = await ctx.statsAt(0);
+  return { probeAcc: ev0?.probeAcc ?? null, knnAcc: ev0?.knnAcc ?? null, collapseStd: st0.collapseStd, effectiveRank: st0.effectiveRank };
+}
+
+/**
+ * Trains step `s.step` and reports it (scalars, progress, spectra, evaluations and checkpoints when
+ * due). Returns false when the loss diverged (the state then says so) and the loop must stop.
+ */
+async function trainStep(ctx: RunContext, s: LoopState): Promise<boolean> {
+  const { setup, opts, emit, nets, plan } = ctx;
+  const { totalSteps, stepsPerEpoch } = plan;
+  const step = s.step;
+  const tStep = performance.now();
+  const { v1, v2, targets } = s.ahead ?? stepInputs(nets, ctx.batches, step);
+  s.ahead = null;
+  const { value, grads, corr: corrT, mean: meanT, std: stdT } = lossAndGrads(nets, setup, v1, v2, targets, trainableAt(nets, step));
+  tf.dispose([v1, v2, ...(targets ?? [])]);
+  // The optimiser and the EMA need nothing from the CPU: queue them before reading back.
+  sgdMomentumUpdate(grads, nets.keyOfVar, nets.online, nets.momenta, ctx.hyper);
+  tf.dispose(Object.values(grads));
+  if (nets.isEma) emaUpdate(nets.target, nets.online, setup.emaMomentum);
+  const done = step + 1;
+  const spectraNow = done % setup.eval.spectraEvery === 0 || done === totalSteps;
+  const wpT = spectraNow ? (nets.pred.wp?.(nets.online) ?? null) : null;
+  // The step's one readback: loss, collapse std, mean and E_B[ffᵀ] of f, and W_p when spectra are due.
+  const reading = readStep(value, stdT, meanT, corrT, wpT);
+  if (done < totalSteps) {
+    s.ahead = stepInputs(nets, ctx.batches, done);
+    flushGpu();
+  }
+  const { loss, std, corr, wp: wpRead } = await reading;
+  if (!Number.isFinite(loss)) {
+    s.outcome = 'diverged';
+    s.divergedAtStep = step;
+    s.error = `loss became ${loss} at step ${step}`;
+    return false;
+  }
+  const after = fHatStep(nets, s.fHat, corr, ctx.rho, step, wpRead);
+  s.fHat = after.fHat;
+
+  const epoch = done / stepsPerEpoch;
+  const sec = (performance.now() - tStep) / 1000;
+  const ips = batchSizeAt(plan, ctx.poolCount, step) / sec;
+  s.record(loss, std, sec, ips);
+  const values: Record<string, number> = { loss, collapseStd: std, imagesPerSec: ips, lr: ctx.hyper.lr };
+  if (spectraNow) {
+    const report = spectralReport(nets, after.wp, after.fHat);
+    emit({ type: 'spectra', step: done, epoch, ...report.spectra });
+    s.lastRank = (await ctx.statsAt(done)).effectiveRank;
+    values.effectiveRank = s.lastRank;
+    if (report.hasWp) values.asymmetry = report.spectra.asymmetry;
+  }
+  emit({ type: 'scalars', step: done, epoch, values });
+  emit({ type: 'progress', step: done, totalSteps, epoch, etaSec: s.avgStepSec === null ? null : s.avgStepSec * (totalSteps - done) });
+
+  const ev = setup.eval.everyEpochs;
+  if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) s.lastEval = await ctx.evaluate(done, epoch);
+  if (opts.checkpointEvery && opts.onCheckpoint && done % opts.checkpointEvery === 0 && done < totalSteps) {
+    const c = await captureCheckpoint(nets, s.fHat, done, stepsPerEpoch, ctx.hash);
+    c.state.recentLoss = [...s.recentLoss];
+    c.state.recentStd = [...s.recentStd];
+    c.state.baseline = s.baseline;
+    await opts.onCheckpoint(c);
+  }
+  return true;
+}
+
+/** The run's summary from its final state. */
+function summarise(ctx: RunContext, s: LoopState, backendKind: RunSummary['backend'], threads: RunSummary['threads'], wallSec: number): RunSummary {
+  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
+  const sortedRates = s.stepRates.slice().sort((a, b) => a - b);
+  const summary: RunSummary = {
+    outcome: s.outcome,
+    setupHash: ctx.hash,
+    backend: backendKind,
+    steps: s.step,
+    epochs: s.step / ctx.plan.stepsPerEpoch,
+    finalLoss: mean(s.recentLoss),
+    collapseStd: s.finalStats?.collapseStd ?? mean(s.recentStd),
+    effectiveRank: s.finalStats?.effectiveRank ?? s.lastRank,
+    probeAcc: s.lastEval?.probeAcc ?? null,
+    knnAcc: s.lastEval?.knnAcc ?? null,
+    imagesPerSec: sortedRates.length ? sortedRates[Math.floor(sortedRates.length / 2)]! : null,
+    wallSec,
+    threads,
+    baseline: s.baseline,
+    evalProtocol: evalProtocolOf(ctx.setup.eval),
+  };
+  if (s.error) summary.error = s.error;
+  if (s.divergedAtStep !== undefined) summary.divergedAtStep = s.divergedAtStep;
+  return summary;
 }
 
 /** Trains a setup; resolves with the run's summary (also sent as the 'finished' event). */
@@ -89,192 +299,44 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
     throw new TrainingError(`batch size ${B} is larger than the ${pool.count} pre-training images of '${data.name}'`);
   }
   const plan = stepPlan(setup, pool.count);
-  const { stepsPerEpoch, totalSteps } = plan;
 
   // Networks: online = backbone + predictor; target = EMA copy of the backbone (BYOL) or the online one.
   const nets = buildNetworks(setup, { height: data.height, width: data.width, channels: data.channels });
-  let fHat: Float64Array | null = null;
   const rho = fHatRho(setup);
+  const restored = opts.resumeFrom ? restoreCheckpoint(nets, opts.resumeFrom) : { fHat: null, step: 0 };
 
-  let startStep = 0;
-  if (opts.resumeFrom) ({ fHat, step: startStep } = restoreCheckpoint(nets, opts.resumeFrom));
-
-  emit({
-    type: 'started',
-    setupHash: hash,
-    env: {
-      backend: backend.kind,
-      versions: backend.versions,
-      appVersion: APP_VERSION,
-      host: { platform: platform(), arch: arch(), cpus: cpus().length, node: process.versions.node },
-      ...(backend.adapter ? { adapter: backend.adapter } : {}),
-      threads: backend.threads,
-    },
-    dataset: { name: data.name, hash: data.hash, source: data.source, pretrainCount: pool.count },
-    totalSteps,
-    stepsPerEpoch,
-    startStep,
-  });
-
+  emit(startedEvent(hash, backend, data, plan, restored.step));
   const hyper = sgdHyper(setup);
   const batches = new BatchStream(pool, data, setup, plan);
-  const evaluator = createEvaluator(setup, data, nets);
-  const evaluate = async (step: number, epoch: number): Promise<{ probeAcc: number; knnAcc: number } | null> => {
-    const r = await evaluator.evaluate();
-    if (!r) return null;
-    emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
-    return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
-  };
-  // Representation statistics on the fixed evaluation images, reused when asked twice at one step.
-  let lastStats: { step: number; stats: RepresentationStats } | null = null;
-  const statsAt = async (at: number): Promise<RepresentationStats> => {
-    if (lastStats?.step !== at) lastStats = { step: at, stats: await evaluator.representationStats() };
-    return lastStats.stats;
-  };
-
-  // The random-init baseline: every evaluation measured at step 0, before any update, so a result
-  // reads against the untrained network of the same setup. A resumed run carries it in its checkpoint.
-  let baseline: RunBaseline | null = null;
-  if (opts.resumeFrom) {
-    const b = opts.resumeFrom.state.baseline;
-    if (b && typeof b === 'object') baseline = b as RunBaseline;
-  } else {
-    const ev0 = await evaluate(0, 0);
-    const st0 = await statsAt(0);
-    baseline = { probeAcc: ev0?.probeAcc ?? null, knnAcc: ev0?.knnAcc ?? null, collapseStd: st0.collapseStd, effectiveRank: st0.effectiveRank };
-  }
-
-  // The summary averages the last 10 steps; a resumed run takes those before its checkpoint from it.
-  const window = (k: string) => {
-    const v = opts.resumeFrom?.state[k];
-    return Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number').slice(-10) : [];
-  };
-  const recentLoss: number[] = window('recentLoss');
-  const recentStd: number[] = window('recentStd');
-  const stepRates: number[] = [];
-  let lastRank: number | null = null;
-  let lastEval: { probeAcc: number; knnAcc: number } | null = null;
-  let finalStats: RepresentationStats | null = null;
-  let outcome: RunOutcome = 'completed';
-  let error: string | undefined;
-  let divergedAtStep: number | undefined;
-  let avgStepSec: number | null = null;
-  let step = startStep;
-  // The next step's inputs (views and EMA-target outputs), queued ahead: on a GPU they compute
-  // while the CPU updates F̂ and W_p (DirectPred's eigendecomposition) for this step.
-  let ahead: StepInputs | null = null;
+  const evals = evaluations(createEvaluator(setup, data, nets), emit);
+  const ctx: RunContext = { setup, opts, emit, hash, nets, plan, poolCount: pool.count, hyper, batches, rho, ...evals };
+  const s = new LoopState(restored.step, restored.fHat, await baselineOf(ctx, opts.resumeFrom), opts.resumeFrom?.state);
 
   try {
-    for (; step < totalSteps; step++) {
+    for (; s.step < plan.totalSteps; s.step++) {
       if (opts.signal?.aborted) {
-        outcome = 'cancelled';
+        s.outcome = 'cancelled';
         break;
       }
-      const tStep = performance.now();
-      const { v1, v2, targets } = ahead ?? stepInputs(nets, batches, step);
-      ahead = null;
-      const { value, grads, corr: corrT, mean: meanT, std: stdT } = lossAndGrads(nets, setup, v1, v2, targets, trainableAt(nets, step));
-      tf.dispose([v1, v2, ...(targets ?? [])]);
-      // The optimiser and the EMA need nothing from the CPU: queue them before reading back.
-      sgdMomentumUpdate(grads, nets.keyOfVar, nets.online, nets.momenta, hyper);
-      tf.dispose(Object.values(grads));
-      if (nets.isEma) emaUpdate(nets.target, nets.online, setup.emaMomentum);
-      const done = step + 1;
-      const spectraNow = done % setup.eval.spectraEvery === 0 || done === totalSteps;
-      const wpT = spectraNow ? (nets.pred.wp?.(nets.online) ?? null) : null;
-      // The step's one readback: loss, collapse std, mean and E_B[ffᵀ] of f, and W_p when spectra are due.
-      const reading = readStep(value, stdT, meanT, corrT, wpT);
-      if (done < totalSteps) {
-        ahead = stepInputs(nets, batches, done);
-        flushGpu();
-      }
-      const { loss: lossVal, std: stdVal, corr, wp: wpRead } = await reading;
-
-      if (!Number.isFinite(lossVal)) {
-        outcome = 'diverged';
-        divergedAtStep = step;
-        error = `loss became ${lossVal} at step ${step}`;
-        break;
-      }
-
-      const after = fHatStep(nets, fHat, corr, rho, step, wpRead);
-      fHat = after.fHat;
-
-      const epoch = done / stepsPerEpoch;
-      const sec = (performance.now() - tStep) / 1000;
-      avgStepSec = avgStepSec === null ? sec : 0.8 * avgStepSec + 0.2 * sec;
-      const ips = batchSizeAt(plan, pool.count, step) / sec;
-      if (step - startStep >= 1) stepRates.push(ips);
-      recentLoss.push(lossVal);
-      recentStd.push(stdVal);
-      if (recentLoss.length > 10) recentLoss.shift();
-      if (recentStd.length > 10) recentStd.shift();
-      const values: Record<string, number> = { loss: lossVal, collapseStd: stdVal, imagesPerSec: ips, lr: hyper.lr };
-
-      if (spectraNow) {
-        const report = spectralReport(nets, after.wp, fHat);
-        emit({ type: 'spectra', step: done, epoch, ...report.spectra });
-        lastRank = (await statsAt(done)).effectiveRank;
-        values.effectiveRank = lastRank;
-        if (report.hasWp) values.asymmetry = report.spectra.asymmetry;
-      }
-      emit({ type: 'scalars', step: done, epoch, values });
-      emit({
-        type: 'progress',
-        step: done,
-        totalSteps,
-        epoch,
-        etaSec: avgStepSec === null ? null : avgStepSec * (totalSteps - done),
-      });
-
-      const ev = setup.eval.everyEpochs;
-      if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) lastEval = await evaluate(done, epoch);
-      if (opts.checkpointEvery && opts.onCheckpoint && done % opts.checkpointEvery === 0 && done < totalSteps) {
-        const c = await captureCheckpoint(nets, fHat, done, stepsPerEpoch, hash);
-        c.state.recentLoss = [...recentLoss];
-        c.state.recentStd = [...recentStd];
-        c.state.baseline = baseline;
-        await opts.onCheckpoint(c);
-      }
+      if (!(await trainStep(ctx, s))) break;
       // Let the event loop breathe: IPC messages, abort signals, progress output.
       await new Promise((r) => setImmediate(r));
     }
-    if (outcome === 'completed' || outcome === 'cancelled') {
-      if (step > startStep || outcome === 'completed') {
-        lastEval = await evaluate(step, step / stepsPerEpoch);
-        finalStats = await statsAt(step);
-      }
+    // A finished run, or one cancelled after at least one step, is evaluated where it stopped.
+    if ((s.outcome === 'completed' || s.outcome === 'cancelled') && (s.step > s.startStep || s.outcome === 'completed')) {
+      s.lastEval = await ctx.evaluate(s.step, s.step / plan.stepsPerEpoch);
+      s.finalStats = await ctx.statsAt(s.step);
     }
   } catch (e) {
-    outcome = 'failed';
-    error = (e as Error).message;
+    s.outcome = 'failed';
+    s.error = (e as Error).message;
     if (process.env.DPLAB_DEBUG) console.error(e);
   } finally {
-    if (ahead) tf.dispose([ahead.v1, ahead.v2, ...(ahead.targets ?? [])]);
+    if (s.ahead) tf.dispose([s.ahead.v1, s.ahead.v2, ...(s.ahead.targets ?? [])]);
     disposeNetworks(nets);
   }
 
-  const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
-  const sortedRates = stepRates.slice().sort((a, b) => a - b);
-  const summary: RunSummary = {
-    outcome,
-    setupHash: hash,
-    backend: backend.kind,
-    steps: step,
-    epochs: step / stepsPerEpoch,
-    finalLoss: mean(recentLoss),
-    collapseStd: finalStats?.collapseStd ?? mean(recentStd),
-    effectiveRank: finalStats?.effectiveRank ?? lastRank,
-    probeAcc: lastEval?.probeAcc ?? null,
-    knnAcc: lastEval?.knnAcc ?? null,
-    imagesPerSec: sortedRates.length ? sortedRates[Math.floor(sortedRates.length / 2)]! : null,
-    wallSec: (performance.now() - t0) / 1000,
-    threads: backend.threads,
-    baseline,
-    evalProtocol: evalProtocolOf(setup.eval),
-  };
-  if (error) summary.error = error;
-  if (divergedAtStep !== undefined) summary.divergedAtStep = divergedAtStep;
-  emit({ type: 'finished', outcome, summary });
+  const summary = summarise(ctx, s, backend.kind, backend.threads, (performance.now() - t0) / 1000);
+  emit({ type: 'finished', outcome: s.outcome, summary });
   return summary;
 }
