@@ -1,10 +1,10 @@
 // The search for what tests need from the machine (test/system.ts), on made-up machines: an
-// environment variable wins, each platform's usual places are found, a missing Chromium is a skip
-// reason outside CI and an error under CI.
+// environment variable wins, each platform's usual places are found, a missing requirement is a
+// skip reason outside CI and an error under CI.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { chromiumCandidates, findChromium, type SearchEnv } from './system.ts';
+import { chromiumCandidates, findChromium, findFashionMnist, findSwiftShader, type SearchEnv } from './system.ts';
 
 /** A machine with exactly `files` (and the folders that hold them). */
 function machine(files: string[], over: Partial<SearchEnv> = {}): SearchEnv {
@@ -55,4 +55,26 @@ test('no Chromium anywhere: a skip reason naming the override and the places loo
   assert.match(found.skip as string, /no Chromium or Chrome found \(set DPLAB_CHROMIUM/);
   for (const p of chromiumCandidates(bare)) assert.ok((found.skip as string).includes(p), p);
   assert.throws(() => findChromium(bare, true), /no Chromium or Chrome found.*CI=true: the browser tests may not skip/);
+});
+
+test('SwiftShader: VK_ICD_FILENAMES wins; else a Chromium build\'s ICD file with the Vulkan loader; none on macOS; CI fails instead of skipping', () => {
+  const loader = '/usr/lib/x86_64-linux-gnu/libvulkan.so.1';
+  assert.deepEqual(findSwiftShader(machine(['/usr/lib/chromium/vk_swiftshader_icd.json', '/my/icd.json'], { env: { VK_ICD_FILENAMES: '/my/icd.json' } }), true), { path: '/my/icd.json', skip: false });
+  assert.throws(() => findSwiftShader(machine([], { env: { VK_ICD_FILENAMES: '/gone.json' } }), false), /VK_ICD_FILENAMES=\/gone\.json: no such file/);
+  assert.equal(findSwiftShader(machine(['/usr/lib/chromium/vk_swiftshader_icd.json', loader]), false).path, '/usr/lib/chromium/vk_swiftshader_icd.json');
+  assert.equal(findSwiftShader(machine(['/opt/google/chrome/vk_swiftshader_icd.json', '/usr/lib64/libvulkan.so.1']), false).path, '/opt/google/chrome/vk_swiftshader_icd.json');
+  const noLoader = findSwiftShader(machine(['/usr/lib/chromium/vk_swiftshader_icd.json']), false);
+  assert.match(noLoader.skip || '', /Vulkan loader libvulkan\.so\.1 not found/);
+  assert.throws(() => findSwiftShader(machine(['/usr/lib/chromium/vk_swiftshader_icd.json']), true), /libvulkan\.so\.1 not found.*CI=true/);
+  assert.match(findSwiftShader(machine([loader]), false).skip || '', /SwiftShader's Vulkan ICD .* not found \(apt-get install chromium libvulkan1/);
+  assert.match(findSwiftShader(machine([], { platform: 'darwin' }), false).skip || '', /no place on this platform/);
+  assert.throws(() => findSwiftShader(machine([loader]), true), /CI=true: the tests that need it may not skip/);
+});
+
+test('Fashion-MNIST: DPLAB_FASHION_MNIST wins over Debian\'s folder; missing is a skip reason, or an error under CI', () => {
+  const deb = '/usr/share/datasets/fashion-mnist';
+  assert.deepEqual(findFashionMnist(deb, machine([deb, '/data/fm'], { env: { DPLAB_FASHION_MNIST: '/data/fm' } }), false), { path: '/data/fm', skip: false });
+  assert.deepEqual(findFashionMnist(deb, machine([deb]), true), { path: deb, skip: false });
+  assert.match(findFashionMnist(deb, machine([]), false).skip || '', /Fashion-MNIST not found \(apt-get install dataset-fashion-mnist, or set DPLAB_FASHION_MNIST/);
+  assert.throws(() => findFashionMnist(deb, machine([]), true), /Fashion-MNIST not found.*CI=true/);
 });

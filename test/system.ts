@@ -6,7 +6,6 @@
 import { test as nodeTest, type TestContext, type TestOptions } from 'node:test';
 import { existsSync, readdirSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { chromium, type Browser } from 'playwright-core';
 import { join } from 'node:path';
 
 /** True when this runs in CI (CI=true or 1, as CI systems set it). */
@@ -84,15 +83,70 @@ export function findChromium(s: SearchEnv = here, inCi = IN_CI): Found {
   return { path: null, skip: why };
 }
 
-/** This machine's Chromium for the browser tests (see findChromium). */
-export const CHROMIUM: Found = findChromium();
+/**
+ * A folder or file named by `variable` (it must exist), else the first of `places` that exists;
+ * else a skip reason outside CI and an error under CI. `what` names the requirement in the reason.
+ */
+function findIn(s: SearchEnv, inCi: boolean, variable: string, places: string[], what: string, fix: string): Found {
+  const chosen = s.env[variable];
+  if (chosen) {
+    if (!s.exists(chosen)) throw new Error(`${variable}=${chosen}: no such file or folder (${fix}, or unset it to search)`);
+    return { path: chosen, skip: false };
+  }
+  const path = places.find((p) => s.exists(p));
+  if (path) return { path, skip: false };
+  const why = `${what} not found (${fix}, or set ${variable}; looked in ${places.join(', ') || 'no place on this platform'})`;
+  if (inCi) throw new Error(`${why}; CI=true: the tests that need it may not skip`);
+  return { path: null, skip: why };
+}
+
+/** Where distributions' and playwright's Chromium builds keep SwiftShader's Vulkan ICD file (Linux). */
+function swiftShaderPlaces(s: SearchEnv): string[] {
+  if (s.platform !== 'linux') return [];
+  const cache = s.env.PLAYWRIGHT_BROWSERS_PATH || join(s.home, '.cache', 'ms-playwright');
+  const revisions = s.list(cache).filter((d) => /^chromium-\d+$/.test(d)).sort((a, b) => Number(b.split('-')[1]) - Number(a.split('-')[1]));
+  return [
+    '/usr/lib/chromium/vk_swiftshader_icd.json',
+    '/usr/lib64/chromium/vk_swiftshader_icd.json',
+    '/usr/lib/chromium-browser/vk_swiftshader_icd.json',
+    '/usr/lib64/chromium-browser/vk_swiftshader_icd.json',
+    '/opt/google/chrome/vk_swiftshader_icd.json',
+    ...revisions.flatMap((d) => ['chrome-linux', 'chrome-linux64'].map((sub) => join(cache, d, sub, 'vk_swiftshader_icd.json'))),
+  ];
+}
+
+/** The Vulkan loader (libvulkan.so.1), which Dawn opens to reach any ICD, in the usual library folders. */
+const VULKAN_LOADERS = ['/usr/lib/x86_64-linux-gnu', '/usr/lib/aarch64-linux-gnu', '/usr/lib64', '/usr/lib'].map((d) => join(d, 'libvulkan.so.1'));
+
+/**
+ * SwiftShader, the software Vulkan driver the webgpu tests run on: $VK_ICD_FILENAMES when set (one
+ * ICD file, which must exist), else the ICD file that Chromium builds ship; on Linux only, and only
+ * with the Vulkan loader installed. Missing: a skip reason outside CI, an error under CI.
+ */
+export function findSwiftShader(s: SearchEnv = here, inCi = IN_CI): Found {
+  const fix = 'apt-get install chromium libvulkan1 (or another Chromium build that ships vk_swiftshader_icd.json)';
+  const icd = findIn(s, inCi, 'VK_ICD_FILENAMES', swiftShaderPlaces(s), 'SwiftShader\'s Vulkan ICD (vk_swiftshader_icd.json)', fix);
+  if (icd.skip || s.env.VK_ICD_FILENAMES) return icd;
+  if (VULKAN_LOADERS.some((p) => s.exists(p))) return icd;
+  const why = `the Vulkan loader libvulkan.so.1 not found (${fix}; looked in ${VULKAN_LOADERS.join(', ')})`;
+  if (inCi) throw new Error(`${why}; CI=true: the tests that need it may not skip`);
+  return { path: null, skip: why };
+}
+
+/**
+ * The Fashion-MNIST IDX files: $DPLAB_FASHION_MNIST when set, else `debianDir` (where Debian's
+ * dataset-fashion-mnist package puts them). Missing: a skip reason outside CI, an error under CI.
+ */
+export function findFashionMnist(debianDir: string, s: SearchEnv = here, inCi = IN_CI): Found {
+  return findIn(s, inCi, 'DPLAB_FASHION_MNIST', [debianDir], 'Fashion-MNIST', 'apt-get install dataset-fashion-mnist');
+}
 
 /** A test body, as node:test takes it. */
 type Body = (t: TestContext) => void | Promise<void>;
 
 /**
  * node:test's `test`, skipped with `found.skip` as the reason when a requirement is missing. A file
- * whose every test needs it imports this as `test`; its `before` hooks check `found.skip` themselves
+ * whose every test needs it uses this as `test`; its `before` hooks check `found.skip` themselves
  * (node:test runs hooks even when every test is skipped).
  */
 export function testNeeding(found: Found): (name: string, a?: TestOptions | Body, b?: Body) => Promise<void> {
@@ -100,16 +154,4 @@ export function testNeeding(found: Found): (name: string, a?: TestOptions | Body
     const [opts, fn] = typeof a === 'function' ? [{}, a] : [a ?? {}, b];
     return nodeTest(name, found.skip ? { ...opts, skip: found.skip } : opts, fn);
   };
-}
-
-/** A test that needs Chromium: skipped with the reason where this machine has none (never under CI). */
-export const browserTest = testNeeding(CHROMIUM);
-
-/** Headless Chromium without the background traffic a closed network refuses. */
-export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'];
-
-/** Starts this machine's Chromium headless; only where CHROMIUM.skip is false (a before hook checks). */
-export function launchChromium(): Promise<Browser> {
-  if (!CHROMIUM.path) throw new Error(CHROMIUM.skip || 'no Chromium');
-  return chromium.launch({ executablePath: CHROMIUM.path, args: CHROMIUM_ARGS });
 }

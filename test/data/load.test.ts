@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FASHION_MNIST_DIR, loadDataset, withValidation } from '../../src-main/data/index.ts';
 import type { Setup } from '../../src-main/spec/setup.ts';
 import type { Split } from '../../src-main/data/types.ts';
+import { findFashionMnist } from '../system.ts';
 
 const SYN = { size: 28, channels: 1 as const, classes: 10, train: 2000, test: 500 };
 const spec = (over: Partial<Setup['data']> = {}): Setup['data'] => ({ dataset: 'synthetic', synthetic: SYN, ...over });
@@ -178,9 +179,10 @@ describe('validation split', () => {
 });
 
 describe('fashion-mnist', () => {
-  const installed = existsSync(FASHION_MNIST_DIR);
-  test('loads the Debian IDX files', { skip: !installed && 'dataset-fashion-mnist is not installed' }, async () => {
-    const d = await loadDataset(spec({ dataset: 'fashion-mnist' }));
+  // Debian's folder (loaded as the lab loads it by default), or $DPLAB_FASHION_MNIST as a path.
+  const fm = findFashionMnist(FASHION_MNIST_DIR);
+  test('loads the Fashion-MNIST IDX files', { skip: fm.skip }, async () => {
+    const d = await loadDataset(spec({ dataset: 'fashion-mnist', ...(fm.path && fm.path !== FASHION_MNIST_DIR ? { path: fm.path } : {}) }));
     assert.equal(d.train.count, 60000);
     assert.equal(d.test.count, 10000);
     assert.equal(d.height, 28);

@@ -1,11 +1,12 @@
 // The auto ladder never trains on a software GPU adapter; an explicit --backend webgpu does (that
 // is how webgpu is tested without a GPU), and it reports the adapter it runs on.
-import { test, before } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { useSwiftShader } from './swiftshader.ts';
+import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
 
 before(() => {
+  if (SWIFTSHADER.skip) return;
   useSwiftShader();
 });
 

@@ -1,13 +1,13 @@
 // The command line on webgpu (SwiftShader): `dplab backends` explains every backend, and
 // `dplab run --backend webgpu` of a tiny setup completes, records its adapter in the archive, and
 // its loss curve matches the same run on wasm.
-import { test, before } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { useSwiftShader } from './swiftshader.ts';
+import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import type { BackendsReport } from '../../src-main/engine/backends-report.ts';
 
@@ -15,6 +15,7 @@ const dir = mkdtempSync(join(tmpdir(), 'dplab-gpu-cli-'));
 const archive = join(dir, 'archive.sqlite');
 
 before(() => {
+  if (SWIFTSHADER.skip) return;
   useSwiftShader();
 });
 

@@ -1,16 +1,17 @@
 // Every kernel of the training step on the webgpu backend (SwiftShader here) against the cpu
 // backend: values and gradients within float32 tolerance. Shapes are tiny: SwiftShader compiles
 // each shader once and runs it on the CPU.
-import { test, before } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { useSwiftShader } from './swiftshader.ts';
+import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
 import { batchNorm, conv2d, dense, globalAvgPool, maxPool2 } from '../../src-main/engine/layers.ts';
 
 type Spec = { shape: number[]; seed: number };
 type GradFn = (...xs: tf.Tensor[]) => tf.Scalar;
 
 before(async () => {
+  if (SWIFTSHADER.skip) return;
   useSwiftShader();
   const { initBackend } = await import('../../src-main/engine/backend.ts');
   const info = await initBackend('webgpu');

@@ -2,10 +2,10 @@
 // linear predictor and BYOL with an MLP predictor; every parameter after 3 steps, the losses, no
 // tensor leak and flat GPU memory. The trainer never calls dataSync (in Node it would throw on
 // webgpu), so a completed run is also proof of asynchronous readback.
-import { test, before } from 'node:test';
+import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
-import { useSwiftShader } from './swiftshader.ts';
+import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
 import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
 import type { Checkpoint } from '../../src-main/engine/checkpoint.ts';
 import type { RunEnvironment } from '../../src-main/spec/events.ts';
@@ -13,6 +13,7 @@ import type { Dataset } from '../../src-main/data/types.ts';
 
 let data: Dataset;
 before(async () => {
+  if (SWIFTSHADER.skip) return;
   useSwiftShader();
   const { loadDataset } = await import('../../src-main/data/index.ts');
   const d = await loadDataset(parseSetup(tiny({ kind: 'none' })).data, { seed: 5 });

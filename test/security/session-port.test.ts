@@ -7,7 +7,7 @@
  * and the token must appear nowhere in what the other server received.
  */
 import { before, after } from 'node:test';
-import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
+import { browserTest as test, CHROMIUM, launchChromium } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { createServer, request, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

@@ -7,7 +7,7 @@
  * test-artifacts/.
  */
 import { before, after } from 'node:test';
-import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
+import { browserTest as test, CHROMIUM, launchChromium } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

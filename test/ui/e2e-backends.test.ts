@@ -5,7 +5,7 @@
 // VK_ICD_FILENAMES points at it) or why it does not load, and auto's pick is marked. Measure shows
 // progress and can be cancelled. Screenshots (light, dark, measuring) go to test-artifacts/ui-backends/.
 import { before, after } from 'node:test';
-import { browserTest as test, CHROMIUM } from '../system.ts';
+import { browserTest as test, CHROMIUM } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';

@@ -4,7 +4,7 @@
 // names the summed scale, a note says which runs were doubled, and the table's final loss agrees.
 // The runs are recorded in the archive beforehand with known losses (no training).
 // Screenshot: test-artifacts/ui-compare-loss/compare-loss-scale.png.
-import { browserTest as test } from '../system.ts';
+import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';

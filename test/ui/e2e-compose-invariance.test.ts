@@ -4,7 +4,7 @@
 // the schema's doc text as help; an out-of-range value is refused inline; an edited parameter reaches
 // the JSON preview, a saved-and-loaded setup and the archived setup of the run it starts.
 // Screenshot: test-artifacts/ui-invariance/compose-invariance.png.
-import { browserTest as test } from '../system.ts';
+import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';

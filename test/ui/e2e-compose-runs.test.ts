@@ -4,7 +4,7 @@
 // eigenvalue chart fill, cancel another run from the runs table, export a chart's CSV and PNG.
 // Screenshots of each screen go to test-artifacts/ui/.
 import { before, after } from 'node:test';
-import { browserTest as test, CHROMIUM, launchChromium } from '../system.ts';
+import { browserTest as test, CHROMIUM, launchChromium } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { type ChildProcess } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';

@@ -6,7 +6,7 @@
 // across views; resume says which checkpoint it continues from; the theory playground follows the
 // η slider (frame rate printed for BENCHMARKS.md); the runs CSV has one column per setup field;
 // screenshots of every view in both themes go to test-artifacts/ui-daily/.
-import { browserTest as test } from '../system.ts';
+import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -4,7 +4,7 @@
 // runs recorded in the archive beforehand with chosen final values, so the test knows the answer);
 // "Run this claim" queues exactly the runs the claim still needs; the report downloads as one HTML
 // file. Screenshot: test-artifacts/ui-paper/paper.png.
-import { browserTest as test } from '../system.ts';
+import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

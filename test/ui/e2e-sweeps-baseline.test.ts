@@ -3,7 +3,7 @@
 // group's runs, as `dplab sweep` prints in its second table), "—" where no run recorded one. The
 // sweep's runs are recorded in the archive beforehand with known values (no training).
 // Screenshot: test-artifacts/ui-sweeps-baseline/sweep-baseline.png.
-import { browserTest as test } from '../system.ts';
+import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';

@@ -5,7 +5,7 @@
 // another archive (made with `dplab run --archive`) and export runs. Screenshots go to
 // test-artifacts/sweeps-compare-theory/.
 import { before, after } from 'node:test';
-import { browserTest as test, CHROMIUM } from '../system.ts';
+import { browserTest as test, CHROMIUM } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

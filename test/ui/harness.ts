@@ -1,8 +1,8 @@
 /**
  * What every Chromium end-to-end test of the UI needs: the renderer built from this checkout (by
- * `npm test`, before the UI files start), this machine's Chromium (test/system.ts; the tests skip
+ * `npm test`, before the UI files start), this machine's Chromium (test/browser.ts; the tests skip
  * without one, except under CI) with headless flags, and a real `dplab serve` over an archive of
- * the test's own. UI files import `browserTest as test` from test/system.ts.
+ * the test's own. UI files import `browserTest as test` from test/browser.ts.
  */
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { rendererBuildProblem } from '../../scripts/renderer-build.mjs';
-import { CHROMIUM, launchChromium } from '../system.ts';
+import { CHROMIUM, launchChromium } from '../browser.ts';
 
 /** The checkout's root folder. */
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
