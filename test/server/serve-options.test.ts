@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { ROOT, startServe } from './helpers.ts';
+import { bearer, ROOT, startServe, TINY_SETUP } from './helpers.ts';
 
 /** The status of an app.info request to the lab's API, sent with `token` (if any) as the page sends it. */
 function status(port: string, token: string | null, host: string): Promise<number> {
@@ -46,6 +46,7 @@ test('malformed options exit 2 with the reason', () => {
     [['--port', '70000'], /--port must be an integer/],
     [['--concurrency', '0'], /--concurrency must be a positive integer/],
     [['--backend', 'gpu'], /--backend must be one of/],
+    [['--max-queued', '0'], /--max-queued must be a positive integer, got '0'/],
     [['--bogus'], /unknown option --bogus/],
     [['extra'], /unexpected argument 'extra'/],
   ] as const) {
@@ -122,6 +123,31 @@ test('a read-only archive: nothing written beside it; the token is kept owner-on
       assert.equal(await again.stop(), 0, again.stderr());
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--max-queued bounds the runs queued or running in the archive: a sweep past it is refused whole, naming the limit', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-maxq-'));
+  const s = await startServe(['--archive', join(dir, 'a.sqlite'), '--concurrency', '1', '--max-queued', '2'], { DPLAB_DATA_DIR: join(dir, 'data') });
+  const ask = async (name: string, args: unknown) => {
+    const r = await fetch(new URL('/api/request', s.url), { method: 'POST', headers: { 'content-type': 'application/json', ...bearer(s.token) }, body: JSON.stringify({ id: 1, name, args }) });
+    return (await r.json()) as { ok: boolean; result?: unknown; error?: { message: string } };
+  };
+  // Long enough that no run ends while the test asks (the server's stop interrupts them).
+  const long = { ...TINY_SETUP, optim: { ...TINY_SETUP.optim, maxSteps: 100_000, epochs: 1000 } };
+  try {
+    const sweep = await ask('sweeps.start', { definition: { base: long, axes: { 'optim.lr': [0.01, 0.02, 0.03] } } });
+    assert.equal(sweep.ok, false);
+    assert.match(sweep.error!.message, /3 more runs would pass the limit of 2 queued or running runs/);
+    assert.deepEqual((await ask('runs.list', {})).result, []);
+    assert.equal((await ask('runs.start', { setup: long })).ok, true);
+    assert.equal((await ask('runs.start', { setup: long })).ok, true);
+    const third = await ask('runs.start', { setup: long });
+    assert.equal(third.ok, false);
+    assert.match(third.error!.message, /already has 2 queued or running runs \(limit 2\)/);
+  } finally {
+    assert.equal(await s.stop(), 0);
     rmSync(dir, { recursive: true, force: true });
   }
 });
