@@ -238,10 +238,9 @@ async function decideCommand(
   });
   if (out.stopped === 'cancelled') return 130;
   if (sub === 'run') console.error(`rounds took ${((Date.now() - started) / 60000).toFixed(1)} min`);
-  if (out.undecided.length) {
-    const why = out.stopped === 'max-seeds' ? `at the maximum of ${maxSeeds} seeds` : `the archive holds no complete round beyond (run 'dplab reproduce run … --until-decided' first)`;
-    console.error(`undecided ${why}: ${out.undecided.join(', ')}`);
-  }
+  const atMax = out.undecided.filter((id) => !out.stalled.includes(id));
+  if (atMax.length) console.error(`undecided at the maximum of ${maxSeeds} seeds: ${atMax.join(', ')}`);
+  if (out.stalled.length) console.error(`undecided, the archive holds no complete next round (run 'dplab reproduce run … --until-decided' first): ${out.stalled.join(', ')}`);
   const { results } = out;
   if (sub === 'run') {
     if (a.flags.json)

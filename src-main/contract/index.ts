@@ -79,17 +79,21 @@ export const Requests = {
    * Closing the connection (WebSocket, HTTP request, app window) cancels its jobs the same way.
    */
   'jobs.cancel': z.object({ jobId }),
-  /** The paper's claims with their verdicts from the archive's runs (theory claims computed once); without `seeds`, over every seed the archive holds complete (at least 3). */
-  'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
+  /**
+   * The paper's claims with their verdicts from the archive's runs (theory claims computed once); without `seeds`, over every seed the archive holds complete (at least 3).
+   * `evaluation`: on evaluation seeds (1000 upward) read in rounds as `dplab reproduce run --until-decided` adds them, up to `maxSeeds` (default 12); excludes `seeds`.
+   */
+  'reproduce.results': z.object({ seeds: z.number().int().min(1).max(20).optional(), evaluation: z.boolean().optional(), maxSeeds: z.number().int().min(3).max(20).optional() }),
   /**
    * Queues the runs the named claims (or 'all') still need; runs of the same setup hash already
    * completed, queued or running are reused (`reused` counts them), so two callers queue each once.
    * Refused whole, like runs.start and sweeps.start, when it would pass the archive's bound on
-   * queued-or-running runs (500 by default), naming the count.
+   * queued-or-running runs (500 by default), naming the count. `evaluation`: the next round of
+   * evaluation seeds for each named claim still undecided (instead of seeds 0 … seeds−1).
    */
-  'reproduce.run': z.object({ claims: z.array(z.string().min(1).max(100)).min(1).max(100), seeds: z.number().int().min(1).max(20).default(3) }),
-  /** The report as one self-contained HTML file (seeds as in reproduce.results). */
-  'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional() }),
+  'reproduce.run': z.object({ claims: z.array(z.string().min(1).max(100)).min(1).max(100), seeds: z.number().int().min(1).max(20).default(3), evaluation: z.boolean().optional(), maxSeeds: z.number().int().min(3).max(20).optional() }),
+  /** The report as one self-contained HTML file (seeds, evaluation and maxSeeds as in reproduce.results). */
+  'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional(), evaluation: z.boolean().optional(), maxSeeds: z.number().int().min(3).max(20).optional() }),
   'datasets.list': z.object({}),
   /** Imports a dataset; files declaring more than `maxImagePixels` per image or `maxDatasetBytes` in all (defaults in spec/import-limits.ts) are refused before decoding. */
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), ...importLimitFields, jobId: jobId.optional() }),
@@ -194,7 +198,8 @@ export interface Results {
   'theory.presets': { name: string; description: string; figure: string }[];
   'theory.run': unknown;
   'jobs.cancel': { ok: boolean };
-  'reproduce.results': { seeds: number[]; results: ClaimResult[] };
+  /** `seedsByClaim`: with `evaluation`, the seeds each experiment claim was judged on (rounds stop per claim). */
+  'reproduce.results': { seeds: number[]; results: ClaimResult[]; seedsByClaim?: Record<string, number[]> };
   'reproduce.run': { sweepId: string | null; queued: number; reused: number };
   'reproduce.report': { filename: string; mime: string; content: string };
   'datasets.list': { name: string; format: string; height: number; width: number; channels: number; counts: Record<string, number>; classes: number; hash: string }[];

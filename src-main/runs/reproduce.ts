@@ -257,10 +257,12 @@ export interface DecideRound {
 export interface DecideOutcome {
   results: ClaimResult[];
   seeds: Record<string, number[]>;
-  /** Experiment claims still undecided when the rounds stopped. */
+  /** Experiment claims still undecided when the rounds stopped (at the maximum, or stalled). */
   undecided: string[];
-  /** Why the rounds stopped: every claim decided, the maximum reached, runs missing (replay), or cancelled. */
-  stopped: 'decided' | 'max-seeds' | 'runs-missing' | 'cancelled';
+  /** Undecided claims whose next round's runs the archive does not hold (replay only): they stopped short of the maximum. */
+  stalled: string[];
+  /** 'cancelled' when the signal stopped the rounds, else 'done'. */
+  stopped: 'done' | 'cancelled';
 }
 
 const decidedVerdict = (t: TestResult) => t.verdict === 'reproduced' || t.verdict === 'not reproduced';
@@ -271,8 +273,8 @@ const decidedVerdict = (t: TestResult) => t.verdict === 'reproduced' || t.verdic
  * decided it (the repeated intervals allow stopping there); a claim leaves the rounds when all its
  * tests are decided, so later rounds train only the arms of claims still open. `train` trains the
  * runs of a round (the CLI passes `trainMissing`); without it the rounds replay what the archive
- * holds and stop at the first look whose runs are not all there — a report of an earlier
- * `--until-decided` run reads the same seeds the run stopped at.
+ * holds, each claim stopping at the first look whose runs are not all there (`stalled`) — a report
+ * of an earlier `--until-decided` run reads the same seeds the run stopped at.
  */
 export async function untilDecided(
   archive: Archive,
@@ -285,28 +287,29 @@ export async function untilDecided(
   const seedsOf: Record<string, number[]> = {};
   let open = claims.filter((c) => c.kind === 'experiment');
   for (const c of open) if (c.kind === 'experiment') frozen.set(c.id, c.tests.map(() => null));
+  const stalled: Claim[] = [];
   let n = 0;
-  let stopped: DecideOutcome['stopped'] = 'decided';
+  let stopped: DecideOutcome['stopped'] = 'done';
   while (open.length > 0) {
     const look = nextLook(n, opts.maxSeeds);
-    if (look === null) {
-      stopped = 'max-seeds';
-      break;
-    }
+    if (look === null) break;
     if (opts.signal?.aborted) {
       stopped = 'cancelled';
       break;
     }
     const seeds = evalSeeds(look);
-    const plan = planRuns(open, seeds, base);
-    if (opts.train) await opts.train(plan);
+    if (opts.train) await opts.train(planRuns(open, seeds, base));
     if (opts.signal?.aborted) {
       stopped = 'cancelled';
       break;
     }
-    if (!opts.train && completedRuns(archive, plan).size < new Set(plan.map((p) => p.hash)).size) {
-      stopped = 'runs-missing';
-      break;
+    if (!opts.train) {
+      // Replay: a claim whose runs for this look are not all held stops at its previous look.
+      const held = completedRuns(archive, planRuns(open, seeds, base));
+      const complete = (c: Claim) => planRuns([c], seeds, base).every((p) => held.has(p.hash));
+      stalled.push(...open.filter((c) => !complete(c)));
+      open = open.filter(complete);
+      if (open.length === 0) break;
     }
     const decided: string[] = [];
     for (const r of collectResults(archive, open, seeds, base, { maxSeeds: opts.maxSeeds })) {
@@ -331,5 +334,6 @@ export async function untilDecided(
     const tests = r.tests.map((t, i) => keep[i] ?? t);
     return { ...r, tests, verdict: combine(tests.map((t) => t.verdict)) };
   });
-  return { results, seeds: seedsOf, undecided: open.map((c) => c.id), stopped };
+  const undecided = new Set([...open, ...stalled].map((c) => c.id));
+  return { results, seeds: seedsOf, undecided: claims.filter((c) => undecided.has(c.id)).map((c) => c.id), stalled: stalled.map((c) => c.id), stopped };
 }

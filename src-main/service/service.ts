@@ -35,7 +35,9 @@ import { BackendsProbe, type ProbeLauncher } from './backends.ts';
 import { CLAIMS } from '../reproduce/claims.ts';
 import { htmlReport } from '../reproduce/report.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
-import { collectResults, defaultSeeds, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime } from '../runs/reproduce.ts';
+import { collectResults, defaultSeeds, evalSeeds, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime, untilDecided, type PlannedRun } from '../runs/reproduce.ts';
+import { nextLook } from '../math/sequential.ts';
+import { DEFAULT_MAX_SEEDS } from '../reproduce/verdict.ts';
 
 /** A reply as both transports send it (without the request id, which the transport adds). */
 export type ServiceReply = { ok: true; result: unknown } | { ok: false; error: ContractError };
@@ -467,6 +469,33 @@ export class LabService {
 
   /** Every claim's result in registry order: experiments from the archive now, theory from the cache. */
   private async claimResults(seeds: number[]): Promise<ClaimResult[]> {
+    const theory = await this.theoryResults();
+    const experiments = collectResults(this.archive, CLAIMS.filter((c) => c.kind === 'experiment'), seeds);
+    return CLAIMS.map((c) => (c.kind === 'theory' ? theory : experiments).find((r) => r.claim.id === c.id)!);
+  }
+
+  /**
+   * Every claim's result on evaluation seeds, read in rounds as `dplab reproduce run --until-decided`
+   * adds them (replayed from the archive; nothing is trained), with the seeds each claim was judged on.
+   */
+  private async evaluationResults(maxSeeds: number): Promise<{ seeds: number[]; results: ClaimResult[]; seedsByClaim: Record<string, number[]>; undecided: string[] }> {
+    const theory = await this.theoryResults();
+    const out = await untilDecided(this.archive, CLAIMS.filter((c) => c.kind === 'experiment'), { maxSeeds });
+    const results = CLAIMS.map((c) => (c.kind === 'theory' ? theory : out.results).find((r) => r.claim.id === c.id)!);
+    const seeds = [...new Set(Object.values(out.seeds).flat())].sort((p, q) => p - q);
+    return { seeds, results, seedsByClaim: out.seeds, undecided: out.undecided };
+  }
+
+  /** The seeds a reproduce request reads: named, or every seed held (at least 3); `evaluation` excludes `seeds`. */
+  private readSeeds(a: { seeds?: number | undefined; evaluation?: boolean | undefined; maxSeeds?: number | undefined }): number[] | null {
+    if (a.evaluation && a.seeds !== undefined) throw new ServiceError('invalid-args', 'seeds and evaluation exclude each other: evaluation picks the evaluation seeds itself (maxSeeds caps them)');
+    if (!a.evaluation && a.maxSeeds !== undefined) throw new ServiceError('invalid-args', 'maxSeeds goes with evaluation');
+    if (a.evaluation) return null;
+    return a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
+  }
+
+  /** The theory claims' results, computed once in the job pool. */
+  private async theoryResults(): Promise<ClaimResult[]> {
     if (!this.theoryClaims) {
       const p = this.jobs.run({ kind: 'reproduce.theory' }, { timeoutMs: this.opts.jobs?.theoryTimeoutMs ?? 5 * 60_000 }).then((r) => jobResult('reproduce.theory', r) as ClaimResult[]);
       this.theoryClaims = p;
@@ -474,9 +503,7 @@ export class LabService {
         if (this.theoryClaims === p) this.theoryClaims = null; // a cancelled or failed computation is tried again next time
       });
     }
-    const theory = await this.theoryClaims;
-    const experiments = collectResults(this.archive, CLAIMS.filter((c) => c.kind === 'experiment'), seeds);
-    return CLAIMS.map((c) => (c.kind === 'theory' ? theory : experiments).find((r) => r.claim.id === c.id)!);
+    return this.theoryClaims;
   }
 
   /**
@@ -705,18 +732,36 @@ export class LabService {
       return { ok: false };
     },
     'reproduce.results': async (a) => {
-      const seeds = a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
+      const seeds = this.readSeeds(a);
+      if (seeds === null) {
+        const { undecided: _u, ...out } = await this.evaluationResults(a.maxSeeds ?? DEFAULT_MAX_SEEDS);
+        return out;
+      }
       return { seeds, results: await this.claimResults(seeds) };
     },
-    'reproduce.run': (a) => {
+    'reproduce.run': async (a) => {
       let claims;
       try {
         claims = selectClaims(a.claims);
       } catch (e) {
         throw new ServiceError('invalid-args', (e as Error).message);
       }
-      const seeds = Array.from({ length: a.seeds }, (_, i) => i);
-      const { def, members, reused } = missingSweep(this.archive, planRuns(claims, seeds));
+      if (!a.evaluation && a.maxSeeds !== undefined) throw new ServiceError('invalid-args', 'maxSeeds goes with evaluation');
+      let plan: PlannedRun[];
+      if (a.evaluation) {
+        // One round: each named claim still undecided gets the seeds of its next look.
+        const maxSeeds = a.maxSeeds ?? DEFAULT_MAX_SEEDS;
+        const experiments = claims.filter((c) => c.kind === 'experiment');
+        const out = await untilDecided(this.archive, experiments, { maxSeeds });
+        const byHash = new Map<string, PlannedRun>();
+        for (const c of experiments) {
+          if (!out.undecided.includes(c.id)) continue;
+          const look = nextLook(out.seeds[c.id]?.length ?? 0, maxSeeds);
+          if (look !== null) for (const p of planRuns([c], evalSeeds(look))) byHash.set(p.hash, p);
+        }
+        plan = [...byHash.values()];
+      } else plan = planRuns(claims, Array.from({ length: a.seeds }, (_, i) => i));
+      const { def, members, reused } = missingSweep(this.archive, plan);
       if (members.length === 0) return { sweepId: null, queued: 0, reused };
       this.refuseUnfit(members);
       const { sweepId, runIds } = this.manager.submitSweep(def, members);
@@ -726,8 +771,11 @@ export class LabService {
       return { sweepId, queued: runIds.length, reused };
     },
     'reproduce.report': async (a) => {
-      const seeds = a.seeds !== undefined ? Array.from({ length: a.seeds }, (_, i) => i) : defaultSeeds(this.archive);
-      const results = await this.claimResults(seeds);
+      const named = this.readSeeds(a);
+      const maxSeeds = a.maxSeeds ?? DEFAULT_MAX_SEEDS;
+      const evaluation = named === null ? await this.evaluationResults(maxSeeds) : null;
+      const seeds = named ?? evaluation!.seeds;
+      const results = evaluation ? evaluation.results : await this.claimResults(seeds);
       const any = this.archive.listRuns({ tag: REPRODUCE_TAG, status: 'completed', limit: 1 })[0];
       const content = htmlReport(results, {
         date: new Date().toISOString().slice(0, 10),
@@ -736,6 +784,7 @@ export class LabService {
         seeds,
         backend: any?.summary?.backend ?? 'unknown',
         appVersion: APP_VERSION,
+        ...(evaluation ? { maxSeeds, seedsByClaim: evaluation.seedsByClaim } : {}),
       });
       return { filename: 'directpred-lab-reproduction.html', mime: 'text/html', content };
     },

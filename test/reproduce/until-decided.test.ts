@@ -15,6 +15,9 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { claimById, EVAL_SEED_BASE, type ArmId } from '../../src-main/reproduce/claims.ts';
 import { completedRuns, evalSeeds, untilDecided, type DecideRound, type PlannedRun } from '../../src-main/runs/reproduce.ts';
 import { recordArmRun } from './arm-run.ts';
+import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
+import type { TrainerHandle } from '../../src-main/runs/manager.ts';
+import type { ClaimResult } from '../../src-main/reproduce/verdict.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -76,8 +79,9 @@ test('until decided: seeds added in rounds at the looks, decided tests kept, und
     assert.equal(trained[1]!.length, 4 * 2, 'round to 5: both claims open, 2 new seeds');
     assert.deepEqual(new Set(trained[2]!.map((p) => p.arm)), new Set(['symmetric-ema', 'symmetric-no-ema']), 'round to 8 trains only the open claim');
     assert.equal(trained[2]!.length, 2 * 3);
-    assert.equal(outcome.stopped, 'max-seeds');
+    assert.equal(outcome.stopped, 'done');
     assert.deepEqual(outcome.undecided, ['symmetric-needs-ema']);
+    assert.deepEqual(outcome.stalled, []);
     assert.deepEqual(outcome.seeds['no-predictor-collapses'], evalSeeds(decidedAt));
     assert.deepEqual(outcome.seeds['symmetric-needs-ema'], evalSeeds(8));
     const np = outcome.results.find((r) => r.claim.id === 'no-predictor-collapses')!;
@@ -146,6 +150,61 @@ test('until decided: bad flags are refused before the archive is opened', () => 
       assert.match(r.stderr, msg);
     }
   } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A trainer stand-in that never reports and ends when killed: queued runs stay queued or running, nothing trains. */
+function idleTrainer(): TrainerHandle {
+  let onExit: (code: number | null, signal: string | null, tail: string) => void = () => {};
+  return {
+    pid: 999_999,
+    port: { send: async () => {}, onMessage: () => {}, onClose: () => {}, close: () => {} },
+    kill: () => setImmediate(() => onExit(null, 'SIGKILL', '')),
+    onExit: (h) => (onExit = h),
+  } as TrainerHandle;
+}
+
+function ok<T>(r: ServiceReply): T {
+  assert.equal(r.ok, true, JSON.stringify(r).slice(0, 400));
+  return (r as { result: T }).result;
+}
+
+test('the service (Paper view) reads evaluation seeds in rounds per claim and queues a claim’s next round', { timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-decide-svc-'));
+  const file = join(dir, 'lab.sqlite');
+  // no-predictor-collapses: rounds to 3 and 5 held (it decides at 5); symmetric-needs-ema: only its first round.
+  for (const seed of evalSeeds(5)) for (const arm of ['none', 'linear'] as const) recordArmRun(file, arm, seed, spread(arm, seed), 0.78);
+  for (const seed of evalSeeds(3)) for (const arm of ['symmetric-ema', 'symmetric-no-ema'] as const) recordArmRun(file, arm, seed, spread(arm, seed), 0.78);
+  // Development-seed runs are not read in evaluation mode.
+  recordArmRun(file, 'none', 0, 0.9, 0.78);
+  const s = new LabService({ archivePath: file, transport: 'http', backend: 'wasm', concurrency: 1, dataDir: join(dir, 'data'), launch: idleTrainer });
+  try {
+    const r = ok<{ seeds: number[]; results: ClaimResult[]; seedsByClaim?: Record<string, number[]> }>(await s.handle('reproduce.results', { evaluation: true, maxSeeds: 8 }));
+    const verdict = (id: string) => r.results.find((c) => c.claim.id === id)!.verdict;
+    assert.equal(verdict('no-predictor-collapses'), 'reproduced');
+    assert.deepEqual(r.seedsByClaim!['no-predictor-collapses'], evalSeeds(5));
+    // symmetric-needs-ema: kNN decided at 3 (no gain), the spread test open — and its round to 5 is not held.
+    assert.deepEqual(r.seedsByClaim!['symmetric-needs-ema'], evalSeeds(3));
+    assert.equal(verdict('symmetric-needs-ema'), 'not reproduced');
+    assert.equal(verdict('directpred-eps'), 'not run');
+    assert.equal(r.seedsByClaim!['directpred-eps'], undefined);
+    assert.deepEqual(r.seeds, evalSeeds(5));
+    // The next round: symmetric-needs-ema to 5 seeds (2 arms × 2 new), no-predictor-collapses nothing (decided).
+    const q = ok<{ queued: number; reused: number }>(await s.handle('reproduce.run', { claims: ['no-predictor-collapses', 'symmetric-needs-ema'], evaluation: true, maxSeeds: 8 }));
+    assert.deepEqual([q.queued, q.reused], [4, 6], JSON.stringify(q));
+    const names = ok<{ name: string | null }[]>(await s.handle('runs.list', { status: ['queued', 'running'] }))
+      .map((x) => x.name)
+      .sort();
+    assert.deepEqual(names, ['reproduce/symmetric-ema/seed1003', 'reproduce/symmetric-ema/seed1004', 'reproduce/symmetric-no-ema/seed1003', 'reproduce/symmetric-no-ema/seed1004']);
+    const html = ok<{ content: string }>(await s.handle('reproduce.report', { evaluation: true, maxSeeds: 8 })).content;
+    assert.match(html, /evaluation seeds: no tuning touched them/);
+    for (const bad of [{ evaluation: true, seeds: 3 }, { maxSeeds: 5 }, { evaluation: true, maxSeeds: 2 }]) {
+      const e = await s.handle('reproduce.results', bad);
+      assert.equal(e.ok, false, JSON.stringify(bad));
+    }
+  } finally {
+    await s.close();
     rmSync(dir, { recursive: true, force: true });
   }
 });

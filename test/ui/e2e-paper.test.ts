@@ -71,6 +71,13 @@ test('Paper view: verdicts from the archive and from theory, run a claim, save t
   await detail.getByTestId('run-claim').click();
   await detail.getByText('6 run(s) queued, 0 already in the archive').waitFor({ timeout: 30_000 });
 
+  // Evaluation seeds (1000 upward): the recorded runs are on development seeds 0–2, so no claim has a round yet.
+  await fx.page.getByTestId('evaluation').check();
+  await fx.page.locator('[data-claim="no-predictor-collapses"] .v').filter({ hasText: 'not run' }).waitFor({ timeout: 30_000 });
+  await fx.page.locator('[data-claim="no-predictor-collapses"]').click();
+  await detail.getByTestId('claim-seeds').filter({ hasText: 'no complete round of evaluation seeds yet' }).waitFor();
+  assert.equal(await detail.getByTestId('run-claim').textContent(), 'Run the next round');
+
   const [download] = await Promise.all([fx.page.waitForEvent('download'), fx.page.getByRole('button', { name: 'Save report' }).click()]);
   const html = readFileSync(await download.path(), 'utf8');
   assert.match(html, /<!doctype html>/);

@@ -14,6 +14,10 @@ export class PaperState {
   /** Seeds 0 … seeds−1 the verdicts are read over: the service's default (every seed the archive holds, at least 3) until the user picks a count. */
   seeds = $state(3);
   #chosen = false;
+  /** Judge on evaluation seeds (1000 upward) in rounds, as `dplab reproduce run --until-decided` does, instead of seeds 0 … seeds−1. */
+  evaluation = $state(false);
+  /** With `evaluation`: the seeds each experiment claim was judged on. */
+  seedsByClaim = $state.raw<Record<string, number[]> | null>(null);
   results = $state.raw<ClaimResult[]>([]);
   loading = $state(false);
   error = $state<string | null>(null);
@@ -31,9 +35,10 @@ export class PaperState {
   async load(): Promise<void> {
     this.loading = true;
     try {
-      const r = await lab.request('reproduce.results', this.#chosen ? { seeds: this.seeds } : {});
+      const r = await lab.request('reproduce.results', this.evaluation ? { evaluation: true } : this.#chosen ? { seeds: this.seeds } : {});
       this.results = r.results;
-      this.seeds = r.seeds.length;
+      this.seedsByClaim = r.seedsByClaim ?? null;
+      if (!this.evaluation) this.seeds = r.seeds.length;
       this.error = null;
     } catch (e) {
       this.error = e instanceof Error ? e.message : String(e);
@@ -50,7 +55,7 @@ export class PaperState {
 
   /** Queues the runs `ids` still need (the claim ids, or ['all']). */
   async run(ids: string[]): Promise<void> {
-    const r = await lab.tryRequest('reproduce.run', { claims: ids, seeds: this.seeds }, 'Queue the claim’s runs');
+    const r = await lab.tryRequest('reproduce.run', this.evaluation ? { claims: ids, evaluation: true } : { claims: ids, seeds: this.seeds }, 'Queue the claim’s runs');
     if (!r) return;
     this.queued = { ...this.queued, [ids.join(',')]: { queued: r.queued, reused: r.reused } };
     if (r.queued === 0) await this.load();
@@ -58,7 +63,7 @@ export class PaperState {
 
   /** Saves the HTML report. */
   async report(): Promise<void> {
-    const r = await lab.tryRequest('reproduce.report', { seeds: this.seeds }, 'Write the report');
+    const r = await lab.tryRequest('reproduce.report', this.evaluation ? { evaluation: true } : { seeds: this.seeds }, 'Write the report');
     if (r) saveText(r.filename, r.content, r.mime);
   }
 
