@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { RUN_STATUSES } from '../spec/events.ts';
 import { csvLines } from '../spec/csv.ts';
-import { migrateSetup, SetupSchema } from '../spec/setup.ts';
+import { migrateSetup, walkSetupSchema } from '../spec/setup.ts';
 import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type EvalProtocol } from '../spec/metrics.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
@@ -65,26 +65,18 @@ export function runsTable(runs: RunRecord[], noteOf: (uuid: string) => string | 
  * pandas or a spreadsheet without parsing JSON — and the header is the same for every export, so
  * a streamed export can write it before the first run.
  */
-export const SETUP_COLUMNS: readonly string[] = schemaLeafPaths(SetupSchema);
+export const SETUP_COLUMNS: readonly string[] = setupLeafPaths();
 
-function schemaLeafPaths(schema: unknown): string[] {
-  const out: string[] = [];
-  const seen = new Set<string>();
-  const walk = (s: unknown, prefix: string): void => {
-    let def = (s as { _zod?: { def?: Record<string, unknown> } })._zod?.def;
-    // optional / default / nullable wrappers hold the real type inside
-    while (def && 'innerType' in def && def.innerType) def = (def.innerType as { _zod: { def: Record<string, unknown> } })._zod.def;
-    if (def?.type === 'object' && def.shape) {
-      for (const [k, v] of Object.entries(def.shape as Record<string, unknown>)) walk(v, prefix ? `${prefix}.${k}` : k);
-    } else if (def?.type === 'union' && Array.isArray(def.options)) {
-      for (const o of def.options) walk(o, prefix);
-    } else if (prefix && !seen.has(prefix)) {
-      seen.add(prefix);
-      out.push(prefix);
-    }
-  };
-  walk(schema, '');
-  return out.filter((p) => p !== 'name');
+/** Paths of the schema's fields that hold no fields of their own, each once, in walk order. */
+function setupLeafPaths(): string[] {
+  const paths = new Set<string>();
+  const groups = new Set<string>();
+  walkSetupSchema(({ path }) => {
+    paths.add(path);
+    const dot = path.lastIndexOf('.');
+    if (dot > 0) groups.add(path.slice(0, dot));
+  });
+  return [...paths].filter((p) => !groups.has(p) && p !== 'name');
 }
 
 /** A setup value for its column: numbers, strings and booleans as they are, arrays as JSON. */

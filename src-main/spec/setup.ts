@@ -502,6 +502,71 @@ export function findForbiddenKey(value: unknown, path = '', depth = 0): { key: s
   return null;
 }
 
+/**
+ * A node of the setup schema in JSON Schema form, as a user writes a setup (zod's public
+ * `toJSONSchema` with `io: 'input'`, never its internals): the fields the walk's readers use.
+ */
+export interface SetupSchemaNode {
+  type?: string;
+  properties?: Record<string, SetupSchemaNode>;
+  required?: string[];
+  oneOf?: SetupSchemaNode[];
+  anyOf?: SetupSchemaNode[];
+  enum?: unknown[];
+  const?: unknown;
+  default?: unknown;
+  minimum?: number;
+  maximum?: number;
+  exclusiveMinimum?: number;
+  exclusiveMaximum?: number;
+  description?: string;
+}
+
+/** A union branch taken on the way to a field: the union's path and the branch's `kind`. */
+export interface SchemaBranch {
+  at: string;
+  kind: string | undefined;
+}
+
+/** One field met by `walkSetupSchema`. */
+export interface SetupSchemaField {
+  /** Dotted path: `optim.lr`, `predictor.eps`, `data.synthetic` (a group is a field too). */
+  path: string;
+  node: SetupSchemaNode;
+  /** Whether the object holding the field requires it as written (a field with a default does not). */
+  required: boolean;
+  /**
+   * The union branches on the way down, outermost first: where the union is and the branch's `kind`
+   * (`[{ at: 'predictor', kind: 'directpred' }]` for `predictor.eps` of that kind; kind undefined
+   * for a branch without one, such as a nullable group's object).
+   */
+  branches: readonly SchemaBranch[];
+}
+
+let setupJson: SetupSchemaNode | null = null;
+
+/**
+ * The one walk of the setup schema: every field, depth first in schema order, every branch of
+ * every union (a path several branches share is met once per branch). The path and kind index
+ * below, the composer's field editors and the runs CSV's `setup.*` columns all read the schema
+ * through it, so none of them can drift from the schema or from each other.
+ */
+export function walkSetupSchema(visit: (field: SetupSchemaField) => void): void {
+  setupJson ??= z.toJSONSchema(BaseSetupSchema, { io: 'input', unrepresentable: 'any' }) as SetupSchemaNode;
+  const walk = (node: SetupSchemaNode, prefix: string, branches: readonly SchemaBranch[]): void => {
+    for (const b of [...(node.oneOf ?? []), ...(node.anyOf ?? [])]) {
+      const kind = b.properties?.kind?.const;
+      walk(b, prefix, [...branches, { at: prefix, kind: typeof kind === 'string' ? kind : undefined }]);
+    }
+    for (const [k, child] of Object.entries(node.properties ?? {})) {
+      const path = prefix ? `${prefix}.${k}` : k;
+      visit({ path, node: child, required: node.required?.includes(k) ?? false, branches });
+      walk(child, path, branches);
+    }
+  };
+  walk(setupJson, '', []);
+}
+
 interface SchemaIndex {
   /** Every dotted path of a field or group of fields. */
   paths: ReadonlySet<string>;
@@ -510,28 +575,22 @@ interface SchemaIndex {
 }
 let schemaIndex: SchemaIndex | null = null;
 
-/** Paths and per-kind fields read off the schema's JSON Schema, so they can never drift from it. */
+/** Paths and per-kind fields read off the schema, so they can never drift from it. */
 function indexSchema(): SchemaIndex {
   if (schemaIndex) return schemaIndex;
-  type Node = { properties?: Record<string, Node & { const?: unknown }>; oneOf?: Node[]; anyOf?: Node[] };
   const paths = new Set<string>();
   const kinds = new Map<string, Map<string, Set<string>>>();
-  const walk = (node: Node, prefix: string): void => {
-    for (const v of [...(node.oneOf ?? []), ...(node.anyOf ?? [])]) {
-      const kind = v.properties?.kind?.const;
-      if (typeof kind === 'string' && prefix) {
-        if (!kinds.has(prefix)) kinds.set(prefix, new Map());
-        kinds.get(prefix)!.set(kind, new Set(Object.keys(v.properties ?? {})));
-      }
-      walk(v, prefix);
-    }
-    for (const [k, child] of Object.entries(node.properties ?? {})) {
-      const p = prefix ? `${prefix}.${k}` : k;
-      paths.add(p);
-      walk(child, p);
-    }
-  };
-  walk(z.toJSONSchema(BaseSetupSchema, { io: 'input', unrepresentable: 'any' }) as Node, '');
+  walkSetupSchema(({ path, branches }) => {
+    paths.add(path);
+    // A field of a kind's branch, directly under its union (`predictor.rho`): that kind allows it.
+    const branch = branches.at(-1);
+    const group = path.slice(0, Math.max(0, path.lastIndexOf('.')));
+    if (!branch?.kind || !group || branch.at !== group) return;
+    if (!kinds.has(group)) kinds.set(group, new Map());
+    const byKind = kinds.get(group)!;
+    if (!byKind.has(branch.kind)) byKind.set(branch.kind, new Set());
+    byKind.get(branch.kind)!.add(path.slice(group.length + 1));
+  });
   schemaIndex = { paths, kinds };
   return schemaIndex;
 }

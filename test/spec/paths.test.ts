@@ -14,7 +14,10 @@ import {
   setupPathIssue,
   setupPaths,
   SetupError,
+  walkSetupSchema,
+  type SetupSchemaField,
 } from '../../src-main/spec/setup.ts';
+import { SETUP_COLUMNS } from '../../src-main/archive/export.ts';
 import { SETUP_PRESETS, QUICK_SETUP } from '../../src-main/spec/presets.ts';
 import { trainerEnv } from '../../src-main/runs/env.ts';
 
@@ -29,6 +32,23 @@ test('setup paths: every field of every kind, read off the schema', () => {
     assert.match(setupPathIssue(p)!, /may not appear in a field path/, p);
   }
   assert.match(setupPathIssue('')!, /empty/);
+});
+
+test('the one schema walk: each field once per union branch, with its branches; the index, the CSV columns and the forms read it', () => {
+  const met: SetupSchemaField[] = [];
+  walkSetupSchema((f) => met.push(f));
+  const at = (path: string) => met.filter((f) => f.path === path);
+  // ρ lives in the DirectPred and DirectCopy branches of the predictor union, nowhere else.
+  assert.deepEqual(at('predictor.rho').map((f) => f.branches), [[{ at: 'predictor', kind: 'directpred' }], [{ at: 'predictor', kind: 'directcopy' }]]);
+  assert.equal(at('predictor.kind').length, 5);
+  assert.deepEqual(at('data.synthetic.channels').map((f) => f.branches), [[]]);
+  assert.equal(at('optim.lr')[0]!.node.type, 'number');
+  assert.equal(at('optim.lr')[0]!.required, false, 'a field with a default is not required as written');
+  assert.deepEqual(new Set(met.map((f) => f.path)), setupPaths());
+  // The runs CSV's setup columns are the walk's leaves (groups like `optim` or `data.synthetic` are not columns).
+  for (const c of SETUP_COLUMNS) assert.ok(!met.some((f) => f.path.startsWith(`${c}.`)), c);
+  for (const p of ['optim.lr', 'predictor.rho', 'encoder.widths', 'data.synthetic.channels']) assert.ok(SETUP_COLUMNS.includes(p), p);
+  for (const g of ['optim', 'predictor', 'data.synthetic', 'name']) assert.ok(!SETUP_COLUMNS.includes(g), g);
 });
 
 test('setAtPath refuses prototype keys and leaves Object.prototype untouched; getAtPath reads own fields only', () => {

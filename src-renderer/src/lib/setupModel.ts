@@ -4,8 +4,7 @@
  * not schema fields (the "symmetric linear" predictor kind, EMA on/off, the quick-test shrink).
  * Pure TS over `spec/setup.ts` (browser-safe), imported by node:test too.
  */
-import { z } from 'zod';
-import { SetupSchema, PredictorSchema, checkSetup, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue } from '../../../src-main/spec/setup.ts';
+import { PredictorSchema, checkSetup, walkSetupSchema, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue, type SetupSchemaField, type SetupSchemaNode } from '../../../src-main/spec/setup.ts';
 import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
 import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/spec/predictors.ts';
 
@@ -25,46 +24,22 @@ export interface FieldInfo {
   description?: string;
 }
 
-/** The setup schema as JSON Schema (zod's public export, not its internals), as a user writes a setup. */
-interface JsonNode {
-  type?: string;
-  properties?: Record<string, JsonNode>;
-  required?: string[];
-  oneOf?: JsonNode[];
-  anyOf?: JsonNode[];
-  enum?: unknown[];
-  const?: unknown;
-  default?: unknown;
-  minimum?: number;
-  maximum?: number;
-  exclusiveMinimum?: number;
-  exclusiveMaximum?: number;
-  description?: string;
-}
-let jsonSchema: JsonNode | null = null;
-function setupJsonSchema(): JsonNode {
-  jsonSchema ??= z.toJSONSchema(SetupSchema, { io: 'input', unrepresentable: 'any' }) as JsonNode;
-  return jsonSchema;
-}
+/** Each field path of the setup schema → its nodes, one per union branch that has it (from the schema's one walk). */
+let fieldsByPath: Map<string, SetupSchemaField[]> | null = null;
 
 /** The schema node of a dotted path and whether its parent requires it; for a union (`predictor`, `encoder`) the branch of `kind`. */
-function nodeAt(path: string, kind: string): { node: JsonNode; required: boolean } | null {
-  let cur = setupJsonSchema();
-  let required = true;
-  for (const key of path.split('.')) {
-    const branches = cur.oneOf ?? (cur.anyOf?.some((b) => b.properties) ? cur.anyOf : undefined);
-    if (branches) {
-      const hit = branches.find((b) => b.properties?.kind?.const === kind);
-      if (!hit) return null;
-      cur = hit;
-    }
-    // Own keys only: a path from a dataset name must not reach Object.prototype's members.
-    const next = cur.properties && Object.hasOwn(cur.properties, key) ? cur.properties[key] : undefined;
-    if (!next) return null;
-    required = cur.required?.includes(key) ?? false;
-    cur = next;
+function nodeAt(path: string, kind: string): { node: SetupSchemaNode; required: boolean } | null {
+  if (!fieldsByPath) {
+    const byPath = new Map<string, SetupSchemaField[]>();
+    walkSetupSchema((f) => {
+      if (!byPath.has(f.path)) byPath.set(f.path, []);
+      byPath.get(f.path)!.push(f);
+    });
+    fieldsByPath = byPath;
   }
-  return { node: cur, required };
+  // A Map, not an object: a path from a dataset name cannot reach Object.prototype's members.
+  const hit = fieldsByPath.get(path)?.find((f) => f.branches.every((b) => b.kind === kind));
+  return hit ? { node: hit.node, required: hit.required } : null;
 }
 
 /** Bounds this large are the integer type's own, not a field's range. */
