@@ -6,7 +6,7 @@ import { lstatSync, readFileSync, statSync } from 'node:fs';
 import { ArchiveError, openArchive, SCHEMA_VERSION, verifyArchiveFile } from '../archive/archive.ts';
 import { importArchive, mergeShard } from '../archive/merge.ts';
 import { folderPaths, memberShard, readManifest } from '../runs/sweep-folder.ts';
-import { importRunBundle, type RunBundle } from '../archive/export.ts';
+import { importRunBundle } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { parseArgs } from './args.ts';
 

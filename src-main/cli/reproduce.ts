@@ -49,13 +49,13 @@ function readBase(file: string): SetupInput {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
-    throw new Error(`--base ${file}: ${(e as Error).message}`);
+    throw new Error(`--base ${file}: ${(e as Error).message}`, { cause: e });
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error(`--base ${file}: a setup must be a JSON object`);
   try {
     for (const c of CLAIMS) if (c.kind === 'experiment') for (const arm of c.arms) armSetup(arm, 0, raw as SetupInput);
   } catch (e) {
-    throw new Error(`--base ${file}: ${(e as Error).message}`);
+    throw new Error(`--base ${file}: ${(e as Error).message}`, { cause: e });
   }
   return raw as SetupInput;
 }

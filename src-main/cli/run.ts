@@ -25,13 +25,13 @@ export function loadSetupFile(file: string, overrides: string[] = []): Setup {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new Error(`cannot read setup file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    throw new Error(`cannot read setup file ${file}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   let raw: unknown;
   try {
     raw = JSON.parse(text);
   } catch (e) {
-    throw new Error(`setup file ${file} is not valid JSON: ${(e as Error).message}`);
+    throw new Error(`setup file ${file} is not valid JSON: ${(e as Error).message}`, { cause: e });
   }
   for (const o of overrides) {
     const eq = o.indexOf('=');

@@ -28,9 +28,9 @@ export function readBytes(path: string, maxBytes: number, expected = 'expected')
     return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`${path}: the gzip stream inflates to more than the ${maxBytes} bytes ${expected}; inflating stopped there (the file is too long or not what it claims)`);
+      throw new Error(`${path}: the gzip stream inflates to more than the ${maxBytes} bytes ${expected}; inflating stopped there (the file is too long or not what it claims)`, { cause: e });
     }
-    throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`);
+    throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`, { cause: e });
   }
 }
 
@@ -71,7 +71,7 @@ export function readHead(path: string, n: number): Uint8Array {
     try {
       out = gunzipSync(prefix, { finishFlush: zlibConstants.Z_SYNC_FLUSH, maxOutputLength: DEFLATE_MAX_RATIO * prefix.length + 65536 });
     } catch (e) {
-      throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`);
+      throw new Error(`${path}: the gzip stream is damaged or truncated (${(e as Error).message})`, { cause: e });
     }
     if (out.length >= n || prefix.length === size) return new Uint8Array(out.buffer, out.byteOffset, Math.min(n, out.length));
   }

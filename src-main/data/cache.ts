@@ -135,7 +135,7 @@ export function readMeta(dir: string): CacheMeta {
   try {
     raw = JSON.parse(readFileSync(p, 'utf8')) as typeof raw;
   } catch (e) {
-    throw new Error(`${p}: not valid JSON (${(e as Error).message})`);
+    throw new Error(`${p}: not valid JSON (${(e as Error).message})`, { cause: e });
   }
   if (raw?.kind !== 'dplab-dataset') throw new Error(`${p}: not a DirectPred Lab dataset (kind ${JSON.stringify(raw?.kind)})`);
   if (typeof raw.version === 'number' && raw.version > CACHE_VERSION) throw new Error(`${p}: cache version ${raw.version} is newer than this lab understands (${CACHE_VERSION})`);

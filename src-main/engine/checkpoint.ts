@@ -80,7 +80,7 @@ export function decodeCheckpoint(b: Uint8Array): Checkpoint {
   try {
     raw = JSON.parse(buf.toString('utf8', 12, 12 + hl));
   } catch (e) {
-    throw new Error(`checkpoint header is not valid JSON (${(e as Error).message})`);
+    throw new Error(`checkpoint header is not valid JSON (${(e as Error).message})`, { cause: e });
   }
   const parsed = HeaderSchema.safeParse(raw);
   if (!parsed.success) {

@@ -71,7 +71,7 @@ export async function loadDawn(): Promise<GpuLike> {
     return gpu;
   } catch (e) {
     dawnError = `the Dawn addon (npm package 'webgpu') did not load for ${process.platform}-${process.arch}: ${(e as Error).message.split('\n')[0]}`;
-    throw new Error(dawnError);
+    throw new Error(dawnError, { cause: e });
   }
 }
 

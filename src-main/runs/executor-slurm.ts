@@ -9,7 +9,7 @@ import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { isAbsolute, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FINAL_STATUSES, type Archive, type RunStatus } from '../archive/archive.ts';
+import { FINAL_STATUSES, type RunStatus } from '../archive/archive.ts';
 import { mergeShard } from '../archive/merge.ts';
 import type { ExecutorFactory, MemberState, SweepExecutor, SweepLaunch } from './executor.ts';
 import { folderPaths, logTail, memberShard, readManifest, readTaskStatus, updateManifest, writeAtomic, writeSweepFolder, FINAL_TASK_STATES, type SweepManifest } from './sweep-folder.ts';
@@ -61,7 +61,7 @@ export const SLURM_FLAGS = Object.keys(KEYS);
  * lines itself: a space, quote, backslash or `#` would end or change the value, `%` is a file-name
  * pattern) and, single-quoted, in the shell part. Letters of any script are fine.
  */
-const SAFE_PATH = /^[\p{L}\p{N}_.\/+,@=:~-]+$/u;
+const SAFE_PATH = /^[\p{L}\p{N}_./+,@=:~-]+$/u;
 
 /**
  * The sbatch options `sbatchArgs` may add: resource and scheduling choices only. Left out on
@@ -87,7 +87,7 @@ function sbatchArgIssue(a: string): string | null {
   if (!m) return 'one token, --flag or --flag=value, long form';
   if (!SBATCH_ALLOWED.has(m[1]!)) return `--${m[1]} is not one of the options a sweep may add: ${[...SBATCH_ALLOWED].map((o) => `--${o}`).join(', ')}`;
   const value = m[2];
-  if (value !== undefined && !/^[\w.,:+@=/|&*\[\]!%-]{1,200}$/.test(value)) {
+  if (value !== undefined && !/^[\w.,:+@=/|&*[\]!%-]{1,200}$/.test(value)) {
     return 'its value may hold letters, digits and _ . , : + @ = / | & * [ ] ! % - only (no spaces, quotes, $, #, backslashes or control characters)';
   }
   return null;

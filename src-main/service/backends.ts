@@ -121,7 +121,7 @@ export function parseReport(stdout: string): BackendsReport {
       if (start <= 0) throw first;
       data = JSON.parse(text.slice(start));
     } catch (e) {
-      throw new Error(`its output is not JSON (${(e as Error).message}); it begins: ${JSON.stringify(text.slice(0, 120))}`);
+      throw new Error(`its output is not JSON (${(e as Error).message}); it begins: ${JSON.stringify(text.slice(0, 120))}`, { cause: e });
     }
   }
   const r = BackendsReportSchema.safeParse(data);

@@ -6,7 +6,7 @@
  * contract's schemas, so a malformed message gets an error reply and changes nothing.
  */
 import { existsSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import {
   CONTRACT_VERSION,
   validateRequest,
@@ -878,7 +878,7 @@ function requestPath(path: string, what: string, opts: { mayCreate: boolean }): 
   if (!isAbsolute(path)) throw new ServiceError('invalid-args', `the ${what} path must be absolute, got '${path.slice(0, 200)}'`);
   if (existsSync(path)) return path;
   if (!opts.mayCreate) throw new ServiceError('invalid-args', `no ${what} at ${path.slice(0, 500)}`);
-  let folder = false;
+  let folder: boolean;
   try {
     folder = statSync(dirname(path)).isDirectory();
   } catch {

@@ -71,7 +71,7 @@ export function makeIpcHandler(
   connections?: SenderConnections,
 ): (e: InvokeEventLike, name: unknown, args: unknown) => Promise<ServiceReply> {
   return async (e, name, args) => {
-    let ok = false;
+    let ok: boolean;
     try {
       ok = trusted(e);
     } catch {

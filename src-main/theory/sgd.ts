@@ -6,7 +6,7 @@
  * (predictor lr αα_p, weight decay αη, EMA W_a ← W_a + αβ(W − W_a), paper §2). The gap to the
  * flow shrinks as α → 0 and the batch grows.
  */
-import { choleskyPSD, frobenius, identity, matmul, symmetricPart } from '../math/dense.ts';
+import { choleskyPSD, frobenius, identity, symmetricPart } from '../math/dense.ts';
 import { SeededRandom } from '../math/random.ts';
 import { dataMatrices, fullMatrixDiagnostics, initialWeights, simulateFullMatrix, type FullMatrixResult } from './fullMatrix.ts';
 import { SgdBridgeParamsSchema, parseParams, type SgdBridgeParams, type SgdBridgeParamsInput } from './params.ts';

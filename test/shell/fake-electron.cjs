@@ -40,7 +40,7 @@ const electron = {
     isPackaged: process.env.FAKE_PACKAGED === '1',
     requestSingleInstanceLock: () => (rec.calls.push('requestSingleInstanceLock'), true),
     enableSandbox: () => rec.calls.push('enableSandbox'),
-    setPath: (k, v) => rec.calls.push(`setPath:${k}`),
+    setPath: (k, _v) => rec.calls.push(`setPath:${k}`),
     on: (ev, f) => (appEmitter.on(ev, f), electron.app),
     whenReady: () => ready,
     quit: () => rec.calls.push('quit'),

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { openArchive, type Archive } from '../../src-main/archive/archive.ts';
+import type { Archive } from '../../src-main/archive/archive.ts';
 import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
 import { clusterForTests } from './cluster.ts';
 

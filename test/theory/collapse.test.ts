@@ -9,7 +9,7 @@ test('collapse diagram: each cell agrees with simulateModes on the same modes', 
     p0.push(-0.3 + ((i + 0.5) / 4) * 0.9);
     s0.push(0.001 + ((k + 0.5) / 2) * 0.099);
   }
-  let distinct = new Set<number>();
+  const distinct = new Set<number>();
   d.y.forEach((sigma2, iy) => d.x.forEach((eta, ix) => {
     const r = simulateModes({ target: 'ema', alphaP: 1, beta: 0.4, eta, sigma2, tau0: 0, modes: { p0, s0 }, t1: 100, samples: 2, integrator: { method: 'rk4', dt: 100 / 5000 } });
     const frac = r.final.collapsed.filter(Boolean).length / p0.length;

@@ -20,7 +20,6 @@ const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxStep
 
 let tmp = '';
 let lab: LabPage | null = null;
-let url = '';
 let page: Page;
 
 before(async () => {
@@ -34,7 +33,6 @@ before(async () => {
   assert.equal(rec.status, 0, `dplab run failed:\n${rec.stdout}\n${rec.stderr}`);
   lab = await openLab(join(tmp, 'lab.sqlite'), { width: 1280, height: 800 });
   page = lab.page;
-  url = lab.url;
   // Load every view of this part once, so their code is in the page before anything else happens.
   for (const v of ['Theory', 'Compare', 'Archive', 'Sweeps']) {
     await page.locator('nav button', { hasText: v }).click();

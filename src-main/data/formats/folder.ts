@@ -134,7 +134,7 @@ function checkPngChunks(path: string, buf: Buffer, head: ImageHeader): void {
     inflateSync(Buffer.concat(parts), { maxOutputLength: bound });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
-      throw new Error(`${path}: unreadable image (its pixel data inflates to more than the ${bound} bytes its header allows)`);
+      throw new Error(`${path}: unreadable image (its pixel data inflates to more than the ${bound} bytes its header allows)`, { cause: e });
     }
     // Damaged data: pngjs names the fault itself below.
   }
@@ -161,7 +161,7 @@ export function decodeImage(path: string, limits: ImportLimits = importLimits())
     return { width: j.width, height: j.height, rgba: j.data };
   } catch (e) {
     const msg = (e as Error).message;
-    throw new Error(msg.startsWith(`${path}: `) ? msg : `${path}: unreadable image (${msg})`);
+    throw new Error(msg.startsWith(`${path}: `) ? msg : `${path}: unreadable image (${msg})`, { cause: e });
   }
 }
 

@@ -61,7 +61,7 @@ export class ComposerState {
 
   /** Sets one field (dotted path); `undefined` removes an optional field. */
   set(path: string, value: unknown): void {
-    let next = setAtPath(this.draft, path, value);
+    const next = setAtPath(this.draft, path, value);
     if (value === undefined) {
       const parent = path.includes('.') ? path.slice(0, path.lastIndexOf('.')) : '';
       const key = path.slice(path.lastIndexOf('.') + 1);

@@ -10,7 +10,7 @@ export class ThemeState {
   current = $state<ThemeName>('light');
 
   constructor() {
-    let saved: string | null = null;
+    let saved: string | null;
     try {
       saved = globalThis.localStorage?.getItem(KEY) ?? null;
     } catch {

@@ -9,6 +9,7 @@ export interface ViewEntry {
   id: string;
   label: string;
   key: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- views take different props, and only any admits every Component<Props>
   load: () => Promise<{ default: Component<any> }>;
 }
 
