@@ -103,7 +103,7 @@ export const roomsRule = {
     docs: { description: 'imports follow the rooms table of docs/DEVELOPING.md' },
     schema: [],
     messages: {
-      refused: "'{{spec}}' ({{what}}): {{why}}",
+      refused: "'{{spec}}': {{why}}",
       computed: 'import() takes a computed name, which the rooms table cannot check; give a literal, or list the file (and why) under "Files whose `import()` takes a computed name" in docs/DEVELOPING.md',
       createRequire: 'createRequire loads by names the rooms table cannot check; {{room}} is not under "Rooms that may call `createRequire`" in docs/DEVELOPING.md',
     },
@@ -120,6 +120,13 @@ export const roomsRule = {
     };
     const literal = (n) => (n && n.type === 'Literal' && typeof n.value === 'string' ? n.value : null);
     const mayRequire = layering.createRequireRooms.includes(shortRoom(rule.room));
+    // `import { createRequire }` holds the name twice (imported and local) at one place: one report.
+    const requireAt = new Set();
+    const requireUse = (n) => {
+      if (mayRequire || requireAt.has(n.range[0])) return;
+      requireAt.add(n.range[0]);
+      context.report({ node: n, messageId: 'createRequire', data: { room: rule.room } });
+    };
     return {
       ImportDeclaration(n) {
         const allTypes = n.importKind === 'type' || (n.specifiers.length > 0 && n.specifiers.every((s) => s.type === 'ImportSpecifier' && s.importKind === 'type'));
@@ -147,11 +154,11 @@ export const roomsRule = {
         if (spec !== null) check(n.expression, spec, n.parent?.importKind === 'type');
       },
       Identifier(n) {
-        if (n.name === 'createRequire' && !mayRequire) context.report({ node: n, messageId: 'createRequire', data: { room: rule.room } });
+        if (n.name === 'createRequire') requireUse(n);
       },
       Literal(n) {
         // module['createRequire'] reaches it without the identifier.
-        if (n.value === 'createRequire' && !mayRequire) context.report({ node: n, messageId: 'createRequire', data: { room: rule.room } });
+        if (n.value === 'createRequire') requireUse(n);
       },
     };
   },

@@ -420,3 +420,26 @@ test('the docs cite only files and folders that exist', () => {
   }
   assert.deepEqual(missing, []);
 });
+
+test('ESLint (eslint.config.js) holds the same table as an editor sees it: refused imports, computed import(), createRequire', async () => {
+  const { ESLint } = await import('eslint');
+  const eslint = new ESLint({ cwd: ROOT });
+  const lint = async (file: string, code: string) => {
+    const [r] = await eslint.lintText(code, { filePath: join(ROOT, file) });
+    return r!.messages.map((m) => `${m.ruleId} ${m.line}: ${m.message}`);
+  };
+  assert.deepEqual(await lint('src-main/math/probe.ts', "import { setupSchema } from '../spec/setup.ts';\nexport const s = setupSchema;\n"), [
+    "layering/rooms 1: '../spec/setup.ts': spec/ is not in the table's row for src-main/math/ (docs/DEVELOPING.md)",
+  ]);
+  // types from service/ are allowed to server/, values are not
+  assert.deepEqual(await lint('src-main/server/probe.ts', "import type { LabService } from '../service/service.ts';\nexport type S = LabService;\n"), []);
+  assert.equal((await lint('src-main/server/probe.ts', "import { LabService } from '../service/service.ts';\nexport const S = LabService;\n")).length, 1);
+  // a Svelte component of the renderer reaching into the service
+  const svelte = await lint('src-renderer/src/views/Probe.svelte', "<script lang=\"ts\">\n  import { LabService } from '../../../src-main/service/service.ts';\n  const s = LabService;\n</script>\n<p>{String(s)}</p>\n");
+  assert.deepEqual(svelte.map((m) => m.split(':')[0]), ['layering/rooms 2']);
+  const computed = "export const load = (n: string) => import(n);\n";
+  assert.match((await lint('src-main/data/probe.ts', computed)).join('\n'), /^layering\/rooms 1: import\(\) takes a computed name/);
+  const required = "import { createRequire } from 'node:module';\nexport const r = createRequire(import.meta.url);\n";
+  assert.deepEqual((await lint('src-main/data/probe.ts', required)).map((m) => m.split(':')[0]), ['layering/rooms 1', 'layering/rooms 2']);
+  assert.deepEqual(await lint('src-main/engine/probe.ts', required), []);
+});
