@@ -59,7 +59,7 @@ const usesRenderer = (f) => /harness\.ts['"]|startServe\(|['"]serve['"]/.test(re
 /** @type {{ name: string, cmd: string, args: string[], gate?: string, needs?: string, file?: string }[]} */
 const tasks = [];
 // The whole suite starts with the type checks (tsx strips types, so only these catch a type error):
-// tsc over main, shell, tests and benches, and svelte-check over the renderer, 0 errors, 0 warnings.
+// tsc over main, shell, tests and benches, ESLint, and svelte-check over the renderer, 0 errors, 0 warnings.
 if (filter.length === 0) tasks.push({ name: 'npm run check', cmd: npm, args: ['run', '--silent', 'check'], gate: 'check' });
 const renderer = files.some(usesRenderer) ? rendererBuildProblem() : null;
 if (renderer) tasks.push({ name: `npm run build:renderer (${renderer})`, cmd: npm, args: ['run', '--silent', 'build:renderer'], gate: 'renderer' });
