@@ -204,6 +204,21 @@ function openReadOnlyDb(file: string): Database.Database {
   return new Database(abs, { readonly: true, fileMustExist: true });
 }
 
+/**
+ * Full `PRAGMA integrity_check` of the archive at `file` on a connection of its own, read-only and
+ * without the opening checks (they would refuse the damaged file whose problems are asked for):
+ * the service runs it in a worker thread while its own connection keeps serving.
+ */
+export function integrityCheckFile(file: string): string[] {
+  const db = openReadOnlyDb(file);
+  try {
+    db.pragma('busy_timeout = 5000');
+    return (db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+  } finally {
+    db.close();
+  }
+}
+
 const CORRUPT_CODES = new Set(['SQLITE_CORRUPT', 'SQLITE_NOTADB', 'SQLITE_CORRUPT_INDEX', 'SQLITE_CORRUPT_SEQUENCE', 'SQLITE_CORRUPT_VTAB']);
 
 function isCorruption(e: unknown): boolean {

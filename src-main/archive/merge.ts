@@ -36,54 +36,99 @@ function importedDefinition(json: string): string {
   return JSON.stringify({ ...def, executor: e && typeof e === 'object' && !Array.isArray(e) ? { ...e, imported: true } : { kind: 'local', imported: true } });
 }
 
-/** Copies every run and sweep of the archive at `otherFile` that `target` lacks. */
-export function importArchive(target: Archive, otherFile: string): ImportResult {
+/** Options of an archive import. */
+export interface ImportOptions {
+  /**
+   * Longest a write transaction should hold the archive, in ms (default 100): runs are copied in
+   * batches sized to take about this long, so other writers of the archive (the run manager
+   * recording a training) wait at most about one batch, never the whole import.
+   */
+  batchMs?: number;
+}
+
+/**
+ * Copies every run and sweep of the archive at `otherFile` that `target` lacks. Sweeps go first,
+ * then the runs in short transactions of whole runs (each with its metrics, spectra, evaluations,
+ * checkpoints, tags and note), then every sweep link whose run and sweep are both here: an import
+ * stopped part way (cancelled, timed out) keeps whole runs only, and importing again adds the rest.
+ */
+export function importArchive(target: Archive, otherFile: string, opts: ImportOptions = {}): ImportResult {
   // Verifies the source (throws ArchiveError for foreign/newer/damaged/older files) before attaching it.
   openArchive(otherFile, { readonly: true, create: false }).close();
   if (target.readonly) throw new Error(`${target.file} is open read-only; cannot import into it`);
+  const budget = opts.batchMs ?? 100;
   const db = target.db;
   // Attached by plain path (this SQLite build has URI names off); the statements below only read it.
   db.prepare('ATTACH DATABASE ? AS src').run(otherFile);
   try {
-    return db.transaction((): ImportResult => {
-      const total = (db.prepare('SELECT count(*) AS n FROM src.runs').get() as { n: number }).n;
+    const total = (db.prepare('SELECT count(*) AS n FROM src.runs').get() as { n: number }).n;
+    const sweepsAdded = db.transaction((): number => {
       db.exec(`
         DROP TABLE IF EXISTS temp.run_map; DROP TABLE IF EXISTS temp.name_map;
         CREATE TEMP TABLE run_map (src_id INTEGER PRIMARY KEY, dst_id INTEGER);
         INSERT INTO main.metric_names(name) SELECT name FROM src.metric_names WHERE name NOT IN (SELECT name FROM main.metric_names);
         CREATE TEMP TABLE name_map AS SELECT s.id AS src_id, d.id AS dst_id FROM src.metric_names s JOIN main.metric_names d ON d.name = s.name;
       `);
-      const newRuns = db.prepare('SELECT id, uuid FROM src.runs WHERE uuid NOT IN (SELECT uuid FROM main.runs) ORDER BY id').all() as { id: number; uuid: string }[];
-      // Owner and trainer pids name processes of the machine the source was written on: not carried over.
-      const ins = db.prepare(`INSERT INTO main.runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS.replace(/\b(pid|owner_pid)\b/g, 'NULL')} FROM src.runs WHERE id = ?`);
-      const map = db.prepare('INSERT INTO temp.run_map(src_id, dst_id) VALUES (?, ?)');
-      for (const r of newRuns) map.run(r.id, ins.run(r.id).lastInsertRowid);
-      db.exec(`
-        INSERT INTO main.metrics(run_id, name_id, step, epoch, value)
-          SELECT rm.dst_id, nm.dst_id, m.step, m.epoch, m.value FROM src.metrics m JOIN temp.run_map rm ON rm.src_id = m.run_id JOIN temp.name_map nm ON nm.src_id = m.name_id;
-        INSERT INTO main.spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry)
-          SELECT rm.dst_id, s.step, s.epoch, s.f_eig, s.wp_eig, s.alignment, s.asymmetry FROM src.spectra s JOIN temp.run_map rm ON rm.src_id = s.run_id;
-        INSERT INTO main.evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc)
-          SELECT rm.dst_id, e.step, e.epoch, e.probe_acc, e.knn_acc, e.probe_train_acc FROM src.evals e JOIN temp.run_map rm ON rm.src_id = e.run_id;
-        INSERT INTO main.checkpoints(run_id, step, created_at, size, data)
-          SELECT rm.dst_id, c.step, c.created_at, c.size, c.data FROM src.checkpoints c JOIN temp.run_map rm ON rm.src_id = c.run_id;
-        INSERT INTO main.tags(run_id, tag) SELECT rm.dst_id, t.tag FROM src.tags t JOIN temp.run_map rm ON rm.src_id = t.run_id;
-        INSERT INTO main.notes(run_id, markdown, updated_at) SELECT rm.dst_id, n.markdown, n.updated_at FROM src.notes n JOIN temp.run_map rm ON rm.src_id = n.run_id;
-      `);
       const newSweeps = db.prepare('SELECT uuid, name, definition_json, created_at FROM src.sweeps WHERE uuid NOT IN (SELECT uuid FROM main.sweeps) ORDER BY id').all() as { uuid: string; name: string | null; definition_json: string; created_at: number }[];
       const insSweep = db.prepare('INSERT INTO main.sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)');
       for (const s of newSweeps) insSweep.run(s.uuid, s.name, importedDefinition(s.definition_json), s.created_at);
-      const sweepsAdded = newSweeps.length;
-      // Membership is keyed by (sweep uuid, run uuid), so links of runs added now join sweeps old or new.
+      return newSweeps.length;
+    })();
+    const pending = (db.prepare('SELECT id FROM src.runs WHERE uuid NOT IN (SELECT uuid FROM main.runs) ORDER BY id').all() as { id: number }[]).map((r) => r.id);
+    // Owner and trainer pids name processes of the machine the source was written on: not carried over.
+    // A run another writer added since the list was read is skipped, not duplicated.
+    const ins = db.prepare(
+      `INSERT INTO main.runs (${RUN_COLUMNS}) SELECT ${RUN_COLUMNS.replace(/\b(pid|owner_pid)\b/g, 'NULL')} FROM src.runs WHERE id = ? AND uuid NOT IN (SELECT uuid FROM main.runs)`,
+    );
+    const map = db.prepare('INSERT INTO temp.run_map(src_id, dst_id) VALUES (?, ?)');
+    // CROSS JOIN keeps the batch's few runs as the outer loop (the planner would otherwise scan the
+    // source's whole metrics table once per batch: the rows per run come by its primary key).
+    const copyBatch = db.transaction((ids: number[]): number => {
+      db.exec('DELETE FROM temp.run_map');
+      let n = 0;
+      for (const id of ids) {
+        const r = ins.run(id);
+        if (r.changes) {
+          map.run(id, r.lastInsertRowid);
+          n++;
+        }
+      }
+      db.exec(`
+        INSERT INTO main.metrics(run_id, name_id, step, epoch, value)
+          SELECT rm.dst_id, nm.dst_id, m.step, m.epoch, m.value FROM temp.run_map rm CROSS JOIN src.metrics m ON m.run_id = rm.src_id JOIN temp.name_map nm ON nm.src_id = m.name_id;
+        INSERT INTO main.spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry)
+          SELECT rm.dst_id, s.step, s.epoch, s.f_eig, s.wp_eig, s.alignment, s.asymmetry FROM temp.run_map rm CROSS JOIN src.spectra s ON s.run_id = rm.src_id;
+        INSERT INTO main.evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc)
+          SELECT rm.dst_id, e.step, e.epoch, e.probe_acc, e.knn_acc, e.probe_train_acc FROM temp.run_map rm CROSS JOIN src.evals e ON e.run_id = rm.src_id;
+        INSERT INTO main.checkpoints(run_id, step, created_at, size, data)
+          SELECT rm.dst_id, c.step, c.created_at, c.size, c.data FROM temp.run_map rm CROSS JOIN src.checkpoints c ON c.run_id = rm.src_id;
+        INSERT INTO main.tags(run_id, tag) SELECT rm.dst_id, t.tag FROM temp.run_map rm CROSS JOIN src.tags t ON t.run_id = rm.src_id;
+        INSERT INTO main.notes(run_id, markdown, updated_at) SELECT rm.dst_id, n.markdown, n.updated_at FROM temp.run_map rm CROSS JOIN src.notes n ON n.run_id = rm.src_id;
+      `);
+      return n;
+    });
+    let runsAdded = 0;
+    // Batch size adapts to the runs' size (a run with checkpoints is far bigger than one without).
+    let size = 8;
+    for (let i = 0; i < pending.length; ) {
+      const t0 = performance.now();
+      runsAdded += copyBatch(pending.slice(i, i + size));
+      i += size;
+      const ms = performance.now() - t0;
+      if (ms < budget / 2) size = Math.min(size * 2, 4096);
+      else if (ms > budget * 2) size = Math.max(1, size >> 1);
+    }
+    // Membership is keyed by (sweep uuid, run uuid), so links of runs added now join sweeps old or new.
+    db.transaction(() =>
       db.exec(`
         INSERT OR IGNORE INTO main.sweep_runs(sweep_id, run_id, idx, combo_json)
           SELECT ds.id, dr.id, sr.idx, sr.combo_json FROM src.sweep_runs sr
             JOIN src.sweeps ss ON ss.id = sr.sweep_id JOIN main.sweeps ds ON ds.uuid = ss.uuid
             JOIN src.runs rs ON rs.id = sr.run_id JOIN main.runs dr ON dr.uuid = rs.uuid;
         DROP TABLE temp.run_map; DROP TABLE temp.name_map;
-      `);
-      return { runsAdded: newRuns.length, runsSkipped: total - newRuns.length, sweepsAdded };
-    })();
+      `),
+    )();
+    return { runsAdded, runsSkipped: total - runsAdded, sweepsAdded };
   } finally {
     db.exec('DETACH DATABASE src');
   }

@@ -74,8 +74,9 @@ export const Requests = {
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
   /**
-   * Stops a long job (theory.run, datasets.import, backends.list) that this connection started, named
-   * by the id of its `job.started` event or by the caller's label; its request answers with an error.
+   * Stops a long job (theory.run, datasets.import, archive.import, archive.info's check,
+   * backends.list) that this connection started, named by the id of its `job.started` event or by
+   * the caller's label; its request answers with an error.
    * Closing the connection (WebSocket, HTTP request, app window) cancels its jobs the same way.
    */
   'jobs.cancel': z.object({ jobId }),
@@ -97,9 +98,11 @@ export const Requests = {
   'datasets.list': z.object({}),
   /** Imports a dataset; files declaring more than `maxImagePixels` per image or `maxDatasetBytes` in all (defaults in spec/import-limits.ts) are refused before decoding. */
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), ...importLimitFields, jobId: jobId.optional() }),
-  'archive.info': z.object({ check: z.boolean().default(false) }),
+  /** `check` runs SQLite's full integrity check in a worker (cancel it with jobs.cancel and its `jobId`). */
+  'archive.info': z.object({ check: z.boolean().default(false), jobId: jobId.optional() }),
   'archive.open': z.object({ path: z.string().min(1).max(4096) }),
-  'archive.import': z.object({ path: z.string().min(1).max(4096) }),
+  /** Merges another archive's runs in a worker (cancel it with jobs.cancel and its `jobId`: the runs copied so far stay, each whole). */
+  'archive.import': z.object({ path: z.string().min(1).max(4096), jobId: jobId.optional() }),
   /**
    * Every training backend as `dplab backends --json` tells it, run in a child process (the service
    * never loads TensorFlow.js). Without `measure` the quick report, cached for the session (`refresh`
@@ -226,7 +229,7 @@ export type LabEvent =
    * A long job started for this connection (sent to it alone): the lab's id of the job, the
    * caller's label if it gave one, and the request. jobs.cancel takes either.
    */
-  | { type: 'job.started'; jobId: string; label: string | null; request: 'theory.run' | 'datasets.import' | 'backends.list' };
+  | { type: 'job.started'; jobId: string; label: string | null; request: 'theory.run' | 'datasets.import' | 'archive.import' | 'archive.info' | 'backends.list' };
 
 /** Error reply of a request: a code and a message meant for a person. */
 export interface ContractError {

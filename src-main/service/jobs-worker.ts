@@ -1,7 +1,8 @@
 /**
- * Worker-thread entry for the service's long jobs (theory simulations, the theory claims, dataset imports), so they
- * never block the main process (Electron's main thread or the web server). Posts the plain JSON
- * result, or the error flagged when the caller's input was at fault.
+ * Worker-thread entry for the service's long jobs (theory simulations, the theory claims, dataset
+ * and archive imports, archive integrity checks), so they never block the main process (Electron's
+ * main thread or the web server). Posts the plain JSON result, or the error flagged when the
+ * caller's input was at fault.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { WorkerJob } from './jobs.ts';
@@ -11,6 +12,20 @@ async function run(job: WorkerJob): Promise<unknown> {
     const { importDataset } = await import('../data/cache.ts');
     const meta = await importDataset(job.path, job.options);
     return { name: meta.name, hash: meta.hash };
+  }
+  if (job.kind === 'archive.check') {
+    const { integrityCheckFile } = await import('../archive/archive.ts');
+    return integrityCheckFile(job.file);
+  }
+  if (job.kind === 'archive.import') {
+    const { openArchive } = await import('../archive/archive.ts');
+    const { importArchive } = await import('../archive/merge.ts');
+    const target = openArchive(job.target, { create: false });
+    try {
+      return importArchive(target, job.source);
+    } finally {
+      target.close();
+    }
   }
   if (job.kind === 'reproduce.theory') {
     const { CLAIMS } = await import('../reproduce/claims.ts');

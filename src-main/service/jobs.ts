@@ -1,6 +1,7 @@
 /**
- * The service's long jobs (theory simulations, dataset imports) run in worker threads of one shared
- * pool, so a collapse diagram or a CIFAR import never blocks the main process, and no request can
+ * The service's long jobs (theory simulations, dataset imports, archive imports and integrity
+ * checks) run in worker threads of one shared pool, so a collapse diagram, a CIFAR import or the
+ * check of a large archive never blocks the main process, and no request can
  * start unbounded work: at most `workers` jobs run at once, at most `queueLimit` wait (more are
  * refused at once), each job has a timeout, a job can be cancelled by its id, and closing the pool
  * terminates every worker (so `dplab serve` stops promptly on SIGTERM). A job gets a fresh worker:
@@ -22,7 +23,9 @@ export function theoryPresets(): { name: string; description: string; figure: st
 export type WorkerJob =
   | { kind: 'theory'; preset?: string; params?: Record<string, unknown> }
   | { kind: 'datasets.import'; path: string; options: ImportOptions }
-  | { kind: 'reproduce.theory' };
+  | { kind: 'reproduce.theory' }
+  | { kind: 'archive.check'; file: string }
+  | { kind: 'archive.import'; target: string; source: string };
 
 /**
  * What a worker answers: the result, or an error with whether the input was at fault. `stopped`
@@ -147,7 +150,8 @@ export class JobPool {
     }
     p.worker = w;
     p.timer = setTimeout(() => {
-      this.settle(p, { ok: false, message: `the job ran longer than ${Math.round(p.timeoutMs / 1000)} s and was stopped; ask for less work (a shorter t1, a larger dt, fewer cells)`, badInput: false, stopped: 'timeout' });
+      const hint = p.job.kind === 'theory' ? '; ask for less work (a shorter t1, a larger dt, fewer cells)' : '';
+      this.settle(p, { ok: false, message: `the job ran longer than ${Math.round(p.timeoutMs / 1000)} s and was stopped${hint}`, badInput: false, stopped: 'timeout' });
     }, p.timeoutMs);
     p.timer.unref();
     w.once('message', (m: WorkerReply) => this.settle(p, m));

@@ -70,7 +70,7 @@ export interface LabServiceOptions {
    */
   exportReplyLimit?: number;
   /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
-  jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number };
+  jobs?: { workers?: number; queueLimit?: number; theoryTimeoutMs?: number; importTimeoutMs?: number; archiveTimeoutMs?: number };
   /**
    * backends.list: how `dplab backends` is started (a Node child of bin/dplab.mjs by default, a
    * utilityProcess under Electron) and its limits in ms.
@@ -365,7 +365,7 @@ export class LabService {
    * (`job.started`), keeps it cancellable by that id or the caller's label within the connection,
    * and forgets it when it ends. A label already running on the connection is refused.
    */
-  private async ownedJob<T>(conn: LabConnection, request: 'theory.run' | 'datasets.import' | 'backends.list', label: string | undefined, run: (id: string) => Promise<T>, cancel: (id: string) => boolean): Promise<T> {
+  private async ownedJob<T>(conn: LabConnection, request: 'theory.run' | 'datasets.import' | 'archive.import' | 'archive.info' | 'backends.list', label: string | undefined, run: (id: string) => Promise<T>, cancel: (id: string) => boolean): Promise<T> {
     if (label !== undefined && [...conn.jobs.values()].some((j) => j.label === label)) {
       throw new ServiceError('invalid-args', `a job labelled '${label}' is already running on this connection`);
     }
@@ -815,13 +815,16 @@ export class LabService {
       if (!r.ok) (await import('../data/cache.ts')).removeImportTemp(stamp, this.opts.dataDir);
       return jobResult('datasets.import', r) as Results['datasets.import'];
     },
-    'archive.info': (a) => ({
-      path: this.archive.file,
-      schemaVersion: this.archive.schemaVersion,
-      sizeBytes: fileSize(this.archive.file),
-      runs: this.archive.counts().runs ?? 0,
-      integrity: a.check ? this.archive.integrityCheck() : null,
-    }),
+    'archive.info': async (a, conn) => {
+      const file = this.archive.file;
+      const info = { path: file, schemaVersion: this.archive.schemaVersion, sizeBytes: fileSize(file), runs: this.archive.counts().runs ?? 0 };
+      if (!a.check) return { ...info, integrity: null };
+      // The full check reads every page (minutes for a large archive): in the job pool, on a database connection of its own.
+      const job = { kind: 'archive.check' as const, file };
+      const timeoutMs = this.opts.jobs?.archiveTimeoutMs ?? 60 * 60_000;
+      const r = await this.ownedJob(conn, 'archive.info', a.jobId, (id) => this.jobs.run(job, { id, label: a.jobId ?? id, timeoutMs }), (id) => this.jobs.cancel(id));
+      return { ...info, integrity: jobResult('archive.info', r) as string[] };
+    },
     'archive.open': async (a) => {
       if (this.manager.running.length || this.manager.queued.length) {
         throw new ServiceError('failed', `runs are training in ${this.archive.file}; cancel them or wait before opening another archive`);
@@ -840,11 +843,17 @@ export class LabService {
       this.wakeFollow();
       return { path: next.file };
     },
-    'archive.import': async (a) => {
-      const { importArchive } = await import('../archive/merge.ts');
-      const r = importArchive(this.archive, requestPath(a.path, 'archive', { mayCreate: false }));
-      if (r.runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
-      return { added: r.runsAdded, skipped: r.runsSkipped };
+    'archive.import': async (a, conn) => {
+      if (this.archive.readonly) throw new ServiceError('failed', `archive.import: ${this.archive.file} is open read-only; cannot import into it`);
+      // Checking the source and copying its runs take as long as the source is large: in the job
+      // pool, on a database connection of its own (short transactions of whole runs, so the run
+      // manager's writes are not held up; a stopped import keeps whole runs only).
+      const job = { kind: 'archive.import' as const, target: this.archive.file, source: requestPath(a.path, 'archive', { mayCreate: false }) };
+      const timeoutMs = this.opts.jobs?.archiveTimeoutMs ?? 60 * 60_000;
+      const r = await this.ownedJob(conn, 'archive.import', a.jobId, (id) => this.jobs.run(job, { id, label: a.jobId ?? id, timeoutMs }), (id) => this.jobs.cancel(id));
+      const { runsAdded, runsSkipped } = jobResult('archive.import', r) as { runsAdded: number; runsSkipped: number };
+      if (runsAdded) this.emit({ type: 'archive.changed', path: this.archive.file });
+      return { added: runsAdded, skipped: runsSkipped };
     },
     'backends.list': async (a, conn) => {
       const list = (id?: string) =>

@@ -1,7 +1,7 @@
 /**
  * `npm run build:main`: bundles the Electron code with esbuild into dist/electron — main.cjs,
  * preload.cjs (sandboxed, so one self-contained file), trainer.cjs (the trainer entry for
- * utility processes) jobs-worker.cjs (the worker thread of theory.run and datasets.import) and backends.cjs (`dplab
+ * utility processes) jobs-worker.cjs (the worker thread of theory.run, datasets.import, archive.import and archive.info's check) and backends.cjs (`dplab
  * backends` for backends.list, run as a utility process). Native and heavy packages stay external and load from node_modules.
  */
 import { build, type BuildOptions } from 'esbuild';
