@@ -15,7 +15,7 @@ import { LabService, type ServiceReply } from '../../src-main/service/service.ts
 import { fillManyRuns } from '../server/many-runs.ts';
 
 const RUNS = 10_000;
-const STEPS = 60;
+const STEPS = 20;
 /** The longest a ping may wait, in ms: generous for a loaded 2-core machine (see test/server/export-responsive.test.ts). */
 const PING_BOUND_MS = 1000;
 
@@ -99,7 +99,7 @@ test('archive.import runs in a worker: the service answers during it, and every 
 test('a cancelled or timed-out import keeps whole runs only; the archive stays writable and a new import adds the rest', async () => {
   const target = join(dir, 'cancelled.sqlite');
   const service = new LabService({ archivePath: target, transport: 'ipc', concurrency: 1 });
-  const timed = new LabService({ archivePath: join(dir, 'timed.sqlite'), transport: 'ipc', concurrency: 1, jobs: { archiveTimeoutMs: 1500 } });
+  const timed = new LabService({ archivePath: join(dir, 'timed.sqlite'), transport: 'ipc', concurrency: 1, jobs: { archiveTimeoutMs: 800 } });
   try {
     const job = service.handle('archive.import', { path: source, jobId: 'imp-1' });
     // Cancel once some runs have arrived (read through a connection of our own).
@@ -129,7 +129,7 @@ test('a cancelled or timed-out import keeps whole runs only; the archive stays w
     // A timeout ends the job the same way, naming the limit.
     const late = await timed.handle('archive.import', { path: source });
     assert.equal(late.ok, false);
-    assert.match((late as { error: { message: string } }).error.message, /^archive\.import: the job ran longer than 2 s and was stopped$/);
+    assert.match((late as { error: { message: string } }).error.message, /^archive\.import: the job ran longer than 1 s and was stopped$/);
   } finally {
     await service.close();
     await timed.close();
