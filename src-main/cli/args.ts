@@ -3,6 +3,8 @@
  * the commands read. Long options only; `--` ends the options.
  */
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
+import { printable } from '../spec/text.ts';
 
 /** Parsed arguments: positionals, string options, repeated options and boolean flags. */
 export interface ParsedArgs {
@@ -73,6 +75,149 @@ export function parseArgs(args: string[], spec: ArgSpec): ParsedArgs {
     for (const n of spec.boolean ?? []) if (loose.values[n] === true) flags[n] = true;
     return { positional: loose.positionals, strings: {}, multi: {}, flags, error: describe(e) };
   }
+}
+
+/** A usage mistake (bad value, missing argument): printed with the verb's usage, exit code 2. */
+export class UsageError extends Error {}
+
+/** One verb of a sub-command (`dplab runs list`): its own options, its help, what it does. */
+export interface Verb {
+  /** Usage after `dplab <command> `, the verb first: `list [--status S[,S]] [--json]`; may span lines. */
+  usage: string;
+  /** What `--help` adds below the usage (meaning of the options, defaults). */
+  about?: string;
+  /** Its options; every verb also takes `--help`, and nothing else is accepted. */
+  options: ArgSpec;
+  /** Runs the verb on its parsed arguments (the verb itself not among the positionals); returns the exit code. */
+  run: (a: ParsedArgs) => Promise<number> | number;
+}
+
+/** A sub-command made of verbs, each parsed against its own options. */
+export interface Verbs {
+  /** The sub-command's name (`runs`). */
+  command: string;
+  verbs: Record<string, Verb>;
+  /** The verb taken when the first positional names none; it keeps that positional (`dplab sweep FILE`). */
+  fallback?: Verb;
+  /** Text after the list of verbs in the sub-command's help. */
+  footer?: string;
+  /** Options every verb takes, shown once in the help (their spec stays in each verb). */
+  common?: string;
+  /** Reports an error other than a UsageError (default: `dplab <command> <verb>: message`, exit 1). */
+  onError?: (verb: string, e: Error, a: ParsedArgs) => number;
+}
+
+/** Every option name of an ArgSpec, with its dashes. */
+function optionNames(spec: ArgSpec): string[] {
+  return [...(spec.string ?? []), ...(spec.multi ?? []), ...(spec.boolean ?? [])].map((n) => `--${n}`);
+}
+
+/** Whether a verb takes the common options (each `--name` the common usage text names). */
+function takesCommon(v: Verbs, verb: Verb): boolean {
+  const own = optionNames(verb.options);
+  return !!v.common && [...v.common.matchAll(/--[a-z][a-z-]*/g)].every((m) => own.includes(m[0]));
+}
+
+/** The sub-command's help: each verb's usage, the common options, the footer. */
+export function verbsHelp(v: Verbs): string {
+  const lines = [`usage: dplab ${v.command} <sub-command> [options]${v.common ? ` ${v.common}` : ''}`, ''];
+  for (const verb of [...(v.fallback ? [v.fallback] : []), ...Object.values(v.verbs)]) lines.push(...verb.usage.split('\n').map((l) => `  ${l}`));
+  lines.push('', `dplab ${v.command} <sub-command> --help: its options`);
+  if (v.footer) lines.push('', v.footer);
+  return lines.join('\n');
+}
+
+/** One verb's usage (lines after the first continue its options); with `about`, its whole help. */
+function verbHelp(v: Verbs, verb: Verb, about = false): string {
+  const [first, ...more] = verb.usage.split('\n');
+  const lines = [`usage: dplab ${v.command} ${first}${takesCommon(v, verb) ? ` ${v.common}` : ''}`, ...more.map((l) => `       ${l}`)];
+  if (about && verb.about) lines.push('', verb.about);
+  return lines.join('\n');
+}
+
+/** Index of the first positional argument of `args`, reading options as the verbs declare them (-1: none). */
+function firstPositional(args: string[], v: Verbs): number {
+  if (args[0] !== undefined && !args[0].startsWith('-')) return 0;
+  const all = [...(v.fallback ? [v.fallback] : []), ...Object.values(v.verbs)];
+  const takesValue = new Set(all.flatMap((x) => [...(x.options.string ?? []), ...(x.options.multi ?? [])]).map((n) => `--${n}`));
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (a === '--') return i + 1 < args.length ? i + 1 : -1;
+    if (!a.startsWith('-') || a === '-') return i;
+    if (takesValue.has(a)) i++; // its value follows
+  }
+  return -1;
+}
+
+/**
+ * Runs a sub-command made of verbs: finds the verb (options may stand before it), parses the rest
+ * strictly against that verb's options only, so an option of another verb or a misspelt one is
+ * refused naming the verb, and `--help` prints only that verb's options. Exit codes: the verb's,
+ * 2 for a usage error, 1 for any other error.
+ */
+export async function runVerbs(v: Verbs, args: string[]): Promise<number> {
+  const at = firstPositional(args, v);
+  const word = at < 0 ? undefined : args[at]!;
+  const named = word !== undefined && Object.hasOwn(v.verbs, word); // 'constructor' is no verb
+  const wantsHelp = args.slice(0, at < 0 ? args.length : at).some((x) => x === '--help' || x === '-h');
+  if (word === undefined || (!named && (word === 'help' || !v.fallback))) {
+    const help = word === 'help' || wantsHelp;
+    if (word !== undefined && !help) console.error(`dplab ${v.command}: unknown sub-command '${printable(word)}'\n`);
+    (help ? console.log : console.error)(verbsHelp(v));
+    return help ? 0 : 2;
+  }
+  const verb = named ? v.verbs[word]! : v.fallback!;
+  const name = named ? word : verb.usage.split(' ')[0]!;
+  const rest = named ? [...args.slice(0, at), ...args.slice(at + 1)] : args;
+  const a = parseArgs(rest, { ...verb.options, boolean: [...(verb.options.boolean ?? []), 'help'] });
+  if (a.flags.help) {
+    console.log(verbHelp(v, verb, true));
+    return 0;
+  }
+  const who = named ? `dplab ${v.command} ${name}` : `dplab ${v.command}`;
+  if (a.error) {
+    const unknown = /^unknown option (\S+)$/.exec(a.error)?.[1];
+    const own = optionNames(verb.options);
+    const elsewhere = unknown ? Object.entries(v.verbs).filter(([, x]) => optionNames(x.options).includes(unknown)).map(([n]) => `'${v.command} ${n}'`) : [];
+    if (unknown && v.fallback && verb !== v.fallback && optionNames(v.fallback.options).includes(unknown)) elsewhere.unshift(`'${v.command} ${v.fallback.usage.split(' ')[0]}'`);
+    const hint = unknown ? ` (${elsewhere.length ? `it belongs to ${elsewhere.join(', ')}; ` : ''}${named ? name : `'${v.command} ${name}'`} takes ${own.length ? own.join(', ') : 'no options'})` : '';
+    console.error(`${who}: ${printable(a.error)}${hint}\n\n${verbHelp(v, verb)}`);
+    return 2;
+  }
+  delete a.flags.help;
+  try {
+    return await verb.run(a);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`${who}: ${e.message}\n\n${verbHelp(v, verb)}`);
+      return 2;
+    }
+    if (v.onError) return v.onError(name, e as Error, a);
+    console.error(`${who}: ${(e as Error).message}`);
+    return 1;
+  }
+}
+
+/**
+ * An integer option from min to max (undefined when not given); anything else is a UsageError
+ * naming the option and the value.
+ */
+export function intOption(a: ParsedArgs, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const raw = a.strings[name];
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? (min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer from ${min}`) : `an integer from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be ${range}, got '${raw}'`);
+  }
+  return n;
+}
+
+/** `--backend` (default auto); a name that is no backend is a UsageError listing the names. */
+export function backendOption(a: ParsedArgs): BackendPreference {
+  const b = (a.strings.backend ?? 'auto') as BackendPreference;
+  if (!BACKEND_PREFERENCES.includes(b)) throw new UsageError(`unknown backend '${b}': --backend must be one of ${BACKEND_PREFERENCES.join(', ')}`);
+  return b;
 }
 
 /** 75 → "1m15s", 3700 → "1h01m". */

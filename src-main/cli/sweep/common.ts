@@ -1,0 +1,155 @@
+/**
+ * What the verbs of `dplab sweep` share: finding a sweep (uuid, prefix or folder), following an
+ * executor to the end, and printing member states and the result table.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { openArchive, RUN_STATUSES, type Archive, type SweepRecord } from '../../archive/archive.ts';
+import { resolveArchivePath } from '../../archive/paths.ts';
+import { FINAL_METRICS, formatGroupTable, groupRuns } from '../../runs/aggregate.ts';
+import { membersFromArchive, type MemberState, type SweepExecutor } from '../../runs/executor.ts';
+import { createExecutor, storedExecutor } from '../../runs/executor-registry.ts';
+import { readManifest } from '../../runs/sweep-folder.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../spec/metrics.ts';
+import { ACTIVE_STATUSES } from '../../spec/events.ts';
+import { sweepAxes, type SweepDefinition } from '../../spec/sweep.ts';
+import { printable } from '../../spec/text.ts';
+import { UsageError, type ParsedArgs } from '../args.ts';
+
+/** The option every verb takes: which archive file. */
+export const ARCHIVE = 'archive';
+
+/** `--by path,path`: the fields the result table groups by (undefined: the sweep's axes). */
+export function byOption(a: ParsedArgs): string[] | undefined {
+  return a.strings.by?.split(',').map((x) => x.trim()).filter(Boolean);
+}
+
+/** The axes of a stored sweep, as the default grouping of its table. */
+export function axesOf(s: SweepRecord): string[] {
+  return sweepAxes(s.definition as SweepDefinition).map((x) => x.path);
+}
+
+/**
+ * Opens the archive, finds the one sweep the verb names (uuid, unique uuid prefix or sweep folder),
+ * runs `fn` and closes the archive. `create`: verbs that follow a cluster sweep may start from an
+ * empty archive, `table` reads only.
+ */
+export async function withSweep<T>(a: ParsedArgs, verb: string, create: boolean, fn: (archive: Archive, s: SweepRecord) => T | Promise<T>): Promise<T> {
+  if (a.positional.length !== 1) throw new UsageError(`expected one sweep uuid${verb === 'table' ? '' : ' or sweep folder'}`);
+  const archive = openArchive(resolveArchivePath(a.strings[ARCHIVE]), { create });
+  try {
+    return await fn(archive, findSweep(archive, a.positional[0]!));
+  } finally {
+    archive.close();
+  }
+}
+
+/** Finds a sweep by uuid, unique uuid prefix, or sweep folder. */
+function findSweep(archive: Archive, ref: string): SweepRecord {
+  let uuid = ref;
+  if (existsSync(join(ref, 'manifest.json'))) {
+    uuid = readManifest(ref).sweepUuid;
+    if (!archive.getSweep(uuid)) throw new Error(`the sweep in ${ref} is not in ${archive.file}; merge it first with 'dplab archive import ${ref}'`);
+  } else if (!archive.getSweep(ref) && /^[0-9a-f-]{4,}$/i.test(ref)) {
+    const hits = archive.listSweeps().filter((s) => s.uuid.startsWith(ref.toLowerCase()));
+    if (hits.length > 1) throw new Error(`'${ref}' matches ${hits.length} sweeps; give more of the uuid`);
+    if (hits.length === 1) uuid = hits[0]!.uuid;
+  }
+  const s = archive.getSweep(uuid);
+  if (!s) throw new Error(`no sweep ${ref} in ${archive.file}`);
+  return s;
+}
+
+/**
+ * A sweep that came from another archive: its folder and job are not this lab's to read, requeue or
+ * cancel, so `status` prints the members as archived and `watch`/`cancel` refuse (exit 1). Undefined
+ * for a sweep of this archive.
+ */
+export function importedSweep(archive: Archive, s: SweepRecord, verb: 'status' | 'watch' | 'cancel', json: boolean): number | undefined {
+  const { stored, imported } = storedExecutor(s.definition);
+  if (!imported) return undefined;
+  if (verb !== 'status') {
+    console.error(
+      `dplab sweep ${verb}: sweep ${s.uuid} came from another archive; its folder ${String(stored.folder ?? '(none)')} and Slurm job ${String(stored.jobId ?? '(none)')} are not followed or cancelled from here (merge its finished shards with 'dplab archive import FOLDER')`,
+    );
+    return 1;
+  }
+  printStates(membersFromArchive(archive, s.uuid), json);
+  return 0;
+}
+
+/** The executor a sweep was started with, rebuilt from what it stored; a cluster executor is closed after `fn`. */
+export async function withStoredExecutor<T>(archive: Archive, s: SweepRecord, fn: (executor: SweepExecutor, stored: Record<string, unknown>) => Promise<T>): Promise<T> {
+  const { kind, stored } = storedExecutor(s.definition);
+  const executor = await createExecutor(kind, archive, s.uuid, {}, stored);
+  try {
+    return await fn(executor, stored);
+  } finally {
+    // A local sweep's trainers belong to the process that started it: closing would stop nothing here.
+    if (kind !== 'local') await executor.close();
+  }
+}
+
+/** Follows an executor to the end, printing each member that finishes, then the result table. */
+export async function followWith(archive: Archive, executor: SweepExecutor, sweepUuid: string, total: number, quiet: boolean, by: string[], json: boolean): Promise<number> {
+  let finished = 0;
+  const done = new Set<string>();
+  const controller = new AbortController();
+  const onSigint = () => {
+    if (executor.kind === 'local') console.error('cancelling the sweep…');
+    else console.error(`stopped following; the sweep goes on (dplab sweep watch ${sweepUuid}, or dplab sweep cancel ${sweepUuid})`);
+    if (executor.kind === 'local') void executor.cancel();
+    else controller.abort();
+  };
+  process.once('SIGINT', onSigint);
+  try {
+    const states = await executor.follow((m) => {
+      if (quiet) return;
+      if (ACTIVE_STATUSES.has(m.status)) {
+        if (executor.kind !== 'local' && m.detail) console.error(`          ${m.detail.split('\n')[0]}  ${printable(m.name ?? m.runUuid)}${m.step !== null && m.totalSteps ? ` ${m.step}/${m.totalSteps}` : ''}`);
+        return;
+      }
+      if (done.has(m.runUuid)) return;
+      done.add(m.runUuid);
+      finished++;
+      console.error(`[${finished}/${total}] ${m.status.padEnd(11)} ${printable(m.name ?? m.runUuid)}${m.status !== 'completed' && m.detail ? `\n${m.detail}` : ''}`);
+    }, controller.signal);
+    if (controller.signal.aborted) return 130;
+    printTable(archive, sweepUuid, by, json);
+    return states.some((m) => m.status === 'failed' || m.status === 'interrupted') ? 1 : 0;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
+}
+
+/** One line per member (index, status, progress, name, detail) and the count of each status. */
+export function printStates(states: MemberState[], json: boolean): void {
+  if (json) {
+    console.log(JSON.stringify(states, null, 2));
+    return;
+  }
+  for (const m of states) {
+    const prog = m.step !== null && m.totalSteps ? `${m.step}/${m.totalSteps}` : '';
+    console.log(`${String(m.idx).padStart(4)}  ${m.status.padEnd(10)} ${prog.padEnd(11)} ${printable(m.name ?? m.runUuid)}${m.detail ? `  ${m.detail.replace(/\n/g, '\n        ')}` : ''}`);
+  }
+  const count = (st: string) => states.filter((m) => m.status === st).length;
+  console.log(RUN_STATUSES.filter((x) => count(x)).map((x) => `${count(x)} ${x}`).join(' · '));
+}
+
+/** The result table: mean ± std across seeds per group, the same groups at random init, and the protocols. */
+export function printTable(archive: Archive, sweepUuid: string, by: string[], json: boolean): void {
+  const runs = archive.listRuns({ sweep: sweepUuid, order: 'oldest' });
+  const rows = groupRuns(runs.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary as unknown as Record<string, unknown> | null })), by);
+  // The same groups at random init (each run's step-0 evaluation), and the protocols measured with.
+  const withBaseline = runs.filter((r) => r.summary?.baseline);
+  const baseline = withBaseline.length
+    ? groupRuns(withBaseline.map((r) => ({ uuid: r.uuid, status: r.status, setup: r.setup, summary: r.summary!.baseline as unknown as Record<string, unknown> })), by, BASELINE_METRICS)
+    : null;
+  const protocols = [...new Set(runs.map((r) => describeEvalProtocol(runEvalProtocol(r))))];
+  if (json) console.log(JSON.stringify({ sweep: sweepUuid, by, groups: rows, baseline, protocols }, null, 2));
+  else {
+    console.log(formatGroupTable(rows, by, FINAL_METRICS));
+    if (baseline) console.log(`\nrandom init (step 0, before any update), same groups:\n${formatGroupTable(baseline, by, BASELINE_METRICS)}`);
+    console.log(protocols.length === 1 ? `protocol: ${protocols[0]}` : `protocols differ (probe and kNN not comparable across them): ${protocols.join(' | ')}`);
+  }
+}

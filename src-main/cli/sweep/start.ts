@@ -1,0 +1,153 @@
+/**
+ * `dplab sweep <sweep.json>`: expands an ablation grid (base setup × axes × seeds), reports every
+ * invalid combination before anything starts, runs the members with the chosen executor, and prints
+ * the result table (mean ± std across seeds of the final metrics, grouped by the axes).
+ */
+import { readFileSync } from 'node:fs';
+import { openArchive, type Archive } from '../../archive/archive.ts';
+import { resolveArchivePath } from '../../archive/paths.ts';
+import { likelyBackend } from '../../runs/backend-probe.ts';
+import type { SweepExecutor } from '../../runs/executor.ts';
+import { createExecutor, EXECUTORS, isExecutorKind } from '../../runs/executor-registry.ts';
+import { SLURM_FLAGS, slurmOptions } from '../../runs/executor-slurm.ts';
+import { setupFootprintProblems } from '../../runs/footprint.ts';
+import { DEFAULT_MAX_QUEUED, queueRoomProblem } from '../../runs/manager.ts';
+import { thisProcess } from '../../runs/process.ts';
+import { createSweepRuns } from '../../runs/sweep.ts';
+import { expandSweep, sweepAxes } from '../../spec/sweep.ts';
+import { printable } from '../../spec/text.ts';
+import { backendOption, intOption, UsageError, type ParsedArgs, type Verb } from '../args.ts';
+import { ARCHIVE, byOption, followWith } from './common.ts';
+
+/** The Slurm options that take one value (`--sbatch-arg` repeats, `--detach` is a flag). */
+const SLURM_VALUES = SLURM_FLAGS.filter((f) => f !== 'sbatch-arg' && f !== 'detach');
+
+/** Starting a sweep: the verb taken when `dplab sweep` is given a file. */
+export const start: Verb = {
+  usage: `<sweep.json> [--dry-run] [--executor local|slurm] [--backend NAME] [--checkpoint-every N] [--by path,path] [--quiet] [--json]
+  local:  [--concurrency N] [--max-queued N]
+  slurm:  [--partition P] [--gpus-per-task N] [--cpus-per-task N] [--mem 8G] [--time 1-00:00:00]
+          [--max-parallel N] [--account A] [--qos Q] [--sbatch-arg=--opt=value ...]
+          [--folder DIR] [--signal-sec S] [--max-requeues N] [--detach]`,
+  about: `sweep.json: { "name": "...", "base": { setup }, "axes": { "optim.lr": [0.01, 0.1], ... }, "seeds": 3,
+              "slurm": { "partition": "gpu", "time": "12:00:00", "gpusPerTask": 1, ... } }
+(axes may also be a list of { "path": ..., "values": [...] }; seeds a count or a list of seeds).
+(--sbatch-arg / "sbatchArgs": one --flag[=value] each, resource and scheduling options only; options
+that name files or run code on the node, such as --export, --output or --chdir, are refused.)
+--executor local (default) trains the members here, --concurrency at a time; a sweep that would pass
+--max-queued runs queued or running in the archive (default ${DEFAULT_MAX_QUEUED}) is refused whole. --executor slurm writes
+a sweep folder (default ./dplab-sweeps/<name>-<id>; it must be on a filesystem the compute nodes see),
+submits ONE job array (task i trains member i into its own shard, requeued and resumed from its
+checkpoint when preempted or near its time limit), then follows it, merging each finished shard into
+the archive (--detach: submit and return; 'dplab sweep watch' follows later).
+The result table groups runs by the axes (or --by fields) with mean ± std across seeds.`,
+  options: {
+    string: [ARCHIVE, 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', 'max-queued', ...SLURM_VALUES],
+    multi: ['sbatch-arg'],
+    boolean: ['dry-run', 'json', 'quiet', 'detach'],
+  },
+  run: startSweep,
+};
+
+/** The options given that only one executor reads, refused for the other. */
+function checkExecutorOptions(a: ParsedArgs, kind: string): void {
+  const slurmGiven = [...SLURM_VALUES.filter((f) => a.strings[f] !== undefined), ...(a.multi['sbatch-arg'] ? ['sbatch-arg'] : []), ...(a.flags.detach ? ['detach'] : [])];
+  if (kind !== 'slurm' && slurmGiven.length) throw new UsageError(`${slurmGiven.map((f) => `--${f}`).join(', ')} ${slurmGiven.length > 1 ? 'apply' : 'applies'} only to --executor slurm`);
+  if (kind !== 'local' && a.strings.concurrency !== undefined) throw new UsageError('--concurrency applies to --executor local (with slurm use --max-parallel)');
+  if (kind !== 'local' && a.strings['max-queued'] !== undefined) throw new UsageError("--max-queued applies to --executor local (a cluster's queue is its own)");
+}
+
+async function startSweep(a: ParsedArgs): Promise<number> {
+  if (a.positional.length !== 1) throw new UsageError('expected one sweep file');
+  const kind = a.strings.executor ?? 'local';
+  if (!isExecutorKind(kind)) throw new UsageError(`unknown executor '${kind}' (one of ${Object.keys(EXECUTORS).join(', ')})`);
+  checkExecutorOptions(a, kind);
+  const maxQueued = intOption(a, 'max-queued', 1) ?? DEFAULT_MAX_QUEUED;
+  intOption(a, 'concurrency', 1); // read by the local executor from `extra`
+  const checkpointEvery = intOption(a, 'checkpoint-every', 0);
+  const backend = backendOption(a);
+  const file = a.positional[0]!;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    throw new UsageError(`cannot read ${file}: ${(e as Error).message}`);
+  }
+  const { members, issues, definition } = expandSweep(raw);
+  if (issues.length) {
+    console.error(`dplab sweep: ${file} has ${issues.length} problem(s); nothing was started:`);
+    for (const i of issues.slice(0, 50)) {
+      const where = i.idx < 0 ? 'sweep' : `run ${i.idx} (${Object.entries(i.combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')})`;
+      console.error(`  ${where}: ${i.path || '(setup)'}: ${i.message}`);
+    }
+    if (issues.length > 50) console.error(`  … ${issues.length - 50} more`);
+    return 2;
+  }
+  if (kind === 'local') {
+    // dplab run's memory preflight for each member this machine would train (a Slurm node's
+    // memory is its own, so cluster sweeps are not judged here).
+    const unfit = members.flatMap((m) => setupFootprintProblems(m.setup, likelyBackend(backend)).map((p) => ({ m, p })));
+    if (unfit.length) {
+      console.error(`dplab sweep: ${file} has ${unfit.length} member(s) this machine cannot run; nothing was started:`);
+      for (const { m, p } of unfit.slice(0, 50)) console.error(`  run ${m.idx} (${Object.entries(m.combo).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(', ')}): ${p.path}: ${p.message}`);
+      if (unfit.length > 50) console.error(`  … ${unfit.length - 50} more`);
+      return 2;
+    }
+  }
+  const def = definition!;
+  const extra: Record<string, string | string[] | undefined> = { concurrency: a.strings.concurrency, 'sbatch-arg': a.multi['sbatch-arg'] };
+  for (const f of SLURM_VALUES) extra[f] = a.strings[f];
+  if (kind === 'slurm') {
+    try {
+      slurmOptions(def.slurm, extra); // a bad option is a usage error, before anything is written
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
+  if (a.flags['dry-run']) {
+    for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${printable(m.name)}`);
+    console.log(`${members.length} run(s)`);
+    return 0;
+  }
+  let archive: Archive | undefined;
+  let executor: SweepExecutor | undefined;
+  try {
+    archive = openArchive(resolveArchivePath(a.strings[ARCHIVE]));
+    const arc = archive;
+    executor = await createExecutor(kind, arc, null, { backend, checkpointEvery, extra });
+    if (kind === 'local') {
+      // The served lab's bound, checked after the executor recovered runs of dead processes and
+      // before any row is written: the whole sweep is queued or none of it.
+      const full = queueRoomProblem(arc, members.length, maxQueued);
+      if (full) {
+        console.error(`dplab sweep: ${full}`);
+        return 2;
+      }
+    }
+    // A local sweep's runs are owned by this process from the start; Slurm placeholders by their watcher.
+    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined);
+    const launch = { sweepUuid, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup })) };
+    let stored: Record<string, unknown>;
+    try {
+      stored = await executor.start(launch);
+    } catch (e) {
+      arc.discardSweep(sweepUuid);
+      throw e;
+    }
+    arc.setSweepDefinition(sweepUuid, { ...def, executor: stored });
+    if (kind === 'slurm') {
+      console.error(`sweep ${sweepUuid}: ${members.length} run(s) as Slurm job array ${String(stored.jobId)}; folder ${String(stored.folder)}`);
+      if (a.flags.detach) {
+        console.error(`follow it with: dplab sweep watch ${sweepUuid}`);
+        console.log(sweepUuid);
+        return 0;
+      }
+    } else {
+      console.error(`sweep ${sweepUuid}: ${members.length} run(s), ${(executor as SweepExecutor & { concurrency?: number }).concurrency ?? 1} at a time`);
+    }
+    return await followWith(arc, executor, sweepUuid, members.length, a.flags.quiet === true, byOption(a) ?? sweepAxes(def).map((x) => x.path), a.flags.json === true);
+  } finally {
+    await executor?.close();
+    archive?.close();
+  }
+}
