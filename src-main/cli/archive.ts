@@ -8,7 +8,7 @@ import { importArchive, mergeShard } from '../archive/merge.ts';
 import { folderPaths, memberShard, readManifest } from '../runs/sweep-folder.ts';
 import { importRunBundle } from '../archive/export.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import { parseArgs } from './args.ts';
+import { runVerbs, UsageError, type ParsedArgs, type Verbs } from './args.ts';
 
 /**
  * What the archive promises across a crash (README, "What a crash loses"): events reach it in
@@ -18,52 +18,49 @@ import { parseArgs } from './args.ts';
 const CRASH_GUARANTEE =
   'crashes   a kill -9 loses at most the last ~250 ms of a run\'s metrics; the run is marked interrupted (once its owner process is gone) and resumes bit-exactly from its newest checkpoint';
 
-const HELP = `usage: dplab archive check [--archive FILE]
-       dplab archive import OTHER.sqlite|RUNS.json|SWEEP-FOLDER [--archive FILE]
-       dplab archive path [--archive FILE]
+/** The verbs of `dplab archive`, each with its own options. */
+export const ARCHIVE_VERBS: Verbs = {
+  command: 'archive',
+  common: '[--archive FILE]',
+  verbs: {
+    check: {
+      usage: 'check [--json]',
+      about: 'Full integrity check (PRAGMA integrity_check), schema version and row counts;\nexit 0 when sound, 1 when damaged, foreign or from a newer lab.',
+      options: { string: ['archive'], boolean: ['json'] },
+      run: (a) => {
+        noArguments(a, 'check');
+        return check(resolveArchivePath(a.strings.archive), a.flags.json === true);
+      },
+    },
+    import: {
+      usage: 'import OTHER.sqlite|RUNS.json|SWEEP-FOLDER',
+      about: "Merges another archive, keyed by run uuid (importing twice adds nothing), or JSON run\nbundles written by 'dplab runs export --format json', or every finished shard of a\ncluster sweep's folder (dplab sweep --executor slurm), e.g. after rsync to a desktop.",
+      options: { string: ['archive'] },
+      run: (a) => {
+        if (a.positional.length !== 1) throw new UsageError('expected one file (another archive or a JSON run bundle) or sweep folder');
+        return importOne(resolveArchivePath(a.strings.archive), a.positional[0]!);
+      },
+    },
+    path: {
+      usage: 'path',
+      about: 'Prints the archive file in use (--archive, else $DPLAB_ARCHIVE, else the data folder).',
+      options: { string: ['archive'] },
+      run: (a) => {
+        noArguments(a, 'path');
+        console.log(resolveArchivePath(a.strings.archive));
+        return 0;
+      },
+    },
+  },
+};
 
-check   full integrity check (PRAGMA integrity_check), schema version and row counts;
-        exit 0 when sound, 1 when damaged, foreign or from a newer lab.
-import  merges another archive, keyed by run uuid (importing twice adds nothing), or JSON run
-        bundles written by 'dplab runs export --format json', or every finished shard of a
-        cluster sweep's folder (dplab sweep --executor slurm), e.g. after rsync to a desktop.
-path    prints the archive file in use (--archive, else $DPLAB_ARCHIVE, else the data folder).`;
+function noArguments(a: ParsedArgs, verb: string): void {
+  if (a.positional.length) throw new UsageError(`${verb} takes no arguments (got '${a.positional[0]}')`);
+}
 
 /** The `archive` sub-command. */
-export async function archiveCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['archive'], boolean: ['help', 'json'] });
-  if (a.flags.help || a.positional.length === 0) {
-    console.log(HELP);
-    return a.flags.help ? 0 : 2;
-  }
-  if (a.error) {
-    console.error(`dplab archive: ${a.error}`);
-    return 2;
-  }
-  const file = resolveArchivePath(a.strings.archive);
-  const [sub, ...rest] = a.positional;
-  try {
-    switch (sub) {
-      case 'path':
-        console.log(file);
-        return 0;
-      case 'check':
-        return check(file, a.flags.json === true);
-      case 'import': {
-        if (rest.length !== 1) {
-          console.error('dplab archive import: expected one file (another archive or a JSON run bundle)');
-          return 2;
-        }
-        return importOne(file, rest[0]!);
-      }
-      default:
-        console.error(`dplab archive: unknown sub-command '${sub}'\n\n${HELP}`);
-        return 2;
-    }
-  } catch (e) {
-    console.error(`dplab archive ${sub}: ${(e as Error).message}`);
-    return 1;
-  }
+export function archiveCommand(args: string[]): Promise<number> {
+  return runVerbs(ARCHIVE_VERBS, args);
 }
 
 function check(file: string, json: boolean): number {

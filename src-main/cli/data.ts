@@ -2,7 +2,7 @@
  * `dplab data`: import datasets into the cache, list and remove them. Exit codes: 0 success,
  * 1 the operation failed (bad files, unknown name), 2 a usage error.
  */
-import { parseArgs as parseCliArgs } from './args.ts';
+import { intOption, runVerbs, UsageError, type ParsedArgs, type Verbs } from './args.ts';
 import { existsSync } from 'node:fs';
 import { CACHE_VERSION, dataDir, findCached, importDataset, listDatasets, readCacheFolder, readMeta, removeDataset, type ImportOptions } from '../data/cache.ts';
 import '../data/formats/index.ts';
@@ -11,43 +11,10 @@ import { FASHION_MNIST_DIR, listGenerated, sampleDir } from '../data/index.ts';
 import { hashStored } from '../data/stored.ts';
 import { DEFAULT_IMPORT_LIMITS, IMPORT_LIMIT_MAX } from '../spec/import-limits.ts';
 
-const USAGE = `usage:
-  dplab data list [--json]                 built-in and imported datasets
-  dplab data import PATH [--format F] [--name N] [--size N] [--channels 1|3] [--force]
-                    [--max-image-pixels N|WxH] [--max-dataset-bytes N[K|M|G]]
-                                           read PATH once into the cache (all or nothing);
-                                           files declaring more than the limits (default
-                                           ${DEFAULT_IMPORT_LIMITS.maxImagePixels} pixels = 4096x4096 per image,
-                                           4G per dataset) are refused before decoding
-  dplab data rm NAME                       delete an imported dataset
-  dplab data verify NAME                   recompute an imported dataset's content hash
-  dplab data formats                       the formats import understands
-
-The cache is ${'$'}DPLAB_DATA_DIR, else the user data folder (now: ${dataDir()}).`;
-
-class UsageError extends Error {}
-
-/** The shared parser (cli/args.ts), with usage errors thrown. */
-function parseArgs(args: string[], known: string[], bool: string[] = []): { pos: string[]; flags: Record<string, string | true> } {
-  const a = parseCliArgs(args, { string: known, boolean: bool });
-  if (a.error) throw new UsageError(a.error);
-  const flags: Record<string, string | true> = {};
-  for (const [k, v] of Object.entries(a.strings)) if (v !== undefined) flags[k] = v;
-  for (const [k, v] of Object.entries(a.flags)) if (v) flags[k] = true;
-  return { pos: a.positional, flags };
-}
-
-function intFlag(v: string | true | undefined, name: string, min: number, max: number): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (v === true || !Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be an integer in ${min}..${max} (got ${String(v)})`);
-  return n;
-}
-
 /** --max-image-pixels: a pixel count or WxH, up to IMPORT_LIMIT_MAX. */
-function pixelsFlag(v: string | true | undefined): number | undefined {
+function pixelsFlag(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const m = v === true ? null : /^(\d+)(?:[x×](\d+))?$/.exec(v.trim());
+  const m = /^(\d+)(?:[x×](\d+))?$/.exec(v.trim());
   const n = m ? Number(m[1]) * (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > IMPORT_LIMIT_MAX.maxImagePixels) {
     throw new UsageError(`--max-image-pixels must be a pixel count or WxH, 1..${IMPORT_LIMIT_MAX.maxImagePixels} pixels (16384x16384) (got ${String(v)})`);
@@ -56,9 +23,9 @@ function pixelsFlag(v: string | true | undefined): number | undefined {
 }
 
 /** --max-dataset-bytes: bytes, with an optional binary suffix (K, M, G: KiB, MiB, GiB), up to IMPORT_LIMIT_MAX. */
-function bytesFlag(v: string | true | undefined): number | undefined {
+function bytesFlag(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
-  const m = v === true ? null : /^(\d+)([KMG])?(?:i?B)?$/i.exec(v.trim());
+  const m = /^(\d+)([KMG])?(?:i?B)?$/i.exec(v.trim());
   const scale = { K: 2 ** 10, M: 2 ** 20, G: 2 ** 30 } as const;
   const n = m ? Number(m[1]) * (m[2] ? scale[m[2].toUpperCase() as keyof typeof scale] : 1) : NaN;
   if (!Number.isSafeInteger(n) || n < 1 || n > IMPORT_LIMIT_MAX.maxDatasetBytes) {
@@ -103,25 +70,24 @@ function list(json: boolean): number {
   return 0;
 }
 
-async function runImport(args: string[]): Promise<number> {
-  const { pos, flags } = parseArgs(args, ['format', 'name', 'size', 'channels', 'max-image-pixels', 'max-dataset-bytes'], ['force']);
-  if (pos.length !== 1) throw new UsageError('data import needs exactly one PATH');
+async function runImport(a: ParsedArgs): Promise<number> {
+  if (a.positional.length !== 1) throw new UsageError('data import needs exactly one PATH');
   const opts: ImportOptions = {};
-  if (typeof flags.format === 'string') opts.format = flags.format;
-  if (typeof flags.name === 'string') opts.name = flags.name;
-  const size = intFlag(flags.size, 'size', 4, 1024);
+  if (a.strings.format !== undefined) opts.format = a.strings.format;
+  if (a.strings.name !== undefined) opts.name = a.strings.name;
+  const size = intOption(a, 'size', 4, 1024);
   if (size !== undefined) opts.size = size;
-  const ch = intFlag(flags.channels, 'channels', 1, 3);
+  const ch = intOption(a, 'channels', 1, 3);
   if (ch !== undefined) {
     if (ch === 2) throw new UsageError('--channels must be 1 or 3');
     opts.channels = ch as 1 | 3;
   }
-  if (flags.force) opts.force = true;
-  const maxImagePixels = pixelsFlag(flags['max-image-pixels']);
-  const maxDatasetBytes = bytesFlag(flags['max-dataset-bytes']);
+  if (a.flags.force) opts.force = true;
+  const maxImagePixels = pixelsFlag(a.strings['max-image-pixels']);
+  const maxDatasetBytes = bytesFlag(a.strings['max-dataset-bytes']);
   opts.limits = { ...(maxImagePixels !== undefined ? { maxImagePixels } : {}), ...(maxDatasetBytes !== undefined ? { maxDatasetBytes } : {}) };
   const t0 = performance.now();
-  const meta = await importDataset(pos[0]!, opts);
+  const meta = await importDataset(a.positional[0]!, opts);
   const secs = (performance.now() - t0) / 1000;
   const counts = Object.entries(meta.counts).map(([k, v]) => `${k} ${v}`).join(', ');
   console.log(`imported '${meta.name}' (${meta.format}): ${meta.height}×${meta.width}×${meta.channels}, ${meta.classNames.length} classes, ${counts}; sha256 ${meta.hash}; ${secs.toFixed(1)} s`);
@@ -141,48 +107,65 @@ function verify(name: string): number {
   return 0;
 }
 
-/** Entry point of `dplab data`. */
-export async function dataCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
-  try {
-    switch (sub) {
-      case undefined:
-      case '--help':
-      case '-h':
-      case 'help':
-        (sub ? console.log : console.error)(USAGE);
-        return sub ? 0 : 2;
-      case 'list': {
-        const { pos, flags } = parseArgs(rest, [], ['json']);
-        if (pos.length) throw new UsageError(`data list takes no arguments (got ${pos.join(' ')})`);
-        return list(flags.json === true);
-      }
-      case 'import':
-        return await runImport(rest);
-      case 'rm': {
-        const { pos } = parseArgs(rest, []);
-        if (pos.length !== 1) throw new UsageError('data rm needs exactly one NAME');
-        removeDataset(pos[0]!);
-        console.log(`removed '${pos[0]}'`);
+/** The one NAME a verb takes. */
+function oneName(a: ParsedArgs, verb: string): string {
+  if (a.positional.length !== 1) throw new UsageError(`data ${verb} needs exactly one NAME`);
+  return a.positional[0]!;
+}
+
+/** The verbs of `dplab data`, each with its own options. */
+export const DATA_VERBS: Verbs = {
+  command: 'data',
+  verbs: {
+    list: {
+      usage: 'list [--json]',
+      about: 'Built-in and imported datasets.',
+      options: { boolean: ['json'] },
+      run: (a) => {
+        if (a.positional.length) throw new UsageError(`data list takes no arguments (got ${a.positional.join(' ')})`);
+        return list(a.flags.json === true);
+      },
+    },
+    import: {
+      usage: `import PATH [--format F] [--name N] [--size N] [--channels 1|3] [--force]
+         [--max-image-pixels N|WxH] [--max-dataset-bytes N[K|M|G]]`,
+      about: `Reads PATH once into the cache (all or nothing); files declaring more than the limits
+(default ${DEFAULT_IMPORT_LIMITS.maxImagePixels} pixels = 4096x4096 per image, 4G per dataset) are refused before decoding.`,
+      options: { string: ['format', 'name', 'size', 'channels', 'max-image-pixels', 'max-dataset-bytes'], boolean: ['force'] },
+      run: runImport,
+    },
+    rm: {
+      usage: 'rm NAME',
+      about: 'Deletes an imported dataset.',
+      options: {},
+      run: (a) => {
+        const name = oneName(a, 'rm');
+        removeDataset(name);
+        console.log(`removed '${name}'`);
         return 0;
-      }
-      case 'verify': {
-        const { pos } = parseArgs(rest, []);
-        if (pos.length !== 1) throw new UsageError('data verify needs exactly one NAME');
-        return verify(pos[0]!);
-      }
-      case 'formats':
+      },
+    },
+    verify: {
+      usage: 'verify NAME',
+      about: "Recomputes an imported dataset's content hash.",
+      options: {},
+      run: (a) => verify(oneName(a, 'verify')),
+    },
+    formats: {
+      usage: 'formats',
+      about: 'The formats import understands.',
+      options: {},
+      run: (a) => {
+        if (a.positional.length) throw new UsageError(`data formats takes no arguments (got ${a.positional.join(' ')})`);
         for (const f of listFormats()) console.log(`  ${f.name.padEnd(9)} ${f.description}`);
         return 0;
-      default:
-        throw new UsageError(`unknown sub-command '${sub}'`);
-    }
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`dplab data: ${e.message}\n\n${USAGE}`);
-      return 2;
-    }
-    console.error(`dplab data: ${(e as Error).message}`);
-    return 1;
-  }
+      },
+    },
+  },
+  footer: `The cache is $DPLAB_DATA_DIR, else the user data folder (now: ${dataDir()}).`,
+};
+
+/** Entry point of `dplab data`. Exit codes: 0 success, 1 the operation failed (bad files, unknown name), 2 a usage error. */
+export function dataCommand(args: string[]): Promise<number> {
+  return runVerbs(DATA_VERBS, args);
 }

@@ -15,13 +15,12 @@ import { claimFigures, htmlReport, markdownReport, type ReportContext } from '..
 import { DEFAULT_MAX_SEEDS, type ClaimResult } from '../reproduce/verdict.ts';
 import { collectResults, defaultSeeds, MAX_SEEDS, planRuns, selectClaims, trainingTime, trainMissing, untilDecided, type DecideOutcome, type PlannedRun } from '../runs/reproduce.ts';
 import { APP_VERSION } from '../spec/version.ts';
-import { parseArgs } from './args.ts';
+import { intOption, runVerbs, UsageError, type ParsedArgs, type Verbs } from './args.ts';
+import type { MemberState } from '../runs/executor.ts';
+import { FINAL_STATUSES } from '../spec/events.ts';
 
-const HELP = `usage: dplab reproduce list
-       dplab reproduce run <claim…|all> [--seeds N | --until-decided [--max-seeds N]] [--base FILE] [--concurrency N] [--backend NAME] [--archive FILE] [--json]
-       dplab reproduce report [<claim…|all>] [--seeds N | --until-decided [--max-seeds N]] [--base FILE] [--out DIR] [--archive FILE]
-
-The paper's claims (Tian, Chen & Ganguli, ICML 2021) as runnable experiments with verdicts at lab
+/** What `dplab reproduce --help` explains below the verbs. */
+const ABOUT = `The paper's claims (Tian, Chen & Ganguli, ICML 2021) as runnable experiments with verdicts at lab
 scale. 'run' trains each (arm, seed) a claim needs that the archive does not hold yet (so a second
 run resumes), then prints each claim's verdict: reproduced / not reproduced / inconclusive / not
 run, from paired differences over seeds against each test's margin (its protocol: superiority,
@@ -39,7 +38,7 @@ model and more steps on a GPU; each arm's own fields (method, predictor, …) st
 
 function seedsOf(v: string): number[] {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_SEEDS) throw new Error(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got '${v}'`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_SEEDS) throw new UsageError(`--seeds must be an integer from 1 to ${MAX_SEEDS}, got '${v}'`);
   return Array.from({ length: n }, (_, i) => i);
 }
 
@@ -96,50 +95,68 @@ export function writeReport(dir: string, results: readonly ClaimResult[], ctx: R
   return files;
 }
 
+/** The options `run` and `report` share: which seeds, and the base setup. */
+const SEED_OPTIONS = ['seeds', 'max-seeds', 'base', 'archive'];
+
+/** The verbs of `dplab reproduce`, each with its own options. */
+export const REPRODUCE_VERBS: Verbs = {
+  command: 'reproduce',
+  verbs: {
+    list: {
+      usage: 'list',
+      options: {},
+      run: (a) => {
+        if (a.positional.length) throw new UsageError(`list takes no arguments (got '${a.positional[0]}')`);
+        for (const c of CLAIMS) console.log(`${c.id.padEnd(28)} ${c.kind.padEnd(10)} ${c.paper.where.padEnd(34)} ${c.title}`);
+        return 0;
+      },
+    },
+    run: {
+      usage: 'run <claim…|all> [--seeds N | --until-decided [--max-seeds N]] [--base FILE] [--concurrency N] [--backend NAME] [--archive FILE] [--json]',
+      about: ABOUT,
+      options: { string: [...SEED_OPTIONS, 'concurrency', 'backend'], boolean: ['until-decided', 'json'] },
+      run: (a) => reproduce('run', a),
+    },
+    report: {
+      usage: 'report [<claim…|all>] [--seeds N | --until-decided [--max-seeds N]] [--base FILE] [--out DIR] [--archive FILE]',
+      about: ABOUT,
+      options: { string: [...SEED_OPTIONS, 'out'], boolean: ['until-decided'] },
+      run: (a) => reproduce('report', a),
+    },
+  },
+  footer: ABOUT,
+};
+
 /** Entry point of `dplab reproduce`. */
-export async function reproduceCommand(argv: string[]): Promise<number> {
-  const a = parseArgs(argv, { string: ['seeds', 'concurrency', 'backend', 'archive', 'out', 'base', 'max-seeds'], boolean: ['json', 'help', 'until-decided'] });
-  const [sub, ...ids] = a.positional;
-  if (a.flags.help || !sub) {
-    console.log(HELP);
-    return a.flags.help ? 0 : 2;
-  }
-  if (a.error) {
-    console.error(`dplab reproduce: ${a.error}\n\n${HELP}`);
-    return 2;
-  }
-  if (sub === 'list') {
-    for (const c of CLAIMS) console.log(`${c.id.padEnd(28)} ${c.kind.padEnd(10)} ${c.paper.where.padEnd(34)} ${c.title}`);
-    return 0;
-  }
-  if (sub !== 'run' && sub !== 'report') {
-    console.error(`dplab reproduce: unknown sub-command '${sub}'\n\n${HELP}`);
-    return 2;
-  }
-  let claims: Claim[];
+export function reproduceCommand(argv: string[]): Promise<number> {
+  return runVerbs(REPRODUCE_VERBS, argv);
+}
+
+/** `run` (train what is missing, print the verdicts) and `report` (write the report from the archive). */
+async function reproduce(sub: 'run' | 'report', a: ParsedArgs): Promise<number> {
+  const ids = a.positional;
   let seeds: number[] | undefined;
-  let concurrency: number | undefined;
   let base: SetupInput = LAB_BASE;
   let maxSeeds: number | null = null;
+  if (a.flags['until-decided']) {
+    if (a.strings.seeds !== undefined) throw new UsageError('--seeds and --until-decided exclude each other: --until-decided picks the evaluation seeds itself (--max-seeds caps them)');
+    maxSeeds = intOption(a, 'max-seeds', 3, MAX_SEEDS) ?? DEFAULT_MAX_SEEDS;
+  } else if (a.strings['max-seeds'] !== undefined) throw new UsageError('--max-seeds goes with --until-decided');
   try {
-    if (a.flags['until-decided']) {
-      if (a.strings.seeds !== undefined) throw new Error('--seeds and --until-decided exclude each other: --until-decided picks the evaluation seeds itself (--max-seeds caps them)');
-      const m = a.strings['max-seeds'] ?? String(DEFAULT_MAX_SEEDS);
-      maxSeeds = Number(m);
-      if (!Number.isInteger(maxSeeds) || maxSeeds < 3 || maxSeeds > MAX_SEEDS) throw new Error(`--max-seeds must be an integer from 3 to ${MAX_SEEDS}, got '${m}'`);
-    } else if (a.strings['max-seeds'] !== undefined) throw new Error('--max-seeds goes with --until-decided');
     if (a.strings.base !== undefined) base = readBase(a.strings.base);
     if (sub === 'run' && ids.length === 0) throw new Error("name the claims to run, or 'all' (dplab reproduce list shows them)");
-    claims = selectClaims(ids);
-    if (a.strings.seeds !== undefined) seeds = seedsOf(a.strings.seeds);
-    if (a.strings.concurrency !== undefined) {
-      concurrency = Number(a.strings.concurrency);
-      if (!Number.isInteger(concurrency) || concurrency < 1 || concurrency > 64) throw new Error(`--concurrency must be an integer from 1 to 64, got '${a.strings.concurrency}'`);
-    }
   } catch (e) {
-    console.error(`dplab reproduce: ${(e as Error).message}`);
-    return 2;
+    throw new UsageError((e as Error).message);
   }
+  let claims: Claim[];
+  try {
+    claims = selectClaims(ids);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (a.strings.seeds !== undefined) seeds = seedsOf(a.strings.seeds);
+  const concurrency = intOption(a, 'concurrency', 1, 64);
+  const backend = a.strings.backend ?? 'auto';
   let archive: Archive | undefined;
   const abort = new AbortController();
   const onSigint = () => {
@@ -149,35 +166,17 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
   process.on('SIGINT', onSigint);
   try {
     archive = openArchive(resolveArchivePath(a.strings.archive));
-    if (maxSeeds !== null) return await decideCommand(sub, archive, claims, maxSeeds, base, a, { concurrency, signal: abort.signal });
+    if (maxSeeds !== null) return await decideCommand(sub, archive, claims, maxSeeds, base, a, { concurrency, backend, signal: abort.signal });
     seeds ??= defaultSeeds(archive, claims, base);
     if (sub === 'run') {
-      const plan = planRuns(claims, seeds, base);
       const started = Date.now();
-      let finished = 0;
-      const { reused, states } = await trainMissing(archive, plan, {
-        concurrency,
-        backend: a.strings.backend ?? 'auto',
-        base,
-        signal: abort.signal,
-        onProgress: (p) => {
-          if (!p.member) {
-            const elsewhere = p.inFlight ? ` (${p.inFlight} of them queued or training in another process, waited for)` : '';
-            console.error(`${plan.length} run(s) needed, ${p.reused} already in the archive${elsewhere}, ${plan.length - p.reused} to train`);
-            return;
-          }
-          if (p.member.status === 'completed' || p.member.status === 'failed' || p.member.status === 'diverged' || p.member.status === 'cancelled') {
-            finished++;
-            console.error(`[${finished}/${plan.length - p.reused}] ${p.member.status.padEnd(9)} ${p.member.name ?? p.member.runUuid}${p.member.detail && p.member.status !== 'completed' ? `: ${p.member.detail.split('\n')[0]}` : ''}`);
-          }
-        },
-      });
-      if (reused < plan.length) console.error(`trained ${states.length} run(s) in ${((Date.now() - started) / 60000).toFixed(1)} min`);
+      const { reused, states, planned } = await trainRound(archive, planRuns(claims, seeds, base), { concurrency, backend, base, signal: abort.signal }, '');
+      if (reused < planned) console.error(`trained ${states.length} run(s) in ${((Date.now() - started) / 60000).toFixed(1)} min`);
       if (abort.signal.aborted) return 130;
     }
     const results = collectResults(archive, claims, seeds, base);
     if (sub === 'run') {
-      if (a.flags.json) console.log(JSON.stringify(results.map((r) => ({ id: r.claim.id, verdict: r.verdict, ...(r.kind === 'experiment' ? { tests: r.tests.map((t) => ({ test: t.description, protocol: t.protocol, margin: t.test.margin, rationale: t.test.rationale, seeds: t.seeds, pairs: t.pairs, difference: t.difference, verdict: t.verdict, reason: t.reason })), missing: r.missing } : { evidence: r.outcome.evidence }) })), null, 2));
+      if (a.flags.json) console.log(verdictsJson(results));
       else printVerdicts(results);
       return 0;
     }
@@ -186,36 +185,59 @@ export async function reproduceCommand(argv: string[]): Promise<number> {
     console.error(`wrote ${files.length} file(s) to ${dir}: report.html, report.md, figures/`);
     printVerdicts(results);
     return 0;
-  } catch (e) {
-    console.error(`dplab reproduce: ${(e as Error).message}`);
-    return 1;
   } finally {
     process.off('SIGINT', onSigint);
     archive?.close();
   }
 }
 
-/** Trains one round's missing runs, with the same progress lines as a plain `run`. */
-async function trainRound(archive: Archive, plan: PlannedRun[], opts: { concurrency: number | undefined; backend: string; base: SetupInput; signal: AbortSignal }): Promise<void> {
+/** The verdicts as `--json` prints them; `seedsOf`: each claim's evaluation seeds (--until-decided). */
+function verdictsJson(results: readonly ClaimResult[], seedsOf?: Record<string, number[]>): string {
+  return JSON.stringify(
+    results.map((r) => ({
+      id: r.claim.id,
+      verdict: r.verdict,
+      ...(r.kind === 'experiment'
+        ? {
+            ...(seedsOf ? { seeds: seedsOf[r.claim.id] ?? [] } : {}),
+            tests: r.tests.map((t) => ({ test: t.description, protocol: t.protocol, margin: t.test.margin, rationale: t.test.rationale, seeds: t.seeds, pairs: t.pairs, difference: t.difference, verdict: t.verdict, reason: t.reason })),
+            missing: r.missing,
+          }
+        : { evidence: r.outcome.evidence }),
+    })),
+    null,
+    2,
+  );
+}
+
+/**
+ * Trains the missing runs of `plan`, printing how many are needed, reused (and waited for in
+ * another process) and each that ends; `indent` sets the lines of a round apart.
+ */
+async function trainRound(
+  archive: Archive,
+  plan: PlannedRun[],
+  opts: { concurrency: number | undefined; backend: string; base: SetupInput; signal: AbortSignal },
+  indent = '  ',
+): Promise<{ reused: number; states: MemberState[]; planned: number }> {
   let finished = 0;
   let toTrain = 0;
-  await trainMissing(archive, plan, {
-    concurrency: opts.concurrency,
-    backend: opts.backend,
-    base: opts.base,
-    signal: opts.signal,
+  const { reused, states } = await trainMissing(archive, plan, {
+    ...opts,
     onProgress: (p) => {
       if (!p.member) {
         toTrain = plan.length - p.reused;
-        console.error(`  ${plan.length} run(s) needed, ${p.reused} already in the archive, ${toTrain} to train`);
+        const elsewhere = p.inFlight ? ` (${p.inFlight} of them queued or training in another process, waited for)` : '';
+        console.error(`${indent}${plan.length} run(s) needed, ${p.reused} already in the archive${elsewhere}, ${toTrain} to train`);
         return;
       }
-      if (['completed', 'failed', 'diverged', 'cancelled'].includes(p.member.status)) {
+      if (FINAL_STATUSES.has(p.member.status) && p.member.status !== 'interrupted') {
         finished++;
-        console.error(`  [${finished}/${toTrain}] ${p.member.status.padEnd(9)} ${p.member.name ?? p.member.runUuid}${p.member.detail && p.member.status !== 'completed' ? `: ${p.member.detail.split('\n')[0]}` : ''}`);
+        console.error(`${indent}[${finished}/${toTrain}] ${p.member.status.padEnd(9)} ${p.member.name ?? p.member.runUuid}${p.member.detail && p.member.status !== 'completed' ? `: ${p.member.detail.split('\n')[0]}` : ''}`);
       }
     },
   });
+  return { reused, states, planned: plan.length };
 }
 
 /** `run`/`report` with --until-decided: rounds of evaluation seeds (trained by `run`, read back by `report`). */
@@ -225,15 +247,15 @@ async function decideCommand(
   claims: Claim[],
   maxSeeds: number,
   base: SetupInput,
-  a: ReturnType<typeof parseArgs>,
-  opts: { concurrency: number | undefined; signal: AbortSignal },
+  a: ParsedArgs,
+  opts: { concurrency: number | undefined; backend: string; signal: AbortSignal },
 ): Promise<number> {
   const started = Date.now();
   const out: DecideOutcome = await untilDecided(archive, claims, {
     maxSeeds,
     base,
     signal: opts.signal,
-    ...(sub === 'run' ? { train: (plan: PlannedRun[]) => trainRound(archive, plan, { concurrency: opts.concurrency, backend: a.strings.backend ?? 'auto', base, signal: opts.signal }) } : {}),
+    ...(sub === 'run' ? { train: async (plan: PlannedRun[]) => void (await trainRound(archive, plan, { concurrency: opts.concurrency, backend: opts.backend, base, signal: opts.signal })) } : {}),
     onRound: (r) => console.error(`round to ${r.look} seeds (${r.seeds[0]}–${r.seeds.at(-1)}): ${r.running.length} claim(s) open, decided now: ${r.decided.length ? r.decided.join(', ') : 'none'}`),
   });
   if (out.stopped === 'cancelled') return 130;
@@ -243,14 +265,7 @@ async function decideCommand(
   if (out.stalled.length) console.error(`undecided, the archive holds no complete next round (run 'dplab reproduce run … --until-decided' first): ${out.stalled.join(', ')}`);
   const { results } = out;
   if (sub === 'run') {
-    if (a.flags.json)
-      console.log(
-        JSON.stringify(
-          results.map((r) => ({ id: r.claim.id, verdict: r.verdict, ...(r.kind === 'experiment' ? { seeds: out.seeds[r.claim.id] ?? [], tests: r.tests.map((t) => ({ test: t.description, protocol: t.protocol, margin: t.test.margin, rationale: t.test.rationale, seeds: t.seeds, pairs: t.pairs, difference: t.difference, verdict: t.verdict, reason: t.reason })), missing: r.missing } : { evidence: r.outcome.evidence }) })),
-          null,
-          2,
-        ),
-      );
+    if (a.flags.json) console.log(verdictsJson(results, out.seeds));
     else printVerdicts(results, out.seeds);
     return 0;
   }
