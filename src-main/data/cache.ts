@@ -18,6 +18,7 @@ import { listGenerated } from './generated.ts';
 import type { ImportLimits } from './limits.ts';
 import { hashStored, imageBytes, labelBytes, labelsFromBytes, SPLIT_NAMES, type SplitName, type StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
+import { processAlive } from './process-alive.ts';
 
 /** Version of the on-disk layout; readers refuse newer ones. */
 export const CACHE_VERSION = 1;
@@ -265,17 +266,6 @@ function parseImportTemp(entry: string): ImportTemp | undefined {
 let hostTagValue: string | undefined;
 function hostTag(): string {
   return (hostTagValue ??= createHash('sha256').update(hostname()).digest('hex').slice(0, 8));
-}
-
-/** Whether process `pid` of this machine still runs (EPERM: it does, as another user). */
-function processAlive(pid: number): boolean {
-  if (!Number.isSafeInteger(pid) || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

@@ -9,8 +9,9 @@ import { execFile } from 'node:child_process';
 import { existsSync, writeFileSync, chmodSync } from 'node:fs';
 import { isAbsolute, resolve, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FINAL_STATUSES, type RunStatus } from '../archive/archive.ts';
+import { ACTIVE_STATUSES, FINAL_STATUSES, type RunStatus } from '../archive/archive.ts';
 import { mergeShard } from '../archive/merge.ts';
+import { DEFAULT_CHECKPOINT_EVERY } from './manager.ts';
 import type { ExecutorFactory, MemberState, SweepExecutor, SweepLaunch } from './executor.ts';
 import { folderPaths, logTail, memberShard, readManifest, readTaskStatus, updateManifest, writeAtomic, writeSweepFolder, FINAL_TASK_STATES, type SweepManifest } from './sweep-folder.ts';
 
@@ -302,7 +303,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
     if (r.status !== status || r.error !== detail) {
       archive.setStatus(runUuid, status, {
         error: detail,
-        ownerPid: status === 'running' || status === 'queued' ? process.pid : null,
+        ownerPid: ACTIVE_STATUSES.has(status) ? process.pid : null,
         ...(FINAL_STATUSES.has(status) ? { endedAt: Date.now() } : {}),
         ...(status === 'running' && r.startedAt === null ? { startedAt: Date.now() } : {}),
       });
@@ -403,7 +404,7 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
         createdAt: Date.now(),
         jobId: null,
         backend: opts.backend ?? 'auto',
-        checkpointEvery: opts.checkpointEvery ?? 100,
+        checkpointEvery: opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
         maxRequeues: o.maxRequeues ?? 3,
         // The setup hash the archive recorded: a shard's run must carry it to be merged.
         members: launch.members.map((m) => ({ idx: m.idx, runUuid: m.runUuid, name: m.name, combo: m.combo, setupHash: archive.getRun(m.runUuid)?.setupHash ?? '' })),

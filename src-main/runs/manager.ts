@@ -110,6 +110,9 @@ export interface RunManagerOptions {
   maxQueued?: number;
 }
 
+/** Steps between checkpoints when no one says (`--checkpoint-every`); 0 keeps none. */
+export const DEFAULT_CHECKPOINT_EVERY = 100;
+
 /** Default bound on the runs queued or running in one archive (a sweep may expand to 10,000). */
 export const DEFAULT_MAX_QUEUED = 500;
 
@@ -202,7 +205,7 @@ export class RunManager extends EventEmitter {
     this.opts = {
       backend: opts.backend ?? 'auto',
       threads: opts.threads,
-      checkpointEvery: opts.checkpointEvery ?? 100,
+      checkpointEvery: opts.checkpointEvery ?? DEFAULT_CHECKPOINT_EVERY,
       keepCheckpoints: opts.keepCheckpoints ?? 3,
       heartbeatMs: opts.heartbeatMs ?? 1000,
       staleMs: opts.staleMs ?? 120_000,

@@ -4,23 +4,16 @@
  * process may change it, and no other process marks it dead while the owner lives.
  */
 import { readFileSync } from 'node:fs';
+import { processAlive } from '../data/process-alive.ts';
+
+/** Whether a pid exists (one definition, shared with the import cache's crash cleanup). */
+export { processAlive };
 
 /** The owner of a queued or running run: a process id and the process's start time (null where the OS does not tell). */
 export interface ProcessId {
   pid: number;
   /** Start time as the OS reports it (Linux: clock ticks after boot, /proc/<pid>/stat field 22). */
   start: number | null;
-}
-
-/** True when a process with this id exists (signal 0 probes without touching it). */
-export function processAlive(pid: number | null | undefined): boolean {
-  if (!pid || pid <= 0) return false;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /**

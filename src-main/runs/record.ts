@@ -40,8 +40,8 @@ export async function runWithArchive(setup: Setup, opts: RunWithArchiveOptions =
     concurrency: 1,
     backend: opts.backend ?? 'auto',
     threads: opts.threads,
-    checkpointEvery: opts.checkpointEvery ?? 100,
-    keepCheckpoints: opts.keepCheckpoints ?? 3,
+    checkpointEvery: opts.checkpointEvery, // the manager's defaults apply
+    keepCheckpoints: opts.keepCheckpoints,
     launch: () => (trainer = inProcessTrainer()),
   });
   let summary: RunSummary | undefined;

@@ -247,7 +247,7 @@ export class LabService {
           changed = true;
           this.emit({ type: 'run.status', runId: r.uuid, status: r.status });
         }
-        const done = states.filter((m) => m.status !== 'queued' && m.status !== 'running').length;
+        const done = states.filter((m) => !ACTIVE_STATUSES.has(m.status)).length;
         if (changed) this.emit({ type: 'sweep.progress', sweepId: sw.uuid, done, total: states.length });
         if (done === states.length && states.every((m) => m.status !== 'interrupted')) this.clusterDone.add(sw.uuid);
       }
@@ -307,7 +307,7 @@ export class LabService {
     this.flushMetrics();
     this.emit({ type: 'run.status', runId: uuid, status });
     this.emit({ type: 'queue', ...this.queueState() });
-    if (status !== 'queued' && status !== 'running') this.emitSweepProgress(uuid);
+    if (!ACTIVE_STATUSES.has(status)) this.emitSweepProgress(uuid);
   }
 
   private emitSweepProgress(runUuid: string): void {

@@ -5,6 +5,7 @@
 import { METRICS } from '../../../src-main/spec/metrics.ts';
 import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
+import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/compare/align.ts';
 
@@ -38,7 +39,7 @@ export class CompareState {
     // Runs that changed while the connection was lost: reload the lists and the live runs' series.
     lab.onReconnect(() => {
       if (!this.runs.length) return; // the view was never opened
-      const wereLive = this.runs.filter((r) => r.status === 'running' || r.status === 'queued').map((r) => r.id);
+      const wereLive = this.runs.filter((r) => ACTIVE_STATUSES.has(r.status)).map((r) => r.id);
       void this.refresh().then(() => {
         for (const id of wereLive) this.series.delete(id);
         return this.ensureSeries(this.selected);
@@ -86,7 +87,7 @@ export class CompareState {
 
   /** Drops cached series of runs that may still change (running/queued), then reloads them. */
   async reloadLive(): Promise<void> {
-    const live = this.runs.filter((r) => (r.status === 'running' || r.status === 'queued') && this.selected.includes(r.id));
+    const live = this.runs.filter((r) => ACTIVE_STATUSES.has(r.status) && this.selected.includes(r.id));
     for (const r of live) this.series.delete(r.id);
     await this.ensureSeries(live.map((r) => r.id));
   }

@@ -7,6 +7,7 @@ import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/spec/events.ts';
 import { appendEvents, emptyRunData, epochAtStep, fromHistory, type RunData } from '../lib/runData.ts';
 import { lab } from './lab.svelte.ts';
+import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 
 type MetricEvent = ScalarsEvent | SpectraEvent | EvalEvent;
 
@@ -86,7 +87,7 @@ export class LiveRunState {
     } else if (e.type === 'run.status') {
       if (this.row) this.row = { ...this.row, status: e.status };
       // The final summary (and error text) arrive with the row; fetch it once the run settles.
-      if (e.status !== 'running' && e.status !== 'queued') void this.reloadRow();
+      if (!ACTIVE_STATUSES.has(e.status)) void this.reloadRow();
     }
   }
 

@@ -8,6 +8,7 @@ import type { LabEvent } from '../../../src-main/contract/index.ts';
 import type { ClaimResult } from '../../../src-main/reproduce/verdict.ts';
 import { saveText } from '../lib/download.ts';
 import { lab } from './lab.svelte.ts';
+import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 
 /** Paper view state. */
 export class PaperState {
@@ -69,7 +70,7 @@ export class PaperState {
 
   /** A run that ended may change a verdict: reload (coalesced). */
   onEvent(e: LabEvent): void {
-    if (e.type !== 'run.status' || e.status === 'running' || e.status === 'queued') return;
+    if (e.type !== 'run.status' || ACTIVE_STATUSES.has(e.status)) return;
     if (this.#refresh) clearTimeout(this.#refresh);
     this.#refresh = setTimeout(() => {
       this.#refresh = null;

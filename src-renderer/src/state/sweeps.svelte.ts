@@ -4,6 +4,7 @@
  */
 import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
+import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/sweepGrid.ts';
 import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/spec/presets.ts';
@@ -145,7 +146,7 @@ export class SweepsState {
       const s = await c.request('sweeps.get', { sweepId });
       this.currentId = sweepId;
       this.current = s;
-      const done = s.runs.filter((r) => !['queued', 'running'].includes(r.status)).length;
+      const done = s.runs.filter((r) => !ACTIVE_STATUSES.has(r.status)).length;
       this.progress = { done, total: s.runs.length };
       this.loadError = null;
     } catch (e) {
