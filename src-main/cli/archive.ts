@@ -11,7 +11,7 @@ import { resolveArchivePath } from '../archive/paths.ts';
 import { runVerbs, UsageError, type ParsedArgs, type Verbs } from './args.ts';
 
 /**
- * What the archive promises across a crash (README, "What a crash loses"): events reach it in
+ * What the archive promises across a crash (docs/archive.md, "What a crash loses"): events reach it in
  * batches at most ~250 ms old (runs/batcher.ts), each batch one WAL transaction; checkpoints hold
  * every array in its own precision (engine/checkpoint.ts), so resume is bit-exact.
  */
