@@ -2,7 +2,7 @@
  * `backends.list`: the service asks `dplab backends --json` in a child process, because telling
  * whether a backend loads means loading TensorFlow.js, its native addons and the GPU driver, which
  * the service (the Electron main process, the web server) must never do. The work is bounded like
- * the other long jobs: one probe at a time (figures taken side by side would only measure each
+ * the other long jobs, by the same queue (queue.ts): one probe at a time (figures taken side by side would only measure each
  * other), a short queue beyond which requests are refused, a timeout, cancel by job id; the child's
  * output is size-limited and validated with the report's schema before anyone sees it. The quick
  * report (no figures) does not change while the lab runs, so it is kept for the session.
@@ -11,6 +11,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { BackendsReportSchema, type BackendsReport } from '../spec/backends.ts';
 import { trainerEnv } from '../runs/env.ts';
+import { BoundedQueue, type QueueStop, type QueueTask, type StoppedJob } from './queue.ts';
 
 /** A running `dplab backends` child, whatever started it (a Node child process, an Electron utilityProcess). */
 export interface ProbeChild {
@@ -92,19 +93,6 @@ export interface ProbeResult {
   tookMs: number;
 }
 
-interface Job {
-  id: string | null;
-  /** How messages name the job (the caller's label, else the id). */
-  label: string | null;
-  measure: boolean;
-  promise: Promise<ProbeResult>;
-  resolve: (r: ProbeResult) => void;
-  reject: (e: Error) => void;
-  child?: ProbeChild;
-  timer?: NodeJS.Timeout;
-  settled: boolean;
-}
-
 /**
  * The report as the child printed it: the JSON document on stdout (anything printed before its
  * first line `{` is skipped: a native library may write there), validated field by field.
@@ -132,19 +120,106 @@ export function parseReport(stdout: string): BackendsReport {
   return r.data;
 }
 
-/** Runs `dplab backends` in child processes for the service: bounded, cancellable, the quick report cached. */
+/** What one probe gives: its report, or the error that says why there is none. */
+type ProbeOutcome = { ok: true; result: ProbeResult } | { ok: false; error: ProbeError };
+
+/** One `dplab backends` child: started when the queue frees up, killed when the probe ends however it ends. */
+class ProbeTask implements QueueTask<ProbeOutcome> {
+  private child: ProbeChild | undefined;
+  /** Set once the probe ended: a child's late exit then changes nothing. */
+  ended = false;
+  /** The child's last `--progress` stage (a timeout names it). */
+  stage = '';
+
+  constructor(
+    private readonly probe: { launch: ProbeLauncher; opts: BackendsProbeOptions; keepQuick: (r: ProbeResult) => void },
+    readonly id: string | null,
+    readonly measure: boolean,
+  ) {}
+
+  start(finish: (r: ProbeOutcome) => void): void {
+    const { opts } = this.probe;
+    const fail = (e: ProbeError) => finish({ ok: false, error: e });
+    const t0 = Date.now();
+    const maxOutput = opts.maxOutput ?? 1 << 20;
+    const args = ['--json', '--progress', ...(this.measure ? [] : ['--quick'])];
+    let out = '';
+    let err = '';
+    let child: ProbeChild;
+    try {
+      child = this.probe.launch(args);
+    } catch (e) {
+      return fail(new ProbeError(`cannot start dplab backends: ${(e as Error).message}`));
+    }
+    this.child = child;
+    child.onStdout((c) => {
+      out += c;
+      if (out.length > maxOutput) fail(new ProbeError(`dplab backends printed more than ${maxOutput} characters; that is not a report`));
+    });
+    let line = '';
+    child.onStderr((c) => {
+      err = (err + c).slice(-8000);
+      // Whole lines only: a chunk may end inside one.
+      const lines = (line + c).split('\n');
+      line = lines.pop()!.slice(-1000);
+      for (const m of lines.join('\n').matchAll(/^progress: (.+)$/gm)) {
+        this.stage = m[1]!.slice(0, 300);
+        try {
+          opts.onProgress?.(this.id, this.stage);
+        } catch {
+          // A failing listener must not end the probe.
+        }
+      }
+    });
+    child.onExit((code, signal, error) => {
+      if (this.ended) return;
+      const tail = err.replace(/^progress: .*$/gm, '').trim().split('\n').slice(-3).join(' | ').slice(0, 600);
+      if (error) return fail(new ProbeError(`cannot start dplab backends: ${error.message}`));
+      if (code !== 0) {
+        return fail(new ProbeError(`dplab backends ended with ${code === null ? `signal ${signal}` : `exit code ${code}`}${tail ? `: ${tail}` : ' and printed nothing on stderr'}`));
+      }
+      let report: BackendsReport;
+      try {
+        report = parseReport(out);
+      } catch (e) {
+        return fail(new ProbeError(`dplab backends --json gave no valid report: ${(e as Error).message}`));
+      }
+      const result: ProbeResult = { report, measured: this.measure, cached: false, atMs: Date.now(), tookMs: Date.now() - t0 };
+      if (!this.measure) this.probe.keepQuick(result);
+      finish({ ok: true, result });
+    });
+  }
+
+  stop(): void {
+    this.ended = true;
+    this.child?.kill();
+  }
+}
+
+/** The error of a probe the queue ended or refused (the queue says why). */
+function stoppedProbe(reason: QueueStop, j: StoppedJob<ProbeTask>): ProbeOutcome {
+  const error = {
+    closed: () => new ProbeError('the lab is shutting down', 'closed'),
+    duplicate: () => new ProbeError(`a job with id '${j.id}' is already running or waiting`),
+    busy: () => new ProbeError(`dplab backends is already running with ${j.waiting} requests waiting (limit ${j.queueLimit}); try again when it has finished, or cancel one`, 'busy'),
+    cancelled: () => new ProbeError(`backends.list job ${j.label} was cancelled`, 'cancelled'),
+    timeout: () => new ProbeError(`dplab backends ran longer than ${Math.round(j.timeoutMs / 1000)} s and was stopped${j.task.stage ? ` (last stage: ${j.task.stage})` : ''}`, 'timeout'),
+  }[reason]();
+  return { ok: false, error };
+}
+
+/** Runs `dplab backends` in child processes for the service: bounded by queue.ts (one at a time), cancellable, the quick report cached. */
 export class BackendsProbe {
   private readonly launch: ProbeLauncher;
-  private readonly queueLimit: number;
-  private running: Job | null = null;
-  private readonly waiting: Job[] = [];
+  /** One probe at a time: figures taken side by side would only measure each other. */
+  private readonly queue: BoundedQueue<ProbeOutcome, ProbeTask>;
   private quick: ProbeResult | null = null;
-  private quickJob: Job | null = null;
-  private closed = false;
+  /** The quick probe under way, which concurrent quick requests without a job id share. */
+  private quickJob: { task: ProbeTask; promise: Promise<ProbeResult> } | null = null;
 
   constructor(private readonly opts: BackendsProbeOptions = {}) {
     this.launch = opts.launch ?? nodeProbeLauncher();
-    this.queueLimit = Math.max(0, opts.queueLimit ?? 4);
+    this.queue = new BoundedQueue({ slots: 1, queueLimit: opts.queueLimit ?? 4, stopped: stoppedProbe });
   }
 
   /**
@@ -152,26 +227,15 @@ export class BackendsProbe {
    * requests share one child. Rejects with a ProbeError naming why there is no report.
    */
   list(a: { measure: boolean; refresh: boolean; jobId?: string | undefined; label?: string | undefined }): Promise<ProbeResult> {
-    if (this.closed) return Promise.reject(new ProbeError('the lab is shutting down', 'closed'));
+    if (this.queue.closed) return Promise.reject(new ProbeError('the lab is shutting down', 'closed'));
     if (!a.measure && !a.refresh && this.quick) return Promise.resolve({ ...this.quick, cached: true });
     const id = a.jobId ?? null;
-    if (id !== null && (this.running?.id === id || this.waiting.some((j) => j.id === id))) {
-      return Promise.reject(new ProbeError(`a job with id '${id}' is already running or waiting`));
-    }
-    if (!a.measure && this.quickJob && !this.quickJob.settled && id === null) return this.quickJob.promise;
-    if (this.running && this.waiting.length >= this.queueLimit) {
-      return Promise.reject(new ProbeError(`dplab backends is already running with ${this.waiting.length} requests waiting (limit ${this.queueLimit}); try again when it has finished, or cancel one`, 'busy'));
-    }
-    let resolve!: (r: ProbeResult) => void;
-    let reject!: (e: Error) => void;
-    const promise = new Promise<ProbeResult>((res, rej) => {
-      resolve = res;
-      reject = rej;
-    });
-    const job: Job = { id, label: a.label ?? id, measure: a.measure, promise, resolve, reject, settled: false };
-    if (!a.measure) this.quickJob = job;
-    this.waiting.push(job);
-    this.pump();
+    if (!a.measure && this.quickJob && !this.quickJob.task.ended && id === null) return this.quickJob.promise;
+    const task = new ProbeTask({ launch: this.launch, opts: this.opts, keepQuick: (r) => (this.quick = r) }, id, a.measure);
+    const timeoutMs = a.measure ? (this.opts.measureTimeoutMs ?? 10 * 60_000) : (this.opts.quickTimeoutMs ?? 120_000);
+    const promise = this.queue.run(task, { id, label: a.label ?? id ?? 'backends.list', timeoutMs }).then((r) => (r.ok ? r.result : Promise.reject(r.error)));
+    // Only a probe the queue took is shared (a refused one has ended already).
+    if (!a.measure && !task.ended) this.quickJob = { task, promise };
     return promise;
   }
 
@@ -182,101 +246,11 @@ export class BackendsProbe {
 
   /** Cancels a running or waiting probe by its job id; false when there is none. */
   cancel(id: string): boolean {
-    const i = this.waiting.findIndex((j) => j.id === id);
-    if (i >= 0) {
-      const [j] = this.waiting.splice(i, 1);
-      this.fail(j!, new ProbeError(`backends.list job ${j!.label ?? id} was cancelled`, 'cancelled'));
-      return true;
-    }
-    if (this.running?.id !== id) return false;
-    this.fail(this.running, new ProbeError(`backends.list job ${this.running.label ?? id} was cancelled`, 'cancelled'));
-    return true;
+    return this.queue.cancel(id);
   }
 
   /** Ends every probe (kills the running child) and refuses new ones. */
   close(): void {
-    this.closed = true;
-    const stop = () => new ProbeError('the lab is shutting down', 'closed');
-    for (const j of this.waiting.splice(0)) this.fail(j, stop());
-    if (this.running) this.fail(this.running, stop());
-  }
-
-  private pump(): void {
-    if (this.running || this.closed) return;
-    const job = this.waiting.shift();
-    if (job) this.start(job);
-  }
-
-  private start(job: Job): void {
-    this.running = job;
-    const t0 = Date.now();
-    const timeoutMs = job.measure ? (this.opts.measureTimeoutMs ?? 10 * 60_000) : (this.opts.quickTimeoutMs ?? 120_000);
-    const maxOutput = this.opts.maxOutput ?? 1 << 20;
-    const args = ['--json', '--progress', ...(job.measure ? [] : ['--quick'])];
-    let out = '';
-    let err = '';
-    let partial = '';
-    let child: ProbeChild;
-    try {
-      child = this.launch(args);
-    } catch (e) {
-      this.fail(job, new ProbeError(`cannot start dplab backends: ${(e as Error).message}`));
-      return;
-    }
-    job.child = child;
-    job.timer = setTimeout(() => {
-      this.fail(job, new ProbeError(`dplab backends ran longer than ${Math.round(timeoutMs / 1000)} s and was stopped${partial ? ` (last stage: ${partial})` : ''}`, 'timeout'));
-    }, timeoutMs);
-    job.timer.unref();
-    child.onStdout((c) => {
-      out += c;
-      if (out.length > maxOutput) this.fail(job, new ProbeError(`dplab backends printed more than ${maxOutput} characters; that is not a report`));
-    });
-    let line = '';
-    child.onStderr((c) => {
-      err = (err + c).slice(-8000);
-      // Whole lines only: a chunk may end inside one.
-      const lines = (line + c).split('\n');
-      line = lines.pop()!.slice(-1000);
-      for (const m of lines.join('\n').matchAll(/^progress: (.+)$/gm)) {
-        partial = m[1]!.slice(0, 300);
-        try {
-          this.opts.onProgress?.(job.id, partial);
-        } catch {
-          // A failing listener must not end the probe.
-        }
-      }
-    });
-    child.onExit((code, signal, error) => {
-      if (job.settled) return;
-      const tail = err.replace(/^progress: .*$/gm, '').trim().split('\n').slice(-3).join(' | ').slice(0, 600);
-      if (error) return this.fail(job, new ProbeError(`cannot start dplab backends: ${error.message}`));
-      if (code !== 0) {
-        return this.fail(job, new ProbeError(`dplab backends ended with ${code === null ? `signal ${signal}` : `exit code ${code}`}${tail ? `: ${tail}` : ' and printed nothing on stderr'}`));
-      }
-      let report: BackendsReport;
-      try {
-        report = parseReport(out);
-      } catch (e) {
-        return this.fail(job, new ProbeError(`dplab backends --json gave no valid report: ${(e as Error).message}`));
-      }
-      const result: ProbeResult = { report, measured: job.measure, cached: false, atMs: Date.now(), tookMs: Date.now() - t0 };
-      if (!job.measure) this.quick = result;
-      this.finish(job, () => job.resolve(result));
-    });
-  }
-
-  private fail(job: Job, e: ProbeError): void {
-    this.finish(job, () => job.reject(e));
-  }
-
-  private finish(job: Job, settle: () => void): void {
-    if (job.settled) return;
-    job.settled = true;
-    if (job.timer) clearTimeout(job.timer);
-    job.child?.kill();
-    if (this.running === job) this.running = null;
-    settle();
-    this.pump();
+    void this.queue.close();
   }
 }
