@@ -1,0 +1,104 @@
+/**
+ * What the archive stores, as its callers see it: a run, its metric series, spectra and evaluations,
+ * a sweep, and the shapes a new run or a run listing is asked for with. Types only.
+ */
+import type { RunSummary } from '../spec/events.ts';
+import type { RunStatus } from './schema.ts';
+
+/** The process that owns a queued or running run: pid and the process's start time (null: unknown). */
+export interface RunOwner {
+  pid: number;
+  start: number | null;
+}
+
+/** A run as stored (times in ms since the Unix epoch). */
+export interface RunRecord {
+  uuid: string;
+  name: string | null;
+  /** The full validated setup (JSON). */
+  setup: Record<string, unknown>;
+  /** sha256 hex of the canonical setup without its name. */
+  setupHash: string;
+  status: RunStatus;
+  createdAt: number;
+  startedAt: number | null;
+  endedAt: number | null;
+  heartbeatAt: number | null;
+  /** Trainer process id while running. */
+  pid: number | null;
+  /** Process id of the manager that owns the run while it is queued or running. */
+  ownerPid: number | null;
+  /** Start time of that process (see runs/process.ts), so a reused pid is not taken for the owner. */
+  ownerStart: number | null;
+  cancelRequested: boolean;
+  backend: string | null;
+  versions: Record<string, string> | null;
+  appVersion: string | null;
+  host: Record<string, unknown> | null;
+  seed: number;
+  dataset: { name: string; hash: string; source?: string; pretrainCount?: number } | null;
+  totalSteps: number | null;
+  lastStep: number | null;
+  summary: RunSummary | null;
+  error: string | null;
+  tags: string[];
+}
+
+/** One scalar metric over steps (null where the value was NaN). */
+export interface MetricSeries {
+  name: string;
+  steps: number[];
+  epochs: number[];
+  values: (number | null)[];
+}
+
+/** A spectra snapshot as stored (see SpectraEvent for the meaning of each array). */
+export interface SpectraRow {
+  step: number;
+  epoch: number;
+  fEig: number[];
+  wpEig: number[];
+  alignment: number[];
+  asymmetry: number | null;
+}
+
+/** An evaluation as stored. */
+export interface EvalRow {
+  step: number;
+  epoch: number;
+  probeAcc: number | null;
+  knnAcc: number | null;
+  probeTrainAcc: number | null;
+}
+
+/** A sweep with its member runs in expansion order. */
+export interface SweepRecord {
+  uuid: string;
+  name: string | null;
+  definition: unknown;
+  createdAt: number;
+  members: { runUuid: string; idx: number; combo: Record<string, unknown> }[];
+}
+
+/** Filter of `listRuns`. */
+export interface RunFilter {
+  status?: RunStatus | RunStatus[];
+  tag?: string;
+  sweep?: string;
+  /** Newest first (default) or oldest first. */
+  order?: 'newest' | 'oldest';
+  limit?: number;
+}
+
+/** Fields for a new run. */
+export interface NewRun {
+  uuid?: string;
+  name?: string | null;
+  setup: Record<string, unknown>;
+  setupHash: string;
+  seed: number;
+  status?: RunStatus;
+  createdAt?: number;
+  /** The process that queues it (a queued run always has one, so no other process takes it for stranded). */
+  owner?: RunOwner;
+}
