@@ -116,7 +116,7 @@ async function main(): Promise<void> {
   const listFile = join(dir, 'list.sqlite');
   const la = openArchive(listFile);
   const setup = parseSetup({});
-  la.db.transaction(() => {
+  la.transaction(() => {
     for (let i = 0; i < 1000; i++) {
       const run = la.createRun({ name: `run ${i}`, setup: { ...setup, seed: i } as unknown as Record<string, unknown>, setupHash: `h${i}`, seed: i, createdAt: 1e12 + i });
       la.appendEvents(run.uuid, [
@@ -125,7 +125,7 @@ async function main(): Promise<void> {
       ]);
       if (i % 3 === 0) la.addTags(run.uuid, ['a', 'b']);
     }
-  })();
+  });
   la.close();
   t = performance.now();
   verifyArchiveFile(listFile);

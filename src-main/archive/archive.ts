@@ -12,11 +12,12 @@ import type { RunStatus } from './schema.ts';
 import { decodeF32, encodeF32 } from './blobs.ts';
 import { ArchiveError, openDatabase, type OpenOptions } from './open.ts';
 import { shapeProblems } from './shape.ts';
-import type { EvalRow, MetricSeries, NewRun, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+import { holdConnection } from './connection.ts';
+import type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
 export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../spec/events.ts';
-export type { EvalRow, MetricSeries, NewRun, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+export type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 export { ArchiveError, archiveWritable, integrityCheckFile, QUICK_CHECK_MAX_BYTES, verifyArchiveFile, type ArchiveErrorKind, type OpenOptions } from './open.ts';
 
 /** Opens (creating or migrating as needed) the archive at `file`; see open.ts for the checks. */
@@ -41,12 +42,18 @@ export class Archive {
   private readonly nameIds = new Map<string, number>();
   private closed = false;
 
+  /** The connection: private, so every query and write is one of the methods below (merge.ts, in this room, reaches it through connection.ts). */
+  readonly #db: Database.Database;
+
   /** Use `openArchive` (the connection comes configured and migrated from `openDatabase`). */
   constructor(
-    readonly db: Database.Database,
+    db: Database.Database,
     readonly file: string,
     readonly readonly: boolean,
-  ) {}
+  ) {
+    this.#db = db;
+    holdConnection(this, db);
+  }
 
   /** Refuses a change to a read-only archive with an error naming the file. */
   private writable(): void {
@@ -57,13 +64,13 @@ export class Archive {
 
   /** Schema version of the open file. */
   get schemaVersion(): number {
-    return this.db.pragma('user_version', { simple: true }) as number;
+    return this.#db.pragma('user_version', { simple: true }) as number;
   }
 
   private stmt(sql: string): Database.Statement {
     let s = this.stmts.get(sql);
     if (!s) {
-      s = this.db.prepare(sql);
+      s = this.#db.prepare(sql);
       this.stmts.set(sql, s);
     }
     return s;
@@ -73,7 +80,15 @@ export class Archive {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.db.close();
+    this.#db.close();
+  }
+
+  /**
+   * Runs `fn` in one transaction and returns its result (a call inside another joins it): a batch of
+   * writes commits together, all or nothing, and far faster than one commit per write.
+   */
+  transaction<T>(fn: () => T): T {
+    return this.#db.transaction(fn)();
   }
 
   /**
@@ -83,7 +98,7 @@ export class Archive {
    * added by hand passes it and breaks the lab later.
    */
   schemaProblems(): string[] {
-    return shapeProblems(this.db, this.schemaVersion);
+    return shapeProblems(this.#db, this.schemaVersion);
   }
 
   /**
@@ -92,12 +107,12 @@ export class Archive {
    */
   useRollbackJournal(): void {
     this.writable();
-    this.db.pragma('journal_mode = DELETE');
+    this.#db.pragma('journal_mode = DELETE');
   }
 
   /** Full `PRAGMA integrity_check`: ['ok'] for a sound file, otherwise the problems found. */
   integrityCheck(): string[] {
-    return (this.db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
+    return (this.#db.pragma('integrity_check') as { integrity_check: string }[]).map((r) => r.integrity_check);
   }
 
   // ---- runs -----------------------------------------------------------------------------------
@@ -162,7 +177,7 @@ export class Archive {
    */
   existingRuns(uuids: readonly string[]): Set<string> {
     if (uuids.length === 0) return new Set();
-    const rows = this.db.prepare(`SELECT uuid FROM runs WHERE uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
+    const rows = this.#db.prepare(`SELECT uuid FROM runs WHERE uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
     return new Set(rows.map((r) => r.uuid));
   }
 
@@ -206,7 +221,7 @@ export class Archive {
   /** How many runs have one of `statuses` (the run manager's bound on queued runs counts them without reading them). */
   countRuns(statuses: readonly RunStatus[]): number {
     if (!statuses.length) return 0;
-    return (this.db.prepare(`SELECT count(*) AS n FROM runs WHERE status IN (${statuses.map(() => '?').join(',')})`).get(...statuses) as { n: number }).n;
+    return (this.#db.prepare(`SELECT count(*) AS n FROM runs WHERE status IN (${statuses.map(() => '?').join(',')})`).get(...statuses) as { n: number }).n;
   }
 
   /**
@@ -232,7 +247,7 @@ export class Archive {
     }
     if (active) sets.push('cancel_requested = 0');
     else sets.push('pid = NULL', 'owner_pid = NULL', 'owner_start = NULL');
-    const info = this.db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE uuid = ?`).run(...params, uuid);
+    const info = this.#db.prepare(`UPDATE runs SET ${sets.join(', ')} WHERE uuid = ?`).run(...params, uuid);
     if (info.changes === 0) throw new Error(`archive ${this.file}: no run ${uuid}`);
   }
 
@@ -260,13 +275,30 @@ export class Archive {
     this.writable();
     const list = ['queued', ...from];
     return (
-      this.db
+      this.#db
         .prepare(
           `UPDATE runs SET status = 'queued', owner_pid = ?, owner_start = ?, pid = NULL, ended_at = NULL, error = NULL, cancel_requested = 0
            WHERE uuid = ? AND status IN (${list.map(() => '?').join(',')}) AND (status <> 'queued' OR owner_pid IS NULL OR (owner_pid = ? AND owner_start IS ?))`,
         )
         .run(owner.pid, owner.start, uuid, ...list, owner.pid, owner.start).changes > 0
     );
+  }
+
+  /**
+   * Writes what a run recorded elsewhere (an imported run bundle) over its row: times, environment,
+   * dataset, progress, summary and error as recorded, and no heartbeat (no trainer of this lab ran it).
+   */
+  restoreRunDetails(uuid: string, d: RunDetails): void {
+    this.writable();
+    const info = this.stmt(
+      `UPDATE runs SET started_at = ?, ended_at = ?, backend = ?, versions_json = ?, app_version = ?, host_json = ?, dataset_name = ?, dataset_hash = ?,
+       dataset_json = ?, total_steps = ?, last_step = ?, summary_json = ?, error = ?, heartbeat_at = NULL WHERE uuid = ?`,
+    ).run(
+      d.startedAt, d.endedAt, d.backend, d.versions ? JSON.stringify(d.versions) : null, d.appVersion, d.host ? JSON.stringify(d.host) : null,
+      d.dataset?.name ?? null, d.dataset?.hash ?? null, d.dataset ? JSON.stringify(d.dataset) : null, d.totalSteps, d.lastStep,
+      d.summary ? JSON.stringify(d.summary) : null, d.error, uuid,
+    );
+    if (info.changes === 0) throw new Error(`archive ${this.file}: no run ${uuid}`);
   }
 
   /** Records the trainer process of a running run. */
@@ -292,7 +324,7 @@ export class Archive {
   /** Uuids among `uuids` whose cancel flag is set (another process asked their owner to stop them). */
   cancelRequested(uuids: readonly string[]): string[] {
     if (!uuids.length) return [];
-    const rows = this.db.prepare(`SELECT uuid FROM runs WHERE cancel_requested = 1 AND uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
+    const rows = this.#db.prepare(`SELECT uuid FROM runs WHERE cancel_requested = 1 AND uuid IN (${uuids.map(() => '?').join(',')})`).all(...uuids) as { uuid: string }[];
     return rows.map((r) => r.uuid);
   }
 
@@ -320,7 +352,7 @@ export class Archive {
    */
   deleteRun(uuid: string): boolean {
     this.writable();
-    return this.db.transaction(() => {
+    return this.#db.transaction(() => {
       const r = this.stmt('SELECT status, owner_pid FROM runs WHERE uuid = ?').get(uuid) as { status: RunStatus; owner_pid: number | null } | undefined;
       if (!r) return false;
       if (ACTIVE_STATUSES.has(r.status)) {
@@ -353,7 +385,7 @@ export class Archive {
     const insMetric = this.stmt('INSERT OR REPLACE INTO metrics(run_id, name_id, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
     const insSpectra = this.stmt('INSERT OR REPLACE INTO spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const insEval = this.stmt('INSERT OR REPLACE INTO evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc) VALUES (?, ?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       let lastStep = -1;
       for (const e of events) {
         switch (e.type) {
@@ -456,7 +488,7 @@ export class Archive {
   putCheckpoint(uuid: string, step: number, data: Uint8Array, keep = 3): void {
     this.writable();
     const runId = this.runId(uuid);
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       this.stmt('INSERT OR REPLACE INTO checkpoints(run_id, step, created_at, size, data) VALUES (?, ?, ?, ?, ?)').run(runId, step, Date.now(), data.byteLength, Buffer.from(data.buffer, data.byteOffset, data.byteLength));
       this.stmt('DELETE FROM checkpoints WHERE run_id = ? AND step NOT IN (SELECT step FROM checkpoints WHERE run_id = ? ORDER BY step DESC LIMIT ?)').run(runId, runId, Math.max(1, keep));
     })();
@@ -483,7 +515,7 @@ export class Archive {
   addTags(uuid: string, tags: string[]): void {
     this.writable();
     const runId = this.runId(uuid);
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       for (const t of tags) this.stmt('INSERT OR IGNORE INTO tags(run_id, tag) VALUES (?, ?)').run(runId, t);
     })();
   }
@@ -492,7 +524,7 @@ export class Archive {
   removeTags(uuid: string, tags: string[]): void {
     this.writable();
     const runId = this.runId(uuid);
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       for (const t of tags) this.stmt('DELETE FROM tags WHERE run_id = ? AND tag = ?').run(runId, t);
     })();
   }
@@ -517,7 +549,7 @@ export class Archive {
   createSweep(s: { uuid?: string; name?: string | null; definition: unknown; members: { runUuid: string; idx: number; combo: Record<string, unknown> }[] }): string {
     this.writable();
     const uuid = s.uuid ?? randomUUID();
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       const info = this.stmt('INSERT INTO sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)').run(uuid, s.name ?? null, JSON.stringify(s.definition), Date.now());
       for (const m of s.members) {
         this.stmt('INSERT INTO sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(info.lastInsertRowid, this.runId(m.runUuid), m.idx, JSON.stringify(m.combo));
@@ -531,7 +563,7 @@ export class Archive {
    * neither runs without their sweep nor a sweep without its runs.
    */
   createSweepWithRuns(s: { uuid?: string; name?: string | null; definition: unknown; members: { run: NewRun; idx: number; combo: Record<string, unknown> }[] }): { sweepId: string; runIds: string[] } {
-    return this.db.transaction(() => {
+    return this.#db.transaction(() => {
       const runIds = s.members.map((m) => this.createRun(m.run).uuid);
       const sweepId = this.createSweep({ ...(s.uuid ? { uuid: s.uuid } : {}), name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
       return { sweepId, runIds };
@@ -564,7 +596,7 @@ export class Archive {
    */
   discardSweep(uuid: string): void {
     this.writable();
-    this.db.transaction(() => {
+    this.#db.transaction(() => {
       this.stmt('DELETE FROM runs WHERE id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.uuid = ?)').run(uuid);
       this.stmt('DELETE FROM sweeps WHERE uuid = ?').run(uuid);
     })();
@@ -589,7 +621,7 @@ export class Archive {
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
     for (const t of ['runs', 'metrics', 'spectra', 'evals', 'checkpoints', 'sweeps', 'tags', 'notes']) {
-      out[t] = (this.db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
+      out[t] = (this.#db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     }
     return out;
   }

@@ -194,18 +194,8 @@ export function importRunBundle(archive: Archive, input: unknown): boolean {
   const bundle = parsed.data;
   const r = bundle.run;
   if (archive.getRun(r.uuid)) return false;
-  archive.db.transaction(() => {
+  archive.transaction(() => {
     archive.createRun({ uuid: r.uuid, name: r.name, setup: r.setup, setupHash: r.setupHash, seed: r.seed, status: r.status as RunStatus, createdAt: r.createdAt });
-    archive.db
-      .prepare(
-        `UPDATE runs SET started_at = ?, ended_at = ?, backend = ?, versions_json = ?, app_version = ?, host_json = ?, dataset_name = ?, dataset_hash = ?,
-         dataset_json = ?, total_steps = ?, last_step = ?, summary_json = ?, error = ? WHERE uuid = ?`,
-      )
-      .run(
-        r.startedAt, r.endedAt, r.backend, r.versions ? JSON.stringify(r.versions) : null, r.appVersion, r.host ? JSON.stringify(r.host) : null,
-        r.dataset?.name ?? null, r.dataset?.hash ?? null, r.dataset ? JSON.stringify(r.dataset) : null, r.totalSteps, r.lastStep,
-        r.summary ? JSON.stringify(r.summary) : null, r.error, r.uuid,
-      );
     const events = [];
     for (const s of bundle.metrics) {
       for (let i = 0; i < s.steps.length; i++) {
@@ -220,11 +210,11 @@ export function importRunBundle(archive: Archive, input: unknown): boolean {
       events.push({ type: 'eval' as const, step: e.step, epoch: e.epoch, probeAcc: e.probeAcc ?? NaN, knnAcc: e.knnAcc ?? NaN, probeTrainAcc: e.probeTrainAcc ?? NaN });
     }
     archive.appendEvents(r.uuid, events);
-    // appendEvents moves last_step/heartbeat; put back what the bundle says.
-    archive.db.prepare('UPDATE runs SET last_step = ?, heartbeat_at = NULL WHERE uuid = ?').run(r.lastStep, r.uuid);
+    // After appendEvents, which moves last_step and the heartbeat: the bundle's values win.
+    archive.restoreRunDetails(r.uuid, r);
     if (r.tags.length) archive.addTags(r.uuid, r.tags);
     if (bundle.note) archive.setNote(r.uuid, bundle.note);
-  })();
+  });
   return true;
 }
 

@@ -5,6 +5,7 @@
  */
 import { lstatSync } from 'node:fs';
 import { type Archive, openArchive } from './archive.ts';
+import { connectionOf } from './connection.ts';
 import { parseSetup } from '../spec/setup.ts';
 import { setupHashes } from '../spec/hash.ts';
 
@@ -57,7 +58,7 @@ export function importArchive(target: Archive, otherFile: string, opts: ImportOp
   openArchive(otherFile, { readonly: true, create: false }).close();
   if (target.readonly) throw new Error(`${target.file} is open read-only; cannot import into it`);
   const budget = opts.batchMs ?? 100;
-  const db = target.db;
+  const db = connectionOf(target);
   // Attached by plain path (this SQLite build has URI names off); the statements below only read it.
   db.prepare('ATTACH DATABASE ? AS src').run(otherFile);
   try {
@@ -189,8 +190,9 @@ export function mergeShard(target: Archive, shardFile: string, member: ShardMemb
   let run: { uuid: string; status: string; last_step: number | null; setup_hash: string; setup_json: string } | undefined;
   let total: number;
   try {
-    total = (shard.db.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
-    run = shard.db.prepare('SELECT uuid, status, last_step, setup_hash, setup_json FROM runs WHERE uuid = ?').get(member.runUuid) as typeof run;
+    const sdb = connectionOf(shard);
+    total = (sdb.prepare('SELECT count(*) AS n FROM runs').get() as { n: number }).n;
+    run = sdb.prepare('SELECT uuid, status, last_step, setup_hash, setup_json FROM runs WHERE uuid = ?').get(member.runUuid) as typeof run;
   } finally {
     shard.close();
   }
@@ -210,7 +212,7 @@ export function mergeShard(target: Archive, shardFile: string, member: ShardMemb
   if (!hashes.includes(member.setupHash)) throw new ShardRefused(`${where}: run ${run.uuid}'s setup does not hash to its recorded setup hash ${member.setupHash}`);
   if (!isFinal(run.status)) return { result: 'unfinished', runUuid: run.uuid, ignoredRuns };
 
-  const db = target.db;
+  const db = connectionOf(target);
   const sweep = db.prepare('SELECT id, definition_json FROM sweeps WHERE uuid = ?').get(member.sweepUuid) as { id: number; definition_json: string } | undefined;
   if (sweep && executorKind(sweep.definition_json) === 'local') throw new ShardRefused(`${where}: sweep ${member.sweepUuid} in ${target.file} is not a cluster sweep; its runs never come from shards`);
   const atIdx = sweep

@@ -102,3 +102,11 @@ export interface NewRun {
   /** The process that queues it (a queued run always has one, so no other process takes it for stranded). */
   owner?: RunOwner;
 }
+
+/**
+ * The columns of a run recorded elsewhere (a run bundle being imported) that `createRun` does not
+ * take; the summary is kept as the bundle states it.
+ */
+export type RunDetails = Pick<RunRecord, 'startedAt' | 'endedAt' | 'backend' | 'versions' | 'appVersion' | 'host' | 'dataset' | 'totalSteps' | 'lastStep' | 'error'> & {
+  summary: Record<string, unknown> | null;
+};

@@ -27,9 +27,12 @@ test('a new archive is created in WAL mode at the current schema version, marked
   const f = join(dir, 'new', 'sub', 'a.sqlite');
   const a = openArchive(f);
   assert.equal(a.schemaVersion, SCHEMA_VERSION);
-  assert.equal(a.db.pragma('journal_mode', { simple: true }), 'wal');
-  assert.equal(a.db.pragma('application_id', { simple: true }), APPLICATION_ID);
   a.close();
+  // The file itself says so (both are kept in its header), read on a connection of the test's own.
+  const raw = new Database(f, { readonly: true });
+  assert.equal(raw.pragma('journal_mode', { simple: true }), 'wal');
+  assert.equal(raw.pragma('application_id', { simple: true }), APPLICATION_ID);
+  raw.close();
   const again = openArchive(f);
   assert.equal(again.schemaVersion, SCHEMA_VERSION);
   assert.deepEqual(again.integrityCheck(), ['ok']);
@@ -183,8 +186,10 @@ test('an archive at an older schema version is migrated at open', () => {
   const a = openArchive(f);
   assert.equal(a.schemaVersion, SCHEMA_VERSION);
   assert.equal(a.counts().runs, 0);
-  assert.ok((a.db.prepare("SELECT value FROM meta WHERE key = ?").get(`migrated_to_${SCHEMA_VERSION}`) as { value: string }).value.length > 0);
   a.close();
+  const raw = new Database(f, { readonly: true });
+  assert.ok((raw.prepare('SELECT value FROM meta WHERE key = ?').get(`migrated_to_${SCHEMA_VERSION}`) as { value: string }).value.length > 0);
+  raw.close();
   // Read-only opening does not migrate: it asks for a read-write open first.
   const g = join(dir, 'v0b.sqlite');
   const db2 = new Database(g);

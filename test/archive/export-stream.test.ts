@@ -35,7 +35,7 @@ before(() => {
   file = join(dir, 'many.sqlite');
   const a = openArchive(file);
   uuids = [];
-  a.db.transaction(() => {
+  a.transaction(() => {
     for (let k = 0; k < RUNS; k++) {
       const r = a.createRun({ name: `run ${k}`, setup: { seed: k }, setupHash: `h${k}`, seed: k });
       const ev: TrainerEvent[] = [];
@@ -43,7 +43,7 @@ before(() => {
       a.appendEvents(r.uuid, ev);
       uuids.push(r.uuid);
     }
-  })();
+  });
   a.close();
 });
 
