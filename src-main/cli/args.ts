@@ -213,6 +213,26 @@ export function intOption(a: ParsedArgs, name: string, min: number, max = Number
   return n;
 }
 
+/**
+ * A sub-command without verbs (`serve`, `backends`, `run`): parses `args` strictly against `spec`
+ * plus --help. Prints the help (exit 0) or the problem and the help (exit 2) and returns that exit
+ * code; else the parsed arguments, with exactly `positionals.count` positionals.
+ */
+export function parseCommand(command: string, args: string[], spec: ArgSpec, help: string, positionals: { count: number; what?: string } = { count: 0 }): ParsedArgs | number {
+  const a = parseArgs(args, { ...spec, boolean: [...(spec.boolean ?? []), 'help'] });
+  if (a.flags.help) {
+    console.log(help);
+    return 0;
+  }
+  const wrong = a.positional.length !== positionals.count && (positionals.count ? `expected ${positionals.what}` : `unexpected argument '${printable(a.positional[0]!)}'`);
+  if (a.error || wrong) {
+    console.error(`dplab ${command}: ${a.error ? printable(a.error) : wrong}\n\n${help}`);
+    return 2;
+  }
+  delete a.flags.help;
+  return a;
+}
+
 /** `--backend` (default auto); a name that is no backend is a UsageError listing the names. */
 export function backendOption(a: ParsedArgs): BackendPreference {
   const b = (a.strings.backend ?? 'auto') as BackendPreference;

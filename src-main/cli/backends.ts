@@ -3,7 +3,7 @@
  * why; the GPU adapter of webgpu; which one `auto` picks; images/s of the reference step for each
  * backend that loads (a few seconds each; --quick skips the figures).
  */
-import { parseArgs } from './args.ts';
+import { parseCommand } from './args.ts';
 import { adapterLabel } from '../spec/backends.ts';
 import type { BackendsReport } from '../engine/backends-report.ts';
 
@@ -37,15 +37,8 @@ export function formatReport(r: BackendsReport): string {
 
 /** The `backends` sub-command. */
 export async function backendsCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { boolean: ['json', 'quick', 'progress', 'help'] });
-  if (a.flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (a.error || a.positional.length) {
-    console.error(`dplab backends: ${a.error ?? `unexpected argument '${a.positional[0]}'`}\n\n${HELP}`);
-    return 2;
-  }
+  const a = parseCommand('backends', args, { boolean: ['json', 'quick', 'progress'] }, HELP);
+  if (typeof a === 'number') return a;
   const { reportBackends } = await import('../engine/backends-report.ts');
   const report = await reportBackends({
     quick: !!a.flags.quick,

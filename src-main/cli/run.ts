@@ -6,8 +6,8 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../spec/setup.ts';
 import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import { parseArgs, formatDuration } from './args.ts';
-import { BACKEND_PREFERENCES, parseThreads, type BackendPreference } from '../spec/backends.ts';
+import { backendOption, formatDuration, parseCommand } from './args.ts';
+import { parseThreads, type BackendPreference } from '../spec/backends.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
                  [--threads N] [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
@@ -59,19 +59,8 @@ function progressLine(e: Extract<TrainerEvent, { type: 'progress' }>, loss: numb
 
 /** The `run` sub-command. */
 export async function runCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['backend', 'out', 'archive', 'threads'], multi: ['set'], boolean: ['quiet', 'no-archive', 'help'] });
-  if (a.flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (a.error) {
-    console.error(`dplab run: ${a.error}`);
-    return 2;
-  }
-  if (a.positional.length !== 1) {
-    console.error('dplab run: expected one setup file (dplab run --help)');
-    return 2;
-  }
+  const a = parseCommand('run', args, { string: ['backend', 'out', 'archive', 'threads'], multi: ['set'], boolean: ['quiet', 'no-archive'] }, HELP, { count: 1, what: 'one setup file' });
+  if (typeof a === 'number') return a;
   let setup: Setup;
   try {
     setup = loadSetupFile(a.positional[0]!, a.multi.set ?? []);
@@ -79,10 +68,11 @@ export async function runCommand(args: string[]): Promise<number> {
     console.error(`dplab run: ${e instanceof SetupError ? 'invalid setup: ' : ''}${(e as Error).message}`);
     return 2;
   }
-  const backend = (a.strings.backend ?? 'auto') as BackendPreference;
-  const valid = BACKEND_PREFERENCES;
-  if (!valid.includes(backend)) {
-    console.error(`dplab run: unknown backend '${backend}' (one of ${valid.join(', ')})`);
+  let backend: BackendPreference;
+  try {
+    backend = backendOption(a);
+  } catch (e) {
+    console.error(`dplab run: ${(e as Error).message}`);
     return 2;
   }
   let threads: number | undefined;

@@ -7,9 +7,9 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, write
 import { dirname, join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from './args.ts';
+import { backendOption, intOption, parseCommand } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
+import type { BackendPreference } from '../spec/backends.ts';
 import { processAlive } from '../runs/process.ts';
 import { DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
 
@@ -31,33 +31,16 @@ const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url))
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseArgs(args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued'], boolean: ['help', 'no-open', 'open', 'new-token'] });
-  if (a.flags.help) {
-    console.log(HELP);
-    return 0;
-  }
-  if (a.error || a.positional.length) {
-    console.error(`dplab serve: ${a.error ?? `unexpected argument '${a.positional[0]}'`}\n\n${HELP}`);
-    return 2;
-  }
-  const port = a.strings.port !== undefined ? Number(a.strings.port) : 0;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    console.error(`dplab serve: --port must be an integer 0–65535, got '${a.strings.port}'`);
-    return 2;
-  }
-  const concurrency = a.strings.concurrency !== undefined ? Number(a.strings.concurrency) : undefined;
-  if (concurrency !== undefined && !(Number.isInteger(concurrency) && concurrency > 0)) {
-    console.error(`dplab serve: --concurrency must be a positive integer, got '${a.strings.concurrency}'`);
-    return 2;
-  }
-  const maxQueued = a.strings['max-queued'] !== undefined ? Number(a.strings['max-queued']) : undefined;
-  if (maxQueued !== undefined && !(Number.isInteger(maxQueued) && maxQueued > 0)) {
-    console.error(`dplab serve: --max-queued must be a positive integer, got '${a.strings['max-queued']}'`);
-    return 2;
-  }
-  const backend = (a.strings.backend ?? 'auto') as BackendPreference;
-  if (!BACKEND_PREFERENCES.includes(backend)) {
-    console.error(`dplab serve: --backend must be one of ${BACKEND_PREFERENCES.join(', ')}, got '${a.strings.backend}'`);
+  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued'], boolean: ['no-open', 'open', 'new-token'] }, HELP);
+  if (typeof a === 'number') return a;
+  let port: number, concurrency: number | undefined, maxQueued: number | undefined, backend: BackendPreference;
+  try {
+    port = intOption(a, 'port', 0, 65535) ?? 0;
+    concurrency = intOption(a, 'concurrency', 1);
+    maxQueued = intOption(a, 'max-queued', 1);
+    backend = backendOption(a);
+  } catch (e) {
+    console.error(`dplab serve: ${(e as Error).message}`);
     return 2;
   }
   const { isLoopback, startLabServer } = await import('../server/server.ts');
