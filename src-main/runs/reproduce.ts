@@ -172,6 +172,26 @@ export function weightedAlignment(fEig: ArrayLike<number>, alignment: ArrayLike<
   return den > 0 ? num / den : null;
 }
 
+/** max(0, −λ_min) / max |λ| of W_p's symmetric part (eigenvalues in any order); null without W_p. */
+export function negativePart(wpEig: ArrayLike<number>): number | null {
+  if (wpEig.length === 0) return null;
+  let min = Infinity;
+  let maxAbs = 0;
+  for (let j = 0; j < wpEig.length; j++) {
+    const v = wpEig[j]!;
+    if (!Number.isFinite(v)) return null;
+    min = Math.min(min, v);
+    maxAbs = Math.max(maxAbs, Math.abs(v));
+  }
+  return maxAbs > 0 ? Math.max(0, -min) / maxAbs : null;
+}
+
+/** The W_p shape measures of one spectra row (Fig. 2): asymmetry and negative part, null without W_p. */
+function wpShape(row: { wpEig: ArrayLike<number>; asymmetry: number | null } | undefined): { asymmetry: number | null; wpNegEig: number | null } {
+  if (!row || row.wpEig.length === 0) return { asymmetry: null, wpNegEig: null };
+  return { asymmetry: row.asymmetry, wpNegEig: negativePart(row.wpEig) };
+}
+
 function finalMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureName, number | null>> {
   const s = r.summary;
   const spectra = archive.getSpectra(r.uuid);
@@ -183,6 +203,7 @@ function finalMeasures(archive: Archive, r: RunRecord): Partial<Record<MeasureNa
     knnAcc: s?.knnAcc ?? null,
     finalLoss: s?.finalLoss ?? null,
     alignment: last ? weightedAlignment(last.fEig, last.alignment) : null,
+    ...wpShape(last),
   };
 }
 
@@ -209,8 +230,14 @@ function baselineMeasures(archive: Archive, r: RunRecord): Partial<Record<Measur
       any = true;
     }
   }
+  // W_p is first recorded at the first spectra step (the trainer logs none at step 0): the earliest
+  // the run's alignment and W_p shape can be compared with, 1% into a 2,000-step run at spectraEvery 20.
   const first = archive.getSpectra(r.uuid)[0];
-  if (first && first.step === 0) out.alignment = weightedAlignment(first.fEig, first.alignment);
+  const early = { alignment: first ? weightedAlignment(first.fEig, first.alignment) : null, ...wpShape(first) };
+  if (Object.values(early).some((v) => v !== null)) {
+    Object.assign(out, early);
+    any = true;
+  }
   return any ? out : null;
 }
 

@@ -33,9 +33,11 @@ test('default seeds: every seed held complete, contiguous from 0, at least 3; th
     };
     recordArmRun(file, 'none', 0, 0.1);
     recordArmRun(file, 'linear', 0, 0.5);
+    recordArmRun(file, 'directpred', 0, 0.7);
     assert.deepEqual(seedsOf(), [0, 1, 2], 'one seed held: the floor of 3');
     for (const s of [1, 2, 3, 4]) {
       recordArmRun(file, 'none', s, 0.1 + 0.01 * s);
+      recordArmRun(file, 'directpred', s, 0.7 + 0.01 * s);
       if (s !== 3) recordArmRun(file, 'linear', s, 0.5 + 0.01 * s);
     }
     assert.deepEqual(seedsOf(), [0, 1, 2], 'seed 3 lacks an arm: seeds stop before it');

@@ -32,7 +32,7 @@ test('reproduce: trains each (arm, seed) once, resumes from the archive, verdict
   const dir = mkdtempSync(join(tmpdir(), 'dplab-repro-'));
   try {
     const file = join(dir, 'lab.sqlite');
-    const claim = claimById('no-predictor-collapses')!;
+    const claim = claimById('no-stop-gradient-collapses')!;
     const seeds = [0, 1];
     const plan = planRuns([claim], seeds, TINY);
     assert.equal(plan.length, 4, '2 arms × 2 seeds');
@@ -66,16 +66,16 @@ test('reproduce: trains each (arm, seed) once, resumes from the archive, verdict
     // The CLI on the same archive: nothing to train, the report written.
     const base = join(dir, 'tiny.json');
     writeFileSync(base, JSON.stringify(TINY));
-    const run = dplab(['reproduce', 'run', 'no-predictor-collapses', '--seeds', '2', '--base', base, '--archive', file, '--json'], dir);
+    const run = dplab(['reproduce', 'run', 'no-stop-gradient-collapses', '--seeds', '2', '--base', base, '--archive', file, '--json'], dir);
     assert.equal(run.status, 0, run.stderr);
     assert.match(run.stderr, /4 run\(s\) needed, 4 already in the archive, 0 to train/);
     const out = JSON.parse(run.stdout) as { id: string; verdict: string; tests: unknown[] }[];
-    assert.equal(out[0]!.id, 'no-predictor-collapses');
+    assert.equal(out[0]!.id, 'no-stop-gradient-collapses');
     assert.equal(out[0]!.tests.length, 2);
-    const rep = dplab(['reproduce', 'report', 'no-predictor-collapses', 'eq14-parabola', '--seeds', '2', '--base', base, '--archive', file, '--out', join(dir, 'rep')], dir);
+    const rep = dplab(['reproduce', 'report', 'no-stop-gradient-collapses', 'eq14-parabola', '--seeds', '2', '--base', base, '--archive', file, '--out', join(dir, 'rep')], dir);
     assert.equal(rep.status, 0, rep.stderr);
     const html = readFileSync(join(dir, 'rep', 'report.html'), 'utf8');
-    assert.match(html, /Without a predictor, BYOL collapses/);
+    assert.match(html, /Without stop-gradient, training collapses/);
     assert.match(html, /<svg /);
     assert.doesNotMatch(html, /<script|src="http|href="http/, 'self-contained: no scripts, no external resources');
     const md = readFileSync(join(dir, 'rep', 'report.md'), 'utf8');
@@ -83,7 +83,7 @@ test('reproduce: trains each (arm, seed) once, resumes from the archive, verdict
     assert.match(md, /training: 4 runs, [\d.]+ min from the first start to the last end \([\d.]+ min summed over runs\)/);
     assert.match(md, /eq14-parabola|Eq\. 14/);
     for (const f of readdirSync(join(dir, 'rep', 'figures'))) assert.ok(md.includes(`figures/${f}`), `${f} is referenced`);
-    assert.ok(existsSync(join(dir, 'rep', 'figures', 'no-predictor-collapses-1.svg')));
+    assert.ok(existsSync(join(dir, 'rep', 'figures', 'no-stop-gradient-collapses-1.svg')));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

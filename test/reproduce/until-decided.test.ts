@@ -24,6 +24,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /**
  * Final output spread per arm and evaluation seed k = seed − 1000:
  * - no predictor collapses far below its random init (decides at the first look);
+ * - DirectPred sits 0.6 above no predictor (decides at the first look);
  * - linear sits 0.3 above no predictor with a seed spread of about 0.08, so "linear > none by more
  *   than 0.1" needs more than 3 seeds (t = 4.4 against a first boundary of 7.4) and decides at 5;
  * - symmetric with EMA alternates 0.1 ± 0.2 above symmetric without EMA: its mean sits on the margin
@@ -35,6 +36,7 @@ function spread(arm: ArmId, seed: number): number {
   const none = 0.07 + 0.01 * (k % 3);
   if (arm === 'none') return none;
   if (arm === 'linear') return none + 0.3 + LINEAR_NOISE[k]!;
+  if (arm === 'directpred') return none + 0.6 + 0.01 * (k % 2);
   if (arm === 'symmetric-no-ema') return 0.4;
   if (arm === 'symmetric-ema') return 0.5 + 0.2 * (k % 2 ? 1 : -1);
   throw new Error(`no value for ${arm}`);
@@ -73,10 +75,10 @@ test('until decided: seeds added in rounds at the looks, decided tests kept, und
     );
     assert.deepEqual(rounds[0]!.seeds, [1000, 1001, 1002], 'evaluation seeds, not the development seeds 0–6');
     // Round 1 trains both claims' arms at 3 seeds; later rounds only what is still open.
-    assert.equal(trained[0]!.length, 4 * 3);
+    assert.equal(trained[0]!.length, 5 * 3);
     const decidedAt = rounds.find((r) => r.decided.includes('no-predictor-collapses'))!.look;
     assert.equal(decidedAt, 5, 'linear > none needs the second look');
-    assert.equal(trained[1]!.length, 4 * 2, 'round to 5: both claims open, 2 new seeds');
+    assert.equal(trained[1]!.length, 5 * 2, 'round to 5: both claims open, 2 new seeds');
     assert.deepEqual(new Set(trained[2]!.map((p) => p.arm)), new Set(['symmetric-ema', 'symmetric-no-ema']), 'round to 8 trains only the open claim');
     assert.equal(trained[2]!.length, 2 * 3);
     assert.equal(outcome.stopped, 'done');
@@ -90,6 +92,7 @@ test('until decided: seeds added in rounds at the looks, decided tests kept, und
     assert.equal(np.verdict, 'reproduced');
     assert.equal(np.tests[0]!.seeds.length, 3, 'the collapse test decided at the first look and keeps that verdict');
     assert.equal(np.tests[1]!.seeds.length, decidedAt);
+    assert.equal(np.tests[2]!.seeds.length, 3, 'DirectPred above no predictor: decided at the first look');
     const sym = outcome.results.find((r) => r.claim.id === 'symmetric-needs-ema')!;
     assert.ok(sym.kind === 'experiment');
     if (sym.kind !== 'experiment') return;
@@ -174,7 +177,7 @@ test('the service (Paper view) reads evaluation seeds in rounds per claim and qu
   const dir = mkdtempSync(join(tmpdir(), 'dplab-decide-svc-'));
   const file = join(dir, 'lab.sqlite');
   // no-predictor-collapses: rounds to 3 and 5 held (it decides at 5); symmetric-needs-ema: only its first round.
-  for (const seed of evalSeeds(5)) for (const arm of ['none', 'linear'] as const) recordArmRun(file, arm, seed, spread(arm, seed), 0.78);
+  for (const seed of evalSeeds(5)) for (const arm of ['none', 'linear', 'directpred'] as const) recordArmRun(file, arm, seed, spread(arm, seed), 0.78);
   for (const seed of evalSeeds(3)) for (const arm of ['symmetric-ema', 'symmetric-no-ema'] as const) recordArmRun(file, arm, seed, spread(arm, seed), 0.78);
   // Development-seed runs are not read in evaluation mode.
   recordArmRun(file, 'none', 0, 0.9, 0.78);

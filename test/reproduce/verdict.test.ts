@@ -128,11 +128,11 @@ test('weight decay and alignment (issue 22): 0.988 against 0.985 on every seed i
 
 test('experiment claim: arms summarised with random-init baselines; missing and failed runs listed', () => {
   const claim = claimById('no-predictor-collapses') as ExperimentClaim;
-  const runs = [run('none', 0, 0.3, 0.8), run('none', 1, 0.35, 0.82), run('none', 2, 0.32, 0.79), run('linear', 0, 0.9, 0.8), run('linear', 1, 0.95, 0.83), run('linear', 2, 0, 0.8, 'failed')];
+  const runs = [run('none', 0, 0.3, 0.8), run('none', 1, 0.35, 0.82), run('none', 2, 0.32, 0.79), run('linear', 0, 0.9, 0.8), run('linear', 1, 0.95, 0.83), run('linear', 2, 0, 0.8, 'failed'), run('directpred', 0, 0.7, 0.8), run('directpred', 1, 0.72, 0.8)];
   const r = evaluateExperiment(claim, runs, [0, 1, 2]);
   assert.equal(r.kind, 'experiment');
   if (r.kind !== 'experiment') return;
-  assert.deepEqual(r.missing, ['linear seed 2: failed']);
+  assert.deepEqual(r.missing, ['linear seed 2: failed', 'directpred seed 2: not run']);
   const none = r.arms.find((a) => a.arm === 'none')!;
   assert.ok(Math.abs(none.baseline.collapseStd!.mean - 0.80333333) < 1e-6);
   assert.equal(r.tests[0]!.verdict, 'reproduced');

@@ -112,7 +112,7 @@ test('the default bound is 500: a sweep of 501 members is refused before any run
 test('two clients asking for the same reproduction at once queue each run once; the bound applies to it too', async () => {
   const s = open(6);
   try {
-    const ask = () => s.handle('reproduce.run', { claims: ['no-predictor-collapses'], seeds: 2 });
+    const ask = () => s.handle('reproduce.run', { claims: ['no-stop-gradient-collapses'], seeds: 2 });
     const [a, b] = (await Promise.all([ask(), ask()])).map((r) => ok<{ sweepId: string | null; queued: number; reused: number }>(r));
     // 2 arms × 2 seeds: one client queues the 4, the other finds them queued or running and reuses them.
     assert.deepEqual([a!.queued + b!.queued, a!.reused + b!.reused].sort(), [4, 4]);
@@ -122,7 +122,7 @@ test('two clients asking for the same reproduction at once queue each run once; 
     const c = ok<{ queued: number; reused: number }>(await ask());
     assert.deepEqual(c, { sweepId: null, queued: 0, reused: 4 });
     // 4 queued + 4 more seeds' worth (seeds 2..3 → 4 new runs) passes 6: refused whole.
-    const e = errorOf(await s.handle('reproduce.run', { claims: ['no-predictor-collapses'], seeds: 4 }));
+    const e = errorOf(await s.handle('reproduce.run', { claims: ['no-stop-gradient-collapses'], seeds: 4 }));
     assert.match(e.message, /4 more runs would pass the limit of 6 queued or running runs .*\(it has 4\)/);
     assert.deepEqual(await count(s), { runs: 4, active: 4, sweeps: 1 });
   } finally {
