@@ -628,11 +628,12 @@ export class LabService {
       this.archive.setNote(a.runId, a.markdown);
       return { ok: true as const };
     },
-    'runs.export': async (a) => {
+    'runs.export': async (a, conn) => {
       // One reply is one string: assembled from the streamed chunks up to a limit, beyond which
       // the caller is told to use the streamed export (which has no limit and bounded memory).
       // The chunks are read in slices of a few ms with a loop turn between, so other requests,
-      // heartbeats and trainer events are served while a large reply is put together.
+      // heartbeats and trainer events are served while a large reply is put together; a caller
+      // that went away (closed socket or window) stops it.
       const ex = await this.exportStream(a);
       const limit = this.opts.exportReplyLimit ?? 16 * 1024 * 1024;
       const parts: string[] = [];
@@ -640,6 +641,7 @@ export class LabService {
       let slice = performance.now();
       for (const c of ex.chunks) {
         if (this.closed) throw new ServiceError('failed', 'runs.export: the lab is shutting down');
+        if (!conn.isOpen) throw new ServiceError('failed', 'runs.export: the connection closed; the export was stopped');
         if (performance.now() - slice > SLICE_MS) {
           await loopTurn();
           slice = performance.now();

@@ -108,6 +108,23 @@ test('the export streams one run per chunk and the heap grows by far less than t
   }
 });
 
+test('a runs.export whose connection closes stops before building its reply', async () => {
+  const service = new LabService({ archivePath: file, transport: 'http' });
+  try {
+    const conn = service.connect();
+    const reply = conn.handle('runs.export', { runIds: uuids.slice(0, 50), format: 'json' });
+    conn.close(); // the socket or window went away while the export was under way
+    const r = await reply;
+    assert.equal(r.ok, false);
+    assert.equal((r as { error: { message: string } }).error.message, 'runs.export: the connection closed; the export was stopped');
+    // Another connection exports as before.
+    const other = await service.connect().handle('runs.export', { runIds: uuids.slice(0, 2), format: 'ndjson' });
+    assert.equal(other.ok, true);
+  } finally {
+    await service.close();
+  }
+});
+
 test('HTTP /api/export streams an attachment; without the token it is refused', async () => {
   const warnings: Error[] = [];
   process.on('warning', (w) => warnings.push(w));
