@@ -569,6 +569,15 @@ const theory: TheoryClaim[] = [
     method: 'the tied and no-predictor (w, w_a) flows at λ_s = 1, α_p = β = 1, λ_d ∈ {0.25, 0.5, 0.8, 1}: fixed points found numerically in [−2, 2]² (Newton from a 15×15 grid, curves of fixed points traced) and classified by their Jacobian\'s eigenvalues. Judged where the model lives, λ_d ≤ λ_s (λ_d, λ_s are eigenvalues of Σ^d = X and Σ^s = X + X\', so λ_d ≤ λ_s): at λ_d = λ_s the no-predictor flow has a line of fixed points w = w_a, as Appendix D.3 says (an eigenvalue exactly 1 of Σ^d(Σ^s)⁻¹); λ_d > λ_s, where its origin is a saddle and the flow diverges, is outside the model and not judged.',
     compute: 'lowdim',
   },
+  {
+    kind: 'theory',
+    id: 'ema-curriculum',
+    title: 'Obs. #8–#9: EMA is an automatic curriculum: τ starts at 0 and rises to 1, slower for a smaller EMA rate β',
+    paper: { where: 'Table 4 (Obs. #8, #9); Fig. 5 (bottom)', statement: 'With EMA, τ starts small, so the target p*₊ ≈ τ/(1+σ²) is small at first, then τ grows to 1; a small β makes training slow.' },
+    method:
+      'per-mode dynamics of Fig. 5 (bottom) (8 modes, η = 0.04, τ(0) = 0), β ∈ {0.04, 0.1, 0.4, 1}: over modes that do not collapse, τ(0) = 0, τ(end) within 0.1 of 1 (β ≥ 0.1; at β = 0.04 it has not arrived by t = 100), and the mean time for τ to reach ½ falling as β grows. Obs. #10 (a small τ traps more modes) is not judged: on these modes the same 2 collapse at every β.',
+    compute: 'emaCurriculum',
+  },
 ];
 
 /** Every claim, experiments first, in the order the report shows them. */

@@ -12,6 +12,7 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { armsOf, armSetup, CLAIMS, claimById, LAB_BASE } from '../../src-main/reproduce/claims.ts';
 import { collectResults, negativePart } from '../../src-main/runs/reproduce.ts';
 import { setupHash } from '../../src-main/spec/hash.ts';
+import { evaluateTheory } from '../../src-main/reproduce/verdict.ts';
 
 const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'fig2-wp-dynamics'];
 
@@ -114,4 +115,16 @@ test('Fig. 2 on real runs: asymmetry, negative part and alignment judged from th
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('EMA curriculum (Obs. #8–#9): τ starts at 0, reaches 1 for β ≥ 0.1, and rises sooner for a larger β', () => {
+  const c = claimById('ema-curriculum');
+  assert.ok(c && c.kind === 'theory');
+  const r = evaluateTheory(c);
+  assert.ok(r.kind === 'theory');
+  assert.equal(r.outcome.evidence.length, 4 + 3 + 3, 'τ(0) per β, τ(end) for β ≥ 0.1, three ratios of half-times');
+  for (const e of r.outcome.evidence) assert.ok(e.holds, `${e.label} = ${e.value} (${e.condition})`);
+  const ratios = r.outcome.evidence.filter((e) => e.label.startsWith('mean time'));
+  for (const e of ratios) assert.ok(e.value > 0.2 && e.value < 0.7, `${e.label} = ${e.value}`);
+  assert.equal(r.verdict, 'reproduced');
 });
