@@ -64,9 +64,10 @@ export interface LabServiceOptions {
   /** Milliseconds between polls of sweeps running on another executor (Slurm); default 5000. */
   followMs?: number;
   /**
-   * Largest runs.export reply in characters (default 16 MiB): the transports serialise a reply in
-   * one piece (about 4 ms per MiB here), so this bounds how long one reply holds the loop; bigger
-   * exports go through exportStream.
+   * Largest runs.export reply in characters (default 16 MiB): it bounds the memory of each reply
+   * and the steps still done in one piece (joining its parts, Electron's IPC copy: a few ms per
+   * MiB; WebSocket and HTTP encode it in slices, server/encode.ts); bigger exports go through
+   * exportStream.
    */
   exportReplyLimit?: number;
   /** Limits of the shared long-job pool (workers at once, queue length, per-job timeouts in ms). */
