@@ -67,6 +67,13 @@ for (const f of files) {
   tasks.push({ name: f, file: f, cmd: process.execPath, args: ['--import', 'tsx', '--test-reporter=spec', f], ...(renderer && usesRenderer(f) ? { needs: 'renderer' } : {}) });
 }
 
+/** Adds one file's time to test-durations.json as soon as it ends, so a stopped run keeps what it measured. */
+function record(r) {
+  const all = readDurations();
+  all[r.task.file] = { seconds: Math.round(r.seconds * 10) / 10, ok: r.ok, at: new Date().toISOString() };
+  writeFileSync(DURATIONS, JSON.stringify(all, null, 2) + '\n');
+}
+
 const single = tasks.length === 1;
 const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}) };
 /** Gates done: name → null when it passed, else why it failed. */
@@ -110,6 +117,7 @@ await new Promise((done) => {
       run(task).then((r) => {
         running--;
         results.push(r);
+        if (r.task.file) record(r);
         if (r.task.gate) gates.set(r.task.gate, r.ok ? null : r.why);
         if (r.task.gate === 'check' && !r.ok) stopped = 'npm run check failed: fix the type errors and warnings above first';
         next();
@@ -121,12 +129,6 @@ await new Promise((done) => {
 });
 
 const timed = results.filter((r) => r.task.file && r.seconds > 0);
-if (timed.length) {
-  const record = readDurations();
-  const at = new Date().toISOString();
-  for (const r of timed) record[r.task.file] = { seconds: Math.round(r.seconds * 10) / 10, ok: r.ok, at };
-  writeFileSync(DURATIONS, JSON.stringify(record, null, 2) + '\n');
-}
 const failed = results.filter((r) => !r.ok);
 const wall = (Date.now() - t0) / 1000;
 console.log(`\n${results.length} of ${results.length + tasks.length} tasks run in ${wall.toFixed(0)} s (${LANES} at a time); slowest files (all times in ${DURATIONS}):`);
