@@ -9,7 +9,7 @@ import { exportRunBundle, importRunBundle, metricsTable, runsTable, spectraTable
 import { metricsFromCsv, parseCsv } from './csv-read.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
 import type { TrainerEvent } from '../../src-main/spec/events.ts';
-import { toRow } from '../../src-main/service/service.ts';
+import { toRow } from '../../src-main/service/rows.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-export-'));
 
