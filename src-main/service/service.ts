@@ -3,7 +3,9 @@
  * manager (trainers in their own processes), the theory simulator and the dataset cache, plus the
  * event stream. Both transports (Electron IPC and `dplab serve`'s WebSocket/HTTP) call `handle` and
  * `onEvent`; neither knows anything else about the lab. Arguments are validated here with the
- * contract's schemas, so a malformed message gets an error reply and changes nothing.
+ * contract's schemas, so a malformed message gets an error reply and changes nothing. This file is
+ * the core (construction, connections, dispatch, lifecycle, events); each area's requests are
+ * implemented in service/handlers/, through the ServiceContext of context.ts.
  */
 import type { LabEvent, RequestName } from '../contract/index.ts';
 import { validateRequest } from '../contract/index.ts';
