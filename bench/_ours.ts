@@ -12,7 +12,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../src-main/engine/backend.ts';
-import { parseSetup } from '../src-main/spec/setup.ts';
+import { parseSetup } from '../src-main/common/setup.ts';
 import { ReferenceStep } from '../src-main/engine/reference-step.ts';
 import { train } from '../src-main/engine/trainer.ts';
 

@@ -51,7 +51,7 @@ async function feeder(): Promise<void> {
 async function main(): Promise<void> {
   const { openArchive, verifyArchiveFile } = await import('../src-main/archive/archive.ts');
   const { RunManager } = await import('../src-main/runs/manager.ts');
-  const { parseSetup } = await import('../src-main/spec/setup.ts');
+  const { parseSetup } = await import('../src-main/common/setup.ts');
   const dir = mkdtempSync(join(tmpdir(), 'dplab-bench-archive-'));
   const steps = option('steps', 100_000);
   const k = option('values', 8);
@@ -95,7 +95,7 @@ async function main(): Promise<void> {
   const hist = openArchive(join(dir, 'history.sqlite'));
   const h = hist.createRun({ setup: {}, setupHash: 'h', seed: 0 });
   const names = ['loss', 'collapseStd', 'imagesPerSec', 'lr', 'effectiveRank'];
-  const batch: import('../src-main/spec/events.ts').TrainerEvent[] = [];
+  const batch: import('../src-main/common/events.ts').TrainerEvent[] = [];
   for (let s = 1; s <= 100_000; s++) {
     batch.push({ type: 'scalars', step: s, epoch: s / 400, values: Object.fromEntries(names.map((n, j) => [n, Math.cos(s * (j + 1))])) });
     if (batch.length === 5000) hist.appendEvents(h.uuid, batch.splice(0));

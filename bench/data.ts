@@ -8,7 +8,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDataset } from '../src-main/data/cache.ts';
 import { loadDataset } from '../src-main/data/index.ts';
-import type { Setup } from '../src-main/spec/setup.ts';
+import type { Setup } from '../src-main/common/setup.ts';
 import { jpegBytes, writeCifar10, writeCifar100, writeClassFolder, writeIdx, writeStl10 } from '../test/data/fixtures.ts';
 
 const quick = process.argv.includes('--quick');
@@ -93,7 +93,7 @@ try {
   const tf = await import('@tensorflow/tfjs');
   const { initBackend } = await import('../src-main/engine/backend.ts');
   const { augmentView, gatherBatch, planAugment } = await import('../src-main/engine/augment.ts');
-  const { parseSetup } = await import('../src-main/spec/setup.ts');
+  const { parseSetup } = await import('../src-main/common/setup.ts');
   const { Rng, permutation } = await import('../src-main/math/seeds.ts');
   const { train } = await import('../src-main/engine/trainer.ts');
   await initBackend('wasm');

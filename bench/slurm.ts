@@ -17,10 +17,10 @@ import { openArchive } from '../src-main/archive/archive.ts';
 import { mergeShard } from '../src-main/archive/merge.ts';
 import { RunManager } from '../src-main/runs/manager.ts';
 import { memberShard, readManifest, readTaskStatus } from '../src-main/runs/sweep-folder.ts';
-import { setupHash } from '../src-main/spec/hash.ts';
-import { QUICK_SETUP } from '../src-main/spec/presets.ts';
-import { parseSetup } from '../src-main/spec/setup.ts';
-import type { TrainerEvent } from '../src-main/spec/events.ts';
+import { setupHash } from '../src-main/common/hash.ts';
+import { QUICK_SETUP } from '../src-main/common/presets.ts';
+import { parseSetup } from '../src-main/common/setup.ts';
+import type { TrainerEvent } from '../src-main/common/events.ts';
 
 const N = 2;
 const dir = mkdtempSync(join(tmpdir(), 'dplab-bench-slurm-'));

@@ -16,7 +16,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { resolve } from 'node:path';
-import { threadShare } from '../src-main/spec/backends.ts';
+import { threadShare } from '../src-main/common/backends.ts';
 import { machine, median, ours, writeSection } from './_measure.ts';
 
 const arg = (name: string): string | undefined => {

@@ -12,7 +12,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { threadShare } from '../src-main/spec/backends.ts';
+import { threadShare } from '../src-main/common/backends.ts';
 import { machine, median, ours as oursChild, runChild, writeSection, type Measured } from './_measure.ts';
 
 const PYTHON = '/usr/bin/python3';

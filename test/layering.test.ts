@@ -428,8 +428,8 @@ test('ESLint (eslint.config.js) holds the same table as an editor sees it: refus
     const [r] = await eslint.lintText(code, { filePath: join(ROOT, file) });
     return r!.messages.map((m) => `${m.ruleId} ${m.line}: ${m.message}`);
   };
-  assert.deepEqual(await lint('src-main/math/probe.ts', "import { setupSchema } from '../spec/setup.ts';\nexport const s = setupSchema;\n"), [
-    "layering/rooms 1: '../spec/setup.ts': spec/ is not in the table's row for src-main/math/ (docs/DEVELOPING.md)",
+  assert.deepEqual(await lint('src-main/math/probe.ts', "import { setupSchema } from '../common/setup.ts';\nexport const s = setupSchema;\n"), [
+    "layering/rooms 1: '../common/setup.ts': common/ is not in the table's row for src-main/math/ (docs/DEVELOPING.md)",
   ]);
   // types from service/ are allowed to server/, values are not
   assert.deepEqual(await lint('src-main/server/probe.ts', "import type { LabService } from '../service/service.ts';\nexport type S = LabService;\n"), []);

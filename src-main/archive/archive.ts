@@ -7,7 +7,7 @@
  */
 import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
-import { ACTIVE_STATUSES, type TrainerEvent } from '../spec/events.ts';
+import { ACTIVE_STATUSES, type TrainerEvent } from '../common/events.ts';
 import type { RunStatus } from './schema.ts';
 import { decodeF32, encodeF32 } from './blobs.ts';
 import { ArchiveError, openDatabase, type OpenOptions } from './open.ts';
@@ -16,7 +16,7 @@ import { holdConnection } from './connection.ts';
 import type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
-export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../spec/events.ts';
+export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../common/events.ts';
 export type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 export { ArchiveError, archiveWritable, integrityCheckFile, QUICK_CHECK_MAX_BYTES, verifyArchiveFile, type ArchiveErrorKind, type OpenOptions } from './open.ts';
 

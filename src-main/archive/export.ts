@@ -1,13 +1,13 @@
 /**
  * Export of runs, metrics and spectra to CSV (RFC 4180) and JSON, and import of the JSON run bundle.
  * Numbers are written with full precision (shortest round-trip form), so an export read back gives the
- * stored values exactly; NaN and missing values are empty cells in CSV (spec/csv.ts) and null in JSON.
+ * stored values exactly; NaN and missing values are empty cells in CSV (common/csv.ts) and null in JSON.
  */
 import { z } from 'zod';
-import { RUN_STATUSES } from '../spec/events.ts';
-import { csvLines } from '../spec/csv.ts';
-import { migrateSetup, walkSetupSchema } from '../spec/setup.ts';
-import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type EvalProtocol } from '../spec/metrics.ts';
+import { RUN_STATUSES } from '../common/events.ts';
+import { csvLines } from '../common/csv.ts';
+import { migrateSetup, walkSetupSchema } from '../common/setup.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type EvalProtocol } from '../common/metrics.ts';
 import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 

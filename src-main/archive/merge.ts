@@ -6,8 +6,8 @@
 import { lstatSync } from 'node:fs';
 import { type Archive, openArchive } from './archive.ts';
 import { connectionOf } from './connection.ts';
-import { parseSetup } from '../spec/setup.ts';
-import { setupHashes } from '../spec/hash.ts';
+import { parseSetup } from '../common/setup.ts';
+import { setupHashes } from '../common/hash.ts';
 
 /** What an import added. */
 export interface ImportResult {

@@ -2,7 +2,7 @@
  * What the archive stores, as its callers see it: a run, its metric series, spectra and evaluations,
  * a sweep, and the shapes a new run or a run listing is asked for with. Types only.
  */
-import type { RunSummary } from '../spec/events.ts';
+import type { RunSummary } from '../common/events.ts';
 import type { RunStatus } from './schema.ts';
 
 /** The process that owns a queued or running run: pid and the process's start time (null: unknown). */

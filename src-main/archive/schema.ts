@@ -123,4 +123,4 @@ CREATE TABLE notes (
 /** Schema version this build writes and understands. */
 export const SCHEMA_VERSION = MIGRATIONS.length;
 
-export { RUN_STATUSES, type RunStatus } from '../spec/events.ts';
+export { RUN_STATUSES, type RunStatus } from '../common/events.ts';

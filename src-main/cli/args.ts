@@ -3,8 +3,8 @@
  * the commands read. Long options only; `--` ends the options.
  */
 import { parseArgs as nodeParseArgs, type ParseArgsConfig } from 'node:util';
-import { BACKEND_PREFERENCES, type BackendPreference } from '../spec/backends.ts';
-import { printable } from '../spec/text.ts';
+import { BACKEND_PREFERENCES, type BackendPreference } from '../common/backends.ts';
+import { printable } from '../common/text.ts';
 
 /** Parsed arguments: positionals, string options, repeated options and boolean flags. */
 export interface ParsedArgs {

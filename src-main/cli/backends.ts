@@ -4,7 +4,7 @@
  * backend that loads (a few seconds each; --quick skips the figures).
  */
 import { parseCommand } from './args.ts';
-import { adapterLabel } from '../spec/backends.ts';
+import { adapterLabel } from '../common/backends.ts';
 import type { BackendsReport } from '../engine/backends-report.ts';
 
 const HELP = `usage: dplab backends [--json] [--quick] [--progress]

@@ -9,7 +9,7 @@ import '../data/formats/index.ts';
 import { listFormats } from '../data/formats/registry.ts';
 import { FASHION_MNIST_DIR, listGenerated, sampleDir } from '../data/index.ts';
 import { hashStored } from '../data/stored.ts';
-import { DEFAULT_IMPORT_LIMITS, IMPORT_LIMIT_MAX } from '../spec/import-limits.ts';
+import { DEFAULT_IMPORT_LIMITS, IMPORT_LIMIT_MAX } from '../common/import-limits.ts';
 
 /** --max-image-pixels: a pixel count or WxH, up to IMPORT_LIMIT_MAX. */
 function pixelsFlag(v: string | undefined): number | undefined {

@@ -5,9 +5,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from './args.ts';
-import { parseSetup, SetupError } from '../spec/setup.ts';
-import { expandSweep } from '../spec/sweep.ts';
-import { formatHydraCommand, luckmattersSetup, luckmattersSweep, type HydraCommand, type Unmapped } from '../spec/luckmatters.ts';
+import { parseSetup, SetupError } from '../common/setup.ts';
+import { expandSweep } from '../common/sweep.ts';
+import { formatHydraCommand, luckmattersSetup, luckmattersSweep, type HydraCommand, type Unmapped } from '../common/luckmatters.ts';
 
 const HELP = `usage: dplab export luckmatters <setup.json | sweep.json> [--json]
 

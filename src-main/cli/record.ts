@@ -2,10 +2,10 @@
  * Runs a training for the CLI: recorded in the archive (the same one the app browses) unless the
  * user asks not to, so every `dplab run` can be found, compared and exported later.
  */
-import { SetupError, type Setup } from '../spec/setup.ts';
+import { SetupError, type Setup } from '../common/setup.ts';
 import { DatasetError, type Dataset } from '../data/types.ts';
-import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import type { RunSummary, TrainerEvent } from '../common/events.ts';
+import type { BackendPreference } from '../common/backends.ts';
 
 /** Options of a CLI training: `archive` null means do not record, undefined the default archive. */
 export interface RecordOptions {

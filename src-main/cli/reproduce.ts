@@ -10,14 +10,14 @@ import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { LOOK_SCHEDULE } from '../math/sequential.ts';
 import { armSetup, CLAIMS, DEVELOPMENT_SEEDS, EVAL_SEED_BASE, LAB_BASE, type Claim } from '../reproduce/claims.ts';
-import type { SetupInput } from '../spec/setup.ts';
+import type { SetupInput } from '../common/setup.ts';
 import { claimFigures, htmlReport, markdownReport, type ReportContext } from '../reproduce/report.ts';
 import { DEFAULT_MAX_SEEDS, type ClaimResult } from '../reproduce/verdict.ts';
 import { collectResults, defaultSeeds, MAX_SEEDS, planRuns, selectClaims, trainingTime, trainMissing, untilDecided, type DecideOutcome, type PlannedRun } from '../runs/reproduce.ts';
-import { APP_VERSION } from '../spec/version.ts';
+import { APP_VERSION } from '../common/version.ts';
 import { intOption, runVerbs, UsageError, type ParsedArgs, type Verbs } from './args.ts';
 import type { MemberState } from '../runs/executor.ts';
-import { FINAL_STATUSES } from '../spec/events.ts';
+import { FINAL_STATUSES } from '../common/events.ts';
 
 /** What `dplab reproduce --help` explains below the verbs. */
 const ABOUT = `The paper's claims (Tian, Chen & Ganguli, ICML 2021) as runnable experiments with verdicts at lab

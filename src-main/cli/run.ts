@@ -4,10 +4,10 @@
  * 3 dataset missing or unreadable, 4 diverged, 130 cancelled (Ctrl-C).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../spec/setup.ts';
-import type { RunSummary, TrainerEvent } from '../spec/events.ts';
+import { assertSetupPath, parseSetup, SetupError, setSetupField, type Setup } from '../common/setup.ts';
+import type { RunSummary, TrainerEvent } from '../common/events.ts';
 import { backendOption, formatDuration, parseCommand } from './args.ts';
-import { parseThreads, type BackendPreference } from '../spec/backends.ts';
+import { parseThreads, type BackendPreference } from '../common/backends.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
                  [--threads N] [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]

@@ -9,7 +9,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { backendOption, intOption, parseCommand } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import type { BackendPreference } from '../common/backends.ts';
 import { processAlive } from '../runs/process.ts';
 import { DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
 

@@ -5,13 +5,13 @@
  * schemas where they enter main. Browser-safe: zod and types only.
  */
 import { z } from 'zod';
-import { findForbiddenKey, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../spec/setup.ts';
-import type { SetupPreset } from '../spec/presets.ts';
-import { SweepFields, refineSweep } from '../spec/sweep.ts';
-import { nameSchema } from '../spec/text.ts';
-import { importLimitFields } from '../spec/import-limits.ts';
-import type { BackendsReport, GpuAdapterInfo } from '../spec/backends.ts';
-import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../spec/events.ts';
+import { findForbiddenKey, setupPathIssue, type SetupIssue, type Setup, type SetupInput } from '../common/setup.ts';
+import type { SetupPreset } from '../common/presets.ts';
+import { SweepFields, refineSweep } from '../common/sweep.ts';
+import { nameSchema } from '../common/text.ts';
+import { importLimitFields } from '../common/import-limits.ts';
+import type { BackendsReport, GpuAdapterInfo } from '../common/backends.ts';
+import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../common/events.ts';
 
 import type { ClaimResult } from '../reproduce/verdict.ts';
 import { CONTRACT_VERSION } from './names.ts';
@@ -37,7 +37,7 @@ const setupPath = z
   });
 /** Setups arrive as plain JSON and are validated by the setup schema on the main side. */
 const setupJson = z.record(z.string(), z.unknown());
-/** A sweep file (spec/sweep.ts) plus how many of its runs train at once. */
+/** A sweep file (common/sweep.ts) plus how many of its runs train at once. */
 const sweepDefinition = SweepFields.extend({ concurrency: z.number().int().min(1).max(64).optional() }).superRefine(refineSweep);
 
 /** Every request: its argument schema. Results are typed in `Results`. */
@@ -96,7 +96,7 @@ export const Requests = {
   /** The report as one self-contained HTML file (seeds, evaluation and maxSeeds as in reproduce.results). */
   'reproduce.report': z.object({ seeds: z.number().int().min(1).max(20).optional(), evaluation: z.boolean().optional(), maxSeeds: z.number().int().min(3).max(20).optional() }),
   'datasets.list': z.object({}),
-  /** Imports a dataset; files declaring more than `maxImagePixels` per image or `maxDatasetBytes` in all (defaults in spec/import-limits.ts) are refused before decoding. */
+  /** Imports a dataset; files declaring more than `maxImagePixels` per image or `maxDatasetBytes` in all (defaults in common/import-limits.ts) are refused before decoding. */
   'datasets.import': z.object({ path: z.string().min(1).max(4096), format: z.string().max(50).optional(), name: z.string().max(100).optional(), ...importLimitFields, jobId: jobId.optional() }),
   /** `check` runs SQLite's full integrity check in a worker (cancel it with jobs.cancel and its `jobId`). */
   'archive.info': z.object({ check: z.boolean().default(false), jobId: jobId.optional() }),
@@ -261,7 +261,7 @@ export interface LabClient {
 /** A change of the client's connection to the lab. */
 export type ConnectionChange = { state: 'lost'; reason: string } | { state: 'restored' };
 
-/** Re-exported from spec/setup.ts, where the CLI's file readers share it. */
+/** Re-exported from common/setup.ts, where the CLI's file readers share it. */
 export { findForbiddenKey };
 
 /** Validates a request's arguments; returns the parsed args or a ContractError naming each field. */

@@ -3,7 +3,7 @@
  * names of the import cache, `dplab data list` and the pre-run memory check all read it, so a new
  * generated dataset is one entry here (plus its generator file).
  */
-import type { Setup } from '../spec/setup.ts';
+import type { Setup } from '../common/setup.ts';
 import { generateInvariance, INVARIANCE_DEFAULTS } from './invariance.ts';
 import type { StoredDataset } from './stored.ts';
 import { generateSynthetic } from './synthetic.ts';

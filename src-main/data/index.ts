@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Setup } from '../spec/setup.ts';
+import type { Setup } from '../common/setup.ts';
 import { findCached, listDatasets, readCacheFolder, readMeta, type CacheMeta } from './cache.ts';
 import './formats/index.ts';
 import { FASHION_MNIST_CLASSES, readIdxFolder } from './formats/idx.ts';

@@ -28,7 +28,7 @@
  * `nuisance` (ν, scaling the level and contrast ranges).
  */
 import { deriveSeed, Rng } from '../math/seeds.ts';
-import type { InvarianceParams } from '../spec/setup.ts';
+import type { InvarianceParams } from '../common/setup.ts';
 import type { StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
 

@@ -1,11 +1,11 @@
 /**
- * The checks of an import's declared sizes against its limits (spec/import-limits.ts), run by every
+ * The checks of an import's declared sizes against its limits (common/import-limits.ts), run by every
  * reader before it decodes or inflates anything: a refused file costs a header read, not the
  * gigabytes it declares. Messages name the file, the declared size, the limit and how to raise it.
  */
-import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '../spec/import-limits.ts';
+import { DEFAULT_IMPORT_LIMITS, type ImportLimits } from '../common/import-limits.ts';
 
-export type { ImportLimits } from '../spec/import-limits.ts';
+export type { ImportLimits } from '../common/import-limits.ts';
 
 /** The limits a reader applies: the caller's, else the defaults, field by field. */
 export function importLimits(given?: Partial<ImportLimits>): ImportLimits {

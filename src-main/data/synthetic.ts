@@ -6,7 +6,7 @@
  * jitter of every shape, a clutter shape from the pool, a contrast/brightness change and pixel noise.
  */
 import { deriveSeed, Rng } from '../math/seeds.ts';
-import type { Setup } from '../spec/setup.ts';
+import type { Setup } from '../common/setup.ts';
 import type { StoredDataset } from './stored.ts';
 import type { Split } from './types.ts';
 

@@ -4,7 +4,7 @@
  * every backend sees the same parameters.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../spec/setup.ts';
+import type { Setup } from '../common/setup.ts';
 import { Rng } from '../math/seeds.ts';
 
 type AugmentSetup = Setup['augment'];

@@ -13,10 +13,10 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { installTrainingKernels } from './kernels/index.ts';
 import { startWebgpu, type GpuAdapter } from './webgpu.ts';
-import { BACKEND_PREFERENCES, parseThreads, threadShare, type BackendKind, type BackendPreference } from '../spec/backends.ts';
+import { BACKEND_PREFERENCES, parseThreads, threadShare, type BackendKind, type BackendPreference } from '../common/backends.ts';
 import { loadThreadedWasm, trimIdleWorkers } from './wasm-threads.ts';
 
-// The names live in spec/ so that code which only checks them never loads tfjs.
+// The names live in common/ so that code which only checks them never loads tfjs.
 export { BACKEND_PREFERENCES, type BackendKind, type BackendPreference };
 
 /** tfjs backend names: tfjs-node and tfjs-node-gpu both register 'tensorflow'. */

@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { initBackend, nativeInstallAdvice, type BackendInfo } from './backend.ts';
 import { measureReferenceStep } from './reference-step.ts';
-import { BACKEND_KINDS, type BackendKind, type BackendReport, type BackendsReport } from '../spec/backends.ts';
+import { BACKEND_KINDS, type BackendKind, type BackendReport, type BackendsReport } from '../common/backends.ts';
 
 export type { BackendReport, BackendsReport };
 

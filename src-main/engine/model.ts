@@ -4,7 +4,7 @@
  * extractor all call the same forward code with different parameter sets.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { EncoderSetup, Setup } from '../spec/setup.ts';
+import type { EncoderSetup, Setup } from '../common/setup.ts';
 import { deriveSeed } from '../math/seeds.ts';
 import { batchNorm, conv2d, dense, globalAvgPool, heNormal, maxPool2 } from './layers.ts';
 

@@ -1,10 +1,10 @@
 /**
- * Predictor kinds, TensorFlow.js side: one block per kind of spec/predictors.ts (its options and
+ * Predictor kinds, TensorFlow.js side: one block per kind of common/predictors.ts (its options and
  * label live there); PREDICTORS is a record keyed by kind, so a kind without a block does not compile. Convention: a linear predictor stores W with shape
  * [d_in, d_out] and computes p = f·W, so the paper's W_p (p = W_p f) is Wᵀ.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PredictorKind, PredictorSetup, Setup } from '../spec/setup.ts';
+import type { PredictorKind, PredictorSetup, Setup } from '../common/setup.ts';
 import { applyBn, type ForwardMode, type ParamBuilder, type Params } from './model.ts';
 import { dense } from './layers.ts';
 import { eigh } from '../math/eigh.ts';

@@ -6,7 +6,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { Rng, permutation } from '../math/seeds.ts';
-import { KNN_TEMPERATURE } from '../spec/metrics.ts';
+import { KNN_TEMPERATURE } from '../common/metrics.ts';
 
 /** Features of labelled images: n×dim row-major. */
 export interface FeatureSet {

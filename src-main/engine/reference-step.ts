@@ -9,7 +9,7 @@
  * the benches show is one users get.
  */
 import * as tf from '@tensorflow/tfjs';
-import { parseSetup, type Setup } from '../spec/setup.ts';
+import { parseSetup, type Setup } from '../common/setup.ts';
 import { buildNetworks, disposeNetworks, type Networks } from './train/networks.ts';
 import { sgdHyper, type SgdHyper } from './train/sgd.ts';
 import { trainStep } from './train/step.ts';

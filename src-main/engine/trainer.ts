@@ -1,6 +1,6 @@
 /**
  * The training loop: BYOL / SimSiam with any registered predictor, on the best available tfjs
- * backend. Reports everything through events (spec/events.ts) and can stop, checkpoint and
+ * backend. Reports everything through events (common/events.ts) and can stop, checkpoint and
  * resume exactly: all randomness is derived per step from the root seed, so a checkpoint plus the
  * setup reproduces the rest of the run. This file only orders the pieces of `train/` (data
  * pipeline, networks, objective, SGD, EMA, F̂/W_p, evaluation, checkpoint state); a new predictor
@@ -8,11 +8,11 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import { cpus, platform, arch } from 'node:os';
-import type { Setup } from '../spec/setup.ts';
-import type { RunBaseline, RunOutcome, RunSummary, TrainerEvent } from '../spec/events.ts';
+import type { Setup } from '../common/setup.ts';
+import type { RunBaseline, RunOutcome, RunSummary, TrainerEvent } from '../common/events.ts';
 import { fHatRho } from './predictors.ts';
-import { APP_VERSION } from '../spec/version.ts';
-import { setupHash, setupHashes } from '../spec/hash.ts';
+import { APP_VERSION } from '../common/version.ts';
+import { setupHash, setupHashes } from '../common/hash.ts';
 import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
@@ -25,7 +25,7 @@ import { emaUpdate } from './train/ema.ts';
 import { readStep } from './train/step.ts';
 import { fHatStep } from './train/fhat.ts';
 import { createEvaluator, spectralReport, type Evaluator, type RepresentationStats } from './train/evaluate.ts';
-import { evalProtocolOf } from '../spec/metrics.ts';
+import { evalProtocolOf } from '../common/metrics.ts';
 import { captureCheckpoint, restoreCheckpoint, TrainingError } from './train/state.ts';
 
 export type { Checkpoint } from './checkpoint.ts';

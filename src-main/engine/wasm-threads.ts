@@ -15,7 +15,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { MAX_WASM_THREADS } from '../spec/backends.ts';
+import { MAX_WASM_THREADS } from '../common/backends.ts';
 
 const require = createRequire(import.meta.url);
 

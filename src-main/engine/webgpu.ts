@@ -10,7 +10,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { adapterLabel, type GpuAdapterInfo } from '../spec/backends.ts';
+import { adapterLabel, type GpuAdapterInfo } from '../common/backends.ts';
 
 /** The GPU adapter a webgpu backend runs on (the shared definition, under the engine's name). */
 export type GpuAdapter = GpuAdapterInfo;

@@ -1,6 +1,6 @@
 /**
  * SHA-256 (FIPS 180-4) over UTF-8 text, in plain TypeScript: setup hashes are computed in the
- * browser-safe `spec/` room, which cannot use node:crypto. Setups are a few kilobytes, so speed
+ * browser-safe `common/` room, which cannot use node:crypto. Setups are a few kilobytes, so speed
  * does not matter here.
  */
 

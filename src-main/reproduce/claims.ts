@@ -7,7 +7,7 @@
  * Arms are named once (ARMS) and shared by claims, so a run that two claims need trains once (the
  * runner finds it by setup hash). Pure and browser-safe: the Paper view lists claims from here.
  */
-import { FORBIDDEN_KEYS, parseSetup, type Setup, type SetupInput } from '../spec/setup.ts';
+import { FORBIDDEN_KEYS, parseSetup, type Setup, type SetupInput } from '../common/setup.ts';
 
 /** A measured quantity of a finished run, by name (see `measureOf` in verdict.ts). */
 export type MeasureName = 'collapseStd' | 'effectiveRank' | 'probeAcc' | 'knnAcc' | 'finalLoss' | 'alignment' | 'asymmetry' | 'wpNegEig';

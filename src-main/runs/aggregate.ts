@@ -2,8 +2,8 @@
  * The result table of a sweep: runs grouped by any setup fields, with mean ± std across the group
  * (normally across seeds) of each final metric. Pure, so the CLI, the server and tests share it.
  */
-import { assertSetupPath, canonicalJson, getAtPath } from '../spec/setup.ts';
-import { printable } from '../spec/text.ts';
+import { assertSetupPath, canonicalJson, getAtPath } from '../common/setup.ts';
+import { printable } from '../common/text.ts';
 
 /** Final metrics taken from a run's summary (names as in RunSummary). */
 export const FINAL_METRICS = ['finalLoss', 'collapseStd', 'effectiveRank', 'probeAcc', 'knnAcc'] as const;

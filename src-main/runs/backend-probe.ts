@@ -3,7 +3,7 @@
  * the Electron main process show it in the status bar; only trainer processes load tfjs).
  */
 import { createRequire } from 'node:module';
-import type { BackendKind, BackendPreference } from '../spec/backends.ts';
+import type { BackendKind, BackendPreference } from '../common/backends.ts';
 
 const require = createRequire(import.meta.url);
 

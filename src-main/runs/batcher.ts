@@ -3,7 +3,7 @@
  * a batch goes out when `max` events are waiting or `ms` milliseconds after its first event,
  * and on demand (before a checkpoint, at the end).
  */
-import type { TrainerEvent } from '../spec/events.ts';
+import type { TrainerEvent } from '../common/events.ts';
 
 /** Collects events and hands them to `sink` in batches. */
 export class EventBatcher {

@@ -7,8 +7,8 @@
  * only the interface, so an executor's module imports it without importing the registry that loads it.
  */
 import type { Archive, RunStatus } from '../archive/archive.ts';
-import type { BackendPreference } from '../spec/backends.ts';
-import type { SweepDefinition } from '../spec/sweep.ts';
+import type { BackendPreference } from '../common/backends.ts';
+import type { SweepDefinition } from '../common/sweep.ts';
 
 /** Where one member stands. `detail` is the executor's own word (Slurm's state and reason, an error). */
 export interface MemberState {

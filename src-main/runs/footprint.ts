@@ -10,8 +10,8 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { freemem, totalmem } from 'node:os';
 import { readFileSync } from 'node:fs';
-import type { Setup } from '../spec/setup.ts';
-import type { BackendKind } from '../spec/backends.ts';
+import type { Setup } from '../common/setup.ts';
+import type { BackendKind } from '../common/backends.ts';
 import { generatedDataset, type DatasetBuffer } from '../data/generated.ts';
 import { datasetShape } from '../data/index.ts';
 

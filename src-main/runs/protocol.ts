@@ -1,6 +1,6 @@
 /** Messages between the run manager and a trainer process (structured-cloneable). */
-import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import type { RunSummary, TrainerEvent } from '../common/events.ts';
+import type { BackendPreference } from '../common/backends.ts';
 
 /** Manager → trainer. */
 export type ToTrainer =

@@ -5,9 +5,9 @@
  * or `dplab serve` starts; a crash leaves the run 'running' with a dead owner, which the next
  * `recover()` marks 'interrupted' (resumable).
  */
-import type { Setup } from '../spec/setup.ts';
-import type { RunSummary, TrainerEvent } from '../spec/events.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import type { Setup } from '../common/setup.ts';
+import type { RunSummary, TrainerEvent } from '../common/events.ts';
+import type { BackendPreference } from '../common/backends.ts';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import { RunManager } from './manager.ts';

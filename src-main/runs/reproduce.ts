@@ -10,14 +10,14 @@ import type { Archive, RunRecord } from '../archive/archive.ts';
 import { nextLook } from '../math/sequential.ts';
 import { armsOf, armSetup, CLAIMS, EVAL_SEED_BASE, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
 import { combine, evaluateExperiment, evaluateTheory, type ClaimResult, type RunResult, type TestResult, type VerdictOptions } from '../reproduce/verdict.ts';
-import { setupHash } from '../spec/hash.ts';
-import type { Setup, SetupInput } from '../spec/setup.ts';
-import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
+import { setupHash } from '../common/hash.ts';
+import type { Setup, SetupInput } from '../common/setup.ts';
+import type { SweepDefinition, SweepMember } from '../common/sweep.ts';
 import type { MemberState } from './executor.ts';
 import { createExecutor } from './executor-registry.ts';
 import { ownerLives, thisProcess } from './process.ts';
 import { DEFAULT_MAX_QUEUED, queueRoomProblem } from './manager.ts';
-import { ACTIVE_STATUSES, FINAL_STATUSES } from '../spec/events.ts';
+import { ACTIVE_STATUSES, FINAL_STATUSES } from '../common/events.ts';
 import { createSweepRuns } from './sweep.ts';
 
 /** Tag on every run the reproduction creates (the archive browser filters by it). */

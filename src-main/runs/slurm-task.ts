@@ -13,9 +13,9 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { openArchive, type Archive } from '../archive/archive.ts';
-import { parseSetup } from '../spec/setup.ts';
-import { setupHash } from '../spec/hash.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import { parseSetup } from '../common/setup.ts';
+import { setupHash } from '../common/hash.ts';
+import type { BackendPreference } from '../common/backends.ts';
 import { RunManager } from './manager.ts';
 import { FINAL_TASK_STATES, folderPaths, readManifest, writeAtomic, type TaskStatus } from './sweep-folder.ts';
 

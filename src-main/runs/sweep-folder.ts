@@ -12,9 +12,9 @@
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { SweepDefinition } from '../spec/sweep.ts';
-import { parseSetup } from '../spec/setup.ts';
-import { setupHash } from '../spec/hash.ts';
+import type { SweepDefinition } from '../common/sweep.ts';
+import { parseSetup } from '../common/setup.ts';
+import { setupHash } from '../common/hash.ts';
 import { ShardRefused, type ShardMember } from '../archive/merge.ts';
 
 /** The manifest of a sweep folder. */

@@ -3,8 +3,8 @@
  * the trainer hashes them. The CLI and the service both create sweeps here.
  */
 import type { Archive, RunOwner } from '../archive/archive.ts';
-import { setupHash } from '../spec/hash.ts';
-import type { SweepDefinition, SweepMember } from '../spec/sweep.ts';
+import { setupHash } from '../common/hash.ts';
+import type { SweepDefinition, SweepMember } from '../common/sweep.ts';
 
 /**
  * Creates the queued member runs and the sweep that groups them; returns their ids. `owner`: the

@@ -34,7 +34,7 @@ export function serveTrainer(port: Port<ToTrainer, FromTrainer>, exit: (code: nu
 }
 
 async function train(port: Port<ToTrainer, FromTrainer>, msg: Extract<ToTrainer, { type: 'start' }>, signal: AbortSignal, acks: Map<number, () => void>): Promise<void> {
-  const [{ train, decodeCheckpoint, encodeCheckpoint }, { parseSetup }] = await Promise.all([import('../engine/trainer.ts'), import('../spec/setup.ts')]);
+  const [{ train, decodeCheckpoint, encodeCheckpoint }, { parseSetup }] = await Promise.all([import('../engine/trainer.ts'), import('../common/setup.ts')]);
   // The run's setup as archived: it was validated when it was accepted, by the rules of that lab.
   const setup = parseSetup(msg.setup, { stored: true });
   // Ports keep order, so waiting for the newest send means every earlier batch went out too.

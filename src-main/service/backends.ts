@@ -9,7 +9,7 @@
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BackendsReportSchema, type BackendsReport } from '../spec/backends.ts';
+import { BackendsReportSchema, type BackendsReport } from '../common/backends.ts';
 import { trainerEnv } from '../runs/env.ts';
 import { BoundedQueue, type QueueStop, type QueueTask, type StoppedJob } from './queue.ts';
 

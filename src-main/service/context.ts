@@ -6,7 +6,7 @@
  */
 import type { ContractError, LabEvent, ParsedArgs, RequestName, Results } from '../contract/index.ts';
 import type { Archive } from '../archive/archive.ts';
-import type { BackendPreference } from '../spec/backends.ts';
+import type { BackendPreference } from '../common/backends.ts';
 import type { RunManager, TrainerLauncher } from '../runs/manager.ts';
 import type { JobPool, WorkerReply } from './jobs.ts';
 import type { BackendsProbe, ProbeLauncher } from './backends.ts';

@@ -5,7 +5,7 @@
  */
 import type { LabEvent } from '../contract/index.ts';
 import type { Archive } from '../archive/archive.ts';
-import { ACTIVE_STATUSES } from '../spec/events.ts';
+import { ACTIVE_STATUSES } from '../common/events.ts';
 
 /** What the follow loop needs of the service. */
 export interface FollowerDeps {

@@ -2,8 +2,8 @@
  * What the service judges of this machine before it starts anything: the backend runs will train on,
  * and whether a setup fits its memory (the preflight every request that starts runs shares).
  */
-import type { GpuAdapterInfo, BackendKind } from '../spec/backends.ts';
-import type { Setup } from '../spec/setup.ts';
+import type { GpuAdapterInfo, BackendKind } from '../common/backends.ts';
+import type { Setup } from '../common/setup.ts';
 import { likelyBackend } from '../runs/backend-probe.ts';
 import { setupFootprintProblems } from '../runs/footprint.ts';
 import { ServiceError, type ServiceContext } from './context.ts';

@@ -4,8 +4,8 @@
  */
 import type { RunRow } from '../contract/index.ts';
 import type { RunRecord } from '../archive/archive.ts';
-import { migrateSetup, type Setup } from '../spec/setup.ts';
-import { adapterLabel, type GpuAdapterInfo } from '../spec/backends.ts';
+import { migrateSetup, type Setup } from '../common/setup.ts';
+import { adapterLabel, type GpuAdapterInfo } from '../common/backends.ts';
 
 /** The label of the GPU adapter recorded under host.gpu (webgpu runs), or null. */
 function gpuOf(host: Record<string, unknown> | null): string | null {

@@ -10,7 +10,7 @@
 import type { LabEvent, RequestName } from '../contract/index.ts';
 import { validateRequest } from '../contract/index.ts';
 import { openArchive, type Archive, type RunStatus } from '../archive/archive.ts';
-import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../spec/events.ts';
+import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../common/events.ts';
 import { RunManager } from '../runs/manager.ts';
 import { JobPool } from './jobs.ts';
 import { BackendsProbe } from './backends.ts';

@@ -8,7 +8,7 @@ import Database from 'better-sqlite3';
 import { ArchiveError, openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { APPLICATION_ID } from '../../src-main/archive/schema.ts';
 import { resolveArchivePath, userDataDir } from '../../src-main/archive/paths.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-archive-'));
 const sha = (f: string) => createHash('sha256').update(readFileSync(f)).digest('hex');
@@ -205,9 +205,9 @@ test('archive location: --archive, then DPLAB_ARCHIVE, then the data folder', ()
   assert.match(userDataDir({ APPDATA: 'C:/Users/u/AppData/Roaming' }, 'win32'), /DirectPred Lab$/);
 });
 
-test("the runs table's status CHECK lists exactly the one status list (spec/events.ts)", async () => {
+test("the runs table's status CHECK lists exactly the one status list (common/events.ts)", async () => {
   const { MIGRATIONS } = await import('../../src-main/archive/schema.ts');
-  const { RUN_STATUSES } = await import('../../src-main/spec/events.ts');
+  const { RUN_STATUSES } = await import('../../src-main/common/events.ts');
   const m = /status IN \(([^)]*)\)/.exec(MIGRATIONS.map((x) => x.sql).join('\n'));
   assert.ok(m, 'the CHECK is there');
   assert.deepEqual(m[1]!.split(',').map((s) => s.trim().replace(/'/g, '')), [...RUN_STATUSES]);

@@ -1,4 +1,4 @@
-// Reading CSV back, for tests only: the lab writes CSV (src-main/spec/csv.ts) but never reads it.
+// Reading CSV back, for tests only: the lab writes CSV (src-main/common/csv.ts) but never reads it.
 import type { MetricSeries } from '../../src-main/archive/archive.ts';
 
 /** Parses CSV (quoted fields, doubled quotes, embedded newlines) into rows of strings. */

@@ -18,7 +18,7 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { exportRunBundle, importRunBundle, type RunBundle } from '../../src-main/archive/export.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import { startLabServer } from '../../src-main/server/server.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;

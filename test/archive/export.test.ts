@@ -8,7 +8,7 @@ import { ArchiveError, openArchive, type Archive } from '../../src-main/archive/
 import { exportRunBundle, importRunBundle, metricsTable, runsTable, spectraTable, toCsv } from '../../src-main/archive/export.ts';
 import { metricsFromCsv, parseCsv } from './csv-read.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 import { toRow } from '../../src-main/service/rows.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-export-'));

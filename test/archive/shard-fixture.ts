@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { openArchive, type Archive } from '../../src-main/archive/archive.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
 import { folderPaths, writeSweepFolder, type SweepManifest } from '../../src-main/runs/sweep-folder.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
-import { parseSetup, type Setup } from '../../src-main/spec/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
+import { parseSetup, type Setup } from '../../src-main/common/setup.ts';
 
 /** A small valid setup per seed. */
 export const setupOf = (seed: number, lr = 0.03): Setup => parseSetup({ ...QUICK_SETUP, seed, optim: { ...QUICK_SETUP.optim, lr, epochs: 1, maxSteps: 4 } });

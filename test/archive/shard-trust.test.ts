@@ -13,7 +13,7 @@ import { archiveCommand } from '../../src-main/cli/archive.ts';
 import { createExecutor } from '../../src-main/runs/executor-registry.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
 import { folderPaths, writeSweepFolder, type SweepManifest } from '../../src-main/runs/sweep-folder.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 import { clusterFixture, setupOf, snapshot, writeShard, type Fixture } from './shard-fixture.ts';
 
 /** `dplab archive import` in this process, with what it printed. */

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { exportRunBundle, runsTable } from '../../src-main/archive/export.ts';
 import { train } from '../../src-main/engine/trainer.ts';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-compare-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));

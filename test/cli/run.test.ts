@@ -4,7 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-run-'));
 const tiny = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 6 } };

@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
 

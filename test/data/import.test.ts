@@ -7,7 +7,7 @@ import { importDataset, listDatasets, readCacheFolder, removeDataset } from '../
 import { getFormat } from '../../src-main/data/formats/registry.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
 import { hashStored } from '../../src-main/data/stored.ts';
-import type { Setup } from '../../src-main/spec/setup.ts';
+import type { Setup } from '../../src-main/common/setup.ts';
 import { writeCifar10, writeCifar100, writeClassFolder, writeIdx, writeStl10 } from './fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dplab-import-'));

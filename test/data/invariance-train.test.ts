@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { generateInvariance } from '../../src-main/data/invariance.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { linearProbe } from '../../src-main/engine/probe.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { pixels } from './pixel-features.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

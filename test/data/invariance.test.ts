@@ -6,7 +6,7 @@ import { generateInvariance, INVARIANCE_DEFAULTS, orientationEnergy } from '../.
 import type { Split } from '../../src-main/data/types.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { linearProbe, type FeatureSet } from '../../src-main/engine/probe.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { pixels } from './pixel-features.ts';
 
 // Small enough for a test, large enough that the probes' accuracies are steady (test SE ≈ 0.02).

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { FASHION_MNIST_DIR, loadDataset, withValidation } from '../../src-main/data/index.ts';
-import type { Setup } from '../../src-main/spec/setup.ts';
+import type { Setup } from '../../src-main/common/setup.ts';
 import type { Split } from '../../src-main/data/types.ts';
 import { findFashionMnist } from '../system.ts';
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importDataset } from '../../src-main/data/index.ts';
 import { train } from '../../src-main/engine/trainer.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { writeCifar10, writeCifar100, writeClassFolder, writeIdx, writeStl10, pngBytes } from './fixtures.ts';
 
 const root = mkdtempSync(join(tmpdir(), 'dplab-train-formats-'));

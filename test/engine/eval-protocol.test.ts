@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { knnAccuracy, linearProbe, type FeatureSet } from '../../src-main/engine/probe.ts';
 import { Rng } from '../../src-main/math/seeds.ts';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
-import { describeEvalProtocol, evalProtocolOf, runEvalProtocol } from '../../src-main/spec/metrics.ts';
+import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
+import { describeEvalProtocol, evalProtocolOf, runEvalProtocol } from '../../src-main/common/metrics.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
 import type { Dataset } from '../../src-main/data/types.ts';
 import { buildNetworks, disposeNetworks, trainableAt } from '../../src-main/engine/train/networks.ts';
@@ -16,7 +16,7 @@ import { BatchStream, stepPlan } from '../../src-main/engine/train/batches.ts';
 import { lossAndGrads, targetOutputs } from '../../src-main/engine/train/objective.ts';
 import { batchEffectiveRank, createEvaluator } from '../../src-main/engine/train/evaluate.ts';
 import { train } from '../../src-main/engine/trainer.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 test.before(async () => {
   await initBackend('wasm');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { buildBackbone } from '../../src-main/engine/model.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { augmentView, planAugment } from '../../src-main/engine/augment.ts';
 import { Rng } from '../../src-main/math/seeds.ts';
 

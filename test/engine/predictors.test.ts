@@ -1,7 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { directCopyWeights, directPredWeights } from '../../src-main/engine/predictors.ts';
-import { effectiveRank, spectra } from '../../src-main/spec/metrics.ts';
+import { effectiveRank, spectra } from '../../src-main/common/metrics.ts';
 
 /** R diag(v) Rᵀ for a 3×3 rotation R about the z axis by angle a. */
 function rotated(v: number[], a: number): { M: Float64Array; R: number[][] } {

@@ -5,8 +5,8 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { train, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../../src-main/engine/trainer.ts';
-import { parseSetup, PREDICTOR_KINDS, type SetupInput } from '../../src-main/spec/setup.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import { parseSetup, PREDICTOR_KINDS, type SetupInput } from '../../src-main/common/setup.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 const STEPS = 10;
 const AT = 5;

@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { checkSetup, defaultSetup, parseSetup, SetupError, canonicalJson, setAtPath, getAtPath } from '../../src-main/spec/setup.ts';
+import { checkSetup, defaultSetup, parseSetup, SetupError, canonicalJson, setAtPath, getAtPath } from '../../src-main/common/setup.ts';
 import { deriveSeed, permutation } from '../../src-main/math/seeds.ts';
 
 test('defaults follow the paper STL-10 setup', () => {

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { train } from '../../src-main/engine/trainer.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
-import type { RunEnvironment, TrainerEvent } from '../../src-main/spec/events.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
+import type { RunEnvironment, TrainerEvent } from '../../src-main/common/events.ts';
 
 const setup = parseSetup({
   seed: 7,
@@ -71,7 +71,7 @@ test('a thread count outside 1-8 is refused with its value named', async () => {
 });
 
 test('a sweep divides the cores: threadShare gives each of N concurrent runs an equal share, 1 to 8', async () => {
-  const { threadShare } = await import('../../src-main/spec/backends.ts');
+  const { threadShare } = await import('../../src-main/common/backends.ts');
   assert.equal(threadShare(2, 1), 2);
   assert.equal(threadShare(2, 2), 1);
   assert.equal(threadShare(2, 5), 1);

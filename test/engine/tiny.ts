@@ -2,7 +2,7 @@
  * The tiny seeded setup the engine tests train on (16×16 synthetic shapes, a 4-8 ConvNet, d = 8),
  * with a `setupOf(overrides)` that parses it, and the wasm backend and its dataset loaded once.
  */
-import { parseSetup, type Setup, type SetupInput } from '../../src-main/spec/setup.ts';
+import { parseSetup, type Setup, type SetupInput } from '../../src-main/common/setup.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
 import type { Dataset } from '../../src-main/data/types.ts';

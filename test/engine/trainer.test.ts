@@ -2,8 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { train, encodeCheckpoint, decodeCheckpoint, type Checkpoint } from '../../src-main/engine/trainer.ts';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 /** A tiny setup that trains in seconds on the wasm backend. */
 function tiny(over: SetupInput = {}): SetupInput {

@@ -6,9 +6,9 @@ import { before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
+import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
 import type { Checkpoint } from '../../src-main/engine/checkpoint.ts';
-import type { RunEnvironment } from '../../src-main/spec/events.ts';
+import type { RunEnvironment } from '../../src-main/common/events.ts';
 import type { Dataset } from '../../src-main/data/types.ts';
 
 let data: Dataset;

@@ -2,8 +2,8 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { sha256Hex } from '../../src-main/math/sha256.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import { canonicalJson, defaultSetup } from '../../src-main/spec/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { canonicalJson, defaultSetup } from '../../src-main/common/setup.ts';
 import { Rng } from '../../src-main/math/seeds.ts';
 
 const node = (s: string) => createHash('sha256').update(s, 'utf8').digest('hex');

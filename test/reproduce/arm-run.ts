@@ -5,7 +5,7 @@
  */
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { armSetup, type ArmId } from '../../src-main/reproduce/claims.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 
 /** Final and random-init accuracies of a fabricated run (default: 0.5 trained, 0.25 at init). */
 export interface ArmAccuracies {

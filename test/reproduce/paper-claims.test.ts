@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { armsOf, armSetup, CLAIMS, claimById, LAB_BASE } from '../../src-main/reproduce/claims.ts';
 import { collectResults, negativePart } from '../../src-main/runs/reproduce.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 import { evaluateTheory } from '../../src-main/reproduce/verdict.ts';
 
 const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'fig2-wp-dynamics'];

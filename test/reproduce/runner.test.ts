@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { claimById } from '../../src-main/reproduce/claims.ts';
 import { collectResults, planRuns, trainMissing, weightedAlignment } from '../../src-main/runs/reproduce.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 6 }, eval: { ...QUICK_SETUP.eval, probeEpochs: 2, spectraEvery: 2 } };

@@ -5,8 +5,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { parseSetup } from '../../src-main/spec/setup.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 import { CLAIMS, armSetup, armsOf, claimById, type ExperimentClaim, type TheoryClaim } from '../../src-main/reproduce/claims.ts';
 import { combine, evaluateExperiment, evaluateTest, evaluateTheory, judge, registryProblems, type RunResult } from '../../src-main/reproduce/verdict.ts';
 

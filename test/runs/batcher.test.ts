@@ -2,7 +2,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { EventBatcher } from '../../src-main/runs/batcher.ts';
-import type { TrainerEvent } from '../../src-main/spec/events.ts';
+import type { TrainerEvent } from '../../src-main/common/events.ts';
 
 const scalars = (step: number): TrainerEvent => ({ type: 'scalars', step, epoch: 0, values: { loss: 1 } });
 const progress = (step: number): TrainerEvent => ({ type: 'progress', step, totalSteps: 100, epoch: 0, etaSec: null });

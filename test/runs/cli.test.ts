@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive, SCHEMA_VERSION } from '../../src-main/archive/archive.ts';
 import { metricsFromCsv } from '../archive/csv-read.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
-import { threadShare } from '../../src-main/spec/backends.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
+import { threadShare } from '../../src-main/common/backends.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));

@@ -9,10 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openArchive, type Archive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { RunManager } from '../../src-main/runs/manager.ts';
 import { processAlive } from '../../src-main/runs/process.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-crash-'));
 const STEPS = 40;

@@ -4,13 +4,13 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup, type SetupInput } from '../../src-main/spec/setup.ts';
+import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
 import { RunManager } from '../../src-main/runs/manager.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 import { processAlive } from '../../src-main/runs/process.ts';
 import { runWithArchive } from '../../src-main/runs/record.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
-import { threadShare } from '../../src-main/spec/backends.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
+import { threadShare } from '../../src-main/common/backends.ts';
 import { availableParallelism } from 'node:os';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));

@@ -11,11 +11,11 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { RunManager } from '../../src-main/runs/manager.ts';
 import { processAlive, processStartTime, thisProcess } from '../../src-main/runs/process.ts';
 import { LabService } from '../../src-main/service/service.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { completes, scriptedTrainer } from './fixtures/scripted.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-owner-'));

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { RunManager, type TrainerHandle } from '../../src-main/runs/manager.ts';
 import type { FromTrainer } from '../../src-main/runs/protocol.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 
 /** A trainer that speaks only when the test tells it to; records when it is killed. */
 function scriptedTrainer() {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { expandSweep, type SweepDefinition } from '../../src-main/spec/sweep.ts';
+import { expandSweep, type SweepDefinition } from '../../src-main/common/sweep.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
 import { Requests } from '../../src-main/contract/index.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';

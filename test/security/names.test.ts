@@ -12,10 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { Requests } from '../../src-main/contract/index.ts';
 import { formatGroupTable, groupRuns } from '../../src-main/runs/aggregate.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import { checkSetup, parseSetup } from '../../src-main/spec/setup.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { checkSetup, parseSetup } from '../../src-main/common/setup.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-names-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));

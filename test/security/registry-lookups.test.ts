@@ -21,7 +21,7 @@ import '../../src-main/data/formats/index.ts';
 import { getFormat } from '../../src-main/data/formats/registry.ts';
 import { loadDataset } from '../../src-main/data/index.ts';
 import { isExecutorKind } from '../../src-main/runs/executor-registry.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { ROOT, TINY_SETUP } from '../server/helpers.ts';
 
 /** Names that live on Object.prototype (or are its accessor): each must be an unknown name everywhere. */

@@ -12,7 +12,7 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { importArchive } from '../../src-main/archive/merge.ts';
 import { sweepCommand } from '../../src-main/cli/sweep.ts';
 import { folderPaths } from '../../src-main/runs/sweep-folder.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { clusterFixture, writeShard } from '../archive/shard-fixture.ts';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

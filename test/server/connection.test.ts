@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { ROOT, startServe, TINY_SETUP, type Served } from './helpers.ts';
 
 let dir: string;

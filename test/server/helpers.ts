@@ -7,7 +7,7 @@ import { connect, type Socket } from 'node:net';
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { Requests, validateRequest, WS_PROTOCOL, WS_TOKEN_PREFIX, type RequestName } from '../../src-main/contract/index.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 

@@ -1,6 +1,6 @@
 /**
  * `dplab serve` never loads TensorFlow.js: the web server validates `--backend` against the names in
- * spec/ and leaves tfjs to the trainer processes (it cost ≈ 0.8 s at every start). The real serve
+ * common/ and leaves tfjs to the trainer processes (it cost ≈ 0.8 s at every start). The real serve
  * child runs with a resolve hook that logs every module it loads; a few requests exercise the
  * service's lazy imports too.
  */

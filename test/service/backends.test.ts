@@ -16,7 +16,7 @@ import type { LabEvent, Results } from '../../src-main/contract/index.ts';
 import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
 import { nodeProbeLauncher, type ProbeLauncher } from '../../src-main/service/backends.ts';
 import { processAlive } from '../../src-main/runs/process.ts';
-import { BackendsReportSchema, type BackendsReport } from '../../src-main/spec/backends.ts';
+import { BackendsReportSchema, type BackendsReport } from '../../src-main/common/backends.ts';
 
 const dirs: string[] = [];
 const services: LabService[] = [];

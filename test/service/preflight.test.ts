@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { TINY_SETUP } from '../server/helpers.ts';
 
 let dir: string;

@@ -23,7 +23,7 @@ import { nodeProbeLauncher } from '../../src-main/service/backends.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { RunManager, type TrainerHandle } from '../../src-main/runs/manager.ts';
 import type { FromTrainer, ToTrainer } from '../../src-main/runs/protocol.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { malformedMessage, rng, TINY_SETUP } from '../server/helpers.ts';
 
 let dir: string;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Archive } from '../../src-main/archive/archive.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { clusterForTests } from './cluster.ts';
 
 export const { problem, skip } = clusterForTests();

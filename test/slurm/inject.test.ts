@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { slurmExecutor } from '../../src-main/runs/executor-slurm.ts';
 import { folderPaths, readManifest } from '../../src-main/runs/sweep-folder.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
 import { problem, skip, dir, dplab, tiny, squeueTasks, until } from './helpers.ts';
 
 /** A member that fails at once on the node (its dataset does not exist): the test needs the task to start, not to train. */

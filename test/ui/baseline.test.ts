@@ -4,7 +4,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { baselineCells, protocolText } from '../../src-renderer/src/lib/baseline.ts';
 import { finalBars, initBars, measuredOncePerRun } from '../../src-renderer/src/lib/compare/compareSeries.ts';
-import type { RunSummary } from '../../src-main/spec/events.ts';
+import type { RunSummary } from '../../src-main/common/events.ts';
 
 const summary = (baseline: RunSummary['baseline']): RunSummary => ({
   outcome: 'completed', setupHash: 'h', backend: 'wasm', steps: 10, epochs: 1, finalLoss: 1,

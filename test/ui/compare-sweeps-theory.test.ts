@@ -8,7 +8,7 @@ import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib
 import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/compare/bands.ts';
 import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/sweepGrid.ts';
 import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/theory/portrait.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 import { lossScale, lossReductionOf } from '../../src-renderer/src/lib/compare/lossScale.ts';
 
 test('run colours: a pure function of the id, in the palette, spread over it', () => {

@@ -12,8 +12,8 @@ import { swatchColors, compareLines, finalBars } from '../../src-renderer/src/li
 import { resumeMessage } from '../../src-renderer/src/lib/runsTable.ts';
 import { nearestSeries, INTEGER_INCRS } from '../../src-renderer/src/lib/series.ts';
 import { quickTest } from '../../src-renderer/src/lib/setupModel.ts';
-import { PREDICTOR_ABLATION, QUICK_SETUP, SETUP_PRESETS } from '../../src-main/spec/presets.ts';
-import { checkSetup, defaultSetup, parseSetup, setAtPath } from '../../src-main/spec/setup.ts';
+import { PREDICTOR_ABLATION, QUICK_SETUP, SETUP_PRESETS } from '../../src-main/common/presets.ts';
+import { checkSetup, defaultSetup, parseSetup, setAtPath } from '../../src-main/common/setup.ts';
 
 test('a run is named from its own setup: kind, fields changed from the preset, seed', () => {
   const preset = parseSetup(SETUP_PRESETS.find((p) => p.id === 'directpred')!.setup);

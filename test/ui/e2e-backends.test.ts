@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openLab, ROOT, type LabPage } from './harness.ts';
-import { BackendsReportSchema, type BackendsReport } from '../../src-main/spec/backends.ts';
+import { BackendsReportSchema, type BackendsReport } from '../../src-main/common/backends.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-backends');
 

@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { InvarianceSchema } from '../../src-main/spec/setup.ts';
-import { FINAL_STATUSES, type RunStatus } from '../../src-main/spec/events.ts';
+import { InvarianceSchema } from '../../src-main/common/setup.ts';
+import { FINAL_STATUSES, type RunStatus } from '../../src-main/common/events.ts';
 import { fieldInfo } from '../../src-renderer/src/lib/setupModel.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-invariance');

@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { ensureRendererBuild, ROOT, serveLab } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { parseSetup } from '../../src-main/spec/setup.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui');
 

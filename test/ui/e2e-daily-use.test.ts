@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-daily');
 /** The quick setup cut short: these checks need finished runs, not their result. */

@@ -8,9 +8,9 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
-import { setupHash } from '../../src-main/spec/hash.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'ui-sweeps-baseline');
 

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { openLab, ROOT, until, type LabPage } from './harness.ts';
-import { QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'sweeps-compare-theory');
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };

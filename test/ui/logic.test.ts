@@ -11,7 +11,7 @@ import {
 import { blockOfPath } from '../../src-renderer/src/lib/composerLayout.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
 import { sortRuns, filterRuns, bestOf } from '../../src-renderer/src/lib/runsTable.ts';
-import { defaultSetup, parseSetup, checkSetup, setAtPath, canonicalJson, InvarianceSchema } from '../../src-main/spec/setup.ts';
+import { defaultSetup, parseSetup, checkSetup, setAtPath, canonicalJson, InvarianceSchema } from '../../src-main/common/setup.ts';
 import type { RunRow } from '../../src-main/contract/index.ts';
 
 test('formatting of durations, numbers, percentages, values', () => {

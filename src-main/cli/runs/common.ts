@@ -5,8 +5,8 @@
 import { openArchive, type Archive } from '../../archive/archive.ts';
 import type { Table } from '../../archive/export.ts';
 import { resolveArchivePath } from '../../archive/paths.ts';
-import type { BaselineMetric } from '../../spec/metrics.ts';
-import { printable } from '../../spec/text.ts';
+import type { BaselineMetric } from '../../common/metrics.ts';
+import { printable } from '../../common/text.ts';
 import { UsageError, type ParsedArgs } from '../args.ts';
 
 /** The option every verb takes: which archive file. */

@@ -2,8 +2,8 @@
  * `dplab runs compare <run>...`: each run's final metrics beside its random-init baseline (step 0),
  * and the protocol its probe and kNN were measured with, flagged when the runs differ in it.
  */
-import type { BaselineMetric } from '../../spec/metrics.ts';
-import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../spec/metrics.ts';
+import type { BaselineMetric } from '../../common/metrics.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../common/metrics.ts';
 import type { Verb } from '../args.ts';
 import { ARCHIVE, DIGITS, fmtNum, METRIC_SHORT, someRuns, textTable, withArchive } from './common.ts';
 

@@ -1,5 +1,5 @@
 /** `dplab runs rm <run>...`: deletes runs from the archive. */
-import { printable } from '../../spec/text.ts';
+import { printable } from '../../common/text.ts';
 import type { Verb } from '../args.ts';
 import { ARCHIVE, someRuns, withArchive } from './common.ts';
 

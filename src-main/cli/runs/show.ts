@@ -1,6 +1,6 @@
 /** `dplab runs show <run>`: one run's status, times, setup, summary against its random-init baseline, and note. */
-import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../spec/metrics.ts';
-import { printable } from '../../spec/text.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../common/metrics.ts';
+import { printable } from '../../common/text.ts';
 import { formatDuration, type Verb } from '../args.ts';
 import { ARCHIVE, DIGITS, fmtDelta, fmtNum, fmtTime, METRIC_SHORT, oneRun, withArchive } from './common.ts';
 

@@ -1,5 +1,5 @@
 /** `dplab runs tag <run> TAG... [--remove TAG]...`: adds and removes a run's tags. */
-import { controlCharIssue, printable } from '../../spec/text.ts';
+import { controlCharIssue, printable } from '../../common/text.ts';
 import { UsageError, type Verb } from '../args.ts';
 import { ARCHIVE, withArchive } from './common.ts';
 

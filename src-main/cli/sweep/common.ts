@@ -10,10 +10,10 @@ import { FINAL_METRICS, formatGroupTable, groupRuns } from '../../runs/aggregate
 import { membersFromArchive, type MemberState, type SweepExecutor } from '../../runs/executor.ts';
 import { createExecutor, storedExecutor } from '../../runs/executor-registry.ts';
 import { readManifest } from '../../runs/sweep-folder.ts';
-import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../spec/metrics.ts';
-import { ACTIVE_STATUSES } from '../../spec/events.ts';
-import { sweepAxes, type SweepDefinition } from '../../spec/sweep.ts';
-import { printable } from '../../spec/text.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../common/metrics.ts';
+import { ACTIVE_STATUSES } from '../../common/events.ts';
+import { sweepAxes, type SweepDefinition } from '../../common/sweep.ts';
+import { printable } from '../../common/text.ts';
 import { UsageError, type ParsedArgs } from '../args.ts';
 
 /** The option every verb takes: which archive file. */

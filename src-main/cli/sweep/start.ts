@@ -14,8 +14,8 @@ import { setupFootprintProblems } from '../../runs/footprint.ts';
 import { DEFAULT_MAX_QUEUED, queueRoomProblem } from '../../runs/manager.ts';
 import { thisProcess } from '../../runs/process.ts';
 import { createSweepRuns } from '../../runs/sweep.ts';
-import { expandSweep, sweepAxes } from '../../spec/sweep.ts';
-import { printable } from '../../spec/text.ts';
+import { expandSweep, sweepAxes } from '../../common/sweep.ts';
+import { printable } from '../../common/text.ts';
 import { backendOption, intOption, UsageError, type ParsedArgs, type Verb } from '../args.ts';
 import { ARCHIVE, byOption, followWith } from './common.ts';
 

@@ -15,7 +15,7 @@ export interface ReadOptions {
   channels?: 1 | 3;
   /** Override the class names a format would infer. */
   classNames?: string[];
-  /** Bounds on the sizes files declare, checked before decoding (spec/import-limits.ts defaults where absent). */
+  /** Bounds on the sizes files declare, checked before decoding (common/import-limits.ts defaults where absent). */
   limits?: Partial<ImportLimits>;
 }
 

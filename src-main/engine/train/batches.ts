@@ -4,7 +4,7 @@
  * seed and the step, so a resumed run sees exactly the batches the uninterrupted one would.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../../spec/setup.ts';
+import type { Setup } from '../../common/setup.ts';
 import { deriveSeed, permutation, Rng } from '../../math/seeds.ts';
 import { augmentView, gatherBatch, planAugment } from '../augment.ts';
 import type { Dataset, Split } from '../../data/types.ts';

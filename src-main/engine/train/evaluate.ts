@@ -5,8 +5,8 @@
  * (eigenvalues of F̂ and W_p, their alignment).
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../../spec/setup.ts';
-import { effectiveRank, spectra } from '../../spec/metrics.ts';
+import type { Setup } from '../../common/setup.ts';
+import { effectiveRank, spectra } from '../../common/metrics.ts';
 import { deriveSeed, permutation } from '../../math/seeds.ts';
 import { eigh } from '../../math/eigh.ts';
 import type { ForwardMode } from '../model.ts';

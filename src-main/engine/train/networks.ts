@@ -4,7 +4,7 @@
  * momenta and the BN running statistics, all as named parameter stores whose keys checkpoints use.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { PredictorSetup, Setup } from '../../spec/setup.ts';
+import type { PredictorSetup, Setup } from '../../common/setup.ts';
 import { buildBackbone, ParamBuilder, type Backbone, type InputShape, type Params } from '../model.ts';
 import { PREDICTORS, type PredictorBlock } from '../predictors.ts';
 

@@ -5,7 +5,7 @@
  * and the side statistics of the predictor input f the trainer needs for F̂ and the collapse indicator.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../../spec/setup.ts';
+import type { Setup } from '../../common/setup.ts';
 import type { ForwardMode } from '../model.ts';
 import type { Networks } from './networks.ts';
 

@@ -3,7 +3,7 @@
  * v ← μv + g + wd·w, w ← w − η·v, with the predictor's own η (lr × predictorLrRatio) and weight decay.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../../spec/setup.ts';
+import type { Setup } from '../../common/setup.ts';
 import type { Params } from '../model.ts';
 import { trainingKernelsActive } from '../kernels/index.ts';
 import { fusedSgdMomentum } from '../kernels/update.ts';

@@ -5,7 +5,7 @@
  * this readback); bench/_ours.ts calls `trainStep`, so a speed-up it measures is one users get.
  */
 import * as tf from '@tensorflow/tfjs';
-import type { Setup } from '../../spec/setup.ts';
+import type { Setup } from '../../common/setup.ts';
 import { trainableAt, type Networks } from './networks.ts';
 import { lossAndGrads, targetOutputs } from './objective.ts';
 import { sgdMomentumUpdate, type SgdHyper } from './sgd.ts';

@@ -1,8 +1,8 @@
 /** The lab as a whole: app.info, the setup's schema and presets, the backends report, and cancelling a connection's jobs. */
 import { CONTRACT_VERSION } from '../../contract/index.ts';
-import { checkSetup, defaultSetup } from '../../spec/setup.ts';
-import { SETUP_PRESETS } from '../../spec/presets.ts';
-import { APP_VERSION } from '../../spec/version.ts';
+import { checkSetup, defaultSetup } from '../../common/setup.ts';
+import { SETUP_PRESETS } from '../../common/presets.ts';
+import { APP_VERSION } from '../../common/version.ts';
 import { ServiceError, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { backendNow } from '../preflight.ts';
 

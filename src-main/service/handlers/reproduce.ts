@@ -4,7 +4,7 @@ import { htmlReport } from '../../reproduce/report.ts';
 import { DEFAULT_MAX_SEEDS, type ClaimResult } from '../../reproduce/verdict.ts';
 import { collectResults, defaultSeeds, evalSeeds, missingSweep, planRuns, REPRODUCE_TAG, selectClaims, trainingTime, untilDecided, type PlannedRun } from '../../runs/reproduce.ts';
 import { nextLook } from '../../math/sequential.ts';
-import { APP_VERSION } from '../../spec/version.ts';
+import { APP_VERSION } from '../../common/version.ts';
 import { ServiceError, jobResult, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { refuseUnfit } from '../preflight.ts';
 

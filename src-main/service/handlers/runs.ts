@@ -1,7 +1,7 @@
 /** Runs: starting, stopping, resuming and deleting them, reading what they recorded, and exporting them (one reply or a stream). */
 import { validateRequest, type ParsedArgs, type Series } from '../../contract/index.ts';
 import type { RunRecord } from '../../archive/archive.ts';
-import { checkSetup } from '../../spec/setup.ts';
+import { checkSetup } from '../../common/setup.ts';
 import { ServiceError, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { refuseUnfit } from '../preflight.ts';
 import { toRow } from '../rows.ts';

@@ -1,6 +1,6 @@
 /** Sweeps: previewing a grid, starting one on the run manager's queue, listing them, and one sweep's runs grouped by its axes. */
-import { BASELINE_METRICS } from '../../spec/metrics.ts';
-import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../../spec/sweep.ts';
+import { BASELINE_METRICS } from '../../common/metrics.ts';
+import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../../common/sweep.ts';
 import { FINAL_METRICS, groupBaselines, groupRuns } from '../../runs/aggregate.ts';
 import { ServiceError, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { refuseUnfit } from '../preflight.ts';

@@ -2,8 +2,8 @@
  * A run's final metrics beside its random-init baseline (the same measurement at step 0), as the run
  * view and the compare table show them, so "better than untrained" is visible at a glance.
  */
-import type { RunSummary } from '../../../src-main/spec/events.ts';
-import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type BaselineMetric } from '../../../src-main/spec/metrics.ts';
+import type { RunSummary } from '../../../src-main/common/events.ts';
+import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type BaselineMetric } from '../../../src-main/common/metrics.ts';
 import { formatMetric, PERCENT_METRICS } from './format.ts';
 
 /** One metric: its final value, its value at random init and the change, each formatted. */

@@ -5,7 +5,7 @@
  * step, so history and live events may overlap without duplicates.
  */
 import type { Results } from '../../../src-main/contract/index.ts';
-import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/spec/events.ts';
+import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/common/events.ts';
 import { modeColor, type ChartSeries } from './series.ts';
 
 /** One scalar over steps. */

@@ -5,7 +5,7 @@
  */
 import { differingFields, shortPath } from './diff.ts';
 import { formatValue } from './format.ts';
-import { getAtPath } from '../../../src-main/spec/setup.ts';
+import { getAtPath } from '../../../src-main/common/setup.ts';
 
 /** Most fields a default name lists before "+N more" (names stay readable in tables). */
 const MAX_FIELDS = 3;

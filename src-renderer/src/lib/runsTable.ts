@@ -3,7 +3,7 @@
  * rows: one pass to filter, one sort with precomputed keys).
  */
 import type { RunRow } from '../../../src-main/contract/index.ts';
-import { getAtPath } from '../../../src-main/spec/setup.ts';
+import { getAtPath } from '../../../src-main/common/setup.ts';
 
 /** A sortable column: a built-in key, a summary metric ("summary.knnAcc") or a setup path ("setup.optim.lr"). */
 export type SortKey = string;
@@ -70,7 +70,7 @@ export function filterRuns(rows: readonly RunRow[], query: string, statuses?: Re
 }
 
 /** Statuses where a run may still change (cancel applies; the row updates live) and those it can be resumed from. */
-export { ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../../../src-main/spec/events.ts';
+export { ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../../../src-main/common/events.ts';
 
 /** The best value of a metric over a series, by the metric's direction. */
 export function bestOf(values: readonly (number | null)[], better: 'higher' | 'lower'): number | null {

@@ -3,7 +3,7 @@
  * shared x axis (uPlot wants aligned columns), exponential smoothing that keeps gaps, and CSV text.
  * No DOM, no Svelte: node:test imports this directly.
  */
-import { csvLines } from '../../../src-main/spec/csv.ts';
+import { csvLines } from '../../../src-main/common/csv.ts';
 
 /** One line of a chart: its own x values (steps, epochs) and y values (null = no value). */
 export interface ChartSeries {

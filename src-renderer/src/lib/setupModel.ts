@@ -2,11 +2,11 @@
  * The composer's view of a setup: field descriptions read from the setup schema itself (type, range,
  * default, choices), so a new schema field needs little UI code, plus the few UI notions that are
  * not schema fields (the "symmetric linear" predictor kind, EMA on/off, the quick-test shrink).
- * Pure TS over `spec/setup.ts` (browser-safe), imported by node:test too.
+ * Pure TS over `common/setup.ts` (browser-safe), imported by node:test too.
  */
-import { PredictorSchema, checkSetup, walkSetupSchema, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue, type SetupSchemaField, type SetupSchemaNode } from '../../../src-main/spec/setup.ts';
-import { QUICK_SETUP } from '../../../src-main/spec/presets.ts';
-import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/spec/predictors.ts';
+import { PredictorSchema, checkSetup, walkSetupSchema, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue, type SetupSchemaField, type SetupSchemaNode } from '../../../src-main/common/setup.ts';
+import { QUICK_SETUP } from '../../../src-main/common/presets.ts';
+import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/common/predictors.ts';
 
 /** What an editor needs to know about one setup field. */
 export interface FieldInfo {
@@ -135,7 +135,7 @@ export function rangeHint(f: FieldInfo): string {
   return [lo, hi].filter(Boolean).join(', ');
 }
 
-/** The predictor kinds the composer offers: the registered kinds (spec/predictors.ts), plus "symmetric linear" after linear. */
+/** The predictor kinds the composer offers: the registered kinds (common/predictors.ts), plus "symmetric linear" after linear. */
 export const UI_PREDICTOR_KINDS: readonly { id: PredictorKind | 'symmetric'; label: string }[] = PREDICTOR_KINDS.flatMap(
   (k): { id: PredictorKind | 'symmetric'; label: string }[] =>
     k === 'linear' ? [{ id: k, label: PREDICTOR_LABELS[k] }, { id: 'symmetric', label: 'Symmetric linear' }] : [{ id: k, label: PREDICTOR_LABELS[k] }],

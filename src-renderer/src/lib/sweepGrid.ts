@@ -4,7 +4,7 @@
  * Values are typed by field so `0.01, 0.1` becomes numbers and `true` a boolean; every bad token is
  * reported with its axis and position, nothing is silently dropped.
  */
-import { PREDICTOR_KINDS } from '../../../src-main/spec/setup.ts';
+import { PREDICTOR_KINDS } from '../../../src-main/common/setup.ts';
 
 /** How a field's values are read. */
 export type FieldKind = 'number' | 'int' | 'bool' | 'enum' | 'string' | 'json';

@@ -5,7 +5,7 @@
  * stage the child process is at, and can be cancelled (jobs.cancel).
  */
 import type { Results } from '../../../src-main/contract/index.ts';
-import { BACKEND_KINDS, type BackendKind, type BackendReport } from '../../../src-main/spec/backends.ts';
+import { BACKEND_KINDS, type BackendKind, type BackendReport } from '../../../src-main/common/backends.ts';
 import { lab } from './lab.svelte.ts';
 
 type Listing = Results['backends.list'];

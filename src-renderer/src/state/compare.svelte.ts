@@ -2,7 +2,7 @@
  * Compare view state: the run list, which runs are selected, the metric, the x alignment and the
  * group-by field, and a cache of each run's series (fetched once per run, kept as raw state).
  */
-import { METRICS } from '../../../src-main/spec/metrics.ts';
+import { METRICS } from '../../../src-main/common/metrics.ts';
 import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';

@@ -3,8 +3,8 @@
  * the same schema as the CLI (`checkSetup`), presets from the lab, setups saved in the browser, and
  * the quick-test shrink. One instance, so "duplicate and edit" from the runs table lands here.
  */
-import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/spec/setup.ts';
-import type { SetupPreset } from '../../../src-main/spec/presets.ts';
+import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/common/setup.ts';
+import type { SetupPreset } from '../../../src-main/common/presets.ts';
 import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, withDataset, type UiPredictorKind } from '../lib/setupModel.ts';
 import { defaultRunName } from '../lib/runName.ts';
 import { lab } from './lab.svelte.ts';

@@ -4,7 +4,7 @@
  * point falls between the two; overlapping points are dropped by step (`appendEvents`).
  */
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
-import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/spec/events.ts';
+import type { EvalEvent, ScalarsEvent, SpectraEvent } from '../../../src-main/common/events.ts';
 import { appendEvents, emptyRunData, epochAtStep, fromHistory, type RunData } from '../lib/runData.ts';
 import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';

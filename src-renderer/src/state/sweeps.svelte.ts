@@ -7,7 +7,7 @@ import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/sweepGrid.ts';
-import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/spec/presets.ts';
+import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/common/presets.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
 export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;

@@ -2,7 +2,7 @@
  * The compare chart's lines: one per run in its stable colour, or, grouped by a setup field, the
  * mean of each group with a filled mean ± std band (std across the group's runs, normally seeds).
  */
-import { getAtPath } from '../../../../src-main/spec/setup.ts';
+import { getAtPath } from '../../../../src-main/common/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
 import { groupColors, runColor } from '../runColors.ts';

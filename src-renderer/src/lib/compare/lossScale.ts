@@ -5,8 +5,8 @@
  * run's loss × 2 is exactly its value on the summed scale: mixed runs are shown there, with a note
  * saying which were doubled. Runs that all share a reduction are shown as logged, on their scale.
  */
-import { getAtPath, migrateSetup } from '../../../../src-main/spec/setup.ts';
-import { lossScaleLabel } from '../../../../src-main/spec/metrics.ts';
+import { getAtPath, migrateSetup } from '../../../../src-main/common/setup.ts';
+import { lossScaleLabel } from '../../../../src-main/common/metrics.ts';
 
 /** How a run's two symmetric loss terms were combined, from its setup as stored (any version). */
 export function lossReductionOf(setup: unknown): 'sum' | 'mean' {

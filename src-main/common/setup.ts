@@ -21,7 +21,7 @@ const positive = z.number().finite().positive();
 const nonNegative = z.number().finite().nonnegative();
 const unit = z.number().finite().min(0).max(1);
 
-// The predictor union is built from the registry of kinds (spec/predictors.ts).
+// The predictor union is built from the registry of kinds (common/predictors.ts).
 export { PredictorSchema, PREDICTOR_KINDS, type PredictorSetup, type PredictorKind } from './predictors.ts';
 
 /** Encoder: a small ResNet-style ConvNet for 28×28 / 32×32 input, or ResNet-18 for GPU users. */
@@ -268,7 +268,7 @@ function storedRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): v
  *   this rule accepted and ignored it). 'copy', the default, describes the SimSiam target truthfully
  *   and is accepted; an explicit 'copy' is not told apart from the default.
  * - A `name` holds no control character (a line feed in it ran commands through a Slurm job script
- *   and breaks the CLI's tables); older runs' names are shown escaped (`printable` in spec/text.ts).
+ *   and breaks the CLI's tables); older runs' names are shown escaped (`printable` in common/text.ts).
  */
 function inputRules(s: ParsedSetup, ctx: z.core.$RefinementCtx<ParsedSetup>): void {
   const nameIssue = s.name === undefined ? null : controlCharIssue(s.name);
@@ -397,7 +397,7 @@ export function migrateSetup(raw: unknown): unknown {
 /**
  * The same setup as each earlier version wrote it (newest first), when it can be written there: the
  * fields added since carry their legacy values. Checkpoints record the setup hash of the version that
- * made them, so a run interrupted before an upgrade still resumes (`setupHashes` in spec/hash.ts).
+ * made them, so a run interrupted before an upgrade still resumes (`setupHashes` in common/hash.ts).
  */
 export function earlierSetupForms(setup: Setup): Record<string, unknown>[] {
   const forms: Record<string, unknown>[] = [];

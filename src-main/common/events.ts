@@ -36,7 +36,7 @@ export interface RunEnvironment {
   threads?: number | null;
 }
 
-/** Scalar metrics at one step. Keys are metric names from `spec/metrics.ts` (loss, imagesPerSec, …). */
+/** Scalar metrics at one step. Keys are metric names from `common/metrics.ts` (loss, imagesPerSec, …). */
 export interface ScalarsEvent {
   type: 'scalars';
   step: number;

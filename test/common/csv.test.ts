@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { csvCell, csvLines } from '../../src-main/spec/csv.ts';
+import { csvCell, csvLines } from '../../src-main/common/csv.ts';
 import { toCsv } from '../../src-main/archive/export.ts';
 import { seriesToCsv } from '../../src-renderer/src/lib/series.ts';
 import { parseCsv } from '../archive/csv-read.ts';

@@ -1,6 +1,6 @@
 /**
  * Every command `dplab export luckmatters` emits must be one the official code runs: each key is
- * one its Hydra config defines (src-main/spec/luckmatters-official.json, read from the commit named
+ * one its Hydra config defines (src-main/common/luckmatters-official.json, read from the commit named
  * there), each value one the code accepts, and the predictor head it builds (models/mlp_head.py)
  * has the setup's sizes, for every predictor kind and every example in examples/.
  */
@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseSetup, type Setup } from '../../src-main/spec/setup.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
-import { luckmattersSetup, luckmattersSweep, type Override } from '../../src-main/spec/luckmatters.ts';
+import { parseSetup, type Setup } from '../../src-main/common/setup.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
+import { luckmattersSetup, luckmattersSweep, type Override } from '../../src-main/common/luckmatters.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
@@ -20,7 +20,7 @@ interface Official {
   keys: Record<string, unknown>;
   accepted: Record<string, { values: unknown[]; valuesTwoLinearLayers?: unknown[] }>;
 }
-const OFFICIAL = JSON.parse(readFileSync(join(ROOT, 'src-main/spec/luckmatters-official.json'), 'utf8')) as Official;
+const OFFICIAL = JSON.parse(readFileSync(join(ROOT, 'src-main/common/luckmatters-official.json'), 'utf8')) as Official;
 
 /** A Hydra override's value as OmegaConf reads it. */
 function hydraValue(v: string): unknown {

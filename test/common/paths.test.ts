@@ -16,9 +16,9 @@ import {
   SetupError,
   walkSetupSchema,
   type SetupSchemaField,
-} from '../../src-main/spec/setup.ts';
+} from '../../src-main/common/setup.ts';
 import { SETUP_COLUMNS } from '../../src-main/archive/export.ts';
-import { SETUP_PRESETS, QUICK_SETUP } from '../../src-main/spec/presets.ts';
+import { SETUP_PRESETS, QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { trainerEnv } from '../../src-main/runs/env.ts';
 
 test('setup paths: every field of every kind, read off the schema', () => {

@@ -10,9 +10,9 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseSetup } from '../../src-main/spec/setup.ts';
-import { expandSweep } from '../../src-main/spec/sweep.ts';
-import { formatHydraCommand, luckmattersSetup, luckmattersSweep } from '../../src-main/spec/luckmatters.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
+import { expandSweep } from '../../src-main/common/sweep.ts';
+import { formatHydraCommand, luckmattersSetup, luckmattersSweep } from '../../src-main/common/luckmatters.ts';
 
 const ROOT = new URL('../../', import.meta.url).pathname;
 
