@@ -8,7 +8,9 @@
 //   harness only checks that it is fresh, so parallel files never race to build the same folder;
 // - each file's wall time is recorded in test-durations.json (gitignored), the slowest ten are
 //   printed at the end, and the next run starts the slowest files first (the longest jobs first
-//   keeps the two lanes evenly loaded to the end).
+//   keeps the two lanes evenly loaded to the end); a file this checkout has not timed yet is placed
+//   by test/durations-prior.json, committed times from a quiet clean-clone run, so a fresh clone
+//   (every CI run) does not start alphabetically and leave its longest file running alone at the end.
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -17,6 +19,7 @@ import { rendererBuildProblem } from './renderer-build.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DURATIONS = join(ROOT, 'test-durations.json');
+const PRIOR = join(ROOT, 'test', 'durations-prior.json');
 const LANES = 2;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
@@ -31,9 +34,9 @@ function collect(dir) {
 }
 
 /** Seconds each file took last time it ran ({} when there is no record or it cannot be read). */
-function readDurations() {
+function readDurations(file = DURATIONS) {
   try {
-    const d = JSON.parse(readFileSync(DURATIONS, 'utf8'));
+    const d = JSON.parse(readFileSync(file, 'utf8'));
     return d && typeof d === 'object' && !Array.isArray(d) ? d : {};
   } catch {
     return {};
@@ -48,8 +51,11 @@ if (files.length === 0) {
   process.exit(1);
 }
 const previous = readDurations();
-// Files never timed first (they may be long), then the slowest first.
-files.sort((a, b) => (previous[b]?.seconds ?? Infinity) - (previous[a]?.seconds ?? Infinity) || a.localeCompare(b));
+/** Committed seconds per file (test/durations-prior.json) for files this checkout has not timed. */
+const prior = readDurations(PRIOR);
+const expected = (f) => previous[f]?.seconds ?? (Object.hasOwn(prior, f) && typeof prior[f] === 'number' ? prior[f] : Infinity);
+// Files timed nowhere first (they may be long), then the slowest first.
+files.sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
 /**
  * A file loads the built renderer when it uses the UI harness or starts `dplab serve` (which serves
  * dist/renderer, and would build it itself, racing this build, were it missing).
