@@ -12,7 +12,10 @@ import { problem, skip, dir, dplab, tiny, sweepFile, until, sameRuns } from './h
 
 test('scancel of a running task, kill -9 of a task\'s trainer, and the time-limit signal: each requeued, resumed from its checkpoint, same metrics as uninterrupted runs', { skip, timeout: 480_000 }, async () => {
   assert.equal(problem, null);
-  const STEPS = 60;
+  // Long enough that a task hit at its third checkpoint (step 9) cannot finish before the signal
+  // lands: at 60 steps task 2, alone on the node, once ran its last 51 steps inside the status file's
+  // one-second lag and completed without a requeue (CI, 2026-12-07).
+  const STEPS = 150;
   const f = sweepFile('requeue', { base: tiny(STEPS), seeds: 3 });
   const folder = join(dir, 'requeue-folder');
   const lab = join(dir, 'requeue.sqlite');
