@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { REQUEST_NAMES, WS_PROTOCOL, WS_TOKEN_PREFIX, findForbiddenKey, type LabEvent } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
-import type { TrainerHandle } from '../../src-main/runs/manager.ts';
+import { silentTrainer } from '../runs/fixtures/silent-trainer.ts';
 import { rng, startServe, TINY_SETUP } from '../server/helpers.ts';
 
 const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
@@ -220,21 +220,6 @@ test('file paths in requests: absolute only, never a new folder, nothing created
   }
 });
 
-/** A stand-in trainer that never speaks and ends only when killed: runs stay queued or running, nothing trains. */
-function silentTrainer(): TrainerHandle {
-  let onExit: (code: number | null, signal: string | null, tail: string) => void = () => {};
-  let dead = false;
-  return {
-    pid: 999_999,
-    port: { send: async () => {}, onMessage: () => {}, onClose: () => {}, close: () => {} },
-    kill: () => {
-      if (dead) return;
-      dead = true;
-      setImmediate(() => onExit(null, 'SIGKILL', ''));
-    },
-    onExit: (h) => (onExit = h),
-  } as TrainerHandle;
-}
 
 test('queue bound: 400 valid start/cancel/resume requests never hold more than maxQueued runs; a refused start records nothing', async () => {
   const LIMIT = 12;

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LabService, type ServiceReply } from '../../src-main/service/service.ts';
-import type { TrainerHandle } from '../../src-main/runs/manager.ts';
+import { silentTrainer } from '../runs/fixtures/silent-trainer.ts';
 import { TINY_SETUP } from '../server/helpers.ts';
 
 let dir: string;
@@ -21,21 +21,6 @@ before(() => {
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A trainer that never speaks and ends only when killed (a cancel's grace runs out, or close). */
-function silentTrainer(): TrainerHandle {
-  let onExit: (code: number | null, signal: string | null, tail: string) => void = () => {};
-  let dead = false;
-  return {
-    pid: 999_999,
-    port: { send: async () => {}, onMessage: () => {}, onClose: () => {}, close: () => {} },
-    kill: () => {
-      if (dead) return;
-      dead = true;
-      setImmediate(() => onExit(null, 'SIGKILL', ''));
-    },
-    onExit: (h) => (onExit = h),
-  } as TrainerHandle;
-}
 
 let n = 0;
 function open(maxQueued?: number): LabService {
