@@ -81,6 +81,8 @@ function record(r) {
 }
 
 const single = tasks.length === 1;
+/** Lines of a failed file's output repeated at the end. */
+const TAIL = 150;
 const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}) };
 /** Gates done: name → null when it passed, else why it failed. */
 const gates = new Map();
@@ -101,7 +103,7 @@ function run(task) {
       const seconds = (Date.now() - start) / 1000;
       const ok = code === 0;
       if (!single) process.stdout.write(`\n── ${ok ? 'ok' : 'FAILED'} ${task.name} (${seconds.toFixed(1)} s) ──\n${out}`);
-      resolve({ task, ok, seconds, why: ok ? null : `${task.name} exited ${code ?? signal}` });
+      resolve({ task, ok, seconds, out: ok ? '' : out, why: ok ? null : `${task.name} exited ${code ?? signal}` });
     });
   });
 }
@@ -143,5 +145,10 @@ if (stopped) console.error(stopped);
 if (failed.length) {
   console.error(`\n${failed.length} failed:`);
   for (const r of failed) console.error(`  ${r.why}`);
+  // Logs keep their end: repeat each failed file's last lines here, where its failure is read first.
+  for (const r of failed.filter((f) => f.out)) {
+    const lines = r.out.trimEnd().split('\n');
+    console.error(`\n── the last ${Math.min(lines.length, TAIL)} lines of ${r.task.name} ──\n${lines.slice(-TAIL).join('\n')}`);
+  }
 }
 process.exit(stopped || failed.length ? 1 : 0);
