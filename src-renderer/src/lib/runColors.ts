@@ -1,6 +1,7 @@
 /**
- * Stable run colours: a run's colour is a pure function of its id, so it is the same in every view,
- * every session and every chart, whatever else is selected beside it.
+ * Run colours: each run prefers one palette entry (its place in the archive), the same in every
+ * view; a chart that shows runs preferring the same entry gives the newer of them the next free
+ * one (`chartRunColors`), so no two lines of one chart share a colour.
  */
 
 /**
@@ -46,6 +47,70 @@ export function runColor(runId: string): string {
   return RUN_PALETTE[(i ?? hashString(runId)) % RUN_PALETTE.length]!;
 }
 
+/** OKLCH (lightness 0–1, chroma, hue in degrees) as `#rrggbb`, chroma lowered until it fits sRGB. */
+function oklchHex(L: number, C: number, h: number): string {
+  for (let c = C; ; c *= 0.9) {
+    const a = c * Math.cos((h * Math.PI) / 180);
+    const b = c * Math.sin((h * Math.PI) / 180);
+    const l = (L + 0.3963377774 * a + 0.2158037573 * b) ** 3;
+    const m = (L - 0.1055613458 * a - 0.0638541728 * b) ** 3;
+    const s = (L - 0.0894841775 * a - 1.291485548 * b) ** 3;
+    const rgb = [4.0767416621 * l - 3.3077115913 * m + 0.2309699292 * s, -1.2684380046 * l + 2.6097574011 * m - 0.3413193965 * s, -0.0041960863 * l - 0.7034186147 * m + 1.707614701 * s];
+    if (c < 1e-3 || rgb.every((v) => v >= -1e-4 && v <= 1 + 1e-4)) {
+      return `#${rgb
+        .map((v) => {
+          const x = Math.min(1, Math.max(0, v));
+          const g = x <= 0.0031308 ? 12.92 * x : 1.055 * x ** (1 / 2.4) - 0.055;
+          return Math.round(g * 255).toString(16).padStart(2, '0');
+        })
+        .join('')}`;
+    }
+  }
+}
+
+/** The palette and the colours generated past it (each new, none repeated), grown on demand. */
+const extended: string[] = [...RUN_PALETTE];
+/** The next candidate of the generated colours. */
+let nextCandidate = 0;
+
+/**
+ * The i-th colour: RUN_PALETTE's 20 first, then hues a golden angle apart at three lightness levels
+ * of the palette's range (0.55–0.75), so a chart with more than 20 lines still repeats none.
+ */
+export function paletteColor(i: number): string {
+  while (extended.length <= i) {
+    const k = nextCandidate++;
+    const c = oklchHex([0.64, 0.74, 0.56][k % 3]!, 0.14, (k * 137.508 + 20) % 360);
+    if (!extended.includes(c)) extended.push(c);
+  }
+  return extended[i]!;
+}
+
+/**
+ * The colours of the runs drawn together in one chart: each run keeps its own colour (`runColor`)
+ * unless an older run of the chart (by archive order) already has it; then it takes the next
+ * palette entry no run of the chart uses, and past 20 runs a generated colour. The result depends
+ * on the set of runs only (not their order), so a chart's lines, bars and swatches agree.
+ */
+export function chartRunColors(ids: readonly string[]): Map<string, string> {
+  const rank = (id: string) => runOrder.get(id) ?? Number.MAX_SAFE_INTEGER;
+  const sorted = [...new Set(ids)].sort((a, b) => rank(a) - rank(b) || (a < b ? -1 : a > b ? 1 : 0));
+  const n = RUN_PALETTE.length;
+  const taken = new Set<number>();
+  const out = new Map<string, string>();
+  let extra = n;
+  for (const id of sorted) {
+    const own = (runOrder.get(id) ?? hashString(id)) % n;
+    let pick = -1;
+    for (let j = 0; j < n && pick < 0; j++) if (!taken.has((own + j) % n)) pick = (own + j) % n;
+    if (pick >= 0) {
+      taken.add(pick);
+      out.set(id, RUN_PALETTE[pick]!);
+    } else out.set(id, paletteColor(extra++));
+  }
+  return out;
+}
+
 /** Canonical text of a group key (setup field path → value), independent of key order. */
 export function groupKeyText(key: Record<string, unknown>): string {
   return Object.keys(key)
@@ -55,14 +120,14 @@ export function groupKeyText(key: Record<string, unknown>): string {
 }
 
 /**
- * Colours of the groups shown together: palette entries by the groups' sorted keys, so up to 20
- * groups are distinct, and the same groups (a sweep's predictor kinds) get the same colours in the
+ * Colours of the groups shown together: palette entries by the groups' sorted keys (generated ones
+ * past 20), so every group is distinct, and the same groups (a sweep's predictor kinds) get the same colours in the
  * sweep table, its bars, the compare lines and the compare table's swatches.
  */
 export function groupColors(keys: readonly Record<string, unknown>[]): string[] {
   const texts = keys.map(groupKeyText);
   const order = [...new Set(texts)].sort();
-  return texts.map((t) => RUN_PALETTE[order.indexOf(t) % RUN_PALETTE.length]!);
+  return texts.map((t) => paletteColor(order.indexOf(t)));
 }
 
 /** `#rrggbb` with an alpha in [0, 1], as `rgba(...)`, for translucent std bands. */

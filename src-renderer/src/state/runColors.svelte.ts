@@ -3,7 +3,7 @@
  * each run's palette entry (`setRunOrder`), and every swatch, line and bar reads it here, so a run
  * shown before the list arrives is recoloured once its place is known.
  */
-import { runColor, setRunOrder } from '../lib/runColors.ts';
+import { chartRunColors, runColor, setRunOrder } from '../lib/runColors.ts';
 
 class RunColors {
   /** Bumped whenever the order changes; reading it makes a template follow recolouring. */
@@ -19,6 +19,12 @@ class RunColors {
   color(runId: string): string {
     void this.version;
     return runColor(runId);
+  }
+
+  /** The colours of runs drawn together in one chart, unique among them (reactive; see `chartRunColors`). */
+  chart(runIds: readonly string[]): Map<string, string> {
+    void this.version;
+    return chartRunColors(runIds);
   }
 }
 

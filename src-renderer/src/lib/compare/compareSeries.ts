@@ -1,11 +1,11 @@
 /**
- * The compare chart's lines: one per run in its stable colour, or, grouped by a setup field, the
+ * The compare chart's lines: one per run in its own colour (unique within the chart), or, grouped by a setup field, the
  * mean of each group with a filled mean ± std band (std across the group's runs, normally seeds).
  */
 import { getAtPath } from '../../../../src-main/common/setup.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
-import { groupColors, runColor } from '../runColors.ts';
+import { chartRunColors, groupColors } from '../runColors.ts';
 import { formatValue } from '../format.ts';
 
 /** What a compare line needs of a run. */
@@ -35,7 +35,8 @@ export const fieldOf = getAtPath;
 export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: string): Line[] {
   const withData = runs.filter((r) => r.series);
   if (!by) {
-    return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: runColor(r.id) }));
+    const colors = chartRunColors(runs.map((r) => r.id));
+    return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: colors.get(r.id)! }));
   }
   const lines: Line[] = [];
   const groups = groupBy(withData, (r) => fieldOf(r.setup, by) ?? null);
@@ -77,7 +78,10 @@ export function lastValue(s: SeriesLike | null): number | null {
  * single points would show nothing.
  */
 export function finalBars(runs: readonly CompareRun[], by: string): FinalBar[] {
-  if (!by) return runs.map((r) => ({ label: r.label, mean: lastValue(r.series), std: null, n: lastValue(r.series) === null ? 0 : 1, color: runColor(r.id) }));
+  if (!by) {
+    const colors = chartRunColors(runs.map((r) => r.id));
+    return runs.map((r) => ({ label: r.label, mean: lastValue(r.series), std: null, n: lastValue(r.series) === null ? 0 : 1, color: colors.get(r.id)! }));
+  }
   const groups = groupBy(runs, (r) => fieldOf(r.setup, by) ?? null);
   const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
   return groups.map((g, gi) => {
@@ -121,7 +125,7 @@ export function initBars(runs: readonly CompareRun[], by: string): (number | nul
  * grouped by a setup field (so table swatches match the group's line and bar).
  */
 export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: string): Map<string, string> {
-  if (!by) return new Map(runs.map((r) => [r.id, runColor(r.id)]));
+  if (!by) return chartRunColors(runs.map((r) => r.id));
   const groups = groupBy([...runs], (r) => fieldOf(r.setup, by) ?? null);
   const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
   const out = new Map<string, string>();
