@@ -1,0 +1,76 @@
+// Views that follow the work (issue 23): which run Live run shows, colours unique within a chart,
+// the shortcut sheet built from the views.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { runToFollow, trainingRuns } from '../../src-renderer/src/lib/liveRunPick.ts';
+import { RUN_PALETTE, chartRunColors, groupColors, paletteColor, runColor, setRunOrder } from '../../src-renderer/src/lib/runColors.ts';
+import { compareLines, finalBars, swatchColors } from '../../src-renderer/src/lib/compare/compareSeries.ts';
+import { shortcutGroups } from '../../src-renderer/src/lib/shortcuts.ts';
+
+const row = (id: string, status: string, createdAt: number, startedAt: number | null = null) => ({ id, status, createdAt, startedAt });
+
+test('Live run follows the run that is training, not the newest queued one', () => {
+  // A sweep of 6: two trained, one training, three queued (newest rows first, as runs.list gives them).
+  const rows = [row('q3', 'queued', 60), row('q2', 'queued', 50), row('q1', 'queued', 40), row('t', 'running', 30, 300), row('c2', 'completed', 20, 200), row('c1', 'completed', 10, 100)];
+  assert.equal(runToFollow(rows), 't');
+  // Two training at once: the latest started is shown; the picker lists both, latest first.
+  const two = [row('q', 'queued', 60), row('a', 'running', 40, 400), row('b', 'running', 50, 450)];
+  assert.equal(runToFollow(two), 'b');
+  assert.deepEqual(trainingRuns(two).map((r) => r.id), ['b', 'a']);
+  // Nothing training yet: the queued run that trains next (the oldest queued), not the newest.
+  assert.equal(runToFollow([row('q2', 'queued', 50), row('q1', 'queued', 40), row('c', 'completed', 10, 100)]), 'q1');
+  // Nothing active: the newest run.
+  assert.equal(runToFollow([row('old', 'completed', 10, 100), row('new', 'failed', 20, 200)]), 'new');
+  assert.equal(runToFollow([]), null);
+});
+
+test('colours are unique within a chart, each run keeping its own where no older run of the chart has it', () => {
+  const rows = Array.from({ length: 60 }, (_, i) => ({ id: `run-${i}`, createdAt: 1000 + i }));
+  setRunOrder(rows);
+  // Runs 0 and 20 share a palette entry (the issue's two blues in one Compare chart).
+  assert.equal(runColor('run-0'), runColor('run-20'));
+  const two = chartRunColors(['run-20', 'run-0']);
+  assert.equal(two.get('run-0'), runColor('run-0'), 'the older run keeps its colour');
+  assert.notEqual(two.get('run-20'), two.get('run-0'));
+  // Without a collision every run keeps its own colour.
+  const own = chartRunColors(['run-3', 'run-5', 'run-40']);
+  for (const [id, c] of own) assert.equal(c, runColor(id));
+  // 60 runs in one chart: 60 colours, the set's order does not matter.
+  const ids = rows.map((r) => r.id);
+  const all = chartRunColors(ids);
+  assert.equal(new Set(all.values()).size, 60);
+  assert.deepEqual([...chartRunColors([...ids].reverse())].sort(), [...all].sort());
+  for (const c of all.values()) assert.match(c, /^#[0-9a-f]{6}$/);
+  // The generated colours past the palette repeat neither it nor each other.
+  const ext = Array.from({ length: 200 }, (_, i) => paletteColor(i));
+  assert.deepEqual(ext.slice(0, 20), [...RUN_PALETTE]);
+  assert.equal(new Set(ext).size, 200);
+  // 25 groups: 25 colours.
+  assert.equal(new Set(groupColors(Array.from({ length: 25 }, (_, i) => ({ 'optim.lr': i })))).size, 25);
+});
+
+test('a compare chart of colliding runs draws lines, bars and swatches in the same unique colours', () => {
+  setRunOrder(Array.from({ length: 41 }, (_, i) => ({ id: `r${i}`, createdAt: i })));
+  const mk = (id: string) => ({ id, label: id, setup: { predictor: { kind: 'linear' } }, series: { steps: [1, 2], epochs: [0.5, 1], values: [1, 2] }, wall: { batchSize: 32 } });
+  const runs = ['r0', 'r20', 'r40'].map(mk);
+  const lines = compareLines(runs, 'step', '');
+  const bars = finalBars(runs, '');
+  const sw = swatchColors(runs, '');
+  assert.equal(new Set(lines.map((l) => l.color)).size, 3);
+  for (const r of runs) {
+    assert.equal(lines.find((l) => l.label === r.id)!.color, sw.get(r.id));
+    assert.equal(bars.find((b) => b.label === r.id)!.color, sw.get(r.id));
+  }
+});
+
+test('the shortcut sheet names every view by its Alt key, and its span matches the registry', () => {
+  const views = ['Compose', 'Runs', 'Live run', 'Compare', 'Sweeps', 'Theory', 'Archive', 'Paper'].map((label, i) => ({ label, key: String(i + 1) }));
+  const groups = shortcutGroups(views);
+  const byTitle = new Map(groups);
+  assert.deepEqual(byTitle.get('Views'), views.map((v) => [`Alt ${v.key}`, v.label]));
+  assert.deepEqual(byTitle.get('Everywhere')![0], ['Alt 1 … 8', 'switch view']);
+  // A ninth view is listed without editing the sheet.
+  const nine = shortcutGroups([...views, { label: 'Notes', key: '9' }]);
+  assert.deepEqual(new Map(nine).get('Everywhere')![0], ['Alt 1 … 9', 'switch view']);
+  assert.ok(new Map(nine).get('Views')!.some(([k, l]) => k === 'Alt 9' && l === 'Notes'));
+});
