@@ -73,6 +73,34 @@ export interface EvalEvent {
   probeTrainAcc: number;
 }
 
+/**
+ * The representation picture at one evaluation: the encoder's features of a fixed, class-stratified
+ * subset of the evaluation images (at most `PROJECTION_MAX_POINTS`) projected on their two leading
+ * principal components (PC1 = x, PC2 = y; signs fixed so each axis's largest loading is positive).
+ * Emitted with every evaluation: at random init (step 0), every `eval.everyEpochs` and at the end.
+ */
+export interface ProjectionEvent {
+  type: 'projection';
+  step: number;
+  epoch: number;
+  /** Coordinates of each point on PC1 and PC2 (same length as `labels`). */
+  x: number[];
+  y: number[];
+  /** Class of each point: an index into `classNames`. */
+  labels: number[];
+  /** The dataset's class names (index = class). */
+  classNames: string[];
+  /** Fractions of the features' total variance along PC1 and PC2. */
+  explained: [number, number];
+  /** Mean squared distance of the features from their centroid (0: every image maps to one point). */
+  totalVariance: number;
+  /** Total variance over the features' mean squared norm: → 0 when the cloud shrinks to a point away from the origin. */
+  relativeVariance: number;
+}
+
+/** Most points a projection holds (the subset is drawn once per run, stratified by class). */
+export const PROJECTION_MAX_POINTS = 500;
+
 export interface ProgressEvent {
   type: 'progress';
   step: number;
@@ -101,7 +129,7 @@ export interface FinishedEvent {
 }
 
 /** Any event of a training run. */
-export type TrainerEvent = StartedEvent | ScalarsEvent | SpectraEvent | EvalEvent | ProgressEvent | FinishedEvent;
+export type TrainerEvent = StartedEvent | ScalarsEvent | SpectraEvent | EvalEvent | ProjectionEvent | ProgressEvent | FinishedEvent;
 
 /** The JSON summary `dplab run` prints at the end. */
 export interface RunSummary {

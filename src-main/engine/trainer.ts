@@ -85,7 +85,7 @@ interface RunContext {
   batches: BatchStream;
   /** F̂'s moving-average rate ρ (Eq. 19). */
   rho: number;
-  /** Probe and k-NN now (also emitted as an 'eval' event); null on an unlabelled dataset. */
+  /** Probe and k-NN now (emitted as a 'projection' and an 'eval' event); null on an unlabelled dataset. */
   evaluate: (step: number, epoch: number) => Promise<Accuracies | null>;
   /** Representation statistics at a step, computed once per step however often asked. */
   statsAt: (step: number) => Promise<RepresentationStats>;
@@ -169,6 +169,8 @@ function evaluations(evaluator: Evaluator, emit: (e: TrainerEvent) => void): Pic
     evaluate: async (step, epoch) => {
       const r = await evaluator.evaluate();
       if (!r) return null;
+      // The picture first: a reader that sees the evaluation finds its picture already recorded.
+      emit({ type: 'projection', step, epoch, ...r.projection });
       emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
       return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
     },

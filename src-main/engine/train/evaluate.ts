@@ -15,6 +15,8 @@ import { knnAccuracy, linearProbe, type FeatureSet } from '../probe.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 import type { Networks } from './networks.ts';
 import { imageShape } from './batches.ts';
+import { projectionOf, stratifiedSubset, type Projection } from './projection.ts';
+import { PROJECTION_MAX_POINTS } from '../../common/events.ts';
 
 /** A random subset (seeded) of a labelled split, as indices; `max` ≤ 0 means all labelled images. */
 export function subsetIndices(split: Split, max: number, seed: number): Int32Array {
@@ -32,6 +34,8 @@ export interface EvalResult {
   probeAcc: number;
   knnAcc: number;
   probeTrainAcc: number;
+  /** The representation picture: probe-test features on their two leading principal components. */
+  projection: Projection;
 }
 
 /**
@@ -69,6 +73,8 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
   const validation = data.validation;
   const probeValIdx = validation ? subsetIndices(validation, setup.eval.probeTest, probeSeed + 2) : new Int32Array(0);
   const classes = Math.max(data.classNames.length, 1);
+  // The picture's points: a class-stratified subset of the probe's test images, fixed for the run.
+  const pcaPos = stratifiedSubset(Array.from(probeTestIdx, (i) => data.test.labels[i]!), PROJECTION_MAX_POINTS, deriveSeed(setup.seed, 'eval', 2));
 
   const featuresOf = async (split: Split, idx: Int32Array): Promise<FeatureSet> => {
     const dim = backbone.encoder.featureDim;
@@ -132,7 +138,7 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
       const select = setup.eval.probeSelect;
       const probe = await linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, select, ...(val ? { validation: val } : {}) });
       const knnAcc = await knnAccuracy(tr, te, classes, setup.eval.knnK, setup.eval.knnVote);
-      return { probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc };
+      return { probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc, projection: projectionOf(te, pcaPos, data.classNames) };
     },
     async representationStats() {
       const d = nets.d;
