@@ -9,15 +9,15 @@ import type Database from 'better-sqlite3';
 import { randomUUID } from 'node:crypto';
 import { ACTIVE_STATUSES, type TrainerEvent } from '../common/events.ts';
 import type { RunStatus } from './schema.ts';
-import { decodeF32, encodeF32 } from './blobs.ts';
+import { decodeF32, decodeI32, encodeF32, encodeI32 } from './blobs.ts';
 import { ArchiveError, openDatabase, type OpenOptions } from './open.ts';
 import { shapeProblems } from './shape.ts';
 import { holdConnection } from './connection.ts';
-import type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+import type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
 export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../common/events.ts';
-export type { EvalRow, MetricSeries, NewRun, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+export type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
 export { ArchiveError, archiveWritable, integrityCheckFile, QUICK_CHECK_MAX_BYTES, verifyArchiveFile, type ArchiveErrorKind, type OpenOptions } from './open.ts';
 
 /** Opens (creating or migrating as needed) the archive at `file`; see open.ts for the checks. */
@@ -385,6 +385,10 @@ export class Archive {
     const insMetric = this.stmt('INSERT OR REPLACE INTO metrics(run_id, name_id, step, epoch, value) VALUES (?, ?, ?, ?, ?)');
     const insSpectra = this.stmt('INSERT OR REPLACE INTO spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry) VALUES (?, ?, ?, ?, ?, ?, ?)');
     const insEval = this.stmt('INSERT OR REPLACE INTO evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc) VALUES (?, ?, ?, ?, ?, ?)');
+    const insProjection = this.stmt(
+      'INSERT OR REPLACE INTO projections(run_id, step, epoch, xy, labels, class_names_json, explained1, explained2, total_variance, relative_variance) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+    );
+    const finite = (v: number) => (Number.isFinite(v) ? v : null);
     this.#db.transaction(() => {
       let lastStep = -1;
       for (const e of events) {
@@ -418,6 +422,20 @@ export class Archive {
           case 'eval':
             insEval.run(runId, e.step, e.epoch, e.probeAcc, e.knnAcc, e.probeTrainAcc);
             break;
+          case 'projection': {
+            const n = e.labels.length;
+            if (e.x.length !== n || e.y.length !== n) throw new Error(`archive ${this.file}: projection at step ${e.step} has ${e.x.length} x, ${e.y.length} y and ${n} labels; they must match`);
+            const xy = new Float64Array(2 * n);
+            for (let i = 0; i < n; i++) {
+              xy[2 * i] = e.x[i]!;
+              xy[2 * i + 1] = e.y[i]!;
+            }
+            insProjection.run(
+              runId, e.step, e.epoch, encodeF32(xy), encodeI32(e.labels), JSON.stringify(e.classNames),
+              finite(e.explained[0]), finite(e.explained[1]), finite(e.totalVariance), finite(e.relativeVariance),
+            );
+            break;
+          }
           case 'progress':
             lastStep = Math.max(lastStep, e.step);
             this.stmt('UPDATE runs SET total_steps = ? WHERE id = ?').run(e.totalSteps, runId);
@@ -480,6 +498,40 @@ export class Archive {
   getEvals(uuid: string): EvalRow[] {
     const rows = this.stmt('SELECT step, epoch, probe_acc, knn_acc, probe_train_acc FROM evals WHERE run_id = ? ORDER BY step').all(this.runId(uuid)) as Row[];
     return rows.map((r) => ({ step: r.step as number, epoch: r.epoch as number, probeAcc: num(r.probe_acc), knnAcc: num(r.knn_acc), probeTrainAcc: num(r.probe_train_acc) }));
+  }
+
+  /** Representation pictures of a run, by step (only `steps` when given). */
+  getProjections(uuid: string, steps?: readonly number[]): ProjectionRow[] {
+    const rows = this.stmt('SELECT * FROM projections WHERE run_id = ? ORDER BY step').all(this.runId(uuid)) as Row[];
+    const want = steps ? new Set(steps) : null;
+    return rows
+      .filter((r) => !want || want.has(r.step as number))
+      .map((r) => {
+        const xy = decodeF32(r.xy as Buffer);
+        const n = xy.length / 2;
+        const x = new Array<number>(n);
+        const y = new Array<number>(n);
+        for (let i = 0; i < n; i++) {
+          x[i] = xy[2 * i]!;
+          y[i] = xy[2 * i + 1]!;
+        }
+        return {
+          step: r.step as number,
+          epoch: r.epoch as number,
+          x,
+          y,
+          labels: decodeI32(r.labels as Buffer),
+          classNames: JSON.parse(r.class_names_json as string) as string[],
+          explained: [num(r.explained1), num(r.explained2)],
+          totalVariance: num(r.total_variance),
+          relativeVariance: num(r.relative_variance),
+        };
+      });
+  }
+
+  /** Steps at which a run has a representation picture. */
+  projectionSteps(uuid: string): number[] {
+    return this.stmt('SELECT step FROM projections WHERE run_id = ? ORDER BY step').pluck().all(this.runId(uuid)) as number[];
   }
 
   // ---- checkpoints ----------------------------------------------------------------------------
@@ -620,7 +672,7 @@ export class Archive {
   /** Counts of stored rows, for `dplab archive check`. */
   counts(): Record<string, number> {
     const out: Record<string, number> = {};
-    for (const t of ['runs', 'metrics', 'spectra', 'evals', 'checkpoints', 'sweeps', 'tags', 'notes']) {
+    for (const t of ['runs', 'metrics', 'spectra', 'evals', 'projections', 'checkpoints', 'sweeps', 'tags', 'notes']) {
       out[t] = (this.#db.prepare(`SELECT count(*) AS n FROM ${t}`).get() as { n: number }).n;
     }
     return out;

@@ -8,7 +8,7 @@ import { RUN_STATUSES } from '../common/events.ts';
 import { csvLines } from '../common/csv.ts';
 import { migrateSetup, walkSetupSchema } from '../common/setup.ts';
 import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol, type EvalProtocol } from '../common/metrics.ts';
-import type { Archive, EvalRow, MetricSeries, RunRecord, SpectraRow } from './archive.ts';
+import type { Archive, EvalRow, MetricSeries, ProjectionRow, RunRecord, SpectraRow } from './archive.ts';
 import type { RunStatus } from './schema.ts';
 
 /** A table: column names and rows of cells. */
@@ -127,11 +127,35 @@ export interface RunBundle {
   metrics: MetricSeries[];
   spectra: SpectraRow[];
   evals: EvalRow[];
+  /** Representation pictures by step (absent in bundles made before they were recorded). */
+  projections?: ProjectionRow[];
   /** How the run's probe and kNN were measured (its summary's record, else read off its setup); ignored on import. */
   evalProtocol: EvalProtocol & { description: string };
 }
 
 const num = z.number().nullable();
+/** Most points one imported picture may hold (the trainer records at most PROJECTION_MAX_POINTS). */
+const MAX_IMPORTED_POINTS = 20_000;
+/** A stored representation picture: coordinates, labels naming a class of `classNames`, measurements. */
+const ProjectionRowSchema = z
+  .object({
+    step: z.number().int().min(0),
+    epoch: z.number(),
+    x: z.array(z.number()).max(MAX_IMPORTED_POINTS),
+    y: z.array(z.number()).max(MAX_IMPORTED_POINTS),
+    labels: z.array(z.number().int().min(0)).max(MAX_IMPORTED_POINTS),
+    classNames: z.array(z.string().max(200)).max(10_000),
+    explained: z.tuple([num, num]),
+    totalVariance: num,
+    relativeVariance: num,
+  })
+  .superRefine((p, ctx) => {
+    if (p.x.length !== p.labels.length || p.y.length !== p.labels.length) {
+      ctx.addIssue({ code: 'custom', path: ['labels'], message: `${p.x.length} x, ${p.y.length} y and ${p.labels.length} labels: they must match` });
+    }
+    const bad = p.labels.findIndex((l) => l >= p.classNames.length);
+    if (bad >= 0) ctx.addIssue({ code: 'custom', path: ['labels', bad], message: `class ${p.labels[bad]} is not one of the ${p.classNames.length} classNames` });
+  });
 /** What an imported bundle must hold; it is read from files users bring, so every field is checked. */
 export const RunBundleSchema = z.object({
   format: z.literal('dplab-run', { error: "not a DirectPred Lab run bundle (field 'format' is not 'dplab-run')" }),
@@ -161,6 +185,7 @@ export const RunBundleSchema = z.object({
   metrics: z.array(z.object({ name: z.string().min(1).max(200), steps: z.array(z.number()), epochs: z.array(z.number()), values: z.array(num) })),
   spectra: z.array(z.object({ step: z.number(), epoch: z.number(), fEig: z.array(num), wpEig: z.array(num), alignment: z.array(num), asymmetry: num })),
   evals: z.array(z.object({ step: z.number(), epoch: z.number(), probeAcc: num, knnAcc: num, probeTrainAcc: num })),
+  projections: z.array(ProjectionRowSchema).max(100_000).optional(),
 });
 
 /** Builds the JSON bundle of a run. */
@@ -177,6 +202,7 @@ export function exportRunBundle(archive: Archive, uuid: string): RunBundle {
     metrics: archive.getMetrics(uuid),
     spectra: archive.getSpectra(uuid).map((s) => ({ ...s, fEig: clean(s.fEig), wpEig: clean(s.wpEig), alignment: clean(s.alignment) })),
     evals: archive.getEvals(uuid),
+    projections: archive.getProjections(uuid),
     evalProtocol: { ...runEvalProtocol(r), description: describeEvalProtocol(runEvalProtocol(r)) },
   };
 }
@@ -208,6 +234,10 @@ export function importRunBundle(archive: Archive, input: unknown): boolean {
     }
     for (const e of bundle.evals) {
       events.push({ type: 'eval' as const, step: e.step, epoch: e.epoch, probeAcc: e.probeAcc ?? NaN, knnAcc: e.knnAcc ?? NaN, probeTrainAcc: e.probeTrainAcc ?? NaN });
+    }
+    for (const p of bundle.projections ?? []) {
+      const nan = (v: number | null) => v ?? NaN;
+      events.push({ type: 'projection' as const, ...p, explained: [nan(p.explained[0]), nan(p.explained[1])] as [number, number], totalVariance: nan(p.totalVariance), relativeVariance: nan(p.relativeVariance) });
     }
     archive.appendEvents(r.uuid, events);
     // After appendEvents, which moves last_step and the heartbeat: the bundle's values win.

@@ -50,7 +50,7 @@ export interface ImportOptions {
 /**
  * Copies every run and sweep of the archive at `otherFile` that `target` lacks. Sweeps go first,
  * then the runs in short transactions of whole runs (each with its metrics, spectra, evaluations,
- * checkpoints, tags and note), then every sweep link whose run and sweep are both here: an import
+ * projections, checkpoints, tags and note), then every sweep link whose run and sweep are both here: an import
  * stopped part way (cancelled, timed out) keeps whole runs only, and importing again adds the rest.
  */
 export function importArchive(target: Archive, otherFile: string, opts: ImportOptions = {}): ImportResult {
@@ -101,6 +101,8 @@ export function importArchive(target: Archive, otherFile: string, opts: ImportOp
           SELECT rm.dst_id, s.step, s.epoch, s.f_eig, s.wp_eig, s.alignment, s.asymmetry FROM temp.run_map rm CROSS JOIN src.spectra s ON s.run_id = rm.src_id;
         INSERT INTO main.evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc)
           SELECT rm.dst_id, e.step, e.epoch, e.probe_acc, e.knn_acc, e.probe_train_acc FROM temp.run_map rm CROSS JOIN src.evals e ON e.run_id = rm.src_id;
+        INSERT INTO main.projections(run_id, step, epoch, xy, labels, class_names_json, explained1, explained2, total_variance, relative_variance)
+          SELECT rm.dst_id, p.step, p.epoch, p.xy, p.labels, p.class_names_json, p.explained1, p.explained2, p.total_variance, p.relative_variance FROM temp.run_map rm CROSS JOIN src.projections p ON p.run_id = rm.src_id;
         INSERT INTO main.checkpoints(run_id, step, created_at, size, data)
           SELECT rm.dst_id, c.step, c.created_at, c.size, c.data FROM temp.run_map rm CROSS JOIN src.checkpoints c ON c.run_id = rm.src_id;
         INSERT INTO main.tags(run_id, tag) SELECT rm.dst_id, t.tag FROM temp.run_map rm CROSS JOIN src.tags t ON t.run_id = rm.src_id;
@@ -173,7 +175,7 @@ function executorKind(definitionJson: string): string {
 /**
  * Merges the shard of one member of a cluster sweep (the archive its task wrote) once that member's
  * run is final. Nothing in the shard is trusted: only the run with the member's uuid AND setup hash is
- * read, with its metrics, spectra, evals, checkpoints, tags and note; other runs and every sweep link
+ * read, with its metrics, spectra, evals, projections, checkpoints, tags and note; other runs and every sweep link
  * of the shard are ignored, and the run is linked into the recorded sweep at the recorded index.
  * A row of the archive is replaced only when it is that member's own placeholder (same uuid, linked
  * to that sweep at that index, same setup hash, and either not final or never trained: no backend,
@@ -253,6 +255,9 @@ export function mergeShard(target: Archive, shardFile: string, member: ShardMemb
       db.prepare('INSERT INTO main.metrics(run_id, name_id, step, epoch, value) SELECT ?, d.id, m.step, m.epoch, m.value FROM src.metrics m JOIN src.metric_names s ON s.id = m.name_id JOIN main.metric_names d ON d.name = s.name WHERE m.run_id = ?').run(dst, srcId);
       db.prepare('INSERT INTO main.spectra(run_id, step, epoch, f_eig, wp_eig, alignment, asymmetry) SELECT ?, step, epoch, f_eig, wp_eig, alignment, asymmetry FROM src.spectra WHERE run_id = ?').run(dst, srcId);
       db.prepare('INSERT INTO main.evals(run_id, step, epoch, probe_acc, knn_acc, probe_train_acc) SELECT ?, step, epoch, probe_acc, knn_acc, probe_train_acc FROM src.evals WHERE run_id = ?').run(dst, srcId);
+      db.prepare(
+        'INSERT INTO main.projections(run_id, step, epoch, xy, labels, class_names_json, explained1, explained2, total_variance, relative_variance) SELECT ?, step, epoch, xy, labels, class_names_json, explained1, explained2, total_variance, relative_variance FROM src.projections WHERE run_id = ?',
+      ).run(dst, srcId);
       db.prepare('INSERT INTO main.checkpoints(run_id, step, created_at, size, data) SELECT ?, step, created_at, size, data FROM src.checkpoints WHERE run_id = ?').run(dst, srcId);
       db.prepare('INSERT INTO main.tags(run_id, tag) SELECT ?, tag FROM src.tags WHERE run_id = ?').run(dst, srcId);
       db.prepare('INSERT INTO main.notes(run_id, markdown, updated_at) SELECT ?, markdown, updated_at FROM src.notes WHERE run_id = ?').run(dst, srcId);

@@ -71,6 +71,19 @@ export interface EvalRow {
   probeTrainAcc: number | null;
 }
 
+/** A representation picture as stored (see ProjectionEvent; measurements null where they were not finite). */
+export interface ProjectionRow {
+  step: number;
+  epoch: number;
+  x: number[];
+  y: number[];
+  labels: number[];
+  classNames: string[];
+  explained: [number | null, number | null];
+  totalVariance: number | null;
+  relativeVariance: number | null;
+}
+
 /** A sweep with its member runs in expansion order. */
 export interface SweepRecord {
   uuid: string;

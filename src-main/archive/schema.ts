@@ -118,6 +118,23 @@ CREATE TABLE notes (
     description: "runs.owner_start: the owner process's start time, so a reused pid is not taken for a live owner",
     sql: `ALTER TABLE runs ADD COLUMN owner_start INTEGER;`,
   },
+  {
+    description: 'projections: the representation picture of each evaluation (features of the evaluation images on their two leading principal components)',
+    sql: `
+CREATE TABLE projections (
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  epoch REAL NOT NULL,
+  xy BLOB NOT NULL,
+  labels BLOB NOT NULL,
+  class_names_json TEXT NOT NULL,
+  explained1 REAL,
+  explained2 REAL,
+  total_variance REAL,
+  relative_variance REAL,
+  PRIMARY KEY (run_id, step)
+);`,
+  },
 ];
 
 /** Schema version this build writes and understands. */

@@ -62,6 +62,12 @@ export const Requests = {
   'runs.metrics': z.object({ runId: id, names: z.array(z.string().max(100)).max(100).optional() }),
   'runs.spectra': z.object({ runId: id }),
   'runs.evals': z.object({ runId: id }),
+  /**
+   * A run's representation pictures (PCA of the encoder's features on the evaluation images): those
+   * at `steps`, else with `ends` the first and the last (random init and end), else all; `steps`
+   * lists every step that has one.
+   */
+  'runs.projections': z.object({ runId: id, steps: z.array(z.number().int().min(0)).max(1000).optional(), ends: z.boolean().optional() }),
   'runs.tag': z.object({ runId: id, add: z.array(nameSchema(100).min(1)).max(50).default([]), remove: z.array(z.string().min(1).max(100)).max(50).default([]) }),
   'runs.note': z.object({ runId: id, markdown: z.string().max(1_000_000) }),
   /** 'json' = run bundles (one, or an array), 'ndjson' = one bundle per line, 'csv' = a table. */
@@ -148,6 +154,19 @@ export interface Series {
   values: (number | null)[];
 }
 
+/** A representation picture as the archive holds it (see ProjectionEvent in common/events.ts). */
+export interface ProjectionRow {
+  step: number;
+  epoch: number;
+  x: number[];
+  y: number[];
+  labels: number[];
+  classNames: string[];
+  explained: [number | null, number | null];
+  totalVariance: number | null;
+  relativeVariance: number | null;
+}
+
 /** Results of each request. */
 export interface Results {
   'app.info': {
@@ -176,6 +195,7 @@ export interface Results {
   'runs.metrics': Series[];
   'runs.spectra': { step: number; epoch: number; fEig: number[]; wpEig: number[]; alignment: number[]; asymmetry: number | null }[];
   'runs.evals': { step: number; epoch: number; probeAcc: number | null; knnAcc: number | null; probeTrainAcc: number | null }[];
+  'runs.projections': { steps: number[]; projections: ProjectionRow[] };
   'runs.tag': { tags: string[] };
   'runs.note': { ok: true };
   'runs.export': { filename: string; mime: string; content: string };
@@ -220,6 +240,8 @@ export type LabEvent =
   | { type: 'run.progress'; runId: string; step: number; totalSteps: number; epoch: number; etaSec: number | null }
   /** Metric batches of a running run, in step order. */
   | { type: 'run.metrics'; runId: string; events: (ScalarsEvent | SpectraEvent | EvalEvent)[] }
+  /** A run recorded a representation picture at `step` (fetch it with runs.projections). */
+  | { type: 'run.projection'; runId: string; step: number }
   | { type: 'sweep.progress'; sweepId: string; done: number; total: number }
   | { type: 'queue'; running: number; queued: number; concurrency: number }
   | { type: 'archive.changed'; path: string }

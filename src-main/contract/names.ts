@@ -21,6 +21,7 @@ export const REQUEST_NAMES = [
   'runs.metrics',
   'runs.spectra',
   'runs.evals',
+  'runs.projections',
   'runs.tag',
   'runs.note',
   'runs.export',

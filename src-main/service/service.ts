@@ -207,6 +207,10 @@ export class LabService {
       this.emit({ type: 'run.progress', runId: uuid, step: e.step, totalSteps: e.totalSteps, epoch: e.epoch, etaSec: e.etaSec });
       return;
     }
+    if (e.type === 'projection') {
+      this.emit({ type: 'run.projection', runId: uuid, step: e.step });
+      return;
+    }
     if (e.type === 'scalars' || e.type === 'spectra' || e.type === 'eval') {
       const list = this.pendingMetrics.get(uuid) ?? [];
       list.push(e);

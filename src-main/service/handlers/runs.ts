@@ -67,6 +67,12 @@ export function runsHandlers(ctx: ServiceContext): Handlers<Area<'runs'>> {
       runOf(ctx, a.runId);
       return ctx.archive.getEvals(a.runId);
     },
+    'runs.projections': (a) => {
+      runOf(ctx, a.runId);
+      const steps = ctx.archive.projectionSteps(a.runId);
+      const want = a.steps ?? (a.ends ? [...new Set([steps[0], steps[steps.length - 1]])].filter((s): s is number => s !== undefined) : undefined);
+      return { steps, projections: ctx.archive.getProjections(a.runId, want) };
+    },
     'runs.tag': (a) => {
       runOf(ctx, a.runId);
       ctx.archive.addTags(a.runId, a.add);
