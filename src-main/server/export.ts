@@ -9,31 +9,20 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { LabService } from '../service/service.ts';
 
-/** Answers one export request; the caller has already checked the token, Host and Origin. */
-export function handleExportRequest(service: LabService, req: IncomingMessage, res: ServerResponse, maxBody: number): void {
+/**
+ * Answers one export request; the caller has already checked the token, Host and Origin, and lends
+ * its body reader (the same size limit as /api/request, a 413 the client gets to read, a client that
+ * goes away mid-upload noted rather than failed).
+ */
+export async function handleExportRequest(service: LabService, req: IncomingMessage, res: ServerResponse, readBody: (req: IncomingMessage) => Promise<string | null>): Promise<void> {
   if (req.method !== 'POST') {
     res.writeHead(405, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('POST the runs.export arguments {runIds, format, what} here');
     return;
   }
-  const chunks: Buffer[] = [];
-  let size = 0;
-  req.on('data', (d: Buffer) => {
-    size += d.length;
-    if (size > maxBody) {
-      if (!res.headersSent) {
-        res.writeHead(413, { 'Content-Type': 'text/plain; charset=utf-8', Connection: 'close' });
-        res.end(`the export request is larger than ${maxBody} bytes`);
-      }
-      req.destroy();
-      return;
-    }
-    chunks.push(d);
-  });
-  req.on('end', () => {
-    if (size > maxBody) return;
-    void answer(service, req, Buffer.concat(chunks).toString('utf8'), res);
-  });
+  const text = await readBody(req);
+  if (text === null) return;
+  await answer(service, req, text, res);
 }
 
 function parseBody(req: IncomingMessage, text: string): unknown {

@@ -281,7 +281,7 @@ export async function startLabServer(opts: LabServerOptions): Promise<LabServer>
     const no = refusal(req, api ? bearerToken(req) : undefined);
     if (no) return plain(res, no.status, no.why);
     if (rawPath === '/api/request') return handleApi(req, res);
-    if (rawPath === '/api/export') return handleExportRequest(service, req, res, maxMessage);
+    if (rawPath === '/api/export') return handleExportRequest(service, req, res, readBody);
     if (req.method !== 'GET' && req.method !== 'HEAD') return plain(res, 405, 'method not allowed');
     return serveStatic(req, rawPath, res);
   };
