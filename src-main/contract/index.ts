@@ -278,6 +278,11 @@ export interface LabClient {
    * while it was lost are gone, so a 'restored' listener refetches what it shows. Absent in IPC.
    */
   onConnection?(listener: (change: ConnectionChange) => void): () => void;
+  /**
+   * Exports runs as a streamed download saved as it arrives (web mode: POST /api/export), where one
+   * runs.export reply is capped; resolves with what was saved. Absent in IPC, which uses the reply.
+   */
+  downloadExport?(args: RequestArgs<'runs.export'>): Promise<{ filename: string; bytes: number }>;
 }
 
 /** A change of the client's connection to the lab. */

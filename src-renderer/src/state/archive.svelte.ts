@@ -4,6 +4,7 @@
  * are on the machine that runs the lab (in web mode, the server's).
  */
 import { getClient } from '../lib/client.ts';
+import { saveText } from '../lib/download.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 
 const RECENT_KEY = 'dplab.archive.recent';
@@ -87,18 +88,27 @@ export class ArchiveState {
     }
   }
 
-  /** Exports the selected runs; returns the file to save, or null after showing why not. */
-  async export(): Promise<Results['runs.export'] | null> {
-    if (this.selected.length === 0) return null;
+  /**
+   * Exports the selected runs and saves the file: streamed where the transport can (web mode, no
+   * size limit), else as one runs.export reply (the desktop; File › Export All Runs… streams there).
+   */
+  async export(): Promise<void> {
+    if (this.selected.length === 0) return;
     this.busy = 'export';
+    const n = `${this.selected.length} run${this.selected.length === 1 ? '' : 's'}`;
     try {
       const c = await getClient();
-      const r = await c.request('runs.export', { runIds: this.selected, format: this.format, what: this.what });
-      this.exportOutcome = { ok: true, text: `Saved ${r.filename} (${this.selected.length} run${this.selected.length === 1 ? '' : 's'}, ${r.content.length.toLocaleString()} characters).` };
-      return r;
+      const args = { runIds: this.selected, format: this.format, what: this.what };
+      if (c.downloadExport) {
+        const r = await c.downloadExport(args);
+        this.exportOutcome = { ok: true, text: `Saved ${r.filename} (${n}, ${formatBytes(r.bytes)}).` };
+        return;
+      }
+      const r = await c.request('runs.export', args);
+      saveText(r.filename, r.content, r.mime);
+      this.exportOutcome = { ok: true, text: `Saved ${r.filename} (${n}, ${r.content.length.toLocaleString()} characters).` };
     } catch (e) {
       this.exportOutcome = { ok: false, text: `Export failed: ${e instanceof Error ? e.message : String(e)}` };
-      return null;
     } finally {
       this.busy = null;
     }

@@ -7,9 +7,12 @@
  * a clear error and the client reconnects until the server is back, then announces 'restored'
  * (events of the gap are gone: listeners refetch). The token is held in memory, so a tab
  * reconnects to a restarted server that kept it; it goes out only in the upgrade's
- * Sec-WebSocket-Protocol header (never in the socket's URL, which gets logged).
+ * Sec-WebSocket-Protocol header (never in the socket's URL, which gets logged). Exports bypass the
+ * socket: they are fetched from POST /api/export (the token in an Authorization header) and saved as
+ * a blob, so their size is not bounded by one reply.
  */
 import { RequestError } from './error.ts';
+import { saveBlob } from '../download.ts';
 import {
   CONTRACT_VERSION,
   HEARTBEAT_TIMEOUT_MS,
@@ -251,6 +254,7 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
         connection.delete(listener);
       };
     },
+    downloadExport: (args) => downloadExport(pageUrl, token, args),
   };
 
   const info = await client.request('app.info', {});
@@ -260,4 +264,49 @@ export async function wsClient(pageUrl: string, opts: WsClientOptions = {}): Pro
     throw new Error(`this page speaks contract version ${CONTRACT_VERSION} but the server speaks ${info.contractVersion}; reload the page (or restart dplab serve after updating)`);
   }
   return client;
+}
+
+/** The contract's error code for a refused export's HTTP status. */
+function exportErrorCode(status: number): 'invalid-args' | 'not-found' | 'unauthorized' | 'failed' {
+  return status === 400 || status === 413 ? 'invalid-args' : status === 404 ? 'not-found' : status === 401 || status === 403 ? 'unauthorized' : 'failed';
+}
+
+/** The file name of an `attachment; filename="…"` header (the server keeps it to [\w.-]). */
+function attachmentName(header: string | null): string | null {
+  const m = /filename="([\w.-]+)"/.exec(header ?? '');
+  return m ? m[1]! : null;
+}
+
+/**
+ * Fetches the streamed export of `args` and offers it as a file. The server writes it one run at a
+ * time with back-pressure, and the browser collects the body into a blob (which Chromium spills to
+ * disk when large), so neither side holds a capped reply string.
+ */
+async function downloadExport(pageUrl: string, token: string, args: RequestArgs<'runs.export'>): Promise<{ filename: string; bytes: number }> {
+  let res: Response;
+  try {
+    res = await fetch(new URL('/api/export', pageUrl), {
+      method: 'POST',
+      headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+      body: JSON.stringify(args),
+      cache: 'no-store',
+      credentials: 'omit',
+    });
+  } catch (e) {
+    throw new RequestError({ code: 'disconnected', message: `cannot reach the lab for the export: ${(e as Error).message}` });
+  }
+  if (!res.ok) {
+    const why = (await res.text().catch(() => '')).slice(0, 2000);
+    throw new RequestError({ code: exportErrorCode(res.status), message: why || `the lab refused the export (HTTP ${res.status})` });
+  }
+  const filename = attachmentName(res.headers.get('Content-Disposition')) ?? 'runs-export';
+  let blob: Blob;
+  try {
+    blob = await res.blob();
+  } catch (e) {
+    // The server ends the response abruptly on a failure after the first byte: no short file is saved.
+    throw new RequestError({ code: 'failed', message: `the export of ${filename} broke off before its end: ${(e as Error).message}` });
+  }
+  saveBlob(filename, blob);
+  return { filename, bytes: blob.size };
 }
