@@ -208,7 +208,8 @@ test('the predictor ablation is one click from the empty Sweeps view; run and gr
   await fx.page.locator('textarea[aria-label="Base setup JSON"]').fill(JSON.stringify(short(8)));
   await fx.page.fill('input[aria-label="Values of axis 1"]', 'none, directpred');
   await fx.page.getByTestId('seeds').fill('1');
-  await fx.page.getByTestId('run-count').filter({ hasText: '2' }).waitFor({ timeout: 30_000 });
+  // The whole count, not a count that merely contains a 2 (12, 20): that would be another grid.
+  await fx.page.getByTestId('run-count').filter({ hasText: /^2$/ }).waitFor({ timeout: 30_000 });
   await fx.page.getByTestId('start-sweep').click();
   await fx.page.getByTestId('sweep-progress').filter({ hasText: '2 / 2 finished' }).waitFor({ timeout: 150_000 });
   await until(async () => (await fx.page.locator('[data-testid="sweep-table"] tbody tr').allInnerTexts()).filter((r) => /\d/.test(r)).length === 2, 30_000, 'two result rows');
@@ -221,7 +222,10 @@ test('the predictor ablation is one click from the empty Sweeps view; run and gr
   await fx.page.getByRole('button', { name: 'Select sweep' }).click();
   await fx.page.locator('[data-testid="compare-table"] tbody tr').nth(1).waitFor();
   await fx.page.selectOption('[data-testid="group-by"]', 'predictor.kind');
-  await fx.page.getByTestId('group-legend').waitFor({ timeout: 30_000 });
+  // The legend lists a group once its runs' series have arrived (two requests per run, after the
+  // selection), and colours only the groups it lists: read it once it shows both, or a group still
+  // loading is missing and the other one holds the first palette entry for the moment.
+  await until(async () => (await fx.page.locator('[data-testid="group-legend"] li').allInnerTexts()).filter((t) => /= (none|directpred) \(n=1\)/.test(t)).length === 2, 30_000, 'the group legend lists both predictor kinds');
   const legend = await swatchByText('[data-testid="group-legend"] li', '.sw', kinds.map((k) => `= ${k} `));
   const inTable = await swatchByText('[data-testid="compare-table"] tbody tr', '.sw', kinds);
   for (const k of kinds) {
