@@ -139,7 +139,11 @@ test('a real `dplab serve` obeys SIGTERM while a long theory job runs', async ()
     // Give the worker time to start its integration, then ask the server to stop.
     await new Promise((r) => setTimeout(r, 2000));
     child.kill('SIGTERM');
-    const code = await Promise.race([exited, new Promise<'alive'>((r) => setTimeout(() => r('alive'), 30_000))]);
+    // The guard's timer is cleared once the race is decided: left pending, it kept this file's
+    // process alive for its full 30 s after the last test passed.
+    let guard: ReturnType<typeof setTimeout> | undefined;
+    const code = await Promise.race([exited, new Promise<'alive'>((r) => (guard = setTimeout(() => r('alive'), 30_000)))]);
+    clearTimeout(guard);
     assert.equal(code, 0, `dplab serve should exit 0 after SIGTERM; stderr: ${err}`);
     const r = await reply;
     assert.equal(r.ok, false);
