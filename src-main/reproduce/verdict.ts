@@ -14,29 +14,14 @@
  * intersection-union principle keeps its error rate at each test's: Berger 1982), not reproduced
  * when any is not, not run when no test has a seed with values on both sides.
  */
-import { sequentialInterval, type SequentialDesign, type SequentialInterval } from '../math/sequential.ts';
+import type { SequentialInterval } from '../math/sequential.ts';
 import { meanInterval, type MeanInterval } from '../math/stats.ts';
 import { ARMS, CLAIMS, MEASURES, type ArmId, type ClaimTest, type ExperimentClaim, type MeasureName, type TheoryClaim, type TheoryOutcome } from './claims.ts';
+import { judge, pairBySeed, protocolOf, relationOf, type Verdict, type VerdictOptions } from './compare.ts';
 import { THEORY_CHECKS } from './theory-claims.ts';
 
-/** The verdict of a test or a claim. */
-export type Verdict = 'reproduced' | 'not reproduced' | 'inconclusive' | 'not run';
-
-/** Two-sided error rate of a test's repeated intervals (equivalence uses 2α: two one-sided tests at α each). */
-export const ALPHA = 0.05;
-
-/** Seeds a claim may be run to when none is named (`--max-seeds`): the last planned look. */
-export const DEFAULT_MAX_SEEDS = 12;
-
-/** The design a test with at most `maxSeeds` seeds is read under, at error rate `alpha`. */
-export function designOf(maxSeeds: number, alpha = ALPHA): SequentialDesign {
-  return { maxSeeds, alpha, spending: 'pocock' };
-}
-
-/** How verdicts are read: up to how many seeds the rounds may go (the α-spending's N). */
-export interface VerdictOptions {
-  maxSeeds?: number;
-}
+// The judgement itself lives in compare.ts (sweeps share it); these names stay importable from here.
+export { ALPHA, DEFAULT_MAX_SEEDS, designOf, judge, protocolOf, type Protocol, type Verdict, type VerdictOptions } from './compare.ts';
 
 /** What the verdict needs of one finished run. */
 export interface RunResult {
@@ -99,91 +84,18 @@ function valueOf(r: RunResult, m: MeasureName, baseline: boolean): number | null
   return typeof v === 'number' && Number.isFinite(v) ? v : null;
 }
 
-const fmt = (x: number) => (x === 0 ? '0' : Math.abs(x) < 1e-3 || Math.abs(x) >= 1e4 ? x.toExponential(2) : x.toPrecision(3));
-const signed = (x: number) => (x > 0 ? `+${fmt(x)}` : x < 0 ? `−${fmt(-x)}` : '0');
-
-/** The threshold(s) of a test on the difference d, and the claimed relation in symbols. */
-function relation(t: Protocol): string {
-  const m = t.margin;
-  if (t.kind === 'equivalence') return `within ±${fmt(m)}`;
-  const up = t.direction !== 'less';
-  const edge = t.kind === 'superiority' ? (up ? m : -m) : up ? -m : m;
-  return `${up ? '>' : '<'} ${signed(edge)}`;
-}
-
-/** The test's protocol in words. */
-export function protocolOf(t: Protocol): string {
-  const side = t.direction === 'less' ? 'lower' : 'higher';
-  if (t.kind === 'equivalence') return `equivalence: |d| < ${fmt(t.margin)} (two one-sided tests, 90% interval)`;
-  if (t.kind === 'superiority') return `superiority: ${side} by more than ${fmt(t.margin)} (95% interval)`;
-  return `non-inferiority: not ${side === 'higher' ? 'lower' : 'higher'} by ${fmt(t.margin)} or more (95% interval)`;
-}
-
-/** Interval position against the protocol's margin → verdict for one test. */
-function decide(test: Protocol, d: SequentialInterval | null): { verdict: Verdict; reason: string } {
-  if (!d) return { verdict: 'not run', reason: 'no seed with values on both sides' };
-  if (!d.ci) return { verdict: 'inconclusive', reason: `${d.n} seed(s): the first look is at 3` };
-  const [lo, hi] = d.ci;
-  const ci = `${Math.round(d.level * 100)}% repeated CI [${fmt(lo)}, ${fmt(hi)}]`;
-  const m = test.margin;
-  if (test.kind === 'equivalence') {
-    if (lo > -m && hi < m) return { verdict: 'reproduced', reason: `${ci} lies inside ±${fmt(m)}` };
-    if (lo > m || hi < -m) return { verdict: 'not reproduced', reason: `${ci} lies outside ±${fmt(m)}: they differ by more than the margin` };
-    return { verdict: 'inconclusive', reason: `${ci} crosses ${lo <= -m ? `−${fmt(m)}` : `+${fmt(m)}`}` };
-  }
-  // Flip a "less" claim so the claimed side is always up.
-  const up = test.direction !== 'less';
-  const [l, h] = up ? [lo, hi] : [-hi, -lo];
-  const edge = test.kind === 'superiority' ? m : -m;
-  const edgeText = signed(up ? edge : -edge);
-  const beyond = up ? 'above' : 'below';
-  const short = up ? 'below' : 'above';
-  if (l > edge) return { verdict: 'reproduced', reason: `${ci} lies ${beyond} ${edgeText}` };
-  if (h < edge)
-    return {
-      verdict: 'not reproduced',
-      reason: `${ci} lies ${short} ${edgeText}: ${test.kind === 'superiority' ? (h < 0 ? 'the opposite of the claim' : 'an effect smaller than the margin, if any') : 'worse by more than the margin'}`,
-    };
-  return { verdict: 'inconclusive', reason: `${ci} contains ${edgeText}` };
-}
-
 function describe(t: ClaimTest): string {
   const ref = 'arm' in t.reference ? t.reference.arm : `random init of ${t.reference.baselineOf}`;
-  return `${t.measure}(${t.a}) − ${t.measure}(${ref}) ${relation(t)}`;
-}
-
-/** What a paired comparison is judged by: the kind, the claimed side and the margin (a claim test's, or a sweep group's against its baseline). */
-export type Protocol = Pick<ClaimTest, 'kind' | 'direction' | 'margin'>;
-
-/**
- * The one judgement of paired differences (seed order) under a protocol: their repeated
- * confidence interval (the α-spending design up to opts.maxSeeds) and the verdict with its reason.
- * Claims and sweeps share it, so a group against a sweep's baseline is judged as a claim's test is.
- */
-export function judge(differences: readonly number[], protocol: Protocol, opts: VerdictOptions = {}): { difference: SequentialInterval | null; verdict: Verdict; reason: string } {
-  const n = differences.length;
-  // Equivalence is two one-sided tests at α each: the (1 − 2α) interval.
-  const design = designOf(Math.max(opts.maxSeeds ?? DEFAULT_MAX_SEEDS, n), protocol.kind === 'equivalence' ? 2 * ALPHA : ALPHA);
-  const difference = n > 0 ? sequentialInterval(differences, design) : null;
-  return { difference, ...decide(protocol, difference) };
+  return `${t.measure}(${t.a}) − ${t.measure}(${ref}) ${relationOf(t)}`;
 }
 
 /** The test's verdict from the runs (paired by seed; a seed missing on either side is left out). */
 export function evaluateTest(test: ClaimTest, runs: readonly RunResult[], opts: VerdictOptions = {}): TestResult {
-  const bySeed = (arm: ArmId) => new Map(runs.filter((r) => r.arm === arm && r.status === 'completed').map((r) => [r.seed, r]));
-  const a = bySeed(test.a);
+  // One value per seed and side (the newest completed run of a seed), paired as a sweep's groups are.
+  const side = (arm: ArmId, baseline: boolean) => new Map(runs.filter((r) => r.arm === arm && r.status === 'completed').map((r) => [r.seed, valueOf(r, test.measure, baseline)]));
   const refArm = 'arm' in test.reference ? test.reference.arm : test.reference.baselineOf;
-  const useBaseline = 'baselineOf' in test.reference;
-  const b = bySeed(refArm);
-  const pairs: TestPair[] = [];
-  for (const [seed, ra] of [...a].sort((p, q) => p[0] - q[0])) {
-    const rb = b.get(seed);
-    if (!rb) continue;
-    const va = valueOf(ra, test.measure, false);
-    const vb = valueOf(rb, test.measure, useBaseline);
-    if (va === null || vb === null) continue;
-    pairs.push({ seed, a: va, aInit: valueOf(ra, test.measure, true), reference: vb, difference: va - vb });
-  }
+  const inits = new Map(runs.filter((r) => r.arm === test.a && r.status === 'completed').map((r) => [r.seed, valueOf(r, test.measure, true)]));
+  const pairs: TestPair[] = pairBySeed(side(test.a, false), side(refArm, 'baselineOf' in test.reference)).map((p) => ({ seed: p.seed, a: p.a, aInit: inits.get(p.seed) ?? null, reference: p.reference, difference: p.difference }));
   return { test, description: describe(test), protocol: protocolOf(test), seeds: pairs.map((p) => p.seed), pairs, ...judge(pairs.map((p) => p.difference), test, opts) };
 }
 
