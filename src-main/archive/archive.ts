@@ -13,11 +13,11 @@ import { decodeF32, decodeI32, encodeF32, encodeI32 } from './blobs.ts';
 import { ArchiveError, openDatabase, type OpenOptions } from './open.ts';
 import { shapeProblems } from './shape.ts';
 import { holdConnection } from './connection.ts';
-import type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+import type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepRecord } from './records.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
 export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../common/events.ts';
-export type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepRecord } from './records.ts';
+export type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepRecord } from './records.ts';
 export { ArchiveError, archiveWritable, integrityCheckFile, QUICK_CHECK_MAX_BYTES, verifyArchiveFile, type ArchiveErrorKind, type OpenOptions } from './open.ts';
 
 /** Opens (creating or migrating as needed) the archive at `file`; see open.ts for the checks. */
@@ -612,13 +612,27 @@ export class Archive {
 
   /**
    * Creates a sweep's member runs and the sweep itself in one transaction: an error halfway leaves
-   * neither runs without their sweep nor a sweep without its runs.
+   * neither runs without their sweep nor a sweep without its runs. A member given as `runUuid`
+   * links a run the archive already holds (a finished run of the same setup, reused) instead.
    */
-  createSweepWithRuns(s: { uuid?: string; name?: string | null; definition: unknown; members: { run: NewRun; idx: number; combo: Record<string, unknown> }[] }): { sweepId: string; runIds: string[] } {
+  createSweepWithRuns(s: { uuid?: string; name?: string | null; definition: unknown; members: SweepMemberInput[] }): { sweepId: string; runIds: string[] } {
     return this.#db.transaction(() => {
-      const runIds = s.members.map((m) => this.createRun(m.run).uuid);
+      const runIds = s.members.map((m) => ('runUuid' in m ? m.runUuid : this.createRun(m.run).uuid));
       const sweepId = this.createSweep({ ...(s.uuid ? { uuid: s.uuid } : {}), name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
       return { sweepId, runIds };
+    })();
+  }
+
+  /** Adds members to a sweep (a round of added seeds) and replaces its definition, in one transaction; returns the members' run ids. */
+  addSweepRuns(uuid: string, definition: unknown, members: SweepMemberInput[]): string[] {
+    this.writable();
+    return this.#db.transaction(() => {
+      const s = this.stmt('SELECT id FROM sweeps WHERE uuid = ?').get(uuid) as { id: number } | undefined;
+      if (!s) throw new Error(`archive ${this.file}: no sweep ${uuid}`);
+      const runIds = members.map((m) => ('runUuid' in m ? m.runUuid : this.createRun(m.run).uuid));
+      members.forEach((m, i) => this.stmt('INSERT OR IGNORE INTO sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(s.id, this.runId(runIds[i]!), m.idx, JSON.stringify(m.combo)));
+      this.stmt('UPDATE sweeps SET definition_json = ? WHERE id = ?').run(JSON.stringify(definition), s.id);
+      return runIds;
     })();
   }
 
@@ -649,7 +663,8 @@ export class Archive {
   discardSweep(uuid: string): void {
     this.writable();
     this.#db.transaction(() => {
-      this.stmt('DELETE FROM runs WHERE id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.uuid = ?)').run(uuid);
+      // Only the runs created for it (still queued): a finished run it reused stays.
+      this.stmt("DELETE FROM runs WHERE status = 'queued' AND id IN (SELECT sr.run_id FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id WHERE s.uuid = ?)").run(uuid);
       this.stmt('DELETE FROM sweeps WHERE uuid = ?').run(uuid);
     })();
   }

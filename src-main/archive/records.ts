@@ -116,6 +116,9 @@ export interface NewRun {
   owner?: RunOwner;
 }
 
+/** A sweep member to record: a new run, or a run the archive already holds (reused by setup hash). */
+export type SweepMemberInput = ({ run: NewRun } | { runUuid: string }) & { idx: number; combo: Record<string, unknown> };
+
 /**
  * The columns of a run recorded elsewhere (a run bundle being imported) that `createRun` does not
  * take; the summary is kept as the bundle states it.

@@ -18,6 +18,20 @@ export interface SweepAxis {
   values: unknown[];
 }
 
+/** Final metrics a sweep's groups may be compared on, each with the side that is better. */
+export const COMPARE_METRICS = { probeAcc: 'greater', knnAcc: 'greater', collapseStd: 'greater', effectiveRank: 'greater', finalLoss: 'less' } as const;
+
+/** A metric a sweep's groups may be compared on. */
+export type CompareMetric = keyof typeof COMPARE_METRICS;
+
+/** The metric a baseline compares when it names none. */
+export const DEFAULT_COMPARE_METRIC: CompareMetric = 'probeAcc';
+
+/** True when `m` is a metric a sweep may be compared on (own keys only). */
+export function isCompareMetric(m: unknown): m is CompareMetric {
+  return typeof m === 'string' && Object.hasOwn(COMPARE_METRICS, m);
+}
+
 const AXIS_PATH = /^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*$/;
 const axisValues = z.array(z.unknown()).min(1, 'must be a non-empty list').max(MAX_SWEEP_RUNS);
 const AxisList = z.array(z.strictObject({ path: z.string(), values: axisValues })).max(64);
@@ -42,12 +56,26 @@ export const SweepFields = z.strictObject({
     .optional(),
   /** Defaults of `--executor slurm` (partition, time, gpusPerTask, …; checked by runs/executor-slurm.ts). */
   slurm: z.record(z.string(), z.unknown()).optional(),
+  /**
+   * The group every other is compared with (one value of one axis, `predictor.kind` = `none`), on
+   * which final metric (default probeAcc) and at which margin (default: the metric's seed noise,
+   * the std over seeds of the baseline group): reproduce/compare.ts judges each group against it.
+   */
+  baseline: z
+    .strictObject({
+      path: z.string(),
+      value: z.unknown(),
+      metric: z.enum(Object.keys(COMPARE_METRICS) as [CompareMetric, ...CompareMetric[]]).optional(),
+      margin: z.number().finite().min(0).optional(),
+    })
+    .optional(),
   /** Recorded by the lab once the sweep started: its executor and how to find it again (folder, job id). */
   executor: z.record(z.string(), z.unknown()).optional(),
 });
 
-/** The rules across fields: axes well formed (list or object form), no axis twice, `seed` is not an axis. */
-export function refineSweep(def: { axes?: unknown }, ctx: z.RefinementCtx): void {
+/** The rules across fields: axes well formed (list or object form), no axis twice, `seed` is not an axis, the baseline one of the axes' values. */
+export function refineSweep(def: { axes?: unknown; baseline?: { path: string; value: unknown } | undefined }, ctx: z.RefinementCtx): void {
+  refineBaseline(def, ctx);
   if (def.axes === undefined) return;
   if (def.axes === null || typeof def.axes !== 'object') {
     ctx.addIssue({ code: 'custom', path: ['axes'], message: 'must be a list of {path, values} or an object of path → values' });
@@ -67,6 +95,26 @@ export function refineSweep(def: { axes?: unknown }, ctx: z.RefinementCtx): void
     else seen.add(p);
   });
   if (seen.has('seed')) ctx.addIssue({ code: 'custom', path: ['axes'], message: "'seed' cannot be an axis: use the sweep's `seeds` field" });
+}
+
+/** The baseline names an axis of the sweep and one of that axis's values (else an error naming both). */
+function refineBaseline(def: { axes?: unknown; baseline?: { path: string; value: unknown } | undefined }, ctx: z.RefinementCtx): void {
+  const b = def.baseline;
+  const raw = def.axes ?? [];
+  if (!b || raw === null || typeof raw !== 'object') return;
+  const axes: { path?: unknown; values?: unknown }[] = Array.isArray(raw) ? (raw as { path?: unknown; values?: unknown }[]) : Object.entries(raw).map(([path, values]) => ({ path, values }));
+  const axis = axes.find((a) => a !== null && typeof a === 'object' && a.path === b.path);
+  if (!axis) {
+    const names = axes.map((a) => String(a?.path)).join(', ');
+    ctx.addIssue({ code: 'custom', path: ['baseline', 'path'], message: `'${printable(String(b.path)).slice(0, 200)}' is not an axis of this sweep (axes: ${names || 'none'})` });
+    return;
+  }
+  const values = Array.isArray(axis.values) ? axis.values : [];
+  const want = canonicalJson(b.value ?? null);
+  if (b.value === undefined || !values.some((v) => canonicalJson(v ?? null) === want)) {
+    const shown = values.slice(0, 20).map((v) => canonicalJson(v ?? null)).join(', ');
+    ctx.addIssue({ code: 'custom', path: ['baseline', 'value'], message: `${b.value === undefined ? 'missing' : printable(want).slice(0, 200)} is not a value of axis '${String(b.path)}' (values: ${shown})` });
+  }
 }
 
 /** A sweep file: base setup, axes, seeds. */
@@ -134,7 +182,7 @@ export function expandSweep(raw: unknown): SweepExpansion {
   if (!parsed.success) {
     for (const i of parsed.error.issues) {
       // An unknown field is named by its own path, so the user sees which key to remove.
-      if (i.code === 'unrecognized_keys') for (const k of i.keys) defIssue(formatPath([...i.path, k]), 'unknown sweep field (expected name, base, axes, seeds, slurm)');
+      if (i.code === 'unrecognized_keys') for (const k of i.keys) defIssue(formatPath([...i.path, k]), 'unknown sweep field (expected name, base, axes, seeds, baseline, slurm)');
       else if (i.path.length === 0) defIssue('', 'a sweep must be a JSON object with base, axes and seeds');
       else defIssue(formatPath(i.path), i.message);
     }

@@ -76,6 +76,8 @@ export const Requests = {
   'sweeps.start': z.object({ definition: sweepDefinition }),
   'sweeps.list': z.object({}),
   'sweeps.get': z.object({ sweepId: id, groupBy: z.array(setupPath).max(10).optional() }),
+  /** A round of "add seeds until decided": fills every group of the sweep up to `seeds` seeds (runs of the same setup already finished are reused). */
+  'sweeps.addSeeds': z.object({ sweepId: id, seeds: z.number().int().min(1).max(20) }),
   'theory.presets': z.object({}),
   /** Runs a theory preset or parameters (as accepted by `dplab theory <params.json>`). */
   'theory.run': z.object({ preset: z.string().max(100).optional(), params: z.record(z.string(), z.unknown()).optional(), jobId: jobId.optional() }),
@@ -200,7 +202,9 @@ export interface Results {
   'runs.note': { ok: true };
   'runs.export': { filename: string; mime: string; content: string };
   'sweeps.preview': { count: number; issues: { path: string; message: string; combo?: Record<string, unknown> }[]; combos: Record<string, unknown>[] };
-  'sweeps.start': { sweepId: string; runIds: string[] };
+  /** `reused`: members whose setup the archive held as a finished run, linked instead of trained again. */
+  'sweeps.start': { sweepId: string; runIds: string[]; reused: number };
+  'sweeps.addSeeds': { added: number; reused: number; runIds: string[] };
   'sweeps.list': { id: string; name: string | null; createdAt: number; runs: number }[];
   'sweeps.get': {
     id: string;

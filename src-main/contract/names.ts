@@ -29,6 +29,7 @@ export const REQUEST_NAMES = [
   'sweeps.start',
   'sweeps.list',
   'sweeps.get',
+  'sweeps.addSeeds',
   'theory.presets',
   'theory.run',
   'jobs.cancel',

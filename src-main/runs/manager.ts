@@ -20,7 +20,7 @@ import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { Archive, RunRecord, RunStatus } from '../archive/archive.ts';
 import type { SweepDefinition, SweepMember } from '../common/sweep.ts';
-import { createSweepRuns } from './sweep.ts';
+import { createSweepRuns, extendSweepRuns, type SweepRuns } from './sweep.ts';
 import { ACTIVE_STATUSES, FINAL_STATUSES, RESUMABLE_STATUSES, type TrainerEvent } from '../common/events.ts';
 import type { Setup } from '../common/setup.ts';
 import type { BackendPreference } from '../common/backends.ts';
@@ -277,13 +277,24 @@ export class RunManager extends EventEmitter {
 
   /**
    * Creates a sweep's member runs (owned by this process) and the sweep in one transaction and
-   * queues them in order; a failure leaves nothing behind.
+   * queues them in order; a failure leaves nothing behind. Members whose setup the archive holds
+   * as a completed run reuse it (`reused` counts them) and are not queued.
    */
-  submitSweep(def: SweepDefinition, members: SweepMember[]): { sweepId: string; runIds: string[] } {
+  submitSweep(def: SweepDefinition, members: SweepMember[]): SweepRuns {
     if (this.closed) throw new Error('the run manager is closed');
     this.checkRoom(members.length); // all or nothing: no run is recorded when the sweep does not fit
-    const out = createSweepRuns(this.archive, def, members, thisProcess());
-    for (const u of out.runIds) this.push(u, false);
+    return this.queueMembers(createSweepRuns(this.archive, def, members, thisProcess()));
+  }
+
+  /** Adds a round of seeds to a sweep (`extendSweepRuns`) and queues the new runs, as `submitSweep` does. */
+  extendSweep(sweepUuid: string, def: SweepDefinition, members: SweepMember[]): SweepRuns {
+    if (this.closed) throw new Error('the run manager is closed');
+    this.checkRoom(members.length);
+    return this.queueMembers(extendSweepRuns(this.archive, sweepUuid, def, members, thisProcess()));
+  }
+
+  private queueMembers(out: SweepRuns): SweepRuns {
+    for (const u of out.newRunIds) this.push(u, false);
     this.pump();
     return out;
   }

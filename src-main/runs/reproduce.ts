@@ -18,7 +18,7 @@ import { createExecutor } from './executor-registry.ts';
 import { ownerLives, thisProcess } from './process.ts';
 import { DEFAULT_MAX_QUEUED, queueRoomProblem } from './manager.ts';
 import { ACTIVE_STATUSES, FINAL_STATUSES } from '../common/events.ts';
-import { createSweepRuns } from './sweep.ts';
+import { completedByHash, createSweepRuns } from './sweep.ts';
 
 /** Tag on every run the reproduction creates (the archive browser filters by it). */
 export const REPRODUCE_TAG = 'reproduce';
@@ -54,12 +54,9 @@ export function inFlightRuns(archive: Archive, plan: readonly PlannedRun[]): Map
   return out;
 }
 
-/** Newest completed run of each planned setup hash (older duplicates are kept but not used). */
+/** Newest completed run of each planned setup hash (older duplicates are kept but not used): the lookup sweeps reuse runs by (`completedByHash`). */
 export function completedRuns(archive: Archive, plan: readonly PlannedRun[]): Map<string, RunRecord> {
-  const want = new Set(plan.map((p) => p.hash));
-  const out = new Map<string, RunRecord>();
-  for (const r of archive.listRuns({ status: 'completed' })) if (want.has(r.setupHash) && !out.has(r.setupHash)) out.set(r.setupHash, r);
-  return out;
+  return completedByHash(archive, plan.map((p) => p.hash));
 }
 
 /** Fewest seeds a verdict is read over when none are named (the issue's floor: ≥ 3). */

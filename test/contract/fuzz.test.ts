@@ -47,6 +47,8 @@ function template(name: string, r: () => number): Record<string, unknown> {
     case 'sweeps.preview':
     case 'sweeps.start':
       return { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 } };
+    case 'sweeps.addSeeds':
+      return { sweepId: pick(PATHS), seeds: 3 };
     case 'sweeps.get':
       return { sweepId: pick(PATHS), groupBy: [pick(PATHS)] };
     case 'theory.run':

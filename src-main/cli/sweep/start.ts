@@ -13,11 +13,14 @@ import { SLURM_FLAGS, slurmOptions } from '../../runs/executor-slurm.ts';
 import { setupFootprintProblems } from '../../runs/footprint.ts';
 import { DEFAULT_MAX_QUEUED, queueRoomProblem } from '../../runs/manager.ts';
 import { thisProcess } from '../../runs/process.ts';
-import { createSweepRuns } from '../../runs/sweep.ts';
-import { expandSweep, sweepAxes } from '../../common/sweep.ts';
+import { createSweepRuns, extendSweepRuns, withSeeds } from '../../runs/sweep.ts';
+import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../../common/sweep.ts';
+import { nextLook } from '../../math/sequential.ts';
+import { allDecided } from '../../reproduce/compare.ts';
+import type { Archive as ArchiveT } from '../../archive/archive.ts';
 import { printable } from '../../common/text.ts';
 import { backendOption, intOption, UsageError, type ParsedArgs, type Verb } from '../args.ts';
-import { ARCHIVE, byOption, followWith } from './common.ts';
+import { ARCHIVE, byOption, COMPARE_OPTIONS, compareChoice, followWith, printTable, sweepComparison, type CompareChoice } from './common.ts';
 
 /** The Slurm options that take one value (`--sbatch-arg` repeats, `--detach` is a flag). */
 const SLURM_VALUES = SLURM_FLAGS.filter((f) => f !== 'sbatch-arg' && f !== 'detach');
@@ -25,7 +28,8 @@ const SLURM_VALUES = SLURM_FLAGS.filter((f) => f !== 'sbatch-arg' && f !== 'deta
 /** Starting a sweep: the verb taken when `dplab sweep` is given a file. */
 export const start: Verb = {
   usage: `<sweep.json> [--dry-run] [--executor local|slurm] [--backend NAME] [--checkpoint-every N] [--by path,path] [--quiet] [--json]
-  local:  [--concurrency N] [--max-queued N]
+  compare: [--baseline path=value] [--metric NAME] [--margin X]
+  local:  [--concurrency N] [--max-queued N] [--until-decided [--max-seeds N]]
   slurm:  [--partition P] [--gpus-per-task N] [--cpus-per-task N] [--mem 8G] [--time 1-00:00:00]
           [--max-parallel N] [--account A] [--qos Q] [--sbatch-arg=--opt=value ...]
           [--folder DIR] [--signal-sec S] [--max-requeues N] [--detach]`,
@@ -40,11 +44,17 @@ a sweep folder (default ./dplab-sweeps/<name>-<id>; it must be on a filesystem t
 submits ONE job array (task i trains member i into its own shard, requeued and resumed from its
 checkpoint when preempted or near its time limit), then follows it, merging each finished shard into
 the archive (--detach: submit and return; 'dplab sweep watch' follows later).
-The result table groups runs by the axes (or --by fields) with mean ± std across seeds.`,
+The result table groups runs by the axes (or --by fields) with mean ± std across seeds; with a baseline
+("baseline": { "path": "predictor.kind", "value": "none", "metric": "probeAcc", "margin": 0.01 } in the
+file, or --baseline), each group's paired difference from it, repeated interval and verdict (see
+'dplab sweep table --help'). A local sweep reuses finished runs of the same setup hash instead of
+training them again, and says how many. --until-decided adds seeds in rounds, up to the looks of the
+sequential design (3, 5, 8, 12, … seeds, at most --max-seeds, default 12), until every group is
+better or not better than the baseline.`,
   options: {
-    string: [ARCHIVE, 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', 'max-queued', ...SLURM_VALUES],
+    string: [ARCHIVE, 'concurrency', 'backend', 'checkpoint-every', 'by', 'executor', 'max-queued', ...COMPARE_OPTIONS, ...SLURM_VALUES],
     multi: ['sbatch-arg'],
-    boolean: ['dry-run', 'json', 'quiet', 'detach'],
+    boolean: ['dry-run', 'json', 'quiet', 'detach', 'until-decided'],
   },
   run: startSweep,
 };
@@ -104,6 +114,12 @@ async function startSweep(a: ParsedArgs): Promise<number> {
       throw new UsageError((e as Error).message);
     }
   }
+  const choice = compareChoice(a, def);
+  const untilDecided = a.flags['until-decided'] === true;
+  if (untilDecided && !choice) throw new UsageError('--until-decided compares every group with a baseline: name one with --baseline path=value (or "baseline" in the sweep file)');
+  if (untilDecided && kind !== 'local') throw new UsageError('--until-decided adds seeds to a local sweep (--executor local)');
+  if (!untilDecided && a.strings['max-seeds'] !== undefined) throw new UsageError('--max-seeds goes with --until-decided');
+  if (choice && !(byOption(a) ?? sweepAxes(def).map((x) => x.path)).includes(choice.baseline.path)) throw new UsageError(`--baseline ${choice.baseline.path} is not one of the grouping fields; add it to --by`);
   if (a.flags['dry-run']) {
     for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${printable(m.name)}`);
     console.log(`${members.length} run(s)`);
@@ -124,9 +140,13 @@ async function startSweep(a: ParsedArgs): Promise<number> {
         return 2;
       }
     }
-    // A local sweep's runs are owned by this process from the start; Slurm placeholders by their watcher.
-    const { sweepId: sweepUuid, runIds: uuids } = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined);
-    const launch = { sweepUuid, definition: def, members: members.map((m, i) => ({ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup })) };
+    // A local sweep's runs are owned by this process from the start; Slurm placeholders by their
+    // watcher. A local sweep reuses finished runs of the same setup hash; a cluster sweep's job
+    // array trains members 0…n−1 of its folder, so it records every member.
+    const created = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined, { reuse: kind === 'local' });
+    const { sweepId: sweepUuid, runIds: uuids } = created;
+    const fresh = new Set(created.newRunIds);
+    const launch = { sweepUuid, definition: def, members: members.flatMap((m, i) => (fresh.has(uuids[i]!) ? [{ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup }] : [])) };
     let stored: Record<string, unknown>;
     try {
       stored = await executor.start(launch);
@@ -143,11 +163,56 @@ async function startSweep(a: ParsedArgs): Promise<number> {
         return 0;
       }
     } else {
-      console.error(`sweep ${sweepUuid}: ${members.length} run(s), ${(executor as SweepExecutor & { concurrency?: number }).concurrency ?? 1} at a time`);
+      console.error(`sweep ${sweepUuid}: ${members.length} run(s): ${created.newRunIds.length} to train, ${(executor as SweepExecutor & { concurrency?: number }).concurrency ?? 1} at a time; ${created.reused} reused (finished runs of the same setup hash)`);
     }
-    return await followWith(arc, executor, sweepUuid, members.length, a.flags.quiet === true, byOption(a) ?? sweepAxes(def).map((x) => x.path), a.flags.json === true);
+    const by = byOption(a) ?? sweepAxes(def).map((x) => x.path);
+    if (!untilDecided) return await followWith(arc, executor, sweepUuid, created.newRunIds.length, a.flags.quiet === true, by, a.flags.json === true, choice);
+    return await decideInRounds(arc, executor, sweepUuid, def, by, choice!, a, created.newRunIds.length);
   } finally {
     await executor?.close();
     archive?.close();
+  }
+}
+
+/**
+ * `--until-decided`: follows the first round, then adds seeds to every group up to the next look
+ * of the sequential design (nextLook: 3, 5, 8, 12, … ≤ --max-seeds) while some group is neither
+ * better nor not better than the baseline; Ctrl-C cancels the round in flight and stops.
+ */
+async function decideInRounds(archive: ArchiveT, executor: SweepExecutor, sweepUuid: string, first: SweepDefinition, by: string[], choice: CompareChoice, a: ParsedArgs, toTrain: number): Promise<number> {
+  let def = first;
+  const quiet = a.flags.quiet === true;
+  let todo = toTrain;
+  for (;;) {
+    const code = await followWith(archive, executor, sweepUuid, todo, quiet, by, false, choice, true);
+    if (code === 130) return code;
+    if (archive.listRuns({ sweep: sweepUuid, status: 'cancelled' }).length) {
+      console.error('the sweep was cancelled; no more rounds');
+      return 130;
+    }
+    const groups = sweepComparison(archive.listRuns({ sweep: sweepUuid }), by, choice);
+    const n = sweepSeeds(def).length;
+    const next = allDecided(groups) ? null : nextLook(n, choice.maxSeeds);
+    if (next === null) {
+      console.error(allDecided(groups) ? `every group is decided at ${n} seed(s)` : `stopped at --max-seeds ${choice.maxSeeds}: ${groups.filter((g) => !g.isBaseline && g.word === 'undecided').length} group(s) still undecided`);
+      printTable(archive, sweepUuid, by, a.flags.json === true, choice);
+      return code;
+    }
+    const had = new Set(sweepSeeds(def));
+    def = withSeeds(def, next);
+    const { members, issues } = expandSweep(def);
+    if (issues.length) throw new Error(`the sweep with ${next} seeds has ${issues.length} problem(s): ${issues.slice(0, 5).map((i) => `${i.path}: ${i.message}`).join('; ')}`);
+    const fresh = members.filter((m) => !had.has(m.combo.seed as number));
+    const full = queueRoomProblem(archive, fresh.length, intOption(a, 'max-queued', 1) ?? DEFAULT_MAX_QUEUED);
+    if (full) {
+      console.error(`dplab sweep: ${full}`);
+      return 2;
+    }
+    const out = extendSweepRuns(archive, sweepUuid, { ...def, executor: (archive.getSweep(sweepUuid)!.definition as SweepDefinition).executor }, fresh, thisProcess());
+    const added = new Set(out.newRunIds);
+    const idxOf = new Map(archive.getSweep(sweepUuid)!.members.map((m) => [m.runUuid, m.idx]));
+    console.error(`round to ${next} seeds: ${out.newRunIds.length} run(s) to train, ${out.reused} reused`);
+    await executor.start({ sweepUuid, definition: def, members: fresh.flatMap((m, i) => (added.has(out.runIds[i]!) ? [{ idx: idxOf.get(out.runIds[i]!) ?? m.idx, runUuid: out.runIds[i]!, name: m.name, combo: m.combo, setup: m.setup }] : [])) });
+    todo = out.newRunIds.length;
   }
 }

@@ -1,7 +1,10 @@
 /** Sweeps: previewing a grid, starting one on the run manager's queue, listing them, and one sweep's runs grouped by its axes. */
 import { BASELINE_METRICS } from '../../common/metrics.ts';
 import { expandSweep, sweepAxes, sweepSeeds, type SweepDefinition } from '../../common/sweep.ts';
+import { ACTIVE_STATUSES } from '../../common/events.ts';
 import { FINAL_METRICS, groupBaselines, groupRuns } from '../../runs/aggregate.ts';
+import { membersFromArchive } from '../../runs/executor.ts';
+import { withSeeds } from '../../runs/sweep.ts';
 import { ServiceError, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { refuseUnfit } from '../preflight.ts';
 import { currentSetup, toRow } from '../rows.ts';
@@ -44,10 +47,30 @@ export function sweepsHandlers(ctx: ServiceContext): Handlers<Area<'sweeps'>> {
         throw new ServiceError('invalid-args', `the sweep has ${issues.length} problem(s); nothing was started: ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
       }
       refuseUnfit(ctx, members);
-      const { sweepId, runIds } = ctx.manager.submitSweep(def, members);
-      ctx.lastSweepProgress.set(sweepId, `0/${runIds.length}`);
-      ctx.emit({ type: 'sweep.progress', sweepId, done: 0, total: runIds.length });
-      return { sweepId, runIds };
+      const { sweepId, runIds, reused } = ctx.manager.submitSweep(def, members);
+      ctx.lastSweepProgress.set(sweepId, `${reused}/${runIds.length}`);
+      ctx.emit({ type: 'sweep.progress', sweepId, done: reused, total: runIds.length });
+      return { sweepId, runIds, reused };
+    },
+    'sweeps.addSeeds': (a) => {
+      const s = ctx.archive.getSweep(a.sweepId);
+      if (!s) throw new ServiceError('not-found', `no sweep ${a.sweepId} in ${ctx.archive.file}`);
+      const stored = s.definition as SweepDefinition & { executor?: { kind?: unknown } };
+      if (stored.executor && stored.executor.kind !== 'local') throw new ServiceError('invalid-args', `sweep ${s.uuid} runs on ${String(stored.executor.kind)}; seeds are added to the lab's own sweeps only`);
+      const { executor: _executor, ...plain } = stored;
+      const def = withSeeds(plain, a.seeds);
+      const { members, issues } = expandSweep(def);
+      if (issues.length) throw new ServiceError('invalid-args', `sweep ${s.uuid} with ${a.seeds} seeds has ${issues.length} problem(s): ${issues.slice(0, 5).map((i) => `${i.path || '(setup)'}: ${i.message}`).join('; ')}`);
+      const had = new Set(s.members.map((m) => m.combo.seed));
+      const fresh = members.filter((m) => !had.has(m.combo.seed));
+      refuseUnfit(ctx, fresh);
+      const out = ctx.manager.extendSweep(s.uuid, { ...def, ...(stored.executor ? { executor: stored.executor } : {}) }, fresh);
+      const states = membersFromArchive(ctx.archive, s.uuid);
+      const total = states.length;
+      const done = states.filter((m) => !ACTIVE_STATUSES.has(m.status)).length;
+      ctx.lastSweepProgress.set(s.uuid, `${done}/${total}`);
+      ctx.emit({ type: 'sweep.progress', sweepId: s.uuid, done, total });
+      return { added: out.newRunIds.length, reused: out.reused, runIds: out.runIds };
     },
     'sweeps.list': () => {
       ctx.wakeFollow(); // a sweep submitted from the CLI since is followed from now on

@@ -8,6 +8,8 @@ import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
 import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/sweepGrid.ts';
 import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/common/presets.ts';
+import { sweepSeeds, type SweepDefinition } from '../../../src-main/common/sweep.ts';
+import { nextLook } from '../../../src-main/math/sequential.ts';
 
 /** A small, fast base setup (trains in seconds on a laptop CPU) to start a grid from. */
 export const QUICK_BASE: Record<string, unknown> = QUICK_SETUP;
@@ -30,6 +32,12 @@ export class SweepsState {
   progress = $state<{ done: number; total: number } | null>(null);
   metric = $state('probeAcc');
   loadError = $state<string | null>(null);
+  /** What the last start or round said about reuse: members linked to finished runs of the same setup hash. */
+  reuseNote = $state<string | null>(null);
+  /** True while "Add seeds until decided" runs its rounds. */
+  deciding = $state(false);
+  #stopRounds = false;
+  #idleWaiters: (() => void)[] = [];
   #previewTimer: ReturnType<typeof setTimeout> | null = null;
   #previewSeq = 0;
   #reloadTimer: ReturnType<typeof setTimeout> | null = null;
@@ -103,7 +111,8 @@ export class SweepsState {
     try {
       const c = await getClient();
       const r = await c.request('sweeps.start', { definition: def as never });
-      this.progress = { done: 0, total: r.runIds.length };
+      this.progress = { done: r.reused, total: r.runIds.length };
+      this.reuseNote = `${r.runIds.length - r.reused} run(s) to train, ${r.reused} reused (finished runs of the same setup)`;
       await this.open(r.sweepId);
       await this.refreshList();
     } catch (e) {
@@ -149,9 +158,49 @@ export class SweepsState {
       const done = s.runs.filter((r) => !ACTIVE_STATUSES.has(r.status)).length;
       this.progress = { done, total: s.runs.length };
       this.loadError = null;
+      if (done === s.runs.length) for (const w of this.#idleWaiters.splice(0)) w();
     } catch (e) {
       this.loadError = `Could not open sweep ${sweepId}: ${e instanceof Error ? e.message : String(e)}`;
     }
+  }
+
+  /**
+   * "Add seeds until decided": while `decided()` is false, fills every group of the open sweep up to
+   * the next look of the sequential design (3, 5, 8, 12, … ≤ maxSeeds) and waits for the round's
+   * runs, as `dplab sweep start --until-decided` does. `stopRounds` cancels.
+   */
+  async addSeedsUntilDecided(decided: () => boolean, maxSeeds: number): Promise<void> {
+    const id = this.currentId;
+    if (!id || this.deciding) return;
+    this.deciding = true;
+    this.#stopRounds = false;
+    try {
+      const c = await getClient();
+      while (!this.#stopRounds && this.current && this.currentId === id && !decided()) {
+        const next = nextLook(sweepSeeds(this.current.definition as SweepDefinition).length, maxSeeds);
+        if (next === null) {
+          this.reuseNote = `stopped at ${maxSeeds} seeds with groups still undecided`;
+          break;
+        }
+        const r = await c.request('sweeps.addSeeds', { sweepId: id, seeds: next });
+        this.reuseNote = `round to ${next} seeds: ${r.added} run(s) to train, ${r.reused} reused`;
+        const idle = new Promise<void>((ok) => this.#idleWaiters.push(ok));
+        await this.open(id);
+        await idle;
+      }
+    } catch (e) {
+      this.loadError = `Could not add seeds: ${e instanceof Error ? e.message : String(e)}`;
+    } finally {
+      this.deciding = false;
+    }
+  }
+
+  /** Stops the rounds and cancels the runs of the round in flight. */
+  async stopRounds(): Promise<void> {
+    this.#stopRounds = true;
+    const c = await getClient();
+    for (const r of this.current?.runs ?? []) if (ACTIVE_STATUSES.has(r.status)) await c.request('runs.cancel', { runId: r.id }).catch(() => undefined);
+    for (const w of this.#idleWaiters.splice(0)) w();
   }
 
   /** Copies an opened sweep's definition into the builder (to re-run or vary it). */
