@@ -34,7 +34,7 @@ const fx = labPerFile({
       });
       members.forEach((m, i) => {
         const probeAcc = PROBE[m.setup.predictor.kind]![m.setup.seed]!;
-        const summary = { outcome: 'completed', setupHash: setupHash(m.setup), backend: 'wasm', steps: 48, epochs: 3, finalLoss: 1, collapseStd: 0.5, effectiveRank: 4, probeAcc, knnAcc: probeAcc, imagesPerSec: 100, wallSec: 10 };
+        const summary = { outcome: 'completed' as const, setupHash: setupHash(m.setup), backend: 'wasm', steps: 48, epochs: 3, finalLoss: 1, collapseStd: 0.5, effectiveRank: 4, probeAcc, knnAcc: probeAcc, imagesPerSec: 100, wallSec: 10 };
         a.appendEvents(runIds[i]!, [{ type: 'finished', outcome: 'completed', summary }]);
         runs.push({ status: 'completed', setup: m.setup, summary });
       });
