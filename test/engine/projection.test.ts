@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { projectionOf, stratifiedSubset } from '../../src-main/engine/train/projection.ts';
 import { Rng } from '../../src-main/math/seeds.ts';
-import { train } from '../../src-main/engine/trainer.ts';
+import { train, type Checkpoint } from '../../src-main/engine/trainer.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import type { ProjectionEvent, TrainerEvent } from '../../src-main/common/events.ts';
 import { setupFrom, tinyBase } from './tiny.ts';
@@ -61,14 +61,15 @@ test('projectionOf: features of two separated classes fall apart on PC1, and the
   assert.throws(() => projectionOf({ x, y, n, dim }, Int32Array.of(n), []), /position 200 is outside the 200 evaluated images/);
 });
 
-test('a short real training run records its picture at random init and at the end, the same on a rerun', { timeout: 300_000 }, async () => {
+test('a short real training run records its picture at random init and at the end, the same on a rerun and after a resume', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dplab-projection-'));
   try {
     const setup = setupFrom(tinyBase(128), { optim: { batchSize: 16, epochs: 1, maxSteps: 6 } });
     const a = openArchive(join(dir, 'a.sqlite'));
     const run = a.createRun({ setup: setup as unknown as Record<string, unknown>, setupHash: 'h', seed: setup.seed, status: 'running' });
     const events: TrainerEvent[] = [];
-    const summary = await train(setup, { backend: 'wasm', onEvent: (e) => events.push(e) });
+    let checkpoint: Checkpoint | undefined;
+    const summary = await train(setup, { backend: 'wasm', onEvent: (e) => events.push(e), checkpointEvery: 3, onCheckpoint: (c) => void (checkpoint ??= c) });
     assert.equal(summary.outcome, 'completed');
     a.appendEvents(run.uuid, events);
     const stored = a.getProjections(run.uuid);
@@ -96,6 +97,12 @@ test('a short real training run records its picture at random init and at the en
       assert.ok(Math.abs(second.x[i]! - first.x[i]!) < 1e-4 * (1 + Math.abs(first.x[i]!)), `point ${i}: x ${first.x[i]} vs ${second.x[i]}`);
       assert.ok(Math.abs(second.y[i]! - first.y[i]!) < 1e-4 * (1 + Math.abs(first.y[i]!)), `point ${i}: y ${first.y[i]} vs ${second.y[i]}`);
     }
+    // Resumed from its step-3 checkpoint, the run ends with the same picture, bit for bit (resume is exact).
+    assert.equal(checkpoint?.step, 3);
+    const resumed: ProjectionEvent[] = [];
+    await train(setup, { backend: 'wasm', resumeFrom: checkpoint!, onEvent: (e) => e.type === 'projection' && resumed.push(e) });
+    assert.deepEqual(resumed.map((p) => p.step), [6], 'a resumed run draws no second random-init picture');
+    assert.deepEqual(resumed[0], first);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
