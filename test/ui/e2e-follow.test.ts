@@ -1,0 +1,249 @@
+// End to end, in Debian Chromium against the real `dplab serve` (issue 23, views that follow the
+// work): Live run opens the run that is training and picks among the running ones; two runs that
+// prefer one colour get two in one Compare chart; the ? sheet lists the sidebar's views; and every
+// visible text of every view, in both themes, reads at ≥ 4.5:1 against its background (WCAG AA,
+// from computed styles). The archive is recorded beforehand: 22 finished runs, two "running" and
+// three queued runs owned by this test process (so the server leaves them as they are).
+// Screenshots: test-artifacts/ui-follow/<view>-<theme>.png.
+import { browserTest as test } from '../browser.ts';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { labPerFile, ROOT, until } from './harness.ts';
+import { openArchive } from '../../src-main/archive/archive.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
+
+// Page-side code inside evaluate runs in Chromium; the Node tsconfig has no DOM types.
+declare const getComputedStyle: (e: unknown) => { backgroundColor: string; borderColor: string };
+
+const ART = join(ROOT, 'test-artifacts', 'ui-follow');
+const T0 = Date.UTC(2026, 11, 1, 12);
+
+const fx = labPerFile({
+  prefix: 'dplab-follow-',
+  art: ART,
+  viewport: { width: 1440, height: 900 },
+  prepare: (file) => {
+    const a = openArchive(file);
+    try {
+      const setup = parseSetup({}) as unknown as Record<string, unknown>;
+      for (let i = 0; i < 22; i++) {
+        const name = `done ${String(i).padStart(2, '0')}`;
+        const r = a.createRun({ name, setup: { ...setup, seed: i }, setupHash: `h${i}`, seed: i, status: 'running', createdAt: T0 + i * 60_000 });
+        a.appendEvents(r.uuid, [
+          ...Array.from({ length: 10 }, (_, s) => ({ type: 'scalars' as const, step: s + 1, epoch: (s + 1) / 10, values: { loss: 4 - s * 0.1 - i * 0.01 } })),
+          { type: 'finished', outcome: 'completed', summary: { outcome: 'completed', setupHash: `h${i}`, backend: 'wasm', steps: 10, epochs: 1, finalLoss: 3, collapseStd: 0.5, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 10 } },
+        ]);
+      }
+      // Owned by this (live) process: `dplab serve` neither recovers nor starts them.
+      const owner = { pid: process.pid, start: null };
+      const running = (name: string, k: number, startedAt: number) => {
+        const r = a.createRun({ name, setup: { ...setup, seed: 100 + k }, setupHash: `run${k}`, seed: 100 + k, status: 'queued', createdAt: T0 + (30 + k) * 60_000, owner });
+        a.setStatus(r.uuid, 'running', { startedAt, ownerPid: process.pid });
+      };
+      running('training A', 0, T0 + 40 * 60_000);
+      running('training B', 1, T0 + 41 * 60_000);
+      for (let k = 0; k < 3; k++) a.createRun({ name: `waiting ${k}`, setup: { ...setup, seed: 200 + k }, setupHash: `q${k}`, seed: 200 + k, status: 'queued', createdAt: T0 + (50 + k) * 60_000, owner });
+    } finally {
+      a.close();
+    }
+  },
+});
+
+const h1 = (page: Page) => page.locator('main h1').first();
+
+test('Live run opens the run that is training, and its picker switches among the running runs', { timeout: 180_000 }, async () => {
+  const { page } = fx;
+  await page.keyboard.press('Alt+3');
+  await until(async () => (await h1(page).innerText()) === 'training B', 60_000, 'Live run shows the latest started running run (not the newest queued one)');
+  const picker = page.getByTestId('training-picker');
+  assert.deepEqual(await picker.locator('button[data-run]').allInnerTexts(), ['training B', 'training A']);
+  await picker.locator('button', { hasText: 'training A' }).click();
+  await until(async () => (await h1(page).innerText()) === 'training A', 30_000, 'the picker opens the other running run');
+  assert.equal(await picker.locator('button', { hasText: 'training A' }).getAttribute('aria-pressed'), 'true');
+  await picker.locator('button', { hasText: 'follow' }).click();
+  await until(async () => (await h1(page).innerText()) === 'training B', 30_000, '"follow" goes back to the run that is training');
+  await page.screenshot({ path: join(ART, 'live-run-training.png') });
+});
+
+test('two runs that prefer one palette colour get two colours in one Compare chart', { timeout: 180_000 }, async () => {
+  const { page } = fx;
+  await page.keyboard.press('Alt+4');
+  await page.locator('h1', { hasText: 'Compare runs' }).waitFor({ timeout: 60_000 });
+  const labels = page.locator('ul[aria-label="Runs"] label');
+  await labels.first().waitFor({ timeout: 30_000 });
+  // The 1st and the 21st run of the archive: the same entry of the 20-colour palette.
+  const swatchOf = (name: string) => labels.filter({ hasText: name }).locator('.swatch').evaluate((e) => getComputedStyle(e).backgroundColor);
+  assert.equal(await swatchOf('done 00'), await swatchOf('done 20'), 'unselected, both show their own (shared) palette colour');
+  await labels.filter({ hasText: 'done 00' }).locator('input').check();
+  await labels.filter({ hasText: 'done 20' }).locator('input').check();
+  const chart = page.locator('figure[data-chart="loss vs step"]');
+  await until(async () => (await chart.locator('.u-legend .u-series').count()) === 3, 60_000, 'the legend lists x and two runs');
+  const marker = (name: string) => chart.locator('.u-legend .u-series', { hasText: name }).locator('.u-marker').evaluate((e) => getComputedStyle(e).borderColor);
+  const [a, b] = [await marker('done 00'), await marker('done 20')];
+  assert.notEqual(a, b, `both lines drawn in ${a}`);
+  // The picker's swatches and the table's show the chart's colours.
+  assert.equal(await swatchOf('done 00'), a);
+  assert.equal(await swatchOf('done 20'), b);
+  const rows = page.locator('[data-testid="compare-table"] tbody tr');
+  assert.equal(await rows.filter({ hasText: 'done 20' }).locator('.sw').evaluate((e) => getComputedStyle(e).backgroundColor), b);
+  await page.screenshot({ path: join(ART, 'compare-colliding-runs.png') });
+});
+
+test('the ? sheet lists every view of the sidebar with its Alt key', { timeout: 60_000 }, async () => {
+  const { page } = fx;
+  await page.locator('main').click({ position: { x: 5, y: 5 } });
+  await page.keyboard.press('?');
+  const sheet = page.getByTestId('shortcuts');
+  await sheet.waitFor({ timeout: 10_000 });
+  const sidebar = await page.locator('nav.sidebar button').evaluateAll((bs) => bs.map((b) => [b.querySelector('kbd')!.textContent!.trim(), b.querySelector('span')!.textContent!.trim()]));
+  assert.ok(sidebar.length >= 8, `sidebar lists ${sidebar.length} views`);
+  const listed = await sheet.locator('[data-group="Views"] dt').evaluateAll((dts) => dts.map((dt) => [dt.textContent!.trim(), dt.nextElementSibling!.textContent!.trim()]));
+  assert.deepEqual(listed, sidebar);
+  const span = await sheet.locator('[data-group="Everywhere"] dt').first().innerText();
+  assert.equal(span, `Alt 1 … ${sidebar.length}`);
+  await page.keyboard.press('Escape');
+  await sheet.waitFor({ state: 'detached', timeout: 10_000 });
+});
+
+/** One text that reads under 4.5:1. */
+interface LowContrast {
+  text: string;
+  where: string;
+  fg: string;
+  bg: string;
+  ratio: number;
+}
+
+/**
+ * Every visible text of the page (text nodes, and the values of inputs and selects) with its
+ * colour against its effective background: the computed background colours of its ancestors,
+ * composited until one is opaque (the page's background under all). Opacity of the element and its
+ * ancestors fades the text into that background. Disabled controls are exempt (WCAG 1.4.3); SVG and
+ * canvas draw their own colours (figures on white; charts checked by their own tests).
+ */
+async function lowContrast(page: Page): Promise<LowContrast[]> {
+  return (await page.evaluate(CONTRAST_JS)) as LowContrast[];
+}
+
+/** The page-side walk of `lowContrast`, as plain JavaScript (the Node tsconfig has no DOM types). */
+const CONTRAST_JS = `(() => {
+    const parse = (c) => {
+      const m = /rgba?\\(([^)]+)\\)/.exec(c);
+      if (!m) return null;
+      const p = m[1].split(/[\\s,/]+/).filter(Boolean).map(Number);
+      return [p[0], p[1], p[2], p.length > 3 ? p[3] : 1];
+    };
+    const over = (top, under) => {
+      const a = top[3] + under[3] * (1 - top[3]);
+      if (a === 0) return [0, 0, 0, 0];
+      const ch = (i) => (top[i] * top[3] + under[i] * under[3] * (1 - top[3])) / a;
+      return [ch(0), ch(1), ch(2), a];
+    };
+    const lum = (c) => {
+      const lin = (v) => {
+        const x = v / 255;
+        return x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4;
+      };
+      return 0.2126 * lin(c[0]) + 0.7152 * lin(c[1]) + 0.0722 * lin(c[2]);
+    };
+    const ratio = (a, b) => {
+      const [x, y] = [lum(a), lum(b)];
+      return (Math.max(x, y) + 0.05) / (Math.min(x, y) + 0.05);
+    };
+    const pageBg = parse(getComputedStyle(document.documentElement).backgroundColor);
+    const base = pageBg && pageBg[3] > 0 ? [pageBg[0], pageBg[1], pageBg[2], 1] : [255, 255, 255, 1];
+    const background = (el) => {
+      const layers = [];
+      for (let e = el; e; e = e.parentElement) {
+        const c = parse(getComputedStyle(e).backgroundColor);
+        if (c && c[3] > 0) {
+          layers.push(c);
+          if (c[3] >= 1) break;
+        }
+      }
+      let bg = base;
+      for (const l of layers.reverse()) bg = over(l, bg);
+      return bg;
+    };
+    const opacity = (el) => {
+      let o = 1;
+      for (let e = el; e; e = e.parentElement) o *= Number(getComputedStyle(e).opacity);
+      return o;
+    };
+    const path = (el) => {
+      const parts = [];
+      for (let e = el; e && parts.length < 4; e = e.parentElement) parts.unshift(\`\${e.tagName.toLowerCase()}\${e.className && typeof e.className === 'string' ? \`.\${e.className.trim().split(/\\s+/).join('.')}\` : ''}\`);
+      return parts.join(' > ');
+    };
+    const out = [];
+    const seen = new Set();
+    const check = (el, text) => {
+      if (seen.has(el)) return;
+      seen.add(el);
+      if (el.closest('svg, canvas, [disabled], :disabled, [aria-hidden="true"]')) return;
+      const cs = getComputedStyle(el);
+      if (cs.visibility !== 'visible' || el.getClientRects().length === 0) return;
+      const r = el.getBoundingClientRect();
+      if (r.width < 1 || r.height < 1) return;
+      const fg = parse(cs.color);
+      if (!fg || fg[3] === 0) return;
+      const o = opacity(el);
+      if (o < 0.05) return;
+      const bg = background(el);
+      const shown = over([fg[0], fg[1], fg[2], fg[3] * o], bg);
+      const q = ratio(shown, bg);
+      if (q < 4.5) out.push({ text: text.trim().slice(0, 50), where: path(el), fg: cs.color, bg: \`rgb(\${bg.slice(0, 3).map(Math.round).join(', ')})\`, ratio: Math.round(q * 100) / 100 });
+    };
+    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.textContent?.trim() && n.parentElement) check(n.parentElement, n.textContent);
+    for (const el of document.querySelectorAll('input, select, textarea')) {
+      const t = el.type;
+      if (['checkbox', 'radio', 'range', 'color', 'hidden', 'file'].includes(t)) continue;
+      const v = el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : el.value;
+      if (v.trim()) check(el, v);
+    }
+    return out;
+})()`;
+
+/** Waits until the view's text stops changing between two looks (its requests answered and drawn). */
+async function settled(page: Page, what: string): Promise<void> {
+  let last = '';
+  let same = 0;
+  await until(
+    async () => {
+      const now = await page.locator('main').innerText();
+      same = now === last && !/Loading…|Computing/.test(now) ? same + 1 : 0;
+      last = now;
+      return same >= 3;
+    },
+    90_000,
+    `${what} settles`,
+  );
+}
+
+test('every text of every view reads at ≥ 4.5:1 in the light and the dark theme', { timeout: 600_000 }, async () => {
+  const { page } = fx;
+  const views = await page.locator('nav.sidebar button').evaluateAll((bs) => bs.map((b) => [b.querySelector('kbd')!.textContent!.replace('Alt', '').trim(), b.querySelector('span')!.textContent!.trim()] as [string, string]));
+  const failures: string[] = [];
+  let looked = 0;
+  for (const themeName of ['light', 'dark']) {
+    if ((await page.locator('html').getAttribute('data-theme')) !== themeName) await page.keyboard.press('Alt+t');
+    await until(async () => (await page.locator('html').getAttribute('data-theme')) === themeName, 10_000, `the ${themeName} theme`);
+    for (const [key, label] of views) {
+      await page.keyboard.press(`Alt+${key}`);
+      await until(async () => (await page.locator('nav.sidebar button.active span').innerText()) === label, 30_000, `${label} is active`);
+      await settled(page, label);
+      await page.screenshot({ path: join(ART, `${label.toLowerCase().replace(/\s+/g, '-')}-${themeName}.png`) });
+      for (const f of await lowContrast(page)) failures.push(`${themeName} · ${label}: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
+      looked++;
+    }
+    // The shortcut sheet, over the last view.
+    await page.keyboard.press('?');
+    await page.getByTestId('shortcuts').waitFor({ timeout: 10_000 });
+    for (const f of await lowContrast(page)) failures.push(`${themeName} · ? sheet: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
+    await page.keyboard.press('Escape');
+  }
+  assert.equal(looked, views.length * 2);
+  assert.deepEqual([...new Set(failures)], [], `texts under 4.5:1:\n${[...new Set(failures)].join('\n')}`);
+});
