@@ -75,7 +75,8 @@ export function roomOf(file, rules) {
 export function classify(file, spec, rules) {
   if (spec.startsWith('node:') || NODE.has(spec.split('/')[0])) return 'node';
   if (!spec.startsWith('.')) return spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
-  const target = posix.normalize(posix.join(posix.dirname(file), spec));
+  // A bundler query (`?raw`) names how the file is loaded, not another file.
+  const target = posix.normalize(posix.join(posix.dirname(file), spec.replace(/\?.*$/, '')));
   const own = roomOf(file, rules);
   if (own && target.startsWith(own.room)) return '';
   const room = roomOf(target, rules);

@@ -11,7 +11,7 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const RENDERER_INDEX = join(ROOT, 'dist', 'renderer', 'index.html');
 
 /** Everything the renderer bundles: a change in any of them makes the build stale. */
-const SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/common', 'src-main/math', 'src-main/reproduce'];
+const SOURCES = ['src-renderer', 'src-main/contract', 'src-main/theory', 'src-main/common', 'src-main/math', 'src-main/reproduce', 'docs/reproduction/report.md'];
 
 /** Latest modification time of a file or of any file under a folder (0 when absent). */
 function newest(path) {
