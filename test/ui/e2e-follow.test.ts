@@ -3,7 +3,10 @@
 // prefer one colour get two in one Compare chart; the ? sheet lists the sidebar's views; and every
 // visible text of every view, in both themes, reads at ≥ 4.5:1 against its background (WCAG AA,
 // from computed styles). The archive is recorded beforehand: 22 finished runs, two "running" and
-// three queued runs owned by this test process (so the server leaves them as they are).
+// three queued runs owned by this test process (so the server leaves them as they are), two of
+// them runs of a paper claim. The Paper view says how many runs a claim needs, cancels those under
+// way, keeps its detail panel in view, and shows the committed report's results as a reference
+// where the archive holds none of a claim's runs.
 // Screenshots: test-artifacts/ui-follow/<view>-<theme>.png.
 import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
@@ -12,11 +15,16 @@ import type { Page } from 'playwright-core';
 import { labPerFile, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { armSetup } from '../../src-main/reproduce/claims.ts';
+import { parseReport } from '../../src-main/reproduce/reference.ts';
+import { readFileSync } from 'node:fs';
 
 // Page-side code inside evaluate runs in Chromium; the Node tsconfig has no DOM types.
 declare const getComputedStyle: (e: unknown) => { backgroundColor: string; borderColor: string };
 
 const ART = join(ROOT, 'test-artifacts', 'ui-follow');
+const committedReport = parseReport(readFileSync(join(ROOT, 'docs/reproduction/report.md'), 'utf8'));
 const T0 = Date.UTC(2026, 11, 1, 12);
 
 const fx = labPerFile({
@@ -43,6 +51,11 @@ const fx = labPerFile({
       };
       running('training A', 0, T0 + 40 * 60_000);
       running('training B', 1, T0 + 41 * 60_000);
+      // Two of the six runs 'no-stop-gradient-collapses' needs at seeds 0–2, queued by this process.
+      for (const [arm, seed] of [['no-stop-gradient', 0], ['simsiam-linear', 1]] as const) {
+        const s = armSetup(arm, seed);
+        a.createRun({ name: `${arm}/seed${seed}`, setup: s as unknown as Record<string, unknown>, setupHash: setupHash(s), seed, status: 'queued', createdAt: T0 + (45 + seed) * 60_000, owner });
+      }
       for (let k = 0; k < 3; k++) a.createRun({ name: `waiting ${k}`, setup: { ...setup, seed: 200 + k }, setupHash: `q${k}`, seed: 200 + k, status: 'queued', createdAt: T0 + (50 + k) * 60_000, owner });
     } finally {
       a.close();
@@ -104,6 +117,56 @@ test('the ? sheet lists every view of the sidebar with its Alt key', { timeout: 
   assert.equal(span, `Alt 1 … ${sidebar.length}`);
   await page.keyboard.press('Escape');
   await sheet.waitFor({ state: 'detached', timeout: 10_000 });
+});
+
+test('Paper: not run, the runs a claim needs, cancel, a sticky detail panel and the committed report as a reference', { timeout: 240_000 }, async () => {
+  const { page } = fx;
+  await page.keyboard.press('Alt+8');
+  const tally = page.getByTestId('tally');
+  await tally.waitFor({ timeout: 120_000 });
+  // No claim run is completed: every experiment claim is "not run", none "inconclusive".
+  assert.match(await tally.innerText(), /0 inconclusive/);
+  assert.match(await tally.innerText(), /[1-9]\d* not run/);
+
+  await page.locator('button[data-claim="no-stop-gradient-collapses"]').click();
+  const detail = page.getByTestId('claim-detail');
+  await until(async () => /Without stop-gradient/.test(await detail.locator('h2').innerText()), 30_000, 'the claim is shown');
+  const plan = detail.getByTestId('claim-plan');
+  await until(async () => /Needs 6 runs \(2 arms × 3 seeds\): 0 in the archive, 2 queued or training, 4 to train/.test(await plan.innerText()), 60_000, `the plan counts the queued runs (${await plan.innerText()})`);
+  // The reference: this archive holds none of the claim's runs; the committed report does.
+  const ref = detail.getByTestId('claim-reference');
+  assert.match(await ref.innerText(), /Reference: the committed report, not this archive/);
+  assert.match(await ref.innerText(), /docs\/reproduction\/report\.md of 2026-12-01 \(lab version 0\.1\.0, wasm backend\), seeds 0, 1, 2, 3, 4/);
+  assert.match(await ref.innerText(), /Its verdict: reproduced/);
+  assert.match(await ref.locator('table').first().innerText(), /linear W_p, no EMA, no stop-gradient\s+5\s+0\.013 ± 0\.001/);
+  await page.screenshot({ path: join(ART, 'paper-claim-plan.png') });
+
+  // Cancel: both queued runs of the claim end cancelled, and the plan says so.
+  await detail.getByTestId('cancel-claim').click();
+  await until(async () => /0 in the archive, 6 to train/.test(await plan.innerText()), 60_000, `the plan counts no run under way (${await plan.innerText()})`);
+  assert.equal(await detail.getByTestId('cancel-claim').count(), 0);
+
+  // A claim the committed report does not have: no reference.
+  await page.locator('button[data-claim]').first().click();
+  await until(async () => (await detail.getByTestId('claim-plan').count()) === 1 && (await detail.locator('h2').innerText()) !== 'Without stop-gradient, training collapses', 30_000, 'the first claim is shown');
+  const first = await page.locator('button[data-claim]').first().getAttribute('data-claim');
+  assert.ok(first && !committedReport.claims.has(first), `the first claim (${first}) is newer than the committed report`);
+  assert.equal(await detail.getByTestId('claim-reference').count(), 0);
+  assert.match(await detail.getByTestId('no-reference').innerText(), /No run of this claim yet, here or in the committed report of 2026-12-01/);
+
+  // Sticky: with the content scrolled to the end of the claims list, the detail panel is in view.
+  const content = page.locator('main.content');
+  await content.evaluate((el) => (el.scrollTop = el.scrollHeight));
+  await until(async () => (await content.evaluate((el) => el.scrollTop)) > 200, 10_000, 'the content scrolls');
+  const box = (await detail.boundingBox())!;
+  const main = (await content.boundingBox())!;
+  assert.ok(box.y >= main.y - 1 && box.y < main.y + 100, `detail panel top at ${box.y}, content top at ${main.y}`);
+  assert.ok(box.y + box.height <= main.y + main.height + 1, `detail panel bottom at ${box.y + box.height}, content bottom at ${main.y + main.height}`);
+  await page.screenshot({ path: join(ART, 'paper-scrolled.png') });
+  await content.evaluate((el) => (el.scrollTop = 0));
+  // Leave the claim with a reference shown, so the contrast walk below reads that panel too.
+  await page.locator('button[data-claim="no-stop-gradient-collapses"]').click();
+  await detail.getByTestId('claim-reference').waitFor({ timeout: 30_000 });
 });
 
 /** One text that reads under 4.5:1. */

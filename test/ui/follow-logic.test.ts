@@ -1,11 +1,13 @@
 // Views that follow the work (issue 23): which run Live run shows, colours unique within a chart,
-// the shortcut sheet built from the views.
+// the shortcut sheet built from the views, the runs a Paper claim needs (checked against the
+// service's own plan over a real archive).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runToFollow, trainingRuns } from '../../src-renderer/src/lib/liveRunPick.ts';
 import { RUN_PALETTE, chartRunColors, groupColors, paletteColor, runColor, setRunOrder } from '../../src-renderer/src/lib/runColors.ts';
 import { compareLines, finalBars, swatchColors } from '../../src-renderer/src/lib/compare/compareSeries.ts';
 import { shortcutGroups } from '../../src-renderer/src/lib/shortcuts.ts';
+import { claimPlan, planSeeds } from '../../src-renderer/src/lib/claimPlan.ts';
 
 const row = (id: string, status: string, createdAt: number, startedAt: number | null = null) => ({ id, status, createdAt, startedAt });
 
@@ -73,4 +75,56 @@ test('the shortcut sheet names every view by its Alt key, and its span matches t
   const nine = shortcutGroups([...views, { label: 'Notes', key: '9' }]);
   assert.deepEqual(new Map(nine).get('Everywhere')![0], ['Alt 1 … 9', 'switch view']);
   assert.ok(new Map(nine).get('Views')!.some(([k, l]) => k === 'Alt 9' && l === 'Notes'));
+});
+
+test('the Paper view counts a claim\'s runs as reproduce.run plans them: completed, in flight, to train', async () => {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { openArchive } = await import('../../src-main/archive/archive.ts');
+  const { armSetup, CLAIMS } = await import('../../src-main/reproduce/claims.ts');
+  const { setupHash } = await import('../../src-main/common/hash.ts');
+  const { missingSweep, planRuns } = await import('../../src-main/runs/reproduce.ts');
+  const { recordArmRun } = await import('../reproduce/arm-run.ts');
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-claim-plan-'));
+  try {
+    const file = join(dir, 'lab.sqlite');
+    const claim = CLAIMS.find((c) => c.id === 'no-stop-gradient-collapses')!;
+    assert.equal(claim.kind, 'experiment');
+    recordArmRun(file, 'no-stop-gradient', 0, 0.01);
+    recordArmRun(file, 'simsiam-linear', 0, 0.6);
+    recordArmRun(file, 'no-stop-gradient', 7, 0.01); // a seed the view does not read
+    const a = openArchive(file);
+    try {
+      // One queued by this (live) process, one running, one queued twice (counted once).
+      const owner = { pid: process.pid, start: null };
+      const queue = (arm: 'no-stop-gradient' | 'simsiam-linear', seed: number) => {
+        const s = armSetup(arm, seed);
+        return a.createRun({ setup: s as unknown as Record<string, unknown>, setupHash: setupHash(s), seed, status: 'queued', owner }).uuid;
+      };
+      queue('simsiam-linear', 1);
+      const r2 = queue('no-stop-gradient', 2);
+      a.setStatus(r2, 'running', { startedAt: Date.now(), ownerPid: process.pid });
+      queue('simsiam-linear', 1);
+      const rows = a.listRuns({}).map((r) => ({ id: r.uuid, status: r.status, setupHash: r.setupHash }));
+      const seeds = [0, 1, 2];
+      const plan = claimPlan(claim, seeds, rows);
+      const server = missingSweep(a, planRuns([claim], seeds));
+      assert.deepEqual(plan, { runs: 6, completed: 2, inFlight: plan.inFlight, toTrain: 2 });
+      assert.equal(plan.toTrain, server.members.length);
+      assert.equal(plan.completed + plan.inFlight.length, server.reused);
+      // The same runs to cancel as the service would reuse (one per setup, the duplicate left out).
+      assert.equal(plan.inFlight.length, 2);
+      assert.ok(plan.inFlight.includes(r2));
+      assert.deepEqual(new Set(plan.inFlight), new Set(server.inFlight));
+    } finally {
+      a.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  // Evaluation seeds: the claim's next look, none once decided.
+  assert.deepEqual(planSeeds({ evaluation: false, seeds: 3, judgedOn: 0, decided: false, maxSeeds: 12 }), [0, 1, 2]);
+  assert.deepEqual(planSeeds({ evaluation: true, seeds: 3, judgedOn: 0, decided: false, maxSeeds: 12 }).slice(0, 1), [1000]);
+  assert.deepEqual(planSeeds({ evaluation: true, seeds: 3, judgedOn: 6, decided: true, maxSeeds: 12 }), []);
 });
