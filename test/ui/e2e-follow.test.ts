@@ -107,7 +107,7 @@ test('the ? sheet lists every view of the sidebar with its Alt key', { timeout: 
   const { page } = fx;
   await page.locator('main').click({ position: { x: 5, y: 5 } });
   await page.keyboard.press('?');
-  const sheet = page.getByTestId('shortcuts');
+  const sheet = page.getByRole('dialog', { name: 'Keyboard shortcuts' });
   await sheet.waitFor({ timeout: 10_000 });
   const sidebar = await page.locator('nav.sidebar button').evaluateAll((bs) => bs.map((b) => [b.querySelector('kbd')!.textContent!.trim(), b.querySelector('span')!.textContent!.trim()]));
   assert.ok(sidebar.length >= 8, `sidebar lists ${sidebar.length} views`);
@@ -303,7 +303,7 @@ test('every text of every view reads at ≥ 4.5:1 in the light and the dark them
     }
     // The shortcut sheet, over the last view.
     await page.keyboard.press('?');
-    await page.getByTestId('shortcuts').waitFor({ timeout: 10_000 });
+    await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ timeout: 10_000 });
     for (const f of await lowContrast(page)) failures.push(`${themeName} · ? sheet: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
     await page.keyboard.press('Escape');
   }
