@@ -159,6 +159,17 @@ test('sweeps: preview refuses bad combinations; a 2-run sweep runs, reports prog
   assert.ok(got.groups.every((g) => g.n === 1 && typeof g.metrics.finalLoss?.mean === 'number'));
   assert.equal((await call('runs.list', { sweepId })).length, 2);
   assert.equal((await fails('sweeps.get', { sweepId: 'nope' })).code, 'not-found');
+  // Issue 23: started again, the grid reuses both finished runs (same setup hash) and trains none;
+  // a round of seeds grows the same sweep, training only the new seed's runs.
+  const again = await call('sweeps.start', { definition: def });
+  assert.equal(again.reused, 2);
+  assert.deepEqual([...again.runIds].sort(), [...runIds].sort());
+  const round = await call('sweeps.addSeeds', { sweepId, seeds: 2 });
+  assert.deepEqual([round.added, round.reused, round.runIds.length], [2, 0, 2]);
+  await until(() => events.some((e) => e.type === 'sweep.progress' && e.sweepId === sweepId && e.done === 4 && e.total === 4), 'sweep progress 4/4 after the round');
+  const grown = await call('sweeps.get', { sweepId });
+  assert.deepEqual(grown.runs.map((r) => r.setup.seed).sort(), [0, 0, 1, 1]);
+  assert.equal((await fails('sweeps.addSeeds', { sweepId: 'nope', seeds: 3 })).code, 'not-found');
 });
 
 test('theory: presets listed; a preset and a {kind, params} document run in a worker; bad params are invalid-args', async () => {

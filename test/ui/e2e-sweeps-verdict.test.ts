@@ -44,7 +44,7 @@ const fx = labPerFile({
   },
 });
 
-test('sweeps: picking a baseline adds the paired difference, interval and verdict per group; a margin changes the verdict', { timeout: 180_000 }, async () => {
+test('sweeps: picking a baseline adds the paired difference, interval and verdict per group; a margin changes the verdict; seeds are added in rounds, cancellably', { timeout: 300_000 }, async () => {
   const page = fx.page;
   await page.locator('nav button', { hasText: 'Sweeps' }).click();
   await page.locator('h1', { hasText: 'Sweeps' }).waitFor({ timeout: 60_000 });
@@ -68,6 +68,25 @@ test('sweeps: picking a baseline adds the paired difference, interval and verdic
   // A margin of 30 points: the interval lies short of it.
   await page.getByTestId('compare-margin').fill('0.3');
   await until(async () => (await verdict('linear')) === 'not better', 30_000, 'not better at a 0.3 margin');
-  assert.equal(await page.getByTestId('add-seeds').count(), 1, 'the button that adds seeds until decided');
+
+  // At a 20-point margin linear is undecided: "Add seeds until decided" fills every group up to the
+  // next look (5 seeds: 4 new runs), and cancelling stops the rounds and the round's runs.
+  await page.getByTestId('compare-margin').fill('0.2');
+  await until(async () => (await verdict('linear')) === 'undecided', 30_000, 'undecided at a 0.2 margin');
+  await page.getByTestId('add-seeds').click();
+  await page.getByTestId('stop-rounds').waitFor({ timeout: 60_000 });
+  await until(async () => /round to 5 seeds: 4 run\(s\) to train, 0 reused/.test(await page.getByTestId('sweep-reuse').innerText()), 60_000, 'the round note');
+  await until(async () => (await table.locator('tbody tr', { hasText: 'linear' }).locator('td').nth(1).innerText()).trim() === '5', 60_000, 'five runs in each group');
+  await page.getByTestId('stop-rounds').click();
+  await page.getByTestId('add-seeds').waitFor({ timeout: 60_000 });
+  await until(
+    async () => {
+      const p = await page.getByTestId('sweep-progress').innerText();
+      return p.includes('10 / 10 finished') && /cancelled\s*4/.test(p) && !/running|queued/.test(p);
+    },
+    60_000,
+    "the round's four runs cancelled",
+  );
+  await page.getByTestId('sweep-result').screenshot({ path: join(ART, 'sweep-rounds-cancelled.png') });
   assert.deepEqual(fx.lab.pageErrors, []);
 });
