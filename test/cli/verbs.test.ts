@@ -116,8 +116,8 @@ test("a verb's --help lists its own options only; the sub-command's help lists e
   assert.match(tag!.out, /--remove/);
   assert.doesNotMatch(tag!.out, /--status|--limit/);
   for (const v of ['list', 'show', 'compare', 'export', 'rm', 'tag', 'note', 'resume', 'cancel']) assert.match(runs!.out, new RegExp(`^  ${v} `, 'm'), v);
-  assert.match(table!.out, /^usage: dplab sweep table <sweep-uuid> \[--by path,path\] \[--json\] \[--archive FILE\]/);
-  assert.doesNotMatch(table!.out, /--executor|--concurrency|--partition/);
+  assert.match(table!.out, /^usage: dplab sweep table <sweep-uuid> \[--by path,path\] \[--baseline path=value\] \[--metric NAME\] \[--margin X\] \[--max-seeds N\] \[--json\] \[--archive FILE\]/);
+  assert.doesNotMatch(table!.out, /--executor|--concurrency|--partition|--until-decided/);
 });
 
 test('options may stand before the verb; a verb the sub-command lacks is refused', { timeout: 60_000 }, async () => {
