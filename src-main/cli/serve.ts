@@ -11,10 +11,11 @@ import { backendOption, intOption, parseCommand } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
 import type { BackendPreference } from '../common/backends.ts';
 import { processAlive } from '../runs/process.ts';
-import { DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
+import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--max-queued N]
+                   [--checkpoint-every N]
 
 Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
 archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts; for
@@ -24,20 +25,22 @@ beside it. --new-token replaces it (every open tab and printed URL stops working
   ssh -L 8765:127.0.0.1:8765 server   then   dplab serve --port 8765 --no-open
 --host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
 --port 0 (default) picks a free port. --max-queued bounds the runs queued or running in the archive
-(default ${DEFAULT_MAX_QUEUED}): a run, sweep or reproduction that would pass it is refused whole.`;
+(default ${DEFAULT_MAX_QUEUED}): a run, sweep or reproduction that would pass it is refused whole.
+--checkpoint-every N saves a resumable checkpoint of each run every N steps (default ${DEFAULT_CHECKPOINT_EVERY}).`;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued'], boolean: ['no-open', 'open', 'new-token'] }, HELP);
+  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued', 'checkpoint-every'], boolean: ['no-open', 'open', 'new-token'] }, HELP);
   if (typeof a === 'number') return a;
-  let port: number, concurrency: number | undefined, maxQueued: number | undefined, backend: BackendPreference;
+  let port: number, concurrency: number | undefined, maxQueued: number | undefined, checkpointEvery: number | undefined, backend: BackendPreference;
   try {
     port = intOption(a, 'port', 0, 65535) ?? 0;
     concurrency = intOption(a, 'concurrency', 1);
     maxQueued = intOption(a, 'max-queued', 1);
+    checkpointEvery = intOption(a, 'checkpoint-every', 1);
     backend = backendOption(a);
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);
@@ -60,6 +63,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       backend,
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(maxQueued !== undefined ? { maxQueued } : {}),
+      ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
     });
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);

@@ -47,6 +47,8 @@ test('malformed options exit 2 with the reason', () => {
     [['--concurrency', '0'], /--concurrency must be a positive integer/],
     [['--backend', 'gpu'], /--backend must be one of/],
     [['--max-queued', '0'], /--max-queued must be a positive integer, got '0'/],
+    [['--checkpoint-every', '0'], /--checkpoint-every must be a positive integer, got '0'/],
+    [['--checkpoint-every', '2.5'], /--checkpoint-every must be a positive integer, got '2\.5'/],
     [['--bogus'], /unknown option --bogus/],
     [['extra'], /unexpected argument 'extra'/],
   ] as const) {

@@ -17,7 +17,9 @@ const ART = join(ROOT, 'test-artifacts', 'ui-daily');
 /** The quick setup cut short: these checks need finished runs, not their result. */
 const short = (steps: number, extra: Record<string, unknown> = {}) => ({ ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: steps }, ...extra });
 
-const fx = labPerFile({ prefix: 'dplab-daily-', art: ART, viewport: { width: 1440, height: 900 } });
+/** Checkpoints every few steps (the lab's default is 100): the resume test then trains 14 steps, not 104. */
+const CHECKPOINT_EVERY = 10;
+const fx = labPerFile({ prefix: 'dplab-daily-', art: ART, viewport: { width: 1440, height: 900 }, serve: ['--checkpoint-every', String(CHECKPOINT_EVERY)] });
 
 const shot = (name: string) => fx.page.screenshot({ path: join(ART, `${name}.png`) });
 const view = async (key: number) => {
@@ -240,16 +242,28 @@ test('resume after cancel says which checkpoint it continues from', { timeout: 3
   await applyJson({ ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 100, maxSteps: 400 }, predictor: { kind: 'directpred' }, name: 'long run' });
   await startRun();
   const prog = fx.page.getByTestId('run-progress');
-  // The lab checkpoints every 100 steps: cancel a little after the first one.
-  await until(async () => Number(/step (\d+) \//.exec(await prog.innerText())?.[1] ?? 0) >= 104, 240_000, 'the run passes step 104');
+  // The lab checkpoints every CHECKPOINT_EVERY steps: cancel a little after the first one.
+  const past = CHECKPOINT_EVERY + 4;
+  await until(async () => Number(/step (\d+) \//.exec(await prog.innerText())?.[1] ?? 0) >= past, 240_000, `the run passes step ${past}`);
   await fx.page.getByRole('button', { name: 'Cancel run' }).click();
   await fx.page.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 30_000 });
   const lastStep = Number(/step (\d+) \//.exec(await prog.innerText())![1]);
   await fx.page.getByRole('button', { name: 'Resume' }).click();
-  const toast = fx.page.locator('.toast', { hasText: 'Resumed from step 100 (last checkpoint)' });
+  const toast = fx.page.locator('.toast', { hasText: /Resumed from step \d+ \(last checkpoint\)/ });
   await toast.waitFor({ timeout: 30_000 });
-  assert.match(await toast.innerText(), /steps 101–\d+ are trained again/);
-  assert.ok(lastStep >= 104);
+  // The newest checkpoint before the cancel: the one at or below the last step trained, which the
+  // toast names when the run went past it (the progress bar read above may lag that step).
+  const said = await toast.innerText();
+  const m = /Resumed from step (\d+) \(last checkpoint\)(?:; steps (\d+)–(\d+) are trained again)?/.exec(said);
+  assert.ok(m, said);
+  const from = Number(m[1]);
+  assert.ok(lastStep >= past);
+  assert.ok(from >= CHECKPOINT_EVERY && from % CHECKPOINT_EVERY === 0, `a checkpoint step: ${said}`);
+  if (m[2]) {
+    assert.equal(Number(m[2]), from + 1, said);
+    assert.ok(Number(m[3]) >= lastStep, said);
+    assert.equal(from, Math.floor(Number(m[3]) / CHECKPOINT_EVERY) * CHECKPOINT_EVERY, `the last checkpoint before step ${m[3]}: ${said}`);
+  } else assert.ok(from >= lastStep, `cancelled right at a checkpoint, nothing to train again: ${said}`);
   await fx.page.getByRole('button', { name: 'Cancel run' }).click();
   await fx.page.getByRole('button', { name: 'Resume' }).waitFor({ timeout: 60_000 });
 });

@@ -34,9 +34,9 @@ export interface ServedLab {
   stderr: () => string;
 }
 
-/** Starts `dplab serve` on a random loopback port over `archive`; resolves once it printed its URL. */
-export async function serveLab(archive: string): Promise<ServedLab> {
-  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** Starts `dplab serve` on a random loopback port over `archive` (plus `args`); resolves once it printed its URL. */
+export async function serveLab(archive: string, args: readonly string[] = []): Promise<ServedLab> {
+  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -68,12 +68,12 @@ export interface LabPage {
 }
 
 /**
- * The renderer built, `dplab serve` over `archive`, Chromium on it at `viewport` (downloads
- * allowed), and the page loaded until its status bar shows the backend.
+ * The renderer built, `dplab serve` over `archive` (with `serveArgs`), Chromium on it at `viewport`
+ * (downloads allowed), and the page loaded until its status bar shows the backend.
  */
-export async function openLab(archive: string, viewport: { width: number; height: number }): Promise<LabPage> {
+export async function openLab(archive: string, viewport: { width: number; height: number }, serveArgs: readonly string[] = []): Promise<LabPage> {
   ensureRendererBuild();
-  const server = await serveLab(archive);
+  const server = await serveLab(archive, serveArgs);
   const browser = await launchChromium();
   const pageErrors: string[] = [];
   const close = async () => {
@@ -116,10 +116,10 @@ export interface LabFixture {
 /**
  * Registers the file's before/after hooks: a fresh folder with `lab.sqlite` (filled by `prepare`,
  * if given), `art` created for screenshots, the lab opened on it at `viewport`; afterwards closed
- * and the folder removed (nothing, where the tests skip for want of Chromium). Read the fixture's
- * fields inside tests, once `before` has run.
+ * and the folder removed (nothing, where the tests skip for want of Chromium). `serve` adds options
+ * to `dplab serve`. Read the fixture's fields inside tests, once `before` has run.
  */
-export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void> }): LabFixture {
+export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void>; serve?: readonly string[] }): LabFixture {
   const fx = {} as LabFixture;
   before(async () => {
     if (CHROMIUM.skip) return;
@@ -127,7 +127,7 @@ export function labPerFile(opts: { prefix: string; art: string; viewport: { widt
     fx.dir = mkdtempSync(join(tmpdir(), opts.prefix));
     fx.file = join(fx.dir, 'lab.sqlite');
     await opts.prepare?.(fx.file);
-    fx.lab = await openLab(fx.file, opts.viewport);
+    fx.lab = await openLab(fx.file, opts.viewport, opts.serve);
     fx.page = fx.lab.page;
   });
   after(async () => {
