@@ -13,7 +13,19 @@ export interface MetricInfo {
   description: string;
   /** 'higher' or 'lower' is better; 'none' when neither. */
   better: 'higher' | 'lower' | 'none';
+  /** The values the metric can take (null: unbounded that side): ± std bands and error bars are clamped to it. */
+  range: MetricRange;
 }
+
+/** Closed interval of a metric's possible values, in its logged units (accuracies as fractions); null = unbounded. */
+export interface MetricRange {
+  min: number | null;
+  max: number | null;
+}
+
+const NON_NEGATIVE: MetricRange = { min: 0, max: null };
+const FRACTION: MetricRange = { min: 0, max: 1 };
+const UNBOUNDED: MetricRange = { min: null, max: null };
 
 /** The registry of scalar metrics; adding one here makes it known to every view. */
 export const METRICS: Record<string, MetricInfo> = {
@@ -22,14 +34,16 @@ export const METRICS: Record<string, MetricInfo> = {
     label: 'loss',
     description: 'symmetrised BYOL loss of the step, ℓ(p₁,t₂) + ℓ(p₂,t₁) with ℓ = 2 − 2cos (0–8) or the squared error; half that for setups that average the terms (lossReduction "mean", every version-1 setup)',
     better: 'lower',
+    range: NON_NEGATIVE,
   },
-  imagesPerSec: { name: 'imagesPerSec', label: 'images/s', description: 'training throughput (images of the batch per second)', better: 'higher' },
-  lr: { name: 'lr', label: 'lr', description: 'learning rate α of the step', better: 'none' },
+  imagesPerSec: { name: 'imagesPerSec', label: 'images/s', description: 'training throughput (images of the batch per second)', better: 'higher', range: NON_NEGATIVE },
+  lr: { name: 'lr', label: 'lr', description: 'learning rate α of the step', better: 'none', range: NON_NEGATIVE },
   collapseStd: {
     name: 'collapseStd',
     label: 'collapse: output std × √d',
     description: 'per-dimension std of the l2-normalised online projector output times √d: ≈1 healthy, 0 collapsed',
     better: 'higher',
+    range: NON_NEGATIVE,
   },
   effectiveRank: {
     name: 'effectiveRank',
@@ -37,21 +51,36 @@ export const METRICS: Record<string, MetricInfo> = {
     description:
       'exp(Shannon entropy) of the normalised eigenvalues of the covariance of the projector outputs f over the fixed evaluation images (eval.statsImages, un-augmented): dimensionless, 1 collapsed … d (all directions equally used)',
     better: 'higher',
+    range: NON_NEGATIVE,
   },
   probeAcc: {
     name: 'probeAcc',
     label: 'linear probe accuracy',
     description: 'linear probe accuracy on the held-out split; its epoch chosen on a validation split, or the best test epoch (eval.probeSelect)',
     better: 'higher',
+    range: FRACTION,
   },
   knnAcc: {
     name: 'knnAcc',
     label: 'kNN accuracy',
     description: 'k-nearest-neighbour accuracy (cosine) on the held-out split; votes weighted exp(cos/0.07) or by majority (eval.knnVote)',
     better: 'higher',
+    range: FRACTION,
   },
-  asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none' },
+  asymmetry: { name: 'asymmetry', label: '‖W_p − W_pᵀ‖/‖W_p‖', description: 'asymmetry of the linear predictor', better: 'none', range: NON_NEGATIVE },
 };
+
+/** Names a run summary gives its final values, by the registry metric they are the last value of. */
+const SUMMARY_NAMES: Record<string, string> = { finalLoss: 'loss' };
+
+/**
+ * The range of a metric by its registry name or its run-summary name (`finalLoss`); unbounded for a
+ * name the registry does not know, so an unknown metric is never clamped.
+ */
+export function metricRange(name: string): MetricRange {
+  const key = Object.hasOwn(SUMMARY_NAMES, name) ? SUMMARY_NAMES[name]! : name;
+  return Object.hasOwn(METRICS, key) ? METRICS[key]!.range : UNBOUNDED;
+}
 
 /**
  * The scale of a run's loss, from its setup as stored (any version): the loss kind and whether the

@@ -4,6 +4,8 @@
  * so a shorter run stops counting where it ends (n drops) instead of inventing values.
  */
 import type { Curve } from './align.ts';
+import type { MetricRange } from '../../../../src-main/common/metrics.ts';
+import { clampTo } from './range.ts';
 
 /** A band: per grid point the mean, sample std (null below 2 runs), mean ± std and the run count. */
 export interface Band {
@@ -35,8 +37,11 @@ export function valueAt(c: Curve, x: number): number | null {
   return a + u * (b - a);
 }
 
-/** Mean ± sample std across curves on `grid` (default: the union of their x values). */
-export function meanStdBand(curves: readonly Curve[], grid?: readonly number[]): Band {
+/**
+ * Mean ± sample std across curves on `grid` (default: the union of their x values); with `range`
+ * (the metric's possible values) the band's ends are clamped to it, the mean and std are not.
+ */
+export function meanStdBand(curves: readonly Curve[], grid?: readonly number[], range?: MetricRange): Band {
   const x = grid ? [...grid] : [...new Set(curves.flatMap((c) => c.x))].sort((a, b) => a - b);
   const band: Band = { x, mean: [], std: [], lo: [], hi: [], n: [] };
   for (const xi of x) {
@@ -58,8 +63,8 @@ export function meanStdBand(curves: readonly Curve[], grid?: readonly number[]):
     const std = n >= 2 ? Math.sqrt(vals.reduce((s, v) => s + (v - mean) ** 2, 0) / (n - 1)) : null;
     band.mean.push(mean);
     band.std.push(std);
-    band.lo.push(mean - (std ?? 0));
-    band.hi.push(mean + (std ?? 0));
+    band.lo.push(clampTo(mean - (std ?? 0), range));
+    band.hi.push(clampTo(mean + (std ?? 0), range));
   }
   return band;
 }
