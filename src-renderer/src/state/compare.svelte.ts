@@ -1,6 +1,6 @@
 /**
- * Compare view state: the run list, which runs are selected, the metric, the x alignment and the
- * group-by field, and a cache of each run's series (fetched once per run, kept as raw state).
+ * Compare view state: the run list, which runs are selected, the metric, the x alignment, the
+ * group-by fields and the panel field, and a cache of each run's series (fetched once per run, kept as raw state).
  */
 import { METRICS } from '../../../src-main/common/metrics.ts';
 import { getClient } from '../lib/client.ts';
@@ -8,6 +8,7 @@ import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/compare/align.ts';
+import { withGroupField } from '../lib/compare/compareSeries.ts';
 
 /** The series of one run that the compare charts draw from. */
 export interface RunSeries {
@@ -24,7 +25,10 @@ export class CompareState {
   selected = $state<string[]>([]);
   metric = $state('loss');
   align = $state<AlignMode>('step');
-  groupBy = $state('');
+  /** Setup fields whose combinations form the groups (none: each run on its own). */
+  groupBy = $state<string[]>([]);
+  /** A group field whose values split the chart into panels ('' for one chart). */
+  facetBy = $state('');
   filter = $state('');
   diffA = $state('');
   diffB = $state('');
@@ -62,6 +66,13 @@ export class CompareState {
     } finally {
       this.loading = false;
     }
+  }
+
+  /** Sets the `i`-th group-by field (see `withGroupField`). */
+  setGroupField(i: number, path: string): void {
+    const next = withGroupField(this.groupBy, this.facetBy, i, path);
+    this.facetBy = next.facetBy;
+    this.groupBy = next.groupBy;
   }
 
   /** Selects or deselects a run. */

@@ -1,12 +1,16 @@
 /**
- * The compare chart's lines: one per run in its own colour (unique within the chart), or, grouped by a setup field, the
- * mean of each group with a filled mean ± std band (std across the group's runs, normally seeds).
+ * The compare chart's lines: one per run in its own colour (unique within the chart), or, grouped
+ * by one or more setup fields, the mean of each group (each combination of the fields' values) with
+ * a filled mean ± std band (std across the group's runs, normally seeds), clamped to the metric's
+ * range; optionally split into small multiples by one of the fields.
  */
-import { getAtPath } from '../../../../src-main/common/setup.ts';
+import { canonicalJson, getAtPath } from '../../../../src-main/common/setup.ts';
+import type { MetricRange } from '../../../../src-main/common/metrics.ts';
 import { alignSeries, type AlignMode, type SeriesLike, type WallContext } from './align.ts';
 import { groupBy, meanStdBand } from './bands.ts';
 import { chartRunColors, groupColors } from '../runColors.ts';
 import { formatValue } from '../format.ts';
+import { compareValues, shortField, type FactorStat } from '../factorBars.ts';
 
 /** What a compare line needs of a run. */
 export interface CompareRun {
@@ -31,19 +35,69 @@ export interface Line {
 /** Reads a dotted path of a setup-like object (the setup schema's own path reader). */
 export const fieldOf = getAtPath;
 
-/** Lines of the compare chart for one metric. */
-export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: string): Line[] {
-  const withData = runs.filter((r) => r.series);
-  if (!by) {
-    const colors = chartRunColors(runs.map((r) => r.id));
-    return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: colors.get(r.id)! }));
-  }
+/** Group-by fields: one path (the old single choice, '' for none) or a list of paths. */
+export type GroupFields = string | readonly string[];
+
+/** The list of fields `by` names (empty: no grouping). */
+export function groupFieldList(by: GroupFields): string[] {
+  return typeof by === 'string' ? (by ? [by] : []) : by.filter((f) => f !== '');
+}
+
+/**
+ * The group fields and panel field after choosing `path` as the `i`-th field: '' removes it and every
+ * later one; a field chosen elsewhere moves here. With two or more fields and no panel field among
+ * them, the last becomes the panel field (two factors read apart, as colour × panel, rather than as
+ * one colour per combination); below two there are no panels.
+ */
+export function withGroupField(fields: readonly string[], facetBy: string, i: number, path: string): { groupBy: string[]; facetBy: string } {
+  const before = fields.slice(0, i).filter((f) => f !== path);
+  const groupBy = path ? [...before, path, ...fields.slice(i + 1).filter((f) => f !== path)] : before;
+  if (groupBy.length < 2) return { groupBy, facetBy: '' };
+  return { groupBy, facetBy: groupBy.includes(facetBy) ? facetBy : groupBy[groupBy.length - 1]! };
+}
+
+/** Runs of one combination of the group fields' values. */
+export interface KeyedGroup<R> {
+  /** Each field's value (path → value; null where a setup lacks it). */
+  key: Record<string, unknown>;
+  /** "f = v" for every field, ", "-joined. */
+  label: string;
+  runs: R[];
+}
+
+/** Groups runs by the values of several setup fields at once (each combination one group, in order of first appearance). */
+export function groupByFields<R extends { setup: unknown }>(runs: readonly R[], by: GroupFields): KeyedGroup<R>[] {
+  const fields = groupFieldList(by);
+  return groupBy(runs, (r) => fields.map((f) => fieldOf(r.setup, f) ?? null)).map((g) => {
+    const values = g.value as unknown[];
+    const key = Object.fromEntries(fields.map((f, i) => [f, values[i] ?? null]));
+    return { key, label: fields.map((f) => `${f} = ${formatValue(key[f])}`).join(', '), runs: g.runs };
+  });
+}
+
+/**
+ * Colours of groups by their values of every group field except the panel field: groups that differ
+ * only in the panel they sit in share a colour (one field: the colours the sweep table gives them).
+ */
+function colorsOf(keys: readonly Record<string, unknown>[], fields: readonly string[], facetBy: string): string[] {
+  const colorFields = fields.filter((f) => f !== facetBy);
+  return groupColors(keys.map((k) => Object.fromEntries(colorFields.map((f) => [f, k[f] ?? null]))));
+}
+
+/** Options of the grouped lines. */
+export interface LineOptions {
+  /** The metric's possible values (logged units): band ends are clamped to it. */
+  range?: MetricRange;
+  /** A group field whose value splits the chart into panels (colours ignore it). */
+  facetBy?: string;
+}
+
+/** Mean line and ± std band lines of each group, in the given colours. */
+function groupLines(groups: readonly KeyedGroup<CompareRun>[], colors: readonly string[], mode: AlignMode, names: readonly string[], range?: MetricRange): Line[] {
   const lines: Line[] = [];
-  const groups = groupBy(withData, (r) => fieldOf(r.setup, by) ?? null);
-  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
   for (const [gi, g] of groups.entries()) {
-    const band = meanStdBand(g.runs.map((r) => alignSeries(r.series!, mode, r.wall)));
-    const name = `${by} = ${formatValue(g.value ?? null)}`;
+    const band = meanStdBand(g.runs.map((r) => alignSeries(r.series!, mode, r.wall)), undefined, range);
+    const name = names[gi]!;
     const color = colors[gi]!;
     lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color });
     if (g.runs.length > 1) {
@@ -52,6 +106,48 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: s
     }
   }
   return lines;
+}
+
+/** Lines of the compare chart for one metric. */
+export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: GroupFields, opts: LineOptions = {}): Line[] {
+  const withData = runs.filter((r) => r.series);
+  const fields = groupFieldList(by);
+  if (fields.length === 0) {
+    const colors = chartRunColors(runs.map((r) => r.id));
+    return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: colors.get(r.id)! }));
+  }
+  const groups = groupByFields(withData, fields);
+  const colors = colorsOf(groups.map((g) => g.key), fields, opts.facetBy ?? '');
+  return groupLines(groups, colors, mode, groups.map((g) => g.label), opts.range);
+}
+
+/** One small multiple of the compare chart: the groups with one value of the panel field. */
+export interface LinePanel {
+  /** "weightDecay = 0.0004". */
+  label: string;
+  lines: Line[];
+}
+
+/**
+ * The grouped compare chart as small multiples, one panel per value of `facetBy` (sorted), each with
+ * the groups of that value; a group's line is named by the other fields and coloured by them, so a
+ * colour means the same setting in every panel.
+ */
+export function compareFacets(runs: readonly CompareRun[], mode: AlignMode, by: GroupFields, facetBy: string, range?: MetricRange): LinePanel[] {
+  const fields = groupFieldList(by);
+  if (!fields.includes(facetBy)) return [{ label: '', lines: compareLines(runs, mode, fields, { range }) }];
+  const groups = groupByFields(runs.filter((r) => r.series), fields);
+  const colors = colorsOf(groups.map((g) => g.key), fields, facetBy);
+  const rest = fields.filter((f) => f !== facetBy);
+  const values = [...new Map(groups.map((g) => [canonicalJson(g.key[facetBy]), g.key[facetBy]])).values()].sort(compareValues);
+  return values.map((v) => {
+    const idx = groups.flatMap((g, i) => (canonicalJson(g.key[facetBy]) === canonicalJson(v) ? [i] : []));
+    const names = idx.map((i) => (rest.length ? rest.map((f) => `${f} = ${formatValue(groups[i]!.key[f])}`).join(', ') : groups[i]!.label));
+    return {
+      label: `${shortField(facetBy)} = ${formatValue(v)}`,
+      lines: groupLines(idx.map((i) => groups[i]!), idx.map((i) => colors[i]!), mode, names, range),
+    };
+  });
 }
 
 /** One bar of final values: a run's last value, or a group's mean ± sample std of its runs' last values. */
@@ -77,20 +173,34 @@ export function lastValue(s: SeriesLike | null): number | null {
  * Final values as bars, for metrics measured once per run (a probe at the end): a line chart of
  * single points would show nothing.
  */
-export function finalBars(runs: readonly CompareRun[], by: string): FinalBar[] {
-  if (!by) {
+export function finalBars(runs: readonly CompareRun[], by: GroupFields): FinalBar[] {
+  if (groupFieldList(by).length === 0) {
     const colors = chartRunColors(runs.map((r) => r.id));
     return runs.map((r) => ({ label: r.label, mean: lastValue(r.series), std: null, n: lastValue(r.series) === null ? 0 : 1, color: colors.get(r.id)! }));
   }
-  const groups = groupBy(runs, (r) => fieldOf(r.setup, by) ?? null);
-  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
-  return groups.map((g, gi) => {
-    const vals = g.runs.map((r) => lastValue(r.series)).filter((v): v is number => v !== null);
-    const n = vals.length;
-    const mean = n ? vals.reduce((a, b) => a + b, 0) / n : null;
-    const std = n >= 2 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean!) ** 2, 0) / (n - 1)) : null;
-    return { label: `${by} = ${formatValue(g.value ?? null)}`, mean, std, n, color: colors[gi]! };
-  });
+  const fields = groupFieldList(by);
+  const groups = groupByFields(runs, fields);
+  const colors = colorsOf(groups.map((g) => g.key), fields, '');
+  return groups.map((g, gi) => ({ label: g.label, ...meanStdOf(g.runs.map((r) => lastValue(r.series))), color: colors[gi]! }));
+}
+
+/** Mean and sample std (null below two) of the non-null values, and their count. */
+function meanStdOf(values: readonly (number | null)[]): { mean: number | null; std: number | null; n: number } {
+  const vals = values.filter((v): v is number => v !== null);
+  const n = vals.length;
+  const mean = n ? vals.reduce((a, b) => a + b, 0) / n : null;
+  const std = n >= 2 ? Math.sqrt(vals.reduce((a, b) => a + (b - mean!) ** 2, 0) / (n - 1)) : null;
+  return { mean, std, n };
+}
+
+/**
+ * Final values as factor statistics for the faceted bars (`lib/factorBars.ts`): one per group of the
+ * fields' values, or, ungrouped, one per run with its own label and colour.
+ */
+export function finalStats(runs: readonly CompareRun[], by: GroupFields): FactorStat[] {
+  const fields = groupFieldList(by);
+  if (fields.length === 0) return finalBars(runs, '').map((b) => ({ key: {}, mean: b.mean, std: b.std, n: b.n, label: b.label, color: b.color }));
+  return groupByFields(runs, fields).map((g) => ({ key: g.key, ...meanStdOf(g.runs.map((r) => lastValue(r.series))) }));
 }
 
 /**
@@ -112,8 +222,8 @@ export function initValue(s: SeriesLike | null): number | null {
 }
 
 /** Mean random-init value of each bar's runs (same grouping and order as `finalBars`). */
-export function initBars(runs: readonly CompareRun[], by: string): (number | null)[] {
-  const groups = by ? groupBy(runs, (r) => fieldOf(r.setup, by) ?? null).map((g) => g.runs) : runs.map((r) => [r]);
+export function initBars(runs: readonly CompareRun[], by: GroupFields): (number | null)[] {
+  const groups = groupFieldList(by).length ? groupByFields(runs, by).map((g) => g.runs) : runs.map((r) => [r]);
   return groups.map((rs) => {
     const vals = rs.map((r) => initValue(r.series)).filter((v): v is number => v !== null);
     return vals.length ? vals.reduce((a, b) => a + b, 0) / vals.length : null;
@@ -124,10 +234,11 @@ export function initBars(runs: readonly CompareRun[], by: string): (number | nul
  * The swatch colour of each run in a view: its own colour, or its group's colour when the view is
  * grouped by a setup field (so table swatches match the group's line and bar).
  */
-export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: string): Map<string, string> {
-  if (!by) return chartRunColors(runs.map((r) => r.id));
-  const groups = groupBy([...runs], (r) => fieldOf(r.setup, by) ?? null);
-  const colors = groupColors(groups.map((g) => ({ [by]: g.value ?? null })));
+export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: GroupFields, facetBy = ''): Map<string, string> {
+  const fields = groupFieldList(by);
+  if (fields.length === 0) return chartRunColors(runs.map((r) => r.id));
+  const groups = groupByFields([...runs], fields);
+  const colors = colorsOf(groups.map((g) => g.key), fields, facetBy);
   const out = new Map<string, string>();
   groups.forEach((g, gi) => g.runs.forEach((r) => out.set(r.id, colors[gi]!)));
   return out;
