@@ -13,11 +13,11 @@ import { decodeF32, decodeI32, encodeF32, encodeI32 } from './blobs.ts';
 import { ArchiveError, openDatabase, type OpenOptions } from './open.ts';
 import { shapeProblems } from './shape.ts';
 import { holdConnection } from './connection.ts';
-import type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepRecord } from './records.ts';
+import type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepMembership, SweepRecord } from './records.ts';
 
 export { SCHEMA_VERSION, RUN_STATUSES, type RunStatus } from './schema.ts';
 export { FINAL_STATUSES, ACTIVE_STATUSES, RESUMABLE_STATUSES } from '../common/events.ts';
-export type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepRecord } from './records.ts';
+export type { EvalRow, MetricSeries, NewRun, ProjectionRow, RunDetails, RunFilter, RunOwner, RunRecord, SpectraRow, SweepMemberInput, SweepMembership, SweepRecord } from './records.ts';
 export { ArchiveError, archiveWritable, integrityCheckFile, QUICK_CHECK_MAX_BYTES, verifyArchiveFile, type ArchiveErrorKind, type OpenOptions } from './open.ts';
 
 /** Opens (creating or migrating as needed) the archive at `file`; see open.ts for the checks. */
@@ -332,6 +332,26 @@ export class Archive {
   sweepOfRun(runUuid: string): string | undefined {
     const row = this.stmt('SELECT s.uuid AS uuid FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id JOIN runs r ON r.id = sr.run_id WHERE r.uuid = ?').get(runUuid) as { uuid: string } | undefined;
     return row?.uuid;
+  }
+
+  /**
+   * The sweep each run was made by, with its place in the grid: for `runUuids`, else for every run
+   * in a sweep (one query, for the runs table). A run several sweeps share (reused by setup hash)
+   * is listed under the oldest, the one that trained it.
+   */
+  sweepMemberships(runUuids?: readonly string[]): Map<string, SweepMembership> {
+    const sql = `SELECT r.uuid AS run, s.uuid AS sweep, s.name AS name, s.created_at AS created, sr.idx AS idx
+      FROM sweep_runs sr JOIN sweeps s ON s.id = sr.sweep_id JOIN runs r ON r.id = sr.run_id`;
+    const rows = (
+      runUuids
+        ? runUuids.length
+          ? this.#db.prepare(`${sql} WHERE r.uuid IN (${runUuids.map(() => '?').join(',')}) ORDER BY s.created_at, s.id`).all(...runUuids)
+          : []
+        : this.stmt(`${sql} ORDER BY s.created_at, s.id`).all()
+    ) as { run: string; sweep: string; name: string | null; created: number; idx: number }[];
+    const out = new Map<string, SweepMembership>();
+    for (const r of rows) if (!out.has(r.run)) out.set(r.run, { sweepId: r.sweep, name: r.name, createdAt: r.created, index: r.idx });
+    return out;
   }
 
   /** Records that the run's trainer is alive (the manager calls it on each trainer heartbeat). */

@@ -93,6 +93,14 @@ export interface SweepRecord {
   members: { runUuid: string; idx: number; combo: Record<string, unknown> }[];
 }
 
+/** The sweep a run was made by: its uuid, name and creation time, and the run's index in its grid. */
+export interface SweepMembership {
+  sweepId: string;
+  name: string | null;
+  createdAt: number;
+  index: number;
+}
+
 /** Filter of `listRuns`. */
 export interface RunFilter {
   status?: RunStatus | RunStatus[];

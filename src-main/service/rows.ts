@@ -3,7 +3,7 @@
  * version and its GPU adapter's label.
  */
 import type { RunRow } from '../contract/index.ts';
-import type { RunRecord } from '../archive/archive.ts';
+import type { RunRecord, SweepMembership } from '../archive/archive.ts';
 import { migrateSetup, type Setup } from '../common/setup.ts';
 import { adapterLabel, type GpuAdapterInfo } from '../common/backends.ts';
 
@@ -26,8 +26,8 @@ export function currentSetup(raw: Record<string, unknown>): Record<string, unkno
   }
 }
 
-/** A run record as the contract lists it. */
-export function toRow(r: RunRecord): RunRow {
+/** A run record as the contract lists it, with the sweep that made it (null: none). */
+export function toRow(r: RunRecord, sweep: SweepMembership | null = null): RunRow {
   return {
     id: r.uuid,
     name: r.name,
@@ -45,5 +45,6 @@ export function toRow(r: RunRecord): RunRow {
     error: r.error,
     tags: r.tags,
     dataset: r.dataset ? { name: r.dataset.name, hash: r.dataset.hash } : null,
+    sweep: sweep ? { id: sweep.sweepId, name: sweep.name, createdAt: sweep.createdAt, index: sweep.index } : null,
   };
 }

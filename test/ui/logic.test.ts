@@ -10,7 +10,7 @@ import {
 } from '../../src-renderer/src/lib/setupModel.ts';
 import { blockOfPath } from '../../src-renderer/src/lib/composerLayout.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
-import { sortRuns, filterRuns, bestOf } from '../../src-renderer/src/lib/runsTable.ts';
+import { sortRuns, filterRuns, bestOf, sweepLabel, NO_SWEEP } from '../../src-renderer/src/lib/runsTable.ts';
 import { defaultSetup, parseSetup, checkSetup, setAtPath, canonicalJson, InvarianceSchema } from '../../src-main/common/setup.ts';
 import type { RunRow } from '../../src-main/contract/index.ts';
 
@@ -238,4 +238,26 @@ test('runs table: sort with nulls last, filter by words, tags and status', () =>
   assert.deepEqual(filterRuns(rows, '', new Set(['running'])).map((r) => r.id), ['b']);
   assert.equal(bestOf([0.3, null, 0.1, 0.2], 'lower'), 0.1);
   assert.equal(bestOf([null], 'higher'), null);
+});
+
+test('runs table: a sweep\'s runs keep grid order under every key and input order; filter by sweep', () => {
+  const sw = (id: string, index: number, createdAt: number) => ({ id, name: id === 's1' ? 'ablation' : null, createdAt, index });
+  // Creation times against grid order (a merged archive), listed in another order again.
+  const rows = [
+    row('m2', { createdAt: 50, sweep: sw('s1', 2, 40) }),
+    row('lone', { createdAt: 30 }),
+    row('m0', { createdAt: 52, sweep: sw('s1', 0, 40) }),
+    row('new', { createdAt: 90 }),
+    row('m1', { createdAt: 51, sweep: sw('s1', 1, 40) }),
+  ];
+  const ids = (rs: RunRow[]) => rs.map((r) => r.id);
+  assert.deepEqual(ids(sortRuns(rows, 'created', 'desc')), ['new', 'm0', 'm1', 'm2', 'lone']);
+  assert.deepEqual(ids(sortRuns(rows, 'created', 'asc')), ['lone', 'm0', 'm1', 'm2', 'new']);
+  assert.deepEqual(ids(sortRuns([...rows].reverse(), 'created', 'desc')), ['new', 'm0', 'm1', 'm2', 'lone'], 'whatever order the list came in');
+  assert.deepEqual(ids(sortRuns(rows, 'status', 'asc')), ['new', 'm0', 'm1', 'm2', 'lone'], 'ties of another key in the same order');
+  assert.deepEqual(ids(sortRuns(rows, 'sweep', 'asc')), ['m0', 'm1', 'm2', 'new', 'lone'], 'by sweep, runs of none last');
+  assert.equal(sweepLabel(sw('0123456789', 0, 0)), 'sweep 01234567');
+  assert.deepEqual(ids(filterRuns(rows, '', undefined, 's1')), ['m2', 'm0', 'm1']);
+  assert.deepEqual(ids(filterRuns(rows, '', undefined, NO_SWEEP)), ['lone', 'new']);
+  assert.deepEqual(ids(filterRuns(rows, 'ablation')), ['m2', 'm0', 'm1'], 'the sweep name is searchable');
 });

@@ -42,18 +42,20 @@ export function runsHandlers(ctx: ServiceContext): Handlers<Area<'runs'>> {
       if (ok) ctx.emit({ type: 'archive.changed', path: ctx.archive.file });
       return { ok };
     },
-    'runs.list': (a) =>
-      ctx.archive
+    'runs.list': (a) => {
+      const sweeps = ctx.archive.sweepMemberships();
+      return ctx.archive
         .listRuns({
           ...(a.status ? { status: a.status } : {}),
           ...(a.tag !== undefined ? { tag: a.tag } : {}),
           ...(a.sweepId !== undefined ? { sweep: a.sweepId } : {}),
           ...(a.limit !== undefined ? { limit: a.limit } : {}),
         })
-        .map(toRow),
+        .map((r) => toRow(r, sweeps.get(r.uuid) ?? null));
+    },
     'runs.get': (a) => {
       const r = runOf(ctx, a.runId);
-      return { ...toRow(r), note: ctx.archive.getNote(r.uuid), versions: r.versions, host: r.host, checkpoints: ctx.archive.listCheckpoints(r.uuid).length };
+      return { ...toRow(r, ctx.archive.sweepMemberships([r.uuid]).get(r.uuid) ?? null), note: ctx.archive.getNote(r.uuid), versions: r.versions, host: r.host, checkpoints: ctx.archive.listCheckpoints(r.uuid).length };
     },
     'runs.metrics': (a): Series[] => {
       runOf(ctx, a.runId);

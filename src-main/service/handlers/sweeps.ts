@@ -91,7 +91,7 @@ export function sweepsHandlers(ctx: ServiceContext): Handlers<Area<'sweeps'>> {
         name: s.name,
         definition: s.definition,
         executor: ex && typeof ex.kind === 'string' ? { kind: ex.kind, jobId: typeof ex.jobId === 'string' ? ex.jobId : null, folder: typeof ex.folder === 'string' ? ex.folder : null } : null,
-        runs: runs.map(toRow),
+        runs: runs.map((r) => toRow(r)),
         groups: rows.map((g, i) => ({ key: g.key, n: g.runs.length, metrics: g.metrics, baseline: baselines[i]! })),
       };
     },

@@ -17,6 +17,8 @@ export function sortValue(r: RunRow, key: SortKey, live?: { step: number; totalS
       return r.status;
     case 'name':
       return (r.name ?? r.id).toLowerCase();
+    case 'sweep':
+      return r.sweep ? sweepLabel(r.sweep).toLowerCase() : null;
     case 'progress': {
       const step = live?.step ?? r.lastStep ?? 0;
       const total = live?.totalSteps ?? r.totalSteps ?? 0;
@@ -35,30 +37,64 @@ export function sortValue(r: RunRow, key: SortKey, live?: { step: number; totalS
   return null;
 }
 
-/** Rows sorted by a key (stable; nulls last whatever the direction). */
+/** What the table calls a sweep: its name, else its id's first 8 characters. */
+export function sweepLabel(sw: NonNullable<RunRow['sweep']>): string {
+  return sw.name || `sweep ${sw.id.slice(0, 8)}`;
+}
+
+/**
+ * The order rows fall into when the sort key does not tell them apart, the same on every load (the
+ * list's own order changes as runs start and end): newest group first, where the runs of one sweep
+ * are one group dated by the sweep, kept together in grid order (its index, which puts seeds of a
+ * setup next to each other), then creation time and id. `groupDir` -1 lists the oldest group first.
+ */
+export function stableCompare(a: RunRow, b: RunRow, groupDir: 1 | -1 = 1): number {
+  const ta = a.sweep?.createdAt ?? a.createdAt;
+  const tb = b.sweep?.createdAt ?? b.createdAt;
+  if (ta !== tb) return groupDir * (tb - ta);
+  const ga = a.sweep?.id ?? '';
+  const gb = b.sweep?.id ?? '';
+  if (ga !== gb) return ga < gb ? -1 : 1;
+  const ia = a.sweep?.index ?? 0;
+  const ib = b.sweep?.index ?? 0;
+  if (ia !== ib) return ia - ib;
+  if (a.createdAt !== b.createdAt) return a.createdAt - b.createdAt;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * Rows sorted by a key, nulls last whatever the direction; ties (and the 'created' key itself) in
+ * the stable order of `stableCompare`, so a sweep's runs never shuffle between loads.
+ */
 export function sortRuns(rows: readonly RunRow[], key: SortKey, dir: 'asc' | 'desc'): RunRow[] {
-  const keyed = rows.map((r, i) => ({ r, i, v: sortValue(r, key) }));
   const s = dir === 'asc' ? 1 : -1;
+  if (key === 'created') return [...rows].sort((a, b) => stableCompare(a, b, dir === 'asc' ? -1 : 1));
+  const keyed = rows.map((r) => ({ r, v: sortValue(r, key) }));
   keyed.sort((a, b) => {
-    if (a.v === null && b.v === null) return a.i - b.i;
+    if (a.v === null && b.v === null) return stableCompare(a.r, b.r);
     if (a.v === null) return 1;
     if (b.v === null) return -1;
     const c = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v));
-    return c !== 0 ? s * c : a.i - b.i;
+    return c !== 0 ? s * c : stableCompare(a.r, b.r);
   });
   return keyed.map((k) => k.r);
 }
 
+/** The sweep filter's value for runs made by no sweep. */
+export const NO_SWEEP = '(none)';
+
 /**
- * Rows matching a free-text query: every word must appear in the run's id, name, status, tags or
- * predictor kind; `tag:x` and `status:x` words match exactly.
+ * Rows matching a free-text query: every word must appear in the run's id, name, status, tags,
+ * sweep or predictor kind; `tag:x` and `status:x` words match exactly. `sweep` keeps the runs of
+ * one sweep (its id), or of none (NO_SWEEP); '' keeps all.
  */
-export function filterRuns(rows: readonly RunRow[], query: string, statuses?: ReadonlySet<string>): RunRow[] {
+export function filterRuns(rows: readonly RunRow[], query: string, statuses?: ReadonlySet<string>, sweep = ''): RunRow[] {
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   return rows.filter((r) => {
     if (statuses && statuses.size && !statuses.has(r.status)) return false;
+    if (sweep && (sweep === NO_SWEEP ? !!r.sweep : r.sweep?.id !== sweep)) return false;
     if (!words.length) return true;
-    const hay = [r.id, r.name ?? '', r.status, ...r.tags, String(getAtPath(r.setup, 'predictor.kind') ?? ''), String(getAtPath(r.setup, 'method') ?? ''), r.dataset?.name ?? String(getAtPath(r.setup, 'data.dataset') ?? '')]
+    const hay = [r.id, r.name ?? '', r.status, ...r.tags, r.sweep ? sweepLabel(r.sweep) : '', String(getAtPath(r.setup, 'predictor.kind') ?? ''), String(getAtPath(r.setup, 'method') ?? ''), r.dataset?.name ?? String(getAtPath(r.setup, 'data.dataset') ?? '')]
       .join(' ')
       .toLowerCase();
     return words.every((w) => {

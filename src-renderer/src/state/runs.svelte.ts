@@ -33,7 +33,20 @@ export class RunsState {
   /** The row with keyboard focus / the details panel. */
   focused = $state<string | null>(null);
 
-  readonly shown = $derived(sortRuns(filterRuns(this.rows, this.query, this.statuses), this.sortKey, this.sortDir));
+  /** The sweep filter: a sweep's id, NO_SWEEP for runs made by none, '' for all runs. */
+  sweep = $state('');
+
+  readonly shown = $derived(sortRuns(filterRuns(this.rows, this.query, this.statuses, this.sweep), this.sortKey, this.sortDir));
+  /** The sweeps the archive's runs came from, newest first: the sweep filter's choices. */
+  readonly sweeps = $derived.by(() => {
+    const byId = new Map<string, NonNullable<RunRow['sweep']> & { runs: number }>();
+    for (const r of this.rows) {
+      if (!r.sweep) continue;
+      const had = byId.get(r.sweep.id);
+      byId.set(r.sweep.id, { ...r.sweep, runs: (had?.runs ?? 0) + 1 });
+    }
+    return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
+  });
   /** Setup fields that differ between the runs shown (capped so the table stays readable). */
   readonly diffFields = $derived(differingFields(this.shown.slice(0, 2000).map((r) => r.setup)).slice(0, 40));
   readonly focusedRow = $derived(this.rows.find((r) => r.id === this.focused) ?? null);
