@@ -205,7 +205,7 @@ function sampleStd(xs: readonly number[]): number | null {
   return Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1));
 }
 
-/** The completed runs' final value of `metric` by root seed (the newest run of a seed wins when a group has two). */
+/** The completed runs' final value of `metric` by root seed (the last run given of a seed wins when a group has two: callers list runs oldest first, so the newest). */
 function valuesBySeed(runs: readonly CompareRun[], metric: string): Map<number, number | null> {
   const out = new Map<number, number | null>();
   for (const r of runs) {

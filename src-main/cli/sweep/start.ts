@@ -190,7 +190,7 @@ async function decideInRounds(archive: ArchiveT, executor: SweepExecutor, sweepU
       console.error('the sweep was cancelled; no more rounds');
       return 130;
     }
-    const groups = sweepComparison(archive.listRuns({ sweep: sweepUuid }), by, choice);
+    const groups = sweepComparison(archive.listRuns({ sweep: sweepUuid, order: 'oldest' }), by, choice);
     const n = sweepSeeds(def).length;
     const next = allDecided(groups) ? null : nextLook(n, choice.maxSeeds);
     if (next === null) {
