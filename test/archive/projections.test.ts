@@ -1,7 +1,8 @@
 /**
  * Representation pictures in the archive: stored and read back (float32 coordinates, labels, class
  * names, measurements), carried by the JSON run bundle (export → import, and a bundle without them
- * still imports), checked on import (field named), copied by an archive merge, deleted with their run,
+ * still imports), checked on import (field named), copied by an archive merge and a shard merge,
+ * deleted with their run,
  * and an archive of the schema before them (version 2) opens, migrates and keeps its runs.
  */
 import { test } from 'node:test';
@@ -12,7 +13,9 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { openArchive, SCHEMA_VERSION, type Archive } from '../../src-main/archive/archive.ts';
 import { exportRunBundle, importRunBundle } from '../../src-main/archive/export.ts';
-import { importArchive } from '../../src-main/archive/merge.ts';
+import { importArchive, mergeShard } from '../../src-main/archive/merge.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
+import { clusterFixture, writeShard } from './shard-fixture.ts';
 import { APPLICATION_ID, MIGRATIONS } from '../../src-main/archive/schema.ts';
 import type { ProjectionEvent } from '../../src-main/common/events.ts';
 
@@ -102,6 +105,25 @@ test('an archive merge copies the pictures with their runs', () => {
   assert.equal(importArchive(dst, join(dir, 'merge-src.sqlite')).runsAdded, 1);
   assert.deepEqual(dst.getProjections(uuid).map((p) => [p.step, p.x.length]), [[0, 30], [40, 30]]);
   dst.close();
+});
+
+test("a cluster sweep's shard brings its member run's pictures with it", () => {
+  const fx = clusterFixture();
+  try {
+    const m = fx.members[0]!;
+    const shard = join(fx.dir, 'shard-0.sqlite');
+    writeShard(shard, [{ uuid: m.uuid, setup: m.setup, sweep: fx.sweep, idx: 0 }]);
+    const s = openArchive(shard);
+    s.appendEvents(m.uuid, [picture(0), picture(4)]);
+    s.close();
+    const lab = openArchive(fx.labFile);
+    const member = { sweepUuid: fx.sweep, idx: 0, runUuid: m.uuid, setupHash: setupHash(m.setup), combo: { seed: m.setup.seed }, sweep: { name: 'cluster', definition: {}, createdAt: 0 } };
+    assert.equal(mergeShard(lab, shard, member).result, 'added');
+    assert.deepEqual(lab.getProjections(m.uuid).map((p) => [p.step, p.x.length]), [[0, 30], [4, 30]]);
+    lab.close();
+  } finally {
+    rmSync(fx.dir, { recursive: true, force: true });
+  }
 });
 
 test('an archive of schema version 2 (before pictures) opens, migrates and keeps its runs', () => {
