@@ -6,8 +6,10 @@
  *   step: the trainer's own step (engine/train/step.ts through engine/reference-step.ts) on the
  *         reference model, B = 64, 32×32×3, linear predictor (platform.md's reference throughput);
  *   run:  the default setup's `dplab run` training loop on the bundled Fashion-MNIST sample
- *         (28×28, B = 128, DirectPred, spectra every step), no evaluation.
- * --profile (step) adds, on stderr, the per-kernel CPU time of one more step: tfjs kernel names
+ *         (28×28, B = 128, DirectPred, spectra every step), no evaluation;
+ *   lab:  one step of the lab-scale run (examples/invariance-lab.json: ConvNet 8-16, d = 16, B = 32,
+ *         28×28): its two augmented views, the trainer's step and the F̂/W_p update, as the loop does.
+ * --profile (step, lab) adds, on stderr, the per-kernel CPU time of one more step: tfjs kernel names
  * with total ms and calls, the top K (default 30), and the step's number of tfjs kernel calls.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -15,6 +17,14 @@ import { initBackend } from '../src-main/engine/backend.ts';
 import { parseSetup } from '../src-main/common/setup.ts';
 import { ReferenceStep } from '../src-main/engine/reference-step.ts';
 import { train } from '../src-main/engine/trainer.ts';
+import { readFileSync } from 'node:fs';
+import { loadDataset } from '../src-main/data/index.ts';
+import { buildNetworks, disposeNetworks } from '../src-main/engine/train/networks.ts';
+import { BatchStream, stepPlan } from '../src-main/engine/train/batches.ts';
+import { sgdHyper } from '../src-main/engine/train/sgd.ts';
+import { trainStep } from '../src-main/engine/train/step.ts';
+import { fHatStep } from '../src-main/engine/train/fhat.ts';
+import { fHatRho } from '../src-main/engine/predictors.ts';
 
 const args = process.argv.slice(2);
 const mode = args[0];
@@ -32,7 +42,7 @@ const cpuRates: number[] = [];
  * time (other processes share the cores). Kernels inside a customGrad's forward are counted in
  * their own rows and again in its wrapper's ('forward'/'unnamed scope'), so rows do not add up.
  */
-async function profileStep(ref: ReferenceStep, top: number): Promise<void> {
+async function profileStep(ref: { step: () => Promise<unknown> }, top: number): Promise<void> {
   const be = tf.backend() as unknown as { time: (f: () => void) => Promise<{ kernelMs: number }> };
   const wallTime = be.time;
   be.time = async (f) => {
@@ -81,6 +91,38 @@ async function stepMode(): Promise<number[]> {
   return rates;
 }
 
+/** The lab-scale step as the trainer's loop makes it: views, step, F̂ and W_p. */
+async function labMode(): Promise<number[]> {
+  await initBackend('wasm', { threads });
+  const setup = parseSetup({ ...(JSON.parse(readFileSync(new URL('../examples/invariance-lab.json', import.meta.url), 'utf8')) as object), seed: 0 });
+  const data = await loadDataset(setup.data, { seed: setup.seed });
+  const nets = buildNetworks(setup, { height: data.height, width: data.width, channels: data.channels });
+  const plan = stepPlan(setup, data.pretrain.count);
+  const batches = new BatchStream(data.pretrain, data, setup, plan);
+  const hyper = sgdHyper(setup);
+  let fHat: Float64Array | null = null;
+  let n = 0;
+  const lab = {
+    step: async () => {
+      const [v1, v2] = batches.views(n);
+      const r = await trainStep(nets, setup, hyper, v1, v2, n);
+      tf.dispose([v1, v2]);
+      fHat = fHatStep(nets, fHat, r.corr, fHatRho(setup), n).fHat;
+      n++;
+    },
+  };
+  const rates: number[] = [];
+  // Many more steps than the reference's: a lab step is ~20 ms, so one step's time is noisy.
+  for (let s = 0; s <= steps; s++) {
+    const t0 = performance.now();
+    await lab.step();
+    if (s > 0) rates.push((setup.optim.batchSize * 1000) / (performance.now() - t0));
+  }
+  if (args.includes('--profile')) await profileStep(lab, opt('top', 30));
+  disposeNetworks(nets);
+  return rates;
+}
+
 async function runMode(): Promise<number[]> {
   const setup = parseSetup({
     optim: { maxSteps: steps + 1, epochs: 1000 },
@@ -98,9 +140,9 @@ async function runMode(): Promise<number[]> {
   return rates;
 }
 
-const rates = mode === 'step' ? await stepMode() : mode === 'run' ? await runMode() : null;
+const rates = mode === 'step' ? await stepMode() : mode === 'run' ? await runMode() : mode === 'lab' ? await labMode() : null;
 if (!rates) {
-  console.error('usage: _ours.ts step|run --threads N --steps S [--profile [--top K]]');
+  console.error('usage: _ours.ts step|run|lab --threads N --steps S [--profile [--top K]]');
   process.exit(2);
 }
 console.log(JSON.stringify({ engine: 'ours', backend: tf.getBackend(), mode, threads, rates, cpuRates }));
