@@ -11,13 +11,15 @@
  *    wasm's elementwise kernels, ~10x faster than its MaxPoolGrad; other geometries by a plain
  *    loop, since wasm's own kernel is wrong for some 'same' paddings.
  *  - batch norm in training mode: a forward and a backward kernel of two passes each
- *    (batch-norm.ts), which layers.ts calls when trainingKernelsActive().
+ *    (batch-norm.ts), which layers.ts calls when trainingKernelsActive();
+ *  - the ReLU gradient as one kernel instead of dy · cast(step(x)) (relu.ts), bit for bit the same.
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';
 import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-norm.ts';
+import { registerReluGrad } from './relu.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
@@ -222,7 +224,11 @@ export function installTrainingKernels(backend: string, parts: readonly Training
     if (want('conv-input')) replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
     if (want('conv-filter')) replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
     if (want('max-pool')) replaceWasmKernel('MaxPoolGrad', maxPoolGradWasm);
-    if (want('batch-norm')) registerBatchNormKernels();
+    if (want('batch-norm')) {
+      registerBatchNormKernels();
+      // Follows the batch-norm part: the gradient asks trainingKernelsActive(), as layers.ts does.
+      registerReluGrad(trainingKernelsActive);
+    }
     for (const p of parts) installed.add(`${backend}:${p}`);
   }
 }

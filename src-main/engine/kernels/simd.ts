@@ -23,6 +23,8 @@ export interface SimdLoops {
   affine(rows: number, c: number, x: number, y: number, mu: number, a: number, b: number): void;
   /** dx[r,j] = dy[r,j]·a[j] + (x[r,j] − μ[j])·b[j] + k[j]. */
   gradAffine(rows: number, c: number, dy: number, x: number, dx: number, mu: number, a: number, b: number, k: number): void;
+  /** out[i] = dy[i]·s(x[i]), s = 1 where x > 0, NaN where x is NaN, else 0: the ReLU gradient (c = 4). */
+  reluGrad(rows: number, c: number, dy: number, x: number, out: number): void;
 }
 
 // Opcodes (WebAssembly core + SIMD proposal as standardised).
@@ -33,6 +35,10 @@ const BLOCK = 0x02, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
 const LOAD = [0xfd, 0x00, 0x00, 0x00]; // v128.load align=1 offset=0
 const STORE = [0xfd, 0x0b, 0x00, 0x00]; // v128.store
 const F_ADD = [0xfd, 0xe4, 0x01], F_SUB = [0xfd, 0xe5, 0x01], F_MUL = [0xfd, 0xe6, 0x01];
+const F_NE = [0xfd, 0x42], F_GT = [0xfd, 0x44], BITSELECT = [0xfd, 0x52];
+/** v128.const of four copies of the float32 with bit pattern `bits`. */
+const splat4 = (bits: number): number[] => [0xfd, 0x0c, ...Array<number[]>(4).fill([bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24]).flat()];
+const ONE = splat4(0x3f800000), ZERO = splat4(0), QNAN = splat4(0x7fc00000);
 
 function uleb(n: number): number[] {
   const out: number[] = [];
@@ -107,6 +113,16 @@ const FUNCTIONS: [keyof SimdLoops, ReturnType<typeof rowsLoop>][] = [
     ...at(0, false), ...LOAD, ...at(4, true), ...LOAD, ...F_MUL,
     ...at(1, false), ...LOAD, ...at(3, true), ...LOAD, ...F_SUB, ...at(5, true), ...LOAD, ...F_MUL, ...F_ADD,
     ...at(6, true), ...LOAD, ...F_ADD,
+    ...STORE,
+  ])],
+  // pointers: dy 0, x 1, out 2. tfjs's ReLU gradient is dy · cast(step(x)): the same product.
+  ['reluGrad', rowsLoop(3, (at, v, w) => [
+    ...at(2, false),
+    ...at(0, false), ...LOAD,
+    ...at(1, false), ...LOAD, LOCAL_SET, v,
+    ...ONE, ...ZERO, LOCAL_GET, v, ...ZERO, ...F_GT, ...BITSELECT, LOCAL_SET, w,
+    ...QNAN, LOCAL_GET, w, LOCAL_GET, v, LOCAL_GET, v, ...F_NE, ...BITSELECT,
+    ...F_MUL,
     ...STORE,
   ])],
 ];
