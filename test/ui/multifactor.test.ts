@@ -8,7 +8,7 @@ import { clampedInterval, clampTo, displayRange } from '../../src-renderer/src/l
 import { meanStdBand } from '../../src-renderer/src/lib/compare/bands.ts';
 import { compareFacets, compareLines, finalStats, groupByFields, swatchColors, withGroupField, type CompareRun } from '../../src-renderer/src/lib/compare/compareSeries.ts';
 import { layoutFactorBars, type FactorStat } from '../../src-renderer/src/lib/factorBars.ts';
-import { layoutLabels, truncateToWidth, type Measure } from '../../src-renderer/src/lib/labelLayout.ts';
+import { commonPrefix, layoutLabels, truncateMiddle, truncateToWidth, type Measure } from '../../src-renderer/src/lib/labelLayout.ts';
 import { groupColors } from '../../src-renderer/src/lib/runColors.ts';
 import { SeededRandom } from '../../src-main/math/random.ts';
 
@@ -198,12 +198,28 @@ test('bar labels: one line when they fit, else wrapped at word boundaries, else 
   // Longer than a rotated label may be: shortened with "…", flagged for the full text on hover.
   const long = layoutLabels(['x'.repeat(40)], { ...room, slot: 40, maxRotated: 120 });
   assert.equal(long.mode, 'rotated');
-  assert.ok(long.lines[0]![0]!.endsWith('…') && mono(long.lines[0]![0]!) <= 120, long.lines[0]![0]);
+  assert.ok(long.lines[0]![0]!.includes('…') && mono(long.lines[0]![0]!) <= 120, long.lines[0]![0]);
   assert.deepEqual(long.abbreviated, [true]);
   // Too narrow even to rotate: lines shortened to the slot.
   const tiny = layoutLabels(['predictor=directpred', 'predictor=linear'], { ...room, slot: 14 });
   assert.equal(tiny.mode, 'wrapped');
   assert.ok(tiny.lines.flat().every((line) => mono(line) <= 14 - 6), JSON.stringify(tiny.lines));
+  // Run names that differ only late: the shared start is dropped, the middle cut, both ends kept,
+  // so the drawn labels still tell the bars apart.
+  const names = ['none', 'directpred'].flatMap((k) => [0, 1].map((seed) => `kind × wd predictor.kind=${k} optim.weightDecay=0.004 seed=${seed}`));
+  assert.equal(commonPrefix(names), 'kind × wd predictor.kind=');
+  const runs = layoutLabels(names, { ...room, slot: 40 });
+  assert.equal(runs.mode, 'rotated');
+  const drawn = runs.lines.map((ls) => ls[0]!);
+  assert.equal(new Set(drawn).size, 4, drawn.join(' | '));
+  for (const [i, d] of drawn.entries()) {
+    assert.ok(d.startsWith(`…${i < 2 ? 'none' : 'directpred'}`) && d.endsWith(`seed=${i % 2}`) && mono(d) <= 150, d);
+  }
+  assert.equal(truncateMiddle('abcdefgh', 30, mono), 'ab…gh');
+  assert.equal(truncateMiddle('abc', 30, mono), 'abc');
+  assert.equal(truncateMiddle('abcdefgh', 5, mono), '');
+  assert.equal(commonPrefix(['a b', 'a']), '', 'no label is left empty');
+  assert.equal(commonPrefix(['a b', 'a c']), 'a ');
   assert.equal(truncateToWidth('abcdef', 100, mono), 'abcdef');
   assert.equal(truncateToWidth('abcdef', 24, mono), 'abc…');
 });

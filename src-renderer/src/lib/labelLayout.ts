@@ -1,7 +1,9 @@
 /**
  * Labels under the bars of a chart, laid out from their measured widths so they never overprint:
  * on one line when every label fits its slot, else wrapped at word and "," / "=" boundaries, else
- * rotated 45°, else shortened with "…" (the chart puts the full text on hover). Pure: the width of
+ * rotated 45°, shortened where still too long: the words every label starts with are dropped (they
+ * tell no bar apart), then the middle is cut, keeping both ends, with "…" (the chart puts the full
+ * text on hover). Pure: the width of
  * a text comes from a `measure` function (a canvas in the browser, a fixed advance in tests).
  */
 
@@ -59,6 +61,41 @@ export function truncateToWidth(text: string, width: number, measure: Measure): 
   return `${text.slice(0, lo).trimEnd()}…`;
 }
 
+/** `text` cut in the middle to fit `width` ("abc…xyz"; unchanged when it fits; '' when not even "…" fits). */
+export function truncateMiddle(text: string, width: number, measure: Measure): string {
+  if (measure(text) <= width) return text;
+  if (measure('…') > width) return '';
+  const cut = (k: number) => `${text.slice(0, Math.ceil(k / 2)).trimEnd()}…${text.slice(text.length - Math.floor(k / 2)).trimStart()}`;
+  let lo = 0;
+  let hi = text.length - 1;
+  // The most characters kept (half at each end) whose text fits.
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    if (measure(cut(mid)) <= width) lo = mid;
+    else hi = mid - 1;
+  }
+  return cut(lo);
+}
+
+/** The whole tokens every label starts with, when there are two or more labels and none is all prefix. */
+export function commonPrefix(labels: readonly string[]): string {
+  if (labels.length < 2) return '';
+  const split = labels.map(tokens);
+  let n = 0;
+  while (split.every((t) => t.length > n + 1 && t[n] === split[0]![n])) n++;
+  return split[0]!.slice(0, n).join('');
+}
+
+/** A label shortened to `width`: the common prefix replaced by "…", then the middle cut. */
+function shorten(label: string, prefix: string, width: number, measure: Measure): string {
+  if (measure(label) <= width) return label;
+  const rest = prefix && label.startsWith(prefix) ? label.slice(prefix.length) : null;
+  if (rest === null) return truncateMiddle(label, width, measure);
+  const room = width - measure('…');
+  const cut = truncateMiddle(rest, room, measure);
+  return cut ? `…${cut}` : truncateMiddle(label, width, measure);
+}
+
 /** Greedy word wrap to `width`; a piece wider than `width` gets a line of its own (it overflows). */
 function wrapGreedy(label: string, width: number, measure: Measure): string[] {
   const lines: string[] = [];
@@ -94,7 +131,8 @@ export function layoutLabels(labels: readonly string[], room: LabelRoom): LabelL
   // Rotated labels stand slot·sin45° apart across their slant: they need that much for a line.
   const canRotate = slot * SLANT >= lineHeight * 0.85;
   if (canRotate) {
-    const lines = labels.map((l) => [truncateToWidth(l, maxRotated, measure)]);
+    const prefix = commonPrefix(labels);
+    const lines = labels.map((l) => [shorten(l, prefix, maxRotated, measure)]);
     const long = Math.max(0, ...lines.map((ls) => measure(ls[0]!)));
     return { mode: 'rotated', lines, abbreviated: lines.map((ls, i) => ls[0] !== labels[i]), height: long * SLANT + lineHeight, widest: long };
   }
