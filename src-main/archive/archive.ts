@@ -337,7 +337,7 @@ export class Archive {
   /**
    * The sweep each run was made by, with its place in the grid: for `runUuids`, else for every run
    * in a sweep (one query, for the runs table). A run several sweeps share (reused by setup hash)
-   * is listed under the oldest, the one that trained it.
+   * is listed under the oldest, the one that trained it, with the later ones in `alsoIn`.
    */
   sweepMemberships(runUuids?: readonly string[]): Map<string, SweepMembership> {
     const sql = `SELECT r.uuid AS run, s.uuid AS sweep, s.name AS name, s.created_at AS created, sr.idx AS idx
@@ -350,7 +350,11 @@ export class Archive {
         : this.stmt(`${sql} ORDER BY s.created_at, s.id`).all()
     ) as { run: string; sweep: string; name: string | null; created: number; idx: number }[];
     const out = new Map<string, SweepMembership>();
-    for (const r of rows) if (!out.has(r.run)) out.set(r.run, { sweepId: r.sweep, name: r.name, createdAt: r.created, index: r.idx });
+    for (const r of rows) {
+      const first = out.get(r.run);
+      if (first) first.alsoIn.push({ sweepId: r.sweep, name: r.name, createdAt: r.created });
+      else out.set(r.run, { sweepId: r.sweep, name: r.name, createdAt: r.created, index: r.idx, alsoIn: [] });
+    }
     return out;
   }
 

@@ -99,6 +99,8 @@ export interface SweepMembership {
   name: string | null;
   createdAt: number;
   index: number;
+  /** Later sweeps that reused the run (same setup hash) instead of training it again, oldest first. */
+  alsoIn: { sweepId: string; name: string | null; createdAt: number }[];
 }
 
 /** Filter of `listRuns`. */

@@ -146,8 +146,11 @@ export interface RunRow {
   error: string | null;
   tags: string[];
   dataset: { name: string; hash: string } | null;
-  /** The sweep that made the run and the run's index in its grid (absent in rows built elsewhere: none). */
-  sweep?: { id: string; name: string | null; createdAt: number; index: number } | null;
+  /**
+   * The sweep that made the run and the run's index in its grid, with the later sweeps that reused
+   * it (`alsoIn`); absent in rows built elsewhere: none.
+   */
+  sweep?: { id: string; name: string | null; createdAt: number; index: number; alsoIn: { id: string; name: string | null; createdAt: number }[] } | null;
 }
 
 /** One scalar metric over steps. */

@@ -45,6 +45,6 @@ export function toRow(r: RunRecord, sweep: SweepMembership | null = null): RunRo
     error: r.error,
     tags: r.tags,
     dataset: r.dataset ? { name: r.dataset.name, hash: r.dataset.hash } : null,
-    sweep: sweep ? { id: sweep.sweepId, name: sweep.name, createdAt: sweep.createdAt, index: sweep.index } : null,
+    sweep: sweep ? { id: sweep.sweepId, name: sweep.name, createdAt: sweep.createdAt, index: sweep.index, alsoIn: sweep.alsoIn.map((s) => ({ id: s.sweepId, name: s.name, createdAt: s.createdAt })) } : null,
   };
 }

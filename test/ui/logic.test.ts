@@ -241,7 +241,7 @@ test('runs table: sort with nulls last, filter by words, tags and status', () =>
 });
 
 test('runs table: a sweep\'s runs keep grid order under every key and input order; filter by sweep', () => {
-  const sw = (id: string, index: number, createdAt: number) => ({ id, name: id === 's1' ? 'ablation' : null, createdAt, index });
+  const sw = (id: string, index: number, createdAt: number) => ({ id, name: id === 's1' ? 'ablation' : null, createdAt, index, alsoIn: [] as { id: string; name: string | null; createdAt: number }[] });
   // Creation times against grid order (a merged archive), listed in another order again.
   const rows = [
     row('m2', { createdAt: 50, sweep: sw('s1', 2, 40) }),
@@ -260,4 +260,8 @@ test('runs table: a sweep\'s runs keep grid order under every key and input orde
   assert.deepEqual(ids(filterRuns(rows, '', undefined, 's1')), ['m2', 'm0', 'm1']);
   assert.deepEqual(ids(filterRuns(rows, '', undefined, NO_SWEEP)), ['lone', 'new']);
   assert.deepEqual(ids(filterRuns(rows, 'ablation')), ['m2', 'm0', 'm1'], 'the sweep name is searchable');
+  // A run a later sweep reused is in that sweep's filter too, listed under the one that made it.
+  const reused = row('r', { sweep: { ...sw('s1', 3, 40), alsoIn: [{ id: 's2', name: 'later', createdAt: 60 }] } });
+  assert.deepEqual(ids(filterRuns([...rows, reused], '', undefined, 's2')), ['r']);
+  assert.deepEqual(ids(filterRuns([...rows, reused], '', undefined, 's1')), ['m2', 'm0', 'm1', 'r']);
 });

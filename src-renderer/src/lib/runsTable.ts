@@ -38,7 +38,7 @@ export function sortValue(r: RunRow, key: SortKey, live?: { step: number; totalS
 }
 
 /** What the table calls a sweep: its name, else its id's first 8 characters. */
-export function sweepLabel(sw: NonNullable<RunRow['sweep']>): string {
+export function sweepLabel(sw: { id: string; name: string | null }): string {
   return sw.name || `sweep ${sw.id.slice(0, 8)}`;
 }
 
@@ -80,6 +80,11 @@ export function sortRuns(rows: readonly RunRow[], key: SortKey, dir: 'asc' | 'de
   return keyed.map((k) => k.r);
 }
 
+/** Whether run `r` belongs to sweep `id`: made by it, or reused by it. */
+export function inSweep(r: RunRow, id: string): boolean {
+  return r.sweep?.id === id || !!r.sweep?.alsoIn?.some((s) => s.id === id);
+}
+
 /** The sweep filter's value for runs made by no sweep. */
 export const NO_SWEEP = '(none)';
 
@@ -92,7 +97,7 @@ export function filterRuns(rows: readonly RunRow[], query: string, statuses?: Re
   const words = query.toLowerCase().split(/\s+/).filter(Boolean);
   return rows.filter((r) => {
     if (statuses && statuses.size && !statuses.has(r.status)) return false;
-    if (sweep && (sweep === NO_SWEEP ? !!r.sweep : r.sweep?.id !== sweep)) return false;
+    if (sweep && (sweep === NO_SWEEP ? !!r.sweep : !inSweep(r, sweep))) return false;
     if (!words.length) return true;
     const hay = [r.id, r.name ?? '', r.status, ...r.tags, r.sweep ? sweepLabel(r.sweep) : '', String(getAtPath(r.setup, 'predictor.kind') ?? ''), String(getAtPath(r.setup, 'method') ?? ''), r.dataset?.name ?? String(getAtPath(r.setup, 'data.dataset') ?? '')]
       .join(' ')

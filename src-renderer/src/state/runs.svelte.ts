@@ -39,11 +39,12 @@ export class RunsState {
   readonly shown = $derived(sortRuns(filterRuns(this.rows, this.query, this.statuses, this.sweep), this.sortKey, this.sortDir));
   /** The sweeps the archive's runs came from, newest first: the sweep filter's choices. */
   readonly sweeps = $derived.by(() => {
-    const byId = new Map<string, NonNullable<RunRow['sweep']> & { runs: number }>();
+    const byId = new Map<string, { id: string; name: string | null; createdAt: number; runs: number }>();
     for (const r of this.rows) {
-      if (!r.sweep) continue;
-      const had = byId.get(r.sweep.id);
-      byId.set(r.sweep.id, { ...r.sweep, runs: (had?.runs ?? 0) + 1 });
+      // A reused run counts in every sweep that holds it.
+      for (const sw of r.sweep ? [r.sweep, ...(r.sweep.alsoIn ?? [])] : []) {
+        byId.set(sw.id, { id: sw.id, name: sw.name, createdAt: sw.createdAt, runs: (byId.get(sw.id)?.runs ?? 0) + 1 });
+      }
     }
     return [...byId.values()].sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
   });
