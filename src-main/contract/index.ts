@@ -118,6 +118,14 @@ export const Requests = {
    * jobs.cancel and its `jobId`; progress comes as `backends.progress` events).
    */
   'backends.list': z.object({ measure: z.boolean().default(false), refresh: z.boolean().default(false), jobId: jobId.optional() }),
+  /**
+   * How long runs would take on this machine before any starts: `setups` (one run, a claim's arms) or
+   * a sweep `definition` (its grid); with `reuse`, runs whose setup hash the archive holds completed,
+   * queued or running count as reused (no time), as reproduce.run and sweeps reuse them.
+   */
+  'estimate.time': z
+    .object({ setups: z.array(setupJson).min(1).max(2000).optional(), definition: sweepDefinition.optional(), reuse: z.boolean().default(false) })
+    .refine((a) => (a.setups === undefined) !== (a.definition === undefined), { message: 'give either setups or definition' }),
 } as const;
 
 /** Names of all requests. */
@@ -241,6 +249,26 @@ export interface Results {
   'archive.import': { added: number; skipped: number };
   /** `cached`: the session's earlier quick report; `atMs`: when the report was made (epoch ms). */
   'backends.list': { report: BackendsReport; measured: boolean; cached: boolean; atMs: number; tookMs: number };
+  /**
+   * `wallSec`: max(longest run, total / parallel), null when no run has a figure; `basis`: 'recorded'
+   * (finished runs of the same shape on this backend), 'scaled' (some runs scaled from another shape by
+   * multiply-adds: rough) or 'none'; `invalid`: setups that do not validate (not estimated).
+   */
+  'estimate.time': {
+    runs: number;
+    reused: number;
+    unknown: number;
+    scaled: number;
+    invalid: number;
+    totalSec: number;
+    wallSec: number | null;
+    parallel: number;
+    cores: number;
+    concurrency: number;
+    basisRuns: number;
+    backend: string;
+    basis: 'recorded' | 'scaled' | 'none';
+  };
 }
 
 /** Events from main to the renderer. */

@@ -42,6 +42,7 @@ export const REQUEST_NAMES = [
   'archive.open',
   'archive.import',
   'backends.list',
+  'estimate.time',
 ] as const;
 
 /** IPC channel of requests (renderer → main, invoke/handle). */

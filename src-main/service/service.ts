@@ -20,6 +20,7 @@ import { ClusterFollower } from './follow.ts';
 import { appHandlers } from './handlers/app.ts';
 import { archiveHandlers } from './handlers/archive.ts';
 import { datasetsHandlers } from './handlers/datasets.ts';
+import { estimateHandlers } from './handlers/estimate.ts';
 import { reproduceHandlers } from './handlers/reproduce.ts';
 import { exportStream, runsHandlers } from './handlers/runs.ts';
 import { sweepsHandlers } from './handlers/sweeps.ts';
@@ -91,6 +92,7 @@ export class LabService {
       ...reproduceHandlers(ctx),
       ...datasetsHandlers(ctx),
       ...archiveHandlers(ctx),
+      ...estimateHandlers(ctx),
     };
     this.follower.wake();
   }

@@ -49,6 +49,8 @@ function template(name: string, r: () => number): Record<string, unknown> {
       return { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 } };
     case 'sweeps.addSeeds':
       return { sweepId: pick(PATHS), seeds: 3 };
+    case 'estimate.time':
+      return r() < 0.5 ? { setups: [structuredClone(TINY_SETUP)], reuse: true } : { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 } };
     case 'sweeps.get':
       return { sweepId: pick(PATHS), groupBy: [pick(PATHS)] };
     case 'theory.run':
