@@ -11,13 +11,16 @@ import { parseThreads, type BackendPreference } from '../common/backends.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
                  [--threads N] [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
+       dplab run <setup.json> --estimate [--backend …] [--set …] [--archive FILE]
 
 Trains the setup and prints a JSON summary (setup hash, backend, steps, final loss, collapse
 indicators, probe and kNN accuracy, images/s), or writes it to --out FILE.
 --set overrides a field of the setup, e.g. --set optim.epochs=2 --set predictor.kind=linear
 (values are parsed as JSON when they can be, else taken as strings).
 --threads sets how many threads wasm computes on (1-8; default: every core this process may use);
-the count is printed at the start and recorded with the run.`;
+the count is printed at the start and recorded with the run.
+--estimate trains nothing: it prints how long the run would take on this machine, from finished runs
+in the archive of the same shape on the backend (as the app shows before Start run), as JSON.`;
 
 /** Reads and validates a setup file with `--set` overrides; throws SetupError or a file error. */
 export function loadSetupFile(file: string, overrides: string[] = []): Setup {
@@ -59,7 +62,7 @@ function progressLine(e: Extract<TrainerEvent, { type: 'progress' }>, loss: numb
 
 /** The `run` sub-command. */
 export async function runCommand(args: string[]): Promise<number> {
-  const a = parseCommand('run', args, { string: ['backend', 'out', 'archive', 'threads'], multi: ['set'], boolean: ['quiet', 'no-archive'] }, HELP, { count: 1, what: 'one setup file' });
+  const a = parseCommand('run', args, { string: ['backend', 'out', 'archive', 'threads'], multi: ['set'], boolean: ['quiet', 'no-archive', 'estimate'] }, HELP, { count: 1, what: 'one setup file' });
   if (typeof a === 'number') return a;
   let setup: Setup;
   try {
@@ -82,6 +85,7 @@ export async function runCommand(args: string[]): Promise<number> {
     console.error(`dplab run: --threads: ${(e as Error).message}`);
     return 2;
   }
+  if (a.flags.estimate) return printEstimate(setup, backend, a.strings.archive);
   const quiet = a.flags.quiet === true;
   const tty = process.stderr.isTTY === true;
   let lastLoss: number | null = null;
@@ -147,4 +151,36 @@ export async function runCommand(args: string[]): Promise<number> {
       console.error(`dplab run: failed: ${summary.error}`);
       return 1;
   }
+}
+
+/** `dplab run --estimate`: the run's time from the archive's finished runs (runs/estimate.ts), nothing trained. */
+async function printEstimate(setup: Setup, backend: BackendPreference, archiveFlag: string | undefined): Promise<number> {
+  const { existsSync } = await import('node:fs');
+  const { availableParallelism } = await import('node:os');
+  const { resolveArchivePath } = await import('../archive/paths.ts');
+  const { openArchive } = await import('../archive/archive.ts');
+  const { estimateFromArchive, estimateWall, setupStepShape } = await import('../runs/estimate.ts');
+  const { likelyBackend } = await import('../runs/backend-probe.ts');
+  const file = resolveArchivePath(archiveFlag);
+  const kind = likelyBackend(backend);
+  const opts = { backend: kind, concurrency: 1, cores: availableParallelism() };
+  let e;
+  if (existsSync(file)) {
+    const archive = openArchive(file, { readonly: true });
+    try {
+      e = estimateFromArchive(archive, [setup], opts);
+    } finally {
+      archive.close();
+    }
+  } else {
+    const shape = setupStepShape(setup) ?? { steps: null, height: 0, width: 0, channels: 0 };
+    e = { ...estimateWall([{ setup, shape }], [], opts), basis: 'none' as const };
+  }
+  console.error(
+    e.wallSec === null
+      ? `no estimate: no finished run of a similar size on ${kind} in ${file}`
+      : `about ${formatDuration(e.wallSec)} on ${kind} (${e.basis === 'scaled' ? 'rough: scaled by network size from' : 'from'} ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} in ${file})`,
+  );
+  console.log(JSON.stringify({ ...e, archive: file }, null, 2));
+  return 0;
 }

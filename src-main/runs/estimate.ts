@@ -4,13 +4,15 @@
  * archive of the same throughput shape (what sets the cost of a step: images, network, predictor,
  * batch) on the same backend give seconds per training step and the run's fixed overhead
  * (data, evaluation); without one, a finished run of another shape on that backend is scaled by
- * the ratio of the two shapes' multiply-adds per step (marked rough). Nothing recorded on the
- * backend: no figure, and the caller says so (the first quick run measures it). Pure: the caller
- * reads the archive and resolves each setup's step plan; `test/runs/estimate.test.ts` feeds it a
- * fake archive.
+ * the ratio of the two shapes' multiply-adds per step when they are within a factor of 8 (marked
+ * rough). Nothing recorded near that size on the backend: no figure, and the caller says so. `estimateWall` is pure (`test/runs/estimate.test.ts`
+ * feeds it a fake archive); `estimateFromArchive` reads a real one for the service's estimate.time
+ * and `dplab run --estimate`.
  */
-import { canonicalJson, type Setup } from '../common/setup.ts';
+import { canonicalJson, migrateSetup, parseSetup, type Setup } from '../common/setup.ts';
+import { setupHash } from '../common/hash.ts';
 import { datasetShape } from '../data/index.ts';
+import type { Archive } from '../archive/archive.ts';
 
 /** What a setup's steps cost and how many it takes, resolved by the caller (dataset shapes live in data/). */
 export interface StepShape {
@@ -136,6 +138,9 @@ export function setupStepShape(setup: Setup, cacheDir?: string): StepShape | nul
   return { steps: pool === null || pool < setup.optim.batchSize ? null : plannedSteps(setup, pool), height: ds.height, width: ds.width, channels: ds.channels };
 }
 
+/** How far apart (as a factor of multiply-adds per step) a measured run's cost may be from a setup's to be scaled from. */
+export const SCALE_RANGE = 8;
+
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   const m = s.length >> 1;
@@ -166,9 +171,17 @@ export function runSeconds(setup: Setup, shape: StepShape, measured: readonly Me
     const parts = same.map(split);
     return { sec: median(parts.map((p) => p.perStep)) * shape.steps + median(parts.map((p) => p.fixed)), basis: 'recorded', basisRuns: same.length };
   }
-  if (usable.length) {
-    const perCost = median(usable.map((r) => split(r).perStep / stepCost(r.setup, r.shape)));
-    return { sec: perCost * stepCost(setup, shape) * shape.steps, basis: 'scaled', basisRuns: usable.length };
+  // Per-step time is not proportional to multiply-adds across sizes (a tiny network is dominated by
+  // per-operation overhead: scaling it up to a large one overestimates a hundredfold), so only runs
+  // within SCALE_RANGE of this setup's cost are scaled from.
+  const cost = stepCost(setup, shape);
+  const near = usable.filter((r) => {
+    const ratio = cost / stepCost(r.setup, r.shape);
+    return ratio <= SCALE_RANGE && ratio >= 1 / SCALE_RANGE;
+  });
+  if (near.length) {
+    const perCost = median(near.map((r) => split(r).perStep / stepCost(r.setup, r.shape)));
+    return { sec: perCost * cost * shape.steps, basis: 'scaled', basisRuns: near.length };
   }
   return { sec: null, basis: 'none', basisRuns: 0 };
 }
@@ -211,4 +224,43 @@ export function estimateWall(
     basisRuns,
     backend: opts.backend,
   };
+}
+
+/** Finished runs read per estimate: enough for every shape a lab uses, bounded so an estimate stays cheap. */
+const MEASURED_LIMIT = 2000;
+
+/** The estimate with the basis of its figures as one word. */
+export type ArchiveEstimate = WallEstimate & { basis: EstimateBasis };
+
+/**
+ * `setups` estimated from `archive`'s completed runs (the newest MEASURED_LIMIT): each run's step
+ * shape from its dataset (generated, bundled or imported into `cacheDir`); with `reuse`, setups
+ * whose hash the archive holds completed, queued or running count as reused.
+ */
+export function estimateFromArchive(archive: Archive, setups: readonly Setup[], opts: { backend: string; concurrency: number; cores: number; reuse?: boolean; cacheDir?: string }): ArchiveEstimate {
+  // Shapes are resolved once per dataset spec and schedule (an imported dataset's metadata is a file read).
+  const shapes = new Map<string, StepShape | null>();
+  const shapeOf = (s: Setup) => {
+    const key = JSON.stringify([s.data, s.optim.batchSize, s.optim.epochs, s.optim.maxSteps ?? null, s.optim.lastBatch]);
+    if (!shapes.has(key)) shapes.set(key, setupStepShape(s, opts.cacheDir));
+    return shapes.get(key)!;
+  };
+  const measured: MeasuredRun[] = [];
+  for (const r of archive.listRuns({ status: 'completed', limit: MEASURED_LIMIT })) {
+    const sum = r.summary;
+    if (!sum || !(sum.steps > 0) || !(sum.wallSec > 0)) continue;
+    let setup: Setup;
+    try {
+      setup = parseSetup(migrateSetup(r.setup), { stored: true });
+    } catch {
+      continue; // a setup of a newer lab: nothing to measure by here
+    }
+    const shape = shapeOf(setup);
+    if (shape) measured.push({ setup, backend: sum.backend || r.backend || '', steps: sum.steps, wallSec: sum.wallSec, imagesPerSec: sum.imagesPerSec, shape });
+  }
+  const held = new Set<string>();
+  if (opts.reuse) for (const r of archive.listRuns({ status: ['completed', 'queued', 'running'] })) held.add(r.setupHash);
+  const planned = setups.map((setup) => ({ setup, shape: shapeOf(setup) ?? { steps: null, height: 0, width: 0, channels: 0 }, reused: held.has(setupHash(setup)) }));
+  const e = estimateWall(planned, measured, opts);
+  return { ...e, basis: e.unknown === e.runs - e.reused ? 'none' : e.scaled > 0 ? 'scaled' : 'recorded' };
 }

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
 import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { LAB_BASE } from '../../src-main/reproduce/claims.ts';
-import { estimateWall, plannedSteps, runSeconds, stepCost, throughputKey, type MeasuredRun, type StepShape } from '../../src-main/runs/estimate.ts';
+import { SCALE_RANGE, estimateWall, plannedSteps, runSeconds, stepCost, throughputKey, type MeasuredRun, type StepShape } from '../../src-main/runs/estimate.ts';
 import { stepPlan } from '../../src-main/engine/train/batches.ts';
 
 const quick = parseSetup(QUICK_SETUP);
@@ -50,6 +50,12 @@ test('estimate: another shape on the backend is scaled by multiply-adds per step
   // A wider network costs more per step than a narrower one.
   const wide = parseSetup({ ...QUICK_SETUP, encoder: { kind: 'convnet', widths: [32, 64], residual: false } });
   assert.ok(stepCost(wide, quickShape) > 3 * stepCost(quick, quickShape));
+  // The default setup (28×28, widths 32…256, batch 128) is hundreds of times the quick one: a tiny
+  // network's per-step overhead says nothing about it, so no figure rather than a wrong one.
+  const big = parseSetup({});
+  const bigShape: StepShape = { steps: 15_600, height: 28, width: 28, channels: 1 };
+  assert.ok(stepCost(big, bigShape) / stepCost(quick, quickShape) > SCALE_RANGE);
+  assert.deepEqual(runSeconds(big, bigShape, archive, 'wasm'), { sec: null, basis: 'none', basisRuns: 0 });
 });
 
 test('estimate: a grid spreads over min(concurrency, cores); reused runs cost nothing; unknown ones are counted', () => {

@@ -4,7 +4,8 @@
 // is counted, not estimated, and a request with neither setups nor a definition is refused by name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
@@ -72,7 +73,7 @@ test('estimate.time: reused runs, invalid setups, an unknown backend shape, bad 
   assert.equal(bad.invalid, 1);
   assert.equal(bad.runs, 1);
   // Another shape on the same backend: scaled from the recorded runs, and marked so.
-  const wide = await estimate({ setups: [{ ...QUICK_SETUP, encoder: { kind: 'convnet', widths: [32, 64], residual: false } }] });
+  const wide = await estimate({ setups: [{ ...QUICK_SETUP, encoder: { kind: 'convnet', widths: [16, 16], residual: false } }] });
   assert.equal(wide.basis, 'scaled');
   assert.ok(wide.wallSec! > 4.8, `${wide.wallSec}`);
   const neither = await service.handle('estimate.time', {});
@@ -80,4 +81,28 @@ test('estimate.time: reused runs, invalid setups, an unknown backend shape, bad 
   assert.match((neither as { error: { message: string } }).error.message, /setups or definition/);
   const proto = await service.handle('estimate.time', JSON.parse('{"setups":[{"__proto__":{"x":1}}]}'));
   assert.equal(proto.ok, false);
+});
+
+test('dplab run --estimate: the same figure from the archive, nothing trained or recorded', { timeout: 120_000 }, async () => {
+  const runs = async () => {
+    const r = await service.handle('runs.list', {});
+    assert.ok(r.ok);
+    return (r.result as Results['runs.list']).length;
+  };
+  const before = await runs();
+  const file = join(dir, 'quick.json');
+  writeFileSync(file, JSON.stringify({ ...QUICK_SETUP, seed: 5 }));
+  const archive = join(dir, 'a.sqlite');
+  const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', file, '--estimate', '--backend', 'wasm', '--archive', archive], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const e = JSON.parse(r.stdout) as Results['estimate.time'];
+  assert.equal(e.basis, 'recorded');
+  assert.ok(Math.abs(e.wallSec! - 9.8) < 1e-6, r.stdout);
+  assert.match(r.stderr, /about 10s on wasm \(from 2 finished runs in /);
+  assert.equal(await runs(), before, 'no run recorded');
+  // Without an archive: no figure, said so, still exit 0.
+  const none = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', file, '--estimate', '--backend', 'wasm', '--archive', join(dir, 'missing.sqlite')], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+  assert.equal(none.status, 0, none.stderr);
+  assert.equal((JSON.parse(none.stdout) as Results['estimate.time']).wallSec, null);
+  assert.match(none.stderr, /no estimate: no finished run of a similar size on wasm/);
 });

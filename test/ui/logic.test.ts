@@ -6,9 +6,10 @@ import { formatDuration, formatNumber, formatPercent, progressFraction, formatVa
 import { differingFields, flatten, shortPath } from '../../src-renderer/src/lib/diff.ts';
 import {
   fieldInfo, rangeHint, uiPredictorKind, withPredictorKind, predictorKnobs, emaOn, withEma, quickTest, undoQuickTest, issuesByPath, validateDraft, parseNumberInput, parseListInput,
-  groupFields, datasetParamGroup, withDataset,
+  groupFields, datasetParamGroup, withDataset, isQuickTest,
 } from '../../src-renderer/src/lib/setupModel.ts';
-import { blockOfPath } from '../../src-renderer/src/lib/composerLayout.ts';
+import { blockOfPath, BLOCK_PATHS, TRAINING_FIELDS } from '../../src-renderer/src/lib/composerLayout.ts';
+import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { emptyRunData, fromHistory, appendEvents, modeSeries, pickModes, finalSpectrumSeries } from '../../src-renderer/src/lib/runData.ts';
 import { sortRuns, filterRuns, bestOf, sweepLabel, NO_SWEEP } from '../../src-renderer/src/lib/runsTable.ts';
 import { defaultSetup, parseSetup, checkSetup, setAtPath, canonicalJson, InvarianceSchema } from '../../src-main/common/setup.ts';
@@ -181,6 +182,29 @@ test('inline validation: issues by field path, stop-gradient rule, quick test st
   assert.equal(parseNumberInput('abc', false), 'abc');
   assert.deepEqual(parseListInput('8, 16 32'), [8, 16, 32]);
   assert.equal(parseListInput('8, x'), '8, x');
+});
+
+test('composer: the optimiser is under Training, not the loss block', () => {
+  for (const p of ['optim.lr', 'optim.momentum', 'optim.weightDecay']) {
+    assert.ok(TRAINING_FIELDS.includes(p), `${p} in Training`);
+    assert.equal(blockOfPath(p), null, `${p} belongs to no block of the diagram`);
+    assert.ok(!BLOCK_PATHS.loss.includes(p));
+  }
+  // The predictor's own optimiser knobs stay with the predictor.
+  assert.equal(blockOfPath('optim.predictorWeightDecay'), 'predictor');
+  assert.equal(blockOfPath('loss'), 'loss');
+});
+
+test('composer: a duplicated quick run is recognised as a quick test (stored with every default filled in)', () => {
+  // A run row's setup is the full parsed setup: the quick shape with the schema's defaults, a seed and a predictor.
+  const stored = parseSetup({ ...QUICK_SETUP, seed: 4, predictor: { kind: 'none' }, optim: { ...QUICK_SETUP.optim, lr: 0.1 } });
+  assert.equal(isQuickTest(stored), true);
+  assert.equal(isQuickTest(quickTest(withPredictorKind(defaultSetup(), 'mlp'))), true);
+  assert.equal(isQuickTest(defaultSetup()), false);
+  // One replaced section off the quick shape: not a quick test any more.
+  assert.equal(isQuickTest(setAtPath(stored, 'optim.maxSteps', 96)), false);
+  assert.equal(isQuickTest(setAtPath(stored, 'encoder.widths', [8, 32])), false);
+  assert.equal(isQuickTest({ optim: { batchSize: -1 } }), false);
 });
 
 test('run data: history then overlapping live batches append without duplicates', () => {

@@ -15,11 +15,14 @@ export const BLOCK_PATHS: Record<BlockId, string[]> = {
   predictor: ['predictor', 'optim.predictorWeightDecay', 'optim.predictorLrRatio'],
   target: ['method', 'emaMomentum', 'targetInit'],
   stopgrad: ['stopGradient'],
-  loss: ['loss', 'lossReduction', 'optim.lr', 'optim.momentum', 'optim.weightDecay'],
+  loss: ['loss', 'lossReduction'],
 };
 
-/** Fields of the Training section under the diagram. */
-export const TRAINING_FIELDS = ['optim.batchSize', 'optim.epochs', 'optim.maxSteps', 'optim.lastBatch', 'seed'];
+/**
+ * Fields of the Training section under the diagram: the optimiser (α, momentum, the backbone's
+ * weight decay: they act on every trained weight, not on the loss) and the schedule.
+ */
+export const TRAINING_FIELDS = ['optim.lr', 'optim.momentum', 'optim.weightDecay', 'seed', 'optim.batchSize', 'optim.epochs', 'optim.maxSteps', 'optim.lastBatch'];
 
 /** Evaluation fields (a folded section). */
 export const EVAL_FIELDS = ['eval.spectraEvery', 'eval.everyEpochs', 'eval.probeTrain', 'eval.probeTest', 'eval.knnK', 'eval.knnVote', 'eval.probeEpochs', 'eval.probeSelect', 'eval.statsImages'];

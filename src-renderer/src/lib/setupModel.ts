@@ -4,7 +4,7 @@
  * not schema fields (the "symmetric linear" predictor kind, EMA on/off, the quick-test shrink).
  * Pure TS over `common/setup.ts` (browser-safe), imported by node:test too.
  */
-import { PredictorSchema, checkSetup, walkSetupSchema, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue, type SetupSchemaField, type SetupSchemaNode } from '../../../src-main/common/setup.ts';
+import { PredictorSchema, canonicalJson, checkSetup, walkSetupSchema, getAtPath, setAtPath, isForbiddenPath, type Setup, type SetupIssue, type SetupSchemaField, type SetupSchemaNode } from '../../../src-main/common/setup.ts';
 import { QUICK_SETUP } from '../../../src-main/common/presets.ts';
 import { PREDICTOR_KINDS, PREDICTOR_LABELS, type PredictorKind } from '../../../src-main/common/predictors.ts';
 
@@ -208,6 +208,17 @@ export function quickTest<T>(setup: T): T {
 
 /** The sections `quickTest` replaces. */
 export const QUICK_PATHS = ['data', 'encoder', 'projector', 'optim.batchSize', 'optim.maxSteps', 'optim.epochs', 'eval'];
+
+/**
+ * Whether a setup is already quick-test shaped (every section `quickTest` replaces equals the quick
+ * setup's, defaults filled in): a duplicated quick run comes back to the composer with "Quick test" on.
+ */
+export function isQuickTest(setup: unknown): boolean {
+  const full = validateDraft(setup).setup;
+  const quick = full ? validateDraft(quickTest(structuredClone(full))).setup : null;
+  if (!full || !quick) return false;
+  return QUICK_PATHS.every((p) => canonicalJson(getAtPath(full, p) ?? null) === canonicalJson(getAtPath(quick, p) ?? null));
+}
 
 /**
  * Undoes the quick-test shrink: the replaced sections come back from `before` (the draft as it was

@@ -5,7 +5,7 @@
  */
 import { defaultSetup, canonicalJson, setAtPath, getAtPath, type SetupIssue } from '../../../src-main/common/setup.ts';
 import type { SetupPreset } from '../../../src-main/common/presets.ts';
-import { validateDraft, issuesByPath, quickTest, undoQuickTest, withPredictorKind, withEma, withDataset, type UiPredictorKind } from '../lib/setupModel.ts';
+import { validateDraft, issuesByPath, quickTest, undoQuickTest, isQuickTest, withPredictorKind, withEma, withDataset, type UiPredictorKind } from '../lib/setupModel.ts';
 import { defaultRunName } from '../lib/runName.ts';
 import { lab } from './lab.svelte.ts';
 import { toasts } from './toasts.svelte.ts';
@@ -135,7 +135,8 @@ export class ComposerState {
     this.draft = full ? (structuredClone(full) as unknown as Draft) : raw;
     this.base = this.draft;
     this.presetId = null;
-    this.quick = false;
+    // A quick run duplicated stays a quick test (turning it off then gives the default sections).
+    this.quick = isQuickTest(this.draft);
     this.beforeQuick = null;
     this.datasetStash.clear();
     this.runName = own || name;
