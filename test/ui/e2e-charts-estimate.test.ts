@@ -115,19 +115,19 @@ test('sweeps: the grid\'s time on the queue, and the lab scale base', { timeout:
   await page.locator('h1', { hasText: 'Sweeps' }).waitFor({ timeout: 30_000 });
   const count = page.getByTestId('sweep-count');
   await count.getByTestId('run-count').waitFor({ timeout: 30_000 });
-  // The quick base over the recorded run's own predictor (DirectPred, the default), 2 seeds: 2 runs of
-  // 9.8 s, one at a time (the lab's queue runs 1).
+  // The quick base over the recorded run's own predictor (DirectPred, the default), seeds 0 and 1:
+  // seed 0 is the recorded run itself (reused by setup hash, as the sweep will), seed 1 takes 9.8 s.
   await page.getByLabel('Field of axis 1').selectOption('predictor.kind');
   await page.getByLabel('Values of axis 1').fill('directpred');
   await page.getByTestId('seeds').fill('2');
   const estimate = count.getByTestId('estimate');
   // The estimate's first line (its detail follows on the next).
   const line = async () => (await estimate.innerText()).split('\n')[0]!.trim();
-  await until(async () => (await estimate.count()) === 1 && (await line()) === '~20 s for 2 runs', 30_000, 'the grid estimate: 2 × 9.8 s');
+  await until(async () => (await estimate.count()) === 1 && (await line()) === '~10 s for 1 run (1 reused from the archive)', 30_000, 'the grid estimate: 9.8 s, one run reused');
   assert.match(await count.getByTestId('estimate-detail').innerText(), /from 1 finished run of this shape on wasm; 1 at a time in the queue, \d+ cores/);
   // Other predictors cost differently per step: scaled by multiply-adds, marked rough.
   await page.getByLabel('Values of axis 1').fill('none, linear, directpred');
-  await until(async () => /^≈ .+ for 6 runs$/.test(await line()), 30_000, 'a rough estimate for the other predictors');
+  await until(async () => /^≈ .+ for 5 runs \(1 reused from the archive\)$/.test(await line()), 30_000, 'a rough estimate for the other predictors');
   await page.getByRole('button', { name: /Base setup/ }).click();
   await page.getByRole('button', { name: /Lab scale/ }).click();
   const base = JSON.parse(await page.getByLabel('Base setup JSON').inputValue()) as { data: { dataset: string }; optim: { maxSteps: number } };
