@@ -106,7 +106,14 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
       set('trainer.balance_type', 'boost_scale');
       set('trainer.predictor_freq', p.freq);
       set('trainer.dyn_lambda', p.rho);
-      set('trainer.dyn_eps', p.eps);
+      if (p.cj === undefined) set('trainer.dyn_eps', p.eps);
+      else {
+        // Table 7's c_j: the official code puts ε inside the square root (dyn_eps_inside), so one
+        // dyn_eps carries either ε (outside) or −c_j (inside), never both.
+        set('trainer.dyn_eps_inside', true);
+        set('trainer.dyn_eps', -p.cj);
+        if (p.eps !== 0) unmapped.push({ path: 'predictor.eps', value: p.eps, why: 'with predictor.cj set the official code has no ε outside the square root (dyn_eps carries −c_j under dyn_eps_inside=true): set eps to 0, as the paper\'s Table 7 does' });
+      }
       if (p.freq > 1 && p.freqPhase === 'last') unmapped.push(phaseWhy(p.freqPhase));
       break;
     case 'directcopy':

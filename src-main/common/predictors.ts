@@ -44,6 +44,18 @@ const directpred = z
     freq: z.number().int().min(1).max(100000).default(1),
     freqPhase,
     bias: z.boolean().default(false),
+    /**
+     * c_j (paper Table 7): p_j = sqrt(max(s_j/max s − c_j, 1e-4)) + ε, the official code's
+     * `dyn_eps_inside=true` with `dyn_eps = −c_j`. Absent means 0 (the plain rule above), and 0 is
+     * stored as absent, so setups written before this field keep their hash (the archive reuses runs by it).
+     */
+    cj: z
+      .number()
+      .finite()
+      .min(-1)
+      .max(1)
+      .optional()
+      .transform((v) => (v === 0 ? undefined : v)),
   })
   .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂');
 const directcopy = z

@@ -30,18 +30,30 @@ export interface PredictorBlock {
 }
 
 /**
- * DirectPred's predictor from F̂ (official code's form, luckmatters ssl/real-dataset byol_trainer.py):
- * F̂ = U diag(s) Uᵀ, p_j = sqrt(max(s_j, 0) / max_j s_j) + ε, clamped at ≥ 1e-4, W_p = U diag(p) Uᵀ.
- * Returns W_p as d×d row-major (symmetric).
+ * DirectPred's p_j from F̂'s eigenvalues s (descending), official code's form (luckmatters
+ * ssl/real-dataset byol_trainer.py `compute_w_corr`, `balance_type=boost_scale`): with c_j = 0,
+ * p_j = max(sqrt(max(s_j, 0)/s_max) + ε, 1e-4); with c_j ≠ 0 (paper Table 7, `dyn_eps_inside=true`,
+ * `dyn_eps = −c_j`), p_j = sqrt(max(max(s_j, 0)/s_max − c_j, 1e-4)) + ε, so a positive c_j sets the
+ * eigen-directions below c_j of the top to the floor 0.01.
  */
-export function directPredWeights(fHat: ArrayLike<number>, d: number, eps: number): Float64Array {
-  const { values: s, vectors: U } = eigh(fHat, d);
+export function directPredGains(s: ArrayLike<number>, eps: number, cj = 0): Float64Array {
+  const d = s.length;
   const sMax = s[0]!;
   const p = new Float64Array(d);
   for (let j = 0; j < d; j++) {
     const ratio = sMax > 0 ? Math.max(s[j]!, 0) / sMax : 0;
-    p[j] = Math.max(Math.sqrt(ratio) + eps, 1e-4);
+    p[j] = cj === 0 ? Math.max(Math.sqrt(ratio) + eps, 1e-4) : Math.sqrt(Math.max(ratio - cj, 1e-4)) + eps;
   }
+  return p;
+}
+
+/**
+ * DirectPred's predictor from F̂: F̂ = U diag(s) Uᵀ, W_p = U diag(p) Uᵀ with p from
+ * `directPredGains`. Returns W_p as d×d row-major (symmetric).
+ */
+export function directPredWeights(fHat: ArrayLike<number>, d: number, eps: number, cj = 0): Float64Array {
+  const { values: s, vectors: U } = eigh(fHat, d);
+  const p = directPredGains(s, eps, cj);
   const W = new Float64Array(d * d);
   for (let a = 0; a < d; a++) {
     for (let b = a; b < d; b++) {
@@ -156,7 +168,7 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
     sgdAt: closedFormSgdAt,
     afterStep(p, fHat, d, step, cfg) {
       if (cfg.kind !== 'directpred' || !fHat || !setsWpAt(step, cfg)) return;
-      return setWp(p, directPredWeights(fHat, d, cfg.eps), d);
+      return setWp(p, directPredWeights(fHat, d, cfg.eps, cfg.cj ?? 0), d);
     },
   },
   directcopy: {

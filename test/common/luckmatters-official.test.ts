@@ -79,7 +79,11 @@ function problems(overrides: readonly Override[], s: Setup): string[] {
   if (p.kind === 'directpred' || p.kind === 'directcopy') {
     expectReg('corr');
     if (get('trainer.predictor_freq') !== p.freq) out.push(`${p.kind}: predictor_freq=${String(get('trainer.predictor_freq'))}, the setup's freq is ${p.freq}`);
-    if (get('trainer.dyn_lambda') !== p.rho || get('trainer.dyn_eps') !== p.eps) out.push(`${p.kind}: dyn_lambda/dyn_eps are not ρ/ε`);
+    // With DirectPred's c_j (Table 7) the official dyn_eps sits inside the root and carries −c_j.
+    const cj = p.kind === 'directpred' ? p.cj : undefined;
+    const [epsWant, inside] = cj === undefined ? [p.eps, false] : [-cj, true];
+    if (get('trainer.dyn_lambda') !== p.rho || get('trainer.dyn_eps') !== epsWant) out.push(`${p.kind}: dyn_lambda/dyn_eps are not ρ/${cj === undefined ? 'ε' : '−c_j'}`);
+    if (get('trainer.dyn_eps_inside') !== inside) out.push(`${p.kind}: dyn_eps_inside=${String(get('trainer.dyn_eps_inside'))}`);
     const [balance, convert] = p.kind === 'directpred' ? ['boost_scale', 2] : ['direct', 1];
     if (get('trainer.balance_type') !== balance || get('trainer.dyn_convert') !== convert) out.push(`${p.kind}: balance_type=${String(get('trainer.balance_type'))} dyn_convert=${String(get('trainer.dyn_convert'))}`);
   } else if (p.kind === 'linear') expectReg(p.symmetric ? 'symmetric' : null);
@@ -105,6 +109,7 @@ const KIND_VARIANTS: object[] = [
   { kind: 'mlp', hidden: 64 },
   { kind: 'directpred' },
   { kind: 'directpred', freq: 5, freqPhase: 'first', bias: true, eps: 0, rho: 0.9 },
+  { kind: 'directpred', eps: 0, cj: 0.1 },
   { kind: 'directcopy' },
   { kind: 'directcopy', normalize: 'none', freq: 3 },
 ];

@@ -151,3 +151,18 @@ test('dplab export luckmatters: the example sweep, a setup, and clear refusals',
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('DirectPred with c_j (Table 7) exports as dyn_eps_inside=true dyn_eps=−c_j; an ε beside it is named as unmapped', () => {
+  const o = (t: ReturnType<typeof luckmattersSetup>) => Object.fromEntries(t.overrides);
+  const t = luckmattersSetup(parseSetup({ predictor: { kind: 'directpred', eps: 0, cj: 0.1 } }));
+  assert.equal(o(t)['trainer.dyn_eps_inside'], 'true');
+  assert.equal(o(t)['trainer.dyn_eps'], '-0.1');
+  assert.ok(!t.unmapped.some((u) => u.path === 'predictor.eps'));
+  const both = luckmattersSetup(parseSetup({ predictor: { kind: 'directpred', eps: 0.1, cj: -0.05 } }));
+  assert.equal(o(both)['trainer.dyn_eps'], '0.05');
+  assert.match(both.unmapped.find((u) => u.path === 'predictor.eps')?.why ?? '', /dyn_eps_inside/);
+  // Without c_j nothing changes: ε outside the root, no dyn_eps_inside override.
+  const plain = o(luckmattersSetup(parseSetup({ predictor: { kind: 'directpred', eps: 0.1 } })));
+  assert.equal(plain['trainer.dyn_eps'], '0.1');
+  assert.equal(plain['trainer.dyn_eps_inside'], undefined);
+});

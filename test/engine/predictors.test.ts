@@ -1,6 +1,6 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { directCopyWeights, directPredWeights } from '../../src-main/engine/predictors.ts';
+import { directCopyWeights, directPredGains, directPredWeights } from '../../src-main/engine/predictors.ts';
 import { effectiveRank, spectra } from '../../src-main/common/metrics.ts';
 
 /** R diag(v) Rᵀ for a 3×3 rotation R about the z axis by angle a. */
@@ -37,6 +37,20 @@ test('DirectPred: p_j = sqrt(max(s_j,0)/max s) + eps in the eigenbasis of F', ()
   close(directPredWeights([9, 0, 0, 0, -1e-3, 0, 0, 0, 1], 3, 0), [1, 0, 0, 0, 1e-4, 0, 0, 0, 1 / 3]);
   // F = 0 at the start: every p_j = ε (clamped at 1e-4).
   close(directPredWeights(new Float64Array(9), 3, 0.2), [0.2, 0, 0, 0, 0.2, 0, 0, 0, 0.2]);
+});
+
+test('DirectPred with c_j (Table 7): p_j = sqrt(max(s_j/max s − c_j, 1e-4)) + eps, the official dyn_eps_inside form', () => {
+  // s/s_max = (1, 0.25, 0.04, 0) (a negative eigenvalue counts as 0).
+  const s = [4, 1, 0.16, -0.01];
+  close(directPredGains(s, 0, 0.1), [Math.sqrt(0.9), Math.sqrt(0.15), 0.01, 0.01]);
+  close(directPredGains(s, 0, -0.05), [Math.sqrt(1.05), Math.sqrt(0.3), Math.sqrt(0.09), Math.sqrt(0.05)]);
+  close(directPredGains(s, 0.1, 0.1), [Math.sqrt(0.9) + 0.1, Math.sqrt(0.15) + 0.1, 0.11, 0.11]);
+  // c_j = 0 is the plain rule, bit for bit (floor 1e-4 outside the root, as before c_j existed).
+  assert.deepEqual(directPredGains(s, 0.1, 0), directPredGains(s, 0.1));
+  close(directPredGains(s, 0), [1, 0.5, 0.2, 1e-4]);
+  // In the eigenbasis: W_p = R diag(p) Rᵀ.
+  const F = rotated([4, 1, 0], 0.3);
+  close(directPredWeights(F.M, 3, 0, 0.1), rotated([Math.sqrt(0.9), Math.sqrt(0.15), 0.01], 0.3).M, 1e-9);
 });
 
 test('DirectCopy: W_p = F / lambda_max + eps I', () => {

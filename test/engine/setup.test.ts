@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { checkSetup, defaultSetup, parseSetup, SetupError, canonicalJson, setAtPath, getAtPath } from '../../src-main/common/setup.ts';
+import { setupHash } from '../../src-main/common/hash.ts';
 import { deriveSeed, permutation } from '../../src-main/math/seeds.ts';
 
 test('defaults follow the paper STL-10 setup', () => {
@@ -50,6 +51,18 @@ test('targetInit "random" with method "simsiam" (no separate target) is refused 
   assert.throws(() => parseSetup({ ...stored, method: 'byol', stopGradient: false }, { stored: true }), /stopGradient/);
   // A version-1 SimSiam setup (no targetInit then) migrates to 'copy' and loads either way.
   for (const opts of [{}, { stored: true }]) assert.equal(parseSetup({ version: 1, method: 'simsiam', predictor: { kind: 'mlp' } }, opts).targetInit, 'copy');
+});
+
+test('predictor.cj: absent and 0 are the same setup, so setups written before the field keep their hash', () => {
+  // Hashes of these setups as the lab computed them before predictor.cj existed (commit 039b13a).
+  assert.equal(setupHash(parseSetup({})), '4946e87dd22aa11788d0afc3dce20c65f4c631d6378372e821cae8d89b9166a0');
+  const old = { seed: 3, predictor: { kind: 'directpred', eps: 0, freq: 2 } };
+  assert.equal(setupHash(parseSetup(old)), '3ea6bb26d8e416018732dc3acf56803e94954ff6209d829989a4cb8af788a97e');
+  assert.equal(setupHash(parseSetup({ ...old, predictor: { ...old.predictor, cj: 0 } })), setupHash(parseSetup(old)));
+  const cj = parseSetup({ predictor: { kind: 'directpred', eps: 0, cj: 0.1 } });
+  assert.equal(cj.predictor.kind === 'directpred' && cj.predictor.cj, 0.1);
+  assert.notEqual(setupHash(cj), setupHash(parseSetup({ predictor: { kind: 'directpred', eps: 0 } })));
+  assert.throws(() => parseSetup({ predictor: { kind: 'directpred', cj: 2 } }), /predictor\.cj/);
 });
 
 test('canonical JSON ignores key order', () => {
