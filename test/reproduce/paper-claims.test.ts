@@ -14,7 +14,7 @@ import { collectResults, negativePart } from '../../src-main/runs/reproduce.ts';
 import { setupHash } from '../../src-main/common/hash.ts';
 import { evaluateTheory } from '../../src-main/reproduce/verdict.ts';
 
-const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'fig2-wp-dynamics'];
+const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'directpred-cj', 'fig2-wp-dynamics'];
 
 test('the headline comes first; each new claim cites the paper, fixes its protocol and runs over the lab-scale base', () => {
   assert.equal(CLAIMS[0]!.id, 'headline-directpred');
@@ -48,6 +48,14 @@ test('the headline comes first; each new claim cites the paper, fixes its protoc
       { kind: 'directpred', rho: 0.3, eps: 0.5, freq: 1, freqPhase: 'last', bias: false },
       { kind: 'directpred', rho: 0.5, eps: 0.1, freq: 1, freqPhase: 'last', bias: false },
       { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 5, freqPhase: 'last', bias: false },
+    ],
+  );
+  // Table 7's arms differ only in c_j, with ε = 0 as the paper's table has it.
+  assert.deepEqual(
+    (['directpred-cj01', 'directpred-cjm005'] as const).map((a) => armSetup(a, 0).predictor),
+    [
+      { kind: 'directpred', rho: 0.3, eps: 0, freq: 1, freqPhase: 'last', bias: false, cj: 0.1 },
+      { kind: 'directpred', rho: 0.3, eps: 0, freq: 1, freqPhase: 'last', bias: false, cj: -0.05 },
     ],
   );
   assert.deepEqual([armSetup('symmetric-no-ema-pwd', 0).optim.weightDecay, armSetup('symmetric-no-ema-pwd', 0).optim.predictorWeightDecay], [0, 4e-4]);
