@@ -54,8 +54,8 @@ const directpred = z
       .finite()
       .min(-1)
       .max(1)
-      .optional()
-      .transform((v) => (v === 0 ? undefined : v)),
+      .transform((v) => (v === 0 ? undefined : v))
+      .optional(),
   })
   .describe('DirectPred: W_p = U diag(p_j) Uᵀ from the eigendecomposition of F̂');
 const directcopy = z
