@@ -34,7 +34,9 @@ tuned the lab scale) and add them in rounds, to ${LOOK_SCHEDULE.join(', ')} seed
 claim is decided or --max-seeds (default ${DEFAULT_MAX_SEEDS}, at most ${MAX_SEEDS}) is reached; each round trains
 only the arms of claims still undecided. With 'report' it reads the same rounds back from the archive.
 --base FILE: a (partial) setup to run the arms on instead of the lab-scale base, e.g. a bigger
-model and more steps on a GPU; each arm's own fields (method, predictor, …) still apply.`;
+model and more steps on a GPU; each arm's own fields (method, predictor, …) still apply.
+--concurrency N: runs trained at once (default: one per core); each trains on one thread, so a run's
+results are the same bit for bit however many run beside it.`;
 
 function seedsOf(v: string): number[] {
   const n = Number(v);

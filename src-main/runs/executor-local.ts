@@ -6,10 +6,16 @@ import { FINAL_STATUSES, type Archive } from '../archive/archive.ts';
 import { RunManager } from './manager.ts';
 import { membersFromArchive, type ExecutorFactory, type MemberState, type SweepExecutor } from './executor.ts';
 
-/** Builds the local executor (`extra.concurrency`: runs at once). */
+/** Builds the local executor (`extra.concurrency`: runs at once; `extra.threads`: threads per trainer, default the cores shared out). */
 export const localExecutor: ExecutorFactory = (archive: Archive, sweepUuid, opts): SweepExecutor => {
   const c = opts.extra?.concurrency;
-  const manager = new RunManager(archive, { concurrency: c !== undefined ? Number(c) : undefined, backend: opts.backend ?? 'auto', checkpointEvery: opts.checkpointEvery });
+  const t = opts.extra?.threads;
+  const manager = new RunManager(archive, {
+    concurrency: c !== undefined ? Number(c) : undefined,
+    ...(t !== undefined ? { threads: Number(t) } : {}),
+    backend: opts.backend ?? 'auto',
+    checkpointEvery: opts.checkpointEvery,
+  });
   manager.recover();
   let uuid = sweepUuid;
   const states = () => (uuid ? membersFromArchive(archive, uuid) : []);

@@ -6,6 +6,7 @@
  * executor, like any sweep. Results are read back from the archive: final metrics from the run's
  * summary, the alignment from its last spectra, the random-init baseline from its step-0 values.
  */
+import { availableParallelism } from 'node:os';
 import type { Archive, RunRecord } from '../archive/archive.ts';
 import { nextLook } from '../math/sequential.ts';
 import { armsOf, armSetup, CLAIMS, EVAL_SEED_BASE, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
@@ -96,7 +97,23 @@ export interface ReproduceProgress {
 }
 
 /**
- * Trains every planned run that has no completed run in the archive yet, as one local sweep.
+ * Threads each claim run trains on: one, whatever else runs beside it. wasm on 2 threads adds
+ * floating-point reassociation to a run's results, so a thread count that followed the number of
+ * runs at once (the run manager's default) made a run's numbers depend on what else was queued; at
+ * one thread the same (arm, seed) gives bit-identical results alone or beside others, and a small
+ * lab-scale model gains more from a second run on the second core than from a second thread
+ * (BENCHMARKS.md, "Claim runs per hour").
+ */
+export const CLAIM_RUN_THREADS = 1;
+
+/** Claim runs at once by default: one per core (each on `CLAIM_RUN_THREADS` thread). */
+export function claimConcurrency(): number {
+  return Math.max(1, availableParallelism());
+}
+
+/**
+ * Trains every planned run that has no completed run in the archive yet, as one local sweep, at
+ * `concurrency` runs at once (default `claimConcurrency()`), each on one thread.
  * Returns the sweep's uuid (null when nothing was missing).
  */
 export async function trainMissing(
@@ -110,7 +127,7 @@ export async function trainMissing(
     await waitFinal(archive, inFlight, opts.signal, opts.pollMs);
     return { sweepUuid: null, states: [], reused };
   }
-  const extra = opts.concurrency !== undefined ? { concurrency: String(opts.concurrency) } : {};
+  const extra = { concurrency: String(opts.concurrency ?? claimConcurrency()), threads: String(CLAIM_RUN_THREADS) };
   const executor = await createExecutor('local', archive, null, { backend: (opts.backend ?? 'auto') as 'auto', extra });
   try {
     const full = queueRoomProblem(archive, members.length, opts.maxQueued ?? DEFAULT_MAX_QUEUED);
