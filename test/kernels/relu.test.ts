@@ -1,6 +1,7 @@
 // The ReLU gradient kernel on wasm (kernels/relu.ts) against tfjs's own formula dy · cast(step(x))
 // on the same backend, bit for bit, special values included; and that a gradient through tf.relu
-// on wasm runs it (one kernel) instead of Step, Cast and Multiply.
+// on wasm runs it (one kernel) instead of Step, Cast and Multiply. Also the copy-free Identity
+// (kernels/index.ts) that every tensor a gradient saves goes through.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -53,4 +54,18 @@ test('a gradient through tf.relu on wasm runs the kernel, not Step', async () =>
   const ref = tf.tidy(() => tf.mul(w, tf.cast(tf.step(x), 'float32'))).dataSync();
   for (let i = 0; i < g.length; i++) assert.ok(Object.is(g[i], ref[i]) || (Number.isNaN(g[i]!) && Number.isNaN(ref[i]!)), `[${i}]: ${g[i]} vs ${ref[i]}`);
   tf.dispose([x, w]);
+});
+
+test('Identity on wasm shares the buffer: a clone costs no memory, outlives its source and keeps its values', () => {
+  const x = tf.tensor(values(4096, 3), [64, 64]);
+  const expected = x.dataSync().slice();
+  const buffers = () => (tf.backend() as unknown as { numDataIds(): number }).numDataIds();
+  const before = buffers();
+  const y = tf.clone(x);
+  assert.equal(buffers(), before, 'the clone allocated a copy');
+  x.dispose();
+  const got = y.dataSync();
+  for (let i = 0; i < got.length; i++) assert.ok(Object.is(got[i], expected[i]) || (Number.isNaN(got[i]!) && Number.isNaN(expected[i]!)), `[${i}]`);
+  y.dispose();
+  assert.equal(buffers(), before - 1, 'the buffer is freed with its last tensor');
 });

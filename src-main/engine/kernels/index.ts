@@ -12,7 +12,9 @@
  *    loop, since wasm's own kernel is wrong for some 'same' paddings.
  *  - batch norm in training mode: a forward and a backward kernel of two passes each
  *    (batch-norm.ts), which layers.ts calls when trainingKernelsActive();
- *  - the ReLU gradient as one kernel instead of dy · cast(step(x)) (relu.ts), bit for bit the same.
+ *  - the ReLU gradient as one kernel instead of dy · cast(step(x)) (relu.ts), bit for bit the same;
+ *  - Identity shares its input's buffer (a reference count, as the cpu backend does) instead of
+ *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step.
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
@@ -202,11 +204,23 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
   return dx;
 }
 
+/**
+ * Identity without a copy: the output shares x's buffer (its reference count raised). Safe because
+ * no kernel here or in tfjs-backend-wasm writes into its inputs (ours allocate every output, see
+ * update.ts), so a shared buffer never changes under a saved tensor.
+ */
+function identityWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
+  const { x } = inputs;
+  if (x.dtype === 'string') return stock('Identity')({ inputs, backend, attrs: {} }) as tf.TensorInfo;
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
+}
+
 /** Separately installable parts, so benchmarks can compare against the stock kernels. */
-export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm';
+export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity';
 
 /** All parts, the default of installTrainingKernels. */
-export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm'];
+export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity'];
 
 /**
  * Registers our training kernels for `backend`: 'wasm' gets all of them; any other backend is left
@@ -224,6 +238,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
     if (want('conv-input')) replaceWasmKernel('Conv2DBackpropInput', conv2dBackpropInputWasm);
     if (want('conv-filter')) replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
     if (want('max-pool')) replaceWasmKernel('MaxPoolGrad', maxPoolGradWasm);
+    if (want('identity')) replaceWasmKernel('Identity', identityWasm);
     if (want('batch-norm')) {
       registerBatchNormKernels();
       // Follows the batch-norm part: the gradient asks trainingKernelsActive(), as layers.ts does.
@@ -236,7 +251,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
 /** Puts the backend's stock kernels back and removes ours (benchmarks compare both in one process). */
 export function uninstallTrainingKernels(backend: string): void {
   if (backend === 'wasm') {
-    for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad']) {
+    for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'Identity']) {
       if (!installed.has(`wasm:${partOf(name)}`)) continue;
       tf.unregisterKernel(name, 'wasm');
       const old = stockWasm.get(name);
@@ -251,6 +266,7 @@ export function uninstallTrainingKernels(backend: string): void {
 function partOf(kernel: string): TrainingKernelPart {
   const parts: Record<string, TrainingKernelPart> = {
     BatchMatMul: 'matmul', Conv2DBackpropInput: 'conv-input', Conv2DBackpropFilter: 'conv-filter', MaxPoolGrad: 'max-pool',
+    Identity: 'identity',
   };
   return parts[kernel];
 }
