@@ -1,7 +1,9 @@
 // Issue 23: `dplab sweep start --until-decided` adds seeds in rounds at the sequential design's looks
 // until every group is decided against the baseline, or --max-seeds. Seeds 0–2 are in the archive
 // beforehand (recorded with known values that leave linear undecided against none), so the start
-// reuses them (0 to train) and the one round to 5 seeds trains the 4 new runs for real (tfjs, wasm).
+// reuses them (0 to train); of the round to 5 seeds, three runs are finished runs of the same setup
+// hash outside the sweep (the round reuses them) and the fourth is trained for real (tfjs, wasm),
+// with the smallest setup that still runs the whole path.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -20,7 +22,15 @@ const archive = join(dir, 'lab.sqlite');
 
 const sweep: SweepDefinition = {
   name: 'rounds',
-  base: { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 3 } },
+  // Tiny: the time of a run is its process start, not its three steps and evaluation.
+  base: {
+    ...QUICK_SETUP,
+    data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1, classes: 4, train: 64, test: 32 } },
+    encoder: { kind: 'convnet', widths: [4], residual: false },
+    projector: { hidden: 8, out: 8 },
+    optim: { ...QUICK_SETUP.optim, batchSize: 16, maxSteps: 3 },
+    eval: { probeEpochs: 1, probeTrain: 32, probeTest: 32, spectraEvery: 4, statsImages: 16 },
+  },
   axes: { 'predictor.kind': ['none', 'linear'] },
   seeds: 3,
   baseline: { path: 'predictor.kind', value: 'none', metric: 'collapseStd', margin: 0 },
@@ -35,10 +45,16 @@ test('--until-decided reuses the seeds held, adds a round up to the next look, a
     definition,
     members: members.map((m) => ({ run: { name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed: m.setup.seed, status: 'running' as const }, idx: m.idx, combo: m.combo })),
   });
-  members.forEach((m, i) => {
-    const collapseStd = 0.5 + (m.setup.predictor.kind === 'linear' ? [0.1, -0.1, 0.05][m.setup.seed]! : 0);
-    a.appendEvents(runIds[i]!, [{ type: 'finished', outcome: 'completed', summary: { outcome: 'completed', setupHash: setupHash(m.setup), backend: 'wasm', steps: 3, epochs: 1, finalLoss: 1, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 1 } }]);
-  });
+  const finish = (runId: string, m: (typeof members)[number], collapseStd: number) =>
+    a.appendEvents(runId, [{ type: 'finished', outcome: 'completed', summary: { outcome: 'completed', setupHash: setupHash(m.setup), backend: 'wasm', steps: 3, epochs: 1, finalLoss: 1, collapseStd, effectiveRank: 4, probeAcc: 0.5, knnAcc: 0.5, imagesPerSec: 100, wallSec: 1 } }]);
+  members.forEach((m, i) => finish(runIds[i]!, m, 0.5 + (m.setup.predictor.kind === 'linear' ? [0.1, -0.1, 0.05][m.setup.seed]! : 0)));
+  // Seeds 3 and 4 of none and seed 3 of linear, finished outside any sweep; linear seed 4 is left to train.
+  for (const m of expandSweep({ ...sweep, seeds: 5 }).members) {
+    const { seed, predictor } = m.setup;
+    if (seed < 3 || (predictor.kind === 'linear' && seed === 4)) continue;
+    const run = a.createRun({ name: m.name, setup: m.setup as unknown as Record<string, unknown>, setupHash: setupHash(m.setup), seed, status: 'running' });
+    finish(run.uuid, m, 0.5 + (predictor.kind === 'linear' ? 0.08 : 0));
+  }
   a.close();
 
   const file = join(dir, 'sweep.json');
@@ -46,7 +62,7 @@ test('--until-decided reuses the seeds held, adds a round up to the next look, a
   const r = spawnSync(process.execPath, [bin, 'sweep', file, '--until-decided', '--max-seeds', '5', '--backend', 'wasm', '--concurrency', '2', '--quiet'], { encoding: 'utf8', env: { ...process.env, DPLAB_ARCHIVE: archive } });
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stderr, /6 run\(s\): 0 to train, \d+ at a time; 6 reused/);
-  assert.match(r.stderr, /round to 5 seeds: 4 run\(s\) to train, 0 reused/);
+  assert.match(r.stderr, /round to 5 seeds: 1 run\(s\) to train, 3 reused/);
   assert.match(r.stderr, /every group is decided at 5 seed\(s\)|stopped at --max-seeds 5: 1 group\(s\) still undecided/);
   assert.doesNotMatch(r.stderr, /round to 8 seeds/, 'no round past --max-seeds');
   assert.match(r.stdout, /group-sequential design up to 5 seeds; margin 0:/);
@@ -55,8 +71,10 @@ test('--until-decided reuses the seeds held, adds a round up to the next look, a
   const b = openArchive(archive, { create: false });
   const started = b.listSweeps().find((s) => s.name === 'rounds')!;
   const s = b.getSweep(started.uuid)!;
+  const trained = b.listRuns({ sweep: started.uuid }).filter((run) => run.summary?.wallSec !== 1);
   b.close();
   assert.equal(s.members.length, 10);
+  assert.deepEqual(trained.map((run) => [run.status, run.seed, (run.setup as { predictor: { kind: string } }).predictor.kind]), [['completed', 4, 'linear']], 'the one run trained for real');
   assert.deepEqual(s.members.map((m) => m.idx), [...Array(10).keys()]);
   assert.deepEqual(s.members.map((m) => m.combo.seed).sort(), [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]);
   assert.equal((s.definition as SweepDefinition).seeds, 5);
