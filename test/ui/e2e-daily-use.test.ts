@@ -362,6 +362,24 @@ test('export: the runs CSV has a column per setup field and the note; choices th
   await fx.page.getByTestId('export-why').filter({ hasText: 'Select the runs to export first.' }).waitFor();
 });
 
+/**
+ * A view is ready for its screenshot once nothing on it says "Loading…" (the run view's charts wait
+ * for their series) or "computing…" (the theory view's collapse diagram), the theory view shows its
+ * fixed points and its diagram, two frames have been drawn since and its transitions have ended: a
+ * condition instead of a fixed 0.7 s (1.5 s for theory) per view and theme.
+ */
+async function settled(id: string): Promise<void> {
+  await until(async () => (await fx.page.getByText(/^(Loading|computing)…$/).filter({ visible: true }).count()) === 0, 30_000, `the ${id} view has loaded`);
+  if (id === 'theory') {
+    await fx.page.getByTestId('fixed-count').waitFor({ timeout: 30_000 });
+    await fx.page.getByTestId('diagram').waitFor({ timeout: 30_000 });
+  }
+  // Passed as text (the page has none of tsx's helpers); finite CSS transitions, such as the
+  // progress bar's width, end before the picture is taken.
+  await fx.page.evaluate(`new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(() =>
+    Promise.all(document.getAnimations().filter((a) => a.effect && a.effect.getComputedTiming().endTime !== Infinity).map((a) => a.finished.catch(() => null))).then(() => done()))))`);
+}
+
 test('screenshots of every view in both themes at 1440×900', { timeout: 180_000 }, async () => {
   const views: [string, string][] = [['Compose', 'compose'], ['Runs', 'runs'], ['Live run', 'run'], ['Compare', 'compare'], ['Sweeps', 'sweeps'], ['Theory', 'theory'], ['Archive', 'archive']];
   for (const theme of ['light', 'dark']) {
@@ -376,7 +394,7 @@ test('screenshots of every view in both themes at 1440×900', { timeout: 180_000
         await fx.page.reload();
       } else await go(label);
       await fx.page.locator('h1').first().waitFor();
-      await fx.page.waitForTimeout(id === 'theory' ? 1500 : 700);
+      await settled(id);
       await shot(`${id}-${theme}`);
     }
   }
