@@ -14,7 +14,16 @@ import { labPerFile, ROOT, until } from './harness.ts';
 import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
 const ART = join(ROOT, 'test-artifacts', 'multifactor');
-const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 1, maxSteps: 8 } };
+// The smallest setup whose runs still record collapse curves (every 4 steps) and a probe accuracy:
+// the eight runs' time is their process starts, not their steps.
+const TINY = {
+  ...QUICK_SETUP,
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1 as const, classes: 4, train: 64, test: 32 } },
+  encoder: { kind: 'convnet' as const, widths: [4], residual: false },
+  projector: { hidden: 8, out: 8 },
+  optim: { ...QUICK_SETUP.optim, batchSize: 16, epochs: 2, maxSteps: 8 },
+  eval: { probeEpochs: 1, probeTrain: 32, probeTest: 32, spectraEvery: 4, statsImages: 16 },
+};
 
 const fx = labPerFile({
   prefix: 'dplab-multifactor-',
