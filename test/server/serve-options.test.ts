@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -40,8 +40,15 @@ test('--host 0.0.0.0 warns, still needs the token, and accepts the machine\'s ot
   }
 });
 
-test('malformed options exit 2 with the reason', () => {
-  for (const [args, why] of [
+/** `dplab serve ARGS` to its exit; asynchronous, so the refusals below run side by side. */
+function serveOnce(args: readonly string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(process.execPath, ['bin/dplab.mjs', 'serve', ...args], { cwd: ROOT, encoding: 'utf8' }, (e, stdout, stderr) => done({ status: e ? (typeof e.code === 'number' ? e.code : null) : 0, stdout, stderr }));
+  });
+}
+
+test('malformed options exit 2 with the reason', async () => {
+  const cases = [
     [['--port', 'abc'], /--port must be an integer/],
     [['--port', '70000'], /--port must be an integer/],
     [['--concurrency', '0'], /--concurrency must be a positive integer/],
@@ -51,13 +58,14 @@ test('malformed options exit 2 with the reason', () => {
     [['--checkpoint-every', '2.5'], /--checkpoint-every must be a positive integer, got '2\.5'/],
     [['--bogus'], /unknown option --bogus/],
     [['extra'], /unexpected argument 'extra'/],
-  ] as const) {
-    const r = spawnSync(process.execPath, ['bin/dplab.mjs', 'serve', ...args], { cwd: ROOT, encoding: 'utf8' });
+  ] as const;
+  const [help, ...refused] = await Promise.all([serveOnce(['--help']), ...cases.map(([args]) => serveOnce(args))]);
+  cases.forEach(([args, why], i) => {
+    const r = refused[i]!;
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, why);
     assert.doesNotMatch(r.stdout, /DirectPred Lab at/);
-  }
-  const help = spawnSync(process.execPath, ['bin/dplab.mjs', 'serve', '--help'], { cwd: ROOT, encoding: 'utf8' });
+  });
   assert.equal(help.status, 0);
   assert.match(help.stdout, /ssh -L/);
 });
