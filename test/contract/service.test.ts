@@ -11,7 +11,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { LabEvent, RequestArgs, RequestName, Results } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
-import { TINY_SETUP } from '../server/helpers.ts';
+import { TINY_SETUP as SERVER_TINY_SETUP } from '../server/helpers.ts';
+
+/** The server tests' 8-step setup with the smallest data, widths and evaluation that still run every part: a run's time is then mostly its process start. */
+const TINY_SETUP = {
+  ...SERVER_TINY_SETUP,
+  data: { dataset: 'synthetic', synthetic: { size: 16, channels: 1 as const, classes: 4, train: 64, test: 32 } },
+  encoder: { kind: 'convnet' as const, widths: [4], residual: false },
+  projector: { hidden: 8, out: 8 },
+  optim: { ...SERVER_TINY_SETUP.optim, batchSize: 16, epochs: 2 },
+  eval: { probeEpochs: 1, probeTrain: 32, probeTest: 32, spectraEvery: 4, statsImages: 16 },
+};
 import { writeIdx } from '../data/fixtures.ts';
 
 let dir: string;
