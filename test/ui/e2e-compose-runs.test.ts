@@ -271,9 +271,11 @@ test('the runs table stays virtual with 3000 runs; sort, filter, differing field
   // Only the rows in view are in the DOM.
   const rendered = await page.locator('.vt .row').count();
   assert.ok(rendered > 5 && rendered < 80, `rows in the DOM: ${rendered}`);
-  // The fields that differ become columns, predictor kind first.
+  // The fields that differ become columns after the fixed ones (status, run, seed — a column of its
+  // own since issue 23 — and progress), predictor kind first.
   const heads = (await page.locator('.head .th').allTextContents()).map((h) => h.trim());
-  assert.ok(heads[3]!.startsWith('predictor'), heads.join(' | '));
+  assert.deepEqual(heads.slice(0, 4), ['status', 'run', 'seed', 'progress'], heads.join(' | '));
+  assert.ok(heads[4]!.startsWith('predictor'), heads.join(' | '));
   assert.ok(heads.some((h) => h.startsWith('lr')) && heads.some((h) => h.startsWith('seed')), heads.join(' | '));
   // Newest first; scrolling to the end reaches the oldest run.
   assert.match((await page.locator('.vt .row').first().textContent()) ?? '', /bulk 2999/);
