@@ -132,6 +132,18 @@ export function luckmattersSetup(s: Setup): LuckmattersSetup {
       break;
   }
 
+  if (p.kind === 'optimal') {
+    // Table 1's plug-in predictor: the official least-squares rule from F̂ and the cross-correlation.
+    linear();
+    set('trainer.predictor_params.has_bias', false);
+    set('trainer.predictor_reg', 'solve');
+    set('trainer.predictor_freq', p.freq);
+    set('trainer.dyn_lambda', p.rho);
+    set('trainer.dyn_reg', p.ridge);
+    if (p.freq > 1 && p.freqPhase === 'last') unmapped.push(phaseWhy(p.freqPhase));
+    unmapped.push({ path: 'predictor.ridge', value: p.ridge, why: 'the lab\'s ridge is relative to λ_max(F̂) (λ = ridge·λ_max); how the official solve applies dyn_reg (and its solve_direction) was not checked against its code, so the same number may not regularise alike' });
+  }
+
   if (s.encoder.kind === 'resnet18') set('network.name', 'resnet18');
   else unmapped.push({ path: 'encoder', value: s.encoder, why: 'the official code trains ResNet-18 (network.name=resnet18)' });
   set('network.projection_head.mlp_hidden_size', s.projector.hidden);

@@ -77,8 +77,25 @@ const directcopy = z
   })
   .describe('DirectCopy: W_p = F̂/λ_max(F̂) + εI, or F̂ + εI');
 
+const optimal = z
+  .strictObject({
+    kind: z.literal('optimal'),
+    /** ρ of both moving averages, F̂ and Ĉ ≈ E[f_a fᵀ] (the same rule as DirectPred's F̂, Eq. 19). */
+    rho: unit.default(0.3),
+    /** Solve for W_p every `freq` steps (paper Table 1's N); SGD-trained in between when freq > 1. */
+    freq: z.number().int().min(1).max(100000).default(1),
+    freqPhase,
+    /**
+     * Ridge λ relative to λ_max(F̂): W_p = ½(Ĉ + Ĉᵀ)(F̂ + λ·λ_max(F̂)·I)⁻¹. The paper solves "with
+     * regularisation" and gives no value; the official `trainer.dyn_reg` defaults to null. 0.01 is
+     * the lab's choice: it bounds the inverse's gain at 100× on directions F̂ barely spans.
+     */
+    ridge: z.number().finite().min(0).max(10).default(0.01),
+  })
+  .describe('plug-in "optimal" linear W_p: least squares from F̂ and the target cross-correlation (paper Table 1)');
+
 /** The predictor part of a setup: one branch per kind, in the order the UI lists them. */
-export const PredictorSchema = z.discriminatedUnion('kind', [none, linear, mlp, directpred, directcopy]);
+export const PredictorSchema = z.discriminatedUnion('kind', [none, linear, mlp, directpred, directcopy, optimal]);
 export type PredictorSetup = z.infer<typeof PredictorSchema>;
 export type PredictorKind = PredictorSetup['kind'];
 
@@ -89,6 +106,7 @@ export const PREDICTOR_LABELS: Record<PredictorKind, string> = {
   mlp: '2-layer MLP',
   directpred: 'DirectPred',
   directcopy: 'DirectCopy',
+  optimal: 'Optimal (least squares, Table 1)',
 };
 
 /** Names of the predictor kinds, in the order the UI lists them. */

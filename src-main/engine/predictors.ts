@@ -18,6 +18,12 @@ export interface PredictorBlock {
   forward(f: tf.Tensor2D, p: Params, mode: ForwardMode, cfg: PredictorSetup): tf.Tensor2D;
   /** The paper's W_p (d×d, p = W_p f) when the predictor is linear; null otherwise. */
   wp?(p: Params): tf.Tensor2D | null;
+  /**
+   * The rule needs Ĉ, the moving average of E[f_a fᵀ] (f_a: the target each prediction is scored
+   * against): the trainer then stacks E_B[f_a fᵀ] under E_B[ffᵀ] in the step's one readback, and
+   * `afterStep`'s statistics are F̂ followed by Ĉ (2·d·d entries, same ρ).
+   */
+  crossStats?: true;
   /** Whether SGD updates the predictor's parameters at this step (0-based). */
   sgdAt(step: number, cfg: PredictorSetup): boolean;
   /**
@@ -82,6 +88,40 @@ export function directCopyWeights(fHat: ArrayLike<number>, d: number, eps: numbe
   return W;
 }
 
+/**
+ * The plug-in "optimal" linear predictor of paper Table 1: the least-squares W_p solving
+ * W_p F̂ = ½(Ĉ + Ĉᵀ) with Ĉ ≈ E[f_a fᵀ], regularised by a ridge λ = ridge·λ_max(F̂):
+ * W_p = S (F̂ + λI)⁻¹, S = ½(Ĉ + Ĉᵀ), through F̂'s eigendecomposition (F̂ is symmetric). With
+ * ridge 0 and F̂ invertible it is the exact minimiser of E‖W_p f − f_a‖² symmetrised over the two
+ * cross terms. Returns W_p as d×d row-major (not symmetric in general).
+ */
+export function optimalWeights(fHat: ArrayLike<number>, cross: ArrayLike<number>, d: number, ridge: number): Float64Array {
+  const { values: s, vectors: U } = eigh(fHat, d);
+  const lambda = ridge * Math.max(s[0]!, 0);
+  // (F̂ + λI)⁻¹ = U diag(1/(s_j + λ)) Uᵀ; a direction with s_j + λ ≤ 0 (F̂ = 0 at ridge 0) gets gain 0.
+  const inv = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    for (let b = a; b < d; b++) {
+      let acc = 0;
+      for (let j = 0; j < d; j++) {
+        const den = s[j]! + lambda;
+        if (den > 1e-12) acc += (U[a * d + j]! * U[b * d + j]!) / den;
+      }
+      inv[a * d + b] = acc;
+      inv[b * d + a] = acc;
+    }
+  }
+  const W = new Float64Array(d * d);
+  for (let a = 0; a < d; a++) {
+    for (let b = 0; b < d; b++) {
+      let acc = 0;
+      for (let k = 0; k < d; k++) acc += 0.5 * (cross[a * d + k]! + cross[k * d + a]!) * inv[k * d + b]!;
+      W[a * d + b] = acc;
+    }
+  }
+  return W;
+}
+
 function linearWp(p: Params): tf.Tensor2D {
   return tf.transpose(p.get('pred.w') as unknown as tf.Tensor2D);
 }
@@ -99,6 +139,16 @@ function setWp(p: Params, W: Float64Array, d: number): Float64Array {
   t.dispose();
   // What the predictor now holds (float32), so spectra match the weights exactly.
   return Float64Array.from(w32);
+}
+
+/** Sets a general (not necessarily symmetric) W_p: the stored [in, out] matrix is W_pᵀ. */
+function setWpGeneral(p: Params, W: Float64Array, d: number): Float64Array {
+  const wT = new Float32Array(d * d);
+  for (let a = 0; a < d; a++) for (let b = 0; b < d; b++) wT[b * d + a] = W[a * d + b]!;
+  const t = tf.tensor2d(wT, [d, d]);
+  p.get('pred.w')!.assign(t);
+  t.dispose();
+  return Float64Array.from(W, (x) => Math.fround(x));
 }
 
 /** Whether a closed-form predictor sets W_p after step `step` (0-based), per its `freq` and `freqPhase`. */
@@ -184,10 +234,24 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
       return setWp(p, directCopyWeights(fHat, d, cfg.eps, cfg.normalize), d);
     },
   },
+  optimal: {
+    kind: 'optimal',
+    build(b, d) {
+      b.uniform('pred.w', [d, d], d);
+    },
+    forward: (f, p) => linearForward(f, p),
+    wp: linearWp,
+    crossStats: true,
+    sgdAt: closedFormSgdAt,
+    afterStep(p, stats, d, step, cfg) {
+      if (cfg.kind !== 'optimal' || !stats || stats.length < 2 * d * d || !setsWpAt(step, cfg)) return;
+      return setWpGeneral(p, optimalWeights(stats.subarray(0, d * d), stats.subarray(d * d, 2 * d * d), d, cfg.ridge), d);
+    },
+  },
 };
 
-/** ρ of the F̂ moving average: the predictor's own for DirectPred/DirectCopy, else 0.3 (spectra only). */
+/** ρ of the F̂ moving average: the predictor's own for DirectPred/DirectCopy/optimal, else 0.3 (spectra only). */
 export function fHatRho(setup: Setup): number {
   const p = setup.predictor;
-  return p.kind === 'directpred' || p.kind === 'directcopy' ? p.rho : 0.3;
+  return p.kind === 'directpred' || p.kind === 'directcopy' || p.kind === 'optimal' ? p.rho : 0.3;
 }

@@ -96,7 +96,7 @@ export function estimateFootprint(setup: Setup, shape: { height: number; width: 
   // Weights, gradients, momentum and the EMA target (BYOL), float32.
   const params = 4 * 4 * (netParams + predParams);
   // F̂ and W_p in float64 and the eigendecomposition's workspace (a few d×d).
-  const fhat = pk === 'directpred' || pk === 'directcopy' ? 8 * 6 * d * d : 0;
+  const fhat = pk === 'directpred' || pk === 'directcopy' || pk === 'optimal' ? 8 * 6 * d * d : 0;
   const encoderPath = setup.encoder.kind === 'convnet' ? 'encoder.widths' : 'encoder.kind';
   const dataPath = generatedDataset(setup.data.dataset)?.shape(setup.data).path ?? 'data.trainSize';
   return {

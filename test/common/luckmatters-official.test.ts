@@ -88,7 +88,12 @@ function problems(overrides: readonly Override[], s: Setup): string[] {
     if (get('trainer.balance_type') !== balance || get('trainer.dyn_convert') !== convert) out.push(`${p.kind}: balance_type=${String(get('trainer.balance_type'))} dyn_convert=${String(get('trainer.dyn_convert'))}`);
   } else if (p.kind === 'linear') expectReg(p.symmetric ? 'symmetric' : null);
   else if (p.kind === 'mlp') expectReg(null);
-  else {
+  else if (p.kind === 'optimal') {
+    // Table 1's plug-in predictor: the official least-squares rule, a bias-free linear head.
+    expectReg('solve');
+    if (get('trainer.predictor_freq') !== p.freq || get('trainer.dyn_lambda') !== p.rho || get('trainer.dyn_reg') !== p.ridge) out.push('optimal: predictor_freq/dyn_lambda/dyn_reg are not freq/ρ/ridge');
+    if (hidden !== null || norm !== 'no_normalization' || get('trainer.predictor_params.has_bias') !== false) out.push('optimal: not a bias-free linear head');
+  } else {
     // No predictor: W_p held at exactly I. onehalfeig writes W = eig·(…) + eps·I, here 0·(…) + 1·I,
     // at the start (init_rand_pred, before any forward); after that either it is written again
     // after every step (predictor_freq = 1), or nothing moves it: a predictor SGD with lr 0 and
@@ -112,6 +117,8 @@ const KIND_VARIANTS: object[] = [
   { kind: 'directpred', eps: 0, cj: 0.1 },
   { kind: 'directcopy' },
   { kind: 'directcopy', normalize: 'none', freq: 3 },
+  { kind: 'optimal' },
+  { kind: 'optimal', freq: 3, freqPhase: 'first', ridge: 0.1 },
 ];
 
 test(`the key list is the official config's (${OFFICIAL.source.repository} ${OFFICIAL.source.config})`, () => {

@@ -38,9 +38,9 @@ test('the one schema walk: each field once per union branch, with its branches; 
   const met: SetupSchemaField[] = [];
   walkSetupSchema((f) => met.push(f));
   const at = (path: string) => met.filter((f) => f.path === path);
-  // ρ lives in the DirectPred and DirectCopy branches of the predictor union, nowhere else.
-  assert.deepEqual(at('predictor.rho').map((f) => f.branches), [[{ at: 'predictor', kind: 'directpred' }], [{ at: 'predictor', kind: 'directcopy' }]]);
-  assert.equal(at('predictor.kind').length, 5);
+  // ρ lives in the DirectPred, DirectCopy and optimal branches of the predictor union, nowhere else.
+  assert.deepEqual(at('predictor.rho').map((f) => f.branches), [[{ at: 'predictor', kind: 'directpred' }], [{ at: 'predictor', kind: 'directcopy' }], [{ at: 'predictor', kind: 'optimal' }]]);
+  assert.equal(at('predictor.kind').length, 6);
   assert.deepEqual(at('data.synthetic.channels').map((f) => f.branches), [[]]);
   assert.equal(at('optim.lr')[0]!.node.type, 'number');
   assert.equal(at('optim.lr')[0]!.required, false, 'a field with a default is not required as written');

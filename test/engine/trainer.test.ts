@@ -131,6 +131,27 @@ test('without stop-gradient, SimSiam collapses fastest', async () => {
   assert.ok(tail(noSg.stds) < 0.5 * tail(sg.stds), `no stop-grad ${tail(noSg.stds)} vs stop-grad ${tail(sg.stds)}`);
 });
 
+test('the optimal predictor (Table 1) trains, repeats bit for bit, and resumes exactly with its cross-correlation', async () => {
+  const setup = merge(tiny(), { predictor: { kind: 'optimal', rho: 0.3, freq: 1 } });
+  const full = await run(setup);
+  assert.equal(full.summary.outcome, 'completed');
+  assert.equal(full.losses.length, 12);
+  assert.ok(full.losses.every(Number.isFinite));
+  const again = await run(setup);
+  assert.deepEqual(again.losses, full.losses);
+  // W_p is set from the least-squares solve: a general (non-symmetric) matrix, as the rule gives.
+  const last = full.events.filter((e) => e.type === 'spectra').at(-1);
+  assert.ok(last && last.type === 'spectra' && last.wpEig.length === 16 && last.asymmetry > 1e-4, `asymmetry ${last && last.type === 'spectra' ? last.asymmetry : '?'}`);
+  let ckpt: Checkpoint | null = null;
+  const ac = new AbortController();
+  await run(setup, { checkpointEvery: 6, onCheckpoint: (c) => { ckpt = decodeCheckpoint(encodeCheckpoint(c)); ac.abort(); }, signal: ac.signal });
+  assert.ok(ckpt);
+  // F̂ stacked over Ĉ: 2d × d.
+  assert.deepEqual((ckpt as Checkpoint).tensors['fhat']!.shape, [32, 16]);
+  const resumed = await run(setup, { resumeFrom: ckpt! });
+  resumed.losses.forEach((l, i) => assert.ok(Math.abs(l - full.losses[6 + i]!) < 1e-5, `step ${7 + i}: ${l} vs ${full.losses[6 + i]}`));
+});
+
 test('every predictor kind trains; DirectPred aligns W_p with F, symmetric regularisation keeps W_p symmetric', async () => {
   const kinds: Record<string, unknown>[] = [
     { kind: 'none' },
@@ -140,6 +161,7 @@ test('every predictor kind trains; DirectPred aligns W_p with F, symmetric regul
     { kind: 'directpred', freq: 1 },
     { kind: 'directpred', freq: 3 },
     { kind: 'directcopy' },
+    { kind: 'optimal' },
   ];
   for (const predictor of kinds) {
     const { summary, events } = await run(merge(tiny(), { predictor, optim: { maxSteps: 6 }, eval: { spectraEvery: 3, probeEpochs: 1 } }));

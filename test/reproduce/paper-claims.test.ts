@@ -14,7 +14,7 @@ import { collectResults, negativePart } from '../../src-main/runs/reproduce.ts';
 import { setupHash } from '../../src-main/common/hash.ts';
 import { evaluateTheory } from '../../src-main/reproduce/verdict.ts';
 
-const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'directpred-cj', 'fig2-wp-dynamics'];
+const NEW = ['headline-directpred', 'no-predictor-representation', 'no-weight-decay-drops', 'predictor-wd-rescues-symmetric', 'directpred-eps-large', 'directpred-rho', 'directpred-freq', 'optimal-predictor-fails', 'directpred-cj', 'fig2-wp-dynamics'];
 
 test('the headline comes first; each new claim cites the paper, fixes its protocol and runs over the lab-scale base', () => {
   assert.equal(CLAIMS[0]!.id, 'headline-directpred');
@@ -50,6 +50,7 @@ test('the headline comes first; each new claim cites the paper, fixes its protoc
       { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 5, freqPhase: 'last', bias: false },
     ],
   );
+  assert.deepEqual(armSetup('optimal', 0).predictor, { kind: 'optimal', rho: 0.3, freq: 1, freqPhase: 'last', ridge: 0.01 });
   // Table 7's arms differ only in c_j, with ε = 0 as the paper's table has it.
   assert.deepEqual(
     (['directpred-cj01', 'directpred-cjm005'] as const).map((a) => armSetup(a, 0).predictor),

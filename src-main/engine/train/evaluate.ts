@@ -182,5 +182,6 @@ export function batchEffectiveRank(corr: ArrayLike<number>, mean: ArrayLike<numb
 
 /** The spectral report of a step: spectra of F̂ and W_p (the effective rank comes from `representationStats`). */
 export function spectralReport(nets: Networks, wp: Float64Array | null, fHat: Float64Array): { spectra: ReturnType<typeof spectra>; hasWp: boolean } {
-  return { spectra: spectra(fHat, wp, nets.d), hasWp: wp !== null };
+  // F̂ is the first d·d entries (an `optimal` predictor's Ĉ follows them).
+  return { spectra: spectra(fHat.subarray(0, nets.d * nets.d), wp, nets.d), hasWp: wp !== null };
 }

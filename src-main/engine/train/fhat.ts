@@ -4,7 +4,10 @@
  */
 import type { Networks } from './networks.ts';
 
-/** F̂ ← ρF̂ + (1 − ρ)E_B[ffᵀ], in place; the first batch initialises it. Returns the (new) F̂. */
+/**
+ * F̂ ← ρF̂ + (1 − ρ)E_B[ffᵀ], in place; the first batch initialises it. Returns the (new) F̂. For a
+ * predictor with `crossStats` both arrays are F̂ stacked over Ĉ (2·d·d), each averaged alike.
+ */
 export function updateFHat(fHat: Float64Array | null, corr: ArrayLike<number>, rho: number): Float64Array {
   if (!fHat) return Float64Array.from(corr);
   for (let i = 0; i < fHat.length; i++) fHat[i] = rho * fHat[i]! + (1 - rho) * corr[i]!;

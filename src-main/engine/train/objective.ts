@@ -36,7 +36,7 @@ export function targetOutputs(nets: Networks, v1: tf.Tensor4D, v2: tf.Tensor4D):
 export interface LossAndGrads {
   value: tf.Scalar;
   grads: tf.NamedTensorMap;
-  /** E_B[ffᵀ] over both views (d×d), the batch mean of f (d) and std(z/‖z‖)·√d (scalar), all detached. */
+  /** E_B[ffᵀ] over both views (d×d; 2d×d with E_B[f_a fᵀ] under it when the predictor asks, `crossStats`), the batch mean of f (d) and std(z/‖z‖)·√d (scalar), all detached. */
   corr: tf.Tensor;
   mean: tf.Tensor;
   std: tf.Tensor;
@@ -66,7 +66,12 @@ export function lossAndGrads(
     const loss = setup.lossReduction === 'mean' ? (both.mul(0.5) as tf.Scalar) : both;
     const f = tf.concat([z1, z2], 0);
     const fT = tf.transpose(f);
-    const corr = tf.matMul(fT, f).div(f.shape[0]);
+    let corr = tf.matMul(fT, f).div(f.shape[0]);
+    if (pred.crossStats) {
+      // E_B[f_a fᵀ] over the pairs the loss scores (f = z1 against f_a = t2, z2 against t1), stacked under E_B[ffᵀ].
+      const fa = tf.concat([t2, t1], 0);
+      corr = tf.concat([corr, tf.matMul(tf.transpose(fa), f).div(f.shape[0])], 0);
+    }
     const mean = f.mean(0);
     const zn = z1.div(z1.norm('euclidean', 1, true).add(1e-12));
     const std = tf.moments(zn, 0).variance.sqrt().mean().mul(Math.sqrt(d));

@@ -32,7 +32,8 @@ export async function captureCheckpoint(nets: Networks, fHat: Float64Array | nul
     for (const [k, v] of store) tensors[`${prefix}/${k}`] = { shape: v.shape.slice(), data: (await v.data()) as Float32Array };
   }
   // F̂ is held in float64 (paper Eq. 19's moving average): stored as such, or a resumed run drifts.
-  if (fHat) tensors['fhat'] = { shape: [nets.d, nets.d], data: Float64Array.from(fHat) };
+  // With a predictor that asks for Ĉ (`crossStats`) the statistics are F̂ stacked over Ĉ: 2d×d.
+  if (fHat) tensors['fhat'] = { shape: [fHat.length / nets.d, nets.d], data: Float64Array.from(fHat) };
   return { step, epoch: step / stepsPerEpoch, setupHash, tensors, state: {} };
 }
 

@@ -23,6 +23,7 @@ export interface StepReading {
 /** Packs the step's small results into one tensor, reads it with `await data()` and disposes the inputs. */
 export async function readStep(value: tf.Scalar, std: tf.Tensor, mean: tf.Tensor, corr: tf.Tensor, wp: tf.Tensor | null): Promise<StepReading> {
   const parts = [value, std, mean, corr, ...(wp ? [wp] : [])];
+  const nCorr = corr.size;
   const packed = tf.tidy(() => tf.concat(parts.map((t) => t.reshape([-1]))));
   tf.dispose(parts);
   // data() submits the queued work and maps the result; later work may be queued while it waits.
@@ -33,8 +34,8 @@ export async function readStep(value: tf.Scalar, std: tf.Tensor, mean: tf.Tensor
     loss: all[0]!,
     std: all[1]!,
     mean: all.subarray(2, 2 + d),
-    corr: all.subarray(2 + d, 2 + d + d * d),
-    wp: wp ? Float64Array.from(all.subarray(2 + d + d * d)) : null,
+    corr: all.subarray(2 + d, 2 + d + nCorr),
+    wp: wp ? Float64Array.from(all.subarray(2 + d + nCorr)) : null,
   };
 }
 
