@@ -133,7 +133,7 @@ test('UI predictor kinds: symmetric linear, knobs kept across switches, EMA thro
   assert.equal(uiPredictorKind(s), 'directpred');
   s = withPredictorKind({ predictor: { kind: 'directpred', rho: 0.7, eps: 0.2, freq: 3, bias: true } }, 'directcopy');
   assert.deepEqual((s as { predictor: unknown }).predictor, { kind: 'directcopy', rho: 0.7, eps: 0.2, freq: 3, freqPhase: 'last', normalize: 'lambda-max' });
-  assert.deepEqual(predictorKnobs('directpred'), ['predictor.rho', 'predictor.eps', 'predictor.freq', 'predictor.freqPhase', 'predictor.bias']);
+  assert.deepEqual(predictorKnobs('directpred'), ['predictor.rho', 'predictor.eps', 'predictor.freq', 'predictor.freqPhase', 'predictor.bias', 'predictor.cj']);
   assert.deepEqual(predictorKnobs('symmetric'), ['predictor.bias']);
   assert.deepEqual(predictorKnobs('none'), []);
   assert.equal(emaOn(defaultSetup()), true);
