@@ -316,11 +316,15 @@ export interface LabClient {
    */
   onConnection?(listener: (change: ConnectionChange) => void): () => void;
   /**
-   * Exports runs as a streamed download saved as it arrives (web mode: POST /api/export), where one
-   * runs.export reply is capped; resolves with what was saved. Absent in IPC, which uses the reply.
+   * Exports runs as a stream saved as it arrives, where one runs.export reply is capped (web mode:
+   * POST /api/export to a download; the desktop: a save dialog, then the main process writes the
+   * file); resolves with what was saved, or `cancelled` when the user closed the dialog.
    */
-  downloadExport?(args: RequestArgs<'runs.export'>): Promise<{ filename: string; bytes: number }>;
+  downloadExport?(args: RequestArgs<'runs.export'>): Promise<ExportOutcome>;
 }
+
+/** What a streamed export did: saved `bytes` as `filename`, or nothing (the save dialog was cancelled). */
+export type ExportOutcome = { cancelled: false; filename: string; bytes: number } | { cancelled: true };
 
 /** A change of the client's connection to the lab. */
 export type ConnectionChange = { state: 'lost'; reason: string } | { state: 'restored' };

@@ -49,3 +49,5 @@ export const REQUEST_NAMES = [
 export const IPC_REQUEST_CHANNEL = 'dplab:request';
 /** IPC channel of events (main → renderer). */
 export const IPC_EVENT_CHANNEL = 'dplab:event';
+/** IPC channel of the desktop's streamed export (renderer → main): a save dialog, then runs.export written to the file. */
+export const IPC_EXPORT_CHANNEL = 'dplab:export';

@@ -12,10 +12,16 @@ export interface Bridge {
   contractVersion: number;
   requests: Readonly<Record<(typeof REQUEST_NAMES)[number], (args?: unknown) => Promise<Reply>>>;
   onEvent(listener: (e: unknown) => void): () => void;
+  /** The desktop's streamed export: the main process asks where to save, then writes runs.export there. */
+  exportToFile(args: unknown): Promise<Reply>;
 }
 
-/** Builds the bridge over an invoke function (request name, args → reply) and an event subscription. */
-export function buildBridge(invoke: (name: string, args: unknown) => Promise<Reply>, subscribe: (listener: (e: unknown) => void) => () => void): Bridge {
+/** Builds the bridge over an invoke function (request name, args → reply), an event subscription and the export's invoke. */
+export function buildBridge(
+  invoke: (name: string, args: unknown) => Promise<Reply>,
+  subscribe: (listener: (e: unknown) => void) => () => void,
+  invokeExport: (args: unknown) => Promise<Reply>,
+): Bridge {
   const requests = {} as Record<(typeof REQUEST_NAMES)[number], (args?: unknown) => Promise<Reply>>;
   for (const name of REQUEST_NAMES) requests[name] = (args?: unknown) => invoke(name, args ?? {});
   return Object.freeze({
@@ -25,5 +31,6 @@ export function buildBridge(invoke: (name: string, args: unknown) => Promise<Rep
       if (typeof listener !== 'function') throw new TypeError('onEvent needs a function');
       return subscribe(listener);
     },
+    exportToFile: (args: unknown) => invokeExport(args ?? {}),
   });
 }

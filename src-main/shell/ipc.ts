@@ -1,9 +1,12 @@
 /**
  * The IPC side of the contract in Electron's main process: checks the sender of every message, then
- * hands it to the LabService (which validates the arguments). Free of `electron` imports so tests
- * can drive it with plain objects.
+ * hands it to the LabService (which validates the arguments), and the export channel that streams
+ * runs.export to a file the user picks. Free of `electron` imports (the save dialog and the writer
+ * are passed in) so tests can drive it with plain objects.
  */
-import type { LabConnection, ServiceReply } from '../service/service.ts';
+import { basename } from 'node:path';
+import { validateRequest, type ContractError, type ExportOutcome } from '../contract/index.ts';
+import { ServiceError, type LabConnection, type ServiceReply } from '../service/service.ts';
 
 /** The part of the service the IPC handler needs. */
 export interface RequestHandler {
@@ -80,5 +83,57 @@ export function makeIpcHandler(
     if (!ok) return { ok: false, error: { code: 'unauthorized', message: 'this page may not talk to DirectPred Lab' } };
     if (typeof name !== 'string') return { ok: false, error: { code: 'unknown-request', message: 'the request name must be a string' } };
     return connections ? service.handle(name, args, connections.of(e.sender.id)) : service.handle(name, args);
+  };
+}
+
+/** The part of the service the export handler needs: the streaming exporter of File › Export All Runs…. */
+export interface ExportSource {
+  exportStream(rawArgs: unknown): Promise<{ filename: string; chunks: Iterable<string> }>;
+}
+
+/** A save dialog offering `defaultName`: the chosen path, or null when cancelled. */
+export type SaveDialog = (defaultName: string) => Promise<string | null>;
+
+/**
+ * The handler of the export channel (the desktop's Archive export, past one reply's 16 MiB): refuses
+ * an untrusted sender and arguments runs.export's schema refuses (before any dialog), asks where to
+ * save under the export's own name, then writes the stream to that file a run at a time (all or
+ * nothing, as `writeChunks` does). One export per window at a time. Never throws: errors are data.
+ */
+export function makeExportHandler(
+  source: ExportSource,
+  trusted: (e: InvokeEventLike) => boolean,
+  askPath: SaveDialog,
+  writeChunks: (chunks: Iterable<string>, file: string) => Promise<number>,
+): (e: InvokeEventLike, args: unknown) => Promise<{ ok: true; result: ExportOutcome } | { ok: false; error: ContractError }> {
+  const busy = new Set<number>();
+  return async (e, args) => {
+    let ok: boolean;
+    try {
+      ok = trusted(e);
+    } catch {
+      ok = false;
+    }
+    if (!ok) return { ok: false, error: { code: 'unauthorized', message: 'this page may not talk to DirectPred Lab' } };
+    const v = validateRequest('runs.export', args);
+    if (!v.ok) return { ok: false, error: v.error };
+    const sender = e.sender.id;
+    if (busy.has(sender)) return { ok: false, error: { code: 'failed', message: 'an export is already being written; wait for it to finish' } };
+    busy.add(sender);
+    let file: string | null = null;
+    try {
+      const ex = await source.exportStream(v.args);
+      file = await askPath(ex.filename);
+      if (!file) return { ok: true, result: { cancelled: true } };
+      const bytes = await writeChunks(ex.chunks, file);
+      return { ok: true, result: { cancelled: false, filename: basename(file), bytes } };
+    } catch (err) {
+      // Before the dialog the exporter's refusals (a run not in the archive) keep their code.
+      const code = !file && err instanceof ServiceError ? err.code : 'failed';
+      const message = (err as Error)?.message ?? String(err);
+      return { ok: false, error: { code, message: file ? `could not write ${file}: ${message}` : message } };
+    } finally {
+      busy.delete(sender);
+    }
   };
 }

@@ -7,10 +7,11 @@
 import { app, BrowserWindow, dialog, ipcMain, Menu, protocol, session, type MenuItemConstructorOptions } from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, sep } from 'node:path';
-import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
+import { IPC_EVENT_CHANNEL, IPC_EXPORT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { resolveArchivePath, userDataDir } from '../archive/paths.ts';
 import { LabService } from '../service/service.ts';
-import { isAppPage, makeIpcHandler, SenderConnections } from './ipc.ts';
+import { writeChunksToFile } from '../archive/export.ts';
+import { isAppPage, makeExportHandler, makeIpcHandler, SenderConnections } from './ipc.ts';
 import { utilityBackendsLauncher, utilityTrainerLauncher } from './launcher.ts';
 import { denyPermissions, hardenContents, mainWindowOptions, parseBounds, type WindowBounds } from './window.ts';
 import { APP_INDEX_URL, APP_SCHEME, appProtocolHandler } from './protocol.ts';
@@ -79,8 +80,21 @@ async function start(): Promise<void> {
   connections = new SenderConnections((id) => svc.connect((event) => {
     if (win && !win.isDestroyed() && win.webContents.id === id) win.webContents.send(IPC_EVENT_CHANNEL, event);
   }));
-  const handler = makeIpcHandler(service, (e) => !!win && e.sender.id === win.webContents.id && isAppPage(e.senderFrame?.url, INDEX_URL), connections);
+  const trusted = (e: { sender: { id: number }; senderFrame: { url: string } | null }) => !!win && e.sender.id === win.webContents.id && isAppPage(e.senderFrame?.url, INDEX_URL);
+  const handler = makeIpcHandler(service, trusted, connections);
   ipcMain.handle(IPC_REQUEST_CHANNEL, (e, name: unknown, args: unknown) => handler(e, name, args));
+  // The Archive view's export, streamed to a file the user picks (one runs.export reply holds 16 MiB).
+  const exporter = makeExportHandler(
+    svc,
+    trusted,
+    async (defaultName) => {
+      const ext = defaultName.slice(defaultName.lastIndexOf('.') + 1);
+      const r = await dialog.showSaveDialog(win!, { title: 'Export runs', defaultPath: defaultName, filters: [{ name: ext.toUpperCase(), extensions: [ext] }] });
+      return r.canceled || !r.filePath ? null : r.filePath;
+    },
+    writeChunksToFile,
+  );
+  ipcMain.handle(IPC_EXPORT_CHANNEL, (e, args: unknown) => exporter(e, args));
   service.onEvent((event) => {
     if (win && !win.isDestroyed()) win.webContents.send(IPC_EVENT_CHANNEL, event);
   });

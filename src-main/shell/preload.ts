@@ -3,7 +3,7 @@
  * contract request and onEvent as `window.dplab`; the page never sees ipcRenderer.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_EVENT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
+import { IPC_EVENT_CHANNEL, IPC_EXPORT_CHANNEL, IPC_REQUEST_CHANNEL } from '../contract/names.ts';
 import { buildBridge } from './bridge.ts';
 
 contextBridge.exposeInMainWorld(
@@ -17,5 +17,6 @@ contextBridge.exposeInMainWorld(
         ipcRenderer.removeListener(IPC_EVENT_CHANNEL, h);
       };
     },
+    (args) => ipcRenderer.invoke(IPC_EXPORT_CHANNEL, args),
   ),
 );

@@ -6,7 +6,8 @@ const Module = require('node:module');
 const { EventEmitter } = require('node:events');
 
 if (process.env.FAKE_PACKAGED === '1') process.resourcesPath = require('node:os').tmpdir();
-const rec = { calls: [], windows: [], handlers: {}, menu: null, errors: [], permissions: {}, schemes: [], protocols: {} };
+const rec = { calls: [], windows: [], handlers: {}, menu: null, errors: [], permissions: {}, schemes: [], protocols: {}, saveDialogs: [] };
+const saveAnswers = JSON.parse(process.env.FAKE_SAVE_PATHS || '[]');
 const appEmitter = new EventEmitter();
 let readyResolve;
 const ready = new Promise((r) => (readyResolve = r));
@@ -47,7 +48,16 @@ const electron = {
     exit: (c) => rec.calls.push(`exit:${c}`),
   },
   BrowserWindow,
-  dialog: { showErrorBox: (t, m) => rec.errors.push(`${t}: ${m}`), showMessageBox: async () => ({}) },
+  dialog: {
+    showErrorBox: (t, m) => rec.errors.push(`${t}: ${m}`),
+    showMessageBox: async () => ({}),
+    // FAKE_SAVE_PATHS: the answers of successive save dialogs (a path, or null for Cancel).
+    showSaveDialog: async (_win, opts) => {
+      rec.saveDialogs.push(opts);
+      const p = saveAnswers.shift();
+      return p ? { canceled: false, filePath: p } : { canceled: true, filePath: '' };
+    },
+  },
   ipcMain: { handle: (ch, fn) => (rec.handlers[ch] = fn) },
   Menu: { buildFromTemplate: (t) => t, setApplicationMenu: (m) => (rec.menu = m) },
   session: {
@@ -106,6 +116,15 @@ setImmediate(async () => {
     otherHost: await serve('app://evil/index.html'),
     viewMenu: ((rec.menu || [])[2]?.submenu || []).map((m) => m.label || m.role || m.type),
   };
+  // FAKE_EXPORTS_FILE: a JSON file of messages for the export channel, [{ args, foreign? }] (parsed
+  // JSON, so a '__proto__' key arrives as an own key, as it would from the page).
+  out.exports = [];
+  const exportsFile = process.env.FAKE_EXPORTS_FILE;
+  for (const m of exportsFile ? JSON.parse(require('node:fs').readFileSync(exportsFile, 'utf8')) : []) {
+    const h = rec.handlers['dplab:export'];
+    out.exports.push(h ? await h(m.foreign ? { sender: { id: 2 }, senderFrame: { url: page } } : trusted, m.args) : null);
+  }
+  out.saveDialogs = rec.saveDialogs;
   let prevented = false;
   win.webContents.emit('will-navigate', { preventDefault: () => (prevented = true) }, 'https://evil.example');
   out.navigationPrevented = prevented;

@@ -57,7 +57,7 @@ test('the main bundle wires a hardened window, the checked IPC channel and the m
     assert.equal((out.fromFile as { error: { code: string } }).error.code, 'unauthorized', 'a file:// page may not talk to the lab');
     assert.equal(out.windowPrefs.devTools, true, 'DevTools only while not packaged (app.isPackaged is false here)');
     assert.ok((out.viewMenu as string[]).includes('toggleDevTools'));
-    assert.deepEqual(out.channels, ['dplab:request']);
+    assert.deepEqual(out.channels, ['dplab:request', 'dplab:export']);
     assert.equal(out.info.ok, true);
     assert.equal(out.info.result.transport, 'ipc');
     assert.equal(out.info.result.archive, join(dir, 'archive.sqlite'), 'the archive dplab uses');

@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runInNewContext } from 'node:vm';
 import { Requests, REQUEST_NAMES, CONTRACT_VERSION, IPC_REQUEST_CHANNEL, IPC_EVENT_CHANNEL } from '../../src-main/contract/index.ts';
+import { IPC_EXPORT_CHANNEL } from '../../src-main/contract/names.ts';
 import { buildElectron } from '../../src-main/shell/build.ts';
 import { mainWindowOptions, hardenContents, denyPermissions, parseBounds, DEFAULT_BOUNDS } from '../../src-main/shell/window.ts';
 import { isAppPage, makeIpcHandler } from '../../src-main/shell/ipc.ts';
@@ -140,7 +141,7 @@ test('the built preload exposes exactly the contract, one function per request, 
   runInNewContext(code, { require: sandboxRequire, module: { exports: {} }, exports: {}, __dirname: '/app/dist/electron', __filename: '/app/dist/electron/preload.cjs' });
   assert.deepEqual(Object.keys(exposed), ['dplab']);
   const bridge = exposed.dplab as { contractVersion: number; requests: Record<string, (a?: unknown) => Promise<unknown>>; onEvent: (l: (e: unknown) => void) => () => void };
-  assert.deepEqual(Object.keys(bridge).sort(), ['contractVersion', 'onEvent', 'requests']);
+  assert.deepEqual(Object.keys(bridge).sort(), ['contractVersion', 'exportToFile', 'onEvent', 'requests']);
   assert.equal(bridge.contractVersion, CONTRACT_VERSION);
   assert.deepEqual(Object.keys(bridge.requests).sort(), Object.keys(Requests).sort());
   for (const [name, fn] of Object.entries(bridge.requests)) {
@@ -148,6 +149,8 @@ test('the built preload exposes exactly the contract, one function per request, 
     assert.deepEqual(await fn({ a: 1 }), { ok: true, result: 'r' });
     assert.deepEqual(invoked.at(-1), [IPC_REQUEST_CHANNEL, name, { a: 1 }]);
   }
+  assert.deepEqual(await (bridge as unknown as { exportToFile: (a: unknown) => Promise<unknown> }).exportToFile({ runIds: ['x'] }), { ok: true, result: 'r' });
+  assert.deepEqual(invoked.at(-1), [IPC_EXPORT_CHANNEL, { runIds: ['x'] }], 'the export goes over its own channel, arguments as given');
   assert.ok(Object.isFrozen(bridge) && Object.isFrozen(bridge.requests), 'the page cannot swap the functions');
   const got: unknown[] = [];
   const off = bridge.onEvent((e) => got.push(e));

@@ -89,8 +89,8 @@ export class ArchiveState {
   }
 
   /**
-   * Exports the selected runs and saves the file: streamed where the transport can (web mode, no
-   * size limit), else as one runs.export reply (the desktop; File › Export All Runs… streams there).
+   * Exports the selected runs and saves the file: streamed where the transport can (web mode's
+   * download, the desktop's save dialog; no size limit), else as one runs.export reply.
    */
   async export(): Promise<void> {
     if (this.selected.length === 0) return;
@@ -101,7 +101,8 @@ export class ArchiveState {
       const args = { runIds: this.selected, format: this.format, what: this.what };
       if (c.downloadExport) {
         const r = await c.downloadExport(args);
-        this.exportOutcome = { ok: true, text: `Saved ${r.filename} (${n}, ${formatBytes(r.bytes)}).` };
+        // A closed save dialog is the user's choice, not a failure: said plainly, no error shown.
+        this.exportOutcome = r.cancelled ? { ok: true, text: 'Export cancelled; nothing was saved.' } : { ok: true, text: `Saved ${r.filename} (${n}, ${formatBytes(r.bytes)}).` };
         return;
       }
       const r = await c.request('runs.export', args);

@@ -19,6 +19,7 @@ import {
   WS_PROTOCOL,
   WS_TOKEN_PREFIX,
   type ConnectionChange,
+  type ExportOutcome,
   type LabClient,
   type LabEvent,
   type RequestArgs,
@@ -282,7 +283,7 @@ function attachmentName(header: string | null): string | null {
  * time with back-pressure, and the browser collects the body into a blob (which Chromium spills to
  * disk when large), so neither side holds a capped reply string.
  */
-async function downloadExport(pageUrl: string, token: string, args: RequestArgs<'runs.export'>): Promise<{ filename: string; bytes: number }> {
+async function downloadExport(pageUrl: string, token: string, args: RequestArgs<'runs.export'>): Promise<ExportOutcome> {
   let res: Response;
   try {
     res = await fetch(new URL('/api/export', pageUrl), {
@@ -308,5 +309,5 @@ async function downloadExport(pageUrl: string, token: string, args: RequestArgs<
     throw new RequestError({ code: 'failed', message: `the export of ${filename} broke off before its end: ${(e as Error).message}` });
   }
   saveBlob(filename, blob);
-  return { filename, bytes: blob.size };
+  return { cancelled: false, filename, bytes: blob.size };
 }
