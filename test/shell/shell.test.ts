@@ -18,7 +18,7 @@ import { Requests, REQUEST_NAMES, CONTRACT_VERSION, IPC_REQUEST_CHANNEL, IPC_EVE
 import { IPC_EXPORT_CHANNEL } from '../../src-main/contract/names.ts';
 import { buildElectron } from '../../src-main/shell/build.ts';
 import { mainWindowOptions, hardenContents, denyPermissions, parseBounds, DEFAULT_BOUNDS } from '../../src-main/shell/window.ts';
-import { isAppPage, makeIpcHandler } from '../../src-main/shell/ipc.ts';
+import { isAppPage, makeExportHandler, makeIpcHandler } from '../../src-main/shell/ipc.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import { nodeProbeLauncher } from '../../src-main/service/backends.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
@@ -266,4 +266,35 @@ test('the bundled dplab backends (dist/electron/backends.cjs, a utility process 
   } finally {
     await service.close();
   }
+});
+
+test('the export handler: one export per window at a time, and a failure after the dialog names the file', async () => {
+  const ev = { sender: { id: 1 }, senderFrame: { url: 'app://lab/index.html' } };
+  const id = '11111111-1111-4111-8111-111111111111';
+  let answer: (p: string | null) => void = () => {};
+  const written: string[] = [];
+  const h = makeExportHandler(
+    { exportStream: async () => ({ filename: 'runs.json', chunks: ['a', 'b'] }) },
+    (e) => e.sender.id === 1,
+    () => new Promise((r) => (answer = r)),
+    async (chunks, file) => {
+      if (file.includes('readonly')) throw new Error('EACCES: permission denied');
+      written.push(file);
+      return [...chunks].join('').length;
+    },
+  );
+  const first = h(ev, { runIds: [id], format: 'json' });
+  await new Promise((r) => setImmediate(r));
+  const second = await h(ev, { runIds: [id], format: 'json' });
+  assert.equal(!second.ok && second.error.code, 'failed');
+  assert.match(!second.ok ? second.error.message : '', /already being written/);
+  answer('/tmp/x/runs.json');
+  assert.deepEqual(await first, { ok: true, result: { cancelled: false, filename: 'runs.json', bytes: 2 } });
+  const failing = h(ev, { runIds: [id], format: 'json' });
+  await new Promise((r) => setImmediate(r));
+  answer('/readonly/runs.json');
+  const r = await failing;
+  assert.equal(!r.ok && r.error.code, 'failed');
+  assert.equal(!r.ok && r.error.message, 'could not write /readonly/runs.json: EACCES: permission denied');
+  assert.deepEqual(written, ['/tmp/x/runs.json'], 'the second export never reached the writer');
 });
