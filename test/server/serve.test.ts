@@ -200,7 +200,7 @@ test('a tiny run started over the socket streams status, progress and metrics, a
     if (m.event.type === 'run.status' && !['queued', 'running'].includes(m.event.status!)) final = m.event.status!;
   }
   assert.equal(final, 'completed');
-  assert.deepEqual([...seen].sort(), ['run.metrics', 'run.progress', 'run.status']);
+  assert.deepEqual([...seen].sort(), ['run.metrics', 'run.progress', 'run.projection', 'run.status']);
   assert.equal(lastStep, 8);
   ws.sendText(JSON.stringify({ id: 2, name: 'runs.metrics', args: { runId, names: ['loss'] } }));
   const metrics = (await ws.reply(2)).result as { name: string; steps: number[] }[];
