@@ -2,8 +2,11 @@
  * What the archive stores, as its callers see it: a run, its metric series, spectra and evaluations,
  * a sweep, and the shapes a new run or a run listing is asked for with. Types only.
  */
-import type { RunSummary } from '../common/events.ts';
+import type { ProjectionRow, RunSummary } from '../common/events.ts';
 import type { RunStatus } from './schema.ts';
+
+/** A representation picture as stored (defined beside ProjectionEvent, shared with the contract). */
+export type { ProjectionRow };
 
 /** The process that owns a queued or running run: pid and the process's start time (null: unknown). */
 export interface RunOwner {
@@ -71,18 +74,6 @@ export interface EvalRow {
   probeTrainAcc: number | null;
 }
 
-/** A representation picture as stored (see ProjectionEvent; measurements null where they were not finite). */
-export interface ProjectionRow {
-  step: number;
-  epoch: number;
-  x: number[];
-  y: number[];
-  labels: number[];
-  classNames: string[];
-  explained: [number | null, number | null];
-  totalVariance: number | null;
-  relativeVariance: number | null;
-}
 
 /** A sweep with its member runs in expansion order. */
 export interface SweepRecord {

@@ -98,6 +98,19 @@ export interface ProjectionEvent {
   relativeVariance: number;
 }
 
+/** A representation picture as stored (see ProjectionEvent; measurements null where they were not finite). */
+export interface ProjectionRow {
+  step: number;
+  epoch: number;
+  x: number[];
+  y: number[];
+  labels: number[];
+  classNames: string[];
+  explained: [number | null, number | null];
+  totalVariance: number | null;
+  relativeVariance: number | null;
+}
+
 /** Most points a projection holds (the subset is drawn once per run, stratified by class). */
 export const PROJECTION_MAX_POINTS = 500;
 

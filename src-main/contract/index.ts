@@ -11,10 +11,13 @@ import { SweepFields, refineSweep } from '../common/sweep.ts';
 import { nameSchema } from '../common/text.ts';
 import { importLimitFields } from '../common/import-limits.ts';
 import type { BackendsReport, GpuAdapterInfo } from '../common/backends.ts';
-import { RUN_STATUSES, type EvalEvent, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../common/events.ts';
-
+import { RUN_STATUSES, type EvalEvent, type ProjectionRow, type RunSummary, type ScalarsEvent, type SpectraEvent } from '../common/events.ts';
 import type { ClaimResult } from '../reproduce/verdict.ts';
 import { CONTRACT_VERSION } from './names.ts';
+
+/** A representation picture as the archive holds it (defined beside ProjectionEvent). */
+export type { ProjectionRow };
+
 /** Version of the contract (defined in names.ts so the zod-free preload shares it). */
 export { CONTRACT_VERSION };
 
@@ -169,18 +172,6 @@ export interface Series {
   values: (number | null)[];
 }
 
-/** A representation picture as the archive holds it (see ProjectionEvent in common/events.ts). */
-export interface ProjectionRow {
-  step: number;
-  epoch: number;
-  x: number[];
-  y: number[];
-  labels: number[];
-  classNames: string[];
-  explained: [number | null, number | null];
-  totalVariance: number | null;
-  relativeVariance: number | null;
-}
 
 /** Results of each request. */
 export interface Results {
