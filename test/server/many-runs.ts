@@ -5,8 +5,9 @@
  * integrity checks), where recording them through the archive API would take minutes.
  */
 import Database from 'better-sqlite3';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { openArchive } from '../../src-main/archive/archive.ts';
+import { exportChunks } from '../../src-main/archive/export.ts';
 
 /** Fills `file` (created when missing) with `runs` completed runs of `steps` steps of loss and lr each; returns their uuids in order. */
 export function fillManyRuns(file: string, runs: number, steps: number): string[] {
@@ -43,4 +44,21 @@ export function fillManyRuns(file: string, runs: number, steps: number): string[
     db.close();
   }
   return uuids;
+}
+
+/** The archive's own JSON export of `uuids` as a SHA-256 (hex) and a byte count, without keeping it. */
+export function exportDigest(file: string, uuids: readonly string[]): { sha256: string; bytes: number } {
+  const hash = createHash('sha256');
+  let bytes = 0;
+  const a = openArchive(file, { readonly: true });
+  try {
+    for (const c of exportChunks(a, [...uuids], 'json')) {
+      const b = Buffer.from(c, 'utf8');
+      hash.update(b);
+      bytes += b.length;
+    }
+  } finally {
+    a.close();
+  }
+  return { sha256: hash.digest('hex'), bytes };
 }
