@@ -46,7 +46,13 @@ test('estimate: another shape on the backend is scaled by multiply-adds per step
   const ratio = stepCost(lab, labShape) / stepCost(quick, quickShape);
   // 28×28 images against 16×16, same networks and batch: about (28/16)² more work per step.
   assert.ok(ratio > 2.5 && ratio < 4, `cost ratio ${ratio}`);
-  assert.ok(Math.abs(r.sec! - 0.1 * ratio * 2000) < 1e-6, `${r.sec}`);
+  // Seconds per step scaled by the cost, plus the measured run's fixed part (5 s) as it is.
+  assert.ok(Math.abs(r.sec! - (0.1 * ratio * 2000 + 5)) < 1e-6, `${r.sec}`);
+  // Scaled down, a short run is mostly its fixed part: 48 quick steps from a lab run that took
+  // 0.02 s a step and 6 s besides read as about 6 s, not a fraction of one.
+  const down = runSeconds(quick, quickShape, [measured(LAB_BASE, labShape, 'wasm', 1600, 6)], 'wasm');
+  assert.equal(down.basis, 'scaled');
+  assert.ok(down.sec! > 6 && down.sec! < 7, `${down.sec}`);
   // A wider network costs more per step than a narrower one.
   const wide = parseSetup({ ...QUICK_SETUP, encoder: { kind: 'convnet', widths: [32, 64], residual: false } });
   assert.ok(stepCost(wide, quickShape) > 3 * stepCost(quick, quickShape));
