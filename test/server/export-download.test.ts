@@ -93,10 +93,11 @@ test('an export past the one-reply limit arrives complete and byte-exact while t
   assert.equal(got.digest('hex'), expected, 'the body is byte for byte the archive export');
   assert.equal(runStarts, RUNS, 'one bundle per run');
   assert.ok(parts > 1, 'the body arrived in parts');
-  // Generous bounds (a loaded machine, GC timing, SQLite's page cache): streaming measured 1.1 MiB
-  // of heap and 15 MiB of RSS for 18.7 MiB; the same server building the body whole first, 85 MiB
-  // and 48 MiB.
-  assert.ok(heapPeak < bytes / 4, `heap and buffers grew by ${mib(heapPeak)} while streaming ${mib(bytes)}`);
+  // The claim: the export is never held whole. Streaming measured 0.7–1.1 MiB of heap and 15 MiB of
+  // RSS for 18.7 MiB on a quiet machine, and 8.6 MiB of heap once in a loaded CI run (client and
+  // server share this process, so a descheduled reader lets its side queue up); the same server
+  // building the body whole first grew 85 MiB and 48 MiB. So the bound is the body's own size.
+  assert.ok(heapPeak < bytes, `heap and buffers grew by ${mib(heapPeak)} while streaming ${mib(bytes)}`);
   assert.ok(rssPeak < 2 * bytes, `RSS grew by ${mib(rssPeak)} while streaming ${mib(bytes)}`);
 });
 
