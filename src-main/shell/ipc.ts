@@ -63,6 +63,18 @@ export function isAppPage(frameUrl: string | undefined, indexUrl: string): boole
   }
 }
 
+/** The refusal both channels give a sender that is not the lab's own page. */
+const UNAUTHORIZED: ContractError = { code: 'unauthorized', message: 'this page may not talk to DirectPred Lab' };
+
+/** Whether `e` comes from a trusted sender; a check that throws counts as untrusted, never as a crash. */
+function senderTrusted(trusted: (e: InvokeEventLike) => boolean, e: InvokeEventLike): boolean {
+  try {
+    return trusted(e);
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The handler of the request channel: refuses a sender that is not our window's page, then runs the
  * request on the sender's connection (`connections`; the service's own without). Never throws:
@@ -74,13 +86,7 @@ export function makeIpcHandler(
   connections?: SenderConnections,
 ): (e: InvokeEventLike, name: unknown, args: unknown) => Promise<ServiceReply> {
   return async (e, name, args) => {
-    let ok: boolean;
-    try {
-      ok = trusted(e);
-    } catch {
-      ok = false;
-    }
-    if (!ok) return { ok: false, error: { code: 'unauthorized', message: 'this page may not talk to DirectPred Lab' } };
+    if (!senderTrusted(trusted, e)) return { ok: false, error: { ...UNAUTHORIZED } };
     if (typeof name !== 'string') return { ok: false, error: { code: 'unknown-request', message: 'the request name must be a string' } };
     return connections ? service.handle(name, args, connections.of(e.sender.id)) : service.handle(name, args);
   };
@@ -108,13 +114,7 @@ export function makeExportHandler(
 ): (e: InvokeEventLike, args: unknown) => Promise<{ ok: true; result: ExportOutcome } | { ok: false; error: ContractError }> {
   const busy = new Set<number>();
   return async (e, args) => {
-    let ok: boolean;
-    try {
-      ok = trusted(e);
-    } catch {
-      ok = false;
-    }
-    if (!ok) return { ok: false, error: { code: 'unauthorized', message: 'this page may not talk to DirectPred Lab' } };
+    if (!senderTrusted(trusted, e)) return { ok: false, error: { ...UNAUTHORIZED } };
     const v = validateRequest('runs.export', args);
     if (!v.ok) return { ok: false, error: v.error };
     const sender = e.sender.id;
