@@ -621,14 +621,14 @@ export class Archive {
 
   // ---- sweeps ---------------------------------------------------------------------------------
 
-  /** Records a sweep and links its member runs (which must already exist). */
-  createSweep(s: { uuid?: string; name?: string | null; definition: unknown; members: { runUuid: string; idx: number; combo: Record<string, unknown> }[] }): string {
+  /** Records a sweep and links its member runs (which must already exist; `reused`: one the archive held before, not made for this sweep). */
+  createSweep(s: { uuid?: string; name?: string | null; definition: unknown; members: { runUuid: string; idx: number; combo: Record<string, unknown>; reused?: boolean }[] }): string {
     this.writable();
     const uuid = s.uuid ?? randomUUID();
     this.#db.transaction(() => {
       const info = this.stmt('INSERT INTO sweeps(uuid, name, definition_json, created_at) VALUES (?, ?, ?, ?)').run(uuid, s.name ?? null, JSON.stringify(s.definition), Date.now());
       for (const m of s.members) {
-        this.stmt('INSERT INTO sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(info.lastInsertRowid, this.runId(m.runUuid), m.idx, JSON.stringify(m.combo));
+        this.stmt('INSERT INTO sweep_runs(sweep_id, run_id, idx, combo_json, reused) VALUES (?, ?, ?, ?, ?)').run(info.lastInsertRowid, this.runId(m.runUuid), m.idx, JSON.stringify(m.combo), m.reused ? 1 : 0);
       }
     })();
     return uuid;
@@ -642,7 +642,7 @@ export class Archive {
   createSweepWithRuns(s: { uuid?: string; name?: string | null; definition: unknown; members: SweepMemberInput[] }): { sweepId: string; runIds: string[] } {
     return this.#db.transaction(() => {
       const runIds = s.members.map((m) => ('runUuid' in m ? m.runUuid : this.createRun(m.run).uuid));
-      const sweepId = this.createSweep({ ...(s.uuid ? { uuid: s.uuid } : {}), name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo })) });
+      const sweepId = this.createSweep({ ...(s.uuid ? { uuid: s.uuid } : {}), name: s.name ?? null, definition: s.definition, members: s.members.map((m, i) => ({ runUuid: runIds[i]!, idx: m.idx, combo: m.combo, reused: 'runUuid' in m })) });
       return { sweepId, runIds };
     })();
   }
@@ -654,7 +654,7 @@ export class Archive {
       const s = this.stmt('SELECT id FROM sweeps WHERE uuid = ?').get(uuid) as { id: number } | undefined;
       if (!s) throw new Error(`archive ${this.file}: no sweep ${uuid}`);
       const runIds = members.map((m) => ('runUuid' in m ? m.runUuid : this.createRun(m.run).uuid));
-      members.forEach((m, i) => this.stmt('INSERT OR IGNORE INTO sweep_runs(sweep_id, run_id, idx, combo_json) VALUES (?, ?, ?, ?)').run(s.id, this.runId(runIds[i]!), m.idx, JSON.stringify(m.combo)));
+      members.forEach((m, i) => this.stmt('INSERT OR IGNORE INTO sweep_runs(sweep_id, run_id, idx, combo_json, reused) VALUES (?, ?, ?, ?, ?)').run(s.id, this.runId(runIds[i]!), m.idx, JSON.stringify(m.combo), 'runUuid' in m ? 1 : 0));
       this.stmt('UPDATE sweeps SET definition_json = ? WHERE id = ?').run(JSON.stringify(definition), s.id);
       return runIds;
     })();
@@ -664,13 +664,13 @@ export class Archive {
   getSweep(uuid: string): SweepRecord | undefined {
     const s = this.stmt('SELECT * FROM sweeps WHERE uuid = ?').get(uuid) as Row | undefined;
     if (!s) return undefined;
-    const members = this.stmt('SELECT r.uuid, sr.idx, sr.combo_json FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id WHERE sr.sweep_id = ? ORDER BY sr.idx').all(s.id) as Row[];
+    const members = this.stmt('SELECT r.uuid, sr.idx, sr.combo_json, sr.reused FROM sweep_runs sr JOIN runs r ON r.id = sr.run_id WHERE sr.sweep_id = ? ORDER BY sr.idx').all(s.id) as Row[];
     return {
       uuid: s.uuid as string,
       name: (s.name as string | null) ?? null,
       definition: JSON.parse(s.definition_json as string),
       createdAt: s.created_at as number,
-      members: members.map((m) => ({ runUuid: m.uuid as string, idx: m.idx as number, combo: JSON.parse(m.combo_json as string) })),
+      members: members.map((m) => ({ runUuid: m.uuid as string, idx: m.idx as number, combo: JSON.parse(m.combo_json as string), reused: m.reused === 1 })),
     };
   }
 
@@ -698,13 +698,14 @@ export class Archive {
     return this.stmt('DELETE FROM sweeps WHERE uuid = ?').run(uuid).changes > 0;
   }
 
-  /** All sweeps, newest first (without members). */
-  listSweeps(): { uuid: string; name: string | null; createdAt: number; runs: number }[] {
-    return (this.stmt('SELECT s.uuid, s.name, s.created_at, (SELECT count(*) FROM sweep_runs sr WHERE sr.sweep_id = s.id) AS runs FROM sweeps s ORDER BY s.created_at DESC').all() as Row[]).map((r) => ({
+  /** All sweeps, newest first (without members); `reused`: how many of their runs were finished runs linked instead of trained. */
+  listSweeps(): { uuid: string; name: string | null; createdAt: number; runs: number; reused: number }[] {
+    return (this.stmt('SELECT s.uuid, s.name, s.created_at, (SELECT count(*) FROM sweep_runs sr WHERE sr.sweep_id = s.id) AS runs, (SELECT count(*) FROM sweep_runs sr WHERE sr.sweep_id = s.id AND sr.reused = 1) AS reused FROM sweeps s ORDER BY s.created_at DESC').all() as Row[]).map((r) => ({
       uuid: r.uuid as string,
       name: (r.name as string | null) ?? null,
       createdAt: r.created_at as number,
       runs: r.runs as number,
+      reused: r.reused as number,
     }));
   }
 

@@ -124,8 +124,8 @@ export function importArchive(target: Archive, otherFile: string, opts: ImportOp
     // Membership is keyed by (sweep uuid, run uuid), so links of runs added now join sweeps old or new.
     db.transaction(() =>
       db.exec(`
-        INSERT OR IGNORE INTO main.sweep_runs(sweep_id, run_id, idx, combo_json)
-          SELECT ds.id, dr.id, sr.idx, sr.combo_json FROM src.sweep_runs sr
+        INSERT OR IGNORE INTO main.sweep_runs(sweep_id, run_id, idx, combo_json, reused)
+          SELECT ds.id, dr.id, sr.idx, sr.combo_json, sr.reused FROM src.sweep_runs sr
             JOIN src.sweeps ss ON ss.id = sr.sweep_id JOIN main.sweeps ds ON ds.uuid = ss.uuid
             JOIN src.runs rs ON rs.id = sr.run_id JOIN main.runs dr ON dr.uuid = rs.uuid;
         DROP TABLE temp.run_map; DROP TABLE temp.name_map;

@@ -81,7 +81,8 @@ export interface SweepRecord {
   name: string | null;
   definition: unknown;
   createdAt: number;
-  members: { runUuid: string; idx: number; combo: Record<string, unknown> }[];
+  /** `reused`: the member links a finished run the archive already held (same setup hash) rather than one created for this sweep. */
+  members: { runUuid: string; idx: number; combo: Record<string, unknown>; reused: boolean }[];
 }
 
 /** The sweep a run was made by: its uuid, name and creation time, and the run's index in its grid. */

@@ -135,6 +135,10 @@ CREATE TABLE projections (
   PRIMARY KEY (run_id, step)
 );`,
   },
+  {
+    description: 'sweep_runs.reused: 1 where the sweep linked a finished run the archive already held (same setup hash) instead of creating one to train, so a sweep says how many it reused after the fact (archives before this version read 0)',
+    sql: `ALTER TABLE sweep_runs ADD COLUMN reused INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];
 
 /** Schema version this build writes and understands. */
