@@ -123,6 +123,27 @@ export const SweepDefinitionSchema = SweepFields.superRefine(refineSweep);
 /** A sweep as written in sweep.json. */
 export type SweepDefinition = z.infer<typeof SweepDefinitionSchema>;
 
+/** A sweep's baseline as stored with it: the axis value every group is compared with, the metric and the margin (absent: seed noise). */
+export type StoredBaseline = NonNullable<SweepDefinition['baseline']>;
+
+/**
+ * The baseline of a sweep definition read back from an archive (or sent by a server), checked again
+ * as a sweep file's is (shape, metric, margin ≥ 0, one value of one of the sweep's axes): a stored
+ * definition is input like any other. `problem` says what is wrong (then `baseline` is null); a
+ * definition without a baseline gives neither.
+ */
+export function storedBaseline(definition: unknown): { baseline: StoredBaseline | null; problem: string | null } {
+  if (definition === null || typeof definition !== 'object' || Array.isArray(definition) || !Object.hasOwn(definition, 'baseline')) return { baseline: null, problem: null };
+  const { baseline, axes } = definition as { baseline: unknown; axes?: unknown };
+  if (baseline === undefined) return { baseline: null, problem: null };
+  const forbidden = findForbiddenKey(baseline, 'baseline');
+  if (forbidden) return { baseline: null, problem: `${forbidden.path}: '${forbidden.key}' may not be a key of a sweep` };
+  const r = SweepDefinitionSchema.safeParse({ axes: Object.hasOwn(definition, 'axes') ? axes : undefined, baseline });
+  if (r.success && r.data.baseline) return { baseline: r.data.baseline, problem: null };
+  const issues = r.success ? [] : r.error.issues.map((i) => `${formatPath(i.path) || '(definition)'}: ${i.message}`);
+  return { baseline: null, problem: printable(issues.join('; ') || 'baseline: must be an object').slice(0, 500) };
+}
+
 /** One member run of an expanded sweep. */
 export interface SweepMember {
   /** Position in the expansion order. */

@@ -6,7 +6,7 @@ import { RUN_PALETTE, groupColors, hashString, runColor, withAlpha } from '../..
 import { configDiff, differingFields, flatten } from '../../src-renderer/src/lib/diff.ts';
 import { alignSeries, joinCurves, wallSeconds } from '../../src-renderer/src/lib/compare/align.ts';
 import { groupBy, meanStdBand, valueAt } from '../../src-renderer/src/lib/compare/bands.ts';
-import { buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/sweepGrid.ts';
+import { baselineOptions, buildDefinition, draftFromDefinition, parseValues, fieldFor, splitList } from '../../src-renderer/src/lib/sweepGrid.ts';
 import { flowAt, phaseLine, portraitFixedPoints, trajectory } from '../../src-renderer/src/lib/theory/portrait.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
 import { lossScale, lossReductionOf } from '../../src-renderer/src/lib/compare/lossScale.ts';
@@ -141,6 +141,39 @@ test('sweep grid: typed values, every bad token named, definition and count', ()
   const listAxes = draftFromDefinition({ axes: [{ path: 'loss', values: ['mse'] }], seeds: [0, 1, 2] });
   assert.deepEqual(listAxes.axes, [{ path: 'loss', text: 'mse' }]);
   assert.equal(listAxes.seeds, 3);
+});
+
+test('sweep grid: the baseline and margin are part of the definition the builder sends, and "Edit as new sweep" keeps them', () => {
+  const base = { optim: { maxSteps: 8 } };
+  const axes = [{ path: 'predictor.kind', text: 'none, linear' }, { path: 'optim.lr', text: '0.01, 0.1' }];
+  assert.deepEqual(baselineOptions({ 'predictor.kind': ['none', 'linear'], 'optim.lr': [0.1] }).map((o) => [o.path, o.value, o.label]), [
+    ['predictor.kind', '"none"', 'predictor.kind = none'],
+    ['predictor.kind', '"linear"', 'predictor.kind = linear'],
+    ['optim.lr', '0.1', 'optim.lr = 0.1'],
+  ]);
+  const draft = { name: 'g', base, axes, seeds: 3, concurrency: 1, baseline: { path: 'optim.lr', value: '0.1', metric: 'collapseStd', margin: ' 0.05 ' } };
+  const built = buildDefinition(draft);
+  assert.deepEqual(built.issues, []);
+  assert.deepEqual(built.definition!.baseline, { path: 'optim.lr', value: 0.1, metric: 'collapseStd', margin: 0.05 });
+  // Empty margin: the seed noise (no margin stored).
+  assert.deepEqual(buildDefinition({ ...draft, baseline: { ...draft.baseline, margin: '' } }).definition!.baseline, { path: 'optim.lr', value: 0.1, metric: 'collapseStd' });
+  // Reopened (the stored definition as the archive gives it back) and built again: the same definition.
+  const stored = { ...built.definition!, executor: { kind: 'local' } };
+  const again = draftFromDefinition(stored);
+  assert.deepEqual(again.baseline, { path: 'optim.lr', value: '0.1', metric: 'collapseStd', margin: '0.05' });
+  assert.equal(again.baselineProblem, null);
+  assert.deepEqual(buildDefinition(again).definition, built.definition);
+  // A baseline the grid no longer holds, a bad margin or metric: named, nothing to start.
+  const gone = buildDefinition({ ...draft, axes: [axes[0]!, { path: 'optim.lr', text: '0.01, 0.3' }] });
+  assert.equal(gone.definition, null);
+  assert.deepEqual(gone.issues, [{ path: 'baseline', message: '0.1 is no longer a value of optim.lr; pick the baseline again' }]);
+  assert.match(buildDefinition({ ...draft, baseline: { ...draft.baseline, margin: '-1' } }).issues[0]!.message, /margin must be a number ≥ 0/);
+  assert.equal(buildDefinition({ ...draft, baseline: { ...draft.baseline, metric: '__proto__' } }).issues[0]!.path, 'baseline.metric');
+  // A stored baseline that fails the check again is left out of the builder and named.
+  const hostile = draftFromDefinition({ ...stored, baseline: { path: 'optim.lr', value: 0.1, margin: -3 } });
+  assert.equal(hostile.baseline, null);
+  assert.match(hostile.baselineProblem ?? '', /baseline\.margin/);
+  assert.deepEqual(buildDefinition(hostile).definition!.baseline, undefined);
 });
 
 test('portrait: fixed points vanish past η = τ²/(4(1+σ²)), flow is zero at them, trajectories reach them', () => {

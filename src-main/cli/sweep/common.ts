@@ -12,7 +12,7 @@ import { createExecutor, storedExecutor } from '../../runs/executor-registry.ts'
 import { readManifest } from '../../runs/sweep-folder.ts';
 import { BASELINE_METRICS, describeEvalProtocol, runEvalProtocol } from '../../common/metrics.ts';
 import { ACTIVE_STATUSES } from '../../common/events.ts';
-import { COMPARE_METRICS, DEFAULT_COMPARE_METRIC, isCompareMetric, sweepAxes, SweepDefinitionSchema, type SweepDefinition } from '../../common/sweep.ts';
+import { COMPARE_METRICS, DEFAULT_COMPARE_METRIC, isCompareMetric, storedBaseline, sweepAxes, SweepDefinitionSchema, type StoredBaseline, type SweepDefinition } from '../../common/sweep.ts';
 import { canonicalJson } from '../../common/setup.ts';
 import { printable } from '../../common/text.ts';
 import { DEFAULT_MAX_SEEDS, compareGroups, fmtNumber, signedNumber, type GroupComparison, type SweepBaseline } from '../../reproduce/compare.ts';
@@ -66,7 +66,9 @@ function checkBaseline(def: SweepDefinition, baseline: SweepBaseline): void {
  * Null when neither names a baseline.
  */
 export function compareChoice(a: ParsedArgs, def: SweepDefinition): CompareChoice | null {
-  const stored = def.baseline;
+  // A stored baseline is checked again (an archive is input too): a bad one is reported and not used.
+  const { baseline: stored, problem } = storedBaseline(def);
+  if (problem) console.error(`dplab sweep: the sweep's stored baseline is not used: ${problem}`);
   const baseline = a.strings.baseline !== undefined ? parseBaseline(a.strings.baseline, def) : stored ? { path: stored.path, value: stored.value } : null;
   const metric = a.strings.metric ?? stored?.metric ?? DEFAULT_COMPARE_METRIC;
   if (!isCompareMetric(metric)) throw new UsageError(`--metric: '${printable(metric)}' is not a metric a sweep compares (one of ${Object.keys(COMPARE_METRICS).join(', ')})`);
@@ -83,6 +85,11 @@ export function compareChoice(a: ParsedArgs, def: SweepDefinition): CompareChoic
     return null;
   }
   return { baseline, metric, margin, maxSeeds };
+}
+
+/** The choice as the sweep stores it (`baseline` of its definition): path, value, metric and the margin when one was set. */
+export function storedChoice(c: CompareChoice): StoredBaseline {
+  return { path: c.baseline.path, value: c.baseline.value, metric: c.metric, ...(c.margin !== undefined ? { margin: c.margin } : {}) };
 }
 
 /** The axes of a stored sweep, as the default grouping of its table. */

@@ -20,7 +20,7 @@ import { allDecided } from '../../reproduce/compare.ts';
 import type { Archive as ArchiveT } from '../../archive/archive.ts';
 import { printable } from '../../common/text.ts';
 import { backendOption, intOption, UsageError, type ParsedArgs, type Verb } from '../args.ts';
-import { ARCHIVE, byOption, COMPARE_OPTIONS, compareChoice, followWith, printTable, sweepComparison, type CompareChoice } from './common.ts';
+import { ARCHIVE, byOption, COMPARE_OPTIONS, compareChoice, followWith, printTable, storedChoice, sweepComparison, type CompareChoice } from './common.ts';
 
 /** The Slurm options that take one value (`--sbatch-arg` repeats, `--detach` is a flag). */
 const SLURM_VALUES = SLURM_FLAGS.filter((f) => f !== 'sbatch-arg' && f !== 'detach');
@@ -47,8 +47,9 @@ the archive (--detach: submit and return; 'dplab sweep watch' follows later).
 The result table groups runs by the axes (or --by fields) with mean ± std across seeds; with a baseline
 ("baseline": { "path": "predictor.kind", "value": "none", "metric": "probeAcc", "margin": 0.01 } in the
 file, or --baseline), each group's paired difference from it, repeated interval and verdict (see
-'dplab sweep table --help'). A local sweep reuses finished runs of the same setup hash instead of
-training them again, and says how many. --until-decided adds seeds in rounds, up to the looks of the
+'dplab sweep table --help'); a baseline, metric and margin given here are stored with the sweep.
+A local sweep reuses finished runs of the same setup hash instead of training them again, and says
+how many. --until-decided adds seeds in rounds, up to the looks of the
 sequential design (3, 5, 8, 12, … seeds, at most --max-seeds, default 12), until every group is
 better or not better than the baseline.`,
   options: {
@@ -104,7 +105,7 @@ async function startSweep(a: ParsedArgs): Promise<number> {
       return 2;
     }
   }
-  const def = definition!;
+  let def = definition!;
   const extra: Record<string, string | string[] | undefined> = { concurrency: a.strings.concurrency, 'sbatch-arg': a.multi['sbatch-arg'] };
   for (const f of SLURM_VALUES) extra[f] = a.strings[f];
   if (kind === 'slurm') {
@@ -120,6 +121,9 @@ async function startSweep(a: ParsedArgs): Promise<number> {
   if (untilDecided && kind !== 'local') throw new UsageError('--until-decided adds seeds to a local sweep (--executor local)');
   if (!untilDecided && a.strings['max-seeds'] !== undefined) throw new UsageError('--max-seeds goes with --until-decided');
   if (choice && !(byOption(a) ?? sweepAxes(def).map((x) => x.path)).includes(choice.baseline.path)) throw new UsageError(`--baseline ${choice.baseline.path} is not one of the grouping fields; add it to --by`);
+  // The baseline, metric and margin given on the command line are the sweep's own from now on:
+  // stored with it (and in a cluster sweep's folder), so 'sweep table' and the app judge it the same way.
+  if (choice) def = { ...def, baseline: storedChoice(choice) };
   if (a.flags['dry-run']) {
     for (const m of members) console.log(`${String(m.idx).padStart(4)}  ${printable(m.name)}`);
     console.log(`${members.length} run(s)`);

@@ -4,7 +4,8 @@
  * Values are typed by field so `0.01, 0.1` becomes numbers and `true` a boolean; every bad token is
  * reported with its axis and position, nothing is silently dropped.
  */
-import { PREDICTOR_KINDS } from '../../../src-main/common/setup.ts';
+import { canonicalJson, PREDICTOR_KINDS } from '../../../src-main/common/setup.ts';
+import { COMPARE_METRICS, DEFAULT_COMPARE_METRIC, isCompareMetric, storedBaseline, type CompareMetric } from '../../../src-main/common/sweep.ts';
 
 /** How a field's values are read. */
 export type FieldKind = 'number' | 'int' | 'bool' | 'enum' | 'string' | 'json';
@@ -128,6 +129,17 @@ export interface AxisDraft {
   text: string;
 }
 
+/**
+ * The baseline as the builder holds it: an axis path, one of its values as canonical JSON (the
+ * picker's option id), the metric compared and the margin as typed ('' : the seed noise).
+ */
+export interface BaselineDraft {
+  path: string;
+  value: string;
+  metric: string;
+  margin: string;
+}
+
 /** What the builder holds. */
 export interface GridDraft {
   name: string;
@@ -135,6 +147,8 @@ export interface GridDraft {
   axes: AxisDraft[];
   seeds: number;
   concurrency: number;
+  /** The group every other is compared with; null: none (the result table shows means only). */
+  baseline?: BaselineDraft | null;
 }
 
 /** The contract's sweep definition. */
@@ -144,6 +158,26 @@ export interface SweepDefinitionJson {
   axes: Record<string, unknown[]>;
   seeds: number;
   concurrency: number;
+  baseline?: { path: string; value: unknown; metric: CompareMetric; margin?: number };
+}
+
+/** The builder's baseline choices: every value of every axis, as `path = value`, keyed by path and canonical JSON. */
+export function baselineOptions(axes: Record<string, unknown[]>): { path: string; value: string; label: string }[] {
+  return Object.entries(axes).flatMap(([path, values]) => values.map((v) => ({ path, value: canonicalJson(v ?? null), label: `${path} = ${typeof v === 'string' ? v : canonicalJson(v)}` })));
+}
+
+/** The draft's baseline as the definition stores it, or what is wrong with it (not a value of the axes, a bad metric or margin). */
+function buildBaseline(b: BaselineDraft, axes: Record<string, unknown[]>, issues: ValueIssue[]): SweepDefinitionJson['baseline'] {
+  const values = Object.hasOwn(axes, b.path) ? axes[b.path]! : null;
+  const value = values?.find((v) => canonicalJson(v ?? null) === b.value);
+  if (!values) issues.push({ path: 'baseline', message: `'${b.path}' is not an axis of this grid; pick the baseline again` });
+  else if (value === undefined) issues.push({ path: 'baseline', message: `${b.value} is no longer a value of ${b.path}; pick the baseline again` });
+  if (!isCompareMetric(b.metric)) issues.push({ path: 'baseline.metric', message: `'${b.metric}' is not a metric a sweep compares (one of ${Object.keys(COMPARE_METRICS).join(', ')})` });
+  const text = b.margin.trim();
+  const margin = text === '' ? undefined : Number(text);
+  if (margin !== undefined && !(Number.isFinite(margin) && margin >= 0)) issues.push({ path: 'baseline.margin', message: `the margin must be a number ≥ 0 (empty: the seed noise), got '${text}'` });
+  if (value === undefined || !isCompareMetric(b.metric)) return undefined;
+  return { path: b.path, value, metric: b.metric, ...(margin !== undefined ? { margin } : {}) };
 }
 
 /** Builds the definition, or lists what is wrong with the draft (axis paths, values, seeds). */
@@ -166,15 +200,21 @@ export function buildDefinition(d: GridDraft): { definition: SweepDefinitionJson
   }
   if (!Number.isInteger(d.seeds) || d.seeds < 1 || d.seeds > 100) issues.push({ path: 'seeds', message: 'seeds must be a whole number from 1 to 100' });
   if (!Number.isInteger(d.concurrency) || d.concurrency < 1 || d.concurrency > 64) issues.push({ path: 'concurrency', message: 'concurrency must be a whole number from 1 to 64' });
+  const baseline = d.baseline ? buildBaseline(d.baseline, axes, issues) : undefined;
   const count = Object.values(axes).reduce((n, v) => n * Math.max(1, v.length), 1) * Math.max(1, d.seeds | 0);
   if (issues.length) return { definition: null, issues, count };
   const definition: SweepDefinitionJson = { base: d.base, axes, seeds: d.seeds, concurrency: d.concurrency };
   if (d.name.trim()) definition.name = d.name.trim();
+  if (baseline) definition.baseline = baseline;
   return { definition, issues, count };
 }
 
-/** Reads a stored sweep definition back into a draft (for re-opening a sweep from the archive). */
-export function draftFromDefinition(def: unknown): GridDraft {
+/**
+ * Reads a stored sweep definition back into a draft (for re-opening a sweep from the archive), its
+ * baseline checked again against its axes (`storedBaseline`): a bad one is left out and named in
+ * `baselineProblem`, never put in the builder.
+ */
+export function draftFromDefinition(def: unknown): GridDraft & { baselineProblem: string | null } {
   const o = (def && typeof def === 'object' ? def : {}) as Record<string, unknown>;
   const rawAxes = o.axes;
   const list: { path: string; values: unknown[] }[] = Array.isArray(rawAxes)
@@ -182,11 +222,14 @@ export function draftFromDefinition(def: unknown): GridDraft {
     : rawAxes && typeof rawAxes === 'object'
       ? Object.entries(rawAxes as Record<string, unknown[]>).map(([path, values]) => ({ path, values }))
       : [];
+  const { baseline: b, problem } = storedBaseline(def);
   return {
     name: typeof o.name === 'string' ? o.name : '',
     base: (o.base && typeof o.base === 'object' ? o.base : {}) as Record<string, unknown>,
     axes: list.map((a) => ({ path: a.path, text: (a.values ?? []).map((v) => (typeof v === 'string' ? v : JSON.stringify(v))).join(', ') })),
     seeds: Array.isArray(o.seeds) ? o.seeds.length : typeof o.seeds === 'number' ? o.seeds : 1,
     concurrency: typeof o.concurrency === 'number' ? o.concurrency : 1,
+    baseline: b ? { path: b.path, value: canonicalJson(b.value ?? null), metric: b.metric ?? DEFAULT_COMPARE_METRIC, margin: b.margin !== undefined ? String(b.margin) : '' } : null,
+    baselineProblem: problem,
   };
 }

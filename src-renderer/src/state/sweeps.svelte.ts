@@ -6,7 +6,7 @@ import { getClient } from '../lib/client.ts';
 import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { LabEvent, Results } from '../../../src-main/contract/index.ts';
-import { buildDefinition, draftFromDefinition, type AxisDraft, type ValueIssue } from '../lib/sweepGrid.ts';
+import { buildDefinition, draftFromDefinition, type AxisDraft, type BaselineDraft, type ValueIssue } from '../lib/sweepGrid.ts';
 import { QUICK_SETUP, PREDICTOR_ABLATION } from '../../../src-main/common/presets.ts';
 import { sweepSeeds, type SweepDefinition } from '../../../src-main/common/sweep.ts';
 import { nextLook } from '../../../src-main/math/sequential.ts';
@@ -20,6 +20,10 @@ export class SweepsState {
   baseText = $state(JSON.stringify(QUICK_BASE, null, 2));
   axes = $state<AxisDraft[]>([{ path: 'predictor.kind', text: 'none, linear, directpred' }]);
   seeds = $state(2);
+  /** The group the new sweep's others are compared with (stored with the sweep); null: none. */
+  baseline = $state<BaselineDraft | null>(null);
+  /** Why "Edit as new sweep" left the opened sweep's stored baseline out (it failed the check again). */
+  baselineProblem = $state<string | null>(null);
   /** The lab's queue concurrency (runs at once), from app.info; a sweep runs through that queue. */
   concurrency = $state<number | null>(null);
   preview = $state.raw<Results['sweeps.preview'] | null>(null);
@@ -65,7 +69,7 @@ export class SweepsState {
   /** The definition the draft makes, with every local problem (before asking the server). */
   built(): { definition: ReturnType<typeof buildDefinition>['definition']; issues: ValueIssue[]; count: number } {
     const b = this.base();
-    const r = buildDefinition({ name: this.name, base: b.value ?? {}, axes: this.axes, seeds: this.seeds, concurrency: 1 });
+    const r = buildDefinition({ name: this.name, base: b.value ?? {}, axes: this.axes, seeds: this.seeds, concurrency: 1, baseline: this.baseline });
     const issues = b.error ? [{ path: 'base', message: b.error }, ...r.issues] : r.issues;
     return { definition: issues.length ? null : r.definition, issues, count: r.count };
   }
@@ -132,6 +136,7 @@ export class SweepsState {
     this.baseText = JSON.stringify(d.base, null, 2);
     this.axes = d.axes;
     this.seeds = d.seeds;
+    this.baseline = d.baseline ?? null;
     this.metric = 'collapseStd';
     await this.start();
   }
@@ -211,6 +216,9 @@ export class SweepsState {
     this.baseText = JSON.stringify(d.base, null, 2);
     this.axes = d.axes.length ? d.axes : [{ path: 'predictor.kind', text: '' }];
     this.seeds = d.seeds;
+    // The baseline and margin go with the grid, so the copy is judged as the original was.
+    this.baseline = d.baseline ?? null;
+    this.baselineProblem = d.baselineProblem;
   }
 
   /** Event handler: progress of the watched sweep; reload its table when its runs change. */
