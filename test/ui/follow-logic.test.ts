@@ -8,6 +8,8 @@ import { RUN_PALETTE, chartRunColors, groupColors, paletteColor, runColor, setRu
 import { compareLines, finalBars, swatchColors } from '../../src-renderer/src/lib/compare/compareSeries.ts';
 import { shortcutGroups } from '../../src-renderer/src/lib/shortcuts.ts';
 import { claimPlan, planSeeds } from '../../src-renderer/src/lib/claimPlan.ts';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 const row = (id: string, status: string, createdAt: number, startedAt: number | null = null) => ({ id, status, createdAt, startedAt });
 
@@ -75,6 +77,28 @@ test('the shortcut sheet names every view by its Alt key, and its span matches t
   const nine = shortcutGroups([...views, { label: 'Notes', key: '9' }]);
   assert.deepEqual(new Map(nine).get('Everywhere')![0], ['Alt 1 … 9', 'switch view']);
   assert.ok(new Map(nine).get('Views')!.some(([k, l]) => k === 'Alt 9' && l === 'Notes'));
+});
+
+/** The keys a view's `onKey` handler compares `e.key` with (`e.key === 'x'`, `e.key.toLowerCase() === 'x'`, `case 'x':`). */
+function handledKeys(file: string): string[] {
+  const src = readFileSync(join(import.meta.dirname, '../../src-renderer/src/views', file), 'utf8');
+  const start = src.indexOf('function onKey(');
+  assert.ok(start >= 0, `${file} has an onKey handler`);
+  const body = src.slice(start, src.indexOf('\n  }\n', start));
+  const keys = [...body.matchAll(/e\.key(?:\.toLowerCase\(\))? === '([^']+)'|case '([^']+)':/g)].map((m) => (m[1] ?? m[2])!);
+  assert.ok(keys.length >= 2, `${file}: keys found ${keys.join(' ')}`);
+  return keys;
+}
+
+/** How the sheet writes a key of `KeyboardEvent.key`. */
+const sheetName = (k: string) => ({ ArrowDown: '↓', ArrowUp: '↑', ' ': 'Space', Escape: 'Esc' })[k] ?? (k.length === 1 ? k.toUpperCase() : k);
+
+test('the shortcut sheet names every key the Compose, Runs and Live run views handle', () => {
+  const groups = new Map(shortcutGroups([{ label: 'Compose', key: '1' }]));
+  for (const [file, group] of [['Compose.svelte', 'Compose'], ['Runs.svelte', 'Runs'], ['Run.svelte', 'Live run']] as const) {
+    const named = new Set(groups.get(group)!.flatMap(([keys]) => keys.split(/\s+/)));
+    for (const k of handledKeys(file)) assert.ok(named.has(sheetName(k)), `${group}: the view handles "${k}" but the sheet does not name ${sheetName(k)} (it names ${[...named].join(' ')})`);
+  }
 });
 
 test('the Paper view counts a claim\'s runs as reproduce.run plans them: completed, in flight, to train', async () => {

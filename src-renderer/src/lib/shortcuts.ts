@@ -14,7 +14,7 @@ export function shortcutGroups(views: readonly { label: string; key: string }[])
     ['Views', views.map((v): [string, string] => [`Alt ${v.key}`, v.label])],
     ['Everywhere', [[span, 'switch view'], ['Alt T', 'light / dark theme'], ['?', 'this sheet'], ['Esc', 'close this sheet']]],
     ['Compose', [['Ctrl Enter', 'start the run'], ['Ctrl S', 'save the setup'], ['Alt Q', 'quick test on/off']]],
-    ['Runs', [['/', 'filter'], ['↑ ↓', 'move'], ['Enter', 'open live view'], ['Space', 'select'], ['C', 'cancel'], ['R', 'resume'], ['D', 'duplicate and edit'], ['Delete', 'delete (asks)']]],
+    ['Runs', [['/', 'filter'], ['↑ ↓ or K J', 'move'], ['Enter', 'open live view'], ['Space', 'select'], ['C', 'cancel'], ['R', 'resume'], ['D', 'duplicate and edit'], ['Delete', 'delete (asks)'], ['Esc', 'clear the selection']]],
     ['Live run', [['S', 'cycle smoothing'], ['L', 'log / linear eigenvalue axes']]],
   ];
 }
