@@ -16,10 +16,10 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 test('the committed report parses: its date, version, seeds, and every claim with its verdict and tables', () => {
   const md = readFileSync(join(ROOT, 'docs/reproduction/report.md'), 'utf8');
   const r = parseReport(md);
-  assert.equal(r.date, '2026-12-01');
+  assert.equal(r.date, '2026-12-07');
   assert.equal(r.appVersion, '0.1.0');
   assert.equal(r.backend, 'wasm');
-  assert.equal(r.seeds, '0, 1, 2, 3, 4');
+  assert.equal(r.seeds, '1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011');
   // Every claim of the summary table has a section, with the summary's verdict.
   const summary = [...md.matchAll(/^\| \[.+?\]\(#([\w-]+)\) \| .+ \| (.+?) \|$/gm)].map((m) => [m[1]!, m[2]!]);
   assert.ok(summary.length >= 10, `${summary.length} claims in the summary`);
@@ -29,10 +29,11 @@ test('the committed report parses: its date, version, seeds, and every claim wit
   const c = r.claims.get('no-predictor-collapses')!;
   assert.equal(c.title, 'Without a predictor, BYOL collapses');
   assert.deepEqual(c.arms!.rows, [
-    ['no predictor, EMA', '5', '0.067 ± 0.013', '0.779 ± 0.037'],
-    ['linear W_p by SGD, EMA', '5', '0.493 ± 0.036', '0.779 ± 0.037'],
+    ['no predictor, EMA', '3', '0.061 ± 0.024', '0.787 ± 0.017'],
+    ['linear W_p by SGD, EMA', '3', '0.508 ± 0.035', '0.787 ± 0.017'],
+    ['DirectPred (ρ 0.3, ε 0.1, freq 1)', '3', '0.731 ± 0.020', '0.787 ± 0.017'],
   ]);
-  assert.equal(c.tests!.rows.length, 2);
+  assert.equal(c.tests!.rows.length, 3);
   assert.ok(c.tests!.rows.every((row) => row.length === c.tests!.header.length));
   // Theory claims carry no arms or tests table.
   assert.equal(r.claims.get('theorem1-conservation')?.arms, null);
