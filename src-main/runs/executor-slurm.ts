@@ -199,6 +199,22 @@ function recheck(o: SlurmOptions): void {
   }
 }
 
+/**
+ * The `--array` indices of the members to train, as Slurm's range list (`0-3`, `1,3,5-7`): task i
+ * trains member i, and members a sweep reused (finished runs of the same setup hash) have no task.
+ */
+export function arraySpec(indices: readonly number[]): string {
+  const xs = [...new Set(indices)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < xs.length; ) {
+    let j = i;
+    while (j + 1 < xs.length && xs[j + 1] === xs[j]! + 1) j++;
+    parts.push(j === i ? String(xs[i]) : `${xs[i]}-${xs[j]}`);
+    i = j + 1;
+  }
+  return parts.join(',');
+}
+
 /** A path of this installation (node, bin/dplab.mjs) for the script's `exec` line: single-quoted; one holding a control character is refused. */
 function installPath(what: string, p: string): string {
   if (/[\u0000-\u001f\u007f]/.test(p)) throw new SlurmError(`the ${what} path ${JSON.stringify(p)} holds a control character: it cannot be written into a job script`);
@@ -214,9 +230,10 @@ function installPath(what: string, p: string): string {
  */
 export function jobScript(m: SweepManifest, folder: string, o: SlurmOptions): string {
   const dplab = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
-  const n = m.members.length;
+  const idx = m.members.map((x) => x.idx);
   if (!UUID.test(m.sweepUuid)) throw new SlurmError(`sweep id ${JSON.stringify(m.sweepUuid)} is not a uuid`);
-  if (n < 1) throw new SlurmError('a Slurm sweep needs at least one member');
+  if (idx.length < 1) throw new SlurmError('a Slurm sweep needs at least one member');
+  if (!idx.every((i) => Number.isInteger(i) && i >= 0)) throw new SlurmError(`member indices ${JSON.stringify(idx.slice(0, 20))} are not non-negative integers`);
   check('path', 'folder', folder);
   if (!isAbsolute(folder)) throw new SlurmError(`the sweep folder ${JSON.stringify(folder)} must be an absolute path in the job script`);
   recheck(o);
@@ -225,7 +242,7 @@ export function jobScript(m: SweepManifest, folder: string, o: SlurmOptions): st
     '#!/bin/bash',
     `# DirectPred Lab sweep ${name === null ? '(no name)' : scriptComment(name)} (${m.sweepUuid}): task i trains member i (setups/i.json) into shards/i.sqlite.`,
     `#SBATCH --job-name=dplab-${(name ?? 'sweep').replace(/[^\w.-]/g, '_').slice(0, 40)}`,
-    `#SBATCH --array=0-${n - 1}${o.maxParallel ? `%${o.maxParallel}` : ''}`,
+    `#SBATCH --array=${arraySpec(idx)}${o.maxParallel ? `%${o.maxParallel}` : ''}`,
     `#SBATCH --output=${folder}/logs/%a.log`,
     '#SBATCH --open-mode=append',
     '#SBATCH --requeue',
@@ -410,6 +427,8 @@ export const slurmExecutor: ExecutorFactory = (archive, sweepUuid, opts, stored)
         members: launch.members.map((m) => ({ idx: m.idx, runUuid: m.runUuid, name: m.name, combo: m.combo, setupHash: archive.getRun(m.runUuid)?.setupHash ?? '' })),
       };
       writeSweepFolder(folder, manifest, launch.members.map((m) => m.setup));
+      // Every member was a finished run the archive held: the folder records the sweep, no job is submitted.
+      if (!launch.members.length) return { kind: 'slurm', folder, jobId: null };
       const script = folderPaths(folder).jobScript;
       writeFileSync(script, jobScript(manifest, folder, o));
       chmodSync(script, 0o755);

@@ -46,7 +46,8 @@ function split(rows: readonly SweepMemberInput[], runIds: readonly string[]): { 
  * Creates the member runs and the sweep that groups them; returns their ids. `owner`: the process
  * whose run manager will queue them (so no other process takes them for stranded meanwhile).
  * `reuse` (default true): members whose setup the archive holds as a completed run link that run
- * (a cluster sweep passes false: its job array trains members 0…n−1 of its folder).
+ * (marked reused in the sweep record) and only the others are handed to the executor: the local
+ * queue, or a Slurm job array with a task per member to train.
  */
 export function createSweepRuns(archive: Archive, def: SweepDefinition, members: SweepMember[], owner?: RunOwner, opts: { reuse?: boolean } = {}): SweepRuns {
   // The executor record is the lab's to write once the executor accepted the sweep (setSweepDefinition);

@@ -83,7 +83,9 @@ export class ClusterFollower {
           this.deps.emit({ type: 'run.status', runId: r.uuid, status: r.status });
         }
         const done = states.filter((m) => !ACTIVE_STATUSES.has(m.status)).length;
-        if (changed) this.deps.emit({ type: 'sweep.progress', sweepId: sw.uuid, done, total: states.length });
+        // Members it reused (finished runs of the same setup hash) have no task but count as done, as in a local sweep.
+        const reused = rec.members.filter((m) => m.reused).length;
+        if (changed) this.deps.emit({ type: 'sweep.progress', sweepId: sw.uuid, done: done + reused, total: states.length + reused });
         if (done === states.length && states.every((m) => m.status !== 'interrupted')) this.clusterDone.add(sw.uuid);
       }
     } catch {

@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { jobScript, scriptComment, slurmOptions, SlurmError, type SlurmOptions } from '../../src-main/runs/executor-slurm.ts';
+import { arraySpec, jobScript, scriptComment, slurmOptions, SlurmError, type SlurmOptions } from '../../src-main/runs/executor-slurm.ts';
 import type { SweepManifest } from '../../src-main/runs/sweep-folder.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-jobscript-'));
@@ -155,4 +155,17 @@ test('the writer checks every option and the folder again, so options that skipp
   assert.throws(() => jobScript({ ...manifest('ok'), sweepUuid: `${UUID}\ntouch ${marker}` }, folder, {}), /is not a uuid/);
   assert.throws(() => jobScript(manifest('ok', 0), folder, {}), /at least one member/);
   assert.equal(existsSync(marker), false);
+});
+
+test('the job array has a task only for the members to train: a sweep that reused finished runs skips their indices', () => {
+  assert.equal(arraySpec([0, 1, 2, 3]), '0-3');
+  assert.equal(arraySpec([1, 3, 4, 5, 9]), '1,3-5,9');
+  assert.equal(arraySpec([7]), '7');
+  assert.equal(arraySpec([5, 2, 3, 2]), '2-3,5', 'sorted, each once');
+  const m = manifest('reuse', 6);
+  m.members = m.members.filter((x) => x.idx !== 0 && x.idx !== 2);
+  const script = jobScript(m, folder, { maxParallel: 2 });
+  assert.match(script, /\n#SBATCH --array=1,3-5%2\n/);
+  assert.throws(() => jobScript({ ...m, members: [{ ...m.members[0]!, idx: -1 }] }, folder, {}), /member indices \[-1\] are not non-negative integers/);
+  assert.throws(() => jobScript({ ...m, members: [] }, folder, {}), /at least one member/);
 });

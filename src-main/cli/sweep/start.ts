@@ -48,8 +48,8 @@ The result table groups runs by the axes (or --by fields) with mean ± std acros
 ("baseline": { "path": "predictor.kind", "value": "none", "metric": "probeAcc", "margin": 0.01 } in the
 file, or --baseline), each group's paired difference from it, repeated interval and verdict (see
 'dplab sweep table --help'); a baseline, metric and margin given here are stored with the sweep.
-A local sweep reuses finished runs of the same setup hash instead of training them again, and says
-how many. --until-decided adds seeds in rounds, up to the looks of the
+A sweep (local or slurm) reuses finished runs of the same setup hash instead of training them again,
+and says how many. --until-decided adds seeds in rounds, up to the looks of the
 sequential design (3, 5, 8, 12, … seeds, at most --max-seeds, default 12), until every group is
 better or not better than the baseline.`,
   options: {
@@ -145,9 +145,9 @@ async function startSweep(a: ParsedArgs): Promise<number> {
       }
     }
     // A local sweep's runs are owned by this process from the start; Slurm placeholders by their
-    // watcher. A local sweep reuses finished runs of the same setup hash; a cluster sweep's job
-    // array trains members 0…n−1 of its folder, so it records every member.
-    const created = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined, { reuse: kind === 'local' });
+    // watcher. Either executor reuses finished runs of the same setup hash: only the others train
+    // (a cluster sweep's job array has a task for each of those, by member index).
+    const created = createSweepRuns(arc, def, members, kind === 'local' ? thisProcess() : undefined);
     const { sweepId: sweepUuid, runIds: uuids } = created;
     const fresh = new Set(created.newRunIds);
     const launch = { sweepUuid, definition: def, members: members.flatMap((m, i) => (fresh.has(uuids[i]!) ? [{ idx: m.idx, runUuid: uuids[i]!, name: m.name, combo: m.combo, setup: m.setup }] : [])) };
@@ -160,7 +160,12 @@ async function startSweep(a: ParsedArgs): Promise<number> {
     }
     arc.setSweepDefinition(sweepUuid, { ...def, executor: stored });
     if (kind === 'slurm') {
-      console.error(`sweep ${sweepUuid}: ${members.length} run(s) as Slurm job array ${String(stored.jobId)}; folder ${String(stored.folder)}`);
+      const reused = `${created.reused} reused (finished runs of the same setup hash)`;
+      console.error(
+        created.newRunIds.length
+          ? `sweep ${sweepUuid}: ${members.length} run(s) as Slurm job array ${String(stored.jobId)}: ${created.newRunIds.length} to train, ${reused}; folder ${String(stored.folder)}`
+          : `sweep ${sweepUuid}: ${members.length} run(s), no Slurm job: 0 to train, ${reused}; folder ${String(stored.folder)}`,
+      );
       if (a.flags.detach) {
         console.error(`follow it with: dplab sweep watch ${sweepUuid}`);
         console.log(sweepUuid);

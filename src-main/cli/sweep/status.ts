@@ -11,6 +11,9 @@ export const status: Verb = {
       importedSweep(archive, s, 'status', a.flags.json === true) ??
       withStoredExecutor(archive, s, async (executor) => {
         printStates(await executor.poll(), a.flags.json === true);
+        const reused = s.members.filter((m) => m.reused).length;
+        // A cluster sweep's executor knows only the members it trains; the sweep record knows the rest.
+        if (reused && executor.kind !== 'local' && a.flags.json !== true) console.log(`${reused} more member(s) reused finished runs of the same setup hash (not trained by this sweep)`);
         return 0;
       }),
     ),

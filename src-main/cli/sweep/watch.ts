@@ -19,7 +19,8 @@ export const watch: Verb = {
           printStates(await executor.poll(), a.flags.json === true);
           return 0;
         }
-        return followWith(archive, executor, s.uuid, s.members.length, false, byOption(a) ?? axesOf(s), a.flags.json === true);
+        // Members the sweep reused were finished before it started: the executor trains the rest.
+        return followWith(archive, executor, s.uuid, s.members.filter((m) => !m.reused).length, false, byOption(a) ?? axesOf(s), a.flags.json === true);
       }),
     ),
 };
