@@ -209,7 +209,8 @@ export interface Results {
   /** `reused`: members whose setup the archive held as a finished run, linked instead of trained again. */
   'sweeps.start': { sweepId: string; runIds: string[]; reused: number };
   'sweeps.addSeeds': { added: number; reused: number; runIds: string[] };
-  'sweeps.list': { id: string; name: string | null; createdAt: number; runs: number }[];
+  /** `reused`: how many of its runs the sweep linked as finished runs of the same setup hash (recorded since archive schema 4). */
+  'sweeps.list': { id: string; name: string | null; createdAt: number; runs: number; reused: number }[];
   'sweeps.get': {
     id: string;
     name: string | null;

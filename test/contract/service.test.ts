@@ -182,6 +182,9 @@ test('sweeps: preview refuses bad combinations; a 2-run sweep runs, reports prog
   const again = await call('sweeps.start', { definition: def });
   assert.equal(again.reused, 2);
   assert.deepEqual([...again.runIds].sort(), [...runIds].sort());
+  // The sweep record keeps it: the list says so after the fact, the first sweep reused none.
+  const listed = await call('sweeps.list', {});
+  assert.deepEqual([listed.find((s) => s.id === again.sweepId)?.reused, listed.find((s) => s.id === sweepId)?.reused], [2, 0]);
   const round = await call('sweeps.addSeeds', { sweepId, seeds: 2 });
   assert.deepEqual([round.added, round.reused, round.runIds.length], [2, 0, 2]);
   await until(() => events.some((e) => e.type === 'sweep.progress' && e.sweepId === sweepId && e.done === 4 && e.total === 4), 'sweep progress 4/4 after the round');

@@ -151,6 +151,7 @@ test('sweep grid: the baseline and margin are part of the definition the builder
     ['predictor.kind', '"linear"', 'predictor.kind = linear'],
     ['optim.lr', '0.1', 'optim.lr = 0.1'],
   ]);
+  assert.equal(baselineOptions({ 'optim.lr': [0.1, 0.1] }).length, 1, 'a value typed twice is offered once');
   const draft = { name: 'g', base, axes, seeds: 3, concurrency: 1, baseline: { path: 'optim.lr', value: '0.1', metric: 'collapseStd', margin: ' 0.05 ' } };
   const built = buildDefinition(draft);
   assert.deepEqual(built.issues, []);

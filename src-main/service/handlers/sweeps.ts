@@ -74,7 +74,7 @@ export function sweepsHandlers(ctx: ServiceContext): Handlers<Area<'sweeps'>> {
     },
     'sweeps.list': () => {
       ctx.wakeFollow(); // a sweep submitted from the CLI since is followed from now on
-      return ctx.archive.listSweeps().map((s) => ({ id: s.uuid, name: s.name, createdAt: s.createdAt, runs: s.runs }));
+      return ctx.archive.listSweeps().map((s) => ({ id: s.uuid, name: s.name, createdAt: s.createdAt, runs: s.runs, reused: s.reused }));
     },
     'sweeps.get': (a) => {
       ctx.wakeFollow();

@@ -161,9 +161,18 @@ export interface SweepDefinitionJson {
   baseline?: { path: string; value: unknown; metric: CompareMetric; margin?: number };
 }
 
-/** The builder's baseline choices: every value of every axis, as `path = value`, keyed by path and canonical JSON. */
+/** The builder's baseline choices: every value of every axis, as `path = value`, keyed by path and canonical JSON, each once (a value typed twice is the grid's own issue). */
 export function baselineOptions(axes: Record<string, unknown[]>): { path: string; value: string; label: string }[] {
-  return Object.entries(axes).flatMap(([path, values]) => values.map((v) => ({ path, value: canonicalJson(v ?? null), label: `${path} = ${typeof v === 'string' ? v : canonicalJson(v)}` })));
+  const seen = new Set<string>();
+  return Object.entries(axes).flatMap(([path, values]) =>
+    values.flatMap((v) => {
+      const value = canonicalJson(v ?? null);
+      const id = JSON.stringify([path, value]);
+      if (seen.has(id)) return [];
+      seen.add(id);
+      return [{ path, value, label: `${path} = ${typeof v === 'string' ? v : value}` }];
+    }),
+  );
 }
 
 /** The draft's baseline as the definition stores it, or what is wrong with it (not a value of the axes, a bad metric or margin). */
