@@ -11,7 +11,7 @@ import { parseThreads, type BackendPreference } from '../common/backends.ts';
 
 const HELP = `usage: dplab run <setup.json> [--backend auto|tfjs-node-gpu|webgpu|tfjs-node|wasm|cpu] [--out FILE]
                  [--threads N] [--set path=value ...] [--quiet] [--no-archive] [--archive FILE]
-       dplab run <setup.json> --estimate [--backend …] [--set …] [--archive FILE]
+       dplab run <setup.json> --estimate [--backend …] [--threads N] [--set …] [--archive FILE]
 
 Trains the setup and prints a JSON summary (setup hash, backend, steps, final loss, collapse
 indicators, probe and kNN accuracy, images/s), or writes it to --out FILE.
@@ -19,8 +19,9 @@ indicators, probe and kNN accuracy, images/s), or writes it to --out FILE.
 (values are parsed as JSON when they can be, else taken as strings).
 --threads sets how many threads wasm computes on (1-8; default: every core this process may use);
 the count is printed at the start and recorded with the run.
---estimate trains nothing: it prints how long the run would take on this machine, from finished runs
-in the archive of the same shape on the backend (as the app shows before Start run), as JSON.`;
+--estimate records nothing: it prints how long the run would take on this machine, from finished runs
+in the archive of the same shape on the backend (as the app shows before Start run), as JSON; with
+none, from a short probe run (about 20 steps in a trainer process; Ctrl-C stops it).`;
 
 /** Reads and validates a setup file with `--set` overrides; throws SetupError or a file error. */
 export function loadSetupFile(file: string, overrides: string[] = []): Setup {
@@ -85,7 +86,7 @@ export async function runCommand(args: string[]): Promise<number> {
     console.error(`dplab run: --threads: ${(e as Error).message}`);
     return 2;
   }
-  if (a.flags.estimate) return printEstimate(setup, backend, a.strings.archive);
+  if (a.flags.estimate) return printEstimate(setup, backend, threads, a.strings.archive);
   const quiet = a.flags.quiet === true;
   const tty = process.stderr.isTTY === true;
   let lastLoss: number | null = null;
@@ -153,34 +154,60 @@ export async function runCommand(args: string[]): Promise<number> {
   }
 }
 
-/** `dplab run --estimate`: the run's time from the archive's finished runs (runs/estimate.ts), nothing trained. */
-async function printEstimate(setup: Setup, backend: BackendPreference, archiveFlag: string | undefined): Promise<number> {
+/**
+ * `dplab run --estimate`: the run's time from the archive's finished runs (runs/estimate.ts), else
+ * from a short probe run of this machine's pace (runs/probe.ts, the service's code); nothing recorded.
+ */
+async function printEstimate(setup: Setup, backend: BackendPreference, threads: number | undefined, archiveFlag: string | undefined): Promise<number> {
   const { existsSync } = await import('node:fs');
   const { availableParallelism } = await import('node:os');
   const { resolveArchivePath } = await import('../archive/paths.ts');
   const { openArchive } = await import('../archive/archive.ts');
-  const { estimateFromArchive, estimateWall, setupStepShape } = await import('../runs/estimate.ts');
+  const { archiveInputs } = await import('../runs/estimate.ts');
+  const { estimateWithProbes, PaceProber } = await import('../runs/probe.ts');
   const { likelyBackend } = await import('../runs/backend-probe.ts');
+  const { threadShare } = await import('../common/backends.ts');
   const file = resolveArchivePath(archiveFlag);
   const kind = likelyBackend(backend);
-  const opts = { backend: kind, concurrency: 1, cores: availableParallelism() };
-  let e;
+  const cores = availableParallelism();
+  const opts = { backend: kind, concurrency: 1, cores, threads: threads ?? threadShare(cores, 1) };
+  let inputs;
   if (existsSync(file)) {
     const archive = openArchive(file, { readonly: true });
     try {
-      e = estimateFromArchive(archive, [setup], opts);
+      inputs = archiveInputs(archive, [setup], {});
     } finally {
       archive.close();
     }
-  } else {
-    const shape = setupStepShape(setup) ?? { steps: null, height: 0, width: 0, channels: 0 };
-    e = { ...estimateWall([{ setup, shape }], [], opts), basis: 'none' as const };
+  } else inputs = archiveInputs(null, [setup], {});
+  const prober = new PaceProber({ backend: () => backend });
+  const first = await estimateWithProbes(inputs, opts, prober, false);
+  let r = first;
+  if (first.probe?.status === 'needed') {
+    console.error(`no finished run of a similar size on ${kind} in ${file}: measuring this machine's pace with a short probe run…`);
+    const onSigint = () => void prober.close();
+    process.once('SIGINT', onSigint);
+    try {
+      r = await estimateWithProbes(inputs, opts, prober, true);
+    } finally {
+      process.off('SIGINT', onSigint);
+    }
   }
+  const e = r.estimate;
+  const p = r.probe;
+  if (p?.status === 'superseded') {
+    console.error('dplab run: the probe was stopped; no estimate');
+    return 130;
+  }
+  const from =
+    e.basis === 'probe'
+      ? `measured by a ${p?.steps ?? '?'}-step probe: ${p?.perStepSec?.toFixed(3) ?? '?'} s a step + ${Math.round(p?.fixedSec ?? 0)} s of start-up, data and evaluation`
+      : `${e.basis === 'scaled' ? 'rough: scaled by network size from' : 'from'} ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} in ${file}`;
   console.error(
     e.wallSec === null
-      ? `no estimate: no finished run of a similar size on ${kind} in ${file}`
-      : `about ${formatDuration(e.wallSec)} on ${kind} (${e.basis === 'scaled' ? 'rough: scaled by network size from' : 'from'} ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} in ${file})`,
+      ? `no estimate: ${p?.message ?? `no finished run of a similar size on ${kind} in ${file}`}`
+      : `about ${formatDuration(e.wallSec)} on ${kind} (${from})`,
   );
-  console.log(JSON.stringify({ ...e, archive: file }, null, 2));
+  console.log(JSON.stringify({ ...e, probe: p, archive: file }, null, 2));
   return 0;
 }

@@ -124,10 +124,12 @@ export const Requests = {
   /**
    * How long runs would take on this machine before any starts: `setups` (one run, a claim's arms) or
    * a sweep `definition` (its grid); with `reuse`, runs whose setup hash the archive holds completed,
-   * queued or running count as reused (no time), as reproduce.run and sweeps reuse them.
+   * queued or running count as reused (no time), as reproduce.run and sweeps reuse them; with
+   * `probe`, runs no finished run can serve are measured by a short probe run (runs/probe.ts: a
+   * trainer process, kept per shape, cancelled by a newer estimate.time or closing).
    */
   'estimate.time': z
-    .object({ setups: z.array(setupJson).min(1).max(2000).optional(), definition: sweepDefinition.optional(), reuse: z.boolean().default(false) })
+    .object({ setups: z.array(setupJson).min(1).max(2000).optional(), definition: sweepDefinition.optional(), reuse: z.boolean().default(false), probe: z.boolean().default(false) })
     .refine((a) => (a.setups === undefined) !== (a.definition === undefined), { message: 'give either setups or definition' }),
 } as const;
 
@@ -244,13 +246,16 @@ export interface Results {
   /**
    * `wallSec`: max(longest run, total / parallel), null when no run has a figure; `basis`: 'recorded'
    * (finished runs of the same shape on this backend), 'scaled' (some runs scaled from another shape by
-   * multiply-adds: rough) or 'none'; `invalid`: setups that do not validate (not estimated).
+   * multiply-adds: rough), 'probe' (this machine's pace measured by a short probe run) or 'none';
+   * `invalid`: setups that do not validate (not estimated); `probe`: what a probe did (null: none
+   * involved), 'needed' when one would give the figures a request without `probe` lacks.
    */
   'estimate.time': {
     runs: number;
     reused: number;
     unknown: number;
     scaled: number;
+    probed: number;
     invalid: number;
     totalSec: number;
     wallSec: number | null;
@@ -259,7 +264,14 @@ export interface Results {
     concurrency: number;
     basisRuns: number;
     backend: string;
-    basis: 'recorded' | 'scaled' | 'none';
+    basis: 'recorded' | 'scaled' | 'probe' | 'none';
+    probe: {
+      status: 'needed' | 'measured' | 'cached' | 'superseded' | 'failed' | 'unfit';
+      steps?: number;
+      perStepSec?: number;
+      fixedSec?: number;
+      message?: string;
+    } | null;
   };
 }
 

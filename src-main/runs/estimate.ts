@@ -21,6 +21,8 @@ export interface StepShape {
   height: number;
   width: number;
   channels: number;
+  /** Steps per epoch of the step plan (when steps are known): when the periodic evaluations fall. */
+  stepsPerEpoch?: number;
 }
 
 /** A finished run as the estimate reads it: its setup, backend and measured wall time. */
@@ -34,10 +36,36 @@ export interface MeasuredRun {
   /** Median training throughput (images/s of the batch), when recorded. */
   imagesPerSec: number | null;
   shape: StepShape;
+  /** Set when this is no run but a probe's measured pace (runs/probe.ts): never counted as a finished run. */
+  pace?: PaceMeasure;
 }
 
-/** Where one setup's figure comes from. */
-export type EstimateBasis = 'recorded' | 'scaled' | 'none';
+/** A probe's pace as a measured run of its setup (split() gives back its seconds per step and fixed part). */
+export function paceRun(setup: Setup, shape: StepShape, pace: PaceMeasure): MeasuredRun {
+  const B = setup.optim.batchSize;
+  return { setup, shape, backend: pace.backend, steps: pace.steps, wallSec: pace.fixedSec + pace.perStepSec * pace.steps, imagesPerSec: B / pace.perStepSec, pace };
+}
+
+/** Where one setup's figure comes from: finished runs of its shape, scaled from another shape, a short probe run (runs/probe.ts), or nothing. */
+export type EstimateBasis = 'recorded' | 'scaled' | 'probe' | 'none';
+
+/**
+ * This machine's pace for one probe key (probeKey), measured by a short probe training run
+ * (runs/probe.ts): what a run of that shape costs per step and besides.
+ */
+export interface PaceMeasure {
+  /** Seconds per training step (spectra and the loop's own work included). */
+  perStepSec: number;
+  /** Seconds a run spends besides its steps: process start, data, networks, first-step warm-up, the evaluations at step 0 and the end. */
+  fixedSec: number;
+  /** Seconds of one evaluation (probe + k-NN): a run pays it again at every `eval.everyEpochs`. */
+  evalSec: number;
+  /** Steps the probe trained. */
+  steps: number;
+  /** The backend the probe trained on, and its threads (null: the backend sizes its own pool). */
+  backend: string;
+  threads: number | null;
+}
 
 /** The estimate of a list of runs. */
 export interface WallEstimate {
@@ -49,6 +77,8 @@ export interface WallEstimate {
   unknown: number;
   /** Runs whose figure is scaled from another shape (rough). */
   scaled: number;
+  /** Runs whose figure comes from a probe's measured pace (no finished run of their shape). */
+  probed: number;
   /** Seconds of training summed over the runs that have a figure. */
   totalSec: number;
   /** Wall time with `parallel` runs at once: max(longest run, total / parallel); null when no run has a figure. */
@@ -75,6 +105,21 @@ export function throughputKey(setup: Setup, shape: Pick<StepShape, 'height' | 'w
     method: setup.method,
     batch: setup.optim.batchSize,
   });
+}
+
+/**
+ * The key a probe's pace is kept under: the throughput key plus what sets a run's fixed part (the
+ * dataset to load, the evaluation protocol), so a probe of one setup serves every seed, learning
+ * rate and step count of it, never a setup that loads or evaluates differently.
+ */
+export function probeKey(setup: Setup, shape: Pick<StepShape, 'height' | 'width' | 'channels'>): string {
+  return canonicalJson({ throughput: throughputKey(setup, shape), data: setup.data, eval: setup.eval });
+}
+
+/** Evaluations a run makes between its step-0 and final ones (every `eval.everyEpochs`, as the trainer's loop). */
+export function periodicEvals(setup: Setup, steps: number, stepsPerEpoch: number): number {
+  const every = setup.eval.everyEpochs * stepsPerEpoch;
+  return every > 0 ? Math.floor((steps - 1) / every) : 0;
 }
 
 /**
@@ -135,7 +180,10 @@ export function setupStepShape(setup: Setup, cacheDir?: string): StepShape | nul
   if (!ds) return null;
   const train = ds.buffers.find((b) => b.what.startsWith('train'))?.images;
   const pool = train === undefined ? null : setup.data.trainSize ? Math.min(setup.data.trainSize, train) : train;
-  return { steps: pool === null || pool < setup.optim.batchSize ? null : plannedSteps(setup, pool), height: ds.height, width: ds.width, channels: ds.channels };
+  const B = setup.optim.batchSize;
+  if (pool === null || pool < B) return { steps: null, height: ds.height, width: ds.width, channels: ds.channels };
+  const stepsPerEpoch = setup.optim.lastBatch === 'keep' ? Math.ceil(pool / B) : Math.floor(pool / B);
+  return { steps: plannedSteps(setup, pool), height: ds.height, width: ds.width, channels: ds.channels, stepsPerEpoch };
 }
 
 /** How far apart (as a factor of multiply-adds per step) a measured run's cost may be from a setup's to be scaled from. */
@@ -159,17 +207,24 @@ function split(r: MeasuredRun): { perStep: number; fixed: number } {
 
 /**
  * Seconds one run of `setup` takes on `backend` from the measured runs, and on what basis: the
- * median over runs of the same throughput key (seconds per step × steps + the fixed part), else the
- * median seconds per multiply-add of every run on the backend × this setup's cost (rough).
+ * median over finished runs of the same throughput key (seconds per step × steps + the fixed part);
+ * else a probe's pace of the same probe key (its periodic evaluations added); else the median
+ * seconds per multiply-add of every run or probe on the backend × this setup's cost (rough).
  */
 export function runSeconds(setup: Setup, shape: StepShape, measured: readonly MeasuredRun[], backend: string): { sec: number | null; basis: EstimateBasis; basisRuns: number } {
   if (shape.steps === null || shape.steps <= 0) return { sec: null, basis: 'none', basisRuns: 0 };
   const usable = measured.filter((r) => r.backend === backend && r.steps > 0 && r.wallSec > 0 && Number.isFinite(r.wallSec));
   const key = throughputKey(setup, shape);
-  const same = usable.filter((r) => throughputKey(r.setup, r.shape) === key);
+  const same = usable.filter((r) => !r.pace && throughputKey(r.setup, r.shape) === key);
   if (same.length) {
     const parts = same.map(split);
     return { sec: median(parts.map((p) => p.perStep)) * shape.steps + median(parts.map((p) => p.fixed)), basis: 'recorded', basisRuns: same.length };
+  }
+  const pkey = probeKey(setup, shape);
+  const pace = usable.find((r) => r.pace && probeKey(r.setup, r.shape) === pkey)?.pace;
+  if (pace) {
+    const evals = shape.stepsPerEpoch ? periodicEvals(setup, shape.steps, shape.stepsPerEpoch) : 0;
+    return { sec: pace.perStepSec * shape.steps + pace.fixedSec + pace.evalSec * evals, basis: 'probe', basisRuns: 1 };
   }
   // Per-step time is not proportional to multiply-adds across sizes (a tiny network is dominated by
   // per-operation overhead: scaling it up to a large one overestimates a hundredfold), so only runs
@@ -200,7 +255,7 @@ export function estimateWall(
   opts: { backend: string; concurrency: number; cores: number },
 ): WallEstimate {
   const parallel = Math.max(1, Math.min(Math.floor(opts.concurrency), Math.floor(opts.cores)));
-  let reused = 0, unknown = 0, scaled = 0, totalSec = 0, longest = 0, basisRuns = 0;
+  let reused = 0, unknown = 0, scaled = 0, probed = 0, totalSec = 0, longest = 0, basisRuns = 0;
   for (const p of planned) {
     if (p.reused) {
       reused++;
@@ -212,6 +267,7 @@ export function estimateWall(
       continue;
     }
     if (r.basis === 'scaled') scaled++;
+    if (r.basis === 'probe') probed++;
     basisRuns = Math.max(basisRuns, r.basisRuns);
     totalSec += r.sec;
     longest = Math.max(longest, r.sec);
@@ -222,6 +278,7 @@ export function estimateWall(
     reused,
     unknown,
     scaled,
+    probed,
     totalSec,
     wallSec: known > 0 ? Math.max(longest, totalSec / parallel) : reused === planned.length ? 0 : null,
     parallel,
@@ -236,12 +293,26 @@ const MEASURED_LIMIT = 2000;
 /** The estimate with the basis of its figures as one word. */
 export type ArchiveEstimate = WallEstimate & { basis: EstimateBasis };
 
+/** One run an estimate plans: its setup, step shape, and whether the archive already holds it. */
+export interface PlannedRun {
+  setup: Setup;
+  shape: StepShape;
+  reused: boolean;
+}
+
+/** What an estimate reads: the runs asked about and the finished runs measured on this machine. */
+export interface EstimateInputs {
+  planned: PlannedRun[];
+  measured: MeasuredRun[];
+}
+
 /**
- * `setups` estimated from `archive`'s completed runs (the newest MEASURED_LIMIT): each run's step
- * shape from its dataset (generated, bundled or imported into `cacheDir`); with `reuse`, setups
- * whose hash the archive holds completed, queued or running count as reused.
+ * The inputs of an estimate of `setups` from `archive`'s completed runs (the newest MEASURED_LIMIT;
+ * no archive: none): each run's step shape from its dataset (generated, bundled or imported into
+ * `cacheDir`); with `reuse`, setups whose hash the archive holds completed, queued or running count
+ * as reused.
  */
-export function estimateFromArchive(archive: Archive, setups: readonly Setup[], opts: { backend: string; concurrency: number; cores: number; reuse?: boolean; cacheDir?: string }): ArchiveEstimate {
+export function archiveInputs(archive: Archive | null, setups: readonly Setup[], opts: { reuse?: boolean; cacheDir?: string }): EstimateInputs {
   // Shapes are resolved once per dataset spec and schedule (an imported dataset's metadata is a file read).
   const shapes = new Map<string, StepShape | null>();
   const shapeOf = (s: Setup) => {
@@ -250,7 +321,7 @@ export function estimateFromArchive(archive: Archive, setups: readonly Setup[], 
     return shapes.get(key)!;
   };
   const measured: MeasuredRun[] = [];
-  for (const r of archive.listRuns({ status: 'completed', limit: MEASURED_LIMIT })) {
+  for (const r of archive?.listRuns({ status: 'completed', limit: MEASURED_LIMIT }) ?? []) {
     const sum = r.summary;
     if (!sum || !(sum.steps > 0) || !(sum.wallSec > 0)) continue;
     let setup: Setup;
@@ -263,8 +334,37 @@ export function estimateFromArchive(archive: Archive, setups: readonly Setup[], 
     if (shape) measured.push({ setup, backend: sum.backend || r.backend || '', steps: sum.steps, wallSec: sum.wallSec, imagesPerSec: sum.imagesPerSec, shape });
   }
   const held = new Set<string>();
-  if (opts.reuse) for (const r of archive.listRuns({ status: ['completed', 'queued', 'running'] })) held.add(r.setupHash);
+  if (opts.reuse && archive) for (const r of archive.listRuns({ status: ['completed', 'queued', 'running'] })) held.add(r.setupHash);
   const planned = setups.map((setup) => ({ setup, shape: shapeOf(setup) ?? { steps: null, height: 0, width: 0, channels: 0 }, reused: held.has(setupHash(setup)) }));
-  const e = estimateWall(planned, measured, opts);
-  return { ...e, basis: e.unknown === e.runs - e.reused ? 'none' : e.scaled > 0 ? 'scaled' : 'recorded' };
+  return { planned, measured };
+}
+
+/** The estimate of `inputs` with probes' paces (`paces`, as paceRun makes them) beside the finished runs. */
+export function estimateInputs(inputs: EstimateInputs, paces: readonly MeasuredRun[], opts: { backend: string; concurrency: number; cores: number }): ArchiveEstimate {
+  const e = estimateWall(inputs.planned, [...inputs.measured, ...paces], opts);
+  const basis: EstimateBasis = e.unknown === e.runs - e.reused ? 'none' : e.scaled > 0 ? 'scaled' : e.probed > 0 ? 'probe' : 'recorded';
+  return { ...e, basis };
+}
+
+/**
+ * The planned runs that get no figure from `inputs` and `paces` but could from a probe (their step
+ * plan is known), one per probe key, in plan order: what a probe would measure next.
+ */
+export function unmeasured(inputs: EstimateInputs, paces: readonly MeasuredRun[], backend: string): PlannedRun[] {
+  const measured = [...inputs.measured, ...paces];
+  const seen = new Set<string>();
+  const out: PlannedRun[] = [];
+  for (const p of inputs.planned) {
+    if (p.reused || p.shape.steps === null || p.shape.steps <= 0) continue;
+    const key = probeKey(p.setup, p.shape);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (runSeconds(p.setup, p.shape, measured, backend).sec === null) out.push(p);
+  }
+  return out;
+}
+
+/** `setups` estimated from `archive`'s completed runs alone (archiveInputs, estimateInputs). */
+export function estimateFromArchive(archive: Archive, setups: readonly Setup[], opts: { backend: string; concurrency: number; cores: number; reuse?: boolean; cacheDir?: string }): ArchiveEstimate {
+  return estimateInputs(archiveInputs(archive, setups, opts), [], opts);
 }

@@ -8,6 +8,7 @@ import type { ContractError, LabEvent, ParsedArgs, RequestName, Results } from '
 import type { Archive } from '../archive/archive.ts';
 import type { BackendPreference } from '../common/backends.ts';
 import type { RunManager, TrainerLauncher } from '../runs/manager.ts';
+import type { PaceProber } from '../runs/probe.ts';
 import type { JobPool, WorkerReply } from './jobs.ts';
 import type { BackendsProbe, ProbeLauncher } from './backends.ts';
 import type { LabConnection } from './connection.ts';
@@ -90,6 +91,8 @@ export interface ServiceContext {
   readonly jobs: JobPool;
   /** `dplab backends` in child processes. */
   readonly backends: BackendsProbe;
+  /** The estimate's probes of this machine's pace (estimate.time): kept per shape, one at a time. */
+  readonly pace: PaceProber;
   /** The last `done/total` sent per sweep, so progress events only ever move forward. */
   readonly lastSweepProgress: Map<string, string>;
   /** Sends an event to every listener. */

@@ -12,6 +12,7 @@ import { validateRequest } from '../contract/index.ts';
 import { openArchive, type Archive, type RunStatus } from '../archive/archive.ts';
 import { ACTIVE_STATUSES, type EvalEvent, type ScalarsEvent, type SpectraEvent, type TrainerEvent } from '../common/events.ts';
 import { RunManager } from '../runs/manager.ts';
+import { PaceProber } from '../runs/probe.ts';
 import { JobPool } from './jobs.ts';
 import { BackendsProbe } from './backends.ts';
 import { LabConnection, type ServiceReply } from './connection.ts';
@@ -44,6 +45,8 @@ export class LabService {
   private readonly jobs: JobPool;
   /** `dplab backends` in child processes (backends.list): one at a time, cancellable, the quick report kept. */
   private readonly backends: BackendsProbe;
+  /** The estimate's probe runs (estimate.time): paces kept for the service's life, the probe in flight ended by close(). */
+  private readonly pace: PaceProber;
   /** Long jobs started, for their ids (made here, never taken from a request). */
   private jobSeq = 0;
   /** The connection of each running job, by job id (its progress events go there alone). */
@@ -82,6 +85,11 @@ export class LabService {
         owner.send({ type: 'backends.progress', jobId: owner.jobs.get(jobId!)?.label ?? jobId, line });
       },
     });
+    this.pace = new PaceProber({
+      backend: () => opts.backend ?? 'auto',
+      ...(opts.launch ? { launch: opts.launch } : {}),
+      ...(opts.dataDir !== undefined ? { cacheDir: opts.dataDir } : {}),
+    });
     this.follower = new ClusterFollower({ archive: () => this.archive, emit: (e) => this.emit(e), followMs: opts.followMs });
     const ctx = (this.ctx = this.context());
     this.handlers = {
@@ -114,6 +122,7 @@ export class LabService {
       opts: this.opts,
       jobs: this.jobs,
       backends: this.backends,
+      pace: this.pace,
       lastSweepProgress: this.lastSweepProgress,
       emit: (e) => this.emit(e),
       queueState: () => this.queueState(),
@@ -318,6 +327,7 @@ export class LabService {
     this.closed = true;
     this.follower.close();
     this.backends.close();
+    await this.pace.close();
     await this.jobs.close();
     await this.manager.close();
     this.archive.close();

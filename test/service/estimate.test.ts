@@ -4,7 +4,7 @@
 // is counted, not estimated, and a request with neither setups nor a definition is refused by name.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -100,9 +100,15 @@ test('dplab run --estimate: the same figure from the archive, nothing trained or
   assert.ok(Math.abs(e.wallSec! - 9.8) < 1e-6, r.stdout);
   assert.match(r.stderr, /about 10s on wasm \(from 2 finished runs in /);
   assert.equal(await runs(), before, 'no run recorded');
-  // Without an archive: no figure, said so, still exit 0.
-  const none = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', file, '--estimate', '--backend', 'wasm', '--archive', join(dir, 'missing.sqlite')], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
-  assert.equal(none.status, 0, none.stderr);
-  assert.equal((JSON.parse(none.stdout) as Results['estimate.time']).wallSec, null);
-  assert.match(none.stderr, /no estimate: no finished run of a similar size on wasm/);
+  // Without an archive: a short probe run measures the pace (the service's code), nothing recorded.
+  const missing = join(dir, 'missing.sqlite');
+  const probed = spawnSync(process.execPath, ['bin/dplab.mjs', 'run', file, '--estimate', '--backend', 'wasm', '--archive', missing], { cwd: join(import.meta.dirname, '../..'), encoding: 'utf8' });
+  assert.equal(probed.status, 0, probed.stderr);
+  const p = JSON.parse(probed.stdout) as Results['estimate.time'];
+  assert.equal(p.basis, 'probe', probed.stdout);
+  assert.equal(p.probe?.status, 'measured');
+  assert.ok(p.wallSec! > 0);
+  assert.match(probed.stderr, /measuring this machine's pace with a short probe run/);
+  assert.match(probed.stderr, /about .+ on wasm \(measured by a 20-step probe: [\d.]+ s a step \+ \d+ s of start-up, data and evaluation\)/);
+  assert.equal(existsSync(missing), false, 'no archive made by the probe');
 });

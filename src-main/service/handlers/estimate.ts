@@ -1,18 +1,22 @@
 /**
  * estimate.time: the wall time of one run, a sweep's grid or a claim's arms on this machine before
- * any starts (runs/estimate.ts), from the archive's finished runs on the backend runs train on now.
+ * any starts (runs/estimate.ts), from the archive's finished runs on the backend runs train on now,
+ * else (with `probe`) from this machine's pace measured by a short probe run (runs/probe.ts), in a
+ * trainer process so this loop keeps answering meanwhile.
  */
 import { availableParallelism } from 'node:os';
 import { checkSetup, type Setup } from '../../common/setup.ts';
+import { threadShare } from '../../common/backends.ts';
 import { expandSweep, type SweepDefinition } from '../../common/sweep.ts';
-import { estimateFromArchive } from '../../runs/estimate.ts';
+import { archiveInputs } from '../../runs/estimate.ts';
+import { estimateWithProbes } from '../../runs/probe.ts';
 import { ServiceError, type Area, type Handlers, type ServiceContext } from '../context.ts';
 import { backendNow } from '../preflight.ts';
 
 /** The handlers of estimate.*. */
 export function estimateHandlers(ctx: ServiceContext): Handlers<Area<'estimate'>> {
   return {
-    'estimate.time': (a) => {
+    'estimate.time': async (a) => {
       let setups: Setup[] = [];
       let invalid = 0;
       if (a.definition) {
@@ -29,8 +33,12 @@ export function estimateHandlers(ctx: ServiceContext): Handlers<Area<'estimate'>
       }
       const concurrency = ctx.queueState().concurrency;
       const cores = availableParallelism();
-      const e = estimateFromArchive(ctx.archive, setups, { backend: backendNow(ctx).backend, concurrency, cores, reuse: a.reuse, ...(ctx.opts.dataDir !== undefined ? { cacheDir: ctx.opts.dataDir } : {}) });
-      return { ...e, invalid, cores, concurrency };
+      const inputs = archiveInputs(ctx.archive, setups, { reuse: a.reuse, ...(ctx.opts.dataDir !== undefined ? { cacheDir: ctx.opts.dataDir } : {}) });
+      // A run's threads as the run manager would share the cores among the runs that train together.
+      const together = Math.min(concurrency, cores, Math.max(1, inputs.planned.filter((p) => !p.reused).length));
+      const opts = { backend: backendNow(ctx).backend, concurrency, cores, threads: threadShare(cores, together) };
+      const { estimate, probe } = await estimateWithProbes(inputs, opts, ctx.pace, a.probe);
+      return { ...estimate, probe, invalid, cores, concurrency };
     },
   };
 }
