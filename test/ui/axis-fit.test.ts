@@ -53,7 +53,7 @@ test('ignore outliers: the step-1 spike is left out, the curve keeps its range, 
 });
 
 test('estimate wording: time, runs at once, what it rests on, or why there is none', () => {
-  const base: TimeEstimate = { runs: 6, reused: 0, unknown: 0, scaled: 0, invalid: 0, totalSec: 600, wallSec: 300, parallel: 2, cores: 2, concurrency: 2, basisRuns: 3, backend: 'wasm', basis: 'recorded' };
+  const base: TimeEstimate = { runs: 6, reused: 0, unknown: 0, scaled: 0, probed: 0, invalid: 0, totalSec: 600, wallSec: 300, parallel: 2, cores: 2, concurrency: 2, basisRuns: 3, backend: 'wasm', basis: 'recorded', probe: null };
   const e = estimateText(base);
   assert.equal(e.text, '~5 min for 6 runs on 2 at once');
   assert.match(e.detail, /3 finished runs of this shape on wasm/);
@@ -65,6 +65,15 @@ test('estimate wording: time, runs at once, what it rests on, or why there is no
   assert.equal(none.tone, 'unknown');
   assert.match(none.detail, /no finished run of a similar size on wasm/);
   assert.match(estimateText({ ...base, reused: 6, wallSec: 0 }).text, /nothing to train/);
+  // A probe: "measuring…" while it runs, then its figure says what it rests on; a failed one says why.
+  const needed = { ...base, runs: 1, wallSec: null, unknown: 1, basis: 'none' as const, basisRuns: 0, probe: { status: 'needed' as const } };
+  assert.equal(estimateText(needed, true).text, 'measuring…');
+  const probed = estimateText({ ...base, runs: 1, totalSec: 185, wallSec: 185, probed: 1, basis: 'probe', basisRuns: 1, probe: { status: 'measured', steps: 20, perStepSec: 0.12, fixedSec: 9.4 } });
+  assert.equal(probed.text, '≈ 3 min for 1 run, measured by a 20-step probe');
+  assert.match(probed.detail, /0\.120 s a step \+ 9 s of start-up, data and evaluation/);
+  const failed = estimateText({ ...needed, probe: { status: 'failed', message: 'the probe of this machine\'s pace failed: it passed its 150 s cap' } });
+  assert.equal(failed.text, 'time unknown for 1 run');
+  assert.match(failed.detail, /150 s cap/);
   assert.equal(roughDuration(3 * 3600 + 20 * 60 + 10), '~3 h 20 min');
   assert.equal(roughDuration(0.2), '~1 s');
 });

@@ -2,7 +2,7 @@
 // quick run recorded with known values (a step-1 loss spike, accuracy measured at step 0 and at the
 // end, 9.8 s of wall time on wasm; no training): the accuracy markers are not joined by a line; the
 // loss chart offers "outliers" and, on, says what it hides; Compose shows a time estimate before Run
-// (none for the large default, ~10 s for the quick test), keeps the optimiser under Training and
+// ("measuring…" while a probe run times the large default, ~10 s for the quick test), keeps the optimiser under Training and
 // "Quick test" on a duplicated quick run; the Sweeps builder estimates its grid and offers the lab
 // scale base; the Paper view estimates a claim beside "Run this claim".
 // Screenshots: test-artifacts/ui-charts-estimate/.
@@ -99,11 +99,14 @@ test('compose: a time estimate before Run, the optimiser under Training, quick t
   const inspector = page.getByRole('complementary', { name: 'Selected block' });
   await inspector.locator('h2', { hasText: 'Loss' }).waitFor();
   assert.equal(await inspector.getByText('α — learning rate').count(), 0);
-  // Off the quick test: the paper-scale default, which nothing recorded here is near: no figure, and the quick test offered.
+  // Off the quick test: the paper-scale default, which nothing recorded here is near: a probe run
+  // measures it ("measuring…"), and the quick test is offered meanwhile.
   await page.locator('label.quick input').uncheck();
-  await until(async () => /^time unknown for 1 run$/.test(await estimate.innerText()), 30_000, 'no estimate for the large default');
+  await until(async () => /^measuring…$/.test(await estimate.innerText()), 30_000, 'a probe measuring the large default');
+  assert.match((await estimate.getAttribute('title')) ?? '', /short probe run of this setup on wasm/);
   await page.getByTestId('try-quick').waitFor();
   await page.screenshot({ path: join(ART, 'compose.png') });
+  // Back to the quick shape: its recorded figure, and the probe of the large one is cancelled.
   await page.getByTestId('try-quick').click();
   assert.equal(await page.locator('label.quick input').isChecked(), true);
   await until(async () => /^~10 s for 1 run$/.test(await estimate.innerText()), 30_000, 'the estimate back at the quick shape');

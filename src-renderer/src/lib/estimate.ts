@@ -17,28 +17,34 @@ export function roughDuration(sec: number, mark = '~'): string {
 
 /**
  * One line: the wall time, how many runs on how many at once, and what it rests on; or why there is
- * no figure. `tone` is 'long' past an hour, so a view can suggest a lighter setup.
+ * no figure; or, while a probe run measures this machine's pace (`measuring`), that it does. `tone`
+ * is 'long' past an hour, so a view can suggest a lighter setup.
  */
-export function estimateText(e: TimeEstimate): { text: string; detail: string; tone: 'ok' | 'long' | 'unknown' } {
+export function estimateText(e: TimeEstimate, measuring = false): { text: string; detail: string; tone: 'ok' | 'long' | 'unknown' } {
   const todo = e.runs - e.reused;
   const runs = `${todo} run${todo === 1 ? '' : 's'}`;
   const reused = e.reused ? ` (${e.reused} reused from the archive)` : '';
   const at = e.parallel > 1 && todo > 1 ? ` on ${e.parallel} at once` : '';
   if (todo === 0) return { text: `nothing to train${reused}`, detail: 'every run is already in the archive', tone: 'ok' };
+  const p = e.probe;
+  if (measuring) {
+    return { text: 'measuring…', detail: `timing a short probe run of this setup on ${e.backend} (nothing is recorded)`, tone: 'unknown' };
+  }
   if (e.wallSec === null) {
-    return {
-      text: `time unknown for ${runs}${reused}`,
-      detail: `no finished run of a similar size on ${e.backend} to measure from yet`,
-      tone: 'unknown',
-    };
+    const why = p?.status === 'failed' || p?.status === 'unfit' ? p.message ?? 'the probe failed' : `no finished run of a similar size on ${e.backend} to measure from yet`;
+    return { text: `time unknown for ${runs}${reused}`, detail: why, tone: 'unknown' };
   }
   const partial = e.unknown ? `; ${e.unknown} run${e.unknown === 1 ? '' : 's'} without a figure not counted` : '';
+  const probeSteps = p?.steps !== undefined ? `a ${p.steps}-step probe` : 'a probe';
   const basis =
     e.basis === 'scaled'
-      ? `rough: scaled by network size from ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} on ${e.backend}`
-      : `from ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} of this shape on ${e.backend}`;
+      ? `rough: scaled by network size from ${e.basisRuns} ${p?.steps !== undefined ? `measured run${e.basisRuns === 1 ? '' : 's'} (${probeSteps} among them)` : `finished run${e.basisRuns === 1 ? '' : 's'}`} on ${e.backend}`
+      : e.basis === 'probe'
+        ? `this machine's pace on ${e.backend}, measured by ${probeSteps}${p?.perStepSec !== undefined && p.fixedSec !== undefined ? `: ${p.perStepSec < 1 ? p.perStepSec.toFixed(3) : p.perStepSec.toFixed(1)} s a step + ${Math.round(p.fixedSec)} s of start-up, data and evaluation` : ''} (checkpoints not counted)`
+        : `from ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} of this shape on ${e.backend}`;
+  const measured = e.basis === 'probe' ? `, measured by ${probeSteps}` : '';
   return {
-    text: `${roughDuration(e.wallSec, e.basis === 'scaled' ? '≈ ' : '~')} for ${runs}${at}${reused}`,
+    text: `${roughDuration(e.wallSec, e.basis === 'scaled' || e.basis === 'probe' ? '≈ ' : '~')} for ${runs}${at}${reused}${measured}`,
     detail: `${basis}; ${e.concurrency} at a time in the queue, ${e.cores} cores${partial}`,
     tone: e.wallSec > 3600 ? 'long' : 'ok',
   };
