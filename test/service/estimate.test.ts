@@ -1,7 +1,8 @@
 // estimate.time through the LabService on a real SQLite archive: finished quick runs recorded with
 // known wall times give the figure for one setup and for a sweep's grid (spread over the queue's
 // concurrency), runs the archive holds by setup hash count as reused, a setup that does not validate
-// is counted, not estimated, and a request with neither setups nor a definition is refused by name.
+// is counted, not estimated, a request with neither setups nor a definition is refused by name, and
+// `dplab run --estimate` gives the same figure (a probe run's without an archive).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,7 +84,7 @@ test('estimate.time: reused runs, invalid setups, an unknown backend shape, bad 
   assert.equal(proto.ok, false);
 });
 
-test('dplab run --estimate: the same figure from the archive, nothing trained or recorded', { timeout: 120_000 }, async () => {
+test('dplab run --estimate: the same figure from the archive, else from a probe run; nothing recorded', { timeout: 120_000 }, async () => {
   const runs = async () => {
     const r = await service.handle('runs.list', {});
     assert.ok(r.ok);
