@@ -31,7 +31,12 @@ export function estimateText(e: TimeEstimate, measuring = false): { text: string
     return { text: 'measuring…', detail: `timing a short probe run of this setup on ${e.backend} (nothing is recorded)`, tone: 'unknown' };
   }
   if (e.wallSec === null) {
-    const why = p?.status === 'failed' || p?.status === 'unfit' ? p.message ?? 'the probe failed' : `no finished run of a similar size on ${e.backend} to measure from yet`;
+    const why =
+      p?.status === 'failed' || p?.status === 'unfit'
+        ? (p.message ?? 'the probe failed')
+        : p?.status === 'superseded'
+          ? 'its probe run was stopped by a newer estimate'
+          : `no finished run of a similar size on ${e.backend} to measure from yet`;
     return { text: `time unknown for ${runs}${reused}`, detail: why, tone: 'unknown' };
   }
   const partial = e.unknown ? `; ${e.unknown} run${e.unknown === 1 ? '' : 's'} without a figure not counted` : '';
