@@ -58,8 +58,6 @@ export interface ProbeOptions {
   capMs?: number;
   /** Aborting kills the trainer; the probe then rejects with ProbeCancelled once it has exited. */
   signal?: AbortSignal;
-  /** Called with the trainer's pid once it is started. */
-  onStart?: (pid: number) => void;
   /** The clock (ms) messages are timed on (default performance.now): tests drive a fake trainer on their own. */
   now?: () => number;
 }
@@ -76,7 +74,6 @@ export function measurePace(setup: Setup, opts: ProbeOptions): Promise<PaceMeasu
   const now = opts.now ?? (() => performance.now());
   const t0 = now();
   const handle = (opts.launch ?? forkTrainer)();
-  opts.onStart?.(handle.pid);
   return new Promise<PaceMeasure>((resolve, reject) => {
     let started: { at: number; backend: string; threads: number | null } | null = null;
     let eval0: number | null = null;
@@ -183,8 +180,8 @@ export interface PaceProberOptions {
  * the one probe in flight: a request for another key cancels it, one for the same key waits for it.
  */
 export class PaceProber {
-  private readonly cache = new Map<string, MeasuredRun>();
-  private current: { key: string; controller: AbortController; result: Promise<MeasuredRun>; pid: number | null } | null = null;
+  private readonly cache = new Map<string, { backend: string; threads: number; run: MeasuredRun }>();
+  private current: { key: string; controller: AbortController; result: Promise<MeasuredRun> } | null = null;
   private closed = false;
 
   constructor(private readonly opts: PaceProberOptions) {}
@@ -195,13 +192,7 @@ export class PaceProber {
 
   /** The kept paces measured on `backend` with `threads`, as measured runs (estimateInputs' `paces`). */
   paces(backend: string, threads: number): MeasuredRun[] {
-    const tail = JSON.stringify([backend, threads]).slice(1);
-    return [...this.cache.entries()].filter(([k]) => k.endsWith(',' + tail)).map(([, r]) => r);
-  }
-
-  /** The pid of the probe's trainer while one runs (tests watch it end). */
-  get running(): { pid: number | null } | null {
-    return this.current ? { pid: this.current.pid } : null;
+    return [...this.cache.values()].filter((c) => c.backend === backend && c.threads === threads).map((c) => c.run);
   }
 
   /** Cancels the probe in flight unless it measures one of `keep` (probe keys of runs a newer request still wants). */
@@ -214,7 +205,7 @@ export class PaceProber {
   async measure(p: PlannedRun, backend: string, threads: number): Promise<MeasuredRun> {
     if (this.closed) throw new ProbeCancelled();
     const key = PaceProber.key(p, backend, threads);
-    const kept = this.cache.get(key);
+    const kept = this.cache.get(key)?.run;
     if (kept) return kept;
     if (this.current?.key === key) return this.current.result;
     if (this.current) {
@@ -223,19 +214,17 @@ export class PaceProber {
       await old.result.catch(() => {});
       if (this.closed) throw new ProbeCancelled();
       // Another request may have started this very probe while the old one ended.
-      const again = this.cache.get(key) ?? (this.current?.key === key ? this.current.result : null);
+      const again = this.cache.get(key)?.run ?? (this.current?.key === key ? this.current.result : null);
       if (again) return again;
       if (this.current) return this.measure(p, backend, threads);
     }
     const controller = new AbortController();
     const steps = Math.min(PROBE_STEPS, p.shape.steps ?? PROBE_STEPS);
-    const entry: NonNullable<PaceProber['current']> = { key, controller, pid: null, result: Promise.resolve(null as unknown as MeasuredRun) };
-    entry.result = measurePace(p.setup, {
+    const result: Promise<MeasuredRun> = measurePace(p.setup, {
       backend: this.opts.backend(),
       threads,
       steps,
       signal: controller.signal,
-      onStart: (pid) => (entry.pid = pid),
       ...(this.opts.launch ? { launch: this.opts.launch } : {}),
       ...(this.opts.stepCapMs !== undefined ? { stepCapMs: this.opts.stepCapMs } : {}),
       ...(this.opts.capMs !== undefined ? { capMs: this.opts.capMs } : {}),
@@ -243,15 +232,15 @@ export class PaceProber {
       .then((pace) => {
         // Kept under the backend the estimate asked about, whatever the trainer reported.
         const run = paceRun(p.setup, p.shape, { ...pace, backend });
-        this.cache.set(key, run);
+        this.cache.set(key, { backend, threads, run });
         if (this.cache.size > MAX_KEPT) this.cache.delete(this.cache.keys().next().value!);
         return run;
       })
       .finally(() => {
-        if (this.current === entry) this.current = null;
+        if (this.current?.result === result) this.current = null;
       });
-    this.current = entry;
-    return entry.result;
+    this.current = { key, controller, result };
+    return result;
   }
 
   /** Cancels the probe in flight and waits until its trainer has exited; later measures are refused. */
