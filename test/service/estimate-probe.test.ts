@@ -89,7 +89,8 @@ test('an empty archive: a probe measures the pace, near the real run\'s time; as
   const probed = await estimate({ setups: [TINY], probe: true });
   assert.equal(probed.basis, 'probe', JSON.stringify(probed));
   assert.equal(probed.probe?.status, 'measured');
-  assert.equal(probed.probe?.steps, 20);
+  // 20 steps, fewer where a loaded machine makes them pass the probe's stepping cap (20 s).
+  assert.ok(probed.probe!.steps! >= 3 && probed.probe!.steps! <= 20, `${probed.probe!.steps} steps`);
   assert.equal(probed.probed, 1);
   assert.ok(probed.probe!.perStepSec! > 0 && probed.probe!.fixedSec! > 0, JSON.stringify(probed.probe));
   assert.ok(Math.abs(probed.wallSec! - (probed.probe!.perStepSec! * 160 + probed.probe!.fixedSec!)) < 1e-6);

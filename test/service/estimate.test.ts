@@ -110,6 +110,7 @@ test('dplab run --estimate: the same figure from the archive, else from a probe 
   assert.equal(p.probe?.status, 'measured');
   assert.ok(p.wallSec! > 0);
   assert.match(probed.stderr, /measuring this machine's pace with a short probe run/);
-  assert.match(probed.stderr, /about .+ on wasm \(measured by a 20-step probe: [\d.]+ s a step \+ \d+ s of start-up, data and evaluation\)/);
+  // 20 steps, fewer where a loaded machine makes them pass the probe's stepping cap.
+  assert.match(probed.stderr, /about .+ on wasm \(measured by a \d+-step probe: [\d.]+ s a step \+ \d+ s of start-up, data and evaluation\)/);
   assert.equal(existsSync(missing), false, 'no archive made by the probe');
 });
