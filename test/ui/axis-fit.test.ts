@@ -69,7 +69,8 @@ test('estimate wording: time, runs at once, what it rests on, or why there is no
   const needed = { ...base, runs: 1, wallSec: null, unknown: 1, basis: 'none' as const, basisRuns: 0, probe: { status: 'needed' as const } };
   assert.equal(estimateText(needed, true).text, 'measuring…');
   const probed = estimateText({ ...base, runs: 1, totalSec: 185, wallSec: 185, probed: 1, basis: 'probe', basisRuns: 1, probe: { status: 'measured', steps: 20, perStepSec: 0.12, fixedSec: 9.4 } });
-  assert.equal(probed.text, '≈ 3 min for 1 run, measured by a 20-step probe');
+  assert.equal(probed.text, '≈ 3 min for 1 run (20-step probe)');
+  assert.match(probed.detail, /measured by a 20-step probe/);
   assert.match(probed.detail, /0\.120 s a step \+ 9 s of start-up, data and evaluation/);
   const failed = estimateText({ ...needed, probe: { status: 'failed', message: 'the probe of this machine\'s pace failed: it passed its 150 s cap' } });
   assert.equal(failed.text, 'time unknown for 1 run');

@@ -47,7 +47,8 @@ export function estimateText(e: TimeEstimate, measuring = false): { text: string
       : e.basis === 'probe'
         ? `this machine's pace on ${e.backend}, measured by ${probeSteps}${p?.perStepSec !== undefined && p.fixedSec !== undefined ? `: ${p.perStepSec < 1 ? p.perStepSec.toFixed(3) : p.perStepSec.toFixed(1)} s a step + ${Math.round(p.fixedSec)} s of start-up, data and evaluation` : ''} (checkpoints not counted)`
         : `from ${e.basisRuns} finished run${e.basisRuns === 1 ? '' : 's'} of this shape on ${e.backend}`;
-  const measured = e.basis === 'probe' ? `, measured by ${probeSteps}` : '';
+  // Short, beside the start button (the detail says it in full).
+  const measured = e.basis === 'probe' ? ` (${p?.steps !== undefined ? `${p.steps}-step ` : ''}probe)` : '';
   return {
     text: `${roughDuration(e.wallSec, e.basis === 'scaled' || e.basis === 'probe' ? '≈ ' : '~')} for ${runs}${at}${reused}${measured}`,
     detail: `${basis}; ${e.concurrency} at a time in the queue, ${e.cores} cores${partial}`,
