@@ -11,16 +11,29 @@
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { openArchive, type Archive } from '../archive/archive.ts';
 import { parseSetup } from '../common/setup.ts';
 import { setupHash } from '../common/hash.ts';
-import type { BackendPreference } from '../common/backends.ts';
+import { threadShare, type BackendPreference } from '../common/backends.ts';
 import { RunManager } from './manager.ts';
 import { FINAL_TASK_STATES, folderPaths, readManifest, writeAtomic, type TaskStatus } from './sweep-folder.ts';
 
 /** Exit code of a task that asked Slurm to requeue it (Slurm normally kills it first). */
 export const REQUEUE_EXIT = 75;
+
+/**
+ * The CPUs Slurm allocated to this task (SLURM_CPUS_PER_TASK, else SLURM_CPUS_ON_NODE), or null
+ * outside an allocation. A cluster that does not bind tasks to their CPUs (TaskPlugin=task/none)
+ * leaves the whole node visible, and a trainer sized to it would crowd the jobs beside it.
+ */
+export function allocatedCpus(env: NodeJS.ProcessEnv = process.env): number | null {
+  for (const v of [env.SLURM_CPUS_PER_TASK, env.SLURM_CPUS_ON_NODE]) {
+    const n = Number(v);
+    if (v && Number.isInteger(n) && n > 0) return n;
+  }
+  return null;
+}
 
 /** Runs task `idx` of the sweep in `folder`; resolves with the process exit code. */
 export async function runSweepTask(folder: string, idx: number): Promise<number> {
@@ -56,7 +69,9 @@ export async function runSweepTask(folder: string, idx: number): Promise<number>
   write({ state: 'running', resumedFrom: ckpt?.step ?? null, step: ckpt?.step ?? null, totalSteps: run.totalSteps });
   console.log(`dplab-task: member ${idx} (${member.name}) ${ckpt ? `resumes from its checkpoint at step ${ckpt.step}` : 'starts from step 0'}`);
 
-  const manager = new RunManager(shard, { concurrency: 1, backend: manifest.backend as BackendPreference, checkpointEvery: manifest.checkpointEvery });
+  const cpus = allocatedCpus();
+  const threads = cpus === null ? {} : { threads: threadShare(Math.min(cpus, availableParallelism()), 1) };
+  const manager = new RunManager(shard, { concurrency: 1, backend: manifest.backend as BackendPreference, checkpointEvery: manifest.checkpointEvery, ...threads });
   let lastWrite = 0;
   manager.on('event', (_u: string, e: { type: string; step?: number; totalSteps?: number }) => {
     if (e.type !== 'progress') return;

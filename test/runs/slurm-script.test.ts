@@ -169,3 +169,12 @@ test('the job array has a task only for the members to train: a sweep that reuse
   assert.throws(() => jobScript({ ...m, members: [{ ...m.members[0]!, idx: -1 }] }, folder, {}), /member indices \[-1\] are not non-negative integers/);
   assert.throws(() => jobScript({ ...m, members: [] }, folder, {}), /at least one member/);
 });
+
+test('a task sizes its trainer to the CPUs Slurm allocated, read from the job environment', async () => {
+  const { allocatedCpus } = await import('../../src-main/runs/slurm-task.ts');
+  assert.equal(allocatedCpus({ SLURM_CPUS_PER_TASK: '1', SLURM_CPUS_ON_NODE: '2' }), 1);
+  assert.equal(allocatedCpus({ SLURM_CPUS_ON_NODE: '4' }), 4);
+  assert.equal(allocatedCpus({}), null);
+  // Nothing usable: not a count of CPUs.
+  for (const v of ['', '0', '-1', '1.5', '2(x3)', 'all']) assert.equal(allocatedCpus({ SLURM_CPUS_PER_TASK: v }), null, v);
+});

@@ -37,6 +37,8 @@ test('a 2 × 2 grid through one job array: each run once, the same metrics as --
   assert.equal(sa.length, 1);
   assert.equal(a.listRuns().length, 4, 'each member once (the placeholders were replaced, not added to)');
   sameRuns(a, b, sa[0]!.uuid, b.listSweeps()[0]!.uuid);
+  // Each task trains on the one CPU it was given (--cpus-per-task 1), not on every core of the node.
+  for (const r of a.listRuns()) assert.equal(r.summary?.threads, 1, `${r.name} trained on ${r.summary?.threads} threads`);
   assert.deepEqual((a.getSweep(sa[0]!.uuid)!.definition as { executor: unknown }).executor, { kind: 'slurm', folder, jobId: manifest.jobId });
 
   // Merging the same shards again adds nothing.
