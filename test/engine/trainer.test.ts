@@ -26,9 +26,13 @@ function merge(a: SetupInput, b: Record<string, unknown>): SetupInput {
   return out as SetupInput;
 }
 
+/**
+ * Trains on one wasm thread: npm test runs two files at a time on two cores, and these tiny models
+ * gain nothing from a second thread that has to share a core (1 vs 2 threads: threads.test.ts).
+ */
 async function run(input: SetupInput, extra: Parameters<typeof train>[1] = {}) {
   const events: TrainerEvent[] = [];
-  const summary = await train(parseSetup(input), { backend: 'wasm', ...extra, onEvent: (e) => { events.push(e); extra.onEvent?.(e); } });
+  const summary = await train(parseSetup(input), { backend: 'wasm', threads: 1, ...extra, onEvent: (e) => { events.push(e); extra.onEvent?.(e); } });
   const losses = events.flatMap((e) => (e.type === 'scalars' ? [e.values.loss!] : []));
   const stds = events.flatMap((e) => (e.type === 'scalars' ? [e.values.collapseStd!] : []));
   return { summary, events, losses, stds };
