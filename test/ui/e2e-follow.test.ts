@@ -12,7 +12,7 @@ import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { labPerFile, ROOT, until } from './harness.ts';
+import { labPerFile, pendingWork, ROOT, until } from './harness.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
 import { setupHash } from '../../src-main/common/hash.ts';
@@ -270,16 +270,20 @@ const CONTRAST_JS = `(() => {
     return out;
 })()`;
 
-/** Waits until the view's text stops changing between two looks (its requests answered and drawn). */
+/**
+ * Waits until the view has finished drawing: nothing in flight (no request unanswered, no debounce
+ * timer pending: harness pendingWork), no loading text, and the text the same after two animation
+ * frames as before them.
+ */
 async function settled(page: Page, what: string): Promise<void> {
-  let last = '';
-  let same = 0;
+  const look = async () => ({ pending: await pendingWork(page), text: await page.locator('main').innerText() });
   await until(
     async () => {
-      const now = await page.locator('main').innerText();
-      same = now === last && !/Loading…|Computing/.test(now) ? same + 1 : 0;
-      last = now;
-      return same >= 3;
+      const a = await look();
+      if (a.pending > 0 || /Loading…|Computing|computing…/.test(a.text)) return false;
+      await page.evaluate('new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)))');
+      const b = await look();
+      return b.pending === 0 && b.text === a.text;
     },
     90_000,
     `${what} settles`,

@@ -55,6 +55,51 @@ export async function serveLab(archive: string, args: readonly string[] = []): P
   return { child, url, stderr: () => err };
 }
 
+/**
+ * Installed in every page before the app loads: counts what the page is still waiting for, so a
+ * test can wait for a view to finish drawing on a condition instead of a stretch of unchanged text.
+ * In flight: socket requests sent ({id, name, args}) without a reply ({id, ok}) yet, and timers of
+ * at most 2 s (the app's debounces and coalesced reloads, up to Compare's 1.5 s) not yet fired or
+ * cleared; longer ones (a toast's 4 s, a download's cleanup) do not draw a view. `__labPending()`
+ * answers the count.
+ */
+const PENDING_PROBE = `(() => {
+  const requests = new Set();
+  const timers = new Set();
+  Object.defineProperty(globalThis, '__labPending', { value: () => requests.size + timers.size });
+  const send = WebSocket.prototype.send;
+  const watched = new WeakSet();
+  WebSocket.prototype.send = function (data) {
+    let msg = null;
+    try { msg = JSON.parse(data); } catch {}
+    if (msg && typeof msg.id === 'number' && typeof msg.name === 'string') {
+      requests.add(msg.id);
+      if (!watched.has(this)) {
+        watched.add(this);
+        this.addEventListener('message', (ev) => {
+          try { const r = JSON.parse(ev.data); if (r && typeof r.id === 'number') requests.delete(r.id); } catch {}
+        });
+        this.addEventListener('close', () => requests.clear());
+      }
+    }
+    return send.call(this, data);
+  };
+  const setT = globalThis.setTimeout;
+  const clearT = globalThis.clearTimeout;
+  globalThis.setTimeout = function (fn, ms, ...rest) {
+    if (typeof fn !== 'function') return setT(fn, ms, ...rest);
+    const h = setT(function (...a) { timers.delete(h); return fn.apply(this, a); }, ms, ...rest);
+    if ((Number(ms) || 0) <= 2000) timers.add(h);
+    return h;
+  };
+  globalThis.clearTimeout = function (h) { timers.delete(h); return clearT(h); };
+})()`;
+
+/** How many requests and short timers (PENDING_PROBE) the page is still waiting for. */
+export async function pendingWork(page: Page): Promise<number> {
+  return (await page.evaluate('globalThis.__labPending()')) as number;
+}
+
 /** A page on a running lab: close() ends the browser and the server (and waits for it to exit). */
 export interface LabPage {
   page: Page;
@@ -85,7 +130,9 @@ export async function openLab(archive: string, viewport: { width: number; height
     }
   };
   try {
-    const page = await (await browser.newContext({ viewport, acceptDownloads: true })).newPage();
+    const context = await browser.newContext({ viewport, acceptDownloads: true });
+    await context.addInitScript(PENDING_PROBE);
+    const page = await context.newPage();
     page.on('pageerror', (e) => pageErrors.push(e.message));
     await page.goto(server.url);
     await page.getByTestId('backend').waitFor({ timeout: 30_000 });
