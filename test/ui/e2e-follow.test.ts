@@ -2,7 +2,8 @@
 // work): Live run opens the run that is training and picks among the running ones; two runs that
 // prefer one colour get two in one Compare chart; the ? sheet lists the sidebar's views; and every
 // visible text of every view, in both themes, reads at ≥ 4.5:1 against its background (WCAG AA,
-// from computed styles). The archive is recorded beforehand: 22 finished runs, two "running" and
+// from computed styles; the charts' canvas text from the colours it is drawn in, and SVG text from
+// its fill). The archive is recorded beforehand: 22 finished runs, two "running" and
 // three queued runs owned by this test process (so the server leaves them as they are), two of
 // them runs of a paper claim. The Paper view says how many runs a claim needs, cancels those under
 // way, keeps its detail panel in view, and shows the committed report's results as a reference
@@ -48,9 +49,16 @@ const fx = labPerFile({
       const running = (name: string, k: number, startedAt: number) => {
         const r = a.createRun({ name, setup: { ...setup, seed: 100 + k }, setupHash: `run${k}`, seed: 100 + k, status: 'queued', createdAt: T0 + (30 + k) * 60_000, owner });
         a.setStatus(r.uuid, 'running', { startedAt, ownerPid: process.pid });
+        return r.uuid;
       };
       running('training A', 0, T0 + 40 * 60_000);
-      running('training B', 1, T0 + 41 * 60_000);
+      const b = running('training B', 1, T0 + 41 * 60_000);
+      // Its random-init evaluation: the accuracy chart's labelled markers and a representation picture.
+      a.appendEvents(b, [
+        { type: 'scalars', step: 1, epoch: 0.1, values: { loss: 4 } },
+        { type: 'projection', step: 0, epoch: 0, x: [-1, -0.5, 0.4, 1.1], y: [0.2, -0.3, 0.5, -0.4], labels: [0, 1, 2, 3], classNames: ['a', 'b', 'c', 'd'], explained: [0.6, 0.3], totalVariance: 0.8, relativeVariance: 0.4 },
+        { type: 'eval', step: 0, epoch: 0, probeAcc: 0.31, knnAcc: 0.27, probeTrainAcc: 0.35 },
+      ]);
       // Two of the six runs 'no-stop-gradient-collapses' needs at seeds 0–2, queued by this process.
       for (const [arm, seed] of [['no-stop-gradient', 0], ['simsiam-linear', 1]] as const) {
         const s = armSetup(arm, seed);
@@ -179,20 +187,72 @@ interface LowContrast {
   ratio: number;
 }
 
+/** What one look at a page found: the texts under 4.5:1, and how many canvas and SVG texts it read. */
+interface ContrastLook {
+  low: LowContrast[];
+  canvasTexts: number;
+  svgTexts: number;
+}
+
 /**
  * Every visible text of the page (text nodes, and the values of inputs and selects) with its
  * colour against its effective background: the computed background colours of its ancestors,
  * composited until one is opaque (the page's background under all). Opacity of the element and its
- * ancestors fades the text into that background. Disabled controls are exempt (WCAG 1.4.3); SVG and
- * canvas draw their own colours (figures on white; charts checked by their own tests).
+ * ancestors fades the text into that background. Disabled controls are exempt (WCAG 1.4.3). SVG
+ * text is read in its fill against the same CSS background (a shape drawn under it, e.g. a Compose
+ * block, is not composited); the report's figures (`figure.fig`) draw on their own white and are
+ * left out. Canvas text (uPlot's axes, the y titles and marker labels Chart.svelte draws) is read
+ * in the colour each `fillText` used, recorded by `CANVAS_HOOK_JS`, against the canvas's background.
  */
-async function lowContrast(page: Page): Promise<LowContrast[]> {
-  return (await page.evaluate(CONTRAST_JS)) as LowContrast[];
+async function lowContrast(page: Page): Promise<ContrastLook> {
+  return (await page.evaluate(CONTRAST_JS)) as ContrastLook;
 }
+
+/**
+ * Installed before the page's scripts: records, per canvas, each text drawn with `fillText` and its
+ * fill colour and alpha, forgotten when the whole canvas is cleared or painted over.
+ */
+const CANVAS_HOOK_JS = `(() => {
+  const P = CanvasRenderingContext2D.prototype;
+  const texts = new WeakMap();
+  const fillText = P.fillText;
+  const clearRect = P.clearRect;
+  P.fillText = function (text, ...rest) {
+    const t = String(text);
+    if (t.trim() && typeof this.fillStyle === 'string') {
+      let m = texts.get(this.canvas);
+      if (!m) texts.set(this.canvas, (m = new Map()));
+      m.set(t + '\u0000' + this.fillStyle + '\u0000' + this.globalAlpha, { text: t, fill: this.fillStyle, alpha: this.globalAlpha });
+    }
+    return fillText.call(this, text, ...rest);
+  };
+  const fillRect = P.fillRect;
+  // A clear or an opaque fill of the whole canvas (uPlot clears; the Theory plots paint their
+  // background, also on a theme change) covers every text drawn before.
+  const covers = (ctx, x, y, w, h) => {
+    const m = ctx.getTransform();
+    return m.a > 0 && m.d > 0 && m.e + x * m.a <= 0 && m.f + y * m.d <= 0 && m.e + (x + w) * m.a >= ctx.canvas.width && m.f + (y + h) * m.d >= ctx.canvas.height;
+  };
+  P.clearRect = function (x, y, w, h) {
+    if (covers(this, x, y, w, h)) texts.delete(this.canvas);
+    return clearRect.call(this, x, y, w, h);
+  };
+  P.fillRect = function (x, y, w, h) {
+    // An opaque colour reads back as #rrggbb (a translucent one as rgba(…)).
+    if (this.globalAlpha === 1 && /^#[0-9a-f]{6}$/i.test(String(this.fillStyle)) && covers(this, x, y, w, h)) texts.delete(this.canvas);
+    return fillRect.call(this, x, y, w, h);
+  };
+  Object.defineProperty(window, '__canvasTexts', { value: (c) => [...(texts.get(c)?.values() ?? [])] });
+})()`;
 
 /** The page-side walk of `lowContrast`, as plain JavaScript (the Node tsconfig has no DOM types). */
 const CONTRAST_JS = `(() => {
     const parse = (c) => {
+      const hex = /^#([0-9a-f]{6})([0-9a-f]{2})?$/i.exec(c);
+      if (hex) {
+        const n = parseInt(hex[1], 16);
+        return [(n >> 16) & 255, (n >> 8) & 255, n & 255, hex[2] ? parseInt(hex[2], 16) / 255 : 1];
+      }
       const m = /rgba?\\(([^)]+)\\)/.exec(c);
       if (!m) return null;
       const p = m[1].split(/[\\s,/]+/).filter(Boolean).map(Number);
@@ -242,23 +302,46 @@ const CONTRAST_JS = `(() => {
     };
     const out = [];
     const seen = new Set();
-    const check = (el, text) => {
-      if (seen.has(el)) return;
-      seen.add(el);
-      if (el.closest('svg, canvas, [disabled], :disabled, [aria-hidden="true"]')) return;
-      const cs = getComputedStyle(el);
-      if (cs.visibility !== 'visible' || el.getClientRects().length === 0) return;
-      const r = el.getBoundingClientRect();
-      if (r.width < 1 || r.height < 1) return;
-      const fg = parse(cs.color);
-      if (!fg || fg[3] === 0) return;
-      const o = opacity(el);
-      if (o < 0.05) return;
+    let canvasTexts = 0;
+    let svgTexts = 0;
+    /** Records \`text\` in colour \`color\` (CSS text) at opacity \`o\` over the background of \`el\` when under 4.5:1. */
+    const judge = (el, text, color, o, where) => {
+      const fg = parse(color);
+      if (!fg || fg[3] === 0 || o < 0.05) return;
       const bg = background(el);
       const shown = over([fg[0], fg[1], fg[2], fg[3] * o], bg);
       const q = ratio(shown, bg);
-      if (q < 4.5) out.push({ text: text.trim().slice(0, 50), where: path(el), fg: cs.color, bg: \`rgb(\${bg.slice(0, 3).map(Math.round).join(', ')})\`, ratio: Math.round(q * 100) / 100 });
+      if (q < 4.5) out.push({ text: text.trim().slice(0, 50), where, fg: color, bg: \`rgb(\${bg.slice(0, 3).map(Math.round).join(', ')})\`, ratio: Math.round(q * 100) / 100 });
     };
+    const shownBox = (el) => {
+      const cs = getComputedStyle(el);
+      if (cs.visibility !== 'visible' || el.getClientRects().length === 0) return false;
+      const r = el.getBoundingClientRect();
+      return r.width >= 1 && r.height >= 1;
+    };
+    const check = (el, text) => {
+      if (seen.has(el)) return;
+      seen.add(el);
+      if (el.closest('canvas, [disabled], :disabled, [aria-hidden="true"], figure.fig')) return;
+      if (!shownBox(el)) return;
+      const svg = el.closest('svg');
+      // SVG text is painted in its fill (\`color\` does not apply); <title> is a tooltip, not drawn.
+      if (svg) {
+        const t = el.closest('text');
+        if (!t) return;
+        svgTexts++;
+        judge(t, text, getComputedStyle(t).fill, opacity(t) * Number(getComputedStyle(t).fillOpacity), \`svg text in \${path(svg)}\`);
+        return;
+      }
+      judge(el, text, getComputedStyle(el).color, opacity(el), path(el));
+    };
+    for (const cv of document.querySelectorAll('canvas')) {
+      if (cv.closest('[aria-hidden="true"]') || !shownBox(cv)) continue;
+      for (const t of window.__canvasTexts?.(cv) ?? []) {
+        canvasTexts++;
+        judge(cv, t.text, t.fill, opacity(cv) * t.alpha, \`canvas text in \${path(cv)}\`);
+      }
+    }
     const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
     for (let n = walker.nextNode(); n; n = walker.nextNode()) if (n.textContent?.trim() && n.parentElement) check(n.parentElement, n.textContent);
     for (const el of document.querySelectorAll('input, select, textarea')) {
@@ -267,7 +350,7 @@ const CONTRAST_JS = `(() => {
       const v = el instanceof HTMLSelectElement ? (el.selectedOptions[0]?.textContent ?? '') : el.value;
       if (v.trim()) check(el, v);
     }
-    return out;
+    return { low: out, canvasTexts, svgTexts };
 })()`;
 
 /**
@@ -293,8 +376,15 @@ async function settled(page: Page, what: string): Promise<void> {
 test('every text of every view reads at ≥ 4.5:1 in the light and the dark theme', { timeout: 600_000 }, async () => {
   const { page } = fx;
   const views = await page.locator('nav.sidebar button').evaluateAll((bs) => bs.map((b) => [b.querySelector('kbd')!.textContent!.replace('Alt', '').trim(), b.querySelector('span')!.textContent!.trim()] as [string, string]));
+  // Record canvas text from the page's first script on: the lab reloaded with the hook installed.
+  await page.addInitScript(CANVAS_HOOK_JS);
+  await page.reload();
+  await page.getByTestId('backend').waitFor({ timeout: 60_000 });
   const failures: string[] = [];
   let looked = 0;
+  /** Canvas and SVG texts read per theme and view ("dark · Live run" → count). */
+  const canvasRead = new Map<string, number>();
+  const svgRead = new Map<string, number>();
   for (const themeName of ['light', 'dark']) {
     if ((await page.locator('html').getAttribute('data-theme')) !== themeName) await page.keyboard.press('Alt+t');
     await until(async () => (await page.locator('html').getAttribute('data-theme')) === themeName, 10_000, `the ${themeName} theme`);
@@ -303,15 +393,25 @@ test('every text of every view reads at ≥ 4.5:1 in the light and the dark them
       await until(async () => (await page.locator('nav.sidebar button.active span').innerText()) === label, 30_000, `${label} is active`);
       await settled(page, label);
       await page.screenshot({ path: join(ART, `${label.toLowerCase().replace(/\s+/g, '-')}-${themeName}.png`) });
-      for (const f of await lowContrast(page)) failures.push(`${themeName} · ${label}: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
+      const look = await lowContrast(page);
+      for (const f of look.low) failures.push(`${themeName} · ${label}: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
+      canvasRead.set(`${themeName} · ${label}`, look.canvasTexts);
+      svgRead.set(`${themeName} · ${label}`, look.svgTexts);
       looked++;
     }
     // The shortcut sheet, over the last view.
     await page.keyboard.press('?');
     await page.getByRole('dialog', { name: 'Keyboard shortcuts' }).waitFor({ timeout: 10_000 });
-    for (const f of await lowContrast(page)) failures.push(`${themeName} · ? sheet: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
+    for (const f of (await lowContrast(page)).low) failures.push(`${themeName} · ? sheet: "${f.text}" ${f.fg} on ${f.bg} = ${f.ratio}:1 (${f.where})`);
     await page.keyboard.press('Escape');
   }
   assert.equal(looked, views.length * 2);
+  // The walk read the charts' canvas text (uPlot's axes and titles, the random-init markers' labels;
+  // the Theory view's own canvas plots) and the representation picture's SVG labels, in both themes.
+  for (const themeName of ['light', 'dark']) {
+    assert.ok((canvasRead.get(`${themeName} · Live run`) ?? 0) >= 10, `${themeName}: canvas texts read in Live run: ${canvasRead.get(`${themeName} · Live run`)}`);
+    assert.ok((canvasRead.get(`${themeName} · Theory`) ?? 0) >= 10, `${themeName}: canvas texts read in Theory: ${canvasRead.get(`${themeName} · Theory`)} (${[...canvasRead].join('; ')})`);
+    assert.ok((svgRead.get(`${themeName} · Live run`) ?? 0) >= 2, `${themeName}: SVG texts read in Live run: ${svgRead.get(`${themeName} · Live run`)}`);
+  }
   assert.deepEqual([...new Set(failures)], [], `texts under 4.5:1:\n${[...new Set(failures)].join('\n')}`);
 });
