@@ -3,7 +3,8 @@
 // `dplab sweep` beforehand) in the Sweeps view is coloured by the predictor kind (two colours for
 // four bars, one legend), clustered by weight decay with labels that do not overlap, and in panels
 // by weight decay on one y scale; Compare groups the same runs by both fields at once, one panel per
-// weight decay, one colour per kind. Screenshots: test-artifacts/multifactor/.
+// weight decay, one colour per kind, or in one chart with one colour per kind and one line style
+// per weight decay, its legend naming both (in both themes). Screenshots: test-artifacts/multifactor/.
 import { browserTest as test } from '../browser.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
@@ -131,6 +132,34 @@ test('compare: group by predictor kind and weight decay at once, one panel per w
     'predictor.kind = none, optim.weightDecay = 0 (n=2)',
     'predictor.kind = none, optim.weightDecay = 0.004 (n=2)',
   ]);
+  // Line style by weight decay: one chart (the panels give way), colour by kind, a dash per weight decay.
+  await page.selectOption('[data-testid="compare-facet-by"]', 'optim.weightDecay');
+  await until(async () => (await panels.count()) === 2, 30_000, 'panels again');
+  await page.selectOption('[data-testid="compare-dash-by"]', 'optim.weightDecay');
+  const lineLegend = page.getByTestId('line-legend');
+  await lineLegend.waitFor({ timeout: 30_000 });
+  assert.equal(await panels.count(), 0, 'one chart: line style took weight decay from the panels');
+  assert.equal(await page.locator('[data-testid="compare-facet-by"]').inputValue(), '');
+  assert.deepEqual((await lineLegend.getByTestId('group-legend').locator('li').allInnerTexts()).map((t) => t.trim()), ['predictor.kind:', 'directpred', 'none']);
+  const dashItems = lineLegend.getByTestId('dash-legend').locator('li');
+  assert.deepEqual((await dashItems.allInnerTexts()).map((t) => t.trim()), ['optim.weightDecay:', '0', '0.004']);
+  const dashes = await dashItems.evaluateAll((els) => els.slice(1).map((e) => (e as unknown as El).getAttribute('data-dash')));
+  assert.equal(dashes[0], '', 'the first weight decay is solid');
+  assert.ok(dashes[1] && dashes[1] !== dashes[0], `the second is dashed: ${dashes[1]}`);
+  const legendColors = await lineLegend.locator('[data-testid="group-legend"] .sw').evaluateAll((els) => els.map((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor));
+  assert.equal(new Set(legendColors).size, 2, 'two colours, one per kind');
+  // The table's swatches follow the colour field only: two colours for eight runs.
+  const rowSw = await page.locator('[data-testid="compare-table"] tbody tr .sw').evaluateAll((els) => els.map((e) => (globalThis as unknown as { getComputedStyle(e: unknown): { backgroundColor: string } }).getComputedStyle(e).backgroundColor));
+  assert.deepEqual([...new Set(rowSw)].sort(), [...new Set(legendColors)].sort());
+  assert.match(await page.locator('figure[data-chart] .note').first().innerText(), /Colour: predictor\.kind; line style: optim\.weightDecay/);
+  for (const themeName of ['light', 'dark']) {
+    if ((await page.locator('html').getAttribute('data-theme')) !== themeName) await page.keyboard.press('Alt+t');
+    await until(async () => (await page.locator('html').getAttribute('data-theme')) === themeName, 10_000, `the ${themeName} theme`);
+    await page.locator('main .main').screenshot({ path: join(ART, `compare-line-style-${themeName}.png`) });
+  }
+  if ((await page.locator('html').getAttribute('data-theme')) !== 'light') await page.keyboard.press('Alt+t');
+  await page.selectOption('[data-testid="compare-dash-by"]', '');
+
   // Once-measured probe accuracy: the same two-factor bars, panels again by weight decay.
   await page.selectOption('[data-testid="compare-facet-by"]', 'optim.weightDecay');
   await page.selectOption('[data-testid="metric"]', 'probeAcc');

@@ -1,12 +1,13 @@
 // Unit tests of multi-factor results (issue 23): metric ranges in the registry and ± std clamped to
-// them, grouping by several setup fields at once (Compare), colour × panel × cluster layout of bars
+// them, grouping by several setup fields at once (Compare), colour × line style (dash) and colour ×
+// panel of Compare's lines with a legend that names both fields, colour × panel × cluster layout of bars
 // (Sweeps, Compare) and the bar labels' layout from measured widths (no overprinting).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { METRICS, metricRange } from '../../src-main/common/metrics.ts';
 import { clampedInterval, clampTo, displayRange } from '../../src-renderer/src/lib/compare/range.ts';
 import { meanStdBand } from '../../src-renderer/src/lib/compare/bands.ts';
-import { compareFacets, compareLines, finalStats, groupByFields, swatchColors, withGroupField, type CompareRun } from '../../src-renderer/src/lib/compare/compareSeries.ts';
+import { compareFacets, compareLines, DASHES, finalStats, groupByFields, lineLegend, swatchColors, validDashBy, withGroupField, withLineRole, type CompareRun } from '../../src-renderer/src/lib/compare/compareSeries.ts';
 import { layoutFactorBars, type FactorStat } from '../../src-renderer/src/lib/factorBars.ts';
 import { commonPrefix, layoutLabels, truncateMiddle, truncateToWidth, type Measure } from '../../src-renderer/src/lib/labelLayout.ts';
 import { groupColors } from '../../src-renderer/src/lib/runColors.ts';
@@ -128,6 +129,85 @@ test('choosing group fields: add, move, remove; the second field becomes the pan
   // Choosing a field already taken later moves it; clearing one drops it and every later one.
   assert.deepEqual(withGroupField(['a', 'b', 'c'], 'c', 0, 'c').groupBy, ['c', 'b']);
   assert.deepEqual(withGroupField(['a', 'b', 'c'], 'c', 1, ''), { groupBy: ['a'], facetBy: '' });
+});
+
+test('line style by one field, colour by the other: two colours and two dashes for four groups, the same in panels', () => {
+  const runs = sweepRuns();
+  const fields = ['predictor.kind', 'optim.weightDecay'];
+  const lines = compareLines(runs, 'step', fields, { range: metricRange('collapseStd'), dashBy: 'optim.weightDecay' });
+  const means = lines.filter((l) => !l.faint);
+  assert.equal(means.length, 4);
+  const kindColors = groupColors([{ 'predictor.kind': 'none' }, { 'predictor.kind': 'directpred' }]);
+  // In group order: none·0, none·0.004, directpred·0, directpred·0.004.
+  assert.deepEqual(means.map((l) => l.color), [kindColors[0], kindColors[0], kindColors[1], kindColors[1]], 'colour = predictor kind only');
+  assert.deepEqual(means.map((l) => l.dash), [DASHES[0], DASHES[1], DASHES[0], DASHES[1]], 'dash = weight decay (sorted values: 0 solid, 0.004 dashed)');
+  assert.notDeepEqual(DASHES[0], DASHES[1]);
+  assert.ok(lines.filter((l) => l.faint).every((l) => l.dash === undefined), 'the ± std band lines stay plain');
+  // The labels still name every field (the hover and CSV say which group a line is).
+  assert.equal(means[1]!.label, 'predictor.kind = none, optim.weightDecay = 0.004 (n=2)');
+  // Without a line-style field nothing is dashed and each combination has its own colour (as before).
+  const plain = compareLines(runs, 'step', fields).filter((l) => !l.faint);
+  assert.ok(plain.every((l) => l.dash === undefined));
+  assert.equal(new Set(plain.map((l) => l.color)).size, 4);
+  // A line-style field that is not a group field dashes nothing.
+  assert.ok(compareLines(runs, 'step', ['predictor.kind'], { dashBy: 'optim.weightDecay' }).every((l) => l.dash === undefined));
+  // Three fields: panels by seed, dash by weight decay, colour by kind; a dash means one weight decay in every panel.
+  const three = [...fields, 'seed'];
+  const panels = compareFacets(runs, 'step', three, 'seed', undefined, 'optim.weightDecay');
+  assert.deepEqual(panels.map((p) => p.label), ['seed = 0', 'seed = 1']);
+  for (const p of panels) {
+    const m = p.lines.filter((l) => !l.faint);
+    assert.deepEqual(m.map((l) => l.label), ['predictor.kind = none, optim.weightDecay = 0 (n=1)', 'predictor.kind = none, optim.weightDecay = 0.004 (n=1)', 'predictor.kind = directpred, optim.weightDecay = 0 (n=1)', 'predictor.kind = directpred, optim.weightDecay = 0.004 (n=1)']);
+    assert.deepEqual(m.map((l) => l.dash), [DASHES[0], DASHES[1], DASHES[0], DASHES[1]]);
+    assert.deepEqual(m.map((l) => l.color), [kindColors[0], kindColors[0], kindColors[1], kindColors[1]]);
+  }
+  // Table swatches follow the colour field only.
+  const sw = swatchColors(runs.map((r) => ({ id: r.id, setup: r.setup })), fields, '', 'optim.weightDecay');
+  assert.equal(sw.get('none-0-0'), sw.get('none-0.004-1'));
+  assert.notEqual(sw.get('none-0-0'), sw.get('directpred-0-0'));
+});
+
+test('the line-style legend names both fields: each colour and each dash once, sorted', () => {
+  const runs = sweepRuns();
+  const legend = lineLegend(runs, ['predictor.kind', 'optim.weightDecay'], '', 'optim.weightDecay');
+  assert.equal(legend.colorBy, 'predictor.kind');
+  assert.deepEqual(legend.colors, [
+    { label: 'directpred', color: groupColors([{ 'predictor.kind': 'directpred' }, { 'predictor.kind': 'none' }])[0] },
+    { label: 'none', color: groupColors([{ 'predictor.kind': 'directpred' }, { 'predictor.kind': 'none' }])[1] },
+  ]);
+  assert.equal(legend.dashBy, 'optim.weightDecay');
+  assert.deepEqual(legend.dashes, [{ label: '0', dash: DASHES[0] }, { label: '0.004', dash: DASHES[1] }]);
+  // The legend's colours are the lines' colours.
+  const lines = compareLines(runs, 'step', ['predictor.kind', 'optim.weightDecay'], { dashBy: 'optim.weightDecay' });
+  const none = lines.find((l) => l.label.startsWith('predictor.kind = none') && !l.faint)!;
+  assert.equal(none.color, legend.colors.find((c) => c.label === 'none')!.color);
+  // Two colour fields (three group fields, dash by one): each colour names its fields.
+  const three = lineLegend(runs, ['predictor.kind', 'seed', 'optim.weightDecay'], '', 'optim.weightDecay');
+  assert.equal(three.colorBy, 'predictor.kind, seed');
+  assert.deepEqual(three.colors.map((c) => c.label), ['predictor.kind = directpred, seed = 0', 'predictor.kind = directpred, seed = 1', 'predictor.kind = none, seed = 0', 'predictor.kind = none, seed = 1']);
+});
+
+test('panel and line-style roles: one field each, the last choice wins, the colour always keeps a field', () => {
+  const two = ['predictor.kind', 'optim.weightDecay'];
+  // Line style by the panel field: the panels give way (one chart, colour by kind).
+  assert.deepEqual(withLineRole(two, { facetBy: 'optim.weightDecay', dashBy: '' }, 'dashBy', 'optim.weightDecay'), { facetBy: '', dashBy: 'optim.weightDecay' });
+  // Line style by the other field would leave no colour: the panels give way again.
+  assert.deepEqual(withLineRole(two, { facetBy: 'optim.weightDecay', dashBy: '' }, 'dashBy', 'predictor.kind'), { facetBy: '', dashBy: 'predictor.kind' });
+  // Panels by the line-style field: the dash gives way.
+  assert.deepEqual(withLineRole(two, { facetBy: '', dashBy: 'optim.weightDecay' }, 'facetBy', 'optim.weightDecay'), { facetBy: 'optim.weightDecay', dashBy: '' });
+  // Three fields: panels and dash on two of them, colour by the third.
+  const three = [...two, 'seed'];
+  assert.deepEqual(withLineRole(three, { facetBy: 'seed', dashBy: '' }, 'dashBy', 'optim.weightDecay'), { facetBy: 'seed', dashBy: 'optim.weightDecay' });
+  // Clearing, and a field that is not a group field (or a hostile name) changes nothing else.
+  assert.deepEqual(withLineRole(three, { facetBy: 'seed', dashBy: 'optim.weightDecay' }, 'dashBy', ''), { facetBy: 'seed', dashBy: '' });
+  for (const odd of ['lr', '__proto__', 'constructor']) assert.deepEqual(withLineRole(three, { facetBy: 'seed', dashBy: '' }, 'dashBy', odd), { facetBy: 'seed', dashBy: '' }, odd);
+  // What holds after the group fields change: a dash needs two fields, a place apart from the panels, and a colour left.
+  assert.equal(validDashBy(['predictor.kind'], '', 'predictor.kind'), '');
+  assert.equal(validDashBy(two, 'optim.weightDecay', 'optim.weightDecay'), '');
+  assert.equal(validDashBy(two, 'predictor.kind', 'optim.weightDecay'), '');
+  assert.equal(validDashBy(two, '', 'optim.weightDecay'), 'optim.weightDecay');
+  assert.equal(validDashBy(three, 'seed', 'optim.weightDecay'), 'optim.weightDecay');
+  assert.equal(validDashBy(two, '', 'seed'), '');
 });
 
 const stat = (kind: string, wd: number, mean: number | null, std: number | null, n = 2): FactorStat => ({ key: { 'predictor.kind': kind, 'optim.weightDecay': wd }, mean, std, n });

@@ -20,6 +20,8 @@ export interface ChartSeries {
   y2?: boolean;
   /** A value measured once or twice (probe at the end): a large marker labelled with its value. */
   marker?: boolean;
+  /** Dash pattern of the line in CSS px (on, off, …); solid when absent or empty. */
+  dash?: readonly number[];
 }
 
 /** Integer tick steps for step and mode axes (never 2.5 steps or mode 1.5). */

@@ -1,6 +1,6 @@
 /**
  * Compare view state: the run list, which runs are selected, the metric, the x alignment, the
- * group-by fields and the panel field, and a cache of each run's series (fetched once per run, kept as raw state).
+ * group-by fields, the panel and line-style fields, and a cache of each run's series (fetched once per run, kept as raw state).
  */
 import { METRICS } from '../../../src-main/common/metrics.ts';
 import { getClient } from '../lib/client.ts';
@@ -8,7 +8,7 @@ import { lab } from './lab.svelte.ts';
 import { ACTIVE_STATUSES } from '../lib/runsTable.ts';
 import type { Results, RunRow } from '../../../src-main/contract/index.ts';
 import type { AlignMode, SeriesLike } from '../lib/compare/align.ts';
-import { withGroupField } from '../lib/compare/compareSeries.ts';
+import { validDashBy, withGroupField, withLineRole } from '../lib/compare/compareSeries.ts';
 
 /** The series of one run that the compare charts draw from. */
 export interface RunSeries {
@@ -29,6 +29,8 @@ export class CompareState {
   groupBy = $state<string[]>([]);
   /** A group field whose values split the chart into panels ('' for one chart). */
   facetBy = $state('');
+  /** A group field whose values set the lines' dash pattern ('' for solid lines). */
+  dashBy = $state('');
   filter = $state('');
   diffA = $state('');
   diffB = $state('');
@@ -71,8 +73,16 @@ export class CompareState {
   /** Sets the `i`-th group-by field (see `withGroupField`). */
   setGroupField(i: number, path: string): void {
     const next = withGroupField(this.groupBy, this.facetBy, i, path);
+    this.dashBy = validDashBy(next.groupBy, next.facetBy, this.dashBy);
     this.facetBy = next.facetBy;
     this.groupBy = next.groupBy;
+  }
+
+  /** Sets the panel or the line-style field (see `withLineRole`: the other role gives way where they clash). */
+  setLineRole(role: 'facetBy' | 'dashBy', path: string): void {
+    const next = withLineRole(this.groupBy, { facetBy: this.facetBy, dashBy: this.dashBy }, role, path);
+    this.facetBy = next.facetBy;
+    this.dashBy = next.dashBy;
   }
 
   /** Selects or deselects a run. */

@@ -2,7 +2,8 @@
  * The compare chart's lines: one per run in its own colour (unique within the chart), or, grouped
  * by one or more setup fields, the mean of each group (each combination of the fields' values) with
  * a filled mean ± std band (std across the group's runs, normally seeds), clamped to the metric's
- * range; optionally split into small multiples by one of the fields.
+ * range; optionally split into small multiples by one of the fields and drawn in a dash pattern by
+ * another, so two factors read as colour × line style (or colour × panel) on their own.
  */
 import { canonicalJson, getAtPath } from '../../../../src-main/common/setup.ts';
 import type { MetricRange } from '../../../../src-main/common/metrics.ts';
@@ -30,7 +31,15 @@ export interface Line {
   faint?: boolean;
   /** Label of the line that closes this one's band (the +std line fills down to the −std line). */
   fillTo?: string;
+  /** Dash pattern in CSS px (on, off, …) of a group's mean line when a field sets the line style. */
+  dash?: readonly number[];
 }
+
+/**
+ * Dash patterns for the values of the line-style field, in CSS px, most distinct first: solid, long
+ * dashes, dots, dash-dot, then two more; a field with more values repeats them (its legend says so).
+ */
+export const DASHES: readonly (readonly number[])[] = [[], [9, 4], [2, 3], [10, 3, 2, 3], [5, 6], [14, 4, 2, 4, 2, 4]];
 
 /** Reads a dotted path of a setup-like object (the setup schema's own path reader). */
 export const fieldOf = getAtPath;
@@ -76,12 +85,32 @@ export function groupByFields<R extends { setup: unknown }>(runs: readonly R[], 
 }
 
 /**
- * Colours of groups by their values of every group field except the panel field: groups that differ
- * only in the panel they sit in share a colour (one field: the colours the sweep table gives them).
+ * Colours of groups by their values of every group field except the panel and line-style fields:
+ * groups that differ only in the panel they sit in or in their dash share a colour (one field: the
+ * colours the sweep table gives them).
  */
-function colorsOf(keys: readonly Record<string, unknown>[], fields: readonly string[], facetBy: string): string[] {
-  const colorFields = fields.filter((f) => f !== facetBy);
+function colorsOf(keys: readonly Record<string, unknown>[], fields: readonly string[], ...others: string[]): string[] {
+  const colorFields = colorFieldsOf(fields, ...others);
   return groupColors(keys.map((k) => Object.fromEntries(colorFields.map((f) => [f, k[f] ?? null]))));
+}
+
+/** The group fields the colour stands for: every one but the panel and line-style fields. */
+export function colorFieldsOf(fields: readonly string[], ...others: string[]): string[] {
+  return fields.filter((f) => !others.includes(f));
+}
+
+/** The distinct values of `field` among `keys`, sorted (`compareValues`): the order dashes are given in. */
+function sortedValues(keys: readonly Record<string, unknown>[], field: string): unknown[] {
+  const seen = new Map<string, unknown>();
+  for (const k of keys) seen.set(canonicalJson(k[field] ?? null), k[field] ?? null);
+  return [...seen.values()].sort(compareValues);
+}
+
+/** Each group's dash pattern by its value of `dashBy` (undefined for all when `dashBy` is not a group field). */
+function dashesOf(keys: readonly Record<string, unknown>[], fields: readonly string[], dashBy: string): (readonly number[] | undefined)[] {
+  if (!dashBy || !fields.includes(dashBy)) return keys.map(() => undefined);
+  const order = sortedValues(keys, dashBy).map((v) => canonicalJson(v));
+  return keys.map((k) => DASHES[order.indexOf(canonicalJson(k[dashBy] ?? null)) % DASHES.length]!);
 }
 
 /** Options of the grouped lines. */
@@ -90,16 +119,19 @@ export interface LineOptions {
   range?: MetricRange;
   /** A group field whose value splits the chart into panels (colours ignore it). */
   facetBy?: string;
+  /** A group field whose value sets the mean line's dash pattern (colours ignore it). */
+  dashBy?: string;
 }
 
-/** Mean line and ± std band lines of each group, in the given colours. */
-function groupLines(groups: readonly KeyedGroup<CompareRun>[], colors: readonly string[], mode: AlignMode, names: readonly string[], range?: MetricRange): Line[] {
+/** Mean line and ± std band lines of each group, in the given colours and dashes. */
+function groupLines(groups: readonly KeyedGroup<CompareRun>[], colors: readonly string[], mode: AlignMode, names: readonly string[], range?: MetricRange, dashes: readonly (readonly number[] | undefined)[] = []): Line[] {
   const lines: Line[] = [];
   for (const [gi, g] of groups.entries()) {
     const band = meanStdBand(g.runs.map((r) => alignSeries(r.series!, mode, r.wall)), undefined, range);
     const name = names[gi]!;
     const color = colors[gi]!;
-    lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color });
+    const dash = dashes[gi];
+    lines.push({ label: `${name} (n=${g.runs.length})`, x: band.x, y: band.mean, color, ...(dash ? { dash } : {}) });
     if (g.runs.length > 1) {
       lines.push({ label: `${name} +std`, x: band.x, y: band.hi, color, faint: true, fillTo: `${name} −std` });
       lines.push({ label: `${name} −std`, x: band.x, y: band.lo, color, faint: true });
@@ -117,8 +149,9 @@ export function compareLines(runs: readonly CompareRun[], mode: AlignMode, by: G
     return withData.map((r) => ({ label: r.label, ...alignSeries(r.series!, mode, r.wall), color: colors.get(r.id)! }));
   }
   const groups = groupByFields(withData, fields);
-  const colors = colorsOf(groups.map((g) => g.key), fields, opts.facetBy ?? '');
-  return groupLines(groups, colors, mode, groups.map((g) => g.label), opts.range);
+  const keys = groups.map((g) => g.key);
+  const colors = colorsOf(keys, fields, opts.facetBy ?? '', opts.dashBy ?? '');
+  return groupLines(groups, colors, mode, groups.map((g) => g.label), opts.range, dashesOf(keys, fields, opts.dashBy ?? ''));
 }
 
 /** One small multiple of the compare chart: the groups with one value of the panel field. */
@@ -130,14 +163,16 @@ export interface LinePanel {
 
 /**
  * The grouped compare chart as small multiples, one panel per value of `facetBy` (sorted), each with
- * the groups of that value; a group's line is named by the other fields and coloured by them, so a
- * colour means the same setting in every panel.
+ * the groups of that value; a group's line is named by the other fields and coloured by them (but
+ * for `dashBy`, which sets its dash pattern), so a colour and a dash mean the same setting in every panel.
  */
-export function compareFacets(runs: readonly CompareRun[], mode: AlignMode, by: GroupFields, facetBy: string, range?: MetricRange): LinePanel[] {
+export function compareFacets(runs: readonly CompareRun[], mode: AlignMode, by: GroupFields, facetBy: string, range?: MetricRange, dashBy = ''): LinePanel[] {
   const fields = groupFieldList(by);
-  if (!fields.includes(facetBy)) return [{ label: '', lines: compareLines(runs, mode, fields, { range }) }];
+  if (!fields.includes(facetBy)) return [{ label: '', lines: compareLines(runs, mode, fields, { range, dashBy }) }];
   const groups = groupByFields(runs.filter((r) => r.series), fields);
-  const colors = colorsOf(groups.map((g) => g.key), fields, facetBy);
+  const keys = groups.map((g) => g.key);
+  const colors = colorsOf(keys, fields, facetBy, dashBy);
+  const dashes = dashesOf(keys, fields, dashBy);
   const rest = fields.filter((f) => f !== facetBy);
   const values = [...new Map(groups.map((g) => [canonicalJson(g.key[facetBy]), g.key[facetBy]])).values()].sort(compareValues);
   return values.map((v) => {
@@ -145,7 +180,7 @@ export function compareFacets(runs: readonly CompareRun[], mode: AlignMode, by: 
     const names = idx.map((i) => (rest.length ? rest.map((f) => `${f} = ${formatValue(groups[i]!.key[f])}`).join(', ') : groups[i]!.label));
     return {
       label: `${shortField(facetBy)} = ${formatValue(v)}`,
-      lines: groupLines(idx.map((i) => groups[i]!), idx.map((i) => colors[i]!), mode, names, range),
+      lines: groupLines(idx.map((i) => groups[i]!), idx.map((i) => colors[i]!), mode, names, range, idx.map((i) => dashes[i])),
     };
   });
 }
@@ -234,12 +269,73 @@ export function initBars(runs: readonly CompareRun[], by: GroupFields): (number 
  * The swatch colour of each run in a view: its own colour, or its group's colour when the view is
  * grouped by a setup field (so table swatches match the group's line and bar).
  */
-export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: GroupFields, facetBy = ''): Map<string, string> {
+export function swatchColors(runs: readonly { id: string; setup: unknown }[], by: GroupFields, facetBy = '', dashBy = ''): Map<string, string> {
   const fields = groupFieldList(by);
   if (fields.length === 0) return chartRunColors(runs.map((r) => r.id));
   const groups = groupByFields([...runs], fields);
-  const colors = colorsOf(groups.map((g) => g.key), fields, facetBy);
+  const colors = colorsOf(groups.map((g) => g.key), fields, facetBy, dashBy);
   const out = new Map<string, string>();
   groups.forEach((g, gi) => g.runs.forEach((r) => out.set(r.id, colors[gi]!)));
   return out;
+}
+
+/**
+ * The line-style field that holds for these group fields and panel field: `dashBy` while it is a
+ * group field, not the panel field, and leaves at least one field for the colour; else none.
+ */
+export function validDashBy(fields: readonly string[], facetBy: string, dashBy: string): string {
+  if (!dashBy || fields.length < 2 || !fields.includes(dashBy) || dashBy === facetBy) return '';
+  return colorFieldsOf(fields, facetBy, dashBy).length ? dashBy : '';
+}
+
+/**
+ * The panel and line-style fields after the user picks `path` for one of the two roles ('' clears
+ * it): a field takes one role at a time, and the colour keeps at least one field, so the choice just
+ * made wins and the other role gives way (two fields: panels by one or line style by one, the other
+ * is the colour).
+ */
+export function withLineRole(fields: readonly string[], roles: { facetBy: string; dashBy: string }, role: 'facetBy' | 'dashBy', path: string): { facetBy: string; dashBy: string } {
+  if (path && !fields.includes(path)) return { ...roles };
+  const other = role === 'facetBy' ? 'dashBy' : 'facetBy';
+  const next = { ...roles, [role]: path };
+  if (next[other] === path || (path && colorFieldsOf(fields, next.facetBy, next.dashBy).length === 0)) next[other] = '';
+  return { facetBy: next.facetBy, dashBy: next.dashBy };
+}
+
+/** The grouped chart's legend: each colour (a setting of the colour fields) and each dash (a value of the line-style field) once. */
+export interface LineLegend {
+  /** The colour fields, ", "-joined ("predictor.kind"). */
+  colorBy: string;
+  colors: { label: string; color: string }[];
+  /** The line-style field ('' without one). */
+  dashBy: string;
+  dashes: { label: string; dash: readonly number[] }[];
+}
+
+/**
+ * The legend of grouped lines with a line-style field: colours named by the colour fields' values
+ * and dashes by the line-style field's values, each once and sorted, so the legend names both
+ * factors (the same colours and dashes as `compareLines` and `compareFacets` give the lines).
+ */
+export function lineLegend(runs: readonly { setup: unknown }[], by: GroupFields, facetBy: string, dashBy: string): LineLegend {
+  const fields = groupFieldList(by);
+  const keys = groupByFields([...runs], fields).map((g) => g.key);
+  const colorFields = colorFieldsOf(fields, facetBy, dashBy);
+  const colors = colorsOf(keys, fields, facetBy, dashBy);
+  const seen = new Map<string, { label: string; color: string; key: Record<string, unknown> }>();
+  keys.forEach((k, i) => {
+    const label = colorFields.map((f) => (colorFields.length > 1 ? `${f} = ${formatValue(k[f] ?? null)}` : formatValue(k[f] ?? null))).join(', ');
+    seen.set(label, { label, color: colors[i]!, key: k });
+  });
+  const byValues = (a: Record<string, unknown>, b: Record<string, unknown>) => {
+    for (const f of colorFields) {
+      const c = compareValues(a[f] ?? null, b[f] ?? null);
+      if (c !== 0) return c;
+    }
+    return 0;
+  };
+  const colorItems = [...seen.values()].sort((a, b) => byValues(a.key, b.key)).map(({ label, color }) => ({ label, color }));
+  const valid = fields.includes(dashBy) ? dashBy : '';
+  const dashes = valid ? sortedValues(keys, valid).map((v, i) => ({ label: formatValue(v), dash: DASHES[i % DASHES.length]! })) : [];
+  return { colorBy: colorFields.join(', '), colors: colorItems, dashBy: valid, dashes };
 }
