@@ -77,7 +77,8 @@ export interface EvalEvent {
  * The representation picture at one evaluation: the encoder's features of a fixed, class-stratified
  * subset of the evaluation images (at most `PROJECTION_MAX_POINTS`) projected on their two leading
  * principal components (PC1 = x, PC2 = y; signs fixed so each axis's largest loading is positive).
- * Emitted with every evaluation: at random init (step 0), every `eval.everyEpochs` and at the end.
+ * Emitted with every evaluation: at random init (step 0), every `eval.everyEpochs` and at the end;
+ * and at checkpoints, at most `PROJECTION_CHECKPOINT_MAX` per run (`checkpointPictureDue`).
  */
 export interface ProjectionEvent {
   type: 'projection';
@@ -113,6 +114,24 @@ export interface ProjectionRow {
 
 /** Most points a projection holds (the subset is drawn once per run, stratified by class). */
 export const PROJECTION_MAX_POINTS = 500;
+
+/**
+ * Most pictures a run records at checkpoints, besides its evaluations' (each ≤ 500 points, about
+ * 6 KB stored): a run checkpointed every 100 steps for 100 000 steps still records no more.
+ */
+export const PROJECTION_CHECKPOINT_MAX = 8;
+
+/**
+ * Whether the checkpoint at step `step` (of `totalSteps`, checkpoints every `every` steps) records a
+ * picture: the run is cut into `PROJECTION_CHECKPOINT_MAX + 1` equal spans and the first checkpoint
+ * inside each span after the first gets one, so the pictures spread over the run and stay within
+ * the cap. It depends on the step alone, so a resumed run records the same pictures as an unbroken one.
+ */
+export function checkpointPictureDue(step: number, every: number, totalSteps: number): boolean {
+  if (!(every > 0) || !(totalSteps > 0) || step <= 0 || step >= totalSteps || step % every !== 0) return false;
+  const span = (s: number) => Math.floor((Math.max(0, s) * (PROJECTION_CHECKPOINT_MAX + 1)) / totalSteps);
+  return span(step) > span(step - every);
+}
 
 export interface ProgressEvent {
   type: 'progress';

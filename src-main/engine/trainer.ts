@@ -9,7 +9,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { cpus, platform, arch } from 'node:os';
 import type { Setup } from '../common/setup.ts';
-import type { RunBaseline, RunOutcome, RunSummary, TrainerEvent } from '../common/events.ts';
+import { checkpointPictureDue, type RunBaseline, type RunOutcome, type RunSummary, type TrainerEvent } from '../common/events.ts';
 import { fHatRho } from './predictors.ts';
 import { APP_VERSION } from '../common/version.ts';
 import { setupHash, setupHashes } from '../common/hash.ts';
@@ -87,6 +87,8 @@ interface RunContext {
   rho: number;
   /** Probe and k-NN now (emitted as a 'projection' and an 'eval' event); null on an unlabelled dataset. */
   evaluate: (step: number, epoch: number) => Promise<Accuracies | null>;
+  /** The representation picture alone now (a 'projection' event; nothing on an unlabelled dataset). */
+  picture: (step: number, epoch: number) => Promise<void>;
   /** Representation statistics at a step, computed once per step however often asked. */
   statsAt: (step: number) => Promise<RepresentationStats>;
 }
@@ -163,7 +165,7 @@ function startedEvent(hash: string, backend: Awaited<ReturnType<typeof initBacke
 }
 
 /** The run's evaluations: each emitted as it is made; representation statistics reused when asked twice at one step. */
-function evaluations(evaluator: Evaluator, emit: (e: TrainerEvent) => void): Pick<RunContext, 'evaluate' | 'statsAt'> {
+function evaluations(evaluator: Evaluator, emit: (e: TrainerEvent) => void): Pick<RunContext, 'evaluate' | 'picture' | 'statsAt'> {
   let lastStats: { step: number; stats: RepresentationStats } | null = null;
   return {
     evaluate: async (step, epoch) => {
@@ -173,6 +175,10 @@ function evaluations(evaluator: Evaluator, emit: (e: TrainerEvent) => void): Pic
       emit({ type: 'projection', step, epoch, ...r.projection });
       emit({ type: 'eval', step, epoch, probeAcc: r.probeAcc, knnAcc: r.knnAcc, probeTrainAcc: r.probeTrainAcc });
       return { probeAcc: r.probeAcc, knnAcc: r.knnAcc };
+    },
+    picture: async (step, epoch) => {
+      const p = await evaluator.picture();
+      if (p) emit({ type: 'projection', step, epoch, ...p });
     },
     statsAt: async (at) => {
       if (lastStats?.step !== at) lastStats = { step: at, stats: await evaluator.representationStats() };
@@ -247,8 +253,11 @@ async function trainStep(ctx: RunContext, s: LoopState): Promise<boolean> {
   emit({ type: 'progress', step: done, totalSteps, epoch, etaSec: s.avgStepSec === null ? null : s.avgStepSec * (totalSteps - done) });
 
   const ev = setup.eval.everyEpochs;
-  if (ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps) s.lastEval = await ctx.evaluate(done, epoch);
+  const evalNow = ev > 0 && done % (ev * stepsPerEpoch) === 0 && done < totalSteps;
+  if (evalNow) s.lastEval = await ctx.evaluate(done, epoch);
   if (opts.checkpointEvery && opts.onCheckpoint && done % opts.checkpointEvery === 0 && done < totalSteps) {
+    // A few checkpoints also record the representation picture (an evaluation's step has one already).
+    if (!evalNow && checkpointPictureDue(done, opts.checkpointEvery, totalSteps)) await ctx.picture(done, epoch);
     const c = await captureCheckpoint(nets, s.fHat, done, stepsPerEpoch, ctx.hash);
     c.state.recentLoss = [...s.recentLoss];
     c.state.recentStd = [...s.recentStd];

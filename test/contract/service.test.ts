@@ -109,10 +109,11 @@ test('a run: start, status and progress events, series, tags, note, export, dele
   assert.ok(loss[0]!.steps.length > 0);
   assert.ok((await call('runs.spectra', { runId })).length >= 1);
   assert.ok((await call('runs.evals', { runId })).length >= 1);
-  // The representation pictures: announced live as run.projection events, read back at the ends or at a step.
-  assert.deepEqual(events.filter((e) => e.type === 'run.projection' && e.runId === runId).map((e) => (e as { step: number }).step), [0, 8]);
+  // The representation pictures (random init, the step-4 checkpoint, the end): announced live as
+  // run.projection events, read back at the ends or at a step.
+  assert.deepEqual(events.filter((e) => e.type === 'run.projection' && e.runId === runId).map((e) => (e as { step: number }).step), [0, 4, 8]);
   const pics = await call('runs.projections', { runId, ends: true });
-  assert.deepEqual(pics.steps, [0, 8]);
+  assert.deepEqual(pics.steps, [0, 4, 8]);
   assert.deepEqual(pics.projections.map((p) => p.step), [0, 8]);
   assert.ok(pics.projections.every((p) => p.x.length > 0 && p.x.length === p.labels.length));
   assert.deepEqual((await call('runs.projections', { runId, steps: [8] })).projections.map((p) => p.step), [8]);

@@ -1,7 +1,8 @@
 /**
  * The representation picture in the engine: the stratified, seeded subset of evaluation images, the
- * projection of features with known class structure, and a short real training run (wasm) that
- * records a picture at random init and at its end into a real archive.
+ * projection of features with known class structure, which checkpoints record one (spread, capped),
+ * and a short real training run (wasm) that records a picture at random init, at a checkpoint and
+ * at its end into a real archive.
  */
 import test from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,7 +13,7 @@ import { projectionOf, stratifiedSubset } from '../../src-main/engine/train/proj
 import { Rng } from '../../src-main/math/seeds.ts';
 import { train, type Checkpoint } from '../../src-main/engine/trainer.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
-import type { ProjectionEvent, TrainerEvent } from '../../src-main/common/events.ts';
+import { checkpointPictureDue, PROJECTION_CHECKPOINT_MAX, type ProjectionEvent, type TrainerEvent } from '../../src-main/common/events.ts';
 import { setupFrom, tinyBase } from './tiny.ts';
 
 test('stratifiedSubset: classes as equal as they allow, unlabelled skipped, bounded, the same for a seed', () => {
@@ -61,7 +62,27 @@ test('projectionOf: features of two separated classes fall apart on PC1, and the
   assert.throws(() => projectionOf({ x, y, n, dim }, Int32Array.of(n), []), /position 200 is outside the 200 evaluated images/);
 });
 
-test('a short real training run records its picture at random init and at the end, the same on a rerun and after a resume', { timeout: 300_000 }, async () => {
+test('checkpoint pictures: at most PROJECTION_CHECKPOINT_MAX per run, spread over it, never at step 0 or the end', () => {
+  const rng = new Rng(4);
+  for (let k = 0; k < 400; k++) {
+    const total = 1 + rng.int(20_000);
+    const every = 1 + rng.int(k % 2 ? 50 : 2_000);
+    const due: number[] = [];
+    for (let s = every; s < total; s += every) if (checkpointPictureDue(s, every, total)) due.push(s);
+    assert.ok(due.length <= PROJECTION_CHECKPOINT_MAX, `${due.length} pictures for ${total} steps, a checkpoint every ${every}`);
+    // As many as the checkpoints allow: one per span of the run that holds a checkpoint.
+    const spans = new Set<number>();
+    for (let s = every; s < total; s += every) spans.add(Math.floor((s * (PROJECTION_CHECKPOINT_MAX + 1)) / total));
+    spans.delete(0);
+    assert.equal(due.length, spans.size, `${total} steps, every ${every}`);
+  }
+  // 100 000 steps, a checkpoint every 100: eight pictures, about one per ninth of the run.
+  const due = Array.from({ length: 999 }, (_, i) => (i + 1) * 100).filter((s) => checkpointPictureDue(s, 100, 100_000));
+  assert.deepEqual(due, [11_200, 22_300, 33_400, 44_500, 55_600, 66_700, 77_800, 88_900]);
+  for (const [s, e, t] of [[0, 10, 100], [100, 10, 100], [15, 10, 100], [10, 0, 100], [10, 10, 0], [10, -5, 100]]) assert.equal(checkpointPictureDue(s!, e!, t!), false, `${s}, ${e}, ${t}`);
+});
+
+test('a short real training run records its picture at random init, at a checkpoint and at the end, the same on a rerun and after a resume', { timeout: 300_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'dplab-projection-'));
   try {
     const setup = setupFrom(tinyBase(128), { optim: { batchSize: 16, epochs: 1, maxSteps: 6 } });
@@ -73,7 +94,7 @@ test('a short real training run records its picture at random init and at the en
     assert.equal(summary.outcome, 'completed');
     a.appendEvents(run.uuid, events);
     const stored = a.getProjections(run.uuid);
-    assert.deepEqual(stored.map((p) => p.step), [0, 6], 'a picture at random init and at the end');
+    assert.deepEqual(stored.map((p) => p.step), [0, 3, 6], 'a picture at random init, at the step-3 checkpoint and at the end');
     for (const p of stored) {
       // The probe's 32 test images (tinyBase), 4 classes, each class present.
       assert.equal(p.x.length, 32);
@@ -83,9 +104,13 @@ test('a short real training run records its picture at random init and at the en
       assert.ok(p.explained[0]! > 0 && p.explained[0]! <= 1 && p.explained[1]! <= p.explained[0]!, `explained ${p.explained}`);
       assert.ok(p.totalVariance! > 0 && p.relativeVariance! > 0 && p.relativeVariance! <= 1);
     }
-    // Each picture is emitted before its evaluation's accuracies.
+    // Each evaluation's picture is emitted before its accuracies; the checkpoint's has no evaluation.
     const kinds = events.filter((e) => e.type === 'projection' || e.type === 'eval').map((e) => `${e.type}@${(e as { step: number }).step}`);
-    assert.deepEqual(kinds, ['projection@0', 'eval@0', 'projection@6', 'eval@6']);
+    assert.deepEqual(kinds, ['projection@0', 'eval@0', 'projection@3', 'projection@6', 'eval@6']);
+    // The checkpoint's picture shows the same images, in the same order, as the evaluations' pictures.
+    assert.deepEqual(stored[1]!.labels, stored[0]!.labels);
+    assert.deepEqual(stored[1]!.labels, stored[2]!.labels);
+    assert.notDeepEqual(stored[1]!.x, stored[0]!.x, 'three steps of training moved the features');
     a.close();
     // The same setup again: the same picture (seeded subset, fixed signs).
     const again: ProjectionEvent[] = [];

@@ -56,6 +56,11 @@ export interface Evaluator {
   readonly canEvaluate: boolean;
   /** Precise BN, then probe + k-NN; null when `canEvaluate` is false. */
   evaluate(): Promise<EvalResult | null>;
+  /**
+   * The representation picture alone (precise BN, then the features of the picture's ≤ 500 images:
+   * no probe, no k-NN), the same as `evaluate` would draw now; null when `canEvaluate` is false.
+   */
+  picture(): Promise<Projection | null>;
   /** Effective rank and collapse std of f on the fixed evaluation images; changes no state. */
   representationStats(): Promise<RepresentationStats>;
 }
@@ -139,6 +144,14 @@ export function createEvaluator(setup: Setup, data: Dataset, nets: Networks): Ev
       const probe = await linearProbe(tr, te, classes, { epochs: setup.eval.probeEpochs, seed: probeSeed, select, ...(val ? { validation: val } : {}) });
       const knnAcc = await knnAccuracy(tr, te, classes, setup.eval.knnK, setup.eval.knnVote);
       return { probeAcc: probe.testAcc, knnAcc, probeTrainAcc: probe.trainAcc, projection: projectionOf(te, pcaPos, data.classNames) };
+    },
+    async picture() {
+      if (!canEvaluate) return null;
+      preciseBn();
+      // Only the picture's images, in the subset's order: positions 0 … m−1 of their features.
+      const idx = Int32Array.from(pcaPos, (p) => probeTestIdx[p]!);
+      const te = await featuresOf(data.test, idx);
+      return projectionOf(te, Int32Array.from(idx, (_, i) => i), data.classNames);
     },
     async representationStats() {
       const d = nets.d;
