@@ -15,7 +15,7 @@ import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_QUEUED } from '../runs/manager.ts
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--max-queued N]
-                   [--checkpoint-every N]
+                   [--checkpoint-every N] [--no-estimate-probes]
 
 Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
 archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts; for
@@ -26,14 +26,16 @@ beside it. --new-token replaces it (every open tab and printed URL stops working
 --host 0.0.0.0 exposes the lab to the network (anyone with the token can run code-heavy jobs).
 --port 0 (default) picks a free port. --max-queued bounds the runs queued or running in the archive
 (default ${DEFAULT_MAX_QUEUED}): a run, sweep or reproduction that would pass it is refused whole.
---checkpoint-every N saves a resumable checkpoint of each run every N steps (default ${DEFAULT_CHECKPOINT_EVERY}).`;
+--checkpoint-every N saves a resumable checkpoint of each run every N steps (default ${DEFAULT_CHECKPOINT_EVERY}).
+A time estimate that no finished run can serve times a short probe run of the setup (up to 20 steps);
+--no-estimate-probes leaves such estimates "time unknown" and the cores to the queued runs.`;
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url));
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued', 'checkpoint-every'], boolean: ['no-open', 'open', 'new-token'] }, HELP);
+  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued', 'checkpoint-every'], boolean: ['no-open', 'open', 'new-token', 'no-estimate-probes'] }, HELP);
   if (typeof a === 'number') return a;
   let port: number, concurrency: number | undefined, maxQueued: number | undefined, checkpointEvery: number | undefined, backend: BackendPreference;
   try {
@@ -64,6 +66,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(concurrency !== undefined ? { concurrency } : {}),
       ...(maxQueued !== undefined ? { maxQueued } : {}),
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
+      ...(a.flags['no-estimate-probes'] ? { estimateProbes: false } : {}),
     });
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);

@@ -248,7 +248,8 @@ export interface Results {
    * (finished runs of the same shape on this backend), 'scaled' (some runs scaled from another shape by
    * multiply-adds: rough), 'probe' (this machine's pace measured by a short probe run) or 'none';
    * `invalid`: setups that do not validate (not estimated); `probe`: what a probe did (null: none
-   * involved), 'needed' when one would give the figures a request without `probe` lacks.
+   * involved), 'needed' when one would give the figures a request without `probe` lacks, 'off' when
+   * this lab starts no probe runs (its message says so).
    */
   'estimate.time': {
     runs: number;
@@ -266,7 +267,7 @@ export interface Results {
     backend: string;
     basis: 'recorded' | 'scaled' | 'probe' | 'none';
     probe: {
-      status: 'needed' | 'measured' | 'cached' | 'superseded' | 'failed' | 'unfit';
+      status: 'needed' | 'measured' | 'cached' | 'superseded' | 'failed' | 'unfit' | 'off';
       steps?: number;
       perStepSec?: number;
       fixedSec?: number;

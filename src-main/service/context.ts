@@ -26,6 +26,12 @@ export interface LabServiceOptions {
   launch?: TrainerLauncher;
   /** Steps between checkpoints (the manager's default when absent). */
   checkpointEvery?: number;
+  /**
+   * false: estimate.time never starts a probe run (a shape nothing recorded can serve reads "time
+   * unknown", probe status 'off'), for a lab whose cores must stay with its runs, and for tests that
+   * do not test the probe (each fresh archive's Compose would otherwise train the large default).
+   */
+  estimateProbes?: boolean;
   /** Most runs queued or running in the archive (runs.start, sweeps.start, reproduce.run, runs.resume); default DEFAULT_MAX_QUEUED (500). */
   maxQueued?: number;
   /** Dataset cache folder (the user data folder's when absent). */

@@ -118,7 +118,8 @@ test('an empty archive: a probe measures the pace, near the real run\'s time; as
   const realSec = (performance.now() - t0) / 1000;
   const ratio = probed.wallSec! / realSec;
   console.log(`probe estimate ${probed.wallSec!.toFixed(1)} s (${JSON.stringify(probed.probe)}), real run ${realSec.toFixed(1)} s, ratio ${ratio.toFixed(2)}`);
-  assert.ok(ratio > 0.3 && ratio < 3, `estimate ${probed.wallSec} s against ${realSec} s measured`);
+  // Generous: the probe and the run are timed minutes apart on a machine other test files load.
+  assert.ok(ratio > 0.25 && ratio < 4, `estimate ${probed.wallSec} s against ${realSec} s measured`);
 });
 
 test('a probe in flight: the service answers meanwhile; a newer request, or closing, ends it and leaves no process', { timeout: 600_000 }, async () => {
@@ -151,4 +152,34 @@ test('a probe in flight: the service answers meanwhile; a newer request, or clos
   assert.equal((await closing).probe?.status, 'superseded');
   assert.equal(alive(launched[mid]!), false, 'the probe outlived the service');
   assert.equal(launched.length, mid + 1);
+});
+
+test('a lab with probes off (dplab serve --no-estimate-probes): the estimate says so and starts no trainer', async () => {
+  const offDir = mkdtempSync(join(tmpdir(), 'dplab-estimate-off-'));
+  const started: number[] = [];
+  const off = new LabService({
+    archivePath: join(offDir, 'a.sqlite'),
+    transport: 'ipc',
+    backend: 'wasm',
+    dataDir: join(offDir, 'data'),
+    estimateProbes: false,
+    launch: () => {
+      const h = forkTrainer();
+      started.push(h.pid);
+      return h;
+    },
+  });
+  try {
+    const r = await off.handle('estimate.time', { setups: [THIRD], probe: true });
+    assert.ok(r.ok, JSON.stringify(r));
+    const e = r.result as Results['estimate.time'];
+    assert.equal(e.basis, 'none');
+    assert.equal(e.wallSec, null);
+    assert.equal(e.probe?.status, 'off');
+    assert.match(e.probe?.message ?? '', /--no-estimate-probes/);
+    assert.equal(started.length, 0, 'no probe trainer');
+  } finally {
+    await off.close();
+    rmSync(offDir, { recursive: true, force: true });
+  }
 });

@@ -22,6 +22,8 @@ const fx = labPerFile({
   prefix: 'dplab-charts-est-',
   art: ART,
   viewport: { width: 1440, height: 900 },
+  // This file tests the probe: "measuring…" while one times the large default.
+  estimateProbes: true,
   prepare: (file) => {
     const a = openArchive(file);
     try {

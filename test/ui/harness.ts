@@ -34,9 +34,19 @@ export interface ServedLab {
   stderr: () => string;
 }
 
+/** What a served lab does beyond its `dplab serve` arguments. */
+export interface LabOptions {
+  /**
+   * Let estimates start probe runs (default off: a fresh archive opens on Compose, whose estimate of
+   * the large default would train it in the background of every test that does not test the probe).
+   */
+  estimateProbes?: boolean;
+}
+
 /** Starts `dplab serve` on a random loopback port over `archive` (plus `args`); resolves once it printed its URL. */
-export async function serveLab(archive: string, args: readonly string[] = []): Promise<ServedLab> {
-  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function serveLab(archive: string, args: readonly string[] = [], opts: LabOptions = {}): Promise<ServedLab> {
+  const probes = opts.estimateProbes ? [] : ['--no-estimate-probes'];
+  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive, ...probes, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {
@@ -116,9 +126,9 @@ export interface LabPage {
  * The renderer built, `dplab serve` over `archive` (with `serveArgs`), Chromium on it at `viewport`
  * (downloads allowed), and the page loaded until its status bar shows the backend.
  */
-export async function openLab(archive: string, viewport: { width: number; height: number }, serveArgs: readonly string[] = []): Promise<LabPage> {
+export async function openLab(archive: string, viewport: { width: number; height: number }, serveArgs: readonly string[] = [], opts: LabOptions = {}): Promise<LabPage> {
   ensureRendererBuild();
-  const server = await serveLab(archive, serveArgs);
+  const server = await serveLab(archive, serveArgs, opts);
   const browser = await launchChromium();
   const pageErrors: string[] = [];
   const close = async () => {
@@ -166,7 +176,7 @@ export interface LabFixture {
  * and the folder removed (nothing, where the tests skip for want of Chromium). `serve` adds options
  * to `dplab serve`. Read the fixture's fields inside tests, once `before` has run.
  */
-export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void>; serve?: readonly string[] }): LabFixture {
+export function labPerFile(opts: { prefix: string; art: string; viewport: { width: number; height: number }; prepare?: (file: string) => void | Promise<void>; serve?: readonly string[] } & LabOptions): LabFixture {
   const fx = {} as LabFixture;
   before(async () => {
     if (CHROMIUM.skip) return;
@@ -174,7 +184,7 @@ export function labPerFile(opts: { prefix: string; art: string; viewport: { widt
     fx.dir = mkdtempSync(join(tmpdir(), opts.prefix));
     fx.file = join(fx.dir, 'lab.sqlite');
     await opts.prepare?.(fx.file);
-    fx.lab = await openLab(fx.file, opts.viewport, opts.serve);
+    fx.lab = await openLab(fx.file, opts.viewport, opts.serve, { estimateProbes: !!opts.estimateProbes });
     fx.page = fx.lab.page;
   });
   after(async () => {

@@ -37,8 +37,10 @@ export function estimateHandlers(ctx: ServiceContext): Handlers<Area<'estimate'>
       // A run's threads as the run manager would share the cores among the runs that train together.
       const together = Math.min(concurrency, cores, Math.max(1, inputs.planned.filter((p) => !p.reused).length));
       const opts = { backend: backendNow(ctx).backend, concurrency, cores, threads: threadShare(cores, together) };
-      const { estimate, probe } = await estimateWithProbes(inputs, opts, ctx.pace, a.probe);
-      return { ...estimate, probe, invalid, cores, concurrency };
+      const allowed = ctx.opts.estimateProbes !== false;
+      const { estimate, probe } = await estimateWithProbes(inputs, opts, ctx.pace, !!a.probe && allowed);
+      const off = !allowed && probe?.status === 'needed' ? { status: 'off' as const, message: 'probe runs are off in this lab (dplab serve --no-estimate-probes)' } : null;
+      return { ...estimate, probe: off ?? probe, invalid, cores, concurrency };
     },
   };
 }

@@ -32,7 +32,7 @@ export function estimateText(e: TimeEstimate, measuring = false): { text: string
   }
   if (e.wallSec === null) {
     const why =
-      p?.status === 'failed' || p?.status === 'unfit'
+      p?.status === 'failed' || p?.status === 'unfit' || p?.status === 'off'
         ? (p.message ?? 'the probe failed')
         : p?.status === 'superseded'
           ? 'its probe run was stopped by a newer estimate'
