@@ -9,13 +9,13 @@ import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { backendOption, intOption, parseCommand } from './args.ts';
 import { resolveArchivePath } from '../archive/paths.ts';
-import type { BackendPreference } from '../common/backends.ts';
+import { parseThreads, type BackendPreference } from '../common/backends.ts';
 import { processAlive } from '../runs/process.ts';
 import { DEFAULT_CHECKPOINT_EVERY, DEFAULT_MAX_QUEUED } from '../runs/manager.ts';
 
 const HELP = `usage: dplab serve [--port N] [--host 127.0.0.1] [--archive FILE] [--no-open] [--new-token]
                    [--concurrency N] [--backend auto|tfjs-node-gpu|tfjs-node|wasm|cpu] [--max-queued N]
-                   [--checkpoint-every N] [--no-estimate-probes]
+                   [--checkpoint-every N] [--threads N] [--no-estimate-probes]
 
 Serves the lab at http://HOST:PORT/?token=… (the token is required). The token is kept beside the
 archive (ARCHIVE.token, readable by you only), so open tabs reconnect when the server restarts; for
@@ -27,6 +27,8 @@ beside it. --new-token replaces it (every open tab and printed URL stops working
 --port 0 (default) picks a free port. --max-queued bounds the runs queued or running in the archive
 (default ${DEFAULT_MAX_QUEUED}): a run, sweep or reproduction that would pass it is refused whole.
 --checkpoint-every N saves a resumable checkpoint of each run every N steps (default ${DEFAULT_CHECKPOINT_EVERY}).
+--threads N gives every run N wasm threads (1 … 8; default: the cores shared among the runs
+training together), for a machine whose other cores are busy.
 A time estimate that no finished run can serve times a short probe run of the setup (up to 20 steps);
 --no-estimate-probes leaves such estimates "time unknown" and the cores to the queued runs.`;
 
@@ -35,8 +37,9 @@ const RENDERER = fileURLToPath(new URL('../../dist/renderer/', import.meta.url))
 
 /** The `serve` sub-command: runs until SIGINT/SIGTERM. */
 export async function serveCommand(args: string[]): Promise<number> {
-  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued', 'checkpoint-every'], boolean: ['no-open', 'open', 'new-token', 'no-estimate-probes'] }, HELP);
+  const a = parseCommand('serve', args, { string: ['port', 'host', 'archive', 'concurrency', 'backend', 'max-queued', 'checkpoint-every', 'threads'], boolean: ['no-open', 'open', 'new-token', 'no-estimate-probes'] }, HELP);
   if (typeof a === 'number') return a;
+  let threads: number | undefined;
   let port: number, concurrency: number | undefined, maxQueued: number | undefined, checkpointEvery: number | undefined, backend: BackendPreference;
   try {
     port = intOption(a, 'port', 0, 65535) ?? 0;
@@ -44,6 +47,13 @@ export async function serveCommand(args: string[]): Promise<number> {
     maxQueued = intOption(a, 'max-queued', 1);
     checkpointEvery = intOption(a, 'checkpoint-every', 1);
     backend = backendOption(a);
+    if (a.strings.threads !== undefined) {
+      try {
+        threads = parseThreads(a.strings.threads);
+      } catch (e) {
+        throw new Error(`--threads: ${(e as Error).message}`, { cause: e });
+      }
+    }
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);
     return 2;
@@ -67,6 +77,7 @@ export async function serveCommand(args: string[]): Promise<number> {
       ...(maxQueued !== undefined ? { maxQueued } : {}),
       ...(checkpointEvery !== undefined ? { checkpointEvery } : {}),
       ...(a.flags['no-estimate-probes'] ? { estimateProbes: false } : {}),
+      ...(threads !== undefined ? { threads } : {}),
     });
   } catch (e) {
     console.error(`dplab serve: ${(e as Error).message}`);

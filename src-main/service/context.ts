@@ -26,6 +26,8 @@ export interface LabServiceOptions {
   launch?: TrainerLauncher;
   /** Steps between checkpoints (the manager's default when absent). */
   checkpointEvery?: number;
+  /** wasm threads of every run this lab trains (and of its estimates' probes); default: the cores shared among the runs training together. */
+  threads?: number;
   /**
    * false: estimate.time never starts a probe run (a shape nothing recorded can serve reads "time
    * unknown", probe status 'off'), for a lab whose cores must stay with its runs, and for tests that

@@ -162,6 +162,7 @@ export class LabService {
       ...(this.opts.backend ? { backend: this.opts.backend } : {}),
       ...(this.opts.launch ? { launch: this.opts.launch } : {}),
       ...(this.opts.checkpointEvery !== undefined ? { checkpointEvery: this.opts.checkpointEvery } : {}),
+      ...(this.opts.threads !== undefined ? { threads: this.opts.threads } : {}),
       ...(this.opts.maxQueued !== undefined ? { maxQueued: this.opts.maxQueued } : {}),
     });
     m.on('status', (uuid: string, status: RunStatus) => this.onStatus(m, uuid, status));

@@ -46,7 +46,10 @@ export interface LabOptions {
 /** Starts `dplab serve` on a random loopback port over `archive` (plus `args`); resolves once it printed its URL. */
 export async function serveLab(archive: string, args: readonly string[] = [], opts: LabOptions = {}): Promise<ServedLab> {
   const probes = opts.estimateProbes ? [] : ['--no-estimate-probes'];
-  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive, ...probes, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  // One wasm thread a run unless the file asks otherwise: npm test runs two files at once on two
+  // cores, and a small model's run on two threads spends about three times the CPU of one.
+  const threads = args.includes('--threads') ? [] : ['--threads', '1'];
+  const child = spawn(process.execPath, ['bin/dplab.mjs', 'serve', '--port', '0', '--no-open', '--archive', archive, ...probes, ...threads, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
   let err = '';
   child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
   const url = await new Promise<string>((resolve, reject) => {

@@ -36,7 +36,7 @@ export function estimateHandlers(ctx: ServiceContext): Handlers<Area<'estimate'>
       const inputs = archiveInputs(ctx.archive, setups, { reuse: a.reuse, ...(ctx.opts.dataDir !== undefined ? { cacheDir: ctx.opts.dataDir } : {}) });
       // A run's threads as the run manager would share the cores among the runs that train together.
       const together = Math.min(concurrency, cores, Math.max(1, inputs.planned.filter((p) => !p.reused).length));
-      const opts = { backend: backendNow(ctx).backend, concurrency, cores, threads: threadShare(cores, together) };
+      const opts = { backend: backendNow(ctx).backend, concurrency, cores, threads: ctx.opts.threads ?? threadShare(cores, together) };
       const allowed = ctx.opts.estimateProbes !== false;
       const { estimate, probe } = await estimateWithProbes(inputs, opts, ctx.pace, !!a.probe && allowed);
       const off = !allowed && probe?.status === 'needed' ? { status: 'off' as const, message: 'probe runs are off in this lab (dplab serve --no-estimate-probes)' } : null;
