@@ -45,12 +45,16 @@ function template(name: string, r: () => number): Record<string, unknown> {
     case 'runs.start':
       return { setup: structuredClone(TINY_SETUP) as Record<string, unknown>, name: pick(PATHS) };
     case 'sweeps.preview':
-    case 'sweeps.start':
-      return { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 } };
+    case 'sweeps.start': {
+      // With a stored baseline (axis value, metric, margin), so its fields are mutated too.
+      const axis = pick(PATHS);
+      return { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [axis]: [1, 2] }, seeds: 1, baseline: { path: axis, value: 1, metric: 'knnAcc', margin: 0.05 } } };
+    }
     case 'sweeps.addSeeds':
       return { sweepId: pick(PATHS), seeds: 3 };
     case 'estimate.time':
-      return r() < 0.5 ? { setups: [structuredClone(TINY_SETUP)], reuse: true } : { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 } };
+      // `probe` present (false) so its mutations are tried; a true one would start a probe trainer, which this test counts as started work.
+      return r() < 0.5 ? { setups: [structuredClone(TINY_SETUP)], reuse: true, probe: false } : { definition: { name: pick(PATHS), base: structuredClone(TINY_SETUP), axes: { [pick(PATHS)]: [1, 2] }, seeds: 1 }, probe: false };
     case 'sweeps.get':
       return { sweepId: pick(PATHS), groupBy: [pick(PATHS)] };
     case 'theory.run':
