@@ -83,7 +83,11 @@ function record(r) {
 const single = tasks.length === 1;
 /** Lines of a failed file's output repeated at the end. */
 const TAIL = 150;
-const env = { ...process.env, ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}) };
+// Each lane is one core: a file's runs default to one wasm thread (DPLAB_CORES=1) unless the caller
+// set it. A second thread beside a busy second lane only spins: it cost a training file up to 2.5x
+// its CPU time on our 2-core machine. Files that check the default share of the machine's cores
+// drop the hint themselves.
+const env = { ...process.env, DPLAB_CORES: process.env.DPLAB_CORES ?? '1', ...(process.stdout.isTTY && !process.env.NO_COLOR ? { FORCE_COLOR: '1' } : {}) };
 /** Gates done: name → null when it passed, else why it failed. */
 const gates = new Map();
 const results = [];

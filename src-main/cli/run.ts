@@ -169,7 +169,8 @@ async function printEstimate(setup: Setup, backend: BackendPreference, threads: 
   const { threadShare } = await import('../common/backends.ts');
   const file = resolveArchivePath(archiveFlag);
   const kind = likelyBackend(backend);
-  const cores = availableParallelism();
+  const { machineCores } = await import('../common/backends.ts');
+  const cores = machineCores(process.env, availableParallelism());
   const opts = { backend: kind, concurrency: 1, cores, threads: threads ?? threadShare(cores, 1) };
   let inputs;
   if (existsSync(file)) {

@@ -42,6 +42,24 @@ export function threadShare(cores: number, concurrent: number): number {
   return Math.max(1, Math.min(MAX_WASM_THREADS, Math.floor(cores / Math.max(1, concurrent))));
 }
 
+/** Most cores DPLAB_CORES may name. */
+const MAX_CORES = 1024;
+
+/**
+ * The cores dplab treats as this machine's: `DPLAB_CORES` when set (a shared machine or a test
+ * runner that gives each of its lanes one core, as OMP_NUM_THREADS does for OpenMP), else
+ * `available` (the caller's os.availableParallelism()). Default thread shares and the default
+ * concurrency derive from it; an explicit --threads or --concurrency still wins. A malformed
+ * value is an error naming it, not a silent fallback.
+ */
+export function machineCores(env: Readonly<Record<string, string | undefined>>, available: number): number {
+  const raw = env.DPLAB_CORES;
+  if (raw === undefined || raw === '') return Math.max(1, available);
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CORES) throw new Error(`DPLAB_CORES must be an integer from 1 to ${MAX_CORES}, got '${raw}'`);
+  return n;
+}
+
 /** A thread count from the user (flag or option): an integer 1 … MAX_WASM_THREADS, else an error naming it. */
 export function parseThreads(raw: string | number): number {
   const n = typeof raw === 'number' ? raw : /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;

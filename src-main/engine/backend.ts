@@ -13,7 +13,7 @@ import { dirname, join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { installTrainingKernels } from './kernels/index.ts';
 import { startWebgpu, type GpuAdapter } from './webgpu.ts';
-import { BACKEND_PREFERENCES, parseThreads, threadShare, type BackendKind, type BackendPreference } from '../common/backends.ts';
+import { BACKEND_PREFERENCES, machineCores, parseThreads, threadShare, type BackendKind, type BackendPreference } from '../common/backends.ts';
 import { loadThreadedWasm, trimIdleWorkers } from './wasm-threads.ts';
 
 // The names live in common/ so that code which only checks them never loads tfjs.
@@ -43,14 +43,14 @@ export interface BackendInfo {
 export interface BackendOptions {
   /**
    * Threads for wasm (1 … 8): default, every core this process may use
-   * (os.availableParallelism(), at most 8). Ignored by the other backends.
+   * (os.availableParallelism() or DPLAB_CORES, at most 8). Ignored by the other backends.
    */
   threads?: number;
 }
 
 /** The default thread count: the cores this process may use, within wasm's pool limit. */
 export function defaultThreads(): number {
-  return threadShare(availableParallelism(), 1);
+  return threadShare(machineCores(process.env, availableParallelism()), 1);
 }
 
 const require = createRequire(import.meta.url);

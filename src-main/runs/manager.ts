@@ -25,7 +25,7 @@ import { ACTIVE_STATUSES, FINAL_STATUSES, RESUMABLE_STATUSES, type TrainerEvent 
 import type { Setup } from '../common/setup.ts';
 import type { BackendPreference } from '../common/backends.ts';
 import { setupHash } from '../common/hash.ts';
-import { threadShare } from '../common/backends.ts';
+import { machineCores, threadShare } from '../common/backends.ts';
 import type { Port } from './port.ts';
 import { trainerEnv } from './env.ts';
 import type { FromTrainer, ToTrainer } from './protocol.ts';
@@ -137,7 +137,7 @@ export function queueRoomProblem(archive: Archive, adding: number, limit: number
 
 /** Default concurrency from the core count. */
 export function defaultConcurrency(): number {
-  return Math.max(1, availableParallelism() - 1);
+  return Math.max(1, machineCores(process.env, availableParallelism()) - 1);
 }
 
 interface Active {
@@ -457,7 +457,7 @@ export class RunManager extends EventEmitter {
   private threadsForNext(): number {
     if (this.opts.threads !== undefined) return this.opts.threads;
     const together = Math.min(this.concurrency, this.active.size + this.queue.length);
-    return threadShare(availableParallelism(), together);
+    return threadShare(machineCores(process.env, availableParallelism()), together);
   }
 
   private start(uuid: string): void {

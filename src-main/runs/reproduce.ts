@@ -12,6 +12,7 @@ import { nextLook } from '../math/sequential.ts';
 import { armsOf, armSetup, CLAIMS, EVAL_SEED_BASE, LAB_BASE, type ArmId, type Claim, type MeasureName } from '../reproduce/claims.ts';
 import { combine, evaluateExperiment, evaluateTheory, type ClaimResult, type RunResult, type TestResult, type VerdictOptions } from '../reproduce/verdict.ts';
 import { setupHash } from '../common/hash.ts';
+import { machineCores } from '../common/backends.ts';
 import type { Setup, SetupInput } from '../common/setup.ts';
 import type { SweepDefinition, SweepMember } from '../common/sweep.ts';
 import type { MemberState } from './executor.ts';
@@ -108,7 +109,7 @@ export const CLAIM_RUN_THREADS = 1;
 
 /** Claim runs at once by default: one per core (each on `CLAIM_RUN_THREADS` thread). */
 export function claimConcurrency(): number {
-  return Math.max(1, availableParallelism());
+  return machineCores(process.env, availableParallelism());
 }
 
 /**

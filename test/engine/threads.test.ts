@@ -1,5 +1,6 @@
 // One run on several cores: the wasm backend's XNNPACK pool really holds the asked-for threads,
-// and the thread count changes results no more than float reassociation does.
+// and the thread count changes results no more than float reassociation does; DPLAB_CORES sets
+// the cores a default share divides.
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -7,6 +8,14 @@ import { train } from '../../src-main/engine/trainer.ts';
 import { initBackend } from '../../src-main/engine/backend.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
 import type { RunEnvironment, TrainerEvent } from '../../src-main/common/events.ts';
+import { machineCores } from '../../src-main/common/backends.ts';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const setup = parseSetup({
   seed: 7,
@@ -78,4 +87,38 @@ test('a sweep divides the cores: threadShare gives each of N concurrent runs an 
   assert.equal(threadShare(8, 3), 2);
   assert.equal(threadShare(64, 1), 8);
   assert.equal(threadShare(4, 0), 4);
+});
+
+test('DPLAB_CORES: the cores dplab counts as the machine\'s; a malformed value is named', () => {
+  assert.equal(machineCores({}, 2), 2);
+  assert.equal(machineCores({ DPLAB_CORES: '' }, 2), 2);
+  assert.equal(machineCores({ DPLAB_CORES: '1' }, 16), 1);
+  assert.equal(machineCores({ DPLAB_CORES: ' 6 ' }, 2), 6);
+  assert.equal(machineCores({}, 0), 1, 'at least one core');
+  for (const bad of ['0', '-1', '1.5', 'two', '2x', '99999', '__proto__']) {
+    assert.throws(() => machineCores({ DPLAB_CORES: bad }, 2), new RegExp(`DPLAB_CORES must be an integer from 1 to 1024, got '${bad.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}'`), bad);
+  }
+});
+
+test('a run started without --threads trains on the DPLAB_CORES share, and the run records it', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'dplab-cores-'));
+  try {
+    const file = join(dir, 'setup.json');
+    writeFileSync(file, JSON.stringify({ ...setup, optim: { ...setup.optim, maxSteps: 2 }, eval: { ...setup.eval, probeEpochs: 1, spectraEvery: 2 } }));
+    const run = (cores: string) => {
+      const out = join(dir, `summary-${cores}.json`);
+      const r = spawnSync(process.execPath, [join(ROOT, 'bin/dplab.mjs'), 'run', file, '--no-archive', '--quiet', '--backend', 'wasm', '--out', out], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, DPLAB_CORES: cores } });
+      return { r, summary: r.status === 0 ? (JSON.parse(readFileSync(out, 'utf8')) as { threads: number }) : null };
+    };
+    const two = run('2');
+    assert.equal(two.r.status, 0, two.r.stderr.slice(-1500));
+    assert.equal(two.summary!.threads, 2);
+    const one = run('1');
+    assert.equal(one.summary!.threads, 1);
+    const bad = run('lots');
+    assert.notEqual(bad.r.status, 0);
+    assert.match(bad.r.stderr, /DPLAB_CORES must be an integer from 1 to 1024, got 'lots'/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

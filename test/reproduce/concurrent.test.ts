@@ -14,6 +14,10 @@ import { claimById } from '../../src-main/reproduce/claims.ts';
 import { planRuns, trainMissing, type PlannedRun } from '../../src-main/runs/reproduce.ts';
 import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 
+// This file checks the default share of the machine's cores: the test runner's one-core hint
+// (DPLAB_CORES=1, scripts/test.mjs) would hide it.
+delete process.env.DPLAB_CORES;
+
 const TINY = { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, maxSteps: 12 }, eval: { ...QUICK_SETUP.eval, probeEpochs: 2, spectraEvery: 4 } };
 
 /** Trains `plan` into a fresh archive (`alone`: one planned run per call, at concurrency 1); returns the runs by setup hash. */

@@ -11,6 +11,10 @@ import { metricsFromCsv } from '../archive/csv-read.ts';
 import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { threadShare } from '../../src-main/common/backends.ts';
 
+// This file checks the default share of the machine's cores: the test runner's one-core hint
+// (DPLAB_CORES=1, scripts/test.mjs) would hide it.
+delete process.env.DPLAB_CORES;
+
 const dir = mkdtempSync(join(tmpdir(), 'dplab-cli-'));
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
 const archive = join(dir, 'lab.sqlite');

@@ -13,6 +13,10 @@ import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { threadShare } from '../../src-main/common/backends.ts';
 import { availableParallelism } from 'node:os';
 
+// This file checks the default share of the machine's cores: the test runner's one-core hint
+// (DPLAB_CORES=1, scripts/test.mjs) would hide it.
+delete process.env.DPLAB_CORES;
+
 const dir = mkdtempSync(join(tmpdir(), 'dplab-manager-'));
 const tiny = (steps: number, extra: Partial<SetupInput> = {}) =>
   parseSetup({

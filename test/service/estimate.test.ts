@@ -10,6 +10,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
+import { machineCores } from '../../src-main/common/backends.ts';
 import type { Results } from '../../src-main/contract/index.ts';
 import { LabService } from '../../src-main/service/service.ts';
 import { openArchive } from '../../src-main/archive/archive.ts';
@@ -59,7 +60,7 @@ test('estimate.time: one setup of a recorded shape, and a grid over the queue', 
   // 3 step counts × 2 seeds (100 epochs, so maxSteps decides): 48, 96 and 480 steps at 0.1 s + 5 s each.
   const grid = await estimate({ definition: { name: 'g', base: { ...QUICK_SETUP, optim: { ...QUICK_SETUP.optim, epochs: 100 } }, axes: { 'optim.maxSteps': [48, 96, 480] }, seeds: 2 } });
   assert.equal(grid.runs, 6);
-  const parallel = Math.min(2, availableParallelism());
+  const parallel = Math.min(2, machineCores(process.env, availableParallelism()));
   assert.equal(grid.parallel, parallel);
   const total = 2 * (9.8 + 14.6 + 53);
   assert.ok(Math.abs(grid.totalSec - total) < 1e-6, `${grid.totalSec}`);

@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { checkSetup, type Setup } from '../../common/setup.ts';
-import { threadShare } from '../../common/backends.ts';
+import { machineCores, threadShare } from '../../common/backends.ts';
 import { expandSweep, type SweepDefinition } from '../../common/sweep.ts';
 import { archiveInputs } from '../../runs/estimate.ts';
 import { estimateWithProbes } from '../../runs/probe.ts';
@@ -32,7 +32,7 @@ export function estimateHandlers(ctx: ServiceContext): Handlers<Area<'estimate'>
         }
       }
       const concurrency = ctx.queueState().concurrency;
-      const cores = availableParallelism();
+      const cores = machineCores(process.env, availableParallelism());
       const inputs = archiveInputs(ctx.archive, setups, { reuse: a.reuse, ...(ctx.opts.dataDir !== undefined ? { cacheDir: ctx.opts.dataDir } : {}) });
       // A run's threads as the run manager would share the cores among the runs that train together.
       const together = Math.min(concurrency, cores, Math.max(1, inputs.planned.filter((p) => !p.reused).length));
