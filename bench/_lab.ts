@@ -1,8 +1,9 @@
 /**
  * Our side of the lab-scale case of bench/vs-pytorch.ts, one whole run per process:
- * `node --import tsx bench/_lab.ts [--setup FILE] [--seed S] [--threads N] [--steps N] [--profile]`.
+ * `node --import tsx bench/_lab.ts [--setup FILE] [--seed S] [--threads N] [--steps N] [--batch B]
+ * [--spectra-every N] [--profile]`.
  * Trains the setup (default examples/invariance-lab.json) as `dplab run` does, without an archive,
- * (--steps: a shorter run) and prints one JSON line: the wall time of the whole process (from its start, imports included)
+ * (--steps: a shorter run; --batch, --spectra-every: that setup field changed) and prints one JSON line: the wall time of the whole process (from its start, imports included)
  * and, with --profile, where it went: start-up (imports, backend, data, networks), the step-0
  * evaluation, training steps (spectra steps with their representation statistics apart), the final
  * evaluation, read from the times the trainer's events arrive.
@@ -19,7 +20,14 @@ const { parseSetup } = await import('../src-main/common/setup.ts');
 const { train } = await import('../src-main/engine/trainer.ts');
 const raw = JSON.parse(readFileSync(opt('setup', 'examples/invariance-lab.json'), 'utf8')) as Record<string, unknown>;
 const steps = opt('steps', '');
-const setup = parseSetup({ ...raw, seed: Number(opt('seed', '0')), ...(steps ? { optim: { ...(raw.optim as object), maxSteps: Number(steps) } } : {}) });
+const batch = opt('batch', '');
+const spectraEvery = opt('spectra-every', '');
+const setup = parseSetup({
+  ...raw,
+  seed: Number(opt('seed', '0')),
+  optim: { ...(raw.optim as object), ...(steps ? { maxSteps: Number(steps) } : {}), ...(batch ? { batchSize: Number(batch) } : {}) },
+  ...(spectraEvery ? { eval: { ...(raw.eval as object), spectraEvery: Number(spectraEvery) } } : {}),
+});
 const cpu = () => { const c = process.cpuUsage(); return (c.user + c.system) / 1000; };
 // CPU time of this process, not wall time: on a shared machine other processes' load falls out.
 const marks: { type: string; step?: number; t: number }[] = [];
