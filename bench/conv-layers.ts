@@ -41,21 +41,17 @@ function rand(shape: number[], seed: number): tf.Tensor {
   return tf.tensor(v, shape);
 }
 
-/** CPU ms per call of `f` (its outputs disposed), median over 5 blocks of `reps` calls after a warm-up. */
+/** CPU ms per call of `f` (its outputs disposed) over one block of `reps` calls, after a warm-up. */
 function cpuMs(f: () => tf.TensorInfo | tf.TensorInfo[]): number {
   const run = () => {
     const out = f();
     for (const t of Array.isArray(out) ? out : [out]) tf.engine().disposeTensor(tf.engine().makeTensorFromTensorInfo(t));
   };
   for (let i = 0; i < 3; i++) run();
-  const blocks: number[] = [];
-  for (let b = 0; b < 5; b++) {
-    const c0 = process.cpuUsage();
-    for (let i = 0; i < reps; i++) run();
-    const d = process.cpuUsage(c0);
-    blocks.push((d.user + d.system) / 1000 / reps);
-  }
-  return median(blocks);
+  const c0 = process.cpuUsage();
+  for (let i = 0; i < reps; i++) run();
+  const d = process.cpuUsage(c0);
+  return (d.user + d.system) / 1000 / reps;
 }
 
 const layers = [
@@ -63,35 +59,52 @@ const layers = [
   { name: 'conv2 8→16, 14×14', x: [batch, 14, 14, 8], w: [3, 3, 8, 16] },
 ];
 
-function measure(label: string): void {
-  console.log(`\n${label}`);
-  console.log('| kernel | ms/call | GFLOP/s |');
-  console.log('| --- | ---: | ---: |');
+/** One block of every kernel: ms per call and FLOP by row name. */
+function measure(): Map<string, { ms: number; flop: number }> {
+  const out = new Map<string, { ms: number; flop: number }>();
   for (const l of layers) {
     const x = rand(l.x, 1);
     const w = rand(l.w, 2);
     const dy = rand([...l.x.slice(0, 3), l.w[3]!], 3);
     const attrs = { strides: [1, 1], pad: 'same', dataFormat: 'NHWC', dilations: [1, 1] };
     const flop = 2 * l.x[0]! * l.x[1]! * l.x[2]! * l.w[0]! * l.w[1]! * l.w[2]! * l.w[3]!;
-    const row = (k: string, ms: number) => console.log(`| ${l.name} ${k} | ${ms.toFixed(3)} | ${(flop / ms / 1e6).toFixed(1)} |`);
-    row('forward', cpuMs(() => tf.engine().runKernel('Conv2D', { x, filter: w }, attrs) as tf.TensorInfo));
-    row('filter gradient', cpuMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: l.w }) as tf.TensorInfo));
-    row('input gradient', cpuMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: l.x }) as tf.TensorInfo));
+    out.set(`${l.name} forward`, { flop, ms: cpuMs(() => tf.engine().runKernel('Conv2D', { x, filter: w }, attrs) as tf.TensorInfo) });
+    out.set(`${l.name} filter gradient`, { flop, ms: cpuMs(() => tf.engine().runKernel('Conv2DBackpropFilter', { x, dy }, { ...attrs, filterShape: l.w }) as tf.TensorInfo) });
+    out.set(`${l.name} input gradient`, { flop, ms: cpuMs(() => tf.engine().runKernel('Conv2DBackpropInput', { dy, filter: w }, { ...attrs, inputShape: l.x }) as tf.TensorInfo) });
     tf.dispose([x, w, dy]);
   }
   const x = rand([batch, 28, 28, 8], 4);
   const y = tf.maxPool(x as tf.Tensor4D, 2, 2, 'valid');
   const dy = rand(y.shape, 5);
   const pool = { filterSize: [2, 2], strides: [2, 2], pad: 'valid' };
-  console.log(`| max-pool 2×2, 28×28×8 forward | ${cpuMs(() => tf.engine().runKernel('MaxPool', { x }, pool) as tf.TensorInfo).toFixed(3)} | |`);
-  console.log(`| max-pool 2×2, 28×28×8 gradient | ${cpuMs(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, pool) as tf.TensorInfo).toFixed(3)} | |`);
+  out.set('max-pool 2×2, 28×28×8 forward', { flop: 0, ms: cpuMs(() => tf.engine().runKernel('MaxPool', { x }, pool) as tf.TensorInfo) });
+  out.set('max-pool 2×2, 28×28×8 gradient', { flop: 0, ms: cpuMs(() => tf.engine().runKernel('MaxPoolGrad', { dy, input: x, output: y }, pool) as tf.TensorInfo) });
   tf.dispose([x, y, dy]);
+  return out;
 }
 
-console.log(`conv-layers: ${machine()}; B = ${batch}, ${threads} thread(s), ${reps} calls a block; CPU time of this process`);
-measure('all training kernels');
-if (WITHOUT.length > 0) {
+const ROUNDS = 5;
+console.log(`conv-layers: ${machine()}; B = ${batch}, ${threads} thread(s), median of ${ROUNDS} blocks of ${reps} calls` +
+  `${WITHOUT.length ? `, alternating all parts / without ${WITHOUT.join(', ')}` : ''}; CPU time of this process`);
+const all: Map<string, { ms: number; flop: number }>[] = [];
+const without: typeof all = [];
+for (let r = 0; r < ROUNDS; r++) {
+  all.push(measure());
+  if (WITHOUT.length === 0) continue;
   uninstallTrainingKernels('wasm');
   installTrainingKernels('wasm', ALL_TRAINING_KERNEL_PARTS.filter((p) => !WITHOUT.includes(p)));
-  measure(`without ${WITHOUT.join(', ')} (the path before them)`);
+  without.push(measure());
+  uninstallTrainingKernels('wasm');
+  installTrainingKernels('wasm');
+}
+const cell = (runs: typeof all, k: string) => {
+  const ms = median(runs.map((m) => m.get(k)!.ms));
+  const flop = runs[0]!.get(k)!.flop;
+  return `${ms.toFixed(3)} | ${flop ? (flop / ms / 1e6).toFixed(1) : ''}`;
+};
+console.log(`\n| kernel | ms/call | GFLOP/s |${WITHOUT.length ? ' without: ms/call | GFLOP/s | new / former |' : ''}`);
+console.log(`| --- | ---: | ---: |${WITHOUT.length ? ' ---: | ---: | ---: |' : ''}`);
+for (const k of all[0]!.keys()) {
+  const ratio = WITHOUT.length ? ` ${cell(without, k)} | ${(median(all.map((m) => m.get(k)!.ms)) / median(without.map((m) => m.get(k)!.ms))).toFixed(2)}× |` : '';
+  console.log(`| ${k} | ${cell(all, k)} |${ratio}`);
 }

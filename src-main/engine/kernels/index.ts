@@ -14,7 +14,10 @@
  *    (batch-norm.ts), which layers.ts calls when trainingKernelsActive();
  *  - the ReLU gradient as one kernel instead of dy · cast(step(x)) (relu.ts), bit for bit the same;
  *  - Identity shares its input's buffer (a reference count, as the cpu backend does) instead of
- *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step.
+ *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step;
+ *  - for the lab's small layers (direct.ts, parts 'conv-small' and 'pool-small'):
+ *    Conv2DBackpropFilter of ≤ 16 channels as generated SIMD loops, and the 2×2 max-pool gradient
+ *    in one pass; other shapes keep the paths above.
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
@@ -23,6 +26,7 @@ import { ioFor } from './io.ts';
 import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-norm.ts';
 import { registerReluGrad } from './relu.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
+import { directConvFilterGrad, directFilterGradFits, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
@@ -73,6 +77,45 @@ function geometry(xShape: number[], filterShape: number[], attrs: Record<string,
   };
 }
 
+/** Byte offset of a tensor's data on the wasm heap. */
+function heapOffset(backend: any, t: tf.TensorInfo): number {
+  return backend.dataIdMap.get(t.dataId).memoryOffset as number;
+}
+
+/**
+ * The source buffer a direct kernel reads x from: x itself when no tap leaves the image, else a
+ * zero-padded copy (`temp`, to free) just large enough for every window.
+ */
+function directSource(backend: any, x: tf.TensorInfo, g: ConvGeom): { ptr: number; temp: tf.TensorInfo | null; dg: DirectConvGeom } {
+  const needH = (g.outH - 1) * g.strideH + g.kH;
+  const needW = (g.outW - 1) * g.strideW + g.kW;
+  const base = { inC: g.inC, outC: g.outC, outH: g.outH, outW: g.outW, kH: g.kH, kW: g.kW, strideH: g.strideH, strideW: g.strideW };
+  if (g.padTop === 0 && g.padLeft === 0 && needH <= g.inH && needW <= g.inW) {
+    return { ptr: heapOffset(backend, x), temp: null, dg: { ...base, srcH: g.inH, srcW: g.inW } };
+  }
+  const io = ioFor('wasm', backend);
+  const temp = io.alloc([g.n, needH, needW, g.inC], true);
+  const heap = backend.wasm.HEAPF32 as Float32Array;
+  const from = heapOffset(backend, x) / 4;
+  const to = heapOffset(backend, temp) / 4;
+  const cols = Math.min(g.inW, needW - g.padLeft) * g.inC;
+  for (let b = 0; b < g.n; b++) {
+    for (let iy = 0; iy < g.inH && iy + g.padTop < needH; iy++) {
+      const s = from + (b * g.inH + iy) * g.inW * g.inC;
+      heap.copyWithin(to + ((b * needH + iy + g.padTop) * needW + g.padLeft) * g.inC, s, s + cols);
+    }
+  }
+  return { ptr: heapOffset(backend, temp), temp, dg: { ...base, srcH: needH, srcW: needW } };
+}
+
+/** Whether the direct kernels (direct.ts) may serve this convolution: installed, unit dilation, a fitting shape. */
+function directConv(g: ConvGeom | null, attrs: Record<string, any>): g is ConvGeom {
+  if (!g || !installed.has('wasm:conv-small') || g.outH < 1 || g.outW < 1) return false;
+  const d = attrs.dilations;
+  if (d !== undefined && d !== 1 && !(Array.isArray(d) && d.every((v: number) => v === 1))) return false;
+  return directFilterGradFits(g);
+}
+
 /**
  * dW[kH,kW,C_in,C_out] = im2colᵀ(x)[kH·kW·C_in, N·H_o·W_o] · dy[N·H_o·W_o, C_out]. XNNPACK repacks
  * the right operand on every call (~10 ns/element), so the big im2col matrix goes on the left.
@@ -83,6 +126,15 @@ function conv2dBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): tf.Te
   const g = geometry(x.shape, filterShape, attrs);
   if (!g) throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got dataFormat '${attrs.dataFormat}'`);
   const io = ioFor('wasm', backend);
+  if (directConv(g, attrs)) {
+    const dw = io.alloc(filterShape);
+    const src = directSource(backend, x, g);
+    const f = directConvFilterGrad(backend, src.dg);
+    if (f) f(src.ptr, heapOffset(backend, dy), heapOffset(backend, dw), g.n);
+    if (src.temp) io.free(src.temp);
+    if (f) return dw;
+    io.free(dw);
+  }
   const rows = g.kH * g.kW * g.inC;
   const np = g.n * g.outH * g.outW;
   const col = io.alloc([rows, np]);
@@ -187,6 +239,14 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     });
     return dx;
   }
+  const c = input.shape[3]!;
+  const direct = installed.has('wasm:pool-small') && c % 4 === 0 && fh === 2 && fw === 2 && dy.dtype === 'float32'
+    ? directMaxPoolGrad(backend, h, w, c) : null;
+  if (direct) {
+    const dx = io.alloc(input.shape);
+    direct(heapOffset(backend, input), heapOffset(backend, output), heapOffset(backend, dy), heapOffset(backend, dx), input.shape[0]!);
+    return dx;
+  }
   const k = (name: string, inp: Record<string, tf.TensorInfo>, at: Record<string, unknown> = {}) =>
     kernelOf(name, 'wasm')({ inputs: inp, backend, attrs: at }) as tf.TensorInfo;
   const up = { alignCorners: false, halfPixelCenters: false, size: [h, w] };
@@ -217,10 +277,14 @@ function identityWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** Separately installable parts, so benchmarks can compare against the stock kernels. */
-export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity';
+export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity' | 'conv-small' | 'pool-small';
 
-/** All parts, the default of installTrainingKernels. */
-export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity'];
+/**
+ * All parts, the default of installTrainingKernels. 'conv-small' (the direct filter gradient for
+ * small channel counts) and 'pool-small' (the 2×2 max-pool gradient in one pass) are paths inside
+ * 'conv-filter' and 'max-pool', benchmarked by leaving them out.
+ */
+export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small'];
 
 /**
  * Registers our training kernels for `backend`: 'wasm' gets all of them; any other backend is left

@@ -1,0 +1,167 @@
+// The direct SIMD kernels for small layers (kernels/direct.ts) on wasm against the cpu backend's
+// stock kernels: a convolution's filter gradient (with its forward and input gradient, which
+// share the padding and shapes) on the lab's shapes and on odd sizes, strides and paddings; the 2×2 max-pool gradient bit for bit against the elementwise path
+// it replaces; and a lab-scale run that gives the same results twice.
+import { test, before } from 'node:test';
+import assert from 'node:assert/strict';
+import * as tf from '@tensorflow/tfjs';
+import { initBackend } from '../../src-main/engine/backend.ts';
+import { directKernelCalls, directKernelsCompiled } from '../../src-main/engine/kernels/direct.ts';
+import { ALL_TRAINING_KERNEL_PARTS, installTrainingKernels, uninstallTrainingKernels } from '../../src-main/engine/kernels/index.ts';
+import { parseSetup } from '../../src-main/common/setup.ts';
+import { train } from '../../src-main/engine/trainer.ts';
+
+before(async () => {
+  const info = await initBackend('wasm', { threads: 1 });
+  assert.equal(info.tfBackend, 'wasm');
+});
+
+function values(shape: number[], seed: number): Float32Array {
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float32Array(n);
+  let s = seed >>> 0 || 1;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+function relErr(a: Float32Array, b: Float32Array): number {
+  assert.equal(a.length, b.length);
+  let d = 0;
+  let m = 0;
+  for (let i = 0; i < a.length; i++) {
+    d = Math.max(d, Math.abs(a[i]! - b[i]!));
+    m = Math.max(m, Math.abs(b[i]!));
+  }
+  return d / Math.max(m, 1e-6);
+}
+
+type Case = { x: number[]; w: number[]; stride: [number, number]; pad: 'same' | 'valid' };
+const cases: Case[] = [
+  { x: [2, 28, 28, 1], w: [3, 3, 1, 8], stride: [1, 1], pad: 'same' }, // the lab's conv1
+  { x: [3, 14, 14, 8], w: [3, 3, 8, 16], stride: [1, 1], pad: 'same' }, // the lab's conv2
+  { x: [2, 13, 11, 3], w: [3, 3, 3, 4], stride: [2, 2], pad: 'same' },
+  { x: [2, 9, 7, 5], w: [5, 5, 5, 12], stride: [1, 1], pad: 'same' },
+  { x: [2, 10, 9, 2], w: [3, 3, 2, 8], stride: [2, 2], pad: 'valid' },
+  { x: [1, 7, 7, 16], w: [1, 1, 16, 16], stride: [1, 1], pad: 'valid' },
+  { x: [2, 8, 9, 4], w: [3, 3, 4, 16], stride: [1, 1], pad: 'valid' },
+  { x: [2, 6, 5, 16], w: [3, 3, 16, 8], stride: [2, 1], pad: 'same' },
+  { x: [1, 1, 1, 1], w: [3, 3, 1, 4], stride: [1, 1], pad: 'same' },
+  { x: [2, 11, 9, 1], w: [3, 3, 1, 12], stride: [1, 2], pad: 'same' },
+  { x: [2, 9, 9, 1], w: [3, 3, 1, 4], stride: [2, 2], pad: 'same' },
+];
+
+/** y, dW and dx of Σ y·r (r fixed) on one backend. */
+async function convOn(backend: string, c: Case): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const x = tf.tensor4d(values(c.x, 1), c.x as [number, number, number, number]);
+  const w = tf.tensor4d(values(c.w, 2), c.w as [number, number, number, number]);
+  const out = tf.tidy(() => {
+    const y = tf.conv2d(x, w, c.stride, c.pad);
+    const r = tf.tensor(values(y.shape, 3), y.shape);
+    const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, c.stride, c.pad), r)))([x, w]);
+    return [y, dw!, dx!].map((t) => t.dataSync().slice() as Float32Array);
+  });
+  tf.dispose([x, w]);
+  await tf.setBackend('wasm');
+  return out;
+}
+
+test('direct filter gradient (and the convolution around it) matches the cpu backend', async () => {
+  for (const c of cases) {
+    const name = `x${c.x} w${c.w} s${c.stride} ${c.pad}`;
+    const ours = await convOn('wasm', c);
+    const ref = await convOn('cpu', c);
+    ['y', 'dW', 'dx'].forEach((what, i) => {
+      assert.ok(ref[i]!.some((v) => v !== 0), `${name} ${what}: the reference is all zeros`);
+      const e = relErr(ours[i]!, ref[i]!);
+      assert.ok(e < 2e-5, `${name} ${what}: relative error ${e.toExponential(2)}`);
+    });
+  }
+  // Every case's filter gradient went through the direct kernel.
+  const keys = directKernelsCompiled(tf.backend());
+  for (const k of ['dw:1,8,28,28,3,3,1,1,30,30', 'dw:1,12,11,5,3,3,1,2,13,11', 'dw:1,4,5,5,3,3,2,2,11,11', 'dw:2,8,4,4,3,3,2,2,10,9',
+    'dw:8,16,14,14,3,3,1,1,16,16', 'dw:16,16,7,7,1,1,1,1,7,7', 'dw:16,8,3,5,3,3,2,1,7,7', 'dw:5,12,9,7,5,5,1,1,13,11']) {
+    assert.ok(keys.includes(k), `${k} not among the compiled kernels: ${keys.join(' ')}`);
+  }
+  assert.equal(keys.filter((k) => k.startsWith('dw:')).length, cases.length);
+});
+
+test('shapes outside the direct kernels keep the former path and still match', async () => {
+  const before = directKernelsCompiled(tf.backend()).length;
+  for (const c of [
+    { x: [2, 6, 6, 3], w: [3, 3, 3, 6], stride: [1, 1], pad: 'same' }, // C_out not a multiple of 4
+    { x: [1, 6, 6, 4], w: [3, 3, 4, 32], stride: [1, 1], pad: 'same' }, // C_out above 16
+    { x: [1, 6, 6, 20], w: [3, 3, 20, 8], stride: [1, 1], pad: 'same' }, // C_in above 16
+  ] as Case[]) {
+    const ours = await convOn('wasm', c);
+    const ref = await convOn('cpu', c);
+    for (let i = 0; i < 3; i++) assert.ok(relErr(ours[i]!, ref[i]!) < 2e-5, `x${c.x} w${c.w}: output ${i}`);
+  }
+  // The 20→8 case's input gradient is a 8→20 forward conv: outside too. Nothing new compiled.
+  assert.equal(directKernelsCompiled(tf.backend()).length, before);
+});
+
+/** dx of a 2×2/2 max-pool (gradient r) with the given kernel parts installed. */
+function poolGrad(x: tf.Tensor4D, r: tf.Tensor): Float32Array {
+  return tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), r)))(x).dataSync().slice() as Float32Array);
+}
+
+test('direct 2×2 max-pool gradient: bit for bit the elementwise path, ties and NaN included', () => {
+  const shape = [3, 8, 6, 8];
+  const v = values(shape, 7);
+  // Ties within windows (equal maxima), NaN, ±Infinity and −0.
+  for (let i = 0; i < v.length; i += 37) v[i + 1] = v[i]!;
+  v[5] = NaN;
+  v[100] = Infinity;
+  v[201] = -Infinity;
+  v[300] = -0;
+  const x = tf.tensor4d(v, shape as [number, number, number, number]);
+  const r = tf.tensor(values([3, 4, 3, 8], 9), [3, 4, 3, 8]);
+  const before = directKernelsCompiled(tf.backend()).filter((k) => k.startsWith('mpg:')).length;
+  const ours = poolGrad(x, r);
+  assert.equal(directKernelsCompiled(tf.backend()).filter((k) => k.startsWith('mpg:')).length, before + 1, 'the direct kernel did not run');
+  uninstallTrainingKernels('wasm');
+  installTrainingKernels('wasm', ALL_TRAINING_KERNEL_PARTS.filter((p) => p !== 'pool-small'));
+  const former = poolGrad(x, r);
+  uninstallTrainingKernels('wasm');
+  installTrainingKernels('wasm');
+  let nonzero = 0;
+  for (let i = 0; i < ours.length; i++) {
+    assert.ok(Object.is(ours[i], former[i]) || (Number.isNaN(ours[i]!) && Number.isNaN(former[i]!)), `[${i}]: ${ours[i]} vs ${former[i]}`);
+    if (ours[i] !== 0) nonzero++;
+  }
+  assert.ok(nonzero > ours.length / 5, 'too few gradients reached the input: the case is vacuous');
+  tf.dispose([x, r]);
+});
+
+test('a lab-scale run (ConvNet 8-16, 28×28, B = 32) gives identical results twice', async () => {
+  const setup = parseSetup({
+    seed: 3,
+    method: 'byol',
+    predictor: { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false },
+    data: { dataset: 'invariance', invariance: { size: 28, channels: 1, classes: 4, train: 256, test: 128, signal: 1, clutter: 3, nuisance: 1 } },
+    encoder: { kind: 'convnet', widths: [8, 16], residual: false },
+    projector: { hidden: 32, out: 16 },
+    optim: { batchSize: 32, epochs: 100, maxSteps: 12 },
+    eval: { probeEpochs: 2, probeTrain: 128, probeTest: 128, spectraEvery: 6 },
+  });
+  const run = async () => {
+    const losses: number[] = [];
+    const s = await train(setup, { backend: 'wasm', threads: 1, onEvent: (e) => { if (e.type === 'scalars') losses.push(e.values.loss!); } });
+    assert.equal(s.outcome, 'completed', String(s.error));
+    return { losses, probe: s.probeAcc, knn: s.knnAcc, final: s.finalLoss };
+  };
+  const used = (prefix: string) => [...directKernelCalls()].filter(([k]) => k.startsWith(prefix)).reduce((s, [, n]) => s + n, 0);
+  const [dw1, dw2, mpg] = [used('dw:1,8,28,28,'), used('dw:8,16,14,14,'), used('mpg:28,28,8')];
+  const a = await run();
+  // Per step: 2 views, each a filter gradient of both convs and a pooling gradient.
+  assert.ok(used('dw:1,8,28,28,') >= dw1 + 12 * 2, 'conv1 did not run the direct filter gradient');
+  assert.ok(used('dw:8,16,14,14,') >= dw2 + 12 * 2, 'conv2 did not run the direct filter gradient');
+  assert.ok(used('mpg:28,28,8') >= mpg + 12 * 2, 'the max-pool gradient did not run the direct kernel');
+  const b = await run();
+  assert.equal(a.losses.length, 12);
+  assert.deepEqual(b, a);
+});
