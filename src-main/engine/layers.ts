@@ -4,8 +4,9 @@
  * extractor. The wasm backend's training kernels (engine/kernels) make their gradients fast.
  */
 import * as tf from '@tensorflow/tfjs';
-import { trainingKernelsActive } from './kernels/index.ts';
+import { meanKernelActive, trainingKernelsActive } from './kernels/index.ts';
 import { batchNormTrainKernel } from './kernels/batch-norm.ts';
+import { spatialMeanKernel } from './kernels/spatial-mean.ts';
 
 /** 2-D convolution, NHWC input, HWIO filter, 'same' padding. */
 export function conv2d(x: tf.Tensor4D, w: tf.Tensor4D, stride: 1 | 2 = 1): tf.Tensor4D {
@@ -56,6 +57,8 @@ export function maxPool2(x: tf.Tensor4D): tf.Tensor4D {
 
 /** Mean over the spatial axes: N×H×W×C → N×C. */
 export function globalAvgPool(x: tf.Tensor4D): tf.Tensor2D {
+  // wasm: one pass each way, tfjs's results bit for bit (kernels/spatial-mean.ts).
+  if (meanKernelActive(tf.getBackend())) return spatialMeanKernel(x);
   return tf.mean(x, [1, 2]) as tf.Tensor2D;
 }
 

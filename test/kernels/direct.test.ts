@@ -1,7 +1,8 @@
 // The direct SIMD kernels for small layers (kernels/direct.ts) on wasm against the cpu backend's
 // stock kernels: a convolution's filter gradient (with its forward and input gradient, which
 // share the padding and shapes) on the lab's shapes and on odd sizes, strides and paddings; the 2×2 max-pool gradient bit for bit against the elementwise path
-// it replaces; and a lab-scale run that gives the same results twice.
+// it replaces; the global average pool's kernels bit for bit against tf.mean and its gradient on
+// wasm; and a lab-scale run that gives the same results twice.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
@@ -9,6 +10,8 @@ import { initBackend } from '../../src-main/engine/backend.ts';
 import { directKernelCalls, directKernelsCompiled } from '../../src-main/engine/kernels/direct.ts';
 import { ALL_TRAINING_KERNEL_PARTS, installTrainingKernels, uninstallTrainingKernels } from '../../src-main/engine/kernels/index.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
+import { globalAvgPool } from '../../src-main/engine/layers.ts';
+import { SPATIAL_MEAN, SPATIAL_MEAN_GRAD } from '../../src-main/engine/kernels/spatial-mean.ts';
 import { train } from '../../src-main/engine/trainer.ts';
 
 before(async () => {
@@ -135,6 +138,32 @@ test('direct 2×2 max-pool gradient: bit for bit the elementwise path, ties and 
   }
   assert.ok(nonzero > ours.length / 5, 'too few gradients reached the input: the case is vacuous');
   tf.dispose([x, r]);
+});
+
+const same = (a: Float32Array, b: Float32Array, what: string) => {
+  assert.equal(a.length, b.length);
+  for (let i = 0; i < a.length; i++) assert.ok(Object.is(a[i], b[i]) || (Number.isNaN(a[i]!) && Number.isNaN(b[i]!)), `${what} [${i}]: ${a[i]} vs ${b[i]}`);
+};
+
+test('global average pool kernels: bit for bit tf.mean over [1, 2] and its gradient on wasm', async () => {
+  // The lab's shape, channels in two register chunks (40), and channels the SIMD loop cannot take (5).
+  for (const shape of [[32, 14, 14, 16], [3, 5, 7, 40], [2, 3, 3, 5], [1, 1, 1, 4]] as [number, number, number, number][]) {
+    const v = values(shape, 21);
+    v[3] = -0;
+    v[7] = 1e-38;
+    const x = tf.tensor4d(v, shape);
+    const r = tf.tensor(values([shape[0], shape[3]], 22), [shape[0], shape[3]]);
+    const info = await tf.profile(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(globalAvgPool(a as tf.Tensor4D), r)))(x));
+    assert.ok(info.kernelNames.includes(SPATIAL_MEAN) && info.kernelNames.includes(SPATIAL_MEAN_GRAD), `${shape}: ${info.kernelNames.join(', ')}`);
+    assert.ok(!info.kernelNames.includes('Mean'), `${shape}: tf.mean ran`);
+    const ours = tf.tidy(() => [globalAvgPool(x), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(globalAvgPool(a as tf.Tensor4D), r)))(x)].map((t) => t.dataSync().slice() as Float32Array));
+    const stock = tf.tidy(() => [tf.mean(x, [1, 2]), tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.mean(a, [1, 2]), r)))(x)].map((t) => t.dataSync().slice() as Float32Array));
+    same(ours[0]!, stock[0]!, `${shape} mean`);
+    same(ours[1]!, stock[1]!, `${shape} gradient`);
+    assert.ok(stock[1]!.some((g) => g !== 0), `${shape}: the gradient is all zeros`);
+    tf.dispose([x, r]);
+  }
+  assert.ok([...directKernelCalls().keys()].includes('mean:196,16') && [...directKernelCalls().keys()].includes('meangrad:35,40'));
 });
 
 test('a lab-scale run (ConvNet 8-16, 28×28, B = 32) gives identical results twice', async () => {

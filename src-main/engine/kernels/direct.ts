@@ -276,3 +276,60 @@ export function directMaxPoolGrad(backend: any, h: number, w: number, c: number)
     return { params: 5, ni: 5, nv: 4, code };
   });
 }
+
+const F_DIV = [0xfd, 0xe7, 0x01];
+/** Channel vectors a spatial-mean pass keeps in registers. */
+const MEAN_CHUNK = 8;
+
+/**
+ * Mean over the h·w pixels of each image, c channels (a multiple of 4): f(x, y, n), byte pointers.
+ * Per channel the sum starts at 0 and adds the pixels in order, then is divided by h·w: the
+ * float operations of wasm's Mean kernel (after its transpose), so bit for bit its result.
+ */
+export function directSpatialMean(backend: any, hw: number, c: number): ((x: number, y: number, n: number) => void) | null {
+  return instantiate(backend, `mean:${hw},${c}`, () => {
+    // params: x 0, y 1, n 2; i32 locals: pimg 3, px 4, counters 5, 6, py 7; v128: acc 8.. (MEAN_CHUNK).
+    const [pimg, px, cn, cp, py] = [3, 4, 5, 6, 7];
+    const code: number[] = [...get(0), ...set(pimg), ...get(1), ...set(py)];
+    const perImage: number[] = [];
+    for (let j0 = 0; j0 < c / 4; j0 += MEAN_CHUNK) {
+      const k = Math.min(MEAN_CHUNK, c / 4 - j0);
+      for (let j = 0; j < k; j++) perImage.push(...ZERO, ...set(8 + j));
+      perImage.push(...get(pimg), ...set(px));
+      const step: number[] = [];
+      for (let j = 0; j < k; j++) step.push(...get(8 + j), ...get(px), ...load(16 * (j0 + j)), ...F_ADD, ...set(8 + j));
+      perImage.push(...doTimes(cp, i32(hw), [...step, ...bump(px, c * 4)]));
+      for (let j = 0; j < k; j++) perImage.push(...get(py), ...get(8 + j), ...splat4(f32Bits(hw)), ...F_DIV, ...store(16 * (j0 + j)));
+    }
+    code.push(...doTimes(cn, get(2), [...perImage, ...bump(pimg, hw * c * 4), ...bump(py, c * 4)]));
+    return { params: 3, ni: 5, nv: MEAN_CHUNK, code };
+  });
+}
+
+/**
+ * The spatial mean's gradient: dx[n, p, :] = dy[n, :] / (h·w) for every pixel p: f(dy, dx, n).
+ * tfjs's gradient is (dy · 1) / (h·w) with the same division, so bit for bit its result.
+ */
+export function directSpatialMeanGrad(backend: any, hw: number, c: number): ((dy: number, dx: number, n: number) => void) | null {
+  return instantiate(backend, `meangrad:${hw},${c}`, () => {
+    // params: dy 0, dx 1, n 2; i32 locals: pdy 3, pimg 4, px 5, counters 6, 7; v128: values 8.. (MEAN_CHUNK).
+    const [pdy, pimg, px, cn, cp] = [3, 4, 5, 6, 7];
+    const perImage: number[] = [];
+    for (let j0 = 0; j0 < c / 4; j0 += MEAN_CHUNK) {
+      const k = Math.min(MEAN_CHUNK, c / 4 - j0);
+      for (let j = 0; j < k; j++) perImage.push(...get(pdy), ...load(16 * (j0 + j)), ...splat4(f32Bits(hw)), ...F_DIV, ...set(8 + j));
+      perImage.push(...get(pimg), ...set(px));
+      const step: number[] = [];
+      for (let j = 0; j < k; j++) step.push(...get(px), ...get(8 + j), ...store(16 * (j0 + j)));
+      perImage.push(...doTimes(cp, i32(hw), [...step, ...bump(px, c * 4)]));
+    }
+    const code = [...get(0), ...set(pdy), ...get(1), ...set(pimg),
+      ...doTimes(cn, get(2), [...perImage, ...bump(pdy, c * 4), ...bump(pimg, hw * c * 4)])];
+    return { params: 3, ni: 5, nv: MEAN_CHUNK, code };
+  });
+}
+
+/** The bit pattern of a number as float32. */
+function f32Bits(v: number): number {
+  return new Uint32Array(Float32Array.of(v).buffer)[0]!;
+}

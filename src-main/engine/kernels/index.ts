@@ -17,7 +17,9 @@
  *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step;
  *  - for the lab's small layers (direct.ts, parts 'conv-small' and 'pool-small'):
  *    Conv2DBackpropFilter of ≤ 16 channels as generated SIMD loops, and the 2×2 max-pool gradient
- *    in one pass; other shapes keep the paths above.
+ *    in one pass; other shapes keep the paths above;
+ *  - the global average pool and its gradient as one kernel each (spatial-mean.ts, part 'mean'),
+ *    which layers.ts calls when meanKernelActive().
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
  * its stock kernels and gradients to test against.
  */
@@ -25,6 +27,7 @@ import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';
 import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-norm.ts';
 import { registerReluGrad } from './relu.ts';
+import { registerSpatialMeanKernels, unregisterSpatialMeanKernels } from './spatial-mean.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
 import { directConvFilterGrad, directFilterGradFits, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
 
@@ -277,14 +280,14 @@ function identityWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
 }
 
 /** Separately installable parts, so benchmarks can compare against the stock kernels. */
-export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity' | 'conv-small' | 'pool-small';
+export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity' | 'conv-small' | 'pool-small' | 'mean';
 
 /**
  * All parts, the default of installTrainingKernels. 'conv-small' (the direct filter gradient for
  * small channel counts) and 'pool-small' (the 2×2 max-pool gradient in one pass) are paths inside
  * 'conv-filter' and 'max-pool', benchmarked by leaving them out.
  */
-export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small'];
+export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small', 'mean'];
 
 /**
  * Registers our training kernels for `backend`: 'wasm' gets all of them; any other backend is left
@@ -308,6 +311,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
       // Follows the batch-norm part: the gradient asks trainingKernelsActive(), as layers.ts does.
       registerReluGrad(trainingKernelsActive);
     }
+    if (want('mean')) registerSpatialMeanKernels();
     for (const p of parts) installed.add(`${backend}:${p}`);
   }
 }
@@ -323,6 +327,7 @@ export function uninstallTrainingKernels(backend: string): void {
       stockWasm.delete(name);
     }
     unregisterBatchNormKernels();
+    unregisterSpatialMeanKernels();
   }
   for (const p of ALL_TRAINING_KERNEL_PARTS) installed.delete(`${backend}:${p}`);
 }
@@ -338,4 +343,9 @@ function partOf(kernel: string): TrainingKernelPart {
 /** Whether layers.ts should use its fast batch-norm gradient (our kernels serve this backend). */
 export function trainingKernelsActive(backend: string): boolean {
   return installed.has(`${backend}:batch-norm`);
+}
+
+/** Whether layers.ts should pool through the spatial-mean kernels (our kernels serve this backend). */
+export function meanKernelActive(backend: string): boolean {
+  return installed.has(`${backend}:mean`);
 }
