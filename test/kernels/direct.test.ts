@@ -43,8 +43,8 @@ function relErr(a: Float32Array, b: Float32Array): number {
 
 type Case = { x: number[]; w: number[]; stride: [number, number]; pad: 'same' | 'valid' };
 const cases: Case[] = [
-  { x: [2, 28, 28, 1], w: [3, 3, 1, 8], stride: [1, 1], pad: 'same' }, // the lab's conv1
-  { x: [3, 14, 14, 8], w: [3, 3, 8, 16], stride: [1, 1], pad: 'same' }, // the lab's conv2
+  { x: [5, 28, 28, 1], w: [3, 3, 1, 8], stride: [1, 1], pad: 'same' }, // the lab's conv1 (chunks of 4 + 1)
+  { x: [9, 14, 14, 8], w: [3, 3, 8, 16], stride: [1, 1], pad: 'same' }, // the lab's conv2, in two chunks of images (6 + 3)
   { x: [2, 13, 11, 3], w: [3, 3, 3, 4], stride: [2, 2], pad: 'same' },
   { x: [2, 9, 7, 5], w: [5, 5, 5, 12], stride: [1, 1], pad: 'same' },
   { x: [2, 10, 9, 2], w: [3, 3, 2, 8], stride: [2, 2], pad: 'valid' },

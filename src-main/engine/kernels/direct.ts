@@ -198,7 +198,11 @@ function tapsPerPass(g: DirectConvGeom): number {
   return Math.max(1, Math.floor((REGISTERS - nv - 1) / nv));
 }
 
-/** filterGrad(src, dy, dw, n): dw[tap, :] = Σ_pixels src[window + tap] · dy[pixel, :]. */
+/**
+ * filterGrad(src, dy, dw, n): dw[tap, :] += Σ_pixels src[window + tap] · dy[pixel, :] over n images.
+ * Each group's sums start from dw's stored values, so calls over consecutive chunks of images
+ * (dw zeroed first) add in exactly the order of one call over all of them.
+ */
 function buildFilterGrad(g: DirectConvGeom): Fn {
   const nv = g.outC / 4;
   const taps = g.kH * g.kW * g.inC;
@@ -211,7 +215,7 @@ function buildFilterGrad(g: DirectConvGeom): Fn {
   const code: number[] = [];
   for (let t0 = 0; t0 < taps; t0 += G) {
     const group = Math.min(G, taps - t0);
-    for (let t = 0; t < group; t++) for (let j = 0; j < nv; j++) code.push(...ZERO, ...set(acc(t, j)));
+    for (let t = 0; t < group; t++) for (let j = 0; j < nv; j++) code.push(...get(2), ...load(((t0 + t) * g.outC + 4 * j) * 4), ...set(acc(t, j)));
     const body: number[] = [];
     for (let j = 0; j < nv; j++) body.push(...get(pdy), ...load(16 * j), ...set(d(j)));
     for (let t = 0; t < group; t++) {
@@ -232,7 +236,16 @@ export function directFilterGradFits(g: Shape): boolean {
   return g.outC % 4 === 0 && g.outC <= 16 && g.inC <= 16 && g.kH * g.kW <= 25;
 }
 
-/** The generated filter gradient for `g`, or null without SIMD: f(src, dy, dw, n), byte pointers. */
+/**
+ * Images per call of the filter gradient: each call makes ~36 passes over its images' dy (conv2:
+ * 72 taps, 2 per pass), so a chunk's dy and x should stay in cache (~128 KB) across them.
+ */
+export function filterGradChunk(g: DirectConvGeom): number {
+  const bytes = (g.outH * g.outW * g.outC + g.srcH * g.srcW * g.inC) * 4;
+  return Math.max(1, Math.floor((128 * 1024) / bytes));
+}
+
+/** The generated filter gradient for `g`, or null without SIMD: f(src, dy, dw, n), byte pointers, adding into dw. */
 export function directConvFilterGrad(backend: any, g: DirectConvGeom): ((src: number, dy: number, dw: number, n: number) => void) | null {
   return instantiate(backend, `dw:${geomKey(g)}`, () => buildFilterGrad(g));
 }

@@ -29,7 +29,7 @@ import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-no
 import { registerReluGrad } from './relu.ts';
 import { registerSpatialMeanKernels, unregisterSpatialMeanKernels } from './spatial-mean.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
-import { directConvFilterGrad, directFilterGradFits, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
+import { directConvFilterGrad, directFilterGradFits, filterGradChunk, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
@@ -130,10 +130,17 @@ function conv2dBackpropFilterWasm({ inputs, backend, attrs }: KernelArgs): tf.Te
   if (!g) throw new Error(`Conv2DBackpropFilter (wasm): only NHWC is supported, got dataFormat '${attrs.dataFormat}'`);
   const io = ioFor('wasm', backend);
   if (directConv(g, attrs)) {
-    const dw = io.alloc(filterShape);
+    const dw = io.alloc(filterShape, true);
     const src = directSource(backend, x, g);
     const f = directConvFilterGrad(backend, src.dg);
-    if (f) f(src.ptr, heapOffset(backend, dy), heapOffset(backend, dw), g.n);
+    if (f) {
+      // Chunks of images whose dy and x stay in cache across the kernel's passes; the sums continue across chunks.
+      const chunk = filterGradChunk(src.dg);
+      const srcImage = src.dg.srcH * src.dg.srcW * g.inC * 4;
+      const dyImage = g.outH * g.outW * g.outC * 4;
+      const [s0, d0, w0] = [src.ptr, heapOffset(backend, dy), heapOffset(backend, dw)];
+      for (let b = 0; b < g.n; b += chunk) f(s0 + b * srcImage, d0 + b * dyImage, w0, Math.min(chunk, g.n - b));
+    }
     if (src.temp) io.free(src.temp);
     if (f) return dw;
     io.free(dw);
