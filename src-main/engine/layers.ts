@@ -24,7 +24,8 @@ export interface BatchNormOut<T extends tf.Tensor> {
 /**
  * Batch normalisation over every axis but the last (channels). In training mode it normalises
  * with the batch statistics and returns them (they carry no gradient: they feed the running
- * averages only); otherwise it normalises with the given running statistics.
+ * averages only); otherwise it normalises with the given running statistics. `relu`: y is
+ * relu(BN(x)) (on wasm in training mode one fused kernel each way, the same values as apart).
  */
 export function batchNorm<T extends tf.Tensor>(
   x: T,
@@ -32,16 +33,18 @@ export function batchNorm<T extends tf.Tensor>(
   beta: tf.Tensor1D,
   running: { mean: tf.Tensor1D; variance: tf.Tensor1D } | null,
   eps = 1e-5,
+  relu = false,
 ): BatchNormOut<T> {
+  const act = (y: T) => (relu ? (tf.relu(y) as T) : y);
   if (running) {
     const y = x.sub(running.mean).mul(tf.rsqrt(running.variance.add(eps))).mul(gamma).add(beta) as T;
-    return { y, mean: running.mean, variance: running.variance };
+    return { y: act(y), mean: running.mean, variance: running.variance };
   }
   // wasm: one kernel each way, two passes over the data (kernels/batch-norm.ts).
-  if (trainingKernelsActive(tf.getBackend())) return batchNormTrainKernel(x, gamma, beta, eps);
+  if (trainingKernelsActive(tf.getBackend())) return batchNormTrainKernel(x, gamma, beta, eps, relu);
   const { mean, variance } = tf.moments(x, [...Array(x.rank - 1).keys()]);
   const y = x.sub(mean).mul(tf.rsqrt(variance.add(eps))).mul(gamma).add(beta) as T;
-  return { y, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+  return { y: act(y), mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }
 
 /** Fully connected layer x·W (+ b). */

@@ -80,20 +80,20 @@ function hashName(name: string): number {
   return h >>> 0;
 }
 
-/** Applies a named BN layer of `p` in the given mode. */
-export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode: ForwardMode): T {
+/** Applies a named BN layer of `p` in the given mode (followed by a ReLU when `relu`: fused on wasm). */
+export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode: ForwardMode, relu = false): T {
   const g = p.get(`${name}.g`) as unknown as tf.Tensor1D;
   const b = p.get(`${name}.b`) as unknown as tf.Tensor1D;
   if (!mode.training) {
     const rm = mode.running?.get(`${name}.rm`);
     const rv = mode.running?.get(`${name}.rv`);
     if (!rm || !rv) throw new Error(`no running statistics for ${name}`);
-    return batchNorm(x, g, b, { mean: rm as unknown as tf.Tensor1D, variance: rv as unknown as tf.Tensor1D }).y;
+    return batchNorm(x, g, b, { mean: rm as unknown as tf.Tensor1D, variance: rv as unknown as tf.Tensor1D }, 1e-5, relu).y;
   }
   if (mode.collect) {
     // The training-mode batch norm returns its batch statistics (cheaper than tf.moments on wasm).
     // They are summed where they live (no readback: the GPU keeps working), kept past the caller's tidy.
-    const out = batchNorm(x, g, b, null);
+    const out = batchNorm(x, g, b, null, 1e-5, relu);
     const acc = mode.collect.get(name);
     const sum = (old: tf.Tensor1D | undefined, t: tf.Tensor1D) => {
       const next = tf.keep(old ? old.add(t) : t.clone()) as tf.Tensor1D;
@@ -103,7 +103,7 @@ export function applyBn<T extends tf.Tensor>(x: T, p: Params, name: string, mode
     mode.collect.set(name, { mean: sum(acc?.mean, out.mean), variance: sum(acc?.variance, out.variance), batches: (acc?.batches ?? 0) + 1 });
     return out.y;
   }
-  return batchNorm(x, g, b, null).y;
+  return batchNorm(x, g, b, null, 1e-5, relu).y;
 }
 
 /** Input shape of the encoder. */
@@ -121,7 +121,7 @@ export interface Encoder {
 
 function convBnRelu(x: tf.Tensor4D, p: Params, name: string, mode: ForwardMode, stride: 1 | 2 = 1): tf.Tensor4D {
   const w = p.get(`${name}.w`) as unknown as tf.Tensor4D;
-  return tf.relu(applyBn(conv2d(x, w, stride), p, `${name}.bn`, mode));
+  return applyBn(conv2d(x, w, stride), p, `${name}.bn`, mode, true);
 }
 
 function convBn(x: tf.Tensor4D, p: Params, name: string, mode: ForwardMode, stride: 1 | 2 = 1): tf.Tensor4D {
@@ -227,7 +227,7 @@ export function buildBackbone(setup: Setup, input: InputShape, stream = 'init'):
     running: b.running,
     features: (x, p, mode) => encoder.forward(x, p, mode),
     project(h, p, mode) {
-      const a = tf.relu(applyBn(dense(h, p.get('proj.l1.w') as unknown as tf.Tensor2D), p, 'proj.bn', mode));
+      const a = applyBn(dense(h, p.get('proj.l1.w') as unknown as tf.Tensor2D), p, 'proj.bn', mode, true);
       return dense(a, p.get('proj.l2.w') as unknown as tf.Tensor2D, p.get('proj.l2.b') as unknown as tf.Tensor1D);
     },
   };

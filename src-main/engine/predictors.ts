@@ -202,7 +202,7 @@ export const PREDICTORS: Record<PredictorKind, PredictorBlock> = {
       b.constant('pred.l2.b', [d], 0);
     },
     forward(f, p, mode) {
-      const a = tf.relu(applyBn(dense(f, p.get('pred.l1.w') as unknown as tf.Tensor2D), p, 'pred.bn', mode));
+      const a = applyBn(dense(f, p.get('pred.l1.w') as unknown as tf.Tensor2D), p, 'pred.bn', mode, true);
       return dense(a, p.get('pred.l2.w') as unknown as tf.Tensor2D, p.get('pred.l2.b') as unknown as tf.Tensor1D);
     },
     sgdAt: () => true,

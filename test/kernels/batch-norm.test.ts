@@ -56,3 +56,38 @@ for (const threads of [1, 2]) {
     assert.equal(tf.memory().numTensors, before, 'no tensor leaked');
   });
 }
+
+/** y and dx, dγ, dβ of Σ(relu(BN(x))·probe), the ReLU fused into the kernel (`fused`) or a tf.relu after it. */
+function bnRelu(shape: number[], fused: boolean): Float32Array[] {
+  return tf.tidy(() => {
+    const c = shape[shape.length - 1]!;
+    const x = tf.randomNormal(shape, 0.3, 3, 'float32', 5);
+    const g = tf.randomUniform([c], -1.5, 1.5, 'float32', 6); // negative γ too: a ReLU then blocks other signs
+    const b = tf.randomNormal([c], 0, 1, 'float32', 7);
+    const probe = tf.randomNormal(shape, 0, 1, 'float32', 8);
+    const f = (xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => (fused
+      ? batchNorm(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, null, 1e-5, true).y
+      : tf.relu(batchNorm(xx, gg as tf.Tensor1D, bb as tf.Tensor1D, null).y));
+    const grads = tf.grads((xx: tf.Tensor, gg: tf.Tensor, bb: tf.Tensor) => tf.sum(tf.mul(f(xx, gg, bb), probe)))([x, g, b]);
+    return [f(x, g, b), ...grads].map((t) => t.dataSync().slice() as Float32Array);
+  });
+}
+
+test('batch norm with the ReLU fused: bit for bit BN then tf.relu on wasm (SIMD and JS paths), and the cpu backend within 2e-5', async () => {
+  const shapes = [[16, 8, 8, 32], [32, 32], [6, 5, 5, 7]];
+  await tf.setBackend('cpu');
+  const ref = shapes.map((s) => bnRelu(s, true));
+  await initBackend('wasm', { threads: 1 });
+  for (const [i, shape] of shapes.entries()) {
+    const info = await tf.profile(() => bnRelu(shape, true));
+    assert.ok(!info.kernelNames.includes('Relu') && !info.kernelNames.includes('DplabReluGrad'), `${shape}: ${info.kernelNames.join(', ')}`);
+    const fused = bnRelu(shape, true);
+    const apart = bnRelu(shape, false);
+    ['y', 'dx', 'dγ', 'dβ'].forEach((what, k) => {
+      const [a, b] = [fused[k]!, apart[k]!];
+      for (let j = 0; j < a.length; j++) assert.ok(Object.is(a[j], b[j]), `${shape} ${what} [${j}]: fused ${a[j]} vs apart ${b[j]}`);
+      assert.ok(relErr(a, ref[i]![k]!) < 2e-5, `${shape} ${what}: differs from cpu`);
+    });
+    assert.ok(fused[0]!.some((v) => v === 0) && fused[0]!.some((v) => v > 0), `${shape}: the ReLU neither blocked nor passed anything`);
+  }
+});

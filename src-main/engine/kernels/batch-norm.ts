@@ -120,7 +120,17 @@ function blockSums(m: number, s: Float32Array, q: Float32Array, block: (r0: numb
   return [S, Q];
 }
 
-/** Forward kernel: inputs x, gamma, beta; attrs eps; outputs y, mean, variance. */
+/** tf.relu's value: NaN stays NaN, −0 and negatives become +0. */
+const relu = (v: number) => (v > 0 || v !== v ? v : 0);
+
+/** The ReLU gradient's factor at output y of relu: 1 above 0, NaN for NaN, else 0 (tfjs's step). */
+const reluStep = (y: number) => (y > 0 ? 1 : y !== y ? NaN : 0);
+
+/**
+ * Forward kernel: inputs x, gamma, beta; attrs eps, relu (then y = relu(BN(x)): the layer's
+ * ReLU fused in, saving a pass, a kernel call and, backward, the ReLU gradient's pass); outputs
+ * y, mean, variance.
+ */
 function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, beta } = inputs;
   const [m, c] = rowsAndChannels(x.shape);
@@ -144,7 +154,7 @@ function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
       vv[j] = Math.max(0, Q[j]! / m - ms * ms);
       a[j] = gv[j]! / Math.sqrt(vv[j]! + attrs.eps);
     }
-    simd.affine(m, c, xp, ptr(backend, y), ptr(backend, mean), sp + 8 * c, ptr(backend, beta));
+    (attrs.relu ? simd.affineRelu : simd.affine)(m, c, xp, ptr(backend, y), ptr(backend, mean), sp + 8 * c, ptr(backend, beta));
   } else {
     channelMoments(xv, m, c, mv, vv);
     const b = sv.subarray(3 * c);
@@ -152,15 +162,22 @@ function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
       a[j] = gv[j]! / Math.sqrt(vv[j]! + attrs.eps);
       b[j] = bv[j]! - mv[j]! * a[j]!;
     }
-    channelAffine(xv, m, c, a, b, io.view(y));
+    const yv = io.view(y);
+    channelAffine(xv, m, c, a, b, yv);
+    if (attrs.relu) for (let i = 0; i < yv.length; i++) yv[i] = relu(yv[i]!);
   }
   io.free(scratch);
   return [y, mean, variance];
 }
 
-/** Backward kernel: inputs dy, x, gamma, mean, variance; attrs eps; outputs dx, dGamma, dBeta. */
+/**
+ * Backward kernel: inputs dy, x, gamma, mean, variance (and y, the forward's output, when attrs
+ * relu: dy then passes the ReLU gradient first, dy·step(y), as tfjs's own formula computes it);
+ * attrs eps, relu; outputs dx, dGamma, dBeta.
+ */
 function bnTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
-  const { dy, x, gamma, mean, variance } = inputs;
+  const { x, gamma, mean, variance } = inputs;
+  let dy = inputs.dy!;
   const [m, c] = rowsAndChannels(x.shape);
   const io = ioFor('wasm', backend);
   const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
@@ -168,15 +185,26 @@ function bnTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[
   const dGamma = io.alloc([c]);
   const dBeta = io.alloc([c]);
   if (!simd) {
+    let masked: tf.TensorInfo | null = null;
+    if (attrs.relu) {
+      masked = io.alloc(x.shape);
+      const [d, yv, o] = [io.view(dy), io.view(inputs.y!), io.view(masked)];
+      for (let i = 0; i < o.length; i++) o[i] = Math.fround(d[i]! * reluStep(yv[i]!));
+      dy = masked;
+    }
     batchNormBackward(io.view(dy), io.view(x), m, c, io.view(gamma), io.view(mean), io.view(variance), attrs.eps,
       io.view(dx), io.view(dGamma), io.view(dBeta));
+    if (masked) io.free(masked);
     return [dx, dGamma, dBeta];
   }
   const scratch = io.alloc([5 * c]);
   const sv = io.view(scratch), gv = io.view(gamma), vv = io.view(variance), dgv = io.view(dGamma), dbv = io.view(dBeta);
   const [sg, sgd, A, B, K] = [0, 1, 2, 3, 4].map((i) => sv.subarray(i * c, (i + 1) * c)) as Float32Array[];
   const dyp = ptr(backend, dy), xp = ptr(backend, x), mp = ptr(backend, mean), sp = ptr(backend, scratch);
-  const [SG, SGD] = blockSums(m, sg!, sgd!, (r0, rows) => simd.gradSums(rows, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
+  const yp = attrs.relu ? ptr(backend, inputs.y!) : 0;
+  const [SG, SGD] = blockSums(m, sg!, sgd!, (r0, rows) => attrs.relu
+    ? simd.gradSumsRelu(rows, c, dyp + r0 * c * 4, yp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c)
+    : simd.gradSums(rows, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
   for (let j = 0; j < c; j++) {
     const inv = 1 / Math.sqrt(vv[j]! + attrs.eps);
     const gi = gv[j]! * inv;
@@ -186,7 +214,8 @@ function bnTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[
     dgv[j] = inv * SGD[j]!;
     dbv[j] = SG[j]!;
   }
-  simd.gradAffine(m, c, dyp, xp, ptr(backend, dx), mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
+  if (attrs.relu) simd.gradAffineRelu(m, c, dyp, yp, xp, ptr(backend, dx), mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
+  else simd.gradAffine(m, c, dyp, xp, ptr(backend, dx), mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
   io.free(scratch);
   return [dx, dGamma, dBeta];
 }
@@ -202,12 +231,12 @@ export function registerBatchNormKernels(): void {
   tf.registerGradient({
     kernelName: BN_TRAIN,
     inputsToSave: ['x', 'gamma'],
-    outputsToSave: [false, true, true],
+    outputsToSave: [true, true, true],
     // The batch statistics feed the running averages only: their upstream gradients are ignored.
     gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
-      const [x, gamma, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
+      const [x, gamma, y, mean, variance] = saved as [tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor, tf.Tensor];
       const dy = Array.isArray(dys) ? dys[0]! : dys;
-      const [dx, dGamma, dBeta] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x, gamma, mean, variance }, attrs) as tf.Tensor[];
+      const [dx, dGamma, dBeta] = tf.engine().runKernel(BN_TRAIN_GRAD, { dy, x, gamma, mean, variance, ...(attrs.relu ? { y } : {}) }, attrs) as tf.Tensor[];
       return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
     },
   });
@@ -218,8 +247,11 @@ export function unregisterBatchNormKernels(): void {
   for (const name of [BN_TRAIN, BN_TRAIN_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
-/** Training-mode batch norm through the forward kernel: y and the batch statistics (no gradient on those). */
-export function batchNormTrainKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
-  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps }) as tf.Tensor[];
+/**
+ * Training-mode batch norm through the forward kernel: y (relu(BN(x)) when `relu`) and the batch
+ * statistics (no gradient on those).
+ */
+export function batchNormTrainKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu = false): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
+  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu }) as tf.Tensor[];
   return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
 }

@@ -25,6 +25,12 @@ export interface SimdLoops {
   gradAffine(rows: number, c: number, dy: number, x: number, dx: number, mu: number, a: number, b: number, k: number): void;
   /** out[i] = dy[i]·s(x[i]), s = 1 where x > 0, NaN where x is NaN, else 0: the ReLU gradient (c = 4). */
   reluGrad(rows: number, c: number, dy: number, x: number, out: number): void;
+  /** y[r,j] = max((x[r,j] − μ[j])·a[j] + b[j], 0): affine then ReLU (max keeps NaN, maps −0 to +0, as tf.relu). */
+  affineRelu(rows: number, c: number, x: number, y: number, mu: number, a: number, b: number): void;
+  /** gradSums of dy' = dy·s(y) (the ReLU gradient through the fused output y). */
+  gradSumsRelu(rows: number, c: number, dy: number, y: number, x: number, mu: number, sg: number, sgd: number): void;
+  /** gradAffine of dy' = dy·s(y). */
+  gradAffineRelu(rows: number, c: number, dy: number, y: number, x: number, dx: number, mu: number, a: number, b: number, k: number): void;
 }
 
 // Opcodes (WebAssembly core + SIMD proposal as standardised).
@@ -35,7 +41,7 @@ const BLOCK = 0x02, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
 const LOAD = [0xfd, 0x00, 0x00, 0x00]; // v128.load align=1 offset=0
 const STORE = [0xfd, 0x0b, 0x00, 0x00]; // v128.store
 const F_ADD = [0xfd, 0xe4, 0x01], F_SUB = [0xfd, 0xe5, 0x01], F_MUL = [0xfd, 0xe6, 0x01];
-const F_NE = [0xfd, 0x42], F_GT = [0xfd, 0x44], BITSELECT = [0xfd, 0x52];
+const F_NE = [0xfd, 0x42], F_GT = [0xfd, 0x44], BITSELECT = [0xfd, 0x52], F_MAX = [0xfd, 0xe9, 0x01];
 /** v128.const of four copies of the float32 with bit pattern `bits`. */
 const splat4 = (bits: number): number[] => [0xfd, 0x0c, ...Array<number[]>(4).fill([bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24]).flat()];
 const ONE = splat4(0x3f800000), ZERO = splat4(0), QNAN = splat4(0x7fc00000);
@@ -88,6 +94,18 @@ function rowsLoop(pointers: number, body: (at: (p: number, perChannel: boolean) 
 /** acc[j] += value: the store address, then the loaded accumulator plus `value`. */
 const accumulate = (addr: number[], value: number[]) => [...addr, ...addr, ...LOAD, ...value, ...F_ADD, ...STORE];
 
+/**
+ * Sets local `v` to dy·s(y) (dy, y: v128 pushers; `w` scratch): the ReLU gradient's product, as
+ * reluGrad computes it, so fused and separate paths give the same bits.
+ */
+const reluMasked = (dy: number[], y: number[], v: number, w: number) => [
+  ...y, LOCAL_SET, w,
+  ...ONE, ...ZERO, LOCAL_GET, w, ...ZERO, ...F_GT, ...BITSELECT,
+  LOCAL_SET, v,
+  ...QNAN, LOCAL_GET, v, LOCAL_GET, w, LOCAL_GET, w, ...F_NE, ...BITSELECT, LOCAL_SET, v,
+  ...dy, LOCAL_GET, v, ...F_MUL, LOCAL_SET, v,
+];
+
 const FUNCTIONS: [keyof SimdLoops, ReturnType<typeof rowsLoop>][] = [
   // pointers: x 0, k 1, s 2, q 3
   ['sums', rowsLoop(4, (at, v) => [
@@ -123,6 +141,28 @@ const FUNCTIONS: [keyof SimdLoops, ReturnType<typeof rowsLoop>][] = [
     ...ONE, ...ZERO, LOCAL_GET, v, ...ZERO, ...F_GT, ...BITSELECT, LOCAL_SET, w,
     ...QNAN, LOCAL_GET, w, LOCAL_GET, v, LOCAL_GET, v, ...F_NE, ...BITSELECT,
     ...F_MUL,
+    ...STORE,
+  ])],
+  // pointers: x 0, y 1, mu 2, a 3, b 4
+  ['affineRelu', rowsLoop(5, (at) => [
+    ...at(1, false),
+    ...at(0, false), ...LOAD, ...at(2, true), ...LOAD, ...F_SUB, ...at(3, true), ...LOAD, ...F_MUL, ...at(4, true), ...LOAD, ...F_ADD,
+    ...ZERO, ...F_MAX,
+    ...STORE,
+  ])],
+  // pointers: dy 0, y 1, x 2, mu 3, sg 4, sgd 5
+  ['gradSumsRelu', rowsLoop(6, (at, v, w) => [
+    ...reluMasked([...at(0, false), ...LOAD], [...at(1, false), ...LOAD], v, w),
+    ...accumulate(at(4, true), [LOCAL_GET, v]),
+    ...accumulate(at(5, true), [LOCAL_GET, v, ...at(2, false), ...LOAD, ...at(3, true), ...LOAD, ...F_SUB, ...F_MUL]),
+  ])],
+  // pointers: dy 0, y 1, x 2, dx 3, mu 4, a 5, b 6, k 7
+  ['gradAffineRelu', rowsLoop(8, (at, v, w) => [
+    ...reluMasked([...at(0, false), ...LOAD], [...at(1, false), ...LOAD], v, w),
+    ...at(3, false),
+    LOCAL_GET, v, ...at(5, true), ...LOAD, ...F_MUL,
+    ...at(2, false), ...LOAD, ...at(4, true), ...LOAD, ...F_SUB, ...at(6, true), ...LOAD, ...F_MUL, ...F_ADD,
+    ...at(7, true), ...LOAD, ...F_ADD,
     ...STORE,
   ])],
 ];
