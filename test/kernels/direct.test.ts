@@ -1,7 +1,7 @@
 // The direct SIMD kernels for small layers (kernels/direct.ts) on wasm against the cpu backend's
 // stock kernels: a convolution's filter gradient (with its forward and input gradient, which
-// share the padding and shapes) on the lab's shapes and on odd sizes, strides and paddings; the 2×2 max-pool gradient bit for bit against the elementwise path
-// it replaces; the global average pool's kernels bit for bit against tf.mean and its gradient on
+// share the padding and shapes) on the lab's shapes and on odd sizes, strides and paddings; the
+// 2×2 max-pool and its gradient bit for bit against the kernels they replace (NaN apart); the global average pool's kernels bit for bit against tf.mean and its gradient on
 // wasm; and a lab-scale run that gives the same results twice.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
@@ -112,32 +112,41 @@ function poolGrad(x: tf.Tensor4D, r: tf.Tensor): Float32Array {
   return tf.tidy(() => tf.grad((a: tf.Tensor) => tf.sum(tf.mul(tf.maxPool(a as tf.Tensor4D, 2, 2, 'valid'), r)))(x).dataSync().slice() as Float32Array);
 }
 
-test('direct 2×2 max-pool gradient: bit for bit the elementwise path, ties and NaN included', () => {
+test('direct 2×2 max-pool and its gradient: the former kernels\' values (ties, ±Infinity; the gradient bit for bit, ±0 included); a NaN window pools to NaN', () => {
   const shape = [3, 8, 6, 8];
   const v = values(shape, 7);
-  // Ties within windows (equal maxima), NaN, ±Infinity and −0.
+  // Ties within windows (equal maxima), ±Infinity, a window of −0 and +0, and one of −0 alone.
   for (let i = 0; i < v.length; i += 37) v[i + 1] = v[i]!;
-  v[5] = NaN;
   v[100] = Infinity;
   v[201] = -Infinity;
   v[300] = -0;
+  const window = (n: number, y: number, x: number, c: number) => ((n * 8 + y) * 6 + x) * 8 + c;
+  [[0, 0], [0, 1], [1, 0], [1, 1]].forEach(([dy, dx], k) => {
+    v[window(1, 2 + dy, 2 + dx, 3)] = k % 2 ? 0 : -0;
+    v[window(2, 4 + dy, 0 + dx, 5)] = -0;
+  });
   const x = tf.tensor4d(v, shape as [number, number, number, number]);
   const r = tf.tensor(values([3, 4, 3, 8], 9), [3, 4, 3, 8]);
-  const before = directKernelsCompiled(tf.backend()).filter((k) => k.startsWith('mpg:')).length;
-  const ours = poolGrad(x, r);
-  assert.equal(directKernelsCompiled(tf.backend()).filter((k) => k.startsWith('mpg:')).length, before + 1, 'the direct kernel did not run');
+  const count = (prefix: string) => [...directKernelCalls()].filter(([k]) => k.startsWith(prefix)).reduce((s, [, n]) => s + n, 0);
+  const [mp, mpg] = [count('mp:8,6,8'), count('mpg:8,6,8')];
+  const ours = [tf.tidy(() => tf.maxPool(x, 2, 2, 'valid').dataSync().slice() as Float32Array), poolGrad(x, r)];
+  assert.ok(count('mp:8,6,8') > mp && count('mpg:8,6,8') > mpg, 'the direct kernels did not run');
   uninstallTrainingKernels('wasm');
   installTrainingKernels('wasm', ALL_TRAINING_KERNEL_PARTS.filter((p) => p !== 'pool-small'));
-  const former = poolGrad(x, r);
+  const former = [tf.tidy(() => tf.maxPool(x, 2, 2, 'valid').dataSync().slice() as Float32Array), poolGrad(x, r)];
   uninstallTrainingKernels('wasm');
   installTrainingKernels('wasm');
-  let nonzero = 0;
-  for (let i = 0; i < ours.length; i++) {
-    assert.ok(Object.is(ours[i], former[i]) || (Number.isNaN(ours[i]!) && Number.isNaN(former[i]!)), `[${i}]: ${ours[i]} vs ${former[i]}`);
-    if (ours[i] !== 0) nonzero++;
-  }
-  assert.ok(nonzero > ours.length / 5, 'too few gradients reached the input: the case is vacuous');
-  tf.dispose([x, r]);
+  // The pooled sign of a window of −0 and +0 follows wasm's max (+0) where XNNPACK's order of pmax
+  // gave −0: a ReLU's output holds no −0. The gradient is the same either way (y − x is ±0, not > 0).
+  for (let i = 0; i < ours[0]!.length; i++) assert.ok(ours[0]![i] === former[0]![i], `max-pool [${i}]: ${ours[0]![i]} vs ${former[0]![i]}`);
+  for (let i = 0; i < ours[1]!.length; i++) assert.ok(Object.is(ours[1]![i], former[1]![i]), `gradient [${i}]: ${ours[1]![i]} vs ${former[1]![i]}`);
+  const nonzero = ours[1]!.filter((g) => g !== 0).length;
+  assert.ok(nonzero > ours[1]!.length / 5, 'too few gradients reached the input: the case is vacuous');
+  // NaN propagates (PyTorch's rule; XNNPACK's pool gave −Infinity for this window, the cpu backend the others' max).
+  v[5] = NaN;
+  const withNaN = tf.tensor4d(v, shape as [number, number, number, number]);
+  assert.ok(Number.isNaN(tf.tidy(() => tf.maxPool(withNaN, 2, 2, 'valid').dataSync()[5]!)));
+  tf.dispose([x, r, withNaN]);
 });
 
 const same = (a: Float32Array, b: Float32Array, what: string) => {
@@ -184,12 +193,13 @@ test('a lab-scale run (ConvNet 8-16, 28×28, B = 32) gives identical results twi
     return { losses, probe: s.probeAcc, knn: s.knnAcc, final: s.finalLoss };
   };
   const used = (prefix: string) => [...directKernelCalls()].filter(([k]) => k.startsWith(prefix)).reduce((s, [, n]) => s + n, 0);
-  const [dw1, dw2, mpg] = [used('dw:1,8,28,28,'), used('dw:8,16,14,14,'), used('mpg:28,28,8')];
+  const [dw1, dw2, mp, mpg] = [used('dw:1,8,28,28,'), used('dw:8,16,14,14,'), used('mp:28,28,8'), used('mpg:28,28,8')];
   const a = await run();
-  // Per step: 2 views, each a filter gradient of both convs and a pooling gradient.
+  // Per step: 2 views, each a filter gradient of both convs and a pooling gradient; a pool per view and network.
   assert.ok(used('dw:1,8,28,28,') >= dw1 + 12 * 2, 'conv1 did not run the direct filter gradient');
   assert.ok(used('dw:8,16,14,14,') >= dw2 + 12 * 2, 'conv2 did not run the direct filter gradient');
   assert.ok(used('mpg:28,28,8') >= mpg + 12 * 2, 'the max-pool gradient did not run the direct kernel');
+  assert.ok(used('mp:28,28,8') >= mp + 12 * 4, 'the max-pool did not run the direct kernel');
   const b = await run();
   assert.equal(a.losses.length, 12);
   assert.deepEqual(b, a);

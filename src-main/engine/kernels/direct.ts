@@ -346,3 +346,35 @@ export function directSpatialMeanGrad(backend: any, hw: number, c: number): ((dy
 function f32Bits(v: number): number {
   return new Uint32Array(Float32Array.of(v).buffer)[0]!;
 }
+
+/**
+ * 2×2 stride-2 max-pool over an even h × w × c input (c a multiple of 4): f(x, y, n), byte
+ * pointers; y = max(max(x00, x01), max(x10, x11)) per channel (wasm's max: NaN wins, +0 over −0).
+ */
+export function directMaxPool(backend: any, h: number, w: number, c: number): ((x: number, y: number, n: number) => void) | null {
+  return instantiate(backend, `mp:${h},${w},${c}`, () => {
+    // params: x 0, y 1, n 2; i32 locals: prow 3, px 4, py 5, counters 6, 7.
+    const [prow, px, py, cr, cx] = [3, 4, 5, 6, 7];
+    const F_MAX = [0xfd, 0xe9, 0x01];
+    const perPixel: number[] = [];
+    for (let j = 0; j < c / 4; j++) {
+      const at = (off: number) => [...get(px), ...load(off + 16 * j)];
+      perPixel.push(
+        ...get(py),
+        ...at(0), ...at(c * 4), ...F_MAX,
+        ...at(w * c * 4), ...at((w + 1) * c * 4), ...F_MAX,
+        ...F_MAX,
+        ...store(16 * j),
+      );
+    }
+    const code = [
+      ...get(0), ...set(prow), ...get(1), ...set(py),
+      ...doTimes(cr, [...get(2), ...i32(h / 2), 0x6c], [
+        ...get(prow), ...set(px),
+        ...doTimes(cx, i32(w / 2), [...perPixel, ...bump(px, 2 * c * 4), ...bump(py, c * 4)]),
+        ...bump(prow, 2 * w * c * 4),
+      ]),
+    ];
+    return { params: 3, ni: 5, nv: 0, code };
+  });
+}

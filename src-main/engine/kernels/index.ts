@@ -16,8 +16,8 @@
  *  - Identity shares its input's buffer (a reference count, as the cpu backend does) instead of
  *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step;
  *  - for the lab's small layers (direct.ts, parts 'conv-small' and 'pool-small'):
- *    Conv2DBackpropFilter of ≤ 16 channels as generated SIMD loops, and the 2×2 max-pool gradient
- *    in one pass; other shapes keep the paths above;
+ *    Conv2DBackpropFilter of ≤ 16 channels as generated SIMD loops, and the 2×2 max-pool and its
+ *    gradient in one pass each; other shapes keep the paths above;
  *  - the global average pool and its gradient as one kernel each (spatial-mean.ts, part 'mean'),
  *    which layers.ts calls when meanKernelActive().
  * tfjs's own gradient functions stay untouched (they call these kernels), so the cpu backend keeps
@@ -29,7 +29,7 @@ import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-no
 import { registerReluGrad } from './relu.ts';
 import { registerSpatialMeanKernels, unregisterSpatialMeanKernels } from './spatial-mean.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
-import { directConvFilterGrad, directFilterGradFits, filterGradChunk, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
+import { directConvFilterGrad, directFilterGradFits, filterGradChunk, directMaxPool, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
@@ -275,6 +275,28 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
 }
 
 /**
+ * MaxPool: 2×2/2 windows tiling a float32 input of channels in fours in one SIMD pass (direct.ts),
+ * else XNNPACK's. The same values, but a window with a NaN pools to NaN (XNNPACK's gave −Infinity)
+ * and one of −0 and +0 to +0 (XNNPACK's could give −0); a ReLU's output has neither.
+ */
+function maxPoolWasm(args: KernelArgs): tf.TensorInfo {
+  const { inputs, backend, attrs } = args;
+  const x = inputs.x!;
+  const size = (v: number | number[]) => (typeof v === 'number' ? [v, v] : v);
+  const [fh, fw] = size(attrs.filterSize);
+  const [sh, sw] = size(attrs.strides);
+  const [n, h, w, c] = x.shape as [number, number, number, number];
+  const d = attrs.dilations;
+  const fits = fh === 2 && fw === 2 && sh === 2 && sw === 2 && attrs.pad === 'valid' && h % 2 === 0 && w % 2 === 0 &&
+    c % 4 === 0 && n > 0 && h > 0 && w > 0 && x.dtype === 'float32' && (d === undefined || d === 1 || (Array.isArray(d) && d.every((v: number) => v === 1)));
+  const f = fits ? directMaxPool(backend, h, w, c) : null;
+  if (!f) return stock('MaxPool')(args) as tf.TensorInfo;
+  const y = ioFor('wasm', backend).alloc([n, h / 2, w / 2, c]);
+  f(heapOffset(backend, x), heapOffset(backend, y), n);
+  return y;
+}
+
+/**
  * Identity without a copy: the output shares x's buffer (its reference count raised). Safe because
  * no kernel here or in tfjs-backend-wasm writes into its inputs (ours allocate every output, see
  * update.ts), so a shared buffer never changes under a saved tensor.
@@ -291,8 +313,8 @@ export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-
 
 /**
  * All parts, the default of installTrainingKernels. 'conv-small' (the direct filter gradient for
- * small channel counts) and 'pool-small' (the 2×2 max-pool gradient in one pass) are paths inside
- * 'conv-filter' and 'max-pool', benchmarked by leaving them out.
+ * small channel counts, a path inside 'conv-filter') and 'pool-small' (the 2×2 max-pool and its
+ * gradient in one pass each) are benchmarked by leaving them out.
  */
 export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small', 'mean'];
 
@@ -313,6 +335,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
     if (want('conv-filter')) replaceWasmKernel('Conv2DBackpropFilter', conv2dBackpropFilterWasm);
     if (want('max-pool')) replaceWasmKernel('MaxPoolGrad', maxPoolGradWasm);
     if (want('identity')) replaceWasmKernel('Identity', identityWasm);
+    if (want('pool-small')) replaceWasmKernel('MaxPool', maxPoolWasm);
     if (want('batch-norm')) {
       registerBatchNormKernels();
       // Follows the batch-norm part: the gradient asks trainingKernelsActive(), as layers.ts does.
@@ -326,7 +349,7 @@ export function installTrainingKernels(backend: string, parts: readonly Training
 /** Puts the backend's stock kernels back and removes ours (benchmarks compare both in one process). */
 export function uninstallTrainingKernels(backend: string): void {
   if (backend === 'wasm') {
-    for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'Identity']) {
+    for (const name of ['BatchMatMul', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'MaxPoolGrad', 'Identity', 'MaxPool']) {
       if (!installed.has(`wasm:${partOf(name)}`)) continue;
       tf.unregisterKernel(name, 'wasm');
       const old = stockWasm.get(name);
@@ -342,7 +365,7 @@ export function uninstallTrainingKernels(backend: string): void {
 function partOf(kernel: string): TrainingKernelPart {
   const parts: Record<string, TrainingKernelPart> = {
     BatchMatMul: 'matmul', Conv2DBackpropInput: 'conv-input', Conv2DBackpropFilter: 'conv-filter', MaxPoolGrad: 'max-pool',
-    Identity: 'identity',
+    Identity: 'identity', MaxPool: 'pool-small',
   };
   return parts[kernel];
 }
