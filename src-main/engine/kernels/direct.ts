@@ -15,6 +15,7 @@
  *    registers, then one store of the group's rows of dW;
  *  - 2×2/2 max-pool gradient: one pass, dx = dy − dy·step(y − x), the same float operations as
  *    the elementwise path it replaces (kernels/index.ts), so bit for bit its results.
+ * Every generated loop is a do-while: callers pass at least one image (n ≥ 1).
  * Sums run in float32 in a fixed order: deterministic, but not the order of XNNPACK's matmul, so
  * filter gradients differ from the former kernel's in the last bits.
  */
@@ -376,5 +377,45 @@ export function directMaxPool(backend: any, h: number, w: number, c: number): ((
       ]),
     ];
     return { params: 3, ni: 5, nv: 0, code };
+  });
+}
+
+/** Where a convolution's input goes in its zero-padded copy: sizes in pixels, the copy already zeroed. */
+export interface PadGeom {
+  inH: number;
+  inW: number;
+  c: number;
+  /** Rows and columns of the padded copy. */
+  outH: number;
+  outW: number;
+  top: number;
+  left: number;
+}
+
+/**
+ * Copies each image's rows into the zeroed padded buffer (one memory.copy a row, the part that
+ * fits): f(x, padded, n), byte pointers. Null where no row or column fits (nothing to copy).
+ */
+export function directPad(backend: any, g: PadGeom): ((x: number, padded: number, n: number) => void) | null {
+  const rows = Math.min(g.inH, g.outH - g.top);
+  const cols = Math.min(g.inW, g.outW - g.left);
+  if (rows < 1 || cols < 1) return null;
+  return instantiate(backend, `pad:${[g.inH, g.inW, g.c, g.outH, g.outW, g.top, g.left].join(',')}`, () => {
+    // params: x 0, padded 1, n 2; i32 locals: source image 3, target image 4, source row 5, target row 6, counters 7, 8.
+    const [si, ti, sr, tr, cn, cy] = [3, 4, 5, 6, 7, 8];
+    const MEMORY_COPY = [0xfc, 0x0a, 0x00, 0x00];
+    const code = [
+      ...get(0), ...set(si),
+      ...get(1), ...i32((g.top * g.outW + g.left) * g.c * 4), ADD, ...set(ti),
+      ...doTimes(cn, get(2), [
+        ...get(si), ...set(sr), ...get(ti), ...set(tr),
+        ...doTimes(cy, i32(rows), [
+          ...get(tr), ...get(sr), ...i32(cols * g.c * 4), ...MEMORY_COPY,
+          ...bump(sr, g.inW * g.c * 4), ...bump(tr, g.outW * g.c * 4),
+        ]),
+        ...bump(si, g.inH * g.inW * g.c * 4), ...bump(ti, g.outH * g.outW * g.c * 4),
+      ]),
+    ];
+    return { params: 3, ni: 6, nv: 0, code };
   });
 }

@@ -29,7 +29,7 @@ import { registerBatchNormKernels, unregisterBatchNormKernels } from './batch-no
 import { registerReluGrad } from './relu.ts';
 import { registerSpatialMeanKernels, unregisterSpatialMeanKernels } from './spatial-mean.ts';
 import { dilate, flipSwapFilter, im2colT, im2colTShifted, maxPoolGradGeneric, transposeLast2, type ConvGeom } from './loops.ts';
-import { directConvFilterGrad, directFilterGradFits, filterGradChunk, directMaxPool, directMaxPoolGrad, type DirectConvGeom } from './direct.ts';
+import { directConvFilterGrad, directFilterGradFits, filterGradChunk, directMaxPool, directMaxPoolGrad, directPad, type DirectConvGeom } from './direct.ts';
 
 /* eslint-disable @typescript-eslint/no-explicit-any */
 type KernelArgs = { inputs: Record<string, tf.TensorInfo>; backend: any; attrs: Record<string, any> };
@@ -98,14 +98,19 @@ function directSource(backend: any, x: tf.TensorInfo, g: ConvGeom): { ptr: numbe
   }
   const io = ioFor('wasm', backend);
   const temp = io.alloc([g.n, needH, needW, g.inC], true);
-  const heap = backend.wasm.HEAPF32 as Float32Array;
-  const from = heapOffset(backend, x) / 4;
-  const to = heapOffset(backend, temp) / 4;
-  const cols = Math.min(g.inW, needW - g.padLeft) * g.inC;
-  for (let b = 0; b < g.n; b++) {
-    for (let iy = 0; iy < g.inH && iy + g.padTop < needH; iy++) {
-      const s = from + (b * g.inH + iy) * g.inW * g.inC;
-      heap.copyWithin(to + ((b * needH + iy + g.padTop) * needW + g.padLeft) * g.inC, s, s + cols);
+  const pad = directPad(backend, { inH: g.inH, inW: g.inW, c: g.inC, outH: needH, outW: needW, top: g.padTop, left: g.padLeft });
+  if (pad) pad(heapOffset(backend, x), heapOffset(backend, temp), g.n);
+  else {
+    // Where the module cannot be built (or nothing fits): the same row copies from JS.
+    const heap = backend.wasm.HEAPF32 as Float32Array;
+    const from = heapOffset(backend, x) / 4;
+    const to = heapOffset(backend, temp) / 4;
+    const cols = Math.min(g.inW, needW - g.padLeft) * g.inC;
+    for (let b = 0; b < g.n && cols > 0; b++) {
+      for (let iy = 0; iy < g.inH && iy + g.padTop < needH; iy++) {
+        const s = from + (b * g.inH + iy) * g.inW * g.inC;
+        heap.copyWithin(to + ((b * needH + iy + g.padTop) * needW + g.padLeft) * g.inC, s, s + cols);
+      }
     }
   }
   return { ptr: heapOffset(backend, temp), temp, dg: { ...base, srcH: needH, srcW: needW } };
@@ -113,7 +118,7 @@ function directSource(backend: any, x: tf.TensorInfo, g: ConvGeom): { ptr: numbe
 
 /** Whether the direct kernels (direct.ts) may serve this convolution: installed, unit dilation, a fitting shape. */
 function directConv(g: ConvGeom | null, attrs: Record<string, any>): g is ConvGeom {
-  if (!g || !installed.has('wasm:conv-small') || g.outH < 1 || g.outW < 1) return false;
+  if (!g || !installed.has('wasm:conv-small') || g.n < 1 || g.outH < 1 || g.outW < 1) return false;
   const d = attrs.dilations;
   if (d !== undefined && d !== 1 && !(Array.isArray(d) && d.every((v: number) => v === 1))) return false;
   return directFilterGradFits(g);
@@ -250,7 +255,7 @@ function maxPoolGradWasm(args: KernelArgs): tf.TensorInfo {
     return dx;
   }
   const c = input.shape[3]!;
-  const direct = installed.has('wasm:pool-small') && c % 4 === 0 && fh === 2 && fw === 2 && dy.dtype === 'float32'
+  const direct = installed.has('wasm:pool-small') && c % 4 === 0 && fh === 2 && fw === 2 && dy.dtype === 'float32' && input.shape[0]! > 0 && h > 0 && w > 0
     ? directMaxPoolGrad(backend, h, w, c) : null;
   if (direct) {
     const dx = io.alloc(input.shape);
