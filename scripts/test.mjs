@@ -3,7 +3,8 @@
 // test runner, through tsx (`npm test -- <substring>` runs only matching files, without the check).
 //
 // Files run as separate processes, two at a time (the machines have two cores), in one queue with
-// the check and the renderer build so no core idles while those single-threaded steps run:
+// the check and the renderer build so no core idles while those single-threaded steps run, plus
+// one file at a time from those tagged `// npm test: mostly waits` (see WAIT_LANES):
 // - the renderer (dist/renderer) is built here once, before any file that loads it starts; the UI
 //   harness only checks that it is fresh, so parallel files never race to build the same folder;
 // - each file's wall time is recorded in test-durations.json (gitignored), the slowest ten are
@@ -21,6 +22,15 @@ const ROOT = fileURLToPath(new URL('../', import.meta.url));
 const DURATIONS = join(ROOT, 'test-durations.json');
 const PRIOR = join(ROOT, 'test', 'durations-prior.json');
 const LANES = 2;
+/**
+ * A third lane, for files whose header carries the line `// npm test: mostly waits (why)`: files
+ * that spend most of their wall time waiting (on a browser page, on the Slurm scheduler) rather
+ * than computing, so one of them beside two computing files fills time the cores would idle.
+ * The tag is explicit, and earned by a measurement (CPU seconds well under the file's wall time):
+ * a computing file in this lane would only take time from the other two.
+ */
+const WAIT_LANES = 1;
+const WAITS_TAG = /^\/\/ npm test: mostly waits\b/m;
 const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
 
 function collect(dir) {
@@ -62,15 +72,17 @@ files.sort((a, b) => expected(b) - expected(a) || a.localeCompare(b));
  */
 const usesRenderer = (f) => /harness\.ts['"]|startServe\(|['"]serve['"]/.test(readFileSync(join(ROOT, f), 'utf8'));
 
-/** @type {{ name: string, cmd: string, args: string[], gate?: string, needs?: string, file?: string }[]} */
+/** @type {{ name: string, cmd: string, args: string[], gate?: string, needs?: string, file?: string, waits?: boolean }[]} */
 const tasks = [];
 // The whole suite starts with the type checks (tsx strips types, so only these catch a type error):
 // tsc over main, shell, tests and benches, ESLint, and svelte-check over the renderer, 0 errors, 0 warnings.
 if (filter.length === 0) tasks.push({ name: 'npm run check', cmd: npm, args: ['run', '--silent', 'check'], gate: 'check' });
 const renderer = files.some(usesRenderer) ? rendererBuildProblem() : null;
 if (renderer) tasks.push({ name: `npm run build:renderer (${renderer})`, cmd: npm, args: ['run', '--silent', 'build:renderer'], gate: 'renderer' });
+/** Whether the file is tagged as one that mostly waits (WAIT_LANES). */
+const mostlyWaits = (f) => WAITS_TAG.test(readFileSync(join(ROOT, f), 'utf8'));
 for (const f of files) {
-  tasks.push({ name: f, file: f, cmd: process.execPath, args: ['--import', 'tsx', '--test-reporter=spec', f], ...(renderer && usesRenderer(f) ? { needs: 'renderer' } : {}) });
+  tasks.push({ name: f, file: f, cmd: process.execPath, args: ['--import', 'tsx', '--test-reporter=spec', f], ...(renderer && usesRenderer(f) ? { needs: 'renderer' } : {}), ...(mostlyWaits(f) ? { waits: true } : {}) });
 }
 
 /** Adds one file's time to test-durations.json as soon as it ends, so a stopped run keeps what it measured. */
@@ -91,7 +103,9 @@ const env = { ...process.env, DPLAB_CORES: process.env.DPLAB_CORES ?? '1', ...(p
 /** Gates done: name → null when it passed, else why it failed. */
 const gates = new Map();
 const results = [];
+/** Tasks running in the two lanes, and in the lane of files that mostly wait. */
 let running = 0;
+let waiting = 0;
 let stopped = null;
 const t0 = Date.now();
 
@@ -112,12 +126,25 @@ function run(task) {
   });
 }
 
+/**
+ * The next task a free lane takes (its index in `tasks`, or -1): the first whose gate is open (a
+ * file that needs the renderer waits for its build). The waiting lane takes only tagged files; the
+ * two lanes take untagged ones first, then tagged ones once no untagged task is left to run.
+ */
+function pick(lane) {
+  const ready = (t) => !t.needs || gates.has(t.needs);
+  if (lane === 'waits') return tasks.findIndex((t) => t.waits && ready(t));
+  const i = tasks.findIndex((t) => !t.waits && ready(t));
+  return i >= 0 || tasks.some((t) => !t.waits) ? i : tasks.findIndex(ready);
+}
+
 await new Promise((done) => {
   const next = () => {
-    if (stopped && running === 0) return done();
-    while (!stopped && running < LANES) {
-      // The first task whose gate is open; a file that needs the renderer waits for its build.
-      const i = tasks.findIndex((t) => !t.needs || gates.has(t.needs));
+    if (stopped && running + waiting === 0) return done();
+    for (;;) {
+      if (stopped) break;
+      const lane = waiting < WAIT_LANES && pick('waits') >= 0 ? 'waits' : running < LANES ? 'lanes' : null;
+      const i = lane ? pick(lane) : -1;
       if (i < 0) break;
       const [task] = tasks.splice(i, 1);
       const blocked = task.needs ? gates.get(task.needs) : null;
@@ -125,9 +152,11 @@ await new Promise((done) => {
         results.push({ task, ok: false, seconds: 0, why: `${task.name} not run: ${blocked}` });
         continue;
       }
-      running++;
+      if (lane === 'waits') waiting++;
+      else running++;
       run(task).then((r) => {
-        running--;
+        if (lane === 'waits') waiting--;
+        else running--;
         results.push(r);
         if (r.task.file) record(r);
         if (r.task.gate) gates.set(r.task.gate, r.ok ? null : r.why);
@@ -135,7 +164,7 @@ await new Promise((done) => {
         next();
       });
     }
-    if (running === 0 && (stopped || tasks.length === 0)) done();
+    if (running + waiting === 0 && (stopped || tasks.length === 0)) done();
   };
   next();
 });
@@ -143,7 +172,7 @@ await new Promise((done) => {
 const timed = results.filter((r) => r.task.file && r.seconds > 0);
 const failed = results.filter((r) => !r.ok);
 const wall = (Date.now() - t0) / 1000;
-console.log(`\n${results.length} of ${results.length + tasks.length} tasks run in ${wall.toFixed(0)} s (${LANES} at a time); slowest files (all times in ${DURATIONS}):`);
+console.log(`\n${results.length} of ${results.length + tasks.length} tasks run in ${wall.toFixed(0)} s (${LANES} at a time, and ${WAIT_LANES} of the files that mostly wait beside them); slowest files (all times in ${DURATIONS}):`);
 for (const r of [...timed].sort((a, b) => b.seconds - a.seconds).slice(0, 10)) console.log(`  ${r.seconds.toFixed(1).padStart(7)} s  ${r.task.file}${r.ok ? '' : '  (failed)'}`);
 if (stopped) console.error(stopped);
 if (failed.length) {
