@@ -1,3 +1,4 @@
+// npm test: mostly waits (on a trainer's checkpoints, its kill and the manager's restart: 7.9 s of CPU in 24 s of wall, 2026-12-08)
 // kill -9 of a trainer (and of its manager) mid-run: the archive stays sound, the metrics flushed
 // before the kill are there, the run is 'interrupted' after a manager restarts, and resuming it from
 // its newest checkpoint ends with exactly the same metrics as the same run left alone.

@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the backends report's child process: 4 s of CPU in 11 s of wall, 2026-12-08)
 /**
  * backends.list (issue 11: "the app shows the same list"): the service runs the real
  * `dplab backends --json --quick` in a child process and answers with its validated report, the

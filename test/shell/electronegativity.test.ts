@@ -1,3 +1,4 @@
+// npm test: mostly waits (the checker's network lookups time out offline: 1.5 s of CPU in 15 s of wall, 2026-12-08)
 /**
  * Electron's security checklist, statically (issue 15, item 7): @doyensec/electronegativity over
  * the shell's sources and the renderer's page. Every finding above INFORMATIONAL must be in the

@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the Slurm scheduler and the tasks' status files: its own process computes under a third of its wall time, its jobs train tiny setups, 2026-12-08)
 // dplab sweep cancel: scancel of the array, every member ends cancelled.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the Slurm scheduler and the tasks' status files: its own process computes under a third of its wall time, its jobs train tiny setups, 2026-12-08)
 // Issue 21 item 1 on the real cluster: a sweep's name with a line feed once ran a command on the
 // compute node (the rest of the name, on its own line of job.sh) and sbatch then ignored every
 // #SBATCH line (no array, no --output, no time limit). Hostile names and options go in through the

@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the Slurm scheduler and the tasks' status files: its own process computes under a third of its wall time, its jobs train tiny setups, 2026-12-08)
 // A scancelled task, a task whose trainer is kill -9'd and a task sent the time-limit signal are
 // requeued and resume from their shard's checkpoint; the merged runs equal uninterrupted ones, step by step.
 import { test } from 'node:test';

@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the Slurm scheduler and the tasks' status files: its own process computes under a third of its wall time, its jobs train tiny setups, 2026-12-08)
 // Issue 23: a Slurm sweep reuses the runs the archive already holds by setup hash, as a local sweep
 // and the Paper view do: the job array gets a task only for the members to train, the sweep record
 // marks the reused ones and `dplab sweep` says how many; with every member held, no job is

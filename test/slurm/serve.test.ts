@@ -1,3 +1,4 @@
+// npm test: mostly waits (on the Slurm scheduler and the tasks' status files: its own process computes under a third of its wall time, its jobs train tiny setups, 2026-12-08)
 // The lab served on the login node follows a Slurm sweep by itself: sweeps.get names the job and
 // shows Slurm's states on the member rows, and the finished shards are merged without any
 // `dplab sweep watch` running.
