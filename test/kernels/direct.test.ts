@@ -204,3 +204,21 @@ test('a lab-scale run (ConvNet 8-16, 28×28, B = 32) gives identical results twi
   assert.equal(a.losses.length, 12);
   assert.deepEqual(b, a);
 });
+
+test('on the threaded build (shared memory) the direct kernels run and still match the cpu backend', async () => {
+  await initBackend('wasm', { threads: 2 });
+  const memory = (tf.backend() as unknown as { wasm: { wasmMemory?: { buffer: ArrayBufferLike } } }).wasm.wasmMemory;
+  assert.ok(memory && memory.buffer instanceof SharedArrayBuffer, 'the 2-thread backend has no shared memory: the case is vacuous');
+  const c: Case = { x: [9, 14, 14, 8], w: [3, 3, 8, 16], stride: [1, 1], pad: 'same' };
+  const ours = await convOn('wasm', c);
+  const ref = await convOn('cpu', c);
+  for (let i = 0; i < 3; i++) assert.ok(relErr(ours[i]!, ref[i]!) < 2e-5, `output ${i}`);
+  const x = tf.tensor4d(values([4, 8, 8, 8], 41), [4, 8, 8, 8]);
+  const pooled = tf.tidy(() => globalAvgPool(tf.maxPool(x, 2, 2, 'valid')).dataSync().slice() as Float32Array);
+  const stock = tf.tidy(() => tf.mean(tf.maxPool(x, 2, 2, 'valid'), [1, 2]).dataSync().slice() as Float32Array);
+  same(pooled, stock, 'pool then mean');
+  const keys = directKernelsCompiled(tf.backend());
+  for (const k of ['dw:8,16,14,14,3,3,1,1,16,16', 'pad:14,14,8,16,16,1,1', 'mp:8,8,8', 'mean:16,8']) assert.ok(keys.includes(k), `${k}: ${keys.join(' ')}`);
+  tf.dispose(x);
+  await initBackend('wasm', { threads: 1 });
+});
