@@ -13,10 +13,12 @@ import { openArchive } from '../../src-main/archive/archive.ts';
 import { createSweepRuns } from '../../src-main/runs/sweep.ts';
 import { QUICK_SETUP } from '../../src-main/common/presets.ts';
 import { expandSweep } from '../../src-main/common/sweep.ts';
+import { dplabInProcess } from './in-process.ts';
 
 const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
 
-function dplab(env: Record<string, string>, args: string[]): Promise<{ code: number; out: string; err: string }> {
+/** A real `dplab` process, for the cases whose point is the executable itself. */
+function dplabProcess(env: Record<string, string>, args: string[]): Promise<{ code: number; out: string; err: string }> {
   return new Promise((done) => {
     execFile(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, ...env }, timeout: 60_000 }, (e, out, err) => {
       done({ code: e ? (typeof e.code === 'number' ? e.code : -1) : 0, out, err });
@@ -24,17 +26,19 @@ function dplab(env: Record<string, string>, args: string[]): Promise<{ code: num
   });
 }
 
-/** Runs the cases two at a time (a 2-core machine); each case is one CLI process. */
-async function all<T, R>(items: T[], fn: (t: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all([worker(), worker()]);
+/**
+ * These cases check how each verb reads its options (an exit code and a message): the CLI's main()
+ * in this process, one case after another (test/cli/in-process.ts); the first case of each test
+ * goes through the real executable as well.
+ */
+async function dplab(env: Record<string, string>, args: string[], real = false): Promise<{ code: number; out: string; err: string }> {
+  return real ? dplabProcess(env, args) : dplabInProcess(args, env);
+}
+
+/** Runs the cases in order, the first through a real process. */
+async function all<T, R>(items: T[], fn: (t: T, real: boolean) => Promise<R>): Promise<R[]> {
+  const out: R[] = [];
+  for (const [i, t] of items.entries()) out.push(await fn(t, i === 0));
   return out;
 }
 
@@ -81,7 +85,7 @@ test('an option the verb does not read exits 2 naming the option and the verb, a
       [['reproduce', 'run', '--out', join(dir, 'rep')], '--out', 'dplab reproduce run'],
     ];
     const env = { DPLAB_ARCHIVE: file, DPLAB_DATA_DIR: join(dir, 'data') };
-    const results = await all(cases, ([args]) => dplab(env, args));
+    const results = await all(cases, ([args], real) => dplab(env, args, real));
     cases.forEach(([args, option, verb], i) => {
       const r = results[i]!;
       const what = `dplab ${args.join(' ')}: exit ${r.code}\n${r.err}`;
@@ -108,7 +112,7 @@ test('an option the verb does not read exits 2 naming the option and the verb, a
 test("a verb's --help lists its own options only; the sub-command's help lists every verb", { timeout: 60_000 }, async () => {
   const [list, tag, runs, table] = await all(
     [['runs', 'list', '--help'], ['runs', 'tag', '--help'], ['runs', '--help'], ['sweep', 'table', '--help']],
-    (args) => dplab({}, args),
+    (args, real) => dplab({}, args, real),
   );
   assert.equal(list!.code, 0);
   assert.match(list!.out, /^usage: dplab runs list .*--status/);
@@ -126,7 +130,7 @@ test('options may stand before the verb; a verb the sub-command lacks is refused
     const file = join(dir, 'lab.sqlite');
     const [before, unknown, proto] = await all(
       [['runs', '--archive', file, 'list', '--json'], ['runs', 'frobnicate'], ['runs', 'constructor']],
-      (args) => dplab({ DPLAB_ARCHIVE: join(dir, 'other.sqlite') }, args),
+      (args, real) => dplab({ DPLAB_ARCHIVE: join(dir, 'other.sqlite') }, args, real),
     );
     assert.equal(before!.code, 0, before!.err);
     assert.equal(before!.out.trim(), '[]');

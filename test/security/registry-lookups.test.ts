@@ -23,7 +23,7 @@ import { loadDataset } from '../../src-main/data/index.ts';
 import { isExecutorKind } from '../../src-main/runs/executor-registry.ts';
 import { parseSetup } from '../../src-main/common/setup.ts';
 import { ROOT, TINY_SETUP } from '../server/helpers.ts';
-import { main } from '../../src-main/cli/main.ts';
+import { dplabInProcess } from '../cli/in-process.ts';
 
 /** Names that live on Object.prototype (or are its accessor): each must be an unknown name everywhere. */
 const KEYS = ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf'];
@@ -74,63 +74,36 @@ test('through the contract: theory.run (preset, kind, params.preset), reproduce.
   }
 });
 
-/**
- * Runs `dplab ARGS` in this process (src-main/cli/main.ts, what bin/dplab.mjs calls), with its
- * console and stdio writes captured: 21 of the 24 cases below, each of which would otherwise pay a
- * node + tsx start-up (about 0.5 s of CPU) to print one error line.
- */
-async function dplabHere(args: string[]): Promise<{ status: number; stderr: string }> {
-  let stderr = '';
-  const grab = (chunk: unknown) => {
-    stderr += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8');
-    return true;
-  };
-  const saved = { error: console.error, log: console.log, warn: console.warn, err: process.stderr.write, out: process.stdout.write };
-  console.error = console.warn = (...a: unknown[]) => grab(`${a.map(String).join(' ')}\n`);
-  console.log = () => {};
-  process.stderr.write = grab as typeof process.stderr.write;
-  process.stdout.write = (() => true) as typeof process.stdout.write;
-  try {
-    return { status: await main(args), stderr };
-  } finally {
-    Object.assign(console, { error: saved.error, log: saved.log, warn: saved.warn });
-    process.stderr.write = saved.err;
-    process.stdout.write = saved.out;
-  }
-}
-
 test('through the real CLI: commands, theory presets and kinds, executors, backends, export targets, claims, formats', async () => {
   const params = join(dir, 'params.json');
   const sweep = join(dir, 'sweep.json');
   writeFileSync(sweep, JSON.stringify({ base: TINY_SETUP, axes: { 'optim.lr': [0.01] } }));
   const setup = join(dir, 'setup.json');
   writeFileSync(setup, JSON.stringify(TINY_SETUP));
-  const dplab = (...args: string[]) => spawnSync(process.execPath, ['bin/dplab.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, DPLAB_DATA_DIR: join(dir, 'cli-data') } });
-  const dataDir = process.env.DPLAB_DATA_DIR;
-  process.env.DPLAB_DATA_DIR = join(dir, 'cli-data');
-  try {
-    for (const k of ['constructor', 'toString', '__proto__']) {
-      writeFileSync(params, JSON.stringify({ kind: k, params: {} }));
-      const cases: [string[], RegExp][] = [
-        [[k], new RegExp(`unknown command '${k}'`)],
-        [['theory', k], new RegExp(`'${k}' is neither a preset`)],
-        [['theory', params], new RegExp(`unknown kind "${k}"`)],
-        [['sweep', sweep, '--executor', k, '--dry-run'], new RegExp(`unknown executor '${k}'`)],
-        [['run', setup, '--backend', k, '--no-archive'], new RegExp(`unknown backend '${k}'`)],
-        [['export', k, sweep], new RegExp(`unknown target '${k}'`)],
-        [['reproduce', 'run', k], new RegExp(`unknown claim\\(s\\) '${k}'`)],
-        [['data', 'import', join(dir, 'folder'), '--format', k], new RegExp(`unknown dataset format '${k}'`)],
-      ];
-      for (const [i, [args, want]] of cases.entries()) {
-        // The command name itself goes through the real executable; the rest through main() here.
-        const r = i === 0 ? dplab(...args) : await dplabHere(args);
-        assert.ok(r.status === 1 || r.status === 2, `dplab ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
-        assert.match(r.stderr, want, `dplab ${args.join(' ')}`);
-        assert.doesNotMatch(r.stderr, /is not a function|Cannot read properties|\[object /, `dplab ${args.join(' ')}`);
-      }
+  const env = { DPLAB_DATA_DIR: join(dir, 'cli-data') };
+  // The command name itself goes through the real executable; the rest through main() in this process.
+  const dplab = async (args: string[]) => {
+    if (args.length > 1) return dplabInProcess(args, env);
+    const r = spawnSync(process.execPath, ['bin/dplab.mjs', ...args], { cwd: ROOT, encoding: 'utf8', timeout: 60_000, env: { ...process.env, ...env } });
+    return { code: r.status, err: r.stderr };
+  };
+  for (const k of ['constructor', 'toString', '__proto__']) {
+    writeFileSync(params, JSON.stringify({ kind: k, params: {} }));
+    const cases: [string[], RegExp][] = [
+      [[k], new RegExp(`unknown command '${k}'`)],
+      [['theory', k], new RegExp(`'${k}' is neither a preset`)],
+      [['theory', params], new RegExp(`unknown kind "${k}"`)],
+      [['sweep', sweep, '--executor', k, '--dry-run'], new RegExp(`unknown executor '${k}'`)],
+      [['run', setup, '--backend', k, '--no-archive'], new RegExp(`unknown backend '${k}'`)],
+      [['export', k, sweep], new RegExp(`unknown target '${k}'`)],
+      [['reproduce', 'run', k], new RegExp(`unknown claim\\(s\\) '${k}'`)],
+      [['data', 'import', join(dir, 'folder'), '--format', k], new RegExp(`unknown dataset format '${k}'`)],
+    ];
+    for (const [args, want] of cases) {
+      const r = await dplab(args);
+      assert.ok(r.code === 1 || r.code === 2, `dplab ${args.join(' ')}: exit ${r.code}\n${r.err}`);
+      assert.match(r.err, want, `dplab ${args.join(' ')}`);
+      assert.doesNotMatch(r.err, /is not a function|Cannot read properties|\[object /, `dplab ${args.join(' ')}`);
     }
-  } finally {
-    if (dataDir === undefined) delete process.env.DPLAB_DATA_DIR;
-    else process.env.DPLAB_DATA_DIR = dataDir;
   }
 });
