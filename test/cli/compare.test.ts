@@ -3,7 +3,6 @@
 // and the JSON bundle. Two real tiny runs (tfjs, wasm) and one older record without either.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,15 +13,13 @@ import { train } from '../../src-main/engine/trainer.ts';
 import { parseSetup, type SetupInput } from '../../src-main/common/setup.ts';
 import { setupHash } from '../../src-main/common/hash.ts';
 import type { TrainerEvent } from '../../src-main/common/events.ts';
+import { dplabInProcess } from './in-process.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'dplab-compare-'));
-const bin = fileURLToPath(new URL('../../bin/dplab.mjs', import.meta.url));
 const file = join(dir, 'lab.sqlite');
 
-function dplab(...args: string[]) {
-  const r = spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8', env: { ...process.env, DPLAB_ARCHIVE: file } });
-  return { code: r.status, out: r.stdout, err: r.stderr };
-}
+/** `dplab …` through the CLI's main() in this process (test/cli/in-process.ts): these read the archive. */
+const dplab = (...args: string[]) => dplabInProcess(args, { DPLAB_ARCHIVE: file });
 
 const tiny: SetupInput = {
   seed: 2,
@@ -74,17 +71,17 @@ test('runs show / compare / CSV / bundle name the protocol and show random init 
   a.close();
 
   // runs show: final, random init and the change, then the protocol.
-  const show = dplab('runs', 'show', honest.slice(0, 8));
+  const show = await dplab('runs', 'show', honest.slice(0, 8));
   assert.equal(show.code, 0, show.err);
   assert.match(show.out, new RegExp(`random init probe ${base.probeAcc!.toFixed(3)} · kNN ${base.knnAcc!.toFixed(3)} · collapse std ${base.collapseStd!.toFixed(3)} · eff\\. rank ${base.effectiveRank!.toFixed(2)}`));
   assert.match(show.out, /^final\s+probe \d\.\d{3} · kNN/m);
   assert.match(show.out, /^change\s+probe [+−]\d\.\d{3}/m);
   assert.match(show.out, /^protocol\s+probe epoch chosen on validation · kNN k=20 weighted exp\(cos\/0\.07\)$/m);
-  const showOld = dplab('runs', 'show', old.uuid);
+  const showOld = await dplab('runs', 'show', old.uuid);
   assert.match(showOld.out, /random init — \(not recorded/);
 
   // runs compare: init → final per metric; differing protocols are called out.
-  const cmp = dplab('runs', 'compare', honest, official, old.uuid);
+  const cmp = await dplab('runs', 'compare', honest, official, old.uuid);
   assert.equal(cmp.code, 0, cmp.err);
   const lines = cmp.out.split('\n');
   assert.match(lines[0]!, /probe \(init → final\)\s+kNN \(init → final\)\s+collapse std \(init → final\)\s+eff\. rank \(init → final\)/);
@@ -92,9 +89,9 @@ test('runs show / compare / CSV / bundle name the protocol and show random init 
   assert.match(lines[3]!, /— → 0\.600/);
   assert.match(cmp.out, /protocols differ/);
   assert.match(cmp.out, new RegExp(`${official.slice(0, 8)}  probe at best test epoch`));
-  const same = dplab('runs', 'compare', honest, '--json');
+  const same = await dplab('runs', 'compare', honest, '--json');
   const rows = JSON.parse(same.out) as { baseline: { probeAcc: number }; evalProtocol: { knnTemperature: number }; protocol: string }[];
   assert.equal(rows[0]!.baseline.probeAcc, base.probeAcc);
   assert.equal(rows[0]!.evalProtocol.knnTemperature, 0.07);
-  assert.match(dplab('runs', 'compare', honest).out, /^protocol: probe epoch chosen on validation/m);
+  assert.match((await dplab('runs', 'compare', honest)).out, /^protocol: probe epoch chosen on validation/m);
 });
