@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { openArchive } from '../../src-main/archive/archive.ts';
 import { exportRunBundle, runsTable } from '../../src-main/archive/export.ts';
 import { train } from '../../src-main/engine/trainer.ts';
