@@ -293,10 +293,13 @@ test('theory: β presets bring the per-mode chart into view; every CLI figure pr
   await fx.page.getByTestId('paper-figures').scrollIntoViewIfNeeded();
   await shot('theory-figures');
 
-  // The hand: η swept 0 → 0.5 → 0 by one input event per animation frame for 5 s; frame and
-  // redraw timestamps measured in the fx.page (a figure for BENCHMARKS.md, not an assertion).
+  // The hand: η swept 0 → 0.5 → 0 by one input event per animation frame; frame and redraw
+  // timestamps measured in the page (a figure for BENCHMARKS.md, not an assertion). 1.5 s in the
+  // suite, where only the redraws are asserted (it ran 5 s, at 1.5 cores, for a figure nobody
+  // reads in a test log); THEORY_DRAG_MS=5000 gives BENCHMARKS.md's 5 s measurement.
   await fx.page.evaluate(() => (globalThis as unknown as { scrollTo(x: number, y: number): void }).scrollTo(0, 0));
   // Passed as text: the test's compiler would wrap named closures in a helper the fx.page lacks.
+  const dragMs = Number(process.env.THEORY_DRAG_MS ?? 1500);
   const m = (await fx.page.evaluate(`new Promise((done) => {
     const el = document.querySelector('input[data-param="eta"]');
     const out = { frames: [], portrait: [], phase: [] };
@@ -305,10 +308,10 @@ test('theory: β presets bring the per-mode chart into view; every CLI figure pr
     const t0 = performance.now();
     const tick = (t) => {
       out.frames.push(t);
-      const u = ((t - t0) / 2500) % 2;
+      const u = ((t - t0) / ${dragMs / 2}) % 2;
       el.value = String(Math.round((u < 1 ? u : 2 - u) * 100) * 0.005);
       el.dispatchEvent(new Event('input', { bubbles: true }));
-      if (t - t0 < 5000) requestAnimationFrame(tick);
+      if (t - t0 < ${dragMs}) requestAnimationFrame(tick);
       else done(out);
     };
     requestAnimationFrame(tick);
