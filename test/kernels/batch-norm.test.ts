@@ -58,10 +58,12 @@ for (const threads of [1, 2]) {
 }
 
 /** y and dx, dγ, dβ of Σ(relu(BN(x))·probe), the ReLU fused into the kernel (`fused`) or a tf.relu after it. */
-function bnRelu(shape: number[], fused: boolean): Float32Array[] {
+function bnRelu(shape: number[], fused: boolean, nanAt = -1): Float32Array[] {
   return tf.tidy(() => {
     const c = shape[shape.length - 1]!;
-    const x = tf.randomNormal(shape, 0.3, 3, 'float32', 5);
+    const x0 = tf.randomNormal(shape, 0.3, 3, 'float32', 5);
+    // A NaN in one element (a diverging run): its channel's statistics, output and gradients are NaN.
+    const x = nanAt < 0 ? x0 : tf.where(tf.equal(tf.range(0, x0.size).reshape(shape), nanAt), tf.fill(shape, NaN), x0);
     const g = tf.randomUniform([c], -1.5, 1.5, 'float32', 6); // negative γ too: a ReLU then blocks other signs
     const b = tf.randomNormal([c], 0, 1, 'float32', 7);
     const probe = tf.randomNormal(shape, 0, 1, 'float32', 8);
@@ -89,5 +91,31 @@ test('batch norm with the ReLU fused: bit for bit BN then tf.relu on wasm (SIMD 
       assert.ok(relErr(a, ref[i]![k]!) < 2e-5, `${shape} ${what}: differs from cpu`);
     });
     assert.ok(fused[0]!.some((v) => v === 0) && fused[0]!.some((v) => v > 0), `${shape}: the ReLU neither blocked nor passed anything`);
+  }
+});
+
+test('batch norm with the ReLU fused: a NaN in one channel stays NaN there (a diverging run shows), and the other channels are bit for bit BN then tf.relu', async () => {
+  await initBackend('wasm', { threads: 1 });
+  // tf.relu on wasm turns NaN into 0 on some elements (seen: 7 channels, a row's tail) and keeps it
+  // on others; the fused kernel propagates it everywhere, as PyTorch's relu does.
+  for (const shape of [[8, 4], [6, 7], [4, 3, 3, 8]]) {
+    const c = shape[shape.length - 1]!;
+    const bad = 5 % c; // the channel of the NaN (flat index 5)
+    const fused = bnRelu(shape, true, 5);
+    const apart = bnRelu(shape, false, 5);
+    ['y', 'dx'].forEach((what, k) => {
+      const [a, b] = [fused[k]!, apart[k]!];
+      for (let j = 0; j < a.length; j++) {
+        if (j % c === bad) assert.ok(Number.isNaN(a[j]!), `${shape} ${what} [${j}]: ${a[j]} in the NaN's channel`);
+        else assert.ok(Object.is(a[j], b[j]), `${shape} ${what} [${j}]: fused ${a[j]} vs apart ${b[j]}`);
+      }
+    });
+    ['dγ', 'dβ'].forEach((what, i) => {
+      const [a, b] = [fused[2 + i]!, apart[2 + i]!];
+      for (let j = 0; j < c; j++) {
+        if (j === bad) assert.ok(Number.isNaN(a[j]!), `${shape} ${what} [${j}]: ${a[j]}`);
+        else assert.ok(Object.is(a[j], b[j]), `${shape} ${what} [${j}]: fused ${a[j]} vs apart ${b[j]}`);
+      }
+    });
   }
 });

@@ -120,7 +120,7 @@ function blockSums(m: number, s: Float32Array, q: Float32Array, block: (r0: numb
   return [S, Q];
 }
 
-/** tf.relu's value: NaN stays NaN, −0 and negatives become +0. */
+/** ReLU keeping NaN (as tfjs's cpu relu and PyTorch do; wasm's tf.relu turns some NaNs into 0): −0 and negatives become +0. */
 const relu = (v: number) => (v > 0 || v !== v ? v : 0);
 
 /** The ReLU gradient's factor at output y of relu: 1 above 0, NaN for NaN, else 0 (tfjs's step). */
