@@ -20,29 +20,17 @@
  * filter gradients differ from the former kernel's in the last bits.
  */
 
+import { BITSELECT, BR_IF, END, F_ADD, F_GT, F_MUL, F_NE, F_SUB, I32, LOOP, ONE, QNAN, section, splat4, str, uleb, V128, vec, VOID, ZERO } from './wasm-asm.ts';
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const WA = (globalThis as any).WebAssembly as {
   Module: new (bytes: Uint8Array) => unknown;
   Instance: new (module: unknown, imports: unknown) => { exports: Record<string, (...a: number[]) => void> };
 };
 
-// --- a minimal assembler (WebAssembly core + fixed-width SIMD) ---
-const I32 = 0x7f, V128 = 0x7b;
+// --- a minimal assembler (WebAssembly core + fixed-width SIMD; the shared pieces in wasm-asm.ts) ---
 const GET = 0x20, SET = 0x21, TEE = 0x22, CONST = 0x41, ADD = 0x6a, LT_U = 0x49;
-const LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
-const F_ADD = [0xfd, 0xe4, 0x01], F_SUB = [0xfd, 0xe5, 0x01], F_MUL = [0xfd, 0xe6, 0x01];
-const F_NE = [0xfd, 0x42], F_GT = [0xfd, 0x44], BITSELECT = [0xfd, 0x52];
 
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
 function sleb(n: number): number[] {
   const out: number[] = [];
   for (;;) {
@@ -55,9 +43,6 @@ function sleb(n: number): number[] {
     out.push(b | 0x80);
   }
 }
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
 const get = (l: number) => [GET, ...uleb(l)];
 const set = (l: number) => [SET, ...uleb(l)];
 const i32 = (n: number) => [CONST, ...sleb(n)];
@@ -67,8 +52,6 @@ const load = (off: number) => [0xfd, 0x00, 0, ...uleb(off)];
 const loadSplat = (off: number) => [0xfd, 0x09, 0, ...uleb(off)];
 /** Address, value on the stack → stored at address + off. */
 const store = (off: number) => [0xfd, 0x0b, 0, ...uleb(off)];
-const splat4 = (bits: number): number[] => [0xfd, 0x0c, ...Array<number[]>(4).fill([bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24]).flat()];
-const ZERO = splat4(0), ONE = splat4(0x3f800000), QNAN = splat4(0x7fc00000);
 /** l += k (i32). */
 const bump = (l: number, k: number) => [...get(l), ...i32(k), ADD, ...set(l)];
 /** do { body } while (++c < count): count ≥ 1; `limit` pushes the count. */

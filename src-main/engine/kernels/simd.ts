@@ -7,6 +7,8 @@
  * c a multiple of 4, with per-channel vectors (c floats) beside it. Pointers are byte offsets.
  */
 
+import { BITSELECT, BR_IF, END, F_ADD, F_GT, F_MUL, F_NE, F_SUB, I32, LOOP, ONE, QNAN, section, str, uleb, V128, vec, VOID, ZERO } from './wasm-asm.ts';
+
 /* eslint-disable @typescript-eslint/no-explicit-any */
 const WA = (globalThis as any).WebAssembly as {
   Module: new (bytes: Uint8Array) => unknown;
@@ -33,32 +35,13 @@ export interface SimdLoops {
   gradAffineRelu(rows: number, c: number, dy: number, y: number, x: number, dx: number, mu: number, a: number, b: number, k: number): void;
 }
 
-// Opcodes (WebAssembly core + SIMD proposal as standardised).
-const I32 = 0x7f, V128 = 0x7b;
+// Opcodes (WebAssembly core + SIMD as standardised) beyond the shared ones of wasm-asm.ts.
 const LOCAL_GET = 0x20, LOCAL_SET = 0x21, LOCAL_TEE = 0x22, I32_CONST = 0x41;
 const I32_ADD = 0x6a, I32_MUL = 0x6c, I32_SHL = 0x74, I32_LT_U = 0x49, I32_GE_U = 0x4f;
-const BLOCK = 0x02, LOOP = 0x03, BR_IF = 0x0d, END = 0x0b, VOID = 0x40;
+const BLOCK = 0x02;
 const LOAD = [0xfd, 0x00, 0x00, 0x00]; // v128.load align=1 offset=0
 const STORE = [0xfd, 0x0b, 0x00, 0x00]; // v128.store
-const F_ADD = [0xfd, 0xe4, 0x01], F_SUB = [0xfd, 0xe5, 0x01], F_MUL = [0xfd, 0xe6, 0x01];
-const F_NE = [0xfd, 0x42], F_GT = [0xfd, 0x44], BITSELECT = [0xfd, 0x52], F_MAX = [0xfd, 0xe9, 0x01];
-/** v128.const of four copies of the float32 with bit pattern `bits`. */
-const splat4 = (bits: number): number[] => [0xfd, 0x0c, ...Array<number[]>(4).fill([bits & 0xff, (bits >>> 8) & 0xff, (bits >>> 16) & 0xff, bits >>> 24]).flat()];
-const ONE = splat4(0x3f800000), ZERO = splat4(0), QNAN = splat4(0x7fc00000);
-
-function uleb(n: number): number[] {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-}
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((ch) => ch.charCodeAt(0))];
+const F_MAX = [0xfd, 0xe9, 0x01];
 
 /**
  * One function over rows × channels: params (rows, c, ...pointers), locals o (byte offset of the
