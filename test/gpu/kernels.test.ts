@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import * as tf from '@tensorflow/tfjs';
 import { swiftShaderTest as test, SWIFTSHADER, useSwiftShader } from './swiftshader.ts';
 import { batchNorm, conv2d, dense, globalAvgPool, maxPool2 } from '../../src-main/engine/layers.ts';
+import { values } from '../kernels/values.ts';
 
 type Spec = { shape: number[]; seed: number };
 type GradFn = (...xs: tf.Tensor[]) => tf.Scalar;
@@ -19,17 +20,6 @@ before(async () => {
   assert.equal(info.adapter?.fallback, true, 'the test machine has no GPU: SwiftShader is a software adapter');
 });
 
-/** Deterministic inputs from a small LCG, identical on both backends. */
-function values(shape: number[], seed: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 /** Value and gradients of f on one backend, read back asynchronously (never dataSync on webgpu). */
 async function gradsOn(backend: string, f: GradFn, specs: Spec[]): Promise<{ value: number; grads: Float32Array[] }> {

@@ -13,22 +13,13 @@ import { parseSetup } from '../../src-main/common/setup.ts';
 import { globalAvgPool } from '../../src-main/engine/layers.ts';
 import { SPATIAL_MEAN, SPATIAL_MEAN_GRAD } from '../../src-main/engine/kernels/spatial-mean.ts';
 import { train } from '../../src-main/engine/trainer.ts';
+import { values } from './values.ts';
 
 before(async () => {
   const info = await initBackend('wasm', { threads: 1 });
   assert.equal(info.tfBackend, 'wasm');
 });
 
-function values(shape: number[], seed: number): Float32Array {
-  const n = shape.reduce((a, b) => a * b, 1);
-  const out = new Float32Array(n);
-  let s = seed >>> 0 || 1;
-  for (let i = 0; i < n; i++) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    out[i] = (s / 2 ** 32) * 2 - 1;
-  }
-  return out;
-}
 
 function relErr(a: Float32Array, b: Float32Array): number {
   assert.equal(a.length, b.length);
