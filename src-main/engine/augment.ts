@@ -82,11 +82,16 @@ export function augmentView(x: tf.Tensor4D, plan: AugmentPlan, cfg: AugmentSetup
 
 /** Gathers images by index from uint8 storage into a float [0,1] batch tensor. */
 export function gatherBatch(images: Uint8Array, pixelsPerImage: number, idx: ArrayLike<number>, shape: [number, number, number]): tf.Tensor4D {
+  return tf.tensor4d(gatherPixels(images, pixelsPerImage, idx), [idx.length, ...shape]);
+}
+
+/** The [0,1] pixels of the images at `idx` of uint8 storage, one after another. */
+export function gatherPixels(images: Uint8Array, pixelsPerImage: number, idx: ArrayLike<number>): Float32Array {
   const out = new Float32Array(idx.length * pixelsPerImage);
   for (let i = 0; i < idx.length; i++) {
     const src = idx[i]! * pixelsPerImage;
     const dst = i * pixelsPerImage;
     for (let k = 0; k < pixelsPerImage; k++) out[dst + k] = images[src + k]! / 255;
   }
-  return tf.tensor4d(out, [idx.length, ...shape]);
+  return out;
 }

@@ -17,20 +17,23 @@ import { initBackend, type BackendPreference } from './backend.ts';
 import { loadDataset } from '../data/index.ts';
 import type { Dataset } from '../data/types.ts';
 import type { Checkpoint } from './checkpoint.ts';
-import { BatchStream, batchSizeAt, stepPlan, type StepPlan } from './train/batches.ts';
+import { BatchStream, batchSizeAt, imageShape, stepPlan, type StepPlan } from './train/batches.ts';
 import { buildNetworks, disposeNetworks, trainableAt, type Networks } from './train/networks.ts';
 import { lossAndGrads, targetOutputs } from './train/objective.ts';
 import { sgdHyper, sgdMomentumUpdate, type SgdHyper } from './train/sgd.ts';
 import { emaUpdate } from './train/ema.ts';
-import { readStep } from './train/step.ts';
+import { readStep, type StepReading } from './train/step.ts';
 import { fHatStep } from './train/fhat.ts';
 import { createEvaluator, spectralReport, type Evaluator, type RepresentationStats } from './train/evaluate.ts';
 import { evalProtocolOf } from '../common/metrics.ts';
 import { captureCheckpoint, restoreCheckpoint, TrainingError } from './train/state.ts';
+import { groupable, groupLossAndGrads, groupTargetOutputs, groupViews, readGroupStep, type Group, type GroupInputs } from './train/group.ts';
+import { trainingKernelsActive } from './kernels/index.ts';
 
 export type { Checkpoint } from './checkpoint.ts';
 export { TrainingError } from './train/state.ts';
 export { encodeCheckpoint, decodeCheckpoint } from './checkpoint.ts';
+export { groupable } from './train/group.ts';
 
 /** How to run a training. */
 export interface TrainOptions {
@@ -206,8 +209,8 @@ async function baselineOf(ctx: RunContext, resumeFrom: Checkpoint | undefined): 
  * due). Returns false when the loss diverged (the state then says so) and the loop must stop.
  */
 async function trainStep(ctx: RunContext, s: LoopState): Promise<boolean> {
-  const { setup, opts, emit, nets, plan } = ctx;
-  const { totalSteps, stepsPerEpoch } = plan;
+  const { setup, nets, plan } = ctx;
+  const { totalSteps } = plan;
   const step = s.step;
   const tStep = performance.now();
   const { v1, v2, targets } = s.ahead ?? stepInputs(nets, ctx.batches, step);
@@ -227,7 +230,21 @@ async function trainStep(ctx: RunContext, s: LoopState): Promise<boolean> {
     s.ahead = stepInputs(nets, ctx.batches, done);
     flushGpu();
   }
-  const { loss, std, corr, wp: wpRead } = await reading;
+  return finishStep(ctx, s, await reading, tStep);
+}
+
+/**
+ * The CPU half of step `s.step` once its reading is back: F̂ and W_p, the step's events, and the
+ * evaluation and checkpoint when due. `tStep`: when the step began. Returns false when the loss
+ * diverged (the state then says so).
+ */
+async function finishStep(ctx: RunContext, s: LoopState, reading: StepReading, tStep: number): Promise<boolean> {
+  const { setup, opts, emit, nets, plan } = ctx;
+  const { totalSteps, stepsPerEpoch } = plan;
+  const step = s.step;
+  const done = step + 1;
+  const spectraNow = done % setup.eval.spectraEvery === 0 || done === totalSteps;
+  const { loss, std, corr, wp: wpRead } = reading;
   if (!Number.isFinite(loss)) {
     s.outcome = 'diverged';
     s.divergedAtStep = step;
@@ -350,4 +367,132 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
   const summary = summarise(ctx, s, backend.kind, backend.threads, (performance.now() - t0) / 1000);
   emit({ type: 'finished', outcome: s.outcome, summary });
   return summary;
+}
+
+/** How to train a group of seeds (trainGroup): TrainOptions per member where they differ. */
+export interface GroupOptions {
+  /** wasm or 'auto' (which must resolve to wasm): groups use wasm's grouped batch-norm kernel. */
+  backend?: BackendPreference;
+  threads?: number;
+  /** Each member's events, as its solo run would emit them (`member`: its index in the setups). */
+  onEvent?: (member: number, e: TrainerEvent) => void;
+  /** Aborting cancels every member after the current step. */
+  signal?: AbortSignal;
+  checkpointEvery?: number;
+  /** Receives each member's checkpoints (each resumes as a solo run of that member would). */
+  onCheckpoint?: (member: number, c: Checkpoint) => void | Promise<void>;
+  /** Already loaded datasets, one per member (each solo run loads its data with its own seed). */
+  datasets?: Dataset[];
+}
+
+/**
+ * Trains setups that differ only in their seed (and name) as one batched model (train/group.ts),
+ * paying tfjs's per-call cost once per step for all of them; resolves with each member's summary.
+ * Every member's events, checkpoints and summary are those of its solo `train` run, bit for bit,
+ * but for timings (a member's images/s is its batch over the group's step time). Throws a
+ * TrainingError naming the reason when the setups cannot train as a group (see `groupable`).
+ */
+export async function trainGroup(setups: Setup[], opts: GroupOptions = {}): Promise<RunSummary[]> {
+  const t0 = performance.now();
+  const why = groupable(setups);
+  if (why) throw new TrainingError(`cannot train as a group: ${why}`);
+  if (opts.datasets && opts.datasets.length !== setups.length) throw new TrainingError(`trainGroup: ${opts.datasets.length} datasets for ${setups.length} setups`);
+  const backend = await initBackend(opts.backend ?? 'auto', { threads: opts.threads });
+  const onWasm = groupable(setups, backend.kind);
+  if (onWasm || !trainingKernelsActive(tf.getBackend())) throw new TrainingError(`cannot train as a group: ${onWasm ?? 'the wasm training kernels are off'}`);
+  const S = setups.length;
+  const datas: Dataset[] = [];
+  for (let m = 0; m < S; m++) datas.push(opts.datasets?.[m] ?? (await loadDataset(setups[m]!.data, { seed: setups[m]!.seed })));
+  const d0 = datas[0]!;
+  const B = setups[0]!.optim.batchSize;
+  for (const [m, data] of datas.entries()) {
+    if (data.pretrain.count < B) throw new TrainingError(`batch size ${B} is larger than the ${data.pretrain.count} pre-training images of '${data.name}'`);
+    if (data.pretrain.count !== d0.pretrain.count || data.height !== d0.height || data.width !== d0.width || data.channels !== d0.channels) {
+      throw new TrainingError(`cannot train as a group: member ${m}'s data (${data.pretrain.count} images of ${data.height}×${data.width}×${data.channels}) differs from member 0's`);
+    }
+  }
+  const plan = stepPlan(setups[0]!, d0.pretrain.count);
+  const members: { ctx: RunContext; s: LoopState; active: boolean }[] = [];
+  let ahead: GroupInputs | null = null;
+  try {
+    for (let m = 0; m < S; m++) {
+      const setup = setups[m]!;
+      const data = datas[m]!;
+      const emit = (e: TrainerEvent) => opts.onEvent?.(m, e);
+      const hash = setupHash(setup);
+      const nets = buildNetworks(setup, { height: data.height, width: data.width, channels: data.channels });
+      emit(startedEvent(hash, backend, data, plan, 0));
+      const memberOpts: TrainOptions = {
+        ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
+        ...(opts.onCheckpoint ? { onCheckpoint: (c: Checkpoint) => opts.onCheckpoint!(m, c) } : {}),
+      };
+      const batches = new BatchStream(data.pretrain, data, setup, plan);
+      const evals = evaluations(createEvaluator(setup, data, nets), emit);
+      const ctx: RunContext = { setup, opts: memberOpts, emit, hash, nets, plan, poolCount: data.pretrain.count, hyper: sgdHyper(setup), batches, rho: fHatRho(setup), ...evals };
+      members.push({ ctx, s: new LoopState(0, null, null, undefined), active: true });
+    }
+    for (const mb of members) mb.s.baseline = await baselineOf(mb.ctx, undefined);
+    const g: Group = { setup: setups[0]!, members: members.map((mb) => mb.ctx.nets) };
+    const streams = members.map((mb) => mb.ctx.batches);
+    const shape = imageShape(d0).shape;
+    const inputsAt = (step: number): GroupInputs => {
+      const [v1, v2] = groupViews(g, streams, step, shape);
+      return { v1, v2, targets: groupTargetOutputs(g, v1, v2) };
+    };
+    for (let step = 0; step < plan.totalSteps; step++) {
+      if (opts.signal?.aborted) {
+        for (const mb of members) if (mb.active) mb.s.outcome = 'cancelled';
+        break;
+      }
+      const tStep = performance.now();
+      const { v1, v2, targets } = ahead ?? inputsAt(step);
+      ahead = null;
+      const trainable = g.members.flatMap((n) => trainableAt(n, step));
+      const { value, grads, corr, mean, std } = groupLossAndGrads(g, v1, v2, targets, trainable);
+      tf.dispose([v1, v2, ...(targets ?? [])]);
+      for (const [m, mb] of members.entries()) {
+        const nets = mb.ctx.nets;
+        if (mb.active) sgdMomentumUpdate(grads[m]!, nets.keyOfVar, nets.online, nets.momenta, mb.ctx.hyper);
+        tf.dispose(Object.values(grads[m]!));
+        if (mb.active && nets.isEma) emaUpdate(nets.target, nets.online, mb.ctx.setup.emaMomentum);
+      }
+      const done = step + 1;
+      const spectraNow = done % g.setup.eval.spectraEvery === 0 || done === plan.totalSteps;
+      const wps = members.map((mb) => (spectraNow ? (mb.ctx.nets.pred.wp?.(mb.ctx.nets.online) ?? null) : null));
+      const reading = readGroupStep(value, std, mean, corr, wps);
+      if (done < plan.totalSteps) ahead = inputsAt(done);
+      const readings = await reading;
+      for (const [m, mb] of members.entries()) {
+        if (!mb.active) continue;
+        if (await finishStep(mb.ctx, mb.s, readings[m]!, tStep)) mb.s.step++;
+        else mb.active = false;
+      }
+      if (!members.some((mb) => mb.active)) break;
+      await new Promise((r) => setImmediate(r));
+    }
+    for (const mb of members) {
+      const { s, ctx } = mb;
+      if ((s.outcome === 'completed' || s.outcome === 'cancelled') && (s.step > s.startStep || s.outcome === 'completed')) {
+        s.lastEval = await ctx.evaluate(s.step, s.step / plan.stepsPerEpoch);
+        s.finalStats = await ctx.statsAt(s.step);
+      }
+    }
+  } catch (e) {
+    for (const mb of members) {
+      if (mb.s.outcome === 'diverged') continue;
+      mb.s.outcome = 'failed';
+      mb.s.error = (e as Error).message;
+    }
+    if (process.env.DPLAB_DEBUG) console.error(e);
+    if (members.length < S) throw e;
+  } finally {
+    if (ahead) tf.dispose([ahead.v1, ahead.v2, ...(ahead.targets ?? [])]);
+    for (const mb of members) disposeNetworks(mb.ctx.nets);
+  }
+  const wallSec = (performance.now() - t0) / 1000;
+  return members.map((mb) => {
+    const summary = summarise(mb.ctx, mb.s, backend.kind, backend.threads, wallSec);
+    mb.ctx.emit({ type: 'finished', outcome: mb.s.outcome, summary });
+    return summary;
+  });
 }

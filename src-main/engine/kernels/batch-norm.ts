@@ -133,38 +133,46 @@ const reluStep = (y: number) => (y > 0 ? 1 : y !== y ? NaN : 0);
  */
 function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, beta } = inputs;
-  const [m, c] = rowsAndChannels(x.shape);
+  const G: number = attrs.groups ?? 1;
+  const [rows, c] = rowsAndChannels(x.shape);
+  const m = rows / G;
   const io = ioFor('wasm', backend);
   const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
   // Every output before any view: an allocation may grow the heap and detach views.
   const y = io.alloc(x.shape);
-  const mean = io.alloc([c]);
-  const variance = io.alloc([c]);
+  const statShape = G === 1 ? [c] : [G, c];
+  const mean = io.alloc(statShape);
+  const variance = io.alloc(statShape);
   const scratch = io.alloc([4 * c]);
-  const xv = io.view(x), mv = io.view(mean), vv = io.view(variance), gv = io.view(gamma), bv = io.view(beta);
+  const xAll = io.view(x), mAll = io.view(mean), vAll = io.view(variance), gAll = io.view(gamma), bAll = io.view(beta);
   const sv = io.view(scratch);
   const [s, q, a] = [sv.subarray(0, c), sv.subarray(c, 2 * c), sv.subarray(2 * c, 3 * c)];
-  if (simd) {
-    // Sums about each channel's first value (the first row of x), so a large mean does not cancel the variance away.
-    const xp = ptr(backend, x), sp = ptr(backend, scratch);
-    const [S, Q] = blockSums(m, s, q, (r0, rows) => simd.sums(rows, c, xp + r0 * c * 4, xp, sp, sp + 4 * c));
-    for (let j = 0; j < c; j++) {
-      const ms = S[j]! / m;
-      mv[j] = xv[j]! + ms;
-      vv[j] = Math.max(0, Q[j]! / m - ms * ms);
-      a[j] = gv[j]! / Math.sqrt(vv[j]! + attrs.eps);
+  // Group g (rows g·m … (g+1)·m − 1, its own γ_g, β_g) is normalised exactly as a lone tensor of m rows.
+  for (let g = 0; g < G; g++) {
+    const xv = xAll.subarray(g * m * c, (g + 1) * m * c);
+    const [mv, vv, gv, bv] = [mAll, vAll, gAll, bAll].map((v) => v.subarray(g * c, (g + 1) * c)) as Float32Array[];
+    if (simd) {
+      // Sums about each channel's first value (the first row of x), so a large mean does not cancel the variance away.
+      const xp = ptr(backend, x) + g * m * c * 4, sp = ptr(backend, scratch);
+      const [S, Q] = blockSums(m, s, q, (r0, n) => simd.sums(n, c, xp + r0 * c * 4, xp, sp, sp + 4 * c));
+      for (let j = 0; j < c; j++) {
+        const ms = S[j]! / m;
+        mv![j] = xv[j]! + ms;
+        vv![j] = Math.max(0, Q[j]! / m - ms * ms);
+        a[j] = gv![j]! / Math.sqrt(vv![j]! + attrs.eps);
+      }
+      (attrs.relu ? simd.affineRelu : simd.affine)(m, c, xp, ptr(backend, y) + g * m * c * 4, ptr(backend, mean) + g * c * 4, sp + 8 * c, ptr(backend, beta) + g * c * 4);
+    } else {
+      channelMoments(xv, m, c, mv!, vv!);
+      const b = sv.subarray(3 * c);
+      for (let j = 0; j < c; j++) {
+        a[j] = gv![j]! / Math.sqrt(vv![j]! + attrs.eps);
+        b[j] = bv![j]! - mv![j]! * a[j]!;
+      }
+      const yv = io.view(y).subarray(g * m * c, (g + 1) * m * c);
+      channelAffine(xv, m, c, a, b, yv);
+      if (attrs.relu) for (let i = 0; i < yv.length; i++) yv[i] = relu(yv[i]!);
     }
-    (attrs.relu ? simd.affineRelu : simd.affine)(m, c, xp, ptr(backend, y), ptr(backend, mean), sp + 8 * c, ptr(backend, beta));
-  } else {
-    channelMoments(xv, m, c, mv, vv);
-    const b = sv.subarray(3 * c);
-    for (let j = 0; j < c; j++) {
-      a[j] = gv[j]! / Math.sqrt(vv[j]! + attrs.eps);
-      b[j] = bv[j]! - mv[j]! * a[j]!;
-    }
-    const yv = io.view(y);
-    channelAffine(xv, m, c, a, b, yv);
-    if (attrs.relu) for (let i = 0; i < yv.length; i++) yv[i] = relu(yv[i]!);
   }
   io.free(scratch);
   return [y, mean, variance];
@@ -177,45 +185,57 @@ function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
  */
 function bnTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, mean, variance } = inputs;
-  let dy = inputs.dy!;
-  const [m, c] = rowsAndChannels(x.shape);
+  const dyIn = inputs.dy!;
+  const G: number = attrs.groups ?? 1;
+  const [rows, c] = rowsAndChannels(x.shape);
+  const m = rows / G;
   const io = ioFor('wasm', backend);
   const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
   const dx = io.alloc(x.shape);
-  const dGamma = io.alloc([c]);
-  const dBeta = io.alloc([c]);
+  const dGamma = io.alloc(gamma.shape);
+  const dBeta = io.alloc(gamma.shape);
   if (!simd) {
+    let dy = dyIn;
     let masked: tf.TensorInfo | null = null;
     if (attrs.relu) {
       masked = io.alloc(x.shape);
-      const [d, yv, o] = [io.view(dy), io.view(inputs.y!), io.view(masked)];
+      const [d, yv, o] = [io.view(dyIn), io.view(inputs.y!), io.view(masked)];
       for (let i = 0; i < o.length; i++) o[i] = Math.fround(d[i]! * reluStep(yv[i]!));
       dy = masked;
     }
-    batchNormBackward(io.view(dy), io.view(x), m, c, io.view(gamma), io.view(mean), io.view(variance), attrs.eps,
-      io.view(dx), io.view(dGamma), io.view(dBeta));
+    const rowsOf = (t: tf.TensorInfo, g: number) => io.view(t).subarray(g * m * c, (g + 1) * m * c);
+    const chans = (t: tf.TensorInfo, g: number) => io.view(t).subarray(g * c, (g + 1) * c);
+    for (let g = 0; g < G; g++) {
+      batchNormBackward(rowsOf(dy, g), rowsOf(x, g), m, c, chans(gamma, g), chans(mean, g), chans(variance, g), attrs.eps,
+        rowsOf(dx, g), chans(dGamma, g), chans(dBeta, g));
+    }
     if (masked) io.free(masked);
     return [dx, dGamma, dBeta];
   }
   const scratch = io.alloc([5 * c]);
-  const sv = io.view(scratch), gv = io.view(gamma), vv = io.view(variance), dgv = io.view(dGamma), dbv = io.view(dBeta);
+  const sv = io.view(scratch), gAll = io.view(gamma), vAll = io.view(variance), dgAll = io.view(dGamma), dbAll = io.view(dBeta);
   const [sg, sgd, A, B, K] = [0, 1, 2, 3, 4].map((i) => sv.subarray(i * c, (i + 1) * c)) as Float32Array[];
-  const dyp = ptr(backend, dy), xp = ptr(backend, x), mp = ptr(backend, mean), sp = ptr(backend, scratch);
-  const yp = attrs.relu ? ptr(backend, inputs.y!) : 0;
-  const [SG, SGD] = blockSums(m, sg!, sgd!, (r0, rows) => attrs.relu
-    ? simd.gradSumsRelu(rows, c, dyp + r0 * c * 4, yp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c)
-    : simd.gradSums(rows, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
-  for (let j = 0; j < c; j++) {
-    const inv = 1 / Math.sqrt(vv[j]! + attrs.eps);
-    const gi = gv[j]! * inv;
-    A![j] = gi;
-    B![j] = (-gi * inv * inv * SGD[j]!) / m;
-    K![j] = (-gi * SG[j]!) / m;
-    dgv[j] = inv * SGD[j]!;
-    dbv[j] = SG[j]!;
+  const sp = ptr(backend, scratch);
+  for (let g = 0; g < G; g++) {
+    const off = g * m * c * 4;
+    const dyp = ptr(backend, dyIn) + off, xp = ptr(backend, x) + off, mp = ptr(backend, mean) + g * c * 4;
+    const yp = attrs.relu ? ptr(backend, inputs.y!) + off : 0;
+    const [gv, vv, dgv, dbv] = [gAll, vAll, dgAll, dbAll].map((v) => v.subarray(g * c, (g + 1) * c)) as Float32Array[];
+    const [SG, SGD] = blockSums(m, sg!, sgd!, (r0, n) => attrs.relu
+      ? simd.gradSumsRelu(n, c, dyp + r0 * c * 4, yp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c)
+      : simd.gradSums(n, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
+    for (let j = 0; j < c; j++) {
+      const inv = 1 / Math.sqrt(vv![j]! + attrs.eps);
+      const gi = gv![j]! * inv;
+      A![j] = gi;
+      B![j] = (-gi * inv * inv * SGD[j]!) / m;
+      K![j] = (-gi * SG[j]!) / m;
+      dgv![j] = inv * SGD[j]!;
+      dbv![j] = SG[j]!;
+    }
+    if (attrs.relu) simd.gradAffineRelu(m, c, dyp, yp, xp, ptr(backend, dx) + off, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
+    else simd.gradAffine(m, c, dyp, xp, ptr(backend, dx) + off, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
   }
-  if (attrs.relu) simd.gradAffineRelu(m, c, dyp, yp, xp, ptr(backend, dx), mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
-  else simd.gradAffine(m, c, dyp, xp, ptr(backend, dx), mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
   io.free(scratch);
   return [dx, dGamma, dBeta];
 }
@@ -254,4 +274,18 @@ export function unregisterBatchNormKernels(): void {
 export function batchNormTrainKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor1D, beta: tf.Tensor1D, eps: number, relu = false): { y: T; mean: tf.Tensor1D; variance: tf.Tensor1D } {
   const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu }) as tf.Tensor[];
   return { y: y as T, mean: mean as tf.Tensor1D, variance: variance as tf.Tensor1D };
+}
+
+/**
+ * Training-mode batch norm of G groups in one kernel call each way: x's rows (every axis but the
+ * last) fall into G equal consecutive blocks, block g normalised with its own batch statistics and
+ * its own γ_g, β_g (rows of `gamma`, `beta` [G, C]), every block bit for bit as
+ * `batchNormTrainKernel` computes a lone tensor of its rows. Statistics come back as [G, C].
+ */
+export function batchNormGroupKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor2D, beta: tf.Tensor2D, eps: number, relu: boolean): { y: T; mean: tf.Tensor2D; variance: tf.Tensor2D } {
+  const groups = gamma.shape[0];
+  const rows = x.size / x.shape[x.rank - 1]!;
+  if (rows % groups !== 0) throw new Error(`grouped batch norm: ${rows} rows do not split into ${groups} equal groups`);
+  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu, groups }) as tf.Tensor[];
+  return { y: y as T, mean: mean as tf.Tensor2D, variance: variance as tf.Tensor2D };
 }

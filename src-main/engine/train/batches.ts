@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Setup } from '../../common/setup.ts';
 import { deriveSeed, permutation, Rng } from '../../math/seeds.ts';
-import { augmentView, gatherBatch, planAugment } from '../augment.ts';
+import { augmentView, gatherBatch, gatherPixels, planAugment, type AugmentPlan } from '../augment.ts';
 import type { Dataset, Split } from '../../data/types.ts';
 
 /**
@@ -68,13 +68,24 @@ export class BatchStream {
     return this.perm.subarray(pos, pos + B);
   }
 
-  /** The two augmented views [v1, v2] of step `step`'s batch; the caller disposes them. */
-  views(step: number): [tf.Tensor4D, tf.Tensor4D] {
+  /** Step `step`'s draw: its images' indices and both views' augmentation plans, as `views` uses them. */
+  draw(step: number): { idx: Int32Array; plan1: AugmentPlan; plan2: AugmentPlan } {
     const idx = this.indices(step);
     const B = idx.length;
     const rng = new Rng(deriveSeed(this.setup.seed, 'augment', step));
     const plan1 = planAugment(B, this.setup.augment, rng);
     const plan2 = planAugment(B, this.setup.augment, rng);
+    return { idx, plan1, plan2 };
+  }
+
+  /** The [0,1] pixels of the images at `idx` (B×H×W×C, row-major). */
+  pixels(idx: Int32Array): Float32Array {
+    return gatherPixels(this.pool.images, this.ppi, idx);
+  }
+
+  /** The two augmented views [v1, v2] of step `step`'s batch; the caller disposes them. */
+  views(step: number): [tf.Tensor4D, tf.Tensor4D] {
+    const { idx, plan1, plan2 } = this.draw(step);
     const aug = this.setup.augment;
     return tf.tidy(() => {
       const x = gatherBatch(this.pool.images, this.ppi, idx, this.shape);

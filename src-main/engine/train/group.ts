@@ -1,0 +1,302 @@
+/**
+ * Seeds trained together as one model: S setups that differ only in their seed, stacked along the
+ * batch axis ([S·B, H, W, C]), so that each step pays tfjs's per-kernel-call cost once for all of
+ * them rather than S times (a lab-scale step is a few hundred small calls; most of its time is that
+ * cost, not arithmetic). Every member keeps its own networks (built by the solo code), data order,
+ * augmentations, BN statistics, optimiser, F̂ and W_p, and every number it computes is the one its
+ * solo run computes, bit for bit:
+ *  - per-image and per-row ops (max-pool, global pool, ReLU, the loss rows, the augmentation) run on
+ *    the stacked tensor: each row's arithmetic is unchanged;
+ *  - batch norm is one grouped kernel (kernels/batch-norm.ts) that normalises each member's block of
+ *    rows exactly as the solo kernel does a lone tensor, with that member's γ and β;
+ *  - convolutions and dense layers, whose weights differ per member, run per member on the member's
+ *    own rows (split → op → concat: copies, each the other's gradient), in the solo shapes, so their
+ *    reductions (weight gradients included) sum in the solo order;
+ *  - reductions over a member's rows (the batch mean of the loss, the step statistics) run over the
+ *    [S, B, …] view, which tfjs's wasm reductions sum row by row as they do a lone [B, …] tensor;
+ *  - the total loss is the sum of the members' losses: the gradient of each member's loss is 1, as
+ *    in its solo run, and no member's weights reach another's loss.
+ * A diverged member stays in the stacked computation (its rows touch nobody else's) but is no longer
+ * updated or reported, as its solo run would have stopped.
+ */
+import * as tf from '@tensorflow/tfjs';
+import type { Setup } from '../../common/setup.ts';
+import type { Params } from '../model.ts';
+import { conv2d, dense, globalAvgPool, maxPool2 } from '../layers.ts';
+import { batchNormGroupKernel } from '../kernels/batch-norm.ts';
+import { augmentView, type AugmentPlan } from '../augment.ts';
+import type { BatchStream } from './batches.ts';
+import type { Networks } from './networks.ts';
+import { stopGradient } from './objective.ts';
+import type { StepReading } from './step.ts';
+
+/** Fields a group's members may differ in: everything else must be equal. */
+const FREE_FIELDS = new Set(['seed', 'name']);
+
+/** The first path where a and b differ (`optim.lr`, `encoder.widths[1]`), or null when equal. */
+function firstDifference(a: unknown, b: unknown, path: string): string | null {
+  if (Object.is(a, b)) return null;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return path || '(setup)';
+    for (let i = 0; i < a.length; i++) {
+      const d = firstDifference(a[i], b[i], `${path}[${i}]`);
+      if (d) return d;
+    }
+    return null;
+  }
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+    for (const k of keys) {
+      if (!path && FREE_FIELDS.has(k)) continue;
+      const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
+      if (d) return d;
+    }
+    return null;
+  }
+  return path || '(setup)';
+}
+
+/**
+ * Why `setups` cannot be trained as one group, or null when they can: at least two; equal in every
+ * field but `seed` and `name` (the reason names the first field that differs); a ConvNet encoder;
+ * the wasm backend (`backend`, when the caller knows it). Callers run the setups alone instead.
+ */
+export function groupable(setups: readonly Setup[], backend?: string): string | null {
+  if (setups.length < 2) return `a group needs at least 2 setups, got ${setups.length}`;
+  if (backend !== undefined && backend !== 'wasm') return `groups train on the wasm backend only, not '${backend}'`;
+  const first = setups[0]!;
+  for (let i = 1; i < setups.length; i++) {
+    const d = firstDifference(first, setups[i], '');
+    if (d) return `setup ${i} differs from setup 0 in '${d}' (members may differ only in seed and name)`;
+  }
+  if (first.encoder.kind !== 'convnet') return `encoder.kind '${first.encoder.kind}' is not supported in a group (ConvNet only)`;
+  return null;
+}
+
+/** Runs `fn` on each member's block of rows of x (S equal blocks along axis 0) and stacks the results. */
+function perMember(x: tf.Tensor, S: number, fn: (rows: tf.Tensor, m: number) => tf.Tensor): tf.Tensor {
+  if (S === 1) return fn(x, 0);
+  return tf.concat(tf.split(x, S, 0).map(fn), 0);
+}
+
+const param = <T extends tf.Tensor>(p: Params, k: string): T => {
+  const v = p.get(k);
+  if (!v) throw new Error(`group: no parameter '${k}'`);
+  return v as unknown as T;
+};
+
+/** Training-mode BN `name` of every member on its own rows (one kernel each way), ReLU fused when `relu`. */
+function groupBn<T extends tf.Tensor>(x: T, ps: Params[], name: string, relu: boolean): T {
+  const gamma = tf.stack(ps.map((p) => param(p, `${name}.g`))) as tf.Tensor2D;
+  const beta = tf.stack(ps.map((p) => param(p, `${name}.b`))) as tf.Tensor2D;
+  return batchNormGroupKernel(x, gamma, beta, 1e-5, relu).y;
+}
+
+function groupConvBn(x: tf.Tensor4D, ps: Params[], name: string, relu: boolean): tf.Tensor4D {
+  const y = perMember(x, ps.length, (r, m) => conv2d(r as tf.Tensor4D, param(ps[m]!, `${name}.w`))) as tf.Tensor4D;
+  return groupBn(y, ps, `${name}.bn`, relu);
+}
+
+function groupDense(x: tf.Tensor2D, ps: Params[], w: string, b?: string): tf.Tensor2D {
+  return perMember(x, ps.length, (r, m) => dense(r as tf.Tensor2D, param(ps[m]!, w), b && ps[m]!.has(b) ? param<tf.Tensor1D>(ps[m]!, b) : undefined)) as tf.Tensor2D;
+}
+
+/** The ConvNet encoder of model.ts on stacked images, each member with its parameters. */
+function groupFeatures(x: tf.Tensor4D, ps: Params[], setup: Setup): tf.Tensor2D {
+  const enc = setup.encoder;
+  if (enc.kind !== 'convnet') throw new Error(`group: encoder '${enc.kind}' is not supported`);
+  const n = enc.widths.length;
+  let h = x;
+  for (let i = 0; i < n; i++) {
+    h = groupConvBn(h, ps, `enc.s${i}.c`, true);
+    if (enc.residual) {
+      const r = groupConvBn(groupConvBn(h, ps, `enc.s${i}.r1`, true), ps, `enc.s${i}.r2`, false);
+      h = tf.relu(h.add(r)) as tf.Tensor4D;
+    }
+    if (i < n - 1 && h.shape[1]! >= 2 && h.shape[2]! >= 2) h = maxPool2(h);
+  }
+  return globalAvgPool(h);
+}
+
+/** The projector of model.ts (Linear → BN → ReLU → Linear) on stacked features. */
+function groupProject(h: tf.Tensor2D, ps: Params[]): tf.Tensor2D {
+  const a = groupBn(groupDense(h, ps, 'proj.l1.w'), ps, 'proj.bn', true);
+  return groupDense(a, ps, 'proj.l2.w', 'proj.l2.b');
+}
+
+/** The predictor of predictors.ts on stacked inputs (every registered kind). */
+function groupPredict(f: tf.Tensor2D, ps: Params[], setup: Setup): tf.Tensor2D {
+  switch (setup.predictor.kind) {
+    case 'none':
+      return f;
+    case 'mlp': {
+      const a = groupBn(groupDense(f, ps, 'pred.l1.w'), ps, 'pred.bn', true);
+      return groupDense(a, ps, 'pred.l2.w', 'pred.l2.b');
+    }
+    case 'linear':
+    case 'directpred':
+    case 'directcopy':
+    case 'optimal':
+      return groupDense(f, ps, 'pred.w', 'pred.b');
+  }
+}
+
+/** objective.ts's pairLoss per member: ℓ over each member's rows, averaged per member → [S]. */
+function groupPairLoss(p: tf.Tensor2D, t: tf.Tensor2D, S: number, kind: Setup['loss']): tf.Tensor1D {
+  const perRow = (rows: tf.Tensor1D) => rows.reshape([S, -1]).mean(1) as tf.Tensor1D;
+  if (kind === 'mse') return perRow(tf.sum(tf.square(p.sub(t)), 1));
+  const pn = p.div(p.norm('euclidean', 1, true).add(1e-12));
+  const tn = t.div(t.norm('euclidean', 1, true).add(1e-12));
+  return tf.scalar(2).sub(perRow(pn.mul(tn).sum(1)).mul(2)) as tf.Tensor1D;
+}
+
+/** The members of a group: their networks (solo-built) and the setup they share but for the seed. */
+export interface Group {
+  setup: Setup;
+  members: Networks[];
+}
+
+/** One step's stacked inputs: both views of every member and, for BYOL, the EMA targets' outputs. */
+export interface GroupInputs {
+  v1: tf.Tensor4D;
+  v2: tf.Tensor4D;
+  targets: tf.Tensor2D[] | null;
+}
+
+function concatPlans(plans: AugmentPlan[]): AugmentPlan {
+  const cat = (k: 'boxes' | 'brightness' | 'contrast' | 'saturation' | 'grayscale') => {
+    const out = new Float32Array(plans.reduce((n, p) => n + p[k].length, 0));
+    let at = 0;
+    for (const p of plans) {
+      out.set(p[k], at);
+      at += p[k].length;
+    }
+    return out;
+  };
+  return { boxes: cat('boxes'), brightness: cat('brightness'), contrast: cat('contrast'), saturation: cat('saturation'), grayscale: cat('grayscale'), noiseSeed: plans[0]!.noiseSeed };
+}
+
+/**
+ * The stacked views of step `step`: each member's batch and augmentation drawn by its own stream as
+ * its solo run draws them. The augmentation is per image, so it runs once on the stacked images;
+ * with pixel noise (one seeded draw per view) it runs per member.
+ */
+export function groupViews(g: Group, streams: BatchStream[], step: number, shape: [number, number, number]): [tf.Tensor4D, tf.Tensor4D] {
+  const aug = g.setup.augment;
+  const draws = streams.map((s) => s.draw(step));
+  return tf.tidy(() => {
+    if (aug.noise > 0) {
+      const views = streams.map((s) => s.views(step));
+      return [tf.concat(views.map((v) => v[0]), 0), tf.concat(views.map((v) => v[1]), 0)] as [tf.Tensor4D, tf.Tensor4D];
+    }
+    const pixels = draws.map((d, m) => streams[m]!.pixels(d.idx));
+    const all = new Float32Array(pixels.reduce((n, p) => n + p.length, 0));
+    let at = 0;
+    for (const p of pixels) {
+      all.set(p, at);
+      at += p.length;
+    }
+    const n = draws.reduce((k, d) => k + d.idx.length, 0);
+    const x = tf.tensor4d(all, [n, ...shape]);
+    return [augmentView(x, concatPlans(draws.map((d) => d.plan1)), aug), augmentView(x, concatPlans(draws.map((d) => d.plan2)), aug)] as [tf.Tensor4D, tf.Tensor4D];
+  });
+}
+
+/** BYOL: every member's EMA-target outputs of both views, stacked (no gradient); null for SimSiam. */
+export function groupTargetOutputs(g: Group, v1: tf.Tensor4D, v2: tf.Tensor4D): tf.Tensor2D[] | null {
+  if (!g.members[0]!.isEma) return null;
+  const ps = g.members.map((n) => n.target);
+  return tf.tidy(() => [v1, v2].map((v) => groupProject(groupFeatures(v, ps, g.setup), ps)));
+}
+
+/** What a group's forward/backward pass yields; the caller disposes every tensor. */
+export interface GroupLossAndGrads {
+  /** Each member's loss, [S]. */
+  value: tf.Tensor1D;
+  /** Each member's gradients, keyed by tfjs variable name as `tf.variableGrads` gives them. */
+  grads: tf.NamedTensorMap[];
+  /** Per member, detached: E_B[ffᵀ] (stacked over E_B[f_a fᵀ] with `crossStats`) [S, k·d, d], the mean of f [S, d], the collapse std [S]. */
+  corr: tf.Tensor;
+  mean: tf.Tensor;
+  std: tf.Tensor;
+}
+
+/** objective.ts's lossAndGrads for every member at once; `trainable`: the variables of all members. */
+export function groupLossAndGrads(g: Group, v1: tf.Tensor4D, v2: tf.Tensor4D, targets: tf.Tensor2D[] | null, trainable: tf.Variable[]): GroupLossAndGrads {
+  const { setup, members } = g;
+  const S = members.length;
+  const ps = members.map((n) => n.online);
+  const { d, pred } = members[0]!;
+  let side: tf.Tensor[] = [];
+  let perMemberLoss: tf.Tensor1D | null = null;
+  const { value: total, grads: all } = tf.variableGrads(() => {
+    const z1 = groupProject(groupFeatures(v1, ps, setup), ps);
+    const z2 = groupProject(groupFeatures(v2, ps, setup), ps);
+    const p1 = groupPredict(z1, ps, setup);
+    const p2 = groupPredict(z2, ps, setup);
+    let t1: tf.Tensor2D, t2: tf.Tensor2D;
+    if (targets) [t1, t2] = targets as [tf.Tensor2D, tf.Tensor2D];
+    else if (setup.stopGradient) [t1, t2] = [stopGradient(z1), stopGradient(z2)];
+    else [t1, t2] = [z1, z2];
+    const both = groupPairLoss(p1, t2, S, setup.loss).add(groupPairLoss(p2, t1, S, setup.loss)) as tf.Tensor1D;
+    const loss = setup.lossReduction === 'mean' ? (both.mul(0.5) as tf.Tensor1D) : both;
+    perMemberLoss = tf.keep(loss);
+    // The step statistics, per member over its own rows of both views ([S, 2B, d]).
+    const stacked = (a: tf.Tensor2D, b: tf.Tensor2D) => tf.concat([a.reshape([S, -1, d]), b.reshape([S, -1, d])], 1) as tf.Tensor3D;
+    const f = stacked(z1, z2);
+    const rows = f.shape[1];
+    const fs = tf.unstack(f) as tf.Tensor2D[];
+    let corr: tf.Tensor = tf.stack(fs.map((fm) => tf.matMul(tf.transpose(fm), fm))).div(rows);
+    if (pred.crossStats) {
+      const fa = tf.unstack(stacked(t2, t1)) as tf.Tensor2D[];
+      const cross = tf.stack(fs.map((fm, m) => tf.matMul(tf.transpose(fa[m]!), fm))).div(rows);
+      corr = tf.concat([corr, cross], 1);
+    }
+    const mean = f.mean(1);
+    const zn = z1.div(z1.norm('euclidean', 1, true).add(1e-12)).reshape([S, -1, d]);
+    const std = tf.moments(zn, 1).variance.sqrt().mean(1).mul(Math.sqrt(d));
+    side = [tf.keep(corr), tf.keep(mean), tf.keep(std)];
+    return loss.sum() as tf.Scalar;
+  }, trainable);
+  total.dispose();
+  const grads = members.map((n) => {
+    const mine: tf.NamedTensorMap = {};
+    for (const [name, t] of Object.entries(all)) if (n.keyOfVar.has(name)) mine[name] = t;
+    return mine;
+  });
+  const [corr, mean, std] = side as [tf.Tensor, tf.Tensor, tf.Tensor];
+  return { value: perMemberLoss!, grads, corr, mean, std };
+}
+
+/**
+ * step.ts's readStep for a group: every member's loss, std, mean, E_B[ffᵀ] and (when given) W_p in
+ * one packed readback; disposes its inputs. Readings are those the members' solo runs read.
+ */
+export async function readGroupStep(value: tf.Tensor, std: tf.Tensor, mean: tf.Tensor, corr: tf.Tensor, wps: (tf.Tensor | null)[]): Promise<StepReading[]> {
+  const S = wps.length;
+  const present = wps.filter((w): w is tf.Tensor => w !== null);
+  const parts = [value, std, mean, corr, ...present];
+  const packed = tf.tidy(() => tf.concat(parts.map((t) => t.reshape([-1]))));
+  tf.dispose(parts);
+  const all = (await packed.data()) as Float32Array;
+  packed.dispose();
+  const d = mean.size / S;
+  const nCorr = corr.size / S;
+  const meanAt = 2 * S;
+  const corrAt = meanAt + S * d;
+  let wpAt = corrAt + S * nCorr;
+  return wps.map((w, m) => {
+    let wp: Float64Array | null = null;
+    if (w) {
+      wp = Float64Array.from(all.subarray(wpAt, wpAt + w.size));
+      wpAt += w.size;
+    }
+    return {
+      loss: all[m]!,
+      std: all[S + m]!,
+      mean: all.subarray(meanAt + m * d, meanAt + (m + 1) * d),
+      corr: all.subarray(corrAt + m * nCorr, corrAt + (m + 1) * nCorr),
+      wp,
+    };
+  });
+}
