@@ -15,6 +15,8 @@ import { simdLoopsFor } from './simd.ts';
 /** Kernel names (ours: tfjs has no training-mode batch norm kernel). */
 export const BN_TRAIN = 'DplabBatchNormTrain';
 export const BN_TRAIN_GRAD = 'DplabBatchNormTrainGrad';
+export const BN_GROUP_TRAIN = 'DplabBatchNormGroupTrain';
+export const BN_GROUP_TRAIN_GRAD = 'DplabBatchNormGroupTrainGrad';
 
 /**
  * Per-channel mean and biased variance of x [m, c] (row-major). Each channel's sums are taken
@@ -126,6 +128,97 @@ const relu = (v: number) => (v > 0 || v !== v ? v : 0);
 /** The ReLU gradient's factor at output y of relu: 1 above 0, NaN for NaN, else 0 (tfjs's step). */
 const reluStep = (y: number) => (y > 0 ? 1 : y !== y ? NaN : 0);
 
+/** One block of rows a kernel call normalises on its own: tensors and the element offset of its first row in them. */
+interface FwdBlock { x: tf.TensorInfo; y: tf.TensorInfo; off: number }
+interface BwdBlock { dy: tf.TensorInfo; x: tf.TensorInfo; y: tf.TensorInfo | null; dx: tf.TensorInfo; off: number }
+
+/**
+ * The forward of G blocks of m rows × c channels, block g with γ, β, μ, σ² at entries g·c … g·c + c − 1
+ * of gamma, beta, mean, variance: every block exactly as a lone tensor of its rows.
+ */
+function forwardBlocks(backend: any, blocks: FwdBlock[], m: number, c: number, gamma: tf.TensorInfo, beta: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, eps: number, withRelu: boolean): void {
+  const io = ioFor('wasm', backend);
+  const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
+  const scratch = io.alloc([4 * c]);
+  const mAll = io.view(mean), vAll = io.view(variance), gAll = io.view(gamma), bAll = io.view(beta);
+  const sv = io.view(scratch);
+  const [s, q, a] = [sv.subarray(0, c), sv.subarray(c, 2 * c), sv.subarray(2 * c, 3 * c)];
+  blocks.forEach(({ x, y, off }, g) => {
+    const xv = io.view(x).subarray(off, off + m * c);
+    const [mv, vv, gv, bv] = [mAll, vAll, gAll, bAll].map((v) => v.subarray(g * c, (g + 1) * c)) as [Float32Array, Float32Array, Float32Array, Float32Array];
+    if (simd) {
+      // Sums about each channel's first value (the block's first row), so a large mean does not cancel the variance away.
+      const xp = ptr(backend, x) + off * 4, sp = ptr(backend, scratch);
+      const [S, Q] = blockSums(m, s, q, (r0, n) => simd.sums(n, c, xp + r0 * c * 4, xp, sp, sp + 4 * c));
+      for (let j = 0; j < c; j++) {
+        const ms = S[j]! / m;
+        mv[j] = xv[j]! + ms;
+        vv[j] = Math.max(0, Q[j]! / m - ms * ms);
+        a[j] = gv[j]! / Math.sqrt(vv[j]! + eps);
+      }
+      (withRelu ? simd.affineRelu : simd.affine)(m, c, xp, ptr(backend, y) + off * 4, ptr(backend, mean) + g * c * 4, sp + 8 * c, ptr(backend, beta) + g * c * 4);
+    } else {
+      channelMoments(xv, m, c, mv, vv);
+      const b = sv.subarray(3 * c);
+      for (let j = 0; j < c; j++) {
+        a[j] = gv[j]! / Math.sqrt(vv[j]! + eps);
+        b[j] = bv[j]! - mv[j]! * a[j]!;
+      }
+      const yv = io.view(y).subarray(off, off + m * c);
+      channelAffine(xv, m, c, a, b, yv);
+      if (withRelu) for (let i = 0; i < yv.length; i++) yv[i] = relu(yv[i]!);
+    }
+  });
+  io.free(scratch);
+}
+
+/** The backward of G blocks (as forwardBlocks lays them out); dGamma, dBeta per block at g·c. */
+function backwardBlocks(backend: any, blocks: BwdBlock[], m: number, c: number, gamma: tf.TensorInfo, mean: tf.TensorInfo, variance: tf.TensorInfo, eps: number, dGamma: tf.TensorInfo, dBeta: tf.TensorInfo): void {
+  const io = ioFor('wasm', backend);
+  const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
+  const chans = (t: tf.TensorInfo, g: number) => io.view(t).subarray(g * c, (g + 1) * c);
+  if (!simd) {
+    blocks.forEach(({ dy, x, y, dx, off }, g) => {
+      const rowsOf = (t: tf.TensorInfo) => io.view(t).subarray(off, off + m * c);
+      let masked: tf.TensorInfo | null = null;
+      if (y) {
+        // dy passes the ReLU gradient first, dy·step(y), as tfjs's own formula computes it.
+        masked = io.alloc([m, c]);
+        const [d, yv, o] = [rowsOf(dy), rowsOf(y), io.view(masked)];
+        for (let i = 0; i < o.length; i++) o[i] = Math.fround(d[i]! * reluStep(yv[i]!));
+      }
+      batchNormBackward(masked ? io.view(masked) : rowsOf(dy), rowsOf(x), m, c, chans(gamma, g), chans(mean, g), chans(variance, g), eps,
+        rowsOf(dx), chans(dGamma, g), chans(dBeta, g));
+      if (masked) io.free(masked);
+    });
+    return;
+  }
+  const scratch = io.alloc([5 * c]);
+  const sv = io.view(scratch);
+  const [sg, sgd, A, B, K] = [0, 1, 2, 3, 4].map((i) => sv.subarray(i * c, (i + 1) * c)) as [Float32Array, Float32Array, Float32Array, Float32Array, Float32Array];
+  const sp = ptr(backend, scratch);
+  blocks.forEach(({ dy, x, y, dx, off }, g) => {
+    const dyp = ptr(backend, dy) + off * 4, xp = ptr(backend, x) + off * 4, mp = ptr(backend, mean) + g * c * 4;
+    const yp = y ? ptr(backend, y) + off * 4 : 0;
+    const [gv, vv, dgv, dbv] = [chans(gamma, g), chans(variance, g), chans(dGamma, g), chans(dBeta, g)];
+    const [SG, SGD] = blockSums(m, sg, sgd, (r0, n) => y
+      ? simd.gradSumsRelu(n, c, dyp + r0 * c * 4, yp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c)
+      : simd.gradSums(n, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
+    for (let j = 0; j < c; j++) {
+      const inv = 1 / Math.sqrt(vv[j]! + eps);
+      const gi = gv[j]! * inv;
+      A[j] = gi;
+      B[j] = (-gi * inv * inv * SGD[j]!) / m;
+      K[j] = (-gi * SG[j]!) / m;
+      dgv[j] = inv * SGD[j]!;
+      dbv[j] = SG[j]!;
+    }
+    if (y) simd.gradAffineRelu(m, c, dyp, yp, xp, ptr(backend, dx) + off * 4, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
+    else simd.gradAffine(m, c, dyp, xp, ptr(backend, dx) + off * 4, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
+  });
+  io.free(scratch);
+}
+
 /**
  * Forward kernel: inputs x, gamma, beta; attrs eps, relu (then y = relu(BN(x)): the layer's
  * ReLU fused in, saving a pass, a kernel call and, backward, the ReLU gradient's pass); outputs
@@ -133,48 +226,13 @@ const reluStep = (y: number) => (y > 0 ? 1 : y !== y ? NaN : 0);
  */
 function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, beta } = inputs;
-  const G: number = attrs.groups ?? 1;
-  const [rows, c] = rowsAndChannels(x.shape);
-  const m = rows / G;
+  const [m, c] = rowsAndChannels(x.shape);
   const io = ioFor('wasm', backend);
-  const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
   // Every output before any view: an allocation may grow the heap and detach views.
   const y = io.alloc(x.shape);
-  const statShape = G === 1 ? [c] : [G, c];
-  const mean = io.alloc(statShape);
-  const variance = io.alloc(statShape);
-  const scratch = io.alloc([4 * c]);
-  const xAll = io.view(x), mAll = io.view(mean), vAll = io.view(variance), gAll = io.view(gamma), bAll = io.view(beta);
-  const sv = io.view(scratch);
-  const [s, q, a] = [sv.subarray(0, c), sv.subarray(c, 2 * c), sv.subarray(2 * c, 3 * c)];
-  // Group g (rows g·m … (g+1)·m − 1, its own γ_g, β_g) is normalised exactly as a lone tensor of m rows.
-  for (let g = 0; g < G; g++) {
-    const xv = xAll.subarray(g * m * c, (g + 1) * m * c);
-    const [mv, vv, gv, bv] = [mAll, vAll, gAll, bAll].map((v) => v.subarray(g * c, (g + 1) * c)) as Float32Array[];
-    if (simd) {
-      // Sums about each channel's first value (the first row of x), so a large mean does not cancel the variance away.
-      const xp = ptr(backend, x) + g * m * c * 4, sp = ptr(backend, scratch);
-      const [S, Q] = blockSums(m, s, q, (r0, n) => simd.sums(n, c, xp + r0 * c * 4, xp, sp, sp + 4 * c));
-      for (let j = 0; j < c; j++) {
-        const ms = S[j]! / m;
-        mv![j] = xv[j]! + ms;
-        vv![j] = Math.max(0, Q[j]! / m - ms * ms);
-        a[j] = gv![j]! / Math.sqrt(vv![j]! + attrs.eps);
-      }
-      (attrs.relu ? simd.affineRelu : simd.affine)(m, c, xp, ptr(backend, y) + g * m * c * 4, ptr(backend, mean) + g * c * 4, sp + 8 * c, ptr(backend, beta) + g * c * 4);
-    } else {
-      channelMoments(xv, m, c, mv!, vv!);
-      const b = sv.subarray(3 * c);
-      for (let j = 0; j < c; j++) {
-        a[j] = gv![j]! / Math.sqrt(vv![j]! + attrs.eps);
-        b[j] = bv![j]! - mv![j]! * a[j]!;
-      }
-      const yv = io.view(y).subarray(g * m * c, (g + 1) * m * c);
-      channelAffine(xv, m, c, a, b, yv);
-      if (attrs.relu) for (let i = 0; i < yv.length; i++) yv[i] = relu(yv[i]!);
-    }
-  }
-  io.free(scratch);
+  const mean = io.alloc([c]);
+  const variance = io.alloc([c]);
+  forwardBlocks(backend, [{ x, y, off: 0 }], m, c, gamma!, beta!, mean, variance, attrs.eps, attrs.relu);
   return [y, mean, variance];
 }
 
@@ -185,67 +243,56 @@ function bnTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
  */
 function bnTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
   const { x, gamma, mean, variance } = inputs;
-  const dyIn = inputs.dy!;
-  const G: number = attrs.groups ?? 1;
-  const [rows, c] = rowsAndChannels(x.shape);
-  const m = rows / G;
+  const [m, c] = rowsAndChannels(x!.shape);
   const io = ioFor('wasm', backend);
-  const simd = c % 4 === 0 ? simdLoopsFor(backend) : null;
-  const dx = io.alloc(x.shape);
-  const dGamma = io.alloc(gamma.shape);
-  const dBeta = io.alloc(gamma.shape);
-  if (!simd) {
-    let dy = dyIn;
-    let masked: tf.TensorInfo | null = null;
-    if (attrs.relu) {
-      masked = io.alloc(x.shape);
-      const [d, yv, o] = [io.view(dyIn), io.view(inputs.y!), io.view(masked)];
-      for (let i = 0; i < o.length; i++) o[i] = Math.fround(d[i]! * reluStep(yv[i]!));
-      dy = masked;
-    }
-    const rowsOf = (t: tf.TensorInfo, g: number) => io.view(t).subarray(g * m * c, (g + 1) * m * c);
-    const chans = (t: tf.TensorInfo, g: number) => io.view(t).subarray(g * c, (g + 1) * c);
-    for (let g = 0; g < G; g++) {
-      batchNormBackward(rowsOf(dy, g), rowsOf(x, g), m, c, chans(gamma, g), chans(mean, g), chans(variance, g), attrs.eps,
-        rowsOf(dx, g), chans(dGamma, g), chans(dBeta, g));
-    }
-    if (masked) io.free(masked);
-    return [dx, dGamma, dBeta];
-  }
-  const scratch = io.alloc([5 * c]);
-  const sv = io.view(scratch), gAll = io.view(gamma), vAll = io.view(variance), dgAll = io.view(dGamma), dbAll = io.view(dBeta);
-  const [sg, sgd, A, B, K] = [0, 1, 2, 3, 4].map((i) => sv.subarray(i * c, (i + 1) * c)) as Float32Array[];
-  const sp = ptr(backend, scratch);
-  for (let g = 0; g < G; g++) {
-    const off = g * m * c * 4;
-    const dyp = ptr(backend, dyIn) + off, xp = ptr(backend, x) + off, mp = ptr(backend, mean) + g * c * 4;
-    const yp = attrs.relu ? ptr(backend, inputs.y!) + off : 0;
-    const [gv, vv, dgv, dbv] = [gAll, vAll, dgAll, dbAll].map((v) => v.subarray(g * c, (g + 1) * c)) as Float32Array[];
-    const [SG, SGD] = blockSums(m, sg!, sgd!, (r0, n) => attrs.relu
-      ? simd.gradSumsRelu(n, c, dyp + r0 * c * 4, yp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c)
-      : simd.gradSums(n, c, dyp + r0 * c * 4, xp + r0 * c * 4, mp, sp, sp + 4 * c));
-    for (let j = 0; j < c; j++) {
-      const inv = 1 / Math.sqrt(vv![j]! + attrs.eps);
-      const gi = gv![j]! * inv;
-      A![j] = gi;
-      B![j] = (-gi * inv * inv * SGD[j]!) / m;
-      K![j] = (-gi * SG[j]!) / m;
-      dgv![j] = inv * SGD[j]!;
-      dbv![j] = SG[j]!;
-    }
-    if (attrs.relu) simd.gradAffineRelu(m, c, dyp, yp, xp, ptr(backend, dx) + off, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
-    else simd.gradAffine(m, c, dyp, xp, ptr(backend, dx) + off, mp, sp + 8 * c, sp + 12 * c, sp + 16 * c);
-  }
-  io.free(scratch);
+  const dx = io.alloc(x!.shape);
+  const dGamma = io.alloc([c]);
+  const dBeta = io.alloc([c]);
+  backwardBlocks(backend, [{ dy: inputs.dy!, x: x!, y: attrs.relu ? inputs.y! : null, dx, off: 0 }], m, c, gamma!, mean!, variance!, attrs.eps, dGamma, dBeta);
   return [dx, dGamma, dBeta];
+}
+
+/**
+ * Grouped forward kernel: inputs [x0 … x{G−1} (equal shapes), gamma, beta] as an array (so tfjs saves
+ * them all for the gradient), gamma and beta [G, C]; attrs eps, relu, groups; outputs y0 … y{G−1},
+ * mean and variance [G, C]: each x_g exactly as the solo kernel normalises it with γ_g, β_g.
+ */
+function bnGroupTrainWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const G: number = attrs.groups;
+  const list = inputs as unknown as tf.TensorInfo[];
+  const xs = list.slice(0, G);
+  const [m, c] = rowsAndChannels(xs[0]!.shape);
+  const io = ioFor('wasm', backend);
+  const ys = xs.map((x) => io.alloc(x.shape));
+  const mean = io.alloc([G, c]);
+  const variance = io.alloc([G, c]);
+  forwardBlocks(backend, xs.map((x, g) => ({ x, y: ys[g]!, off: 0 })), m, c, list[G]!, list[G + 1]!, mean, variance, attrs.eps, attrs.relu);
+  return [...ys, mean, variance];
+}
+
+/**
+ * Grouped backward kernel: inputs dy_g, x_g (and y_g when relu) for g < G, gamma, mean, variance
+ * [G, C]; outputs dx0 … dx{G−1}, dGamma and dBeta [G, C].
+ */
+function bnGroupTrainGradWasm({ inputs, backend, attrs }: KernelArgs): tf.TensorInfo[] {
+  const G: number = attrs.groups;
+  const xs = Array.from({ length: G }, (_, g) => inputs[`x${g}`]!);
+  const [m, c] = rowsAndChannels(xs[0]!.shape);
+  const io = ioFor('wasm', backend);
+  const dxs = xs.map((x) => io.alloc(x.shape));
+  const dGamma = io.alloc([G, c]);
+  const dBeta = io.alloc([G, c]);
+  const blocks = xs.map((x, g) => ({ dy: inputs[`dy${g}`]!, x, y: attrs.relu ? inputs[`y${g}`]! : null, dx: dxs[g]!, off: 0 }));
+  backwardBlocks(backend, blocks, m, c, inputs.gamma!, inputs.mean!, inputs.variance!, attrs.eps, dGamma, dBeta);
+  return [...dxs, dGamma, dBeta];
 }
 
 let gradientRegistered = false;
 
-/** Registers both kernels for wasm (and, once per process, the forward's gradient). Idempotent. */
+/** Registers the kernels for wasm (and, once per process, the forwards' gradients). Idempotent. */
 export function registerBatchNormKernels(): void {
-  if (!tf.getKernel(BN_TRAIN, 'wasm')) tf.registerKernel({ kernelName: BN_TRAIN, backendName: 'wasm', kernelFunc: bnTrainWasm as any });
-  if (!tf.getKernel(BN_TRAIN_GRAD, 'wasm')) tf.registerKernel({ kernelName: BN_TRAIN_GRAD, backendName: 'wasm', kernelFunc: bnTrainGradWasm as any });
+  const kernels: [string, unknown][] = [[BN_TRAIN, bnTrainWasm], [BN_TRAIN_GRAD, bnTrainGradWasm], [BN_GROUP_TRAIN, bnGroupTrainWasm], [BN_GROUP_TRAIN_GRAD, bnGroupTrainGradWasm]];
+  for (const [kernelName, f] of kernels) if (!tf.getKernel(kernelName, 'wasm')) tf.registerKernel({ kernelName, backendName: 'wasm', kernelFunc: f as any });
   if (gradientRegistered) return;
   gradientRegistered = true;
   tf.registerGradient({
@@ -260,11 +307,37 @@ export function registerBatchNormKernels(): void {
       return { x: () => dx!, gamma: () => dGamma!, beta: () => dBeta! };
     },
   });
+  tf.registerGradient({
+    kernelName: BN_GROUP_TRAIN,
+    // Saved: x0 … x{G−1}, gamma (inputs, in the order given), then y0 … y{G−1}, mean, variance.
+    saveAllInputs: true,
+    // Every output (tfjs saves those flagged here, by position): y_g, mean, variance for up to 62 groups.
+    outputsToSave: new Array<boolean>(64).fill(true),
+    gradFunc: (dys: tf.Tensor | tf.Tensor[], saved: tf.Tensor[], attrs: tf.NamedAttrMap) => {
+      const G = attrs.groups as number;
+      const dyList = Array.isArray(dys) ? dys : [dys];
+      const xs = saved.slice(0, G);
+      const gamma = saved[G]!;
+      const ys = saved.slice(G + 2, 2 * G + 2);
+      const [mean, variance] = saved.slice(2 * G + 2, 2 * G + 4) as [tf.Tensor, tf.Tensor];
+      const inputs: Record<string, tf.Tensor> = { gamma, mean, variance };
+      for (let g = 0; g < G; g++) {
+        inputs[`dy${g}`] = dyList[g]!;
+        inputs[`x${g}`] = xs[g]!;
+        if (attrs.relu) inputs[`y${g}`] = ys[g]!;
+      }
+      const out = tf.engine().runKernel(BN_GROUP_TRAIN_GRAD, inputs, attrs) as tf.Tensor[];
+      // Keyed by input position, as tfjs keys the gradients of an array of inputs.
+      const grads: Record<string, () => tf.Tensor> = { [G]: () => out[G]!, [G + 1]: () => out[G + 1]! };
+      for (let g = 0; g < G; g++) grads[g] = () => out[g]!;
+      return grads;
+    },
+  });
 }
 
 /** Removes both kernels from wasm (benchmarks compare with and without them in one process). */
 export function unregisterBatchNormKernels(): void {
-  for (const name of [BN_TRAIN, BN_TRAIN_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
+  for (const name of [BN_TRAIN, BN_TRAIN_GRAD, BN_GROUP_TRAIN, BN_GROUP_TRAIN_GRAD]) if (tf.getKernel(name, 'wasm')) tf.unregisterKernel(name, 'wasm');
 }
 
 /**
@@ -277,15 +350,16 @@ export function batchNormTrainKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor
 }
 
 /**
- * Training-mode batch norm of G groups in one kernel call each way: x's rows (every axis but the
- * last) fall into G equal consecutive blocks, block g normalised with its own batch statistics and
- * its own γ_g, β_g (rows of `gamma`, `beta` [G, C]), every block bit for bit as
- * `batchNormTrainKernel` computes a lone tensor of its rows. Statistics come back as [G, C].
+ * Training-mode batch norm of G tensors of one shape in one kernel call each way: x_g normalised
+ * with its own batch statistics and its own γ_g, β_g (rows of `gamma`, `beta` [G, C]), each bit for
+ * bit as `batchNormTrainKernel` computes it alone. Returns the y_g (relu(BN) when `relu`).
  */
-export function batchNormGroupKernel<T extends tf.Tensor>(x: T, gamma: tf.Tensor2D, beta: tf.Tensor2D, eps: number, relu: boolean): { y: T; mean: tf.Tensor2D; variance: tf.Tensor2D } {
-  const groups = gamma.shape[0];
-  const rows = x.size / x.shape[x.rank - 1]!;
-  if (rows % groups !== 0) throw new Error(`grouped batch norm: ${rows} rows do not split into ${groups} equal groups`);
-  const [y, mean, variance] = tf.engine().runKernel(BN_TRAIN, { x, gamma, beta }, { eps, relu, groups }) as tf.Tensor[];
-  return { y: y as T, mean: mean as tf.Tensor2D, variance: variance as tf.Tensor2D };
+export function batchNormGroupKernel<T extends tf.Tensor>(xs: T[], gamma: tf.Tensor2D, beta: tf.Tensor2D, eps: number, relu: boolean): T[] {
+  const groups = xs.length;
+  if (groups > 62) throw new Error(`grouped batch norm: at most 62 groups, got ${groups}`);
+  if (gamma.shape[0] !== groups || beta.shape[0] !== groups) throw new Error(`grouped batch norm: ${groups} inputs but γ, β for ${gamma.shape[0]}, ${beta.shape[0]}`);
+  const inputs = [...xs, gamma, beta] as unknown as tf.NamedTensorMap;
+  const out = tf.engine().runKernel(BN_GROUP_TRAIN, inputs, { eps, relu, groups }) as tf.Tensor[];
+  tf.dispose(out.slice(groups));
+  return out.slice(0, groups) as T[];
 }

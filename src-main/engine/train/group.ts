@@ -24,6 +24,7 @@ import type { Setup } from '../../common/setup.ts';
 import type { Params } from '../model.ts';
 import { conv2d, dense, globalAvgPool, maxPool2 } from '../layers.ts';
 import { batchNormGroupKernel } from '../kernels/batch-norm.ts';
+import { concatRows, registerRowKernels, splitRows } from '../kernels/rows.ts';
 import { augmentView, type AugmentPlan } from '../augment.ts';
 import type { BatchStream } from './batches.ts';
 import type { Networks } from './networks.ts';
@@ -73,72 +74,96 @@ export function groupable(setups: readonly Setup[], backend?: string): string | 
   return null;
 }
 
-/** Runs `fn` on each member's block of rows of x (S equal blocks along axis 0) and stacks the results. */
-function perMember(x: tf.Tensor, S: number, fn: (rows: tf.Tensor, m: number) => tf.Tensor): tf.Tensor {
-  if (S === 1) return fn(x, 0);
-  return tf.concat(tf.split(x, S, 0).map(fn), 0);
-}
-
 const param = <T extends tf.Tensor>(p: Params, k: string): T => {
   const v = p.get(k);
   if (!v) throw new Error(`group: no parameter '${k}'`);
   return v as unknown as T;
 };
 
-/** Training-mode BN `name` of every member on its own rows (one kernel each way), ReLU fused when `relu`. */
-function groupBn<T extends tf.Tensor>(x: T, ps: Params[], name: string, relu: boolean): T {
-  const gamma = tf.stack(ps.map((p) => param(p, `${name}.g`))) as tf.Tensor2D;
-  const beta = tf.stack(ps.map((p) => param(p, `${name}.b`))) as tf.Tensor2D;
-  return batchNormGroupKernel(x, gamma, beta, 1e-5, relu).y;
+/**
+ * One forward pass's parameters: every member's store, and each BN layer's γ and β stacked [S, C]
+ * once per pass (both views share them; the gradient of the stack is one unstack).
+ */
+class Pass {
+  private readonly stacked = new Map<string, [tf.Tensor2D, tf.Tensor2D]>();
+  constructor(readonly ps: Params[]) {}
+
+  bn(name: string): [tf.Tensor2D, tf.Tensor2D] {
+    let gb = this.stacked.get(name);
+    if (!gb) {
+      gb = [tf.stack(this.ps.map((p) => param(p, `${name}.g`))) as tf.Tensor2D, tf.stack(this.ps.map((p) => param(p, `${name}.b`))) as tf.Tensor2D];
+      this.stacked.set(name, gb);
+    }
+    return gb;
+  }
 }
 
-function groupConvBn(x: tf.Tensor4D, ps: Params[], name: string, relu: boolean): tf.Tensor4D {
-  const y = perMember(x, ps.length, (r, m) => conv2d(r as tf.Tensor4D, param(ps[m]!, `${name}.w`))) as tf.Tensor4D;
-  return groupBn(y, ps, `${name}.bn`, relu);
+/** Training-mode BN `name` of every member on its own tensor (one kernel call each way), ReLU fused when `relu`. */
+function groupBn<T extends tf.Tensor>(xs: T[], pass: Pass, name: string, relu: boolean): T[] {
+  const [gamma, beta] = pass.bn(name);
+  return batchNormGroupKernel(xs, gamma, beta, 1e-5, relu);
 }
 
-function groupDense(x: tf.Tensor2D, ps: Params[], w: string, b?: string): tf.Tensor2D {
-  return perMember(x, ps.length, (r, m) => dense(r as tf.Tensor2D, param(ps[m]!, w), b && ps[m]!.has(b) ? param<tf.Tensor1D>(ps[m]!, b) : undefined)) as tf.Tensor2D;
+function groupConvBn(xs: tf.Tensor4D[], pass: Pass, name: string, relu: boolean): tf.Tensor4D[] {
+  return groupBn(xs.map((x, m) => conv2d(x, param(pass.ps[m]!, `${name}.w`))), pass, `${name}.bn`, relu);
 }
 
-/** The ConvNet encoder of model.ts on stacked images, each member with its parameters. */
-function groupFeatures(x: tf.Tensor4D, ps: Params[], setup: Setup): tf.Tensor2D {
+function groupDense(xs: tf.Tensor2D[], pass: Pass, w: string, b?: string): tf.Tensor2D[] {
+  return xs.map((x, m) => dense(x, param(pass.ps[m]!, w), b && pass.ps[m]!.has(b) ? param<tf.Tensor1D>(pass.ps[m]!, b) : undefined));
+}
+
+/** The ConvNet encoder of model.ts, each member's images with its parameters. */
+function groupFeatures(xs: tf.Tensor4D[], pass: Pass, setup: Setup): tf.Tensor2D[] {
   const enc = setup.encoder;
   if (enc.kind !== 'convnet') throw new Error(`group: encoder '${enc.kind}' is not supported`);
   const n = enc.widths.length;
-  let h = x;
+  let h = xs;
   for (let i = 0; i < n; i++) {
-    h = groupConvBn(h, ps, `enc.s${i}.c`, true);
+    h = groupConvBn(h, pass, `enc.s${i}.c`, true);
     if (enc.residual) {
-      const r = groupConvBn(groupConvBn(h, ps, `enc.s${i}.r1`, true), ps, `enc.s${i}.r2`, false);
-      h = tf.relu(h.add(r)) as tf.Tensor4D;
+      const r = groupConvBn(groupConvBn(h, pass, `enc.s${i}.r1`, true), pass, `enc.s${i}.r2`, false);
+      h = h.map((hm, m) => tf.relu(hm.add(r[m]!)) as tf.Tensor4D);
     }
-    if (i < n - 1 && h.shape[1]! >= 2 && h.shape[2]! >= 2) h = maxPool2(h);
+    if (i < n - 1 && h[0]!.shape[1]! >= 2 && h[0]!.shape[2]! >= 2) h = h.map((hm) => maxPool2(hm));
   }
-  return globalAvgPool(h);
+  return h.map((hm) => globalAvgPool(hm));
 }
 
-/** The projector of model.ts (Linear → BN → ReLU → Linear) on stacked features. */
-function groupProject(h: tf.Tensor2D, ps: Params[]): tf.Tensor2D {
-  const a = groupBn(groupDense(h, ps, 'proj.l1.w'), ps, 'proj.bn', true);
-  return groupDense(a, ps, 'proj.l2.w', 'proj.l2.b');
+/** The projector of model.ts (Linear → BN → ReLU → Linear). */
+function groupProject(hs: tf.Tensor2D[], pass: Pass): tf.Tensor2D[] {
+  const a = groupBn(groupDense(hs, pass, 'proj.l1.w'), pass, 'proj.bn', true);
+  return groupDense(a, pass, 'proj.l2.w', 'proj.l2.b');
 }
 
-/** The predictor of predictors.ts on stacked inputs (every registered kind). */
-function groupPredict(f: tf.Tensor2D, ps: Params[], setup: Setup): tf.Tensor2D {
+/** The predictor of predictors.ts (every registered kind). */
+function groupPredict(fs: tf.Tensor2D[], pass: Pass, setup: Setup): tf.Tensor2D[] {
   switch (setup.predictor.kind) {
     case 'none':
-      return f;
+      return fs;
     case 'mlp': {
-      const a = groupBn(groupDense(f, ps, 'pred.l1.w'), ps, 'pred.bn', true);
-      return groupDense(a, ps, 'pred.l2.w', 'pred.l2.b');
+      const a = groupBn(groupDense(fs, pass, 'pred.l1.w'), pass, 'pred.bn', true);
+      return groupDense(a, pass, 'pred.l2.w', 'pred.l2.b');
     }
     case 'linear':
     case 'directpred':
     case 'directcopy':
     case 'optimal':
-      return groupDense(f, ps, 'pred.w', 'pred.b');
+      return groupDense(fs, pass, 'pred.w', 'pred.b');
   }
+}
+
+/** Each member's rows of a stacked batch (one copy), or the one tensor of a group of one. */
+function rowsOf<T extends tf.Tensor>(x: T, S: number): T[] {
+  if (S === 1) return [x];
+  registerRowKernels();
+  return splitRows(x, S);
+}
+
+/** Members' tensors stacked along the batch axis (one copy). */
+function stackRows<T extends tf.Tensor>(xs: T[]): T {
+  if (xs.length === 1) return xs[0]!;
+  registerRowKernels();
+  return concatRows(xs);
 }
 
 /** objective.ts's pairLoss per member: ℓ over each member's rows, averaged per member → [S]. */
@@ -205,8 +230,9 @@ export function groupViews(g: Group, streams: BatchStream[], step: number, shape
 /** BYOL: every member's EMA-target outputs of both views, stacked (no gradient); null for SimSiam. */
 export function groupTargetOutputs(g: Group, v1: tf.Tensor4D, v2: tf.Tensor4D): tf.Tensor2D[] | null {
   if (!g.members[0]!.isEma) return null;
-  const ps = g.members.map((n) => n.target);
-  return tf.tidy(() => [v1, v2].map((v) => groupProject(groupFeatures(v, ps, g.setup), ps)));
+  const pass = new Pass(g.members.map((n) => n.target));
+  const S = g.members.length;
+  return tf.tidy(() => [v1, v2].map((v) => stackRows(groupProject(groupFeatures(rowsOf(v, S), pass, g.setup), pass))));
 }
 
 /** What a group's forward/backward pass yields; the caller disposes every tensor. */
@@ -225,15 +251,19 @@ export interface GroupLossAndGrads {
 export function groupLossAndGrads(g: Group, v1: tf.Tensor4D, v2: tf.Tensor4D, targets: tf.Tensor2D[] | null, trainable: tf.Variable[]): GroupLossAndGrads {
   const { setup, members } = g;
   const S = members.length;
-  const ps = members.map((n) => n.online);
   const { d, pred } = members[0]!;
   let side: tf.Tensor[] = [];
   let perMemberLoss: tf.Tensor1D | null = null;
   const { value: total, grads: all } = tf.variableGrads(() => {
-    const z1 = groupProject(groupFeatures(v1, ps, setup), ps);
-    const z2 = groupProject(groupFeatures(v2, ps, setup), ps);
-    const p1 = groupPredict(z1, ps, setup);
-    const p2 = groupPredict(z2, ps, setup);
+    const pass = new Pass(members.map((n) => n.online));
+    const z1s = groupProject(groupFeatures(rowsOf(v1, S), pass, setup), pass);
+    const z2s = groupProject(groupFeatures(rowsOf(v2, S), pass, setup), pass);
+    const z1 = stackRows(z1s);
+    const z2 = stackRows(z2s);
+    // No predictor: p is z itself, as in the solo objective (one tensor, its gradients summed there).
+    const none = setup.predictor.kind === 'none';
+    const p1 = none ? z1 : stackRows(groupPredict(z1s, pass, setup));
+    const p2 = none ? z2 : stackRows(groupPredict(z2s, pass, setup));
     let t1: tf.Tensor2D, t2: tf.Tensor2D;
     if (targets) [t1, t2] = targets as [tf.Tensor2D, tf.Tensor2D];
     else if (setup.stopGradient) [t1, t2] = [stopGradient(z1), stopGradient(z2)];
