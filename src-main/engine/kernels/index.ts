@@ -15,9 +15,6 @@
  *  - the ReLU gradient as one kernel instead of dy · cast(step(x)) (relu.ts), bit for bit the same;
  *  - Identity shares its input's buffer (a reference count, as the cpu backend does) instead of
  *    copying it: tfjs clones every tensor a gradient saves, ~150 copies per lab-scale step;
- *  - and those saves skip the kernel call altogether (part 'save-shared', an engine hook): a
- *    clone is an Identity call plus a tape node, ~11 µs of bookkeeping against ~3 µs for the
- *    shared reference it amounts to, ~9% of a lab-scale step;
  *  - for the lab's small layers (direct.ts, parts 'conv-small' and 'pool-small'):
  *    Conv2DBackpropFilter of ≤ 16 channels as generated SIMD loops, and the 2×2 max-pool and its
  *    gradient in one pass each; other shapes keep the paths above;
@@ -316,47 +313,15 @@ function identityWasm({ inputs, backend }: KernelArgs): tf.TensorInfo {
   return { dataId: x.dataId, shape: x.shape, dtype: x.dtype };
 }
 
-/** tfjs's own saveTensorsForBackwardMode while ours is hooked in its place (and whether the engine had it as its own property). */
-let stockSave: { fn: (tensors: tf.Tensor[]) => tf.Tensor[]; own: boolean } | null = null;
-
-/**
- * Makes the engine keep what a gradient saves as shared references to the same buffers on wasm
- * (the backend's reference count raised, a tracked tensor kept past tidy), as a clone through the
- * copy-free Identity above amounts to, without its kernel call and tape node. The node is never on
- * a path from a variable to the loss (a saved tensor is read by gradient functions, never by a
- * forward op), so backprop is unchanged; other backends and string tensors take tfjs's own path.
- */
-function hookGradientSaves(): void {
-  if (stockSave) return;
-  const engine = tf.engine() as any;
-  const stock = engine.saveTensorsForBackwardMode as (tensors: tf.Tensor[]) => tf.Tensor[];
-  stockSave = { fn: stock, own: Object.prototype.hasOwnProperty.call(engine, 'saveTensorsForBackwardMode') };
-  engine.saveTensorsForBackwardMode = function (this: any, tensors: tf.Tensor[]): tf.Tensor[] {
-    if (this.backendName !== 'wasm' || !installed.has('wasm:identity') || tensors.some((t) => t.dtype === 'string')) return stock.call(this, tensors);
-    return tensors.map((t) => {
-      this.backend.incRef(t.dataId);
-      return this.keep(this.makeTensorFromTensorInfo({ dataId: t.dataId, shape: t.shape, dtype: t.dtype }));
-    });
-  };
-}
-
-function unhookGradientSaves(): void {
-  if (!stockSave) return;
-  const engine = tf.engine() as any;
-  if (stockSave.own) engine.saveTensorsForBackwardMode = stockSave.fn;
-  else delete engine.saveTensorsForBackwardMode;
-  stockSave = null;
-}
-
 /** Separately installable parts, so benchmarks can compare against the stock kernels. */
-export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity' | 'conv-small' | 'pool-small' | 'mean' | 'save-shared';
+export type TrainingKernelPart = 'conv-filter' | 'conv-input' | 'matmul' | 'max-pool' | 'batch-norm' | 'identity' | 'conv-small' | 'pool-small' | 'mean';
 
 /**
  * All parts, the default of installTrainingKernels. 'conv-small' (the direct filter gradient for
  * small channel counts, a path inside 'conv-filter') and 'pool-small' (the 2×2 max-pool and its
  * gradient in one pass each) are benchmarked by leaving them out.
  */
-export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small', 'mean', 'save-shared'];
+export const ALL_TRAINING_KERNEL_PARTS: readonly TrainingKernelPart[] = ['conv-filter', 'conv-input', 'matmul', 'max-pool', 'batch-norm', 'identity', 'conv-small', 'pool-small', 'mean'];
 
 /**
  * Registers our training kernels for `backend`: 'wasm' gets all of them; any other backend is left
@@ -382,7 +347,6 @@ export function installTrainingKernels(backend: string, parts: readonly Training
       registerReluGrad(trainingKernelsActive);
     }
     if (want('mean')) registerSpatialMeanKernels();
-    if (want('save-shared')) hookGradientSaves();
     for (const p of parts) installed.add(`${backend}:${p}`);
   }
 }
@@ -399,7 +363,6 @@ export function uninstallTrainingKernels(backend: string): void {
     }
     unregisterBatchNormKernels();
     unregisterSpatialMeanKernels();
-    unhookGradientSaves();
   }
   for (const p of ALL_TRAINING_KERNEL_PARTS) installed.delete(`${backend}:${p}`);
 }
