@@ -387,7 +387,8 @@ export interface GroupOptions {
 
 /**
  * Trains setups that differ only in their seed (and name) as one batched model (train/group.ts),
- * paying tfjs's per-call cost once per step for all of them; resolves with each member's summary.
+ * sharing the kernel calls the members' layers allow; resolves with each member's summary. (At lab
+ * scale on a CPU this is no faster than the runs one after another: BENCHMARKS.md.)
  * Every member's events, checkpoints and summary are those of its solo `train` run, bit for bit,
  * but for timings (a member's images/s is its batch over the group's step time). Throws a
  * TrainingError naming the reason when the setups cannot train as a group (see `groupable`).

@@ -129,6 +129,24 @@ test('the same group trained twice gives identical results, and holds no more te
   assert.ok(steady.every((c) => c === steady[0]), `tensor counts per step: ${counts.join(',')}`);
 });
 
+test('cancelling a group ends every member after the current step, each as its solo run cancelled there', async () => {
+  const setups = seedsOf(tiny({ method: 'byol', predictor: { kind: 'directpred', rho: 0.3, eps: 0.1, freq: 1, bias: false } }), [9, 10]);
+  const cancelAt = (ac: AbortController) => (e: TrainerEvent) => {
+    if (e.type === 'scalars' && e.step === 3) ac.abort();
+  };
+  const ac = new AbortController();
+  const out: TrainerEvent[][] = [[], []];
+  const summaries = await trainGroup(setups, { ...opts, signal: ac.signal, onEvent: (m, e) => { out[m]!.push(e); if (m === 1) cancelAt(ac)(e); } });
+  for (const [m, s] of setups.entries()) {
+    assert.equal(summaries[m]!.outcome, 'cancelled');
+    assert.equal(summaries[m]!.steps, 3);
+    const soloAc = new AbortController();
+    const events: TrainerEvent[] = [];
+    await train(s, { ...opts, signal: soloAc.signal, onEvent: (e) => { events.push(e); cancelAt(soloAc)(e); } });
+    assert.deepEqual(out[m]!.map(untimed), events.map(untimed), `seed ${s.seed}`);
+  }
+});
+
 test('groupable names why setups cannot train as one group; trainGroup refuses them', async () => {
   const base = tiny();
   const [s0, s1] = seedsOf(base, [0, 1]) as [Setup, Setup];

@@ -1,9 +1,9 @@
 /**
  * A tensor's leading axis cut into equal blocks of rows, and such blocks joined again, as one wasm
  * kernel call each: heap copies (a block of leading rows is contiguous), each the other's gradient.
- * train/group.ts runs every member's convolutions and dense layers on that member's rows; tfjs's
- * own split and concat cost ~0.2–0.5 ms a call on these shapes (a slice kernel per block), more than
- * the layer they serve.
+ * train/group.ts cuts the stacked augmented views into each member's rows and stacks the members'
+ * projector outputs for the loss; tfjs's own split costs ~0.5 ms a call on the lab's shapes (a
+ * slice kernel per block), more than the layer it serves.
  */
 import * as tf from '@tensorflow/tfjs';
 import { ioFor } from './io.ts';

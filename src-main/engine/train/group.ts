@@ -1,23 +1,24 @@
 /**
- * Seeds trained together as one model: S setups that differ only in their seed, stacked along the
- * batch axis ([S·B, H, W, C]), so that each step pays tfjs's per-kernel-call cost once for all of
- * them rather than S times (a lab-scale step is a few hundred small calls; most of its time is that
- * cost, not arithmetic). Every member keeps its own networks (built by the solo code), data order,
- * augmentations, BN statistics, optimiser, F̂ and W_p, and every number it computes is the one its
- * solo run computes, bit for bit:
- *  - per-image and per-row ops (max-pool, global pool, ReLU, the loss rows, the augmentation) run on
- *    the stacked tensor: each row's arithmetic is unchanged;
- *  - batch norm is one grouped kernel (kernels/batch-norm.ts) that normalises each member's block of
- *    rows exactly as the solo kernel does a lone tensor, with that member's γ and β;
- *  - convolutions and dense layers, whose weights differ per member, run per member on the member's
- *    own rows (split → op → concat: copies, each the other's gradient), in the solo shapes, so their
- *    reductions (weight gradients included) sum in the solo order;
- *  - reductions over a member's rows (the batch mean of the loss, the step statistics) run over the
+ * Seeds trained together as one model: S setups that differ only in their seed, trained in one
+ * pass per step so that tfjs's per-call work is shared where the members' layers allow. Every member
+ * keeps its own networks (built by the solo code), data order, augmentations, BN statistics,
+ * optimiser, F̂ and W_p, and every number it computes is the one its solo run computes, bit for bit:
+ *  - the augmentation is per image: it runs once on all members' images, stacked along the batch
+ *    axis ([S·B, H, W, C]), and each member's rows are then cut out (one copy, kernels/rows.ts);
+ *  - through the encoder and projector each member's activations stay its own tensor (a list):
+ *    convolutions and dense layers, whose weights differ per member, run per member in the solo
+ *    shapes, so their reductions (weight gradients included) sum in the solo order;
+ *  - batch norm is one grouped kernel call for all members (kernels/batch-norm.ts), each member's
+ *    tensor normalised exactly as the solo kernel does it, with that member's γ and β;
+ *  - the projector outputs are stacked ([S·B, d]) for the loss rows and the step statistics;
+ *    reductions over a member's rows (the batch mean of the loss, the statistics) run over the
  *    [S, B, …] view, which tfjs's wasm reductions sum row by row as they do a lone [B, …] tensor;
  *  - the total loss is the sum of the members' losses: the gradient of each member's loss is 1, as
  *    in its solo run, and no member's weights reach another's loss.
- * A diverged member stays in the stacked computation (its rows touch nobody else's) but is no longer
- * updated or reported, as its solo run would have stopped.
+ * A diverged member stays in the computation (its rows touch nobody else's) but is no longer
+ * updated or reported, as its solo run would have stopped. Measured at lab scale a group is no
+ * faster than its members one after another (BENCHMARKS.md, "Seeds trained as one model"): the
+ * per-member convolutions dominate, and a group's larger working set costs what the sharing saves.
  */
 import * as tf from '@tensorflow/tfjs';
 import type { Setup } from '../../common/setup.ts';
