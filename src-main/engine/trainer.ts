@@ -284,6 +284,21 @@ async function finishStep(ctx: RunContext, s: LoopState, reading: StepReading, t
   return true;
 }
 
+/** The fixed context of a run on `data` with built (and, when resuming, restored) networks. */
+function runContext(setup: Setup, data: Dataset, nets: Networks, plan: StepPlan, opts: TrainOptions, emit: (e: TrainerEvent) => void, hash: string): RunContext {
+  const batches = new BatchStream(data.pretrain, data, setup, plan);
+  const evals = evaluations(createEvaluator(setup, data, nets), emit);
+  return { setup, opts, emit, hash, nets, plan, poolCount: data.pretrain.count, hyper: sgdHyper(setup), batches, rho: fHatRho(setup), ...evals };
+}
+
+/** A finished run, or one cancelled after at least one step, is evaluated where it stopped. */
+async function finalEvaluation(ctx: RunContext, s: LoopState): Promise<void> {
+  if ((s.outcome === 'completed' || s.outcome === 'cancelled') && (s.step > s.startStep || s.outcome === 'completed')) {
+    s.lastEval = await ctx.evaluate(s.step, s.step / ctx.plan.stepsPerEpoch);
+    s.finalStats = await ctx.statsAt(s.step);
+  }
+}
+
 /** The run's summary from its final state. */
 function summarise(ctx: RunContext, s: LoopState, backendKind: RunSummary['backend'], threads: RunSummary['threads'], wallSec: number): RunSummary {
   const mean = (a: number[]) => (a.length ? a.reduce((x, y) => x + y, 0) / a.length : null);
@@ -330,14 +345,10 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
 
   // Networks: online = backbone + predictor; target = EMA copy of the backbone (BYOL) or the online one.
   const nets = buildNetworks(setup, { height: data.height, width: data.width, channels: data.channels });
-  const rho = fHatRho(setup);
   const restored = opts.resumeFrom ? restoreCheckpoint(nets, opts.resumeFrom) : { fHat: null, step: 0 };
 
   emit(startedEvent(hash, backend, data, plan, restored.step));
-  const hyper = sgdHyper(setup);
-  const batches = new BatchStream(pool, data, setup, plan);
-  const evals = evaluations(createEvaluator(setup, data, nets), emit);
-  const ctx: RunContext = { setup, opts, emit, hash, nets, plan, poolCount: pool.count, hyper, batches, rho, ...evals };
+  const ctx = runContext(setup, data, nets, plan, opts, emit, hash);
   const s = new LoopState(restored.step, restored.fHat, await baselineOf(ctx, opts.resumeFrom), opts.resumeFrom?.state);
 
   try {
@@ -350,11 +361,7 @@ export async function train(setup: Setup, opts: TrainOptions = {}): Promise<RunS
       // Let the event loop breathe: IPC messages, abort signals, progress output.
       await new Promise((r) => setImmediate(r));
     }
-    // A finished run, or one cancelled after at least one step, is evaluated where it stopped.
-    if ((s.outcome === 'completed' || s.outcome === 'cancelled') && (s.step > s.startStep || s.outcome === 'completed')) {
-      s.lastEval = await ctx.evaluate(s.step, s.step / plan.stepsPerEpoch);
-      s.finalStats = await ctx.statsAt(s.step);
-    }
+    await finalEvaluation(ctx, s);
   } catch (e) {
     s.outcome = 'failed';
     s.error = (e as Error).message;
@@ -427,10 +434,7 @@ export async function trainGroup(setups: Setup[], opts: GroupOptions = {}): Prom
         ...(opts.checkpointEvery ? { checkpointEvery: opts.checkpointEvery } : {}),
         ...(opts.onCheckpoint ? { onCheckpoint: (c: Checkpoint) => opts.onCheckpoint!(m, c) } : {}),
       };
-      const batches = new BatchStream(data.pretrain, data, setup, plan);
-      const evals = evaluations(createEvaluator(setup, data, nets), emit);
-      const ctx: RunContext = { setup, opts: memberOpts, emit, hash, nets, plan, poolCount: data.pretrain.count, hyper: sgdHyper(setup), batches, rho: fHatRho(setup), ...evals };
-      members.push({ ctx, s: new LoopState(0, null, null, undefined), active: true });
+      members.push({ ctx: runContext(setup, data, nets, plan, memberOpts, emit, hash), s: new LoopState(0, null, null, undefined), active: true });
     }
     for (const mb of members) mb.s.baseline = await baselineOf(mb.ctx, undefined);
     const g: Group = { setup: setups[0]!, members: members.map((mb) => mb.ctx.nets) };
@@ -471,13 +475,7 @@ export async function trainGroup(setups: Setup[], opts: GroupOptions = {}): Prom
       if (!members.some((mb) => mb.active)) break;
       await new Promise((r) => setImmediate(r));
     }
-    for (const mb of members) {
-      const { s, ctx } = mb;
-      if ((s.outcome === 'completed' || s.outcome === 'cancelled') && (s.step > s.startStep || s.outcome === 'completed')) {
-        s.lastEval = await ctx.evaluate(s.step, s.step / plan.stepsPerEpoch);
-        s.finalStats = await ctx.statsAt(s.step);
-      }
-    }
+    for (const mb of members) await finalEvaluation(mb.ctx, mb.s);
   } catch (e) {
     for (const mb of members) {
       if (mb.s.outcome === 'diverged') continue;
