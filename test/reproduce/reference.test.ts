@@ -16,7 +16,7 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 test('the committed report parses: its date, version, seeds, and every claim with its verdict and tables', () => {
   const md = readFileSync(join(ROOT, 'docs/reproduction/report.md'), 'utf8');
   const r = parseReport(md);
-  assert.equal(r.date, '2026-12-07');
+  assert.equal(r.date, '2026-12-08');
   assert.equal(r.appVersion, '0.1.0');
   assert.equal(r.backend, 'wasm');
   assert.equal(r.seeds, '1000, 1001, 1002, 1003, 1004, 1005, 1006, 1007, 1008, 1009, 1010, 1011');
