@@ -101,13 +101,15 @@ test('BYOL + DirectPred: each of 3 seeds trained as a group equals its solo run,
   }
 });
 
-test('SimSiam with an SGD linear W_p (symmetric), and BYOL with the BN MLP predictor: group equals solo', async () => {
+test('SimSiam with an SGD linear W_p (symmetric), BYOL with the BN MLP predictor or a residual ConvNet: group equals solo', async () => {
   for (const patch of [
     { method: 'simsiam', stopGradient: true, predictor: { kind: 'linear', bias: false, symmetric: true } },
     // Widths not a multiple of 4 take the batch-norm kernels' scalar path; an MLP predictor has its own BN.
     { method: 'byol', predictor: { kind: 'mlp', hidden: 6 }, encoder: { kind: 'convnet', widths: [6, 8] }, loss: 'mse', lossReduction: 'mean' },
     // crossStats (Ĉ stacked under F̂) and the official code's random target init.
     { method: 'byol', targetInit: 'random', predictor: { kind: 'optimal', rho: 0.3, freq: 1, ridge: 0.01 } },
+    // The residual ConvNet: groupable() accepts it, and group.ts mirrors its residual blocks.
+    { method: 'byol', encoder: { kind: 'convnet', widths: [4, 8], residual: true } },
   ]) {
     const setups = seedsOf(tiny({ ...patch, optim: { maxSteps: 5 } }), [1, 2]);
     const g = await grouped(setups);

@@ -15,6 +15,10 @@
  *    [S, B, …] view, which tfjs's wasm reductions sum row by row as they do a lone [B, …] tensor;
  *  - the total loss is the sum of the members' losses: the gradient of each member's loss is 1, as
  *    in its solo run, and no member's weights reach another's loss.
+ * The forward here mirrors model.ts's ConvNet and projector and predictors.ts's kinds, member by
+ * member; test/engine/group.test.ts keeps the two in step (every supported kind, the residual
+ * ConvNet included, must equal its solo run bit for bit), so a change to one that misses the other
+ * fails there.
  * A diverged member stays in the computation (its rows touch nobody else's) but is no longer
  * updated or reported, as its solo run would have stopped. Measured at lab scale a group is no
  * faster than its members one after another (BENCHMARKS.md, "Seeds trained as one model"): the
